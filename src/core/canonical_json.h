@@ -1,0 +1,42 @@
+// Canonical JSON per RFC 8785 (JSON Canonicalization Scheme, JCS).
+//
+// The ledger hashes canonical bytes, so two equal events always hash equally
+// whatever whitespace, key order or number spelling they arrived with.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace tollgate {
+
+using Json = nlohmann::json;
+
+// The deepest nesting of arrays and objects ParseJson and Canonicalize accept
+// (a top-level array is one level). It bounds their recursion and memory on
+// untrusted input.
+inline constexpr std::size_t kMaxJsonDepth = 256;
+
+// Serialise `value` canonically: object members sorted by UTF-16 code units of
+// their names, no whitespace, numbers in ECMAScript Number.prototype.toString
+// form (integers are converted to IEEE-754 doubles first, as JCS requires),
+// strings with the minimal JCS escapes. Fails (Error::Input, naming the value
+// by JSON Pointer) on NaN/Infinity, on integers whose magnitude exceeds 2^53
+// (they cannot round-trip through a double), on strings that are not valid
+// UTF-8 and on nesting deeper than kMaxJsonDepth.
+Result<std::string> Canonicalize(const Json& value);
+
+// The ECMAScript Number::toString form of a finite double (RFC 8785 3.2.2.3).
+std::string FormatEcmaNumber(double value);
+
+// Parse JSON text strictly: invalid UTF-8, trailing garbage and duplicate
+// object keys are errors, as is nesting deeper than kMaxJsonDepth. `what`
+// names the source (file name) in the message, which reads
+// "<what>:<line>:<column>: <problem>"; the column counts code points.
+Result<Json> ParseJson(std::string_view text, std::string_view what);
+
+}  // namespace tollgate

@@ -1,0 +1,55 @@
+// Report writers: the four output formats every command that produces
+// findings supports (human text, JSON, SARIF 2.1.0, JUnit XML).
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+
+namespace tollgate {
+
+enum class OutputFormat { kText, kJson, kSarif, kJunit };
+std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
+
+// The outcome of one gate, as far as reports need it.
+struct GateSummary {
+  std::string name;
+  std::string source;        // "import: reports/sast.sarif", "scanner: secrets"
+  std::string fail_on;       // "high", "any", ...
+  std::string decision;      // "pass" | "blocked" | "waived"
+  std::size_t findings = 0;  // findings reported by the source
+  std::size_t blocking = 0;  // at or above fail_on and not waived
+  std::size_t waived = 0;
+  std::vector<std::string> notes;  // e.g. "bypass: none, waivers ignored"
+};
+
+struct Report {
+  std::string tool_name = "tollgate";
+  std::string tool_version;
+  std::vector<GateSummary> gates;  // empty for a plain scan
+  std::vector<Finding> findings;
+  std::vector<std::string> waived_fingerprints;  // findings accepted by a waiver
+  std::string overall;  // "pass" | "blocked" | "" for a plain scan
+};
+
+struct TextOptions {
+  bool color = false;  // ANSI colours; the CLI turns them on only for a TTY
+};
+
+void WriteText(const Report& r, std::ostream& out, const TextOptions& opts);
+void WriteJson(const Report& r, std::ostream& out);
+// SARIF 2.1.0, valid against the OASIS schema: one run, rules collected from
+// the findings, results with level, locations and partialFingerprints.
+void WriteSarif(const Report& r, std::ostream& out);
+// JUnit XML: one testsuite per gate (or one for a plain scan), one failing
+// testcase per blocking finding.
+void WriteJunit(const Report& r, std::ostream& out);
+
+void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts);
+
+}  // namespace tollgate

@@ -1,0 +1,45 @@
+// Time: an injectable clock and RFC 3339 parsing/formatting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace tollgate {
+
+using TimePoint = std::chrono::sys_time<std::chrono::nanoseconds>;
+
+// Everything that asks "what time is it" takes a Clock, so tests inject one.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override;
+};
+
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(TimePoint t) : t_(t) {}
+  TimePoint Now() const override { return t_; }
+  void Set(TimePoint t) { t_ = t; }
+
+ private:
+  TimePoint t_;
+};
+
+// RFC 3339 date-time ("2026-01-05T10:00:00Z", "2026-01-05T10:00:00.123+02:00")
+// or a plain full-date ("2026-01-05", read as midnight UTC).
+Result<TimePoint> ParseRfc3339(std::string_view text);
+
+// "2026-01-05T10:00:00Z" (seconds precision), or with fractional seconds when
+// `fractional` is set and the time has them.
+std::string FormatRfc3339(TimePoint t, bool fractional = false);
+
+}  // namespace tollgate

@@ -1,0 +1,76 @@
+// LedgerStore: the storage seam of the evidence ledger. SQLite is the
+// embedded default; a PostgreSQL store implements the same interface.
+//
+// A store keeps rows; it knows nothing of hashing rules. The Ledger (ledger.h)
+// computes every hash and decides what to write, inside one write
+// transaction per batch, so all backends produce identical logs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/result.h"
+
+namespace tollgate::ledger {
+
+// Interior nodes are stored from this level up; lower levels are recomputed
+// from at most 2^kStoredLevel leaf hashes. This keeps appends cheap (one node
+// row per 16 entries) while proofs stay O(log n) row reads.
+inline constexpr unsigned kStoredLevel = 4;
+
+struct StoredEntry {
+  std::uint64_t seq = 0;
+  std::string type;  // event type, duplicated from the body for look-ups
+  Hash256 leaf_hash{};
+  std::string body;  // canonical JSON (RFC 8785) of the entry
+};
+
+struct StoredCheckpoint {
+  std::uint64_t size = 0;
+  Hash256 root{};
+  std::string note;      // the full signed note
+  std::string key;       // verifier key text of the signer
+  std::string created;   // RFC 3339
+};
+
+class LedgerStore {
+ public:
+  virtual ~LedgerStore() = default;
+
+  // One exclusive write transaction at a time across processes and replicas:
+  // a second writer waits. Commit makes the batch durable before returning.
+  virtual Status BeginWrite() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+
+  virtual Result<std::uint64_t> Size() = 0;
+  virtual Status PutEntry(const StoredEntry& e) = 0;
+  virtual Status PutNode(unsigned level, std::uint64_t index, const Hash256& hash) = 0;
+  virtual Status PutCheckpoint(const StoredCheckpoint& c) = 0;
+  virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+
+  virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+  virtual Result<std::optional<Hash256>> GetNode(unsigned level, std::uint64_t index) = 0;
+  // Leaf hashes of [begin, end), in order; fewer if rows are missing.
+  virtual Result<std::vector<Hash256>> GetLeafHashes(std::uint64_t begin, std::uint64_t end) = 0;
+  // Entries with seq >= from in seq order, at most `limit` (0 = all), optionally
+  // only of one type. The callback returns false to stop early.
+  virtual Status ScanEntries(std::uint64_t from, std::uint64_t limit, const std::string& type,
+                             const std::function<bool(const StoredEntry&)>& fn) = 0;
+  // Every stored node, in no particular order.
+  virtual Status ScanNodes(const std::function<void(unsigned level, std::uint64_t index, const Hash256&)>& fn) = 0;
+  virtual Result<std::vector<StoredCheckpoint>> Checkpoints() = 0;
+};
+
+enum class OpenMode { kCreate, kExisting };
+
+// Opens (or creates) a SQLite ledger file. WAL journal, synchronous=FULL,
+// a busy timeout so concurrent writers queue rather than fail.
+Result<std::unique_ptr<LedgerStore>> OpenSqliteStore(const std::string& path, OpenMode mode);
+
+}  // namespace tollgate::ledger
