@@ -26,8 +26,11 @@ inline constexpr std::size_t kMaxJsonDepth = 256;
 // form (integers are converted to IEEE-754 doubles first, as JCS requires),
 // strings with the minimal JCS escapes. Fails (Error::Input, naming the value
 // by JSON Pointer) on NaN/Infinity, on integers whose magnitude exceeds 2^53
-// (they cannot round-trip through a double), on strings that are not valid
-// UTF-8 and on nesting deeper than kMaxJsonDepth.
+// and that would come out different after the conversion to a double
+// (9007199254740993 would become 9007199254740992; 1000000000000000000, the
+// canonical form of 1e18, is kept so canonical text re-canonicalizes to
+// itself), on strings that are not valid UTF-8 and on nesting deeper than
+// kMaxJsonDepth.
 Result<std::string> Canonicalize(const Json& value);
 
 // The ECMAScript Number::toString form of a finite double (RFC 8785 3.2.2.3).

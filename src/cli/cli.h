@@ -1,0 +1,50 @@
+// The command-line front door: each cmd_*.cpp registers its subcommands and
+// maps library results to output and exit codes. No logic of its own.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/report.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace tollgate::cli {
+
+// What the parsed command line asked to run; returns the exit code.
+using Action = std::function<int()>;
+
+struct Context {
+  Action action;
+  SystemClock clock;
+};
+
+void RegisterKeys(CLI::App& app, Context& ctx);
+void RegisterLedger(CLI::App& app, Context& ctx);
+void RegisterScan(CLI::App& app, Context& ctx);
+void RegisterGate(CLI::App& app, Context& ctx);
+void RegisterApprovals(CLI::App& app, Context& ctx);
+
+// Prints "tollgate: <message>" on stderr and returns the error's exit code.
+int Report(const Error& e);
+
+// --ledger, else $TOLLGATE_LEDGER, else .tollgate/ledger.db
+std::string LedgerLocation(const std::string& flag);
+// --key, else $TOLLGATE_LEDGER_KEY, else "" (no signing)
+std::string LedgerKeyPath(const std::string& flag);
+
+// Writes a report in `format` to `output` (a file) or stdout. The human text
+// goes to stdout whenever the chosen format goes to a file.
+int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output);
+
+// Adds --format and --output to a command.
+void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output);
+
+extern const char* const kVersion;
+
+}  // namespace tollgate::cli

@@ -1,0 +1,251 @@
+// tollgate ledger append|show|verify|proof|checkpoint|export
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "core/canonical_json.h"
+#include "ledger/ledger.h"
+
+namespace tollgate::cli {
+namespace {
+
+struct LedgerArgs {
+  std::string ledger;
+  std::string key;
+  std::uint64_t from = 0;
+  std::uint64_t limit = 0;
+  std::string type;
+  std::string bundle;
+  std::vector<std::string> trusted;
+  std::uint64_t index = 0;
+  std::uint64_t size = 0;
+  std::uint64_t to = 0;
+  std::string output;
+};
+
+Result<std::unique_ptr<ledger::Ledger>> OpenLedger(const LedgerArgs& a, const Clock& clock, ledger::OpenMode mode) {
+  return ledger::Ledger::Open(LedgerLocation(a.ledger), mode, clock);
+}
+
+Result<std::optional<SignerKey>> LoadKey(const std::string& flag) {
+  std::string path = LedgerKeyPath(flag);
+  if (path.empty()) return std::optional<SignerKey>();
+  auto k = SignerKey::ReadFile(path);
+  if (!k) return Fail(k.error());
+  return std::optional<SignerKey>(std::move(*k));
+}
+
+int RunAppend(const LedgerArgs& a, const Clock& clock) {
+  // Read and check the whole batch first: a bad line leaves the ledger as it was.
+  std::vector<Json> events;
+  std::string line;
+  std::size_t lineno = 0;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    std::string where = "stdin:" + std::to_string(lineno);
+    auto j = ParseJson(line, where);
+    if (!j) return Report(j.error());
+    if (auto s = ledger::Ledger::ValidateEvent(*j, where); !s) return Report(s.error());
+    events.push_back(std::move(*j));
+  }
+  if (events.empty()) return Report(Error::Input("stdin: no events (expected JSON Lines, one object per line)"));
+  auto key = LoadKey(a.key);
+  if (!key) return Report(key.error());
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kCreate);
+  if (!l) return Report(l.error());
+  auto appended = (*l)->Append(events, key->has_value() ? &**key : nullptr);
+  if (!appended) return Report(appended.error());
+  std::ostringstream out;
+  for (const auto& e : *appended) out << e.seq << " " << ledger::HashHex(e.leaf_hash) << "\n";
+  std::cout << out.str();
+  return 0;
+}
+
+int RunShow(const LedgerArgs& a, const Clock& clock) {
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+  if (!l) return Report(l.error());
+  auto s = (*l)->Scan(a.from, a.limit, a.type, [](const ledger::StoredEntry& e) {
+    std::cout << e.body << "\n";
+    return static_cast<bool>(std::cout);
+  });
+  if (!s) return Report(s.error());
+  return 0;
+}
+
+Result<ledger::VerifyOptions> TrustedKeys(const LedgerArgs& a) {
+  ledger::VerifyOptions opts;
+  for (const auto& path : a.trusted) {
+    auto k = ReadVerifierKeyFile(path);
+    if (!k) return Fail(k.error());
+    opts.trusted_keys.push_back(*k);
+  }
+  return opts;
+}
+
+int RunVerify(const LedgerArgs& a, const Clock& clock) {
+  auto opts = TrustedKeys(a);
+  if (!opts) return Report(opts.error());
+  Result<ledger::VerifyReport> rep = Fail(Error::Internal("unset"));
+  std::string what;
+  if (!a.bundle.empty()) {
+    std::ifstream in(a.bundle, std::ios::binary);
+    if (!in) return Report(Error::NotFound(a.bundle + ": cannot open the bundle"));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto j = ParseJson(ss.str(), a.bundle);
+    if (!j) return Report(j.error());
+    rep = ledger::VerifyBundle(*j, *opts);
+    what = a.bundle;
+  } else {
+    auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+    if (!l) return Report(l.error());
+    rep = (*l)->Verify(*opts);
+    what = LedgerLocation(a.ledger);
+  }
+  if (!rep) return Report(rep.error().WithContext(what));
+  std::cout << "ok: " << what << ": " << rep->size << " entries, root " << ledger::HashHex(rep->root) << ", "
+            << rep->checkpoints_verified << " signed checkpoints verified";
+  if (rep->checkpoints_verified > 0) std::cout << " (latest at size " << rep->latest_checkpoint_size << ")";
+  std::cout << "\n";
+  if (rep->checkpoints_verified == 0 && rep->size > 0)
+    std::cerr << "tollgate: warning: no signed checkpoint: the ledger is consistent, but nothing proves it was not rewritten "
+                 "(append with --key)\n";
+  return 0;
+}
+
+Json HexList(const std::vector<Hash256>& hs) {
+  Json a = Json::array();
+  for (const auto& h : hs) a.push_back(ledger::HashHex(h));
+  return a;
+}
+
+int RunInclusion(const LedgerArgs& a, const Clock& clock) {
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+  if (!l) return Report(l.error());
+  auto size = (*l)->Size();
+  if (!size) return Report(size.error());
+  std::uint64_t n = a.size > 0 ? a.size : *size;
+  if (n > *size) return Report(Error::Input("--size " + std::to_string(n) + " exceeds the ledger size " + std::to_string(*size)));
+  auto proof = (*l)->InclusionProof(a.index, n);
+  if (!proof) return Report(proof.error());
+  auto leaf = (*l)->LeafHashAt(a.index);
+  auto root = (*l)->RootAt(n);
+  if (!leaf) return Report(leaf.error());
+  if (!root) return Report(root.error());
+  Json out{{"type", "inclusion"}, {"index", a.index}, {"tree_size", n}, {"leaf_hash", ledger::HashHex(*leaf)},
+           {"root", ledger::HashHex(*root)}, {"proof", HexList(*proof)}};
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int RunConsistency(const LedgerArgs& a, const Clock& clock) {
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+  if (!l) return Report(l.error());
+  auto size = (*l)->Size();
+  if (!size) return Report(size.error());
+  std::uint64_t to = a.to > 0 ? a.to : *size;
+  if (to > *size) return Report(Error::Input("--to " + std::to_string(to) + " exceeds the ledger size " + std::to_string(*size)));
+  if (a.from == 0 || a.from > to) return Report(Error::Input("--from must be between 1 and --to"));
+  auto proof = (*l)->ConsistencyProof(a.from, to);
+  if (!proof) return Report(proof.error());
+  auto r1 = (*l)->RootAt(a.from);
+  auto r2 = (*l)->RootAt(to);
+  if (!r1) return Report(r1.error());
+  if (!r2) return Report(r2.error());
+  Json out{{"type", "consistency"}, {"from", a.from}, {"to", to}, {"root1", ledger::HashHex(*r1)},
+           {"root2", ledger::HashHex(*r2)}, {"proof", HexList(*proof)}};
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int RunCheckpoint(const LedgerArgs& a, const Clock& clock) {
+  auto key = LoadKey(a.key);
+  if (!key) return Report(key.error());
+  if (!key->has_value()) return Report(Error::Input("ledger checkpoint needs a signing key: --key FILE or TOLLGATE_LEDGER_KEY"));
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+  if (!l) return Report(l.error());
+  auto cp = (*l)->SignCheckpoint(**key);
+  if (!cp) return Report(cp.error());
+  std::cout << cp->note;
+  return 0;
+}
+
+int RunExport(const LedgerArgs& a, const Clock& clock) {
+  auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
+  if (!l) return Report(l.error());
+  auto bundle = (*l)->Export();
+  if (!bundle) return Report(bundle.error());
+  std::string tmp = a.output + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Report(Error::Io(a.output + ": cannot write"));
+    out << bundle->dump(1) << "\n";
+    out.flush();
+    if (!out) return Report(Error::Io(a.output + ": cannot write"));
+  }
+  if (std::rename(tmp.c_str(), a.output.c_str()) != 0) return Report(Error::Io(a.output + ": cannot write"));
+  std::cout << "exported " << (*bundle)["size"].get<std::uint64_t>() << " entries and " << (*bundle)["checkpoints"].size()
+            << " checkpoints to " << a.output << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void RegisterLedger(CLI::App& app, Context& ctx) {
+  auto* ledger = app.add_subcommand("ledger", "The evidence ledger: an append-only Merkle log with signed checkpoints");
+  ledger->require_subcommand(1);
+  auto a = std::make_shared<LedgerArgs>();
+  auto add_ledger = [&](CLI::App* c) {
+    c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+  };
+  auto add_key = [&](CLI::App* c) {
+    c->add_option("--key", a->key, "Signing key file (default $TOLLGATE_LEDGER_KEY)");
+  };
+  const Clock& clock = ctx.clock;
+
+  auto* append = ledger->add_subcommand("append", "Append JSON Lines events from stdin as one batch; prints 'index leafhash' per entry");
+  add_ledger(append);
+  add_key(append);
+  append->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunAppend(*a, clock); }; });
+
+  auto* show = ledger->add_subcommand("show", "Print entries as JSON Lines");
+  add_ledger(show);
+  show->add_option("--from", a->from, "First index");
+  show->add_option("--limit", a->limit, "At most K entries (0 = all)");
+  show->add_option("--type", a->type, "Only entries of this type");
+  show->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunShow(*a, clock); }; });
+
+  auto* verify = ledger->add_subcommand("verify", "Recompute every leaf, node and checkpoint; exit 3 naming the first bad index");
+  add_ledger(verify);
+  verify->add_option("--bundle", a->bundle, "Verify an exported bundle instead of a database");
+  verify->add_option("--trusted-key", a->trusted, "Public key file (FILE.pub) whose checkpoints count; repeatable");
+  verify->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunVerify(*a, clock); }; });
+
+  auto* proof = ledger->add_subcommand("proof", "Print inclusion or consistency proofs as JSON");
+  proof->require_subcommand(1);
+  auto* inc = proof->add_subcommand("inclusion", "Proof that entry N is in the tree");
+  add_ledger(inc);
+  inc->add_option("--index", a->index, "Entry index")->required();
+  inc->add_option("--size", a->size, "Tree size (default: current)");
+  inc->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunInclusion(*a, clock); }; });
+  auto* cons = proof->add_subcommand("consistency", "Proof that the tree of size M is a prefix of the tree of size N");
+  add_ledger(cons);
+  cons->add_option("--from", a->from, "Older tree size M")->required();
+  cons->add_option("--to", a->to, "Newer tree size N (default: current)");
+  cons->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunConsistency(*a, clock); }; });
+
+  auto* cp = ledger->add_subcommand("checkpoint", "Sign and store a checkpoint of the current head; prints the signed note");
+  add_ledger(cp);
+  add_key(cp);
+  cp->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunCheckpoint(*a, clock); }; });
+
+  auto* exp = ledger->add_subcommand("export", "Write a self-contained JSON bundle for auditors");
+  add_ledger(exp);
+  exp->add_option("--output,-o", a->output, "Bundle file")->required();
+  exp->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunExport(*a, clock); }; });
+}
+
+}  // namespace tollgate::cli

@@ -1,0 +1,51 @@
+// tollgate: security gates, policy, evidence ledger and delivery metrics for
+// regulated software delivery. See README.md and docs/cli.md.
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace tollgate;
+  CLI::App app{"tollgate: scan, gate, approve and record every change, with evidence an auditor can verify offline",
+               "tollgate"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tollgate ") + cli::kVersion);
+  app.footer(
+      "Exit codes: 0 pass/success, 1 gate blocked or findings above threshold, 2 bad usage/config/input,\n"
+      "            3 ledger integrity failure, 4 internal error.\n"
+      "Environment: TOLLGATE_LEDGER (ledger path), TOLLGATE_LEDGER_KEY (checkpoint signing key), NO_COLOR.");
+  cli::Context ctx;
+  cli::RegisterKeys(app, ctx);
+  cli::RegisterLedger(app, ctx);
+  cli::RegisterScan(app, ctx);
+  cli::RegisterGate(app, ctx);
+  cli::RegisterApprovals(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // Help of a subcommand arrives here too, as a success code.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "tollgate: " << e.what() << " (see --help)\n";
+    return static_cast<int>(ExitCode::kInput);
+  }
+  if (!ctx.action) {
+    std::cerr << "tollgate: nothing to do (see --help)\n";
+    return static_cast<int>(ExitCode::kInput);
+  }
+  try {
+    return ctx.action();
+  } catch (const std::exception& e) {
+    std::cerr << "tollgate: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+}

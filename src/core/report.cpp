@@ -1,0 +1,762 @@
+// Report writers. Findings carry text from untrusted sources (scanned files,
+// imported reports), so every writer makes its output safe for its medium:
+// the text writer neutralises control characters (no terminal escape
+// injection), the JSON writers replace invalid UTF-8, and the JUnit writer
+// emits only characters XML 1.0 allows.
+#include "core/report.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/canonical_json.h"
+
+namespace tollgate {
+namespace {
+
+constexpr std::string_view kSarifSchema = "https://json.schemastore.org/sarif-2.1.0.json";
+constexpr std::string_view kSarifFingerprintKey = "tollgate/v1";
+constexpr char32_t kReplacement = 0xFFFD;
+
+// ---------------------------------------------------------------- UTF-8 ---
+
+struct CodePoint {
+  char32_t value;
+  std::size_t length;  // bytes consumed, at least 1
+  bool valid;
+};
+
+// Decode the code point at s[i]. Overlong forms, surrogates and values above
+// U+10FFFF are invalid; an invalid sequence consumes one byte.
+CodePoint DecodeUtf8(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  if (b0 < 0x80) return {b0, 1, true};
+  std::size_t len = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+    min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+    min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07u;
+    min = 0x10000;
+  } else {
+    return {kReplacement, 1, false};
+  }
+  if (i + len > s.size()) return {kReplacement, 1, false};
+  for (std::size_t k = 1; k < len; ++k) {
+    unsigned char b = byte(i + k);
+    if ((b & 0xC0) != 0x80) return {kReplacement, 1, false};
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {kReplacement, 1, false};
+  return {cp, len, true};
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::string HexEscape(char32_t cp) {
+  std::array<char, 16> buf{};
+  if (cp < 0x100) {
+    std::snprintf(buf.data(), buf.size(), "\\x%02x", static_cast<unsigned>(cp));
+  } else {
+    std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(cp));
+  }
+  return buf.data();
+}
+
+// Code points a terminal would act on rather than show: C0 and C1 controls,
+// DEL, and the bidirectional overrides used to disguise code ("Trojan
+// Source").
+bool IsTerminalControl(char32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F;
+}
+
+// One line of untrusted text made safe for a terminal: controls become
+// visible escapes (\x1b), tabs become spaces, invalid UTF-8 becomes U+FFFD.
+std::string Printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    CodePoint c = DecodeUtf8(s, i);
+    i += c.length;
+    if (c.value == '\t') {
+      out += ' ';
+    } else if (IsTerminalControl(c.value)) {
+      out += HexEscape(c.value);
+    } else {
+      AppendUtf8(out, c.value);
+    }
+  }
+  return out;
+}
+
+std::size_t DisplayWidth(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    i += DecodeUtf8(s, i).length;
+    ++n;
+  }
+  return n;
+}
+
+std::vector<std::string_view> SplitLines(std::string_view s) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t nl = s.find('\n', start);
+    if (nl == std::string_view::npos) nl = s.size();
+    std::string_view line = s.substr(start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    start = nl + 1;
+  }
+  while (lines.size() > 1 && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+// XML 1.0 Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+bool IsXmlChar(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Escape for XML character data or (with `attribute`) a double-quoted
+// attribute value. Characters XML 1.0 forbids and invalid UTF-8 become U+FFFD;
+// in attributes, tab/newline/CR are written as references so that attribute
+// value normalisation keeps them.
+std::string XmlEscape(std::string_view s, bool attribute) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    CodePoint c = DecodeUtf8(s, i);
+    i += c.length;
+    char32_t cp = IsXmlChar(c.value) ? c.value : kReplacement;
+    switch (cp) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += attribute ? "&quot;" : "\""; break;
+      case '\r': out += "&#13;"; break;
+      case '\t': out += attribute ? "&#9;" : "\t"; break;
+      case '\n': out += attribute ? "&#10;" : "\n"; break;
+      default: AppendUtf8(out, cp);
+    }
+  }
+  return out;
+}
+
+std::string DumpJson(const Json& j) {
+  // Invalid UTF-8 from scanned content is replaced rather than thrown on.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+// ------------------------------------------------------------- findings ---
+
+std::string ShortFingerprint(const std::string& fp) { return fp.substr(0, 12); }
+
+std::string LocationText(const Location& loc) {
+  if (loc.file.empty()) return {};
+  std::string out = loc.file;
+  if (loc.line > 0) {
+    out += ':' + std::to_string(loc.line);
+    if (loc.column > 0) out += ':' + std::to_string(loc.column);
+  }
+  return out;
+}
+
+// Whether a severity reaches a gate's fail_on threshold: "any" takes every
+// finding, a severity name takes that severity and above, anything else
+// ("none", "never", empty) takes nothing.
+bool MeetsThreshold(Severity s, std::string_view fail_on) {
+  if (fail_on == "any") return true;
+  if (auto threshold = ParseSeverity(fail_on)) return s >= *threshold;
+  return false;
+}
+
+enum class FindingState { kBlocking, kWaived, kNotBlocking };
+
+// The per-finding facts every writer needs, derived once from a Report.
+// Borrows `r`: it must outlive this object.
+class ReportIndex {
+ public:
+  explicit ReportIndex(const Report& r) : report_(r), findings_(r.findings) {
+    SortFindings(findings_);
+    waived_.insert(r.waived_fingerprints.begin(), r.waived_fingerprints.end());
+    for (const GateSummary& g : r.gates) gates_.emplace(g.name, &g);
+  }
+
+  const std::vector<Finding>& findings() const { return findings_; }
+
+  bool IsWaived(const Finding& f) const { return !f.fingerprint.empty() && waived_.contains(f.fingerprint); }
+
+  const GateSummary* Gate(const std::string& name) const {
+    auto it = gates_.find(name);
+    return it == gates_.end() ? nullptr : it->second;
+  }
+
+  // Blocking: not waived, and at or above its gate's threshold in a gate that
+  // reports blocking findings. A finding without a gate summary (a plain
+  // scan) blocks unless waived.
+  FindingState State(const Finding& f) const {
+    if (IsWaived(f)) return FindingState::kWaived;
+    const GateSummary* g = Gate(f.gate);
+    if (g == nullptr) return FindingState::kBlocking;
+    if (g->blocking == 0 || !MeetsThreshold(f.severity, g->fail_on)) return FindingState::kNotBlocking;
+    return FindingState::kBlocking;
+  }
+
+  struct Group {
+    std::string name;  // gate name; empty for a plain scan
+    const GateSummary* gate = nullptr;
+    std::vector<const Finding*> findings;
+  };
+
+  // Findings grouped by gate: the summaries' gates first, in their order
+  // (even when they have no findings), then any other gate names in finding
+  // order. A plain scan is one group named "".
+  std::vector<Group> Groups() const {
+    std::vector<Group> groups;
+    std::map<std::string, std::size_t, std::less<>> index;
+    if (report_.gates.empty()) {
+      Group all;
+      for (const Finding& f : findings_) all.findings.push_back(&f);
+      groups.push_back(std::move(all));
+      return groups;
+    }
+    for (const GateSummary& g : report_.gates) {
+      if (index.contains(g.name)) continue;
+      index.emplace(g.name, groups.size());
+      groups.push_back(Group{g.name, &g, {}});
+    }
+    for (const Finding& f : findings_) {
+      auto it = index.find(f.gate);
+      if (it == index.end()) {
+        it = index.emplace(f.gate, groups.size()).first;
+        groups.push_back(Group{f.gate, nullptr, {}});
+      }
+      groups[it->second].findings.push_back(&f);
+    }
+    return groups;
+  }
+
+ private:
+  const Report& report_;
+  std::vector<Finding> findings_;  // sorted copy
+  std::set<std::string, std::less<>> waived_;
+  std::map<std::string, const GateSummary*, std::less<>> gates_;
+};
+
+// ----------------------------------------------------------------- text ---
+
+class Painter {
+ public:
+  explicit Painter(bool color) : color_(color) {}
+
+  std::string Paint(std::string_view text, std::string_view sgr) const {
+    if (!color_ || sgr.empty()) return std::string(text);
+    std::string out = "\x1b[";
+    out += sgr;
+    out += 'm';
+    out += text;
+    out += "\x1b[0m";
+    return out;
+  }
+
+  static std::string_view SeverityStyle(Severity s) {
+    switch (s) {
+      case Severity::kCritical: return "1;35";
+      case Severity::kHigh: return "1;31";
+      case Severity::kMedium: return "33";
+      case Severity::kLow: return "36";
+      case Severity::kInfo: return "2";
+    }
+    return "";
+  }
+
+  static std::string_view DecisionStyle(std::string_view decision) {
+    if (decision == "pass") return "1;32";
+    if (decision == "blocked") return "1;31";
+    if (decision == "waived") return "1;33";
+    return "";
+  }
+
+ private:
+  bool color_;
+};
+
+std::string PadRight(const std::string& s, std::size_t width) {
+  std::size_t w = DisplayWidth(s);
+  return w >= width ? s : s + std::string(width - w, ' ');
+}
+
+std::string PadLeft(const std::string& s, std::size_t width) {
+  std::size_t w = DisplayWidth(s);
+  return w >= width ? s : std::string(width - w, ' ') + s;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+void WriteGateTable(const Report& r, std::ostream& out, const Painter& paint) {
+  const std::array<std::string, 7> header = {"GATE", "SOURCE", "FAIL ON", "FINDINGS", "BLOCKING", "WAIVED", "DECISION"};
+  std::vector<std::array<std::string, 7>> rows;
+  for (const GateSummary& g : r.gates) {
+    rows.push_back({Printable(g.name), Printable(g.source), Printable(g.fail_on), std::to_string(g.findings),
+                    std::to_string(g.blocking), std::to_string(g.waived), Printable(g.decision)});
+  }
+  std::array<std::size_t, 7> width{};
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& row : rows) width[c] = std::max(width[c], DisplayWidth(row[c]));
+  }
+  auto cell = [&](const std::string& s, std::size_t c) {
+    bool numeric = c >= 3 && c <= 5;
+    return numeric ? PadLeft(s, width[c]) : PadRight(s, width[c]);
+  };
+
+  out << paint.Paint("Gates", "1") << "\n";
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    out << "  " << (c + 1 == header.size() ? header[c] : cell(header[c], c));
+  }
+  out << "\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    for (std::size_t c = 0; c + 1 < row.size(); ++c) out << "  " << cell(row[c], c);
+    out << "  " << paint.Paint(row[6], Painter::DecisionStyle(r.gates[i].decision)) << "\n";
+    for (const std::string& note : r.gates[i].notes) {
+      out << "    note: " << Printable(note) << "\n";
+    }
+  }
+  out << "\n";
+}
+
+void WriteTextFinding(const Finding& f, FindingState state, bool show_blocking, std::ostream& out,
+                      const Painter& paint) {
+  constexpr std::size_t kSeverityWidth = 8;
+  const std::string indent(2 + kSeverityWidth + 2, ' ');
+  std::string severity = Upper(SeverityName(f.severity));
+  out << "  " << paint.Paint(severity, Painter::SeverityStyle(f.severity))
+      << std::string(kSeverityWidth > severity.size() ? kSeverityWidth - severity.size() : 0, ' ') << "  "
+      << paint.Paint(Printable(f.rule_id), "1");
+  std::string where = LocationText(f.location);
+  if (!where.empty()) out << "  " << Printable(where);
+  if (state == FindingState::kWaived) {
+    out << "  " << paint.Paint("[waived]", "33");
+  } else if (state == FindingState::kBlocking && show_blocking) {
+    out << "  " << paint.Paint("[blocking]", "31");
+  }
+  out << "\n";
+  if (!f.message.empty()) {
+    for (std::string_view line : SplitLines(f.message)) out << indent << Printable(line) << "\n";
+  }
+  std::string meta;
+  if (!f.fingerprint.empty()) meta += "fingerprint " + Printable(ShortFingerprint(f.fingerprint));
+  if (!f.tool.empty()) meta += (meta.empty() ? "" : "  ") + std::string("tool ") + Printable(f.tool);
+  if (!meta.empty()) out << indent << paint.Paint(meta, "2") << "\n";
+  if (!f.remediation.empty()) {
+    bool first = true;
+    for (std::string_view line : SplitLines(f.remediation)) {
+      out << indent << (first ? "fix: " : "     ") << Printable(line) << "\n";
+      first = false;
+    }
+  }
+  if (!f.references.empty()) {
+    std::string refs;
+    for (const std::string& ref : f.references) refs += (refs.empty() ? "" : ", ") + Printable(ref);
+    out << indent << "refs: " << refs << "\n";
+  }
+}
+
+std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string SeverityCounts(const std::vector<Finding>& findings) {
+  std::array<std::size_t, 5> counts{};
+  for (const Finding& f : findings) ++counts[static_cast<std::size_t>(f.severity)];
+  std::string out;
+  for (std::size_t i = counts.size(); i-- > 0;) {
+    if (counts[i] == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(counts[i]) + " " + std::string(SeverityName(static_cast<Severity>(i)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- SARIF ---
+
+std::string_view SarifLevel(Severity s) {
+  switch (s) {
+    case Severity::kCritical:
+    case Severity::kHigh: return "error";
+    case Severity::kMedium: return "warning";
+    case Severity::kLow:
+    case Severity::kInfo: return "note";
+  }
+  return "note";
+}
+
+// The GitHub code scanning convention: a CVSS-like score as a string.
+std::string_view SecuritySeverity(Severity s) {
+  switch (s) {
+    case Severity::kCritical: return "9.5";
+    case Severity::kHigh: return "8.0";
+    case Severity::kMedium: return "5.5";
+    case Severity::kLow: return "2.0";
+    case Severity::kInfo: return "0.0";
+  }
+  return "0.0";
+}
+
+bool HasUriScheme(std::string_view s) {
+  std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon < 2) return false;  // "C:/x" is a drive, not a scheme
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(s[0])) return false;
+  for (std::size_t i = 1; i < colon; ++i) {
+    char c = s[i];
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// Percent-encode every byte outside `keep` and the URI unreserved set.
+std::string PercentEncode(std::string_view s, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved || (c < 0x80 && keep.find(ch) != std::string_view::npos)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// Location.file as an artifactLocation.uri: repository-relative paths become
+// relative references, absolute paths file:// URIs, and URIs (a DAST target)
+// stay as they are apart from characters no URI may contain.
+std::string ArtifactUri(const std::string& file) {
+  if (HasUriScheme(file)) return PercentEncode(file, "!$&'()*+,;=:@/?#[]%");
+  std::string path = file;
+  std::replace(path.begin(), path.end(), '\\', '/');
+  std::string encoded = PercentEncode(path, "!$&'()*+,;=@/");
+  if (path.starts_with('/')) return "file://" + encoded;
+  if (path.size() >= 3 && path[1] == ':' && path[2] == '/' &&
+      ((path[0] >= 'a' && path[0] <= 'z') || (path[0] >= 'A' && path[0] <= 'Z'))) {
+    return "file:///" + path.substr(0, 2) + PercentEncode(path.substr(2), "!$&'()*+,;=@/");
+  }
+  return encoded;
+}
+
+Json SarifRule(const Finding& first, const std::vector<const Finding*>& all) {
+  Json rule = Json::object();
+  rule["id"] = first.rule_id;
+  rule["shortDescription"] = {{"text", first.rule_id}};
+  std::string remediation;
+  for (const Finding* f : all) {
+    if (!f->remediation.empty()) {
+      remediation = f->remediation;
+      break;
+    }
+  }
+  if (!remediation.empty()) {
+    rule["help"] = {{"text", remediation}};
+  }
+  // Findings are sorted most severe first, so `first` carries the rule's
+  // highest severity.
+  rule["defaultConfiguration"] = {{"level", std::string(SarifLevel(first.severity))}};
+  std::vector<std::string> tags = {"security"};
+  for (const Finding* f : all) {
+    for (const std::string& ref : f->references) {
+      if (std::find(tags.begin(), tags.end(), ref) == tags.end()) tags.push_back(ref);
+    }
+  }
+  rule["properties"] = {{"tags", tags}, {"security-severity", std::string(SecuritySeverity(first.severity))}};
+  return rule;
+}
+
+}  // namespace
+
+std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
+  if (name == "text") return OutputFormat::kText;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "sarif") return OutputFormat::kSarif;
+  if (name == "junit") return OutputFormat::kJunit;
+  return std::nullopt;
+}
+
+void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
+  Painter paint(opts.color);
+  ReportIndex index(r);
+  if (!r.gates.empty()) WriteGateTable(r, out, paint);
+
+  const bool gated = !r.gates.empty();
+  std::size_t blocking = 0;
+  std::size_t waived = 0;
+  for (const auto& group : index.Groups()) {
+    if (group.findings.empty()) continue;
+    std::string title = group.name.empty() ? "Findings" : "Findings: " + Printable(group.name);
+    out << paint.Paint(title, "1") << " (" << group.findings.size() << ")\n";
+    for (const Finding* f : group.findings) {
+      FindingState state = index.State(*f);
+      if (state == FindingState::kBlocking) ++blocking;
+      if (state == FindingState::kWaived) ++waived;
+      WriteTextFinding(*f, state, gated, out, paint);
+    }
+    out << "\n";
+  }
+  if (index.findings().empty()) out << "No findings.\n\n";
+
+  std::string counts = SeverityCounts(index.findings());
+  std::string total = Plural(index.findings().size(), "finding", "findings");
+  if (!counts.empty()) total += " (" + counts + ")";
+  if (!r.overall.empty()) {
+    if (gated) {
+      blocking = 0;
+      waived = 0;
+      for (const GateSummary& g : r.gates) {
+        blocking += g.blocking;
+        waived += g.waived;
+      }
+    }
+    out << "Overall: " << paint.Paint(Upper(Printable(r.overall)), Painter::DecisionStyle(r.overall)) << " - "
+        << total << ", " << blocking << " blocking, " << waived << " waived\n";
+  } else {
+    out << "Total: " << total;
+    if (waived > 0) out << ", " << waived << " waived";
+    out << "\n";
+  }
+}
+
+void WriteJson(const Report& r, std::ostream& out) {
+  ReportIndex index(r);
+  Json doc = Json::object();
+  Json tool = {{"name", r.tool_name}};
+  if (!r.tool_version.empty()) tool["version"] = r.tool_version;
+  doc["tool"] = std::move(tool);
+  doc["overall"] = r.overall;
+  Json gates = Json::array();
+  for (const GateSummary& g : r.gates) {
+    gates.push_back({{"name", g.name},
+                     {"source", g.source},
+                     {"fail_on", g.fail_on},
+                     {"decision", g.decision},
+                     {"findings", g.findings},
+                     {"blocking", g.blocking},
+                     {"waived", g.waived},
+                     {"notes", g.notes}});
+  }
+  doc["gates"] = std::move(gates);
+  Json findings = Json::array();
+  for (const Finding& f : index.findings()) {
+    Json j = ToJson(f);
+    j["waived"] = index.IsWaived(f);
+    findings.push_back(std::move(j));
+  }
+  doc["findings"] = std::move(findings);
+  out << DumpJson(doc) << "\n";
+}
+
+void WriteSarif(const Report& r, std::ostream& out) {
+  ReportIndex index(r);
+  const auto& findings = index.findings();
+
+  // Rules in order of first appearance; the first finding of each rule is its
+  // most severe one.
+  std::vector<std::string> rule_order;
+  std::map<std::string, std::vector<const Finding*>, std::less<>> by_rule;
+  for (const Finding& f : findings) {
+    auto [it, inserted] = by_rule.try_emplace(f.rule_id);
+    if (inserted) rule_order.push_back(f.rule_id);
+    it->second.push_back(&f);
+  }
+  Json rules = Json::array();
+  std::map<std::string, std::size_t, std::less<>> rule_index;
+  for (const std::string& id : rule_order) {
+    const auto& all = by_rule.at(id);
+    rule_index.emplace(id, rules.size());
+    rules.push_back(SarifRule(*all.front(), all));
+  }
+
+  Json results = Json::array();
+  for (const Finding& f : findings) {
+    Json result = Json::object();
+    result["ruleId"] = f.rule_id;
+    result["ruleIndex"] = rule_index.at(f.rule_id);
+    result["level"] = std::string(SarifLevel(f.severity));
+    result["message"] = {{"text", f.message.empty() ? f.rule_id : f.message}};
+    if (!f.location.file.empty()) {
+      Json physical = {{"artifactLocation", {{"uri", ArtifactUri(f.location.file)}}}};
+      if (f.location.line > 0) {
+        Json region = {{"startLine", f.location.line}};
+        if (f.location.column > 0) region["startColumn"] = f.location.column;
+        physical["region"] = std::move(region);
+      }
+      result["locations"] = Json::array({{{"physicalLocation", std::move(physical)}}});
+    }
+    if (!f.fingerprint.empty()) {
+      result["partialFingerprints"] = {{std::string(kSarifFingerprintKey), f.fingerprint}};
+    }
+    Json props = {{"severity", std::string(SeverityName(f.severity))},
+                  {"security-severity", std::string(SecuritySeverity(f.severity))}};
+    if (!f.gate.empty()) props["gate"] = f.gate;
+    if (!f.tool.empty()) props["tool"] = f.tool;
+    result["properties"] = std::move(props);
+    if (index.IsWaived(f)) {
+      result["suppressions"] = Json::array({{{"kind", "external"}, {"status", "accepted"}}});
+    }
+    results.push_back(std::move(result));
+  }
+
+  Json driver = {{"name", r.tool_name.empty() ? std::string("tollgate") : r.tool_name}, {"rules", std::move(rules)}};
+  if (!r.tool_version.empty()) driver["version"] = r.tool_version;
+  Json run = {{"tool", {{"driver", std::move(driver)}}}, {"results", std::move(results)}};
+  if (!r.gates.empty() || !r.overall.empty()) {
+    Json gates = Json::array();
+    for (const GateSummary& g : r.gates) {
+      gates.push_back({{"name", g.name},
+                       {"source", g.source},
+                       {"fail_on", g.fail_on},
+                       {"decision", g.decision},
+                       {"findings", g.findings},
+                       {"blocking", g.blocking},
+                       {"waived", g.waived}});
+    }
+    run["properties"] = {{"overall", r.overall}, {"gates", std::move(gates)}};
+  }
+  Json doc = {{"$schema", std::string(kSarifSchema)}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
+  out << DumpJson(doc) << "\n";
+}
+
+void WriteJunit(const Report& r, std::ostream& out) {
+  ReportIndex index(r);
+  auto groups = index.Groups();
+  if (r.gates.empty() && !groups.empty()) groups.front().name = r.tool_name.empty() ? "tollgate" : r.tool_name;
+
+  std::size_t total_tests = 0;
+  std::size_t total_failures = 0;
+  std::size_t total_skipped = 0;
+  std::string body;
+  for (const auto& group : groups) {
+    std::size_t failures = 0;
+    std::size_t skipped = 0;
+    std::string cases;
+    const std::string classname = XmlEscape("tollgate." + group.name, true);
+    for (const Finding* f : group.findings) {
+      std::string name = f->rule_id;
+      std::string where = LocationText(f->location);
+      if (!where.empty()) name += " at " + where;
+      cases += "    <testcase classname=\"" + classname + "\" name=\"" + XmlEscape(name, true) + "\"";
+      switch (index.State(*f)) {
+        case FindingState::kNotBlocking: cases += "/>\n"; break;
+        case FindingState::kWaived:
+          ++skipped;
+          cases += ">\n      <skipped message=\"waived\"/>\n    </testcase>\n";
+          break;
+        case FindingState::kBlocking: {
+          ++failures;
+          std::string details = "severity: " + std::string(SeverityName(f->severity)) + "\nrule: " + f->rule_id;
+          if (!where.empty()) details += "\nlocation: " + where;
+          if (!f->message.empty()) details += "\nmessage: " + f->message;
+          if (!f->fingerprint.empty()) details += "\nfingerprint: " + f->fingerprint;
+          if (!f->tool.empty()) details += "\ntool: " + f->tool;
+          if (!f->remediation.empty()) details += "\nremediation: " + f->remediation;
+          if (!f->references.empty()) {
+            details += "\nreferences:";
+            for (const std::string& ref : f->references) details += " " + ref;
+          }
+          cases += ">\n      <failure message=\"" + XmlEscape(f->message.empty() ? f->rule_id : f->message, true) +
+                   "\" type=\"" + std::string(SeverityName(f->severity)) + "\">" + XmlEscape(details, false) +
+                   "</failure>\n    </testcase>\n";
+          break;
+        }
+      }
+    }
+    std::size_t tests = group.findings.size();
+    if (tests == 0) {
+      tests = 1;
+      cases += "    <testcase classname=\"" + classname + "\" name=\"no findings\"/>\n";
+    }
+    body += "  <testsuite name=\"" + XmlEscape(group.name, true) + "\" tests=\"" + std::to_string(tests) +
+            "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"" + std::to_string(skipped) +
+            "\">\n";
+    if (group.gate != nullptr) {
+      body += "    <properties>\n";
+      auto property = [&](std::string_view key, const std::string& value) {
+        body += "      <property name=\"" + std::string(key) + "\" value=\"" + XmlEscape(value, true) + "\"/>\n";
+      };
+      property("source", group.gate->source);
+      property("fail_on", group.gate->fail_on);
+      property("decision", group.gate->decision);
+      for (const std::string& note : group.gate->notes) property("note", note);
+      body += "    </properties>\n";
+    }
+    body += cases;
+    body += "  </testsuite>\n";
+    total_tests += tests;
+    total_failures += failures;
+    total_skipped += skipped;
+  }
+
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<testsuites name=\"" << XmlEscape(r.tool_name.empty() ? "tollgate" : r.tool_name, true) << "\" tests=\""
+      << total_tests << "\" failures=\"" << total_failures << "\" errors=\"0\" skipped=\"" << total_skipped
+      << "\">\n";
+  out << body;
+  out << "</testsuites>\n";
+}
+
+void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts) {
+  switch (format) {
+    case OutputFormat::kText: WriteText(r, out, opts); return;
+    case OutputFormat::kJson: WriteJson(r, out); return;
+    case OutputFormat::kSarif: WriteSarif(r, out); return;
+    case OutputFormat::kJunit: WriteJunit(r, out); return;
+  }
+}
+
+}  // namespace tollgate

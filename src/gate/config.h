@@ -1,0 +1,56 @@
+// tollgate.yaml: which gates run, their thresholds and who may bypass them
+// (docs/config.md is the reference).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+
+namespace tollgate::gate {
+
+enum class SourceKind { kScanner, kImport, kPolicy, kErrorBudget };
+
+struct GateConfig {
+  std::string name;
+  SourceKind kind = SourceKind::kScanner;
+  std::string source;  // scanner name, import file, policy dir or SLO file (as written)
+  // Findings at or above this severity block; nullopt means "none" (report only).
+  std::optional<Severity> fail_on = Severity::kHigh;
+  std::string fail_on_text = "high";
+  bool bypass_allowed = false;              // false for `bypass: none`
+  std::vector<std::string> bypass_roles;    // roles whose waivers count
+  int line = 0;                             // 1-based line in the config file
+
+  std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
+};
+
+struct ApprovalsConfig {
+  int required = 0;
+  bool four_eyes = true;
+};
+
+struct Config {
+  int version = 1;
+  std::string service;
+  std::vector<std::string> compliance;
+  std::vector<GateConfig> gates;
+  ApprovalsConfig approvals;
+  std::string path;      // the file it came from; empty for the defaults
+  std::string base_dir;  // relative paths in the config resolve against this
+
+  const GateConfig* FindGate(const std::string& name) const;
+};
+
+// Parse YAML text. `file` names the source in messages, which read
+// "<file>:<line>:<column>: <problem>". Unknown keys and wrong types are errors.
+Result<Config> ParseConfig(const std::string& text, const std::string& file);
+Result<Config> LoadConfig(const std::string& path);
+
+// The configuration of a repository without tollgate.yaml: secrets (any
+// finding, no bypass), dependencies and IaC (high, bypass by security).
+Config DefaultConfig();
+
+}  // namespace tollgate::gate

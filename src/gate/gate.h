@@ -1,0 +1,85 @@
+// Gate evaluation: collect each gate's findings, apply thresholds, waivers
+// and approvals, and decide pass or blocked. The public header of the gate
+// module; the CLI records the resulting events in the ledger.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/report.h"
+#include "core/result.h"
+#include "core/time.h"
+#include "gate/config.h"
+#include "gate/waiver.h"
+
+namespace tollgate::gate {
+
+// Checks that every gate's source exists in this build and its inputs are
+// present; a gate that cannot run is a configuration error naming it.
+Status CheckSources(const Config& config);
+
+// Findings of one gate (its scanner run, or its report imported).
+Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root);
+
+struct WaiverDecision {
+  std::uint64_t seq = 0;  // ledger index of the waiver
+  std::string fingerprint;
+  std::string approver;
+  bool accepted = false;
+  std::string reason;
+};
+
+struct GateOutcome {
+  GateConfig gate;
+  std::vector<Finding> findings;
+  std::vector<std::string> waived;  // fingerprints accepted by a waiver
+  std::vector<WaiverDecision> waivers;
+  std::size_t blocking = 0;  // at or above fail_on and not waived
+  bool blocked = false;
+  std::vector<std::string> notes;
+};
+
+struct ApprovalDecision {
+  std::uint64_t seq = 0;
+  std::string approver;
+  bool accepted = false;
+  std::string reason;
+};
+
+struct ApprovalOutcome {
+  int required = 0;
+  int valid = 0;
+  std::vector<ApprovalDecision> decisions;
+  bool satisfied() const { return valid >= required; }
+};
+
+struct Evaluation {
+  std::string service;
+  std::string commit;
+  Author author;
+  std::vector<GateOutcome> gates;
+  ApprovalOutcome approvals;
+  bool blocked = false;
+};
+
+struct EvaluationInput {
+  const Config* config = nullptr;
+  std::vector<std::vector<Finding>> findings;  // one list per config gate, in order
+  std::vector<Waiver> waivers;                 // every waiver in the ledger
+  std::vector<Approval> approvals;             // every approval in the ledger
+  const Keyring* keyring = nullptr;            // may be null: then nothing verifies
+  Author author;
+  std::string commit;
+  TimePoint now;
+};
+
+Evaluation Evaluate(const EvaluationInput& in);
+
+// Ledger events: one per gate and one overall. They carry counts and
+// fingerprints, never finding text.
+std::vector<Json> DecisionEvents(const Evaluation& e);
+
+Report ToReport(const Evaluation& e, const std::string& version);
+
+}  // namespace tollgate::gate

@@ -1,0 +1,105 @@
+// Waivers, approvals and the keyring that says who holds which role.
+//
+// A waiver accepts one finding (by fingerprint) on one gate until it expires.
+// An approval signs off one change (commit). Both are signed with the
+// approver's Ed25519 key and recorded in the ledger; they count only when the
+// signature verifies, the key is in the keyring with the needed role, they
+// have not expired, and (four-eyes) the signer is not the change's author.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/canonical_json.h"
+#include "core/result.h"
+#include "core/signing.h"
+#include "core/time.h"
+
+namespace tollgate::gate {
+
+struct KeyringEntry {
+  std::string name;
+  std::string email;
+  VerifierKey key;
+  std::vector<std::string> roles;
+  bool HasRole(const std::string& role) const;
+};
+
+class Keyring {
+ public:
+  // .tollgate/keys.yaml:  keys: [{name, email?, key: "<verifier key>", roles: [..]}]
+  static Result<Keyring> Load(const std::string& path);
+  static Result<Keyring> Parse(const std::string& text, const std::string& file);
+
+  // The entry whose public key is `key` (name, id and key bytes all equal).
+  const KeyringEntry* FindByKey(const std::string& verifier_key) const;
+  const std::vector<KeyringEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<KeyringEntry> entries_;
+};
+
+// Who wrote the change under the gate: name and email of HEAD's author.
+struct Author {
+  std::string name;
+  std::string email;
+  bool known() const { return !name.empty() || !email.empty(); }
+  // True when the keyring entry is this person (same email, or same name).
+  bool Is(const KeyringEntry& e) const;
+};
+
+// Author of HEAD in the git repository containing `path`; unknown if none.
+Author HeadAuthor(const std::string& path, std::string* commit_out);
+
+struct Waiver {
+  std::string gate;
+  std::string fingerprint;
+  std::string reason;
+  std::string expires;  // RFC 3339 instant after which it no longer counts
+  std::string issued;   // RFC 3339
+  std::string approver; // key name
+  std::string key;      // verifier key text
+  std::string signature;  // base64 Ed25519 over SigningText()
+  std::uint64_t seq = 0;  // ledger index, when read back from the ledger
+
+  std::string SigningText() const;
+  Json ToEvent() const;  // the ledger event, type "waiver"
+  static Result<Waiver> FromEvent(const Json& event);
+};
+
+struct Approval {
+  std::string commit;
+  std::string reason;
+  std::string issued;
+  std::string approver;
+  std::string key;
+  std::string signature;
+  std::uint64_t seq = 0;
+
+  std::string SigningText() const;
+  Json ToEvent() const;  // type "approval"
+  static Result<Approval> FromEvent(const Json& event);
+};
+
+// "2026-12-31" means through the end of that day (UTC); a full RFC 3339 time
+// is taken as is. Returns the RFC 3339 expiry instant.
+Result<std::string> ParseExpiry(const std::string& text);
+
+Waiver SignWaiver(Waiver w, const SignerKey& key);
+Approval SignApproval(Approval a, const SignerKey& key);
+
+// Why a signed record does or does not count.
+struct Verdict {
+  bool accepted = false;
+  std::string reason;
+};
+// A waiver needs a valid signature by a keyring key holding one of
+// `bypass_roles`, an expiry after `now`, and a signer other than `author`.
+// A null `author` skips the four-eyes check (when recording a waiver, before
+// the change under the gate is known); the gate always passes one.
+Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
+                    const Author* author, TimePoint now);
+Verdict JudgeApproval(const Approval& a, const Keyring& keyring, const Author& author, bool four_eyes);
+
+}  // namespace tollgate::gate
