@@ -1,0 +1,54 @@
+# Tollgate: the two front doors are `make demo` and `make test`.
+# Both install missing Debian packages first (apt-get; run as root or with sudo).
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git python3 python3-jsonschema \
+  libsqlite3-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgit2-dev libexpected-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+
+.PHONY: deps release debug asan demo test test-asan fuzz bench clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+release: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+debug: deps
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug -j $(JOBS)
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+# The main job on the bundled example: a blocked gate, a waiver, an approval, a passing gate.
+demo: release
+	./examples/demo.sh build/release/src/tollgate
+
+test: release
+	ctest --preset release -j $(JOBS)
+
+test-asan: asan
+	ctest --preset asan -j $(JOBS)
+
+# Bounded libFuzzer runs (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif
+	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
+
+bench: release
+	./bench/run.sh build/release
+
+clean:
+	rm -rf build
