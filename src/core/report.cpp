@@ -184,7 +184,6 @@ std::string DumpJson(const Json& j) {
 
 // ------------------------------------------------------------- findings ---
 
-std::string ShortFingerprint(const std::string& fp) { return fp.substr(0, 12); }
 
 std::string LocationText(const Location& loc) {
   if (loc.file.empty()) return {};
@@ -387,7 +386,7 @@ void WriteTextFinding(const Finding& f, FindingState state, bool show_blocking, 
     for (std::string_view line : SplitLines(f.message)) out << indent << Printable(line) << "\n";
   }
   std::string meta;
-  if (!f.fingerprint.empty()) meta += "fingerprint " + Printable(ShortFingerprint(f.fingerprint));
+  if (!f.fingerprint.empty()) meta += "fingerprint " + Printable(f.fingerprint);
   if (!f.tool.empty()) meta += (meta.empty() ? "" : "  ") + std::string("tool ") + Printable(f.tool);
   if (!meta.empty()) out << indent << paint.Paint(meta, "2") << "\n";
   if (!f.remediation.empty()) {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The main job on the bundled example (make demo):
+#   1. the gate blocks the payments API on a high SAST finding and a missing approval;
+#   2. the author cannot waive it (no bypass role), the security lead can;
+#   3. a release manager approves the change (four-eyes);
+#   4. the gate passes; the ledger verifies, is exported, and the bundle verifies offline.
+set -euo pipefail
+TG=$(realpath "${1:-build/release/src/tollgate}")
+here=$(cd "$(dirname "$0")" && pwd)
+ex="$here/payments-api"
+work=$(realpath -m "${DEMO_DIR:-build/demo}")
+rm -rf "$work" && mkdir -p "$work"
+export TOLLGATE_LEDGER="$work/ledger.db"
+export TOLLGATE_LEDGER_KEY="$work/ledger.key"
+keys="$ex/.tollgate/demo-keys"
+author="Bob <bob@payments.example>"
+commit=4f9c2e1d7a3b5c6e8f0a1b2c3d4e5f6a7b8c9d0e
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "A ledger signing key for this run"
+"$TG" keys gen --out "$TOLLGATE_LEDGER_KEY" --name payments-ledger | tail -1
+
+say "1. tollgate gate: Bob's change $commit"
+set +e
+"$TG" gate "$ex" --author "$author" --commit "$commit"; rc=$?
+set -e
+echo "exit code $rc (1 = blocked)"
+[ "$rc" = 1 ] || { echo "expected the gate to block"; exit 1; }
+
+fp=$("$TG" scan import "$ex/reports/sast.sarif" --gate sast --format json --fail-on none |
+     python3 -c 'import json,sys; print(next(f["fingerprint"] for f in json.load(sys.stdin)["findings"] if f["severity"]=="high"))')
+expires=$(date -u -d '+30 days' +%F)
+
+say "2a. Bob tries to waive his own finding (he holds no bypass role)"
+set +e
+"$TG" waive --path "$ex" --gate sast --finding "$fp" --reason "will fix later" --expires "$expires" --key "$keys/bob.key" 2>&1; rc=$?
+set -e
+echo "exit code $rc (2 = refused)"
+
+say "2b. Alice (security) waives it for 30 days: compensating control in place"
+"$TG" waive --path "$ex" --gate sast --finding "$fp" --expires "$expires" --key "$keys/alice.key" \
+  --reason "WAF rule 942100 blocks SQLi on /v1/refunds; fix tracked in PAY-1234"
+
+say "3. Carol (release) approves the change"
+"$TG" approve --path "$ex" --commit "$commit" --key "$keys/carol.key" --reason "reviewed PR #481"
+
+say "4. tollgate gate again"
+"$TG" gate "$ex" --author "$author" --commit "$commit" --format sarif --output "$work/gate.sarif"
+echo "SARIF for code scanning dashboards: $work/gate.sarif"
+
+say "5. The evidence: verify, export, verify the bundle offline"
+"$TG" ledger verify --trusted-key "$TOLLGATE_LEDGER_KEY.pub"
+"$TG" ledger export --output "$work/evidence.json"
+"$TG" ledger verify --bundle "$work/evidence.json" --trusted-key "$TOLLGATE_LEDGER_KEY.pub"
+"$TG" ledger proof inclusion --index 0 | head -5
+echo "..."
+say "Ledger entries"
+"$TG" ledger show | cut -c1-160
