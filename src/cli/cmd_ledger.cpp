@@ -46,8 +46,13 @@ int RunAppend(const LedgerArgs& a, const Clock& clock) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     std::string where = "stdin:" + std::to_string(lineno);
-    auto j = ParseJson(line, where);
-    if (!j) return Report(j.error());
+    auto j = ParseJson(line, "stdin");
+    if (!j) {
+      // The line was parsed alone, so its errors say line 1: name the real one.
+      std::string msg = j.error().message();
+      if (msg.rfind("stdin:1:", 0) == 0) msg = where + ":" + msg.substr(8);
+      return Report(Error::Input(msg));
+    }
     if (auto s = ledger::Ledger::ValidateEvent(*j, where); !s) return Report(s.error());
     events.push_back(std::move(*j));
   }

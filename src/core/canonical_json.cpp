@@ -372,7 +372,13 @@ class StrictSax {
   bool boolean(bool b) { return dom_.boolean(b); }
   bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
   bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
-  bool number_float(Json::number_float_t v, const string_t& s) { return dom_.number_float(v, s); }
+  bool number_float(Json::number_float_t v, const string_t& s) {
+    // nlohmann reads an integer literal beyond 64 bits as a double, silently
+    // dropping digits. Evidence must not change on the way in: refuse it.
+    if (s.find_first_of(".eE") == string_t::npos)
+      return Reject(Consumed() - 1, "integer " + s + " is too large to be represented exactly");
+    return dom_.number_float(v, s);
+  }
   bool string(string_t& s) { return dom_.string(s); }
   bool binary(Json::binary_t& b) { return dom_.binary(b); }
 

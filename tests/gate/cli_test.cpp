@@ -1,0 +1,287 @@
+// End-to-end tests of the tollgate binary: flags, output shapes, exit codes,
+// and that bad input leaves the ledger untouched.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CmdResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "tollgate-cli-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    ledger_ = (dir_ / "ledger.db").string();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Runs `tollgate ARGS` with stdin from `input`; captures stdout and stderr.
+  CmdResult Tg(const std::string& args, const std::string& input = "") {
+    std::string in = (dir_ / "stdin").string(), out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
+    std::ofstream(in) << input;
+    std::string cmd = "cd '" + dir_.string() + "' && TOLLGATE_LEDGER='" + ledger_ + "' TOLLGATE_LEDGER_KEY= NO_COLOR=1 '" +
+                      TOLLGATE_BINARY + "' " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
+    int status = std::system(cmd.c_str());
+    CmdResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+  static std::string Slurp(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  std::string Write(const std::string& name, const std::string& content) {
+    fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << content;
+    return p.string();
+  }
+  std::size_t LedgerLines() { return Count(Tg("ledger show").out, '\n'); }
+  static std::size_t Count(const std::string& s, char c) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), c)); }
+  // Copies the bundled example into the temp dir so tests never write into the source tree.
+  std::string Example() {
+    fs::path dst = dir_ / "payments-api";
+    fs::copy(fs::path(TOLLGATE_SOURCE_DIR) / "examples" / "payments-api", dst, fs::copy_options::recursive);
+    return dst.string();
+  }
+  static bool OneLine(const std::string& s) { return Count(s, '\n') == 1 && s.rfind("tollgate: ", 0) == 0; }
+
+  fs::path dir_;
+  std::string ledger_;
+};
+
+TEST_F(CliTest, HelpAndVersion) {
+  auto h = Tg("--help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("ledger"), std::string::npos);
+  EXPECT_NE(h.out.find("Exit codes"), std::string::npos);
+  EXPECT_EQ(Tg("ledger append --help").code, 0);
+  EXPECT_EQ(Tg("--version").code, 0);
+  EXPECT_EQ(Tg("no-such-command").code, 2);
+  EXPECT_EQ(Tg("ledger proof inclusion").code, 2);  // --index is required
+}
+
+TEST_F(CliTest, KeysGenWritesPairAndRefusesOverwrite) {
+  auto r = Tg("keys gen --out keys/ci");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Slurp((dir_ / "keys/ci").string()).rfind("PRIVATE+KEY+ci+", 0), 0u);
+  EXPECT_EQ(Slurp((dir_ / "keys/ci.pub").string()).rfind("ci+", 0), 0u);
+  EXPECT_EQ((fs::status(dir_ / "keys/ci").permissions() & fs::perms::others_read), fs::perms::none);
+  auto again = Tg("keys gen --out keys/ci");
+  EXPECT_EQ(again.code, 2);
+  EXPECT_TRUE(OneLine(again.err)) << again.err;
+}
+
+TEST_F(CliTest, AppendPrintsIndexAndLeafHashAndRejectsBadBatchesWhole) {
+  auto r = Tg("ledger append", "{\"type\":\"a\"}\n\n{\"type\":\"b\",\"payload\":{\"x\":1}}\n");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Count(r.out, '\n'), 2u);
+  EXPECT_EQ(r.out.rfind("0 ", 0), 0u);
+  EXPECT_EQ(r.out.find('\n'), 66u);  // "0 " + 64 hex
+  EXPECT_EQ(LedgerLines(), 2u);
+
+  struct Bad {
+    std::string input;
+    std::string where;
+  } bad[] = {
+      {"{\"type\":\"ok\"}\nnot json\n", "stdin:2:"},
+      {"{\"type\":\"ok\"}\n{\"payload\":1}\n", "stdin:2"},
+      {"{\"type\":\"ok\"}\n[1,2]\n", "stdin:2"},
+      {"{\"type\":\"ok\",\"type\":\"twice\"}\n", "stdin:1:"},
+      {"{\"type\":\"ok\",\"seq\":4}\n", "stdin:1"},
+      {"{\"type\":\"ok\",\"time\":\"last tuesday\"}\n", "stdin:1"},
+      {"{\"type\":\"ok\",\"n\":123456789012345678901234567890}\n", ""},
+      {"", "stdin"},
+  };
+  for (const auto& b : bad) {
+    auto e = Tg("ledger append", b.input);
+    EXPECT_EQ(e.code, 2) << b.input << e.err;
+    EXPECT_TRUE(OneLine(e.err)) << e.err;
+    EXPECT_NE(e.err.find(b.where), std::string::npos) << e.err;
+    EXPECT_EQ(LedgerLines(), 2u) << "a rejected batch changed the ledger: " << b.input;
+  }
+}
+
+TEST_F(CliTest, VerifyProofsCheckpointsAndExport) {
+  ASSERT_EQ(Tg("keys gen --out k").code, 0);
+  std::string events;
+  for (int i = 0; i < 40; ++i) events += "{\"type\":\"test\",\"payload\":{\"n\":" + std::to_string(i) + "}}\n";
+  ASSERT_EQ(Tg("ledger append --key k", events).code, 0);
+  auto v = Tg("ledger verify --trusted-key k.pub");
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("40 entries"), std::string::npos);
+
+  auto inc = Tg("ledger proof inclusion --index 7");
+  ASSERT_EQ(inc.code, 0);
+  auto j = nlohmann::json::parse(inc.out);
+  EXPECT_EQ(j["index"], 7);
+  EXPECT_EQ(j["tree_size"], 40);
+  EXPECT_EQ(j["proof"].size(), 6u);
+  auto cons = Tg("ledger proof consistency --from 10 --to 40");
+  ASSERT_EQ(cons.code, 0);
+  EXPECT_FALSE(nlohmann::json::parse(cons.out)["proof"].empty());
+  EXPECT_EQ(Tg("ledger proof inclusion --index 40").code, 2);
+  EXPECT_EQ(Tg("ledger proof consistency --from 10 --to 41").code, 2);
+
+  auto cp = Tg("ledger checkpoint --key k");
+  ASSERT_EQ(cp.code, 0);
+  EXPECT_NE(cp.out.find("\n40\n"), std::string::npos);
+  EXPECT_NE(cp.out.find("\xE2\x80\x94 k "), std::string::npos);
+  EXPECT_EQ(Tg("ledger checkpoint").code, 2);  // no key
+
+  ASSERT_EQ(Tg("ledger export --output b.json").code, 0);
+  EXPECT_EQ(Tg("ledger verify --bundle b.json --trusted-key k.pub").code, 0);
+  std::string bundle = Slurp((dir_ / "b.json").string());
+  auto pos = bundle.find("\"n\": 17");
+  ASSERT_NE(pos, std::string::npos);
+  bundle.replace(pos, 7, "\"n\": 71");
+  Write("b.json", bundle);
+  auto bad = Tg("ledger verify --bundle b.json");
+  EXPECT_EQ(bad.code, 3);
+  EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+  EXPECT_NE(bad.err.find("entry 17"), std::string::npos) << bad.err;
+
+  // Another key is not trusted.
+  ASSERT_EQ(Tg("keys gen --out other").code, 0);
+  EXPECT_EQ(Tg("ledger verify --trusted-key other.pub").code, 3);
+}
+
+TEST_F(CliTest, MissingCorruptLedgerAndBadKeys) {
+  auto missing = Tg("ledger verify --ledger nope.db");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_TRUE(OneLine(missing.err)) << missing.err;
+  Write("junk.db", std::string(4096, 'j'));
+  auto corrupt = Tg("ledger verify --ledger junk.db");
+  EXPECT_EQ(corrupt.code, 3) << corrupt.err;
+  EXPECT_TRUE(OneLine(corrupt.err)) << corrupt.err;
+  EXPECT_EQ(Slurp((dir_ / "junk.db").string()), std::string(4096, 'j'));
+  Write("bad.key", "PRIVATE+KEY+x+00000000+AAAA\n");
+  auto badkey = Tg("ledger append --key bad.key", "{\"type\":\"a\"}\n");
+  EXPECT_EQ(badkey.code, 2);
+  EXPECT_TRUE(OneLine(badkey.err)) << badkey.err;
+  EXPECT_EQ(badkey.err.find("AAAA"), std::string::npos) << "key material echoed";
+  EXPECT_EQ(Tg("ledger append --key nonexistent.key", "{\"type\":\"a\"}\n").code, 2);
+  EXPECT_FALSE(fs::exists(ledger_));
+}
+
+TEST_F(CliTest, ScanImportFormatsAndBadSarif) {
+  std::string ex = Example();
+  auto text = Tg("scan import '" + ex + "/reports/sast.sarif' --gate sast");
+  EXPECT_EQ(text.code, 1);  // findings at or above --fail-on any
+  EXPECT_NE(text.out.find("app/refunds.py:16"), std::string::npos);
+  EXPECT_EQ(Tg("scan import '" + ex + "/reports/sast.sarif' --gate sast --fail-on critical").code, 0);
+  auto junit = Tg("scan import '" + ex + "/reports/sast.sarif' --gate sast --format junit --output r.xml");
+  EXPECT_EQ(junit.code, 1);
+  EXPECT_NE(Slurp((dir_ / "r.xml").string()).find("<testsuites"), std::string::npos);
+  auto json = Tg("scan import '" + ex + "/reports/dast.sarif' --gate dast --format json");
+  EXPECT_EQ(nlohmann::json::parse(json.out)["findings"].size(), 2u);
+
+  Write("bad.sarif", "{\"version\":\"2.1.0\",\n \"runs\": [ {\"results\": 5} ]\n}");
+  auto bad = Tg("scan import bad.sarif --gate sast");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+  EXPECT_NE(bad.err.find("bad.sarif"), std::string::npos);
+  Write("trunc.sarif", "{\"version\":\"2.1.0\",\n \"runs\": [");
+  auto trunc = Tg("scan import trunc.sarif --gate sast");
+  EXPECT_EQ(trunc.code, 2);
+  EXPECT_NE(trunc.err.find("trunc.sarif:2:"), std::string::npos) << trunc.err;
+  EXPECT_EQ(Tg("scan import nope.sarif --gate sast").code, 2);
+}
+
+TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
+  std::string ex = Example();
+  std::string keys = ex + "/.tollgate/demo-keys/";
+  const std::string author = "--author 'Bob <bob@payments.example>' --commit c0ffee";
+  auto blocked = Tg("gate '" + ex + "' " + author + " --format json");
+  ASSERT_EQ(blocked.code, 1) << blocked.err;
+  auto report = nlohmann::json::parse(blocked.out);
+  EXPECT_EQ(report["overall"], "blocked");
+  std::string fp;
+  for (const auto& f : report["findings"])
+    if (f["severity"] == "high") fp = f["fingerprint"];
+  ASSERT_EQ(fp.size(), 64u);
+  EXPECT_EQ(LedgerLines(), 3u);  // sast, dast, overall
+
+  std::string waive = "waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2099-01-01";
+  // Bob holds no bypass role; an expired date, an unknown gate and a gate
+  // without bypass are refused; none of them touches the ledger.
+  EXPECT_EQ(Tg(waive + " --key '" + keys + "bob.key'").code, 2);
+  EXPECT_EQ(Tg("waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2020-01-01 --key '" + keys + "alice.key'").code, 2);
+  EXPECT_EQ(Tg("waive --path '" + ex + "' --gate nope --finding " + fp + " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'").code, 2);
+  EXPECT_EQ(LedgerLines(), 3u);
+
+  ASSERT_EQ(Tg(waive + " --key '" + keys + "alice.key'").code, 0);
+  EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1) << "approval still missing";
+  // Alice wrote this change herself: her waiver does not count (four-eyes).
+  auto self = Tg("gate '" + ex + "' --author 'Alice <alice@payments.example>' --commit c0ffee --format json");
+  EXPECT_EQ(self.code, 1);
+  EXPECT_NE(self.out.find("four-eyes"), std::string::npos);
+
+  // Bob cannot approve his own change; Carol can.
+  ASSERT_EQ(Tg("approve --path '" + ex + "' --commit c0ffee --key '" + keys + "bob.key'").code, 0);
+  EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1);
+  ASSERT_EQ(Tg("approve --path '" + ex + "' --commit c0ffee --key '" + keys + "carol.key'").code, 0);
+  auto pass = Tg("gate '" + ex + "' " + author + " --format sarif --output out.sarif");
+  EXPECT_EQ(pass.code, 0) << pass.out << pass.err;
+  EXPECT_NE(pass.out.find("pass (waived)"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "out.sarif"));
+  EXPECT_EQ(Tg("ledger verify").code, 0);
+
+  // The ledger holds fingerprints and counts, not finding text.
+  std::string all = Tg("ledger show").out;
+  EXPECT_EQ(all.find("SQL Injection"), std::string::npos);
+  EXPECT_NE(all.find(fp), std::string::npos);
+}
+
+TEST_F(CliTest, GateConfigErrorsLeaveLedgerUntouched) {
+  std::string ex = Example();
+  Write("payments-api/tollgate.yaml", "version: 1\ngates:\n  sast: { import: reports/sast.sarif, fail_on: hgih, bypass: none }\n");
+  auto r = Tg("gate '" + ex + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(OneLine(r.err)) << r.err;
+  EXPECT_NE(r.err.find("tollgate.yaml:3:"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(ledger_));
+
+  Write("payments-api/tollgate.yaml", "gates:\n  sast: { import: reports/missing.sarif, bypass: none }\n");
+  auto missing = Tg("gate '" + ex + "'");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("gate 'sast'"), std::string::npos) << missing.err;
+
+  // A scanner that is not built is a configuration error naming it, never a pass.
+  Write("payments-api/tollgate.yaml", "gates:\n  s: { scanner: kubescape, bypass: none }\n");
+  auto unknown = Tg("gate '" + ex + "'");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("kubescape"), std::string::npos);
+  EXPECT_FALSE(fs::exists(ledger_));
+
+  Write("payments-api/tollgate.yaml", "gates:\n  sast: { import: reports/sast.sarif, bypass: [security] }\n");
+  Write("payments-api/.tollgate/keys.yaml", "keys: [ {name: x");
+  auto ring = Tg("gate '" + ex + "'");
+  EXPECT_EQ(ring.code, 2);
+  EXPECT_NE(ring.err.find("keys.yaml:"), std::string::npos) << ring.err;
+  EXPECT_FALSE(fs::exists(ledger_));
+}
+
+}  // namespace
