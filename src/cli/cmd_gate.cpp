@@ -86,6 +86,10 @@ Result<std::vector<T>> ReadSigned(ledger::Ledger& l, const std::string& type) {
       problem = Fail(Error::Integrity(j.error().message()));
       return false;
     }
+    if (j->value("type", "") != type) {
+      problem = Fail(Error::Integrity("ledger entry " + std::to_string(e.seq) + ": stored type does not match the entry (run ledger verify)"));
+      return false;
+    }
     auto rec = T::FromEvent(*j);
     if (rec) out.push_back(std::move(*rec));  // malformed records simply do not count
     return true;
@@ -154,7 +158,8 @@ int RunWaive(const GateArgs& a, const Clock& clock) {
   const gate::GateConfig* g = config->FindGate(a.gate);
   if (g == nullptr) return Report(Error::NotFound("--gate: no gate named '" + a.gate + "' in " + (config->path.empty() ? "the default configuration" : config->path)));
   if (!g->bypass_allowed) return Report(Error::Input("gate '" + a.gate + "' allows no bypass: waivers are refused"));
-  if (a.finding.size() < 8) return Report(Error::Input("--finding: give the finding's fingerprint (at least 8 characters)"));
+  if (a.finding.size() != 64 || a.finding.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Report(Error::Input("--finding: give the finding's full fingerprint (64 lowercase hex digits, as reports show it)"));
   if (a.reason.empty()) return Report(Error::Input("--reason: a waiver needs a reason"));
   auto expires = gate::ParseExpiry(a.expires);
   if (!expires) return Report(expires.error());
@@ -235,7 +240,7 @@ void RegisterApprovals(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<GateArgs>();
   const Clock& clock = ctx.clock;
   auto common = [&](CLI::App* c) {
-    c->add_option("--config", a->config, "Gate configuration (default: ./tollgate.yaml)");
+    c->add_option("--config", a->config, "Gate configuration (default: PATH/tollgate.yaml)");
     c->add_option("--path", a->path, "Repository root (default: .)");
     c->add_option("--keyring", a->keyring, "Keyring (default: PATH/.tollgate/keys.yaml)");
     c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");

@@ -61,7 +61,7 @@ int RunAppend(const LedgerArgs& a, const Clock& clock) {
   if (!key) return Report(key.error());
   auto l = OpenLedger(a, clock, ledger::OpenMode::kCreate);
   if (!l) return Report(l.error());
-  auto appended = (*l)->Append(events, key->has_value() ? &**key : nullptr);
+  auto appended = (*l)->Append(std::move(events), key->has_value() ? &**key : nullptr);
   if (!appended) return Report(appended.error());
   std::ostringstream out;
   for (const auto& e : *appended) out << e.seq << " " << ledger::HashHex(e.leaf_hash) << "\n";

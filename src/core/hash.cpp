@@ -1,6 +1,7 @@
 #include "core/hash.h"
 
 #include <algorithm>
+#include <memory>
 #include <new>
 
 #include <openssl/evp.h>
@@ -18,10 +19,32 @@ void Check(int ok) {
   if (ok != 1) throw std::bad_alloc();
 }
 
+// The SHA-256 implementation, fetched from the provider once: EVP_sha256()
+// would look it up again (under a lock) on every digest.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* const md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) throw std::bad_alloc();
+    return fetched;
+  }();
+  return md;
+}
+
+struct CtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// One reusable context per thread for one-shot digests.
+EVP_MD_CTX* ThreadCtx() {
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  if (!ctx) throw std::bad_alloc();
+  return ctx.get();
+}
+
 EVP_MD_CTX* NewSha256Ctx() {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr) throw std::bad_alloc();
-  if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+  if (EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) != 1) {
     EVP_MD_CTX_free(ctx);
     throw std::bad_alloc();
   }
@@ -57,7 +80,10 @@ int Base64Value(char c) {
 Hash256 Sha256(std::span<const std::uint8_t> data) {
   Hash256 out{};
   unsigned int len = 0;
-  Check(EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr));
+  EVP_MD_CTX* ctx = ThreadCtx();
+  Check(EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr));
+  Check(EVP_DigestUpdate(ctx, data.data(), data.size()));
+  Check(EVP_DigestFinal_ex(ctx, out.data(), &len));
   return out;
 }
 
@@ -79,7 +105,7 @@ Hash256 Sha256Hasher::Finish() {
   Hash256 out{};
   unsigned int len = 0;
   Check(EVP_DigestFinal_ex(Ctx(ctx_), out.data(), &len));
-  Check(EVP_DigestInit_ex(Ctx(ctx_), EVP_sha256(), nullptr));
+  Check(EVP_DigestInit_ex2(Ctx(ctx_), Sha256Md(), nullptr));
   return out;
 }
 

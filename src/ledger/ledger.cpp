@@ -132,6 +132,19 @@ Status CheckCheckpoint(const StoredCheckpoint& c, const std::string& origin, con
   return Ok();
 }
 
+// Checks that the stored type column (used for look-ups) is the body's type.
+Status CheckEntryType(std::uint64_t seq, std::string_view body, const std::string& type) {
+  std::string_view raw = TopLevelMember(body, "type");
+  bool same = raw.size() == type.size() + 2 && raw.front() == '"' && raw.back() == '"' &&
+              raw.substr(1, type.size()) == type;
+  if (!same && raw.find('\\') != std::string_view::npos) {
+    auto parsed = ParseJson(raw, "type");
+    same = parsed && parsed->is_string() && parsed->get_ref<const std::string&>() == type;
+  }
+  if (!same) return Fail(Error::Integrity(IndexError(seq, "stored type does not match the entry's type")));
+  return Ok();
+}
+
 // Checks an entry body: its embedded seq equals its position.
 Status CheckEntryBody(std::uint64_t seq, std::string_view body) {
   std::string_view raw = TopLevelMember(body, "seq");
@@ -217,18 +230,15 @@ Result<std::string> Ledger::Origin() {
   return o->value_or("");
 }
 
-Result<std::vector<AppendedEntry>> Ledger::Append(const std::vector<Json>& events, const SignerKey* signer) {
-  // Canonicalise everything before touching the store: a bad event leaves the
+Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, const SignerKey* signer) {
+  // Check everything before touching the store: a bad event leaves the
   // ledger as it was.
   std::string now = FormatRfc3339(clock_.Now(), true);
-  std::vector<Json> prepared;
-  prepared.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     TG_TRY(ValidateEvent(events[i], "event " + std::to_string(i + 1)));
-    Json e = events[i];
-    if (!e.contains("time")) e["time"] = now;
-    prepared.push_back(std::move(e));
+    if (!events[i].contains("time")) events[i]["time"] = now;
   }
+  std::vector<Json>& prepared = events;
 
   TG_TRY(store_->BeginWrite());
   auto run = [&]() -> Result<std::vector<AppendedEntry>> {
@@ -382,6 +392,7 @@ Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
       return false;
     }
     problem = CheckEntryBody(e.seq, e.body);
+    if (problem) problem = CheckEntryType(e.seq, e.body, e.type);
     if (!problem) return false;
     range.Append(leaf, sink);
     ++expected;

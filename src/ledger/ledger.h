@@ -70,7 +70,7 @@ class Ledger {
   // Append a batch in one transaction: either every event is recorded or none.
   // Each event gets "seq" (its index) and "time" (now, unless present).
   // With a signer, the batch ends with a signed checkpoint of the new head.
-  Result<std::vector<AppendedEntry>> Append(const std::vector<Json>& events, const SignerKey* signer);
+  Result<std::vector<AppendedEntry>> Append(std::vector<Json> events, const SignerKey* signer);
 
   // Sign and store a checkpoint of the current head.
   Result<StoredCheckpoint> SignCheckpoint(const SignerKey& signer);

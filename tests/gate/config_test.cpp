@@ -43,6 +43,8 @@ struct BadCase {
   const char* what;   // expected fragment of the message
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.what; }
+
 class ConfigErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ConfigErrors, OneClearLineWithPosition) {

@@ -226,6 +226,11 @@ TEST_F(TamperTest, InsertedEntryNamesIndex) {
   EXPECT_EQ(VerifyError().rfind("entry 12:", 0), 0u) << VerifyError();
 }
 
+TEST_F(TamperTest, RetypedEntryNamesIndex) {
+  Sql(path_, "UPDATE entries SET type = 'waiver' WHERE seq = 9");
+  EXPECT_EQ(VerifyError().rfind("entry 9:", 0), 0u) << VerifyError();
+}
+
 TEST_F(TamperTest, BadSignatureIsCaught) {
   Sql(path_, "UPDATE checkpoints SET note = replace(note, substr(note, -20, 8), 'AAAAAAAA')");
   EXPECT_NE(VerifyError().find("signature"), std::string::npos) << VerifyError();
