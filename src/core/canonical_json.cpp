@@ -60,9 +60,17 @@ std::optional<char32_t> DecodeUtf8(std::string_view s, std::size_t& i) {
 
 bool IsValidUtf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII: the common case
+      ++i;
+      continue;
+    }
     if (!DecodeUtf8(s, i)) return false;
   }
   return true;
+}
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // The UTF-16 code units of a valid UTF-8 string: the order JCS sorts by.
@@ -239,23 +247,31 @@ class CanonicalWriter {
   Status WriteObject(const Json& v) {
     if (path_.size() >= kMaxJsonDepth) return Fail(Problem("nesting too deep"));
     struct Member {
-      std::u16string sort_key;
       const std::string* name;
       const Json* value;
     };
     const auto& object = v.get_ref<const Json::object_t&>();
     std::vector<Member> members;
     members.reserve(object.size());
+    bool all_ascii = true;
     for (const auto& [name, value] : object) {
       if (!IsValidUtf8(name)) {
         path_.push_back({&name, 0});
         return Fail(Problem("member name is not valid UTF-8"));
       }
-      members.push_back({ToUtf16(name), &name, &value});
+      all_ascii = all_ascii && IsAscii(name);
+      members.push_back({&name, &value});
     }
-    // Names are unique (they come from a map), so the order is total.
-    std::sort(members.begin(), members.end(),
-              [](const Member& a, const Member& b) { return a.sort_key < b.sort_key; });
+    // nlohmann keeps members in a std::map ordered by bytes, which for ASCII
+    // names already is the UTF-16 order JCS requires; otherwise sort by UTF-16
+    // code units. Names are unique (they come from a map), so the order is total.
+    if (!all_ascii) {
+      std::vector<std::pair<std::u16string, Member>> keyed;
+      keyed.reserve(members.size());
+      for (const Member& m : members) keyed.emplace_back(ToUtf16(*m.name), m);
+      std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (std::size_t i = 0; i < keyed.size(); ++i) members[i] = keyed[i].second;
+    }
 
     out_.push_back('{');
     bool first = true;
