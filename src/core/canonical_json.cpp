@@ -391,7 +391,9 @@ class StrictSax {
   bool number_float(Json::number_float_t v, const string_t& s) {
     // nlohmann reads an integer literal beyond 64 bits as a double, silently
     // dropping digits. Evidence must not change on the way in: refuse it.
-    if (s.find_first_of(".eE") == string_t::npos)
+    // (Digits that are exactly a double's ECMAScript form, such as the
+    // canonical "100000000000000000000" for 1e20, lose nothing and pass.)
+    if (s.find_first_of(".eE") == string_t::npos && FormatEcmaNumber(v) != s)
       return Reject(Consumed() - 1, "integer " + s + " is too large to be represented exactly");
     return dom_.number_float(v, s);
   }

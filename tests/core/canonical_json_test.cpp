@@ -412,3 +412,24 @@ TEST(ParseJsonTest, ParsedThenCanonicalizedRoundTrips) {
 
 }  // namespace
 }  // namespace tollgate
+
+namespace tollgate {
+namespace {
+
+// Found by fuzz_event: 1e20 canonicalises to "100000000000000000000", which
+// is beyond 64 bits; parsing it back must keep it (it is exactly a double),
+// while a literal that would lose digits is refused.
+TEST(CanonicalJsonRegression, LargeIntegerLiteralsThatAreExactDoublesRoundTrip) {
+  auto once = Canonicalize(*ParseJson(R"({"n":1e20})", "t"));
+  ASSERT_TRUE(once.has_value());
+  EXPECT_EQ(*once, R"({"n":100000000000000000000})");
+  auto back = ParseJson(*once, "t");
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(*Canonicalize(*back), *once);
+  auto lossy = ParseJson(R"({"n":123456789012345678901234567890})", "t");
+  ASSERT_FALSE(lossy.has_value());
+  EXPECT_NE(lossy.error().message().find("too large"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tollgate
