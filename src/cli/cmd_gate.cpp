@@ -86,7 +86,8 @@ Result<std::vector<T>> ReadSigned(ledger::Ledger& l, const std::string& type) {
       problem = Fail(Error::Integrity(j.error().message()));
       return false;
     }
-    if (j->value("type", "") != type) {
+    auto t = j->find("type");
+    if (!j->is_object() || t == j->end() || !t->is_string() || t->get_ref<const std::string&>() != type) {
       problem = Fail(Error::Integrity("ledger entry " + std::to_string(e.seq) + ": stored type does not match the entry (run ledger verify)"));
       return false;
     }

@@ -454,8 +454,13 @@ Result<Json> Ledger::Export() {
 Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts) {
   auto bad = [](const std::string& m) { return Fail(Error::Input("bundle: " + m)); };
   if (!bundle.is_object()) return bad("not a JSON object");
-  if (bundle.value("format", "") != kBundleFormat) return bad("format is not " + std::string(kBundleFormat));
-  const auto origin = bundle.value("origin", "");
+  // Untrusted input: check every type before reading (value() would throw).
+  auto text_of = [&](const char* key) -> std::string {
+    auto it = bundle.find(key);
+    return it != bundle.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text_of("format") != kBundleFormat) return bad("format is not " + std::string(kBundleFormat));
+  const std::string origin = text_of("origin");
   const auto& entries = bundle.find("entries");
   const auto& checkpoints = bundle.find("checkpoints");
   if (entries == bundle.end() || !entries->is_array()) return bad("\"entries\" must be an array");

@@ -364,3 +364,18 @@ TEST(LedgerConcurrency, TwoWritersBothSucceed) {
 
 }  // namespace
 }  // namespace tollgate::ledger
+
+namespace tollgate::ledger {
+namespace {
+
+// Found by fuzz_event: a bundle whose "format" is not a string threw from
+// nlohmann's value() instead of failing cleanly.
+TEST(LedgerBundleRegression, WrongTypesAreInputErrors) {
+  EXPECT_FALSE(VerifyBundle(Json::parse(R"({"format":[]})"), {}).has_value());
+  EXPECT_FALSE(VerifyBundle(Json::parse(R"({"format":"tollgate-ledger-bundle/1","entries":{},"checkpoints":[]})"), {}).has_value());
+  // A non-string origin reads as none; an empty bundle is still consistent.
+  EXPECT_TRUE(VerifyBundle(Json::parse(R"({"format":"tollgate-ledger-bundle/1","origin":5,"entries":[],"checkpoints":[]})"), {}).has_value());
+}
+
+}  // namespace
+}  // namespace tollgate::ledger
