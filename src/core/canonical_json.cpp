@@ -1,5 +1,7 @@
 #include "core/canonical_json.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -15,63 +17,6 @@
 namespace tollgate {
 
 namespace {
-
-// ---------------------------------------------------------------------------
-// UTF-8
-
-// Decodes the code point starting at s[i] and advances i past it. Rejects
-// everything RFC 3629 forbids: stray continuation bytes, truncated sequences,
-// overlong forms, surrogates (U+D800..U+DFFF) and values above U+10FFFF.
-std::optional<char32_t> DecodeUtf8(std::string_view s, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    ++i;
-    return char32_t{b0};
-  }
-  std::size_t len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if ((b0 & 0xe0) == 0xc0) {
-    len = 2;
-    cp = b0 & 0x1fu;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    len = 3;
-    cp = b0 & 0x0fu;
-    min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    len = 4;
-    cp = b0 & 0x07u;
-    min = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (s.size() - i < len) return std::nullopt;
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned char b = byte(i + k);
-    if ((b & 0xc0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (b & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
-  i += len;
-  return cp;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII: the common case
-      ++i;
-      continue;
-    }
-    if (!DecodeUtf8(s, i)) return false;
-  }
-  return true;
-}
-
-bool IsAscii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
 
 // The UTF-16 code units of a valid UTF-8 string: the order JCS sorts by.
 std::u16string ToUtf16(std::string_view s) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/utf8.h"
 
 namespace tollgate {
 namespace {
@@ -27,62 +28,12 @@ constexpr char32_t kReplacement = 0xFFFD;
 
 // ---------------------------------------------------------------- UTF-8 ---
 
-struct CodePoint {
-  char32_t value;
-  std::size_t length;  // bytes consumed, at least 1
-  bool valid;
-};
-
-// Decode the code point at s[i]. Overlong forms, surrogates and values above
-// U+10FFFF are invalid; an invalid sequence consumes one byte.
-CodePoint DecodeUtf8(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  if (b0 < 0x80) return {b0, 1, true};
-  std::size_t len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1Fu;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0Fu;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07u;
-    min = 0x10000;
-  } else {
-    return {kReplacement, 1, false};
-  }
-  if (i + len > s.size()) return {kReplacement, 1, false};
-  for (std::size_t k = 1; k < len; ++k) {
-    unsigned char b = byte(i + k);
-    if ((b & 0xC0) != 0x80) return {kReplacement, 1, false};
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {kReplacement, 1, false};
-  return {cp, len, true};
-}
-
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+// The code point at s[i], advancing i; invalid UTF-8 consumes one byte and
+// reads as U+FFFD, so untrusted text always renders.
+char32_t NextOrReplacement(std::string_view s, std::size_t& i) {
+  if (auto cp = DecodeUtf8(s, i)) return *cp;
+  ++i;
+  return kReplacement;
 }
 
 std::string HexEscape(char32_t cp) {
@@ -109,14 +60,13 @@ std::string Printable(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    CodePoint c = DecodeUtf8(s, i);
-    i += c.length;
-    if (c.value == '\t') {
+    char32_t cp = NextOrReplacement(s, i);
+    if (cp == '\t') {
       out += ' ';
-    } else if (IsTerminalControl(c.value)) {
-      out += HexEscape(c.value);
+    } else if (IsTerminalControl(cp)) {
+      out += HexEscape(cp);
     } else {
-      AppendUtf8(out, c.value);
+      AppendUtf8(out, cp);
     }
   }
   return out;
@@ -125,7 +75,7 @@ std::string Printable(std::string_view s) {
 std::size_t DisplayWidth(std::string_view s) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size();) {
-    i += DecodeUtf8(s, i).length;
+    NextOrReplacement(s, i);
     ++n;
   }
   return n;
@@ -160,9 +110,8 @@ std::string XmlEscape(std::string_view s, bool attribute) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    CodePoint c = DecodeUtf8(s, i);
-    i += c.length;
-    char32_t cp = IsXmlChar(c.value) ? c.value : kReplacement;
+    char32_t cp = NextOrReplacement(s, i);
+    if (!IsXmlChar(cp)) cp = kReplacement;
     switch (cp) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
