@@ -29,10 +29,10 @@ int RunScanImport(const ScanImportArgs& a) {
   tollgate::Report r;
   r.tool_version = kVersion;
   r.findings = *findings;
+  for (const auto& f : r.findings)
+    if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
-  bool above = threshold && std::any_of(findings->begin(), findings->end(),
-                                        [&](const Finding& f) { return f.severity >= *threshold; });
-  return above ? static_cast<int>(ExitCode::kBlocked) : 0;
+  return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }
 
 }  // namespace

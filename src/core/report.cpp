@@ -144,15 +144,6 @@ std::string LocationText(const Location& loc) {
   return out;
 }
 
-// Whether a severity reaches a gate's fail_on threshold: "any" takes every
-// finding, a severity name takes that severity and above, anything else
-// ("none", "never", empty) takes nothing.
-bool MeetsThreshold(Severity s, std::string_view fail_on) {
-  if (fail_on == "any") return true;
-  if (auto threshold = ParseSeverity(fail_on)) return s >= *threshold;
-  return false;
-}
-
 enum class FindingState { kBlocking, kWaived, kNotBlocking };
 
 // The per-finding facts every writer needs, derived once from a Report.
@@ -162,27 +153,17 @@ class ReportIndex {
   explicit ReportIndex(const Report& r) : report_(r), findings_(r.findings) {
     SortFindings(findings_);
     waived_.insert(r.waived_fingerprints.begin(), r.waived_fingerprints.end());
-    for (const GateSummary& g : r.gates) gates_.emplace(g.name, &g);
+    blocking_.insert(r.blocking_fingerprints.begin(), r.blocking_fingerprints.end());
   }
 
   const std::vector<Finding>& findings() const { return findings_; }
 
   bool IsWaived(const Finding& f) const { return !f.fingerprint.empty() && waived_.contains(f.fingerprint); }
 
-  const GateSummary* Gate(const std::string& name) const {
-    auto it = gates_.find(name);
-    return it == gates_.end() ? nullptr : it->second;
-  }
-
-  // Blocking: not waived, and at or above its gate's threshold in a gate that
-  // reports blocking findings. A finding without a gate summary (a plain
-  // scan) blocks unless waived.
   FindingState State(const Finding& f) const {
     if (IsWaived(f)) return FindingState::kWaived;
-    const GateSummary* g = Gate(f.gate);
-    if (g == nullptr) return FindingState::kBlocking;
-    if (g->blocking == 0 || !MeetsThreshold(f.severity, g->fail_on)) return FindingState::kNotBlocking;
-    return FindingState::kBlocking;
+    if (!f.fingerprint.empty() && blocking_.contains(f.fingerprint)) return FindingState::kBlocking;
+    return FindingState::kNotBlocking;
   }
 
   struct Group {
@@ -223,7 +204,7 @@ class ReportIndex {
   const Report& report_;
   std::vector<Finding> findings_;  // sorted copy
   std::set<std::string, std::less<>> waived_;
-  std::map<std::string, const GateSummary*, std::less<>> gates_;
+  std::set<std::string, std::less<>> blocking_;
 };
 
 // ----------------------------------------------------------------- text ---

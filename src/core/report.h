@@ -33,7 +33,10 @@ struct Report {
   std::string tool_version;
   std::vector<GateSummary> gates;  // empty for a plain scan
   std::vector<Finding> findings;
-  std::vector<std::string> waived_fingerprints;  // findings accepted by a waiver
+  // Decided by whoever made the report (the gate evaluation, or a scan's
+  // --fail-on threshold); writers only display it.
+  std::vector<std::string> blocking_fingerprints;  // findings that block
+  std::vector<std::string> waived_fingerprints;    // findings accepted by a waiver
   std::string overall;  // "pass" | "blocked" | "" for a plain scan
 };
 

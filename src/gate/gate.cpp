@@ -91,11 +91,14 @@ Evaluation Evaluate(const EvaluationInput& in) {
     if (!out.gate.bypass_allowed) out.notes.push_back("bypass: none (waivers are not accepted)");
     if (!out.gate.fail_on) out.notes.push_back("fail_on: none (report only)");
 
+    std::set<std::string> still_blocking;
     for (const auto& f : out.findings) {
       if (!blocking_fps.count(f.fingerprint)) continue;
       if (waived.count(f.fingerprint)) continue;
       ++out.blocking;
+      still_blocking.insert(f.fingerprint);
     }
+    out.blocking_fingerprints.assign(still_blocking.begin(), still_blocking.end());
     out.waived.assign(waived.begin(), waived.end());
     out.blocked = out.blocking > 0;
     ev.blocked = ev.blocked || out.blocked;
@@ -126,13 +129,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
   Json gates = Json::object();
   for (const auto& g : e.gates) {
     std::map<std::string, int> counts;
-    Json blocking = Json::array();
-    for (const auto& f : g.findings) {
-      ++counts[std::string(SeverityName(f.severity))];
-      bool blocks = g.gate.fail_on && f.severity >= *g.gate.fail_on &&
-                    std::find(g.waived.begin(), g.waived.end(), f.fingerprint) == g.waived.end();
-      if (blocks) blocking.push_back(f.fingerprint);
-    }
+    for (const auto& f : g.findings) ++counts[std::string(SeverityName(f.severity))];
     Json waivers = Json::array();
     for (const auto& w : g.waivers)
       waivers.push_back(Json{{"waiver_seq", w.seq}, {"finding", w.fingerprint}, {"approver", w.approver},
@@ -151,7 +148,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                             {"decision", decision},
                             {"findings", g.findings.size()},
                             {"by_severity", counts},
-                            {"blocking", blocking},
+                            {"blocking", g.blocking_fingerprints},
                             {"waived", g.waived},
                             {"waivers", waivers}}}});
   }
@@ -190,6 +187,8 @@ Report ToReport(const Evaluation& e, const std::string& version) {
     r.gates.push_back(std::move(s));
     r.findings.insert(r.findings.end(), g.findings.begin(), g.findings.end());
     r.waived_fingerprints.insert(r.waived_fingerprints.end(), g.waived.begin(), g.waived.end());
+    r.blocking_fingerprints.insert(r.blocking_fingerprints.end(), g.blocking_fingerprints.begin(),
+                                   g.blocking_fingerprints.end());
   }
   if (e.approvals.required > 0) {
     GateSummary s;

@@ -33,7 +33,8 @@ struct WaiverDecision {
 struct GateOutcome {
   GateConfig gate;
   std::vector<Finding> findings;
-  std::vector<std::string> waived;  // fingerprints accepted by a waiver
+  std::vector<std::string> waived;    // fingerprints accepted by a waiver
+  std::vector<std::string> blocking_fingerprints;  // at or above fail_on, not waived
   std::vector<WaiverDecision> waivers;
   std::size_t blocking = 0;  // at or above fail_on and not waived
   bool blocked = false;

@@ -64,6 +64,7 @@ Report SampleReport() {
   sql.references = {"CWE-89"};
   r.findings = {sql, token, key};  // deliberately unsorted
   r.waived_fingerprints = {token.fingerprint};
+  r.blocking_fingerprints = {key.fingerprint};
   return r;
 }
 
@@ -383,6 +384,7 @@ TEST(ReportJunit, PlainScanIsOneSuite) {
   Report r;
   r.findings = {MakeFinding("a", "", Severity::kLow, "m", {"x", 1, 0, ""}),
                 MakeFinding("b", "", Severity::kHigh, "m", {"y", 1, 0, ""})};
+  for (const auto& f : r.findings) r.blocking_fingerprints.push_back(f.fingerprint);
   std::string xml = Junit(r);
   EXPECT_THAT(xml, HasSubstr("<testsuites name=\"tollgate\" tests=\"2\" failures=\"2\""));
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"tollgate\" tests=\"2\" failures=\"2\""));
