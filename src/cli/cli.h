@@ -12,6 +12,7 @@
 
 #include "core/report.h"
 #include "core/result.h"
+#include "core/signing.h"
 #include "core/time.h"
 
 namespace tollgate::cli {
@@ -37,6 +38,13 @@ int Report(const Error& e);
 std::string LedgerLocation(const std::string& flag);
 // --key, else $TOLLGATE_LEDGER_KEY, else "" (no signing)
 std::string LedgerKeyPath(const std::string& flag);
+
+// The key of --key / $TOLLGATE_LEDGER_KEY, or none when neither is set.
+Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag);
+
+// Writes `content` to `path` atomically and durably: a temporary file in the
+// same directory, fsync, then rename over the target.
+Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
 // Writes a report in `format` to `output` (a file) or stdout. The human text
 // goes to stdout whenever the chosen format goes to a file.

@@ -99,12 +99,17 @@ Result<std::vector<T>> ReadSigned(ledger::Ledger& l, const std::string& type) {
   return out;
 }
 
-Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag) {
-  std::string path = LedgerKeyPath(flag);
-  if (path.empty()) return std::optional<SignerKey>();
-  auto k = SignerKey::ReadFile(path);
-  if (!k) return Fail(k.error());
-  return std::optional<SignerKey>(std::move(*k));
+// Appends one signed record (waiver, approval) and returns its index.
+Result<std::uint64_t> RecordOne(const GateArgs& a, Json event, const Clock& clock) {
+  auto ledger_key = LoadLedgerKey(a.key);
+  if (!ledger_key) return Fail(ledger_key.error());
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
+  if (!l) return Fail(l.error());
+  std::vector<Json> events;
+  events.push_back(std::move(event));
+  auto appended = (*l)->Append(std::move(events), ledger_key->has_value() ? &**ledger_key : nullptr);
+  if (!appended) return Fail(appended.error());
+  return appended->front().seq;
 }
 
 int RunGate(const GateArgs& a, const Clock& clock) {
@@ -181,13 +186,9 @@ int RunWaive(const GateArgs& a, const Clock& clock) {
   gate::Verdict v = gate::JudgeWaiver(w, **keyring, g->bypass_roles, nullptr, clock.Now());
   if (!v.accepted) return Report(Error::Input("waiver refused: " + v.reason));
 
-  auto ledger_key = LoadLedgerKey(a.key);
-  if (!ledger_key) return Report(ledger_key.error());
-  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
-  if (!l) return Report(l.error());
-  auto appended = (*l)->Append({w.ToEvent()}, ledger_key->has_value() ? &**ledger_key : nullptr);
-  if (!appended) return Report(appended.error());
-  std::cout << "waiver recorded at ledger index " << appended->front().seq << ": gate " << w.gate << ", finding "
+  auto seq = RecordOne(a, w.ToEvent(), clock);
+  if (!seq) return Report(seq.error());
+  std::cout << "waiver recorded at ledger index " << *seq << ": gate " << w.gate << ", finding "
             << w.fingerprint << ", by " << w.approver << ", until " << w.expires << "\n";
   return 0;
 }
@@ -209,13 +210,9 @@ int RunApprove(const GateArgs& a, const Clock& clock) {
   ap = gate::SignApproval(std::move(ap), *signer);
   gate::Verdict v = gate::JudgeApproval(ap, **keyring, gate::Author{}, false);
   if (!v.accepted) return Report(Error::Input("approval refused: " + v.reason));
-  auto ledger_key = LoadLedgerKey(a.key);
-  if (!ledger_key) return Report(ledger_key.error());
-  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
-  if (!l) return Report(l.error());
-  auto appended = (*l)->Append({ap.ToEvent()}, ledger_key->has_value() ? &**ledger_key : nullptr);
-  if (!appended) return Report(appended.error());
-  std::cout << "approval recorded at ledger index " << appended->front().seq << ": commit " << commit << " by "
+  auto seq = RecordOne(a, ap.ToEvent(), clock);
+  if (!seq) return Report(seq.error());
+  std::cout << "approval recorded at ledger index " << *seq << ": commit " << commit << " by "
             << ap.approver << "\n";
   return 0;
 }

@@ -1,8 +1,5 @@
 // tollgate keys gen: Ed25519 key pairs for checkpoints, waivers and approvals.
-#include <sys/stat.h>
-
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -17,20 +14,6 @@ struct KeysGenArgs {
   bool force = false;
 };
 
-Status WriteFileMode(const std::string& path, const std::string& content, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Fail(Error::Io(path + ": cannot write"));
-    f << content << "\n";
-    f.flush();
-    if (!f) return Fail(Error::Io(path + ": cannot write"));
-  }
-  if (chmod(tmp.c_str(), mode) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0)
-    return Fail(Error::Io(path + ": cannot write"));
-  return Ok();
-}
-
 int RunKeysGen(const KeysGenArgs& a) {
   namespace fs = std::filesystem;
   std::string pub = a.out + ".pub";
@@ -44,8 +27,8 @@ int RunKeysGen(const KeysGenArgs& a) {
   auto parent = fs::path(a.out).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
-  if (auto s = WriteFileMode(a.out, key->ToString(), 0600); !s) return Report(s.error());
-  if (auto s = WriteFileMode(pub, key->verifier().ToString(), 0644); !s) return Report(s.error());
+  if (auto s = WriteFileAtomic(a.out, key->ToString() + "\n", 0600); !s) return Report(s.error());
+  if (auto s = WriteFileAtomic(pub, key->verifier().ToString() + "\n", 0644); !s) return Report(s.error());
   std::cout << "private key: " << a.out << " (keep it secret)\n"
             << "public key:  " << pub << "\n"
             << key->verifier().ToString() << "\n";

@@ -28,14 +28,6 @@ Result<std::unique_ptr<ledger::Ledger>> OpenLedger(const LedgerArgs& a, const Cl
   return ledger::Ledger::Open(LedgerLocation(a.ledger), mode, clock);
 }
 
-Result<std::optional<SignerKey>> LoadKey(const std::string& flag) {
-  std::string path = LedgerKeyPath(flag);
-  if (path.empty()) return std::optional<SignerKey>();
-  auto k = SignerKey::ReadFile(path);
-  if (!k) return Fail(k.error());
-  return std::optional<SignerKey>(std::move(*k));
-}
-
 int RunAppend(const LedgerArgs& a, const Clock& clock) {
   // Read and check the whole batch first: a bad line leaves the ledger as it was.
   std::vector<Json> events;
@@ -57,7 +49,7 @@ int RunAppend(const LedgerArgs& a, const Clock& clock) {
     events.push_back(std::move(*j));
   }
   if (events.empty()) return Report(Error::Input("stdin: no events (expected JSON Lines, one object per line)"));
-  auto key = LoadKey(a.key);
+  auto key = LoadLedgerKey(a.key);
   if (!key) return Report(key.error());
   auto l = OpenLedger(a, clock, ledger::OpenMode::kCreate);
   if (!l) return Report(l.error());
@@ -167,7 +159,7 @@ int RunConsistency(const LedgerArgs& a, const Clock& clock) {
 }
 
 int RunCheckpoint(const LedgerArgs& a, const Clock& clock) {
-  auto key = LoadKey(a.key);
+  auto key = LoadLedgerKey(a.key);
   if (!key) return Report(key.error());
   if (!key->has_value()) return Report(Error::Input("ledger checkpoint needs a signing key: --key FILE or TOLLGATE_LEDGER_KEY"));
   auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
@@ -183,15 +175,7 @@ int RunExport(const LedgerArgs& a, const Clock& clock) {
   if (!l) return Report(l.error());
   auto bundle = (*l)->Export();
   if (!bundle) return Report(bundle.error());
-  std::string tmp = a.output + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Report(Error::Io(a.output + ": cannot write"));
-    out << bundle->dump(1) << "\n";
-    out.flush();
-    if (!out) return Report(Error::Io(a.output + ": cannot write"));
-  }
-  if (std::rename(tmp.c_str(), a.output.c_str()) != 0) return Report(Error::Io(a.output + ": cannot write"));
+  if (auto s = WriteFileAtomic(a.output, bundle->dump(1) + "\n"); !s) return Report(s.error());
   std::cout << "exported " << (*bundle)["size"].get<std::uint64_t>() << " entries and " << (*bundle)["checkpoints"].size()
             << " checkpoints to " << a.output << "\n";
   return 0;

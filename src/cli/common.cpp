@@ -1,8 +1,11 @@
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli.h"
 
@@ -34,6 +37,33 @@ std::string LedgerKeyPath(const std::string& flag) {
   return "";
 }
 
+Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag) {
+  std::string path = LedgerKeyPath(flag);
+  if (path.empty()) return std::optional<SignerKey>();
+  auto k = SignerKey::ReadFile(path);
+  if (!k) return Fail(k.error());
+  return std::optional<SignerKey>(std::move(*k));
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+  if (fd < 0) return Fail(Error::Io(path + ": cannot write"));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  bool ok = done == content.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Fail(Error::Io(path + ": cannot write"));
+  }
+  return Ok();
+}
+
 void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output) {
   cmd->add_option("--format", format, "Output format: text, json, sarif or junit")
       ->check(CLI::IsMember({"text", "json", "sarif", "junit"}))
@@ -51,15 +81,9 @@ int EmitReport(const tollgate::Report& r, const std::string& format, const std::
     std::cout.flush();
     return 0;
   }
-  std::string tmp = output + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Report(Error::Io(output + ": cannot write the report"));
-    WriteReport(r, *fmt, out, TextOptions{});
-    out.flush();
-    if (!out) return Report(Error::Io(output + ": cannot write the report"));
-  }
-  if (std::rename(tmp.c_str(), output.c_str()) != 0) return Report(Error::Io(output + ": cannot write the report"));
+  std::ostringstream body;
+  WriteReport(r, *fmt, body, TextOptions{});
+  if (auto s = WriteFileAtomic(output, body.str()); !s) return Report(s.error());
   if (*fmt != OutputFormat::kText) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
   return 0;
 }

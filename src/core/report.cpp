@@ -126,6 +126,14 @@ std::string XmlEscape(std::string_view s, bool attribute) {
   return out;
 }
 
+// A gate summary as the JSON and SARIF writers show it.
+Json GateJson(const GateSummary& g, bool with_notes) {
+  Json j = {{"name", g.name},         {"source", g.source},     {"fail_on", g.fail_on}, {"decision", g.decision},
+            {"findings", g.findings}, {"blocking", g.blocking}, {"waived", g.waived}};
+  if (with_notes) j["notes"] = g.notes;
+  return j;
+}
+
 std::string DumpJson(const Json& j) {
   // Invalid UTF-8 from scanned content is replaced rather than thrown on.
   return j.dump(2, ' ', false, Json::error_handler_t::replace);
@@ -509,16 +517,7 @@ void WriteJson(const Report& r, std::ostream& out) {
   doc["tool"] = std::move(tool);
   doc["overall"] = r.overall;
   Json gates = Json::array();
-  for (const GateSummary& g : r.gates) {
-    gates.push_back({{"name", g.name},
-                     {"source", g.source},
-                     {"fail_on", g.fail_on},
-                     {"decision", g.decision},
-                     {"findings", g.findings},
-                     {"blocking", g.blocking},
-                     {"waived", g.waived},
-                     {"notes", g.notes}});
-  }
+  for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/true));
   doc["gates"] = std::move(gates);
   Json findings = Json::array();
   for (const Finding& f : index.findings()) {
@@ -586,15 +585,7 @@ void WriteSarif(const Report& r, std::ostream& out) {
   Json run = {{"tool", {{"driver", std::move(driver)}}}, {"results", std::move(results)}};
   if (!r.gates.empty() || !r.overall.empty()) {
     Json gates = Json::array();
-    for (const GateSummary& g : r.gates) {
-      gates.push_back({{"name", g.name},
-                       {"source", g.source},
-                       {"fail_on", g.fail_on},
-                       {"decision", g.decision},
-                       {"findings", g.findings},
-                       {"blocking", g.blocking},
-                       {"waived", g.waived}});
-    }
+    for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/false));
     run["properties"] = {{"overall", r.overall}, {"gates", std::move(gates)}};
   }
   Json doc = {{"$schema", std::string(kSarifSchema)}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};

@@ -1,24 +1,17 @@
 #include "gate/config.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
+
+#include "gate/yaml_source.h"
 
 namespace tollgate::gate {
 namespace {
 
-constexpr std::size_t kMaxConfigBytes = 1 << 20;
-
-std::string Where(const std::string& file, const YAML::Mark& m) {
-  if (m.is_null()) return file;
-  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
-
 Error Bad(const std::string& file, const YAML::Node& n, const std::string& what) {
-  return Error::Input(Where(file, n.Mark()) + ": " + what);
+  return Error::Input(YamlPosition(file, n.Mark()) + ": " + what);
 }
 
 const char* NodeKind(const YAML::Node& n) {
@@ -160,14 +153,10 @@ const GateConfig* Config::FindGate(const std::string& name) const {
 }
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file) {
-  YAML::Node loaded;
-  try {
-    loaded = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(Where(file, e.mark) + ": invalid YAML: " + e.msg));
-  }
+  auto loaded = ParseYaml(text, file);
+  if (!loaded) return Fail(loaded.error());
   // Read through a const reference: operator[] on a mutable node inserts.
-  const YAML::Node& root = loaded;
+  const YAML::Node& root = *loaded;
   if (!root.IsMap()) return Fail(Error::Input(file + ": the configuration must be a YAML mapping"));
   Config c;
   c.path = file;
@@ -221,21 +210,16 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       }
     }
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(Where(file, e.mark) + ": " + e.msg));
+    return Fail(Error::Input(YamlPosition(file, e.mark) + ": " + e.msg));
   }
   if (c.gates.empty()) return Fail(Error::Input(file + ": no gates configured"));
   return c;
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot open the configuration"));
-  std::string text;
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) return Fail(Error::Input(path + ": configuration larger than 1 MiB"));
-  auto c = ParseConfig(text, path);
+  auto text = ReadYamlFile(path, "configuration");
+  if (!text) return Fail(text.error());
+  auto c = ParseConfig(*text, path);
   if (!c) return c;
   auto parent = std::filesystem::path(path).parent_path();
   c->base_dir = parent.empty() ? "." : parent.string();

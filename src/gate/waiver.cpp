@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
+#include <initializer_list>
 
 #include <git2.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/hash.h"
+#include "gate/yaml_source.h"
 
 namespace tollgate::gate {
 namespace {
@@ -21,16 +21,19 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string Where(const std::string& file, const YAML::Mark& m) {
-  if (m.is_null()) return file;
-  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
-
-Result<std::string> RequireString(const Json& j, const char* key, const char* what) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string())
-    return Fail(Error::Input(std::string(what) + ": missing string field \"" + key + "\""));
-  return it->get<std::string>();
+// Reads the named string fields of a ledger event (all required) and its
+// ledger index when present.
+Status ReadFields(const Json& event, const char* what,
+                  std::initializer_list<std::pair<const char*, std::string*>> fields, std::uint64_t* seq) {
+  for (const auto& [key, out] : fields) {
+    auto it = event.find(key);
+    if (it == event.end() || !it->is_string())
+      return Fail(Error::Input(std::string(what) + ": missing string field \"" + key + "\""));
+    *out = it->get<std::string>();
+  }
+  auto s = event.find("seq");
+  if (s != event.end() && s->is_number_unsigned()) *seq = s->get<std::uint64_t>();
+  return Ok();
 }
 
 std::string Canon(const Json& j) {
@@ -79,48 +82,42 @@ bool KeyringEntry::HasRole(const std::string& role) const {
 }
 
 Result<Keyring> Keyring::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot open the keyring"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str(), path);
+  auto text = ReadYamlFile(path, "keyring");
+  if (!text) return Fail(text.error());
+  return Parse(*text, path);
 }
 
 Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file) {
-  YAML::Node loaded;
-  try {
-    loaded = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(Where(file, e.mark) + ": invalid YAML: " + e.msg));
-  }
-  const YAML::Node& root = loaded;
+  auto loaded = ParseYaml(text, file);
+  if (!loaded) return Fail(loaded.error());
+  const YAML::Node& root = *loaded;
   if (!root.IsMap() || !root["keys"] || !root["keys"].IsSequence())
     return Fail(Error::Input(file + ": a keyring is a mapping with a 'keys' list"));
   Keyring k;
   try {
     for (const auto& item : root["keys"]) {
-      std::string at = Where(file, item.Mark());
+      std::string at = YamlPosition(file, item.Mark());
       if (!item.IsMap()) return Fail(Error::Input(at + ": each key must be a mapping"));
       for (const auto& kv : item) {
         const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
         if (key != "name" && key != "email" && key != "key" && key != "roles")
-          return Fail(Error::Input(Where(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles)"));
+          return Fail(Error::Input(YamlPosition(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles)"));
       }
       if (!item["name"] || !item["name"].IsScalar()) return Fail(Error::Input(at + ": 'name' is required"));
       if (!item["key"] || !item["key"].IsScalar()) return Fail(Error::Input(at + ": 'key' (a public verifier key) is required"));
       auto vk = VerifierKey::Parse(item["key"].Scalar());
-      if (!vk) return Fail(vk.error().WithContext(Where(file, item["key"].Mark())));
+      if (!vk) return Fail(vk.error().WithContext(YamlPosition(file, item["key"].Mark())));
       KeyringEntry e{item["name"].Scalar(), "", *vk, {}};
       if (vk->name() != e.name)
-        return Fail(Error::Input(Where(file, item["key"].Mark()) + ": key is named '" + vk->name() + "' but the entry is '" + e.name + "'"));
+        return Fail(Error::Input(YamlPosition(file, item["key"].Mark()) + ": key is named '" + vk->name() + "' but the entry is '" + e.name + "'"));
       if (item["email"]) {
-        if (!item["email"].IsScalar()) return Fail(Error::Input(Where(file, item["email"].Mark()) + ": 'email' must be a string"));
+        if (!item["email"].IsScalar()) return Fail(Error::Input(YamlPosition(file, item["email"].Mark()) + ": 'email' must be a string"));
         e.email = item["email"].Scalar();
       }
       if (item["roles"]) {
-        if (!item["roles"].IsSequence()) return Fail(Error::Input(Where(file, item["roles"].Mark()) + ": 'roles' must be a list"));
+        if (!item["roles"].IsSequence()) return Fail(Error::Input(YamlPosition(file, item["roles"].Mark()) + ": 'roles' must be a list"));
         for (const auto& r : item["roles"]) {
-          if (!r.IsScalar()) return Fail(Error::Input(Where(file, r.Mark()) + ": a role must be a string"));
+          if (!r.IsScalar()) return Fail(Error::Input(YamlPosition(file, r.Mark()) + ": a role must be a string"));
           e.roles.push_back(r.Scalar());
         }
       }
@@ -129,7 +126,7 @@ Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file)
       k.entries_.push_back(std::move(e));
     }
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(Where(file, e.mark) + ": " + e.msg));
+    return Fail(Error::Input(YamlPosition(file, e.mark) + ": " + e.msg));
   }
   return k;
 }
@@ -185,22 +182,10 @@ Json Waiver::ToEvent() const {
 
 Result<Waiver> Waiver::FromEvent(const Json& event) {
   Waiver w;
-  const char* what = "waiver";
-  auto get = [&](const char* k, std::string& out) -> Status {
-    auto s = RequireString(event, k, what);
-    if (!s) return Fail(s.error());
-    out = *s;
-    return Ok();
-  };
-  TG_TRY(get("gate", w.gate));
-  TG_TRY(get("finding", w.fingerprint));
-  TG_TRY(get("reason", w.reason));
-  TG_TRY(get("expires", w.expires));
-  TG_TRY(get("issued", w.issued));
-  TG_TRY(get("approver", w.approver));
-  TG_TRY(get("key", w.key));
-  TG_TRY(get("signature", w.signature));
-  if (event.contains("seq") && event["seq"].is_number_unsigned()) w.seq = event["seq"].get<std::uint64_t>();
+  TG_TRY(ReadFields(event, "waiver",
+                    {{"gate", &w.gate}, {"finding", &w.fingerprint}, {"reason", &w.reason}, {"expires", &w.expires},
+                     {"issued", &w.issued}, {"approver", &w.approver}, {"key", &w.key}, {"signature", &w.signature}},
+                    &w.seq));
   return w;
 }
 
@@ -217,20 +202,10 @@ Json Approval::ToEvent() const {
 
 Result<Approval> Approval::FromEvent(const Json& event) {
   Approval a;
-  const char* what = "approval";
-  auto get = [&](const char* k, std::string& out) -> Status {
-    auto s = RequireString(event, k, what);
-    if (!s) return Fail(s.error());
-    out = *s;
-    return Ok();
-  };
-  TG_TRY(get("commit", a.commit));
-  TG_TRY(get("reason", a.reason));
-  TG_TRY(get("issued", a.issued));
-  TG_TRY(get("approver", a.approver));
-  TG_TRY(get("key", a.key));
-  TG_TRY(get("signature", a.signature));
-  if (event.contains("seq") && event["seq"].is_number_unsigned()) a.seq = event["seq"].get<std::uint64_t>();
+  TG_TRY(ReadFields(event, "approval",
+                    {{"commit", &a.commit}, {"reason", &a.reason}, {"issued", &a.issued}, {"approver", &a.approver},
+                     {"key", &a.key}, {"signature", &a.signature}},
+                    &a.seq));
   return a;
 }
 
