@@ -216,21 +216,18 @@ Result<std::string> ParseExpiry(const std::string& text) {
   return FormatRfc3339(*t);
 }
 
-Waiver SignWaiver(Waiver w, const SignerKey& key) {
-  w.approver = key.name();
-  w.key = key.verifier().ToString();
-  Ed25519Signature sig = key.Sign(w.SigningText());
-  w.signature = Base64Encode(sig);
-  return w;
+// Waivers and approvals are signed the same way: stamp the signer, then sign
+// the record's domain-separated canonical text.
+template <typename Record>
+Record SignRecord(Record r, const SignerKey& key) {
+  r.approver = key.name();
+  r.key = key.verifier().ToString();
+  r.signature = Base64Encode(key.Sign(r.SigningText()));
+  return r;
 }
 
-Approval SignApproval(Approval a, const SignerKey& key) {
-  a.approver = key.name();
-  a.key = key.verifier().ToString();
-  Ed25519Signature sig = key.Sign(a.SigningText());
-  a.signature = Base64Encode(sig);
-  return a;
-}
+Waiver SignWaiver(Waiver w, const SignerKey& key) { return SignRecord(std::move(w), key); }
+Approval SignApproval(Approval a, const SignerKey& key) { return SignRecord(std::move(a), key); }
 
 Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
                     const Author* author, TimePoint now) {
