@@ -63,9 +63,13 @@ std::string SanitizeForMessage(std::string_view s) {
 void AppendQuoted(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
+  std::size_t run = 0;  // start of the pending run of bytes copied verbatim
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    switch (u) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\b': out += "\\b"; break;
@@ -74,15 +78,12 @@ void AppendQuoted(std::string_view s, std::string& out) {
       case '\f': out += "\\f"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0x0f]);
-        } else {
-          out.push_back(c);
-        }
+        out += "\\u00";
+        out.push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 0x0f]);
     }
   }
+  out.append(s, run, s.size() - run);
   out.push_back('"');
 }
 
@@ -480,6 +481,7 @@ std::string FormatEcmaNumber(double value) {
 
 Result<std::string> Canonicalize(const Json& value) {
   std::string out;
+  out.reserve(256);
   CanonicalWriter writer(out);
   TG_TRY(writer.Write(value));
   return out;
