@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "scan/import/sarif.h"
+#include "scan/secrets/secrets.h"
 
 namespace tollgate::cli {
 namespace {
@@ -15,14 +16,17 @@ struct ScanImportArgs {
   std::string fail_on = "any";
 };
 
+Result<std::optional<Severity>> Threshold(const std::string& fail_on) {
+  if (fail_on == "none") return std::optional<Severity>();
+  if (fail_on == "any") return std::optional<Severity>(Severity::kInfo);
+  auto s = ParseSeverity(fail_on);
+  if (!s) return Fail(Error::Input("--fail-on: unknown severity '" + fail_on + "'"));
+  return std::optional<Severity>(*s);
+}
+
 int RunScanImport(const ScanImportArgs& a) {
-  std::optional<Severity> threshold;
-  if (a.fail_on == "any") {
-    threshold = Severity::kInfo;
-  } else if (a.fail_on != "none") {
-    threshold = ParseSeverity(a.fail_on);
-    if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
-  }
+  auto threshold = Threshold(a.fail_on);
+  if (!threshold) return Report(threshold.error());
   auto findings = sarif::ImportSarifFile(a.file, a.gate);
   if (!findings) return Report(findings.error());
   SortFindings(*findings);
@@ -30,7 +34,48 @@ int RunScanImport(const ScanImportArgs& a) {
   r.tool_version = kVersion;
   r.findings = *findings;
   for (const auto& f : r.findings)
-    if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+    if (*threshold && f.severity >= **threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+  if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
+  return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
+}
+
+struct ScanSecretsArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> rules;
+  std::string format = "text";
+  std::string output;
+  std::string fail_on = "any";
+  bool no_redact = false;
+  std::uint64_t max_file_mb = 50;
+};
+
+int RunScanSecrets(const ScanSecretsArgs& a) {
+  auto threshold = Threshold(a.fail_on);
+  if (!threshold) return Report(threshold.error());
+  std::vector<secrets::Rule> rules;
+  if (a.rules.empty()) {
+    auto b = secrets::BuiltinRules();
+    if (!b) return Report(b.error());
+    rules = std::move(*b);
+  }
+  for (const auto& file : a.rules) {
+    auto r = secrets::LoadRulesFile(file);
+    if (!r) return Report(r.error());
+    rules.insert(rules.end(), r->begin(), r->end());
+  }
+  auto scanner = secrets::Scanner::Compile(std::move(rules));
+  if (!scanner) return Report(scanner.error());
+  secrets::ScanOptions opts;
+  opts.redact = !a.no_redact;
+  opts.max_file_bytes = a.max_file_mb << 20;
+  auto res = secrets::ScanPaths(*scanner, a.paths, opts);
+  if (!res) return Report(res.error());
+  for (const auto& w : res->warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  tollgate::Report r;
+  r.tool_version = kVersion;
+  r.findings = std::move(res->findings);
+  for (const auto& f : r.findings)
+    if (*threshold && f.severity >= **threshold) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
   return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }
@@ -48,6 +93,17 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   imp->add_option("--fail-on", a->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
       ->capture_default_str();
   imp->callback([&ctx, a] { ctx.action = [a] { return RunScanImport(*a); }; });
+
+  auto s = std::make_shared<ScanSecretsArgs>();
+  auto* sec = scan->add_subcommand("secrets", "Find leaked credentials in files and directories");
+  sec->add_option("paths", s->paths, "Files or directories")->required();
+  sec->add_option("--rules", s->rules, "Rule file(s) in tollgate TOML format, instead of the built-in rules");
+  AddOutputOptions(sec, s->format, s->output);
+  sec->add_option("--fail-on", s->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
+      ->capture_default_str();
+  sec->add_flag("--no-redact", s->no_redact, "Show full secrets in the output (never in CI logs)");
+  sec->add_option("--max-file-mb", s->max_file_mb, "Skip files larger than this, with a warning")->capture_default_str();
+  sec->callback([&ctx, s] { ctx.action = [s] { return RunScanSecrets(*s); }; });
 }
 
 }  // namespace tollgate::cli

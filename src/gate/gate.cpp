@@ -6,6 +6,7 @@
 #include <set>
 
 #include "scan/import/sarif.h"
+#include "scan/secrets/secrets.h"
 
 namespace tollgate::gate {
 namespace {
@@ -36,7 +37,9 @@ Status CheckSources(const Config& config) {
       case SourceKind::kScanner:
         if (g.source != "secrets" && g.source != "deps" && g.source != "iac")
           return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac)"));
-        return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
+        if (g.source != "secrets")
+          return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
+        break;
       case SourceKind::kPolicy:
         return Fail(GateError(config, g, "policy gates are not available in this build of tollgate"));
       case SourceKind::kErrorBudget:
@@ -47,8 +50,16 @@ Status CheckSources(const Config& config) {
 }
 
 Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root) {
-  (void)root;
   if (gate.kind == SourceKind::kImport) return sarif::ImportSarifFile(Resolve(config, gate.source), gate.name);
+  if (gate.kind == SourceKind::kScanner && gate.source == "secrets") {
+    auto rules = secrets::BuiltinRules();
+    if (!rules) return Fail(rules.error());
+    auto scanner = secrets::Scanner::Compile(std::move(*rules));
+    if (!scanner) return Fail(scanner.error());
+    auto res = secrets::ScanPaths(*scanner, {root}, secrets::ScanOptions{});
+    if (!res) return Fail(res.error());
+    return std::move(res->findings);
+  }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
 }
 

@@ -1,0 +1,51 @@
+// Fuzzes the secrets rule loader and the scanner: the input is read both as a
+// rule file (parsed and compiled) and as content scanned with a fixed rule set.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "scan/secrets/secrets.h"
+
+namespace {
+const tollgate::secrets::Scanner& FixedScanner() {
+  static const tollgate::secrets::Scanner scanner = [] {
+    auto rules = tollgate::secrets::ParseRules(R"toml(
+[[rule]]
+id = "aws"
+description = "AWS key"
+regex = '''\b((?:AKIA|ASIA)[A-Z2-7]{16})\b'''
+secret_group = 1
+keywords = ["akia", "asia"]
+entropy = 3.0
+[[rule]]
+id = "generic"
+description = "password"
+regex = '''(?i)(?:password|secret)\s*[=:]\s*["']?([^"'\s]{8,64})'''
+secret_group = 1
+entropy = 3.0
+[[rule]]
+id = "pem"
+description = "private key"
+regex = '''-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----'''
+[rule.requires]
+rule = "generic"
+within_lines = 3
+)toml", "fuzz.toml");
+    if (!rules) __builtin_trap();
+    auto s = tollgate::secrets::Scanner::Compile(std::move(*rules));
+    if (!s) __builtin_trap();
+    return std::move(*s);
+  }();
+  return scanner;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto rules = tollgate::secrets::ParseRules(text, "fuzz.toml");
+  if (rules && rules->size() < 8) (void)tollgate::secrets::Scanner::Compile(std::move(*rules));
+  const auto& scanner = FixedScanner();
+  auto matches = scanner.Scan(text, "fuzz.txt");
+  (void)tollgate::secrets::ToFindings(scanner, text, "fuzz.txt", matches, {});
+  return 0;
+}

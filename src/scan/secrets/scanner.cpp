@@ -1,0 +1,312 @@
+// Vectorscan prefilter + RE2 confirmation.
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/hash.h"
+#include "scan/secrets/secrets.h"
+
+namespace tollgate::secrets {
+namespace {
+
+// How far before a Vectorscan hit (which reports only where a match ends) a
+// match may start, and how far after it may still extend.
+constexpr std::size_t kLookBehind = 8192;
+constexpr std::size_t kLookAhead = 256;
+
+struct Hit {
+  unsigned rule;
+  std::size_t end;
+};
+
+int OnHit(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
+  static_cast<std::vector<Hit>*>(ctx)->push_back({id, static_cast<std::size_t>(to)});
+  return 0;
+}
+
+std::size_t LineStart(std::string_view d, std::size_t pos) {
+  std::size_t p = d.rfind('\n', pos == 0 ? 0 : pos - 1);
+  return p == std::string_view::npos || pos == 0 ? 0 : p + 1;
+}
+
+std::size_t LineEnd(std::string_view d, std::size_t pos) {
+  std::size_t p = d.find('\n', pos);
+  return p == std::string_view::npos ? d.size() : p;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+struct Scanner::Impl {
+  std::vector<Rule> rules;
+  std::vector<std::unique_ptr<RE2>> regex;
+  std::vector<std::vector<std::unique_ptr<RE2>>> allow_regex;
+  std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
+  std::vector<int> requires_rule;  // index of the companion rule, or -1
+  hs_database_t* db = nullptr;
+  hs_scratch_t* scratch = nullptr;  // prototype, cloned per scan
+
+  ~Impl() {
+    if (scratch != nullptr) hs_free_scratch(scratch);
+    if (db != nullptr) hs_free_database(db);
+  }
+};
+
+Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scanner::Scanner(Scanner&&) noexcept = default;
+Scanner& Scanner::operator=(Scanner&&) noexcept = default;
+Scanner::~Scanner() = default;
+const std::vector<Rule>& Scanner::rules() const { return impl_->rules; }
+
+Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
+  auto impl = std::make_unique<Impl>();
+  std::map<std::string, int> by_id;
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  opts.set_max_mem(64 << 20);
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules[i];
+    auto bad = [&](const std::string& what) { return Error::Input(r.origin + ": rule '" + r.id + "': " + what); };
+    if (!by_id.emplace(r.id, static_cast<int>(i)).second) return Fail(bad("duplicate rule id"));
+    auto re = std::make_unique<RE2>(r.regex, opts);
+    if (!re->ok()) return Fail(bad("invalid regex: " + re->error()));
+    if (r.secret_group > re->NumberOfCapturingGroups())
+      return Fail(bad("secret_group " + std::to_string(r.secret_group) + " but the regex has only " +
+                      std::to_string(re->NumberOfCapturingGroups()) + " groups"));
+    impl->regex.push_back(std::move(re));
+    auto compile_all = [&](const std::vector<std::string>& src, std::vector<std::unique_ptr<RE2>>& out,
+                           const char* what) -> Status {
+      for (const auto& p : src) {
+        auto a = std::make_unique<RE2>(p, opts);
+        if (!a->ok()) return Fail(bad(std::string("invalid ") + what + " regex: " + a->error()));
+        out.push_back(std::move(a));
+      }
+      return Ok();
+    };
+    impl->allow_regex.emplace_back();
+    impl->allow_path.emplace_back();
+    TG_TRY(compile_all(r.allow_regexes, impl->allow_regex.back(), "allowlist"));
+    TG_TRY(compile_all(r.allow_paths, impl->allow_path.back(), "path"));
+  }
+  for (const Rule& r : rules) {
+    int idx = -1;
+    if (!r.requires_rule.empty()) {
+      auto it = by_id.find(r.requires_rule);
+      if (it == by_id.end())
+        return Fail(Error::Input(r.origin + ": rule '" + r.id + "': requires unknown rule '" + r.requires_rule + "'"));
+      idx = it->second;
+    }
+    impl->requires_rule.push_back(idx);
+  }
+
+  if (!rules.empty()) {
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      exprs.push_back(rules[i].regex.c_str());
+      // Prefilter mode: Vectorscan may over-approximate (RE2 confirms), which
+      // lets it accept constructs it cannot match exactly.
+      flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY);
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                         nullptr, &impl->db, &err) != HS_SUCCESS) {
+      std::string msg = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+      std::string where = "rules";
+      if (err != nullptr && err->expression >= 0 && static_cast<std::size_t>(err->expression) < rules.size()) {
+        const Rule& r = rules[static_cast<std::size_t>(err->expression)];
+        where = r.origin + ": rule '" + r.id + "'";
+      }
+      hs_free_compile_error(err);
+      return Fail(Error::Input(where + ": Vectorscan cannot compile the regex: " + msg));
+    }
+    if (hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
+      return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
+  }
+  impl->rules = std::move(rules);
+  return Scanner(std::move(impl));
+}
+
+std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) const {
+  std::vector<Match> out;
+  const Impl& m = *impl_;
+  if (m.db == nullptr || data.empty()) return out;
+  if (data.size() > 0xffffffffu) return out;  // block mode limit; callers chunk larger inputs
+
+  std::vector<Hit> hits;
+  hs_scratch_t* scratch = nullptr;
+  if (hs_clone_scratch(m.scratch, &scratch) != HS_SUCCESS) return out;
+  hs_scan(m.db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, OnHit, &hits);
+  hs_free_scratch(scratch);
+  if (hits.empty()) return out;
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const Hit& a, const Hit& b) { return a.rule != b.rule ? a.rule < b.rule : a.end < b.end; });
+
+  std::vector<Match> found;
+  for (std::size_t h = 0; h < hits.size();) {
+    const unsigned ri = hits[h].rule;
+    const Rule& rule = m.rules[ri];
+    bool path_allowed = false;
+    for (const auto& p : m.allow_path[ri])
+      if (RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *p)) path_allowed = true;
+    // Merge the windows of this rule's hits, then run RE2 once per window.
+    std::size_t win_begin = 0, win_end = 0;
+    bool open = false;
+    auto confirm = [&](std::size_t wb, std::size_t we) {
+      if (path_allowed) return;
+      std::string_view window = data.substr(wb, we - wb);
+      if (!rule.keywords.empty()) {
+        std::string low = Lower(window);
+        bool any = std::any_of(rule.keywords.begin(), rule.keywords.end(),
+                               [&](const std::string& k) { return low.find(k) != std::string::npos; });
+        if (!any) return;
+      }
+      const RE2& re = *m.regex[ri];
+      const int ngroups = re.NumberOfCapturingGroups() + 1;
+      std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
+      re2::StringPiece text(window.data(), window.size());
+      std::size_t pos = 0;
+      while (pos <= window.size() &&
+             re.Match(text, pos, window.size(), RE2::UNANCHORED, groups.data(), ngroups)) {
+        const re2::StringPiece whole = groups[0];
+        re2::StringPiece secret = groups[static_cast<std::size_t>(rule.secret_group)];
+        if (secret.data() == nullptr) secret = whole;
+        const auto whole_off = static_cast<std::size_t>(whole.data() - window.data());
+        pos = whole_off + std::max<std::size_t>(whole.size(), 1);
+        std::string_view s(secret.data(), secret.size());
+        if (s.empty()) continue;
+        if (rule.entropy && ShannonEntropy(s) < *rule.entropy) continue;
+        if (!rule.allow_stopwords.empty()) {
+          std::string low = Lower(s);
+          if (std::any_of(rule.allow_stopwords.begin(), rule.allow_stopwords.end(),
+                          [&](const std::string& w) { return low.find(w) != std::string::npos; }))
+            continue;
+        }
+        bool allowed = false;
+        for (const auto& a : m.allow_regex[ri])
+          if (RE2::PartialMatch(secret, *a)) allowed = true;
+        if (allowed) continue;
+        Match mt;
+        mt.rule = ri;
+        mt.begin = static_cast<std::size_t>(secret.data() - data.data());
+        mt.end = mt.begin + secret.size();
+        found.push_back(mt);
+      }
+    };
+    for (; h < hits.size() && hits[h].rule == ri; ++h) {
+      std::size_t e = hits[h].end;
+      std::size_t wb = LineStart(data, e > kLookBehind ? e - kLookBehind : 0);
+      std::size_t we = LineEnd(data, std::min(data.size(), e + kLookAhead));
+      if (open && wb <= win_end) {
+        win_end = std::max(win_end, we);
+      } else {
+        if (open) confirm(win_begin, win_end);
+        win_begin = wb;
+        win_end = we;
+        open = true;
+      }
+    }
+    if (open) confirm(win_begin, win_end);
+  }
+  if (found.empty()) return out;
+
+  // Positions: one pass over the data for line numbers.
+  std::sort(found.begin(), found.end(), [](const Match& a, const Match& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;
+  });
+  found.erase(std::unique(found.begin(), found.end(),
+                          [](const Match& a, const Match& b) { return a.begin == b.begin && a.rule == b.rule; }),
+              found.end());
+  std::uint32_t line = 1;
+  std::size_t line_start = 0, cursor = 0;
+  for (Match& mt : found) {
+    for (; cursor < mt.begin; ++cursor) {
+      if (data[cursor] == '\n') {
+        ++line;
+        line_start = cursor + 1;
+      }
+    }
+    mt.line = line;
+    mt.column = static_cast<std::uint32_t>(mt.begin - line_start + 1);
+  }
+  // Multi-part rules count only with their companion nearby.
+  for (const Match& mt : found) {
+    int need = m.requires_rule[mt.rule];
+    if (need < 0) {
+      out.push_back(mt);
+      continue;
+    }
+    const auto within = static_cast<std::uint32_t>(m.rules[mt.rule].requires_within_lines);
+    bool companion = std::any_of(found.begin(), found.end(), [&](const Match& o) {
+      return static_cast<int>(o.rule) == need && (o.line > mt.line ? o.line - mt.line : mt.line - o.line) <= within;
+    });
+    if (companion) out.push_back(mt);
+  }
+  return out;
+}
+
+double ShannonEntropy(std::string_view s) {
+  if (s.empty()) return 0;
+  std::array<std::size_t, 256> counts{};
+  for (char c : s) ++counts[static_cast<unsigned char>(c)];
+  double h = 0;
+  const auto n = static_cast<double>(s.size());
+  for (std::size_t c : counts) {
+    if (c == 0) continue;
+    double p = static_cast<double>(c) / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+std::string Redact(std::string_view secret) {
+  std::string out;
+  if (secret.size() >= 12) {
+    out = std::string(secret.substr(0, 4)) + "..." + std::string(secret.substr(secret.size() - 2));
+  } else {
+    out = std::string(secret.substr(0, std::min<std::size_t>(2, secret.size()))) + "...";
+  }
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  return out + " (" + std::to_string(secret.size()) + " chars)";
+}
+
+std::vector<Finding> ToFindings(const Scanner& scanner, std::string_view data, std::string_view path,
+                                const std::vector<Match>& matches, const ScanOptions& opts) {
+  std::vector<Finding> out;
+  for (const Match& mt : matches) {
+    const Rule& r = scanner.rules()[mt.rule];
+    std::string_view secret = data.substr(mt.begin, mt.end - mt.begin);
+    Finding f;
+    f.rule_id = r.id;
+    f.gate = "secrets";
+    f.severity = r.severity;
+    f.message = r.description + ": " + (opts.redact ? Redact(secret) : std::string(secret));
+    f.location.file = std::string(path);
+    f.location.line = mt.line;
+    f.location.column = mt.column;
+    // Bound to the secret itself, not where it stands: it survives moved
+    // lines and rebases, and a different secret on the same line differs.
+    f.fingerprint = MakeFingerprint(r.id, {secret});
+    f.remediation = r.remediation;
+    f.references = r.references;
+    if (std::find(f.references.begin(), f.references.end(), "CWE-798") == f.references.end())
+      f.references.insert(f.references.begin(), "CWE-798");
+    f.tool = "tollgate-secrets";
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace tollgate::secrets

@@ -1,0 +1,102 @@
+// The secrets scanner: every rule compiled into one Vectorscan database that
+// reads each input once; each candidate is confirmed, and its secret
+// extracted, by RE2 on a bounded window around the hit (docs/secrets.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+
+namespace tollgate::secrets {
+
+struct Rule {
+  std::string id;
+  std::string description;
+  std::string provider;
+  Severity severity = Severity::kHigh;
+  std::string regex;
+  int secret_group = 0;
+  std::vector<std::string> keywords;  // lowercase; the rule runs only where one occurs
+  std::optional<double> entropy;      // minimum Shannon entropy of the secret, bits per byte
+  std::string remediation;
+  std::vector<std::string> references;
+  std::vector<std::string> examples;
+  std::vector<std::string> negative_examples;
+  std::vector<std::string> allow_regexes;    // against the secret
+  std::vector<std::string> allow_stopwords;  // lowercase substrings of the secret
+  std::vector<std::string> allow_paths;      // file paths where the rule is off
+  std::string requires_rule;                 // multi-part: companion rule id
+  int requires_within_lines = 0;
+  std::string origin;  // "rules/aws.toml:12" for messages
+};
+
+// Our TOML rule format (rules/README.md). `name` names the source in errors,
+// which read "<name>:<line>:<col>: rule '<id>': <problem>".
+Result<std::vector<Rule>> ParseRules(std::string_view toml, const std::string& name);
+Result<std::vector<Rule>> LoadRulesFile(const std::string& path);
+// The built-in rule set, compiled into the binary from rules/*.toml.
+Result<std::vector<Rule>> BuiltinRules();
+
+// One confirmed secret in a buffer.
+struct Match {
+  std::size_t rule = 0;      // index into the scanner's rules
+  std::size_t begin = 0;     // byte offsets of the secret in the buffer
+  std::size_t end = 0;
+  std::uint32_t line = 0;    // 1-based line and column of the secret
+  std::uint32_t column = 0;
+};
+
+class Scanner {
+ public:
+  // Compiles every rule (Vectorscan database + RE2 programs). A rule that does
+  // not compile is an input error naming its origin and id.
+  static Result<Scanner> Compile(std::vector<Rule> rules);
+  Scanner(Scanner&&) noexcept;
+  Scanner& operator=(Scanner&&) noexcept;
+  ~Scanner();
+
+  // All confirmed matches in `data`, in order of position. `path` enables the
+  // rules' path allowlists. Thread-safe: concurrent calls are fine.
+  std::vector<Match> Scan(std::string_view data, std::string_view path) const;
+
+  const std::vector<Rule>& rules() const;
+
+ private:
+  struct Impl;
+  explicit Scanner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+double ShannonEntropy(std::string_view s);
+
+// "AKIA…KLMPZ (20 chars)": enough to recognise a secret, not to use it.
+std::string Redact(std::string_view secret);
+
+struct ScanOptions {
+  std::uint64_t max_file_bytes = 50ull << 20;  // larger files are skipped with a warning
+  bool redact = true;
+};
+
+struct ScanResult {
+  std::vector<Finding> findings;
+  std::vector<std::string> warnings;  // skipped files and why
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Scans files and directories (recursively; .git, binaries by content sniff
+// and oversized files are skipped with a warning). Paths in findings are as
+// given, '/' separated.
+Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts);
+
+// Findings for the matches of one buffer.
+std::vector<Finding> ToFindings(const Scanner& scanner, std::string_view data, std::string_view path,
+                                const std::vector<Match>& matches, const ScanOptions& opts);
+
+}  // namespace tollgate::secrets

@@ -1,0 +1,203 @@
+// The secrets engine: rule loading, confirmation filters, multi-part rules,
+// redaction, fingerprints, file walking, and every built-in rule's examples.
+#include "scan/secrets/secrets.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace tollgate::secrets {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kRules = R"toml(
+[[rule]]
+id = "aws-access-key-id"
+description = "AWS access key ID"
+provider = "aws"
+severity = "critical"
+regex = '''\b((?:AKIA|ASIA)[A-Z2-7]{16})\b'''
+secret_group = 1
+keywords = ["akia", "asia"]
+entropy = 3.0
+[rule.allowlist]
+stopwords = ["example"]
+
+[[rule]]
+id = "aws-secret-access-key"
+description = "AWS secret access key"
+regex = '''(?i)aws_?secret_?access_?key\s*[=:]\s*["']?([A-Za-z0-9/+]{40})'''
+secret_group = 1
+keywords = ["secret"]
+[rule.requires]
+rule = "aws-access-key-id"
+within_lines = 3
+
+[[rule]]
+id = "generic-password"
+description = "Password assignment"
+severity = "medium"
+regex = '''(?i)password\s*=\s*"([^"\s]{8,64})"'''
+secret_group = 1
+keywords = ["password"]
+entropy = 3.5
+[rule.allowlist]
+regexes = ['''^\$\{''']
+paths = ['''(^|/)fixtures/''']
+)toml";
+
+Scanner MakeScanner() {
+  auto rules = ParseRules(kRules, "test.toml");
+  EXPECT_TRUE(rules.has_value()) << rules.error().message();
+  auto s = Scanner::Compile(std::move(*rules));
+  EXPECT_TRUE(s.has_value()) << s.error().message();
+  return std::move(*s);
+}
+
+std::vector<std::string> Ids(const Scanner& s, std::string_view text, std::string_view path = "x.txt") {
+  std::vector<std::string> out;
+  for (const Match& m : s.Scan(text, path)) out.push_back(s.rules()[m.rule].id);
+  return out;
+}
+
+TEST(SecretsEngine, FindsAndLocatesSecrets) {
+  Scanner s = MakeScanner();
+  std::string text = "line one\n  key = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  auto m = s.Scan(text, "a.py");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), "AKIAQX7TWDN3RH5KLMPZ");
+  EXPECT_EQ(m[0].line, 2u);
+  EXPECT_EQ(m[0].column, 10u);
+}
+
+TEST(SecretsEngine, EntropyStopwordsAndAllowlists) {
+  Scanner s = MakeScanner();
+  EXPECT_TRUE(Ids(s, "AKIAAAAAAAAAAAAAAAAA").empty()) << "low entropy";
+  EXPECT_TRUE(Ids(s, "AKIAIOSFODNN7EXAMPLE").empty()) << "stopword";
+  EXPECT_EQ(Ids(s, "password = \"Xk9#mQ2v!Lp7zR4t\""), std::vector<std::string>{"generic-password"});
+  EXPECT_TRUE(Ids(s, "password = \"changeme\"").empty()) << "low entropy";
+  EXPECT_TRUE(Ids(s, "password = \"${DB_PASSWORD_FROM_ENV}\"").empty()) << "allowlist regex";
+  EXPECT_TRUE(Ids(s, "password = \"Xk9#mQ2v!Lp7zR4t\"", "test/fixtures/db.env").empty()) << "path allowlist";
+}
+
+TEST(SecretsEngine, MultiPartRuleNeedsCompanionNearby) {
+  Scanner s = MakeScanner();
+  const std::string secret = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Xk2Lp9T";
+  EXPECT_TRUE(Ids(s, secret).empty());
+  auto both = Ids(s, "aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\n" + secret + "\n");
+  EXPECT_EQ(both, (std::vector<std::string>{"aws-access-key-id", "aws-secret-access-key"}));
+  auto far = Ids(s, "aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\n\n\n\n\n\n" + secret + "\n");
+  EXPECT_EQ(far, std::vector<std::string>{"aws-access-key-id"});
+}
+
+TEST(SecretsEngine, FindingsAreRedactedAndBoundToTheSecret) {
+  Scanner s = MakeScanner();
+  std::string a = "k = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  std::string moved = "\n\n\n   k = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  std::string other = "k = \"AKIAQX7TWDN3RH5KLMPA\"\n";
+  ScanOptions opts;
+  auto fa = ToFindings(s, a, "a.js", s.Scan(a, "a.js"), opts);
+  auto fm = ToFindings(s, moved, "a.js", s.Scan(moved, "a.js"), opts);
+  auto fo = ToFindings(s, other, "a.js", s.Scan(other, "a.js"), opts);
+  ASSERT_EQ(fa.size(), 1u);
+  ASSERT_EQ(fm.size(), 1u);
+  ASSERT_EQ(fo.size(), 1u);
+  EXPECT_EQ(fa[0].fingerprint, fm[0].fingerprint) << "a moved line keeps its fingerprint";
+  EXPECT_NE(fa[0].fingerprint, fo[0].fingerprint) << "a different secret is a different finding";
+  EXPECT_EQ(fa[0].message.find("QX7TWDN3RH5KLM"), std::string::npos) << fa[0].message;
+  opts.redact = false;
+  auto full = ToFindings(s, a, "a.js", s.Scan(a, "a.js"), opts);
+  EXPECT_NE(full[0].message.find("AKIAQX7TWDN3RH5KLMPZ"), std::string::npos);
+  EXPECT_EQ(Redact("short"), "sh... (5 chars)");
+}
+
+TEST(SecretsEngine, EntropyOfKnownStrings) {
+  EXPECT_DOUBLE_EQ(ShannonEntropy(""), 0.0);
+  EXPECT_DOUBLE_EQ(ShannonEntropy("aaaa"), 0.0);
+  EXPECT_DOUBLE_EQ(ShannonEntropy("abcd"), 2.0);
+  EXPECT_DOUBLE_EQ(ShannonEntropy("aabb"), 1.0);
+}
+
+struct BadRule {
+  const char* toml;
+  const char* expect;
+};
+
+TEST(SecretsRules, BadRuleFilesNameFileLineAndRule) {
+  const BadRule cases[] = {
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = '''(a'''\n", "rule 'r1': invalid regex"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \n", "bad.toml:4:"},
+      {"[[rule]]\nid = \"r1\"\nregex = \"a\"\n", "rule 'r1': 'description' is required"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"a\"\nseverity = \"dire\"\n", "bad.toml:5:"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"a\"\ncolour = 1\n", "unknown key 'colour'"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"(a)\"\nsecret_group = 3\n", "secret_group 3"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"a\"\n[rule.requires]\nrule = \"nope\"\n", "unknown rule 'nope'"},
+      {"[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"a\"\n[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = \"b\"\n",
+       "duplicate rule id"},
+  };
+  for (const auto& c : cases) {
+    auto rules = ParseRules(c.toml, "bad.toml");
+    std::string msg;
+    if (!rules) {
+      msg = rules.error().message();
+    } else {
+      auto s = Scanner::Compile(std::move(*rules));
+      ASSERT_FALSE(s.has_value()) << c.toml;
+      msg = s.error().message();
+    }
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << msg;
+    EXPECT_EQ(msg.rfind("bad.toml", 0), 0u) << msg;
+  }
+}
+
+TEST(SecretsWalk, SkipsBinariesGitAndBrokenLinks) {
+  fs::path dir = fs::temp_directory_path() / ("tollgate-secrets-" + std::to_string(getpid()));
+  fs::create_directories(dir / ".git");
+  fs::create_directories(dir / "src");
+  std::ofstream(dir / "src/a.js") << "k = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  std::ofstream(dir / ".git/config") << "k = \"AKIAQX7TWDN3RH5KLMPB\"\n";
+  {
+    std::ofstream bin(dir / "blob.bin", std::ios::binary);
+    bin << std::string("\0\0\0", 3) << "AKIAQX7TWDN3RH5KLMPC";
+  }
+  fs::create_symlink(dir / "missing", dir / "dangling");
+  Scanner s = MakeScanner();
+  auto res = ScanPaths(s, {dir.string()}, ScanOptions{});
+  ASSERT_TRUE(res.has_value());
+  ASSERT_EQ(res->findings.size(), 1u);
+  EXPECT_NE(res->findings[0].location.file.find("src/a.js"), std::string::npos);
+  ASSERT_EQ(res->warnings.size(), 1u);
+  EXPECT_NE(res->warnings[0].find("broken symlink"), std::string::npos);
+  EXPECT_FALSE(ScanPaths(s, {(dir / "nope").string()}, ScanOptions{}).has_value());
+  fs::remove_all(dir);
+}
+
+// Every built-in rule flags each of its examples and none of its negative
+// examples (the rule's own data, not the held-out corpus).
+TEST(SecretsBuiltin, EveryRuleMatchesItsExamples) {
+  auto rules = BuiltinRules();
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  if (rules->empty()) GTEST_SKIP() << "no built-in rules yet";
+  std::vector<Rule> copy = *rules;
+  auto s = Scanner::Compile(std::move(copy));
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  for (std::size_t i = 0; i < s->rules().size(); ++i) {
+    const Rule& r = s->rules()[i];
+    EXPECT_FALSE(r.examples.empty()) << r.id << " has no example";
+    EXPECT_FALSE(r.negative_examples.empty()) << r.id << " has no negative example";
+    auto fires = [&](const std::string& text) {
+      for (const Match& m : s->Scan(text, "example.txt"))
+        if (m.rule == i) return true;
+      return false;
+    };
+    for (const auto& ex : r.examples) EXPECT_TRUE(fires(ex)) << r.origin << " " << r.id << " misses: " << ex;
+    for (const auto& ex : r.negative_examples) EXPECT_FALSE(fires(ex)) << r.origin << " " << r.id << " flags: " << ex;
+  }
+}
+
+}  // namespace
+}  // namespace tollgate::secrets
