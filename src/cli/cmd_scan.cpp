@@ -1,4 +1,4 @@
-// tollgate scan import FILE --gate NAME: external SARIF into Findings.
+// tollgate scan import|secrets: run one scanner or import a report, without gating.
 #include <iostream>
 
 #include "cli/cli.h"
@@ -47,6 +47,9 @@ struct ScanSecretsArgs {
   std::string fail_on = "any";
   bool no_redact = false;
   std::uint64_t max_file_mb = 50;
+  unsigned threads = 0;
+  std::string baseline;
+  std::string write_baseline;
 };
 
 int RunScanSecrets(const ScanSecretsArgs& a) {
@@ -68,9 +71,41 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   secrets::ScanOptions opts;
   opts.redact = !a.no_redact;
   opts.max_file_bytes = a.max_file_mb << 20;
-  auto res = secrets::ScanPaths(*scanner, a.paths, opts);
+  opts.threads = a.threads;
+  // "-" reads standard input (bounded like a file); everything else is a path.
+  std::vector<std::string> paths;
+  secrets::ScanResult from_stdin;
+  for (const auto& p : a.paths) {
+    if (p != "-") {
+      paths.push_back(p);
+      continue;
+    }
+    std::string data;
+    char buf[1 << 16];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      data.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+      if (data.size() > opts.max_file_bytes) return Report(Error::Input("stdin: larger than --max-file-mb"));
+    }
+    secrets::ScanBuffer(*scanner, data, "stdin", opts, from_stdin);
+  }
+  auto res = paths.empty() ? Result<secrets::ScanResult>(secrets::ScanResult{}) : secrets::ScanPaths(*scanner, paths, opts);
   if (!res) return Report(res.error());
+  res->findings.insert(res->findings.end(), from_stdin.findings.begin(), from_stdin.findings.end());
+  res->stale_suppressions.insert(res->stale_suppressions.end(), from_stdin.stale_suppressions.begin(),
+                                 from_stdin.stale_suppressions.end());
+  res->suppressed += from_stdin.suppressed;
+  if (!a.write_baseline.empty()) {
+    if (auto s = WriteFileAtomic(a.write_baseline, secrets::BaselineJson(res->findings)); !s) return Report(s.error());
+    std::cerr << "tollgate: wrote " << res->findings.size() << " findings to the baseline " << a.write_baseline << "\n";
+    return 0;
+  }
+  if (!a.baseline.empty()) {
+    auto b = secrets::LoadBaseline(a.baseline);
+    if (!b) return Report(b.error());
+    secrets::ApplyBaseline(*b, a.baseline, *res);
+  }
   for (const auto& w : res->warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  for (const auto& w : res->stale_suppressions) std::cerr << "tollgate: stale suppression: " << w << "\n";
   tollgate::Report r;
   r.tool_version = kVersion;
   r.findings = std::move(res->findings);
@@ -96,13 +131,16 @@ void RegisterScan(CLI::App& app, Context& ctx) {
 
   auto s = std::make_shared<ScanSecretsArgs>();
   auto* sec = scan->add_subcommand("secrets", "Find leaked credentials in files and directories");
-  sec->add_option("paths", s->paths, "Files or directories")->required();
+  sec->add_option("paths", s->paths, "Files or directories; - reads standard input")->required();
   sec->add_option("--rules", s->rules, "Rule file(s) in tollgate TOML format, instead of the built-in rules");
   AddOutputOptions(sec, s->format, s->output);
   sec->add_option("--fail-on", s->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
       ->capture_default_str();
   sec->add_flag("--no-redact", s->no_redact, "Show full secrets in the output (never in CI logs)");
   sec->add_option("--max-file-mb", s->max_file_mb, "Skip files larger than this, with a warning")->capture_default_str();
+  sec->add_option("--threads", s->threads, "Worker threads (default: one per core)");
+  sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
+  sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");
   sec->callback([&ctx, s] { ctx.action = [s] { return RunScanSecrets(*s); }; });
 }
 

@@ -201,3 +201,83 @@ TEST(SecretsBuiltin, EveryRuleMatchesItsExamples) {
 
 }  // namespace
 }  // namespace tollgate::secrets
+
+namespace tollgate::secrets {
+namespace {
+
+TEST(SecretsSuppression, InlineAllowBindsToTheSecretAndStaleOnesAreListed) {
+  Scanner s = MakeScanner();
+  std::string text = "k = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  ScanResult first;
+  ScanBuffer(s, text, "a.js", ScanOptions{}, first);
+  ASSERT_EQ(first.findings.size(), 1u);
+  std::string prefix = first.findings[0].fingerprint.substr(0, 16);
+
+  ScanResult allowed;
+  ScanBuffer(s, "\n\nk = \"AKIAQX7TWDN3RH5KLMPZ\"  # tollgate:allow:" + prefix + "\n", "a.js", ScanOptions{}, allowed);
+  EXPECT_TRUE(allowed.findings.empty());
+  EXPECT_EQ(allowed.suppressed, 1u);
+  EXPECT_TRUE(allowed.stale_suppressions.empty());
+
+  // The same comment on a line with another secret does not hide it, and is stale.
+  ScanResult other;
+  ScanBuffer(s, "k = \"AKIAQX7TWDN3RH5KLMPA\"  # tollgate:allow:" + prefix + "\n", "a.js", ScanOptions{}, other);
+  EXPECT_EQ(other.findings.size(), 1u);
+  ASSERT_EQ(other.stale_suppressions.size(), 1u);
+  EXPECT_EQ(other.stale_suppressions[0].rfind("a.js:1:", 0), 0u) << other.stale_suppressions[0];
+}
+
+TEST(SecretsSuppression, BaselineRoundTripAndStaleEntries) {
+  Scanner s = MakeScanner();
+  ScanResult res;
+  ScanBuffer(s, "k = \"AKIAQX7TWDN3RH5KLMPZ\"\n", "a.js", ScanOptions{}, res);
+  std::string path = (fs::temp_directory_path() / ("tollgate-baseline-" + std::to_string(getpid()) + ".json")).string();
+  std::ofstream(path) << BaselineJson(res.findings);
+  auto b = LoadBaseline(path);
+  ASSERT_TRUE(b.has_value()) << b.error().message();
+  ASSERT_EQ(b->fingerprints.size(), 1u);
+
+  ScanResult moved;  // the secret moved to another line: still accepted
+  ScanBuffer(s, "\n\n\n  k = \"AKIAQX7TWDN3RH5KLMPZ\"\n", "a.js", ScanOptions{}, moved);
+  ApplyBaseline(*b, path, moved);
+  EXPECT_TRUE(moved.findings.empty());
+  EXPECT_TRUE(moved.stale_suppressions.empty());
+
+  ScanResult gone;
+  ApplyBaseline(*b, path, gone);
+  EXPECT_EQ(gone.stale_suppressions.size(), 1u);
+
+  std::ofstream(path) << "{\"findings\": [ {\"rule\": 1} ]}";
+  EXPECT_FALSE(LoadBaseline(path).has_value());
+  std::ofstream(path) << "not json";
+  EXPECT_FALSE(LoadBaseline(path).has_value());
+  fs::remove(path);
+}
+
+TEST(SecretsWalk, OutputDoesNotDependOnThreads) {
+  fs::path dir = fs::temp_directory_path() / ("tollgate-secrets-mt-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (int i = 0; i < 40; ++i) {
+    std::string key = "AKIAQX7TWDN3RH5K" + std::string(1, static_cast<char>('A' + i % 26)) + "M" +
+                      std::string(1, static_cast<char>('B' + i % 20)) + "Z";
+    std::ofstream(dir / ("f" + std::to_string(i) + ".txt")) << "x\nkey = " << key << "\n";
+  }
+  Scanner s = MakeScanner();
+  ScanOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  auto a = ScanPaths(s, {dir.string()}, one);
+  auto b = ScanPaths(s, {dir.string()}, many);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  ASSERT_EQ(a->findings.size(), 40u);
+  ASSERT_EQ(b->findings.size(), 40u);
+  for (std::size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(a->findings[i].fingerprint, b->findings[i].fingerprint);
+    EXPECT_EQ(a->findings[i].location.file, b->findings[i].location.file);
+  }
+  EXPECT_EQ(a->files, 40u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tollgate::secrets

@@ -81,11 +81,16 @@ std::string Redact(std::string_view secret);
 struct ScanOptions {
   std::uint64_t max_file_bytes = 50ull << 20;  // larger files are skipped with a warning
   bool redact = true;
+  unsigned threads = 0;  // 0: one per core
 };
 
 struct ScanResult {
   std::vector<Finding> findings;
   std::vector<std::string> warnings;  // skipped files and why
+  // Inline "tollgate:allow:<fingerprint prefix>" comments that matched no
+  // finding: "file:line: ..." so they can be removed.
+  std::vector<std::string> stale_suppressions;
+  std::uint64_t suppressed = 0;  // findings accepted inline or by the baseline
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
 };
@@ -94,6 +99,23 @@ struct ScanResult {
 // and oversized files are skipped with a warning). Paths in findings are as
 // given, '/' separated.
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts);
+
+// Scans one buffer (standard input, an archive member, a git blob) into `res`,
+// applying inline suppressions.
+void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
+                ScanResult& res);
+
+// A baseline: fingerprints of accepted findings, kept in a JSON file
+// ({"version": 1, "findings": [{"fingerprint", "rule_id", "file"}]}). It binds
+// to the secret's content, so it survives moved lines and rebases.
+struct Baseline {
+  std::vector<std::string> fingerprints;
+};
+Result<Baseline> LoadBaseline(const std::string& path);
+std::string BaselineJson(const std::vector<Finding>& findings);
+// Removes baselined findings from `res`; entries that matched nothing are
+// listed in res.stale_suppressions.
+void ApplyBaseline(const Baseline& baseline, const std::string& path, ScanResult& res);
 
 // Findings for the matches of one buffer.
 std::vector<Finding> ToFindings(const Scanner& scanner, std::string_view data, std::string_view path,

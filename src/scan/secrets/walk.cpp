@@ -1,7 +1,14 @@
-// Walking files and directories for the secrets scanner.
+// Walking files and directories for the secrets scanner; inline suppressions
+// and baselines.
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
+#include "core/canonical_json.h"
 #include "scan/secrets/secrets.h"
 
 namespace tollgate::secrets {
@@ -10,13 +17,42 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kSniffBytes = 8000;
+constexpr std::string_view kAllowMarker = "tollgate:allow:";
+constexpr std::size_t kMinAllowPrefix = 12;
 
 bool LooksBinary(std::string_view data) {
   return data.substr(0, kSniffBytes).find('\0') != std::string_view::npos;
 }
 
+struct InlineAllow {
+  std::string prefix;  // fingerprint prefix, lowercase hex
+  std::uint32_t line;
+  bool used = false;
+};
+
+// Every "tollgate:allow:<hex>" marker in the buffer.
+std::vector<InlineAllow> FindInlineAllows(std::string_view data) {
+  std::vector<InlineAllow> out;
+  std::uint32_t line = 1;
+  std::size_t counted = 0;
+  for (std::size_t p = data.find(kAllowMarker); p != std::string_view::npos; p = data.find(kAllowMarker, p + 1)) {
+    line += static_cast<std::uint32_t>(std::count(data.begin() + static_cast<std::ptrdiff_t>(counted),
+                                                  data.begin() + static_cast<std::ptrdiff_t>(p), '\n'));
+    counted = p;
+    std::size_t h = p + kAllowMarker.size();
+    std::size_t e = h;
+    while (e < data.size() && std::isxdigit(static_cast<unsigned char>(data[e])) && e - h < 64) ++e;
+    if (e - h >= kMinAllowPrefix) {
+      std::string prefix(data.substr(h, e - h));
+      for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.push_back({std::move(prefix), line});
+    }
+  }
+  return out;
+}
+
 void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts, ScanResult& res) {
-  std::string name = p.generic_string();
+  std::string name = p.lexically_normal().generic_string();
   std::error_code ec;
   auto size = fs::file_size(p, ec);
   if (ec) {
@@ -36,32 +72,61 @@ void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<std::size_t>(in.gcount()));
   if (LooksBinary(data)) return;
-  ++res.files;
-  res.bytes += data.size();
-  auto matches = scanner.Scan(data, name);
-  auto findings = ToFindings(scanner, data, name, matches, opts);
-  res.findings.insert(res.findings.end(), std::make_move_iterator(findings.begin()),
-                      std::make_move_iterator(findings.end()));
+  ScanBuffer(scanner, data, name, opts, res);
+}
+
+void Merge(ScanResult& into, ScanResult&& from) {
+  auto move_all = [](auto& dst, auto& src) {
+    dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
+  };
+  move_all(into.findings, from.findings);
+  move_all(into.warnings, from.warnings);
+  move_all(into.stale_suppressions, from.stale_suppressions);
+  into.suppressed += from.suppressed;
+  into.files += from.files;
+  into.bytes += from.bytes;
 }
 
 }  // namespace
 
+void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
+                ScanResult& res) {
+  ++res.files;
+  res.bytes += data.size();
+  auto findings = ToFindings(scanner, data, name, scanner.Scan(data, name), opts);
+  auto allows = FindInlineAllows(data);
+  for (auto& f : findings) {
+    auto it = std::find_if(allows.begin(), allows.end(),
+                           [&](const InlineAllow& a) { return f.fingerprint.rfind(a.prefix, 0) == 0; });
+    if (it != allows.end()) {
+      it->used = true;
+      ++res.suppressed;
+      continue;
+    }
+    res.findings.push_back(std::move(f));
+  }
+  for (const auto& a : allows)
+    if (!a.used)
+      res.stale_suppressions.push_back(name + ":" + std::to_string(a.line) + ": " + std::string(kAllowMarker) +
+                                       a.prefix + " matches no finding");
+}
+
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts) {
   ScanResult res;
+  std::vector<fs::path> files;
   for (const auto& root : paths) {
     std::error_code ec;
     auto st = fs::status(root, ec);
     if (ec || !fs::exists(st)) return Fail(Error::NotFound(root + ": no such file or directory"));
     if (fs::is_regular_file(st)) {
-      ScanFile(scanner, root, opts, res);
+      files.emplace_back(root);
       continue;
     }
     if (!fs::is_directory(st)) {
       res.warnings.push_back(root + ": skipped: not a regular file or directory");
       continue;
     }
-    // Sorted traversal keeps output deterministic.
-    std::vector<fs::path> files;
+    std::vector<fs::path> found;
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::directory_entry& e = *it;
@@ -74,14 +139,78 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
         if (!fs::exists(e.path(), sec)) res.warnings.push_back(e.path().generic_string() + ": skipped: broken symlink");
         continue;  // never follow links out of the tree
       }
-      if (e.is_regular_file(sec)) files.push_back(e.path());
+      if (e.is_regular_file(sec)) found.push_back(e.path());
     }
     if (ec) res.warnings.push_back(root + ": " + ec.message());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) ScanFile(scanner, f, opts, res);
+    std::sort(found.begin(), found.end());  // deterministic output
+    files.insert(files.end(), found.begin(), found.end());
   }
+
+  // A work queue over files: each worker takes the next index; results are
+  // kept per file and merged in file order, so output does not depend on
+  // scheduling. Memory is bounded by the files in flight (one per worker).
+  unsigned threads = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(files.size(), 1)));
+  std::vector<ScanResult> per_file(files.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) ScanFile(scanner, files[i], opts, per_file[i]);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& r : per_file) Merge(res, std::move(r));
   SortFindings(res.findings);
   return res;
+}
+
+Result<Baseline> LoadBaseline(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error::NotFound(path + ": cannot open the baseline"));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto j = ParseJson(ss.str(), path);
+  if (!j) return Fail(j.error());
+  if (!j->is_object() || !j->contains("findings") || !(*j)["findings"].is_array())
+    return Fail(Error::Input(path + ": a baseline is {\"version\": 1, \"findings\": [...]}"));
+  Baseline b;
+  std::size_t i = 0;
+  for (const auto& f : (*j)["findings"]) {
+    auto fp = f.is_object() ? f.find("fingerprint") : f.end();
+    if (!f.is_object() || fp == f.end() || !fp->is_string())
+      return Fail(Error::Input(path + ": findings[" + std::to_string(i) + "]: needs a string \"fingerprint\""));
+    b.fingerprints.push_back(fp->get<std::string>());
+    ++i;
+  }
+  return b;
+}
+
+std::string BaselineJson(const std::vector<Finding>& findings) {
+  Json list = Json::array();
+  std::set<std::string> seen;
+  for (const auto& f : findings) {
+    if (!seen.insert(f.fingerprint).second) continue;
+    list.push_back(Json{{"fingerprint", f.fingerprint}, {"rule_id", f.rule_id}, {"file", f.location.file}});
+  }
+  return Json{{"version", 1}, {"findings", std::move(list)}}.dump(2) + "\n";
+}
+
+void ApplyBaseline(const Baseline& baseline, const std::string& path, ScanResult& res) {
+  std::set<std::string> accepted(baseline.fingerprints.begin(), baseline.fingerprints.end());
+  std::set<std::string> used;
+  std::vector<Finding> kept;
+  for (auto& f : res.findings) {
+    if (accepted.count(f.fingerprint) != 0) {
+      used.insert(f.fingerprint);
+      ++res.suppressed;
+    } else {
+      kept.push_back(std::move(f));
+    }
+  }
+  res.findings = std::move(kept);
+  for (const auto& fp : accepted)
+    if (used.count(fp) == 0) res.stale_suppressions.push_back(path + ": baseline entry " + fp + " matches no finding");
 }
 
 }  // namespace tollgate::secrets
