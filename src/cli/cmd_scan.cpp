@@ -50,6 +50,8 @@ struct ScanSecretsArgs {
   unsigned threads = 0;
   std::string baseline;
   std::string write_baseline;
+  bool git = false;
+  std::string since;
 };
 
 int RunScanSecrets(const ScanSecretsArgs& a) {
@@ -88,12 +90,18 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
     }
     secrets::ScanBuffer(*scanner, data, "stdin", opts, from_stdin);
   }
-  auto res = paths.empty() ? Result<secrets::ScanResult>(secrets::ScanResult{}) : secrets::ScanPaths(*scanner, paths, opts);
+  Result<secrets::ScanResult> res = secrets::ScanResult{};
+  if (a.git) {
+    for (const auto& p : paths) {
+      auto h = secrets::ScanGitHistory(*scanner, p, secrets::GitScanOptions{a.since}, opts);
+      if (!h) return Report(h.error());
+      res->Absorb(std::move(*h));
+    }
+  } else if (!paths.empty()) {
+    res = secrets::ScanPaths(*scanner, paths, opts);
+  }
   if (!res) return Report(res.error());
-  res->findings.insert(res->findings.end(), from_stdin.findings.begin(), from_stdin.findings.end());
-  res->stale_suppressions.insert(res->stale_suppressions.end(), from_stdin.stale_suppressions.begin(),
-                                 from_stdin.stale_suppressions.end());
-  res->suppressed += from_stdin.suppressed;
+  res->Absorb(std::move(from_stdin));
   if (!a.write_baseline.empty()) {
     if (auto s = WriteFileAtomic(a.write_baseline, secrets::BaselineJson(res->findings)); !s) return Report(s.error());
     std::cerr << "tollgate: wrote " << res->findings.size() << " findings to the baseline " << a.write_baseline << "\n";
@@ -138,6 +146,8 @@ void RegisterScan(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   sec->add_flag("--no-redact", s->no_redact, "Show full secrets in the output (never in CI logs)");
   sec->add_option("--max-file-mb", s->max_file_mb, "Skip files larger than this, with a warning")->capture_default_str();
+  sec->add_flag("--git", s->git, "Scan the git history of each PATH: every blob reachable from any ref, once");
+  sec->add_option("--since", s->since, "With --git: only commits not reachable from this revision (e.g. origin/main)");
   sec->add_option("--threads", s->threads, "Worker threads (default: one per core)");
   sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
   sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");

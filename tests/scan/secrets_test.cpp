@@ -4,8 +4,10 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -276,6 +278,55 @@ TEST(SecretsWalk, OutputDoesNotDependOnThreads) {
     EXPECT_EQ(a->findings[i].location.file, b->findings[i].location.file);
   }
   EXPECT_EQ(a->files, 40u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tollgate::secrets
+
+namespace tollgate::secrets {
+namespace {
+
+int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+TEST(SecretsHistory, AttributesEachSecretToTheCommitThatIntroducedIt) {
+  if (Sh("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "git is not installed";
+  fs::path dir = fs::temp_directory_path() / ("tollgate-git-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string g = "cd '" + dir.string() + "' && GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@x.example "
+                        "GIT_COMMITTER_NAME=Dev GIT_COMMITTER_EMAIL=dev@x.example git -c init.defaultBranch=main ";
+  ASSERT_EQ(Sh(g + "init -q ."), 0);
+  std::ofstream(dir / "app.js") << "const k = \"AKIAQX7TWDN3RH5KLMPZ\";\n";
+  ASSERT_EQ(Sh(g + "add . && " + g + "commit -qm one"), 0);
+  std::ofstream(dir / "app.js") << "// moved\n\nconst k = \"AKIAQX7TWDN3RH5KLMPZ\";\n";
+  ASSERT_EQ(Sh(g + "commit -qam two"), 0);
+  fs::remove(dir / "app.js");
+  std::ofstream(dir / "other.txt") << "clean\n";
+  ASSERT_EQ(Sh(g + "add -A . && " + g + "commit -qm three && " + g + "tag base"), 0);
+  ASSERT_EQ(Sh(g + "checkout -qb feature"), 0);
+  std::ofstream(dir / "cfg.env") << "KEY=AKIAQX7TWDN3RH5KLMPA\n";
+  ASSERT_EQ(Sh(g + "add . && " + g + "commit -qm four"), 0);
+
+  Scanner s = MakeScanner();
+  auto all = ScanGitHistory(s, dir.string(), GitScanOptions{}, ScanOptions{});
+  ASSERT_TRUE(all.has_value()) << all.error().message();
+  ASSERT_EQ(all->findings.size(), 2u) << "a secret deleted from the tree is still in history, reported once";
+  std::set<std::string> files;
+  for (const auto& f : all->findings) {
+    files.insert(f.location.file);
+    EXPECT_EQ(f.location.commit.size(), 40u);
+    EXPECT_NE(f.message.find("by Dev"), std::string::npos) << f.message;
+  }
+  EXPECT_EQ(files, (std::set<std::string>{"app.js", "cfg.env"}));
+
+  auto since = ScanGitHistory(s, dir.string(), GitScanOptions{"base"}, ScanOptions{});
+  ASSERT_TRUE(since.has_value());
+  ASSERT_EQ(since->findings.size(), 1u);
+  EXPECT_EQ(since->findings[0].location.file, "cfg.env");
+
+  EXPECT_FALSE(ScanGitHistory(s, dir.string(), GitScanOptions{"no-such-rev"}, ScanOptions{}).has_value());
+  EXPECT_FALSE(ScanGitHistory(s, fs::temp_directory_path().string(), GitScanOptions{}, ScanOptions{}).has_value());
   fs::remove_all(dir);
 }
 

@@ -93,6 +93,9 @@ struct ScanResult {
   std::uint64_t suppressed = 0;  // findings accepted inline or by the baseline
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
+
+  // Moves everything of `other` into this result (findings stay unsorted).
+  void Absorb(ScanResult&& other);
 };
 
 // Scans files and directories (recursively; .git, binaries by content sniff
@@ -104,6 +107,18 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
 // applying inline suppressions.
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
                 ScanResult& res);
+
+// Scans the history of the git repository containing `repo_path`: every blob
+// reachable from any ref (or, with `since`, from the refs but not from that
+// revision) is scanned once, and each finding is attributed to the oldest
+// commit (in topological order) that introduced the blob: its location names
+// the commit, the message its author and date. Unreadable or corrupt objects
+// are skipped with a warning.
+struct GitScanOptions {
+  std::string since;  // a revision, e.g. origin/main; empty = all history
+};
+Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& repo_path, const GitScanOptions& git,
+                                  const ScanOptions& opts);
 
 // A baseline: fingerprints of accepted findings, kept in a JSON file
 // ({"version": 1, "findings": [{"fingerprint", "rule_id", "file"}]}). It binds

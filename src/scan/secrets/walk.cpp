@@ -75,19 +75,19 @@ void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts
   ScanBuffer(scanner, data, name, opts, res);
 }
 
-void Merge(ScanResult& into, ScanResult&& from) {
+}  // namespace
+
+void ScanResult::Absorb(ScanResult&& other) {
   auto move_all = [](auto& dst, auto& src) {
     dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
   };
-  move_all(into.findings, from.findings);
-  move_all(into.warnings, from.warnings);
-  move_all(into.stale_suppressions, from.stale_suppressions);
-  into.suppressed += from.suppressed;
-  into.files += from.files;
-  into.bytes += from.bytes;
+  move_all(findings, other.findings);
+  move_all(warnings, other.warnings);
+  move_all(stale_suppressions, other.stale_suppressions);
+  suppressed += other.suppressed;
+  files += other.files;
+  bytes += other.bytes;
 }
-
-}  // namespace
 
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
                 ScanResult& res) {
@@ -160,7 +160,7 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  for (auto& r : per_file) Merge(res, std::move(r));
+  for (auto& r : per_file) res.Absorb(std::move(r));
   SortFindings(res.findings);
   return res;
 }
