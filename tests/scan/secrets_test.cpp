@@ -332,3 +332,81 @@ TEST(SecretsHistory, AttributesEachSecretToTheCommitThatIntroducedIt) {
 
 }  // namespace
 }  // namespace tollgate::secrets
+
+namespace tollgate::secrets {
+namespace {
+
+// A gitleaks configuration: rules, allowlists old and new, a path-only rule,
+// a global allowlist, and extend/disabledRules.
+TEST(SecretsGitleaks, ReadsGitleaksConfigurations) {
+  const char* cfg = R"toml(
+title = "team config"
+[extend]
+useDefault = false
+disabledRules = ["internal-token-old"]
+
+[[rules]]
+id = "internal-token"
+description = "Internal API token"
+regex = '''\b(itk_[a-z0-9]{24})\b'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["itk_"]
+  [rules.allowlist]
+  stopwords = ["sample"]
+
+[[rules]]
+id = "internal-token-old"
+regex = '''\bold_[0-9]{10}\b'''
+
+[[rules]]
+id = "pkcs12-file"
+description = "PKCS#12 file"
+path = '''\.p12$'''
+
+[allowlist]
+paths = ['''(^|/)vendor/''']
+)toml";
+  auto rules = ParseGitleaksRules(cfg, ".gitleaks.toml");
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  ASSERT_EQ(rules->size(), 2u);
+  auto s = Scanner::Compile(std::move(*rules));
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  auto ids = [&](std::string_view text, std::string_view path) {
+    std::vector<std::string> out;
+    for (const Match& m : s->Scan(text, path)) out.push_back(s->rules()[m.rule].id);
+    return out;
+  };
+  EXPECT_EQ(ids("t = itk_a8f3k2m9q7x1z5c4v6b0n2l8", "src/a.go"), std::vector<std::string>{"internal-token"});
+  EXPECT_TRUE(ids("t = itk_a8f3k2m9q7x1z5c4v6b0n2l8", "vendor/x/a.go").empty()) << "global allowlist path";
+  EXPECT_TRUE(ids("t = itk_sample9q7x1z5c4v6b0n2l8", "src/a.go").empty()) << "rule stopword";
+  EXPECT_TRUE(ids("old_1234567890", "src/a.go").empty()) << "disabled rule";
+  EXPECT_EQ(ids("", "certs/client.p12"), std::vector<std::string>{"pkcs12-file"});
+  auto f = ToFindings(*s, "", "certs/client.p12", s->Scan("", "certs/client.p12"), ScanOptions{});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].location.line, 0u);
+
+  EXPECT_FALSE(ParseGitleaksRules("[[rules]]\nid = \"x\"\n", "g.toml").has_value()) << "neither regex nor path";
+  auto bad = ParseGitleaksRules("[[rules]\nid = 1\n", "g.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message().rfind("g.toml:1:", 0), 0u) << bad.error().message();
+}
+
+// A regex Vectorscan cannot compile still runs, through RE2 alone.
+TEST(SecretsEngine, RulesVectorscanRejectsFallBackToRe2) {
+  auto rules = ParseRules(R"toml(
+[[rule]]
+id = "unicode-class"
+description = "a Unicode property class, which Vectorscan accepts only in UTF-8 mode"
+regex = '''tok_(\p{Lu}{3}[a-z0-9]{40})'''
+secret_group = 1
+)toml", "r.toml");
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  auto s = Scanner::Compile(std::move(*rules));
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  EXPECT_EQ(s->Scan("x tok_ABC" + std::string(40, 'a') + " y", "f").size(), 1u);
+  EXPECT_TRUE(s->Scan("x tok_abc" + std::string(40, 'a') + " y", "f").empty());
+}
+
+}  // namespace
+}  // namespace tollgate::secrets

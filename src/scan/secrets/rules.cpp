@@ -82,7 +82,9 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   };
   TG_TRY(get("description", true, r.description));
   TG_TRY(get("provider", false, r.provider));
-  TG_TRY(get("regex", true, r.regex));
+  TG_TRY(get("regex", false, r.regex));
+  TG_TRY(get("path", false, r.path));
+  if (r.regex.empty() && r.path.empty()) return Fail(rd.Bad(nullptr, "needs a 'regex', a 'path', or both"));
   TG_TRY(get("remediation", false, r.remediation));
   std::string sev;
   TG_TRY(get("severity", false, sev));
@@ -170,7 +172,17 @@ Result<std::vector<Rule>> LoadRulesFile(const std::string& path) {
   if (!in) return Fail(Error::NotFound(path + ": cannot open the rule file"));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ParseRules(ss.str(), path);
+  const std::string text = ss.str();
+  // gitleaks configurations use [[rules]]; ours use [[rule]].
+  toml::table probe;
+  try {
+    probe = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    return Fail(Error::Input(Pos(path, err.source()) + ": invalid TOML: " + std::string(err.description())));
+  }
+  if (probe.contains("rules") || probe.contains("extend") || probe.contains("allowlist") || probe.contains("title"))
+    return ParseGitleaksRules(text, path);
+  return ParseRules(text, path);
 }
 
 }  // namespace tollgate::secrets

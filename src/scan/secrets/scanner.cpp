@@ -53,8 +53,18 @@ struct Scanner::Impl {
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_regex;
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
   std::vector<int> requires_rule;  // index of the companion rule, or -1
+  std::vector<std::unique_ptr<RE2>> path;  // per rule; null when the rule has no path condition
+  // Rules Vectorscan could not compile even as prefilters: RE2 scans the
+  // whole buffer for them (after their keywords), slower but never skipped.
+  std::vector<std::size_t> re2_only;
+  std::vector<std::size_t> path_only;  // rules with a path and no regex
   hs_database_t* db = nullptr;
   hs_scratch_t* scratch = nullptr;  // prototype, cloned per scan
+
+  // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
+  // and keywords, entropy, stopwords and allowlist regexes filter them.
+  void Confirm(std::size_t ri, std::string_view data, std::size_t wb, std::size_t we,
+               std::vector<Match>& found) const;
 
   ~Impl() {
     if (scratch != nullptr) hs_free_scratch(scratch);
@@ -78,12 +88,23 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     const Rule& r = rules[i];
     auto bad = [&](const std::string& what) { return Error::Input(r.origin + ": rule '" + r.id + "': " + what); };
     if (!by_id.emplace(r.id, static_cast<int>(i)).second) return Fail(bad("duplicate rule id"));
-    auto re = std::make_unique<RE2>(r.regex, opts);
-    if (!re->ok()) return Fail(bad("invalid regex: " + re->error()));
-    if (r.secret_group > re->NumberOfCapturingGroups())
-      return Fail(bad("secret_group " + std::to_string(r.secret_group) + " but the regex has only " +
-                      std::to_string(re->NumberOfCapturingGroups()) + " groups"));
+    std::unique_ptr<RE2> re;
+    if (!r.regex.empty()) {
+      re = std::make_unique<RE2>(r.regex, opts);
+      if (!re->ok()) return Fail(bad("invalid regex: " + re->error()));
+      if (r.secret_group > re->NumberOfCapturingGroups())
+        return Fail(bad("secret_group " + std::to_string(r.secret_group) + " but the regex has only " +
+                        std::to_string(re->NumberOfCapturingGroups()) + " groups"));
+    } else {
+      impl->path_only.push_back(i);
+    }
     impl->regex.push_back(std::move(re));
+    std::unique_ptr<RE2> path_re;
+    if (!r.path.empty()) {
+      path_re = std::make_unique<RE2>(r.path, opts);
+      if (!path_re->ok()) return Fail(bad("invalid path regex: " + path_re->error()));
+    }
+    impl->path.push_back(std::move(path_re));
     auto compile_all = [&](const std::vector<std::string>& src, std::vector<std::unique_ptr<RE2>>& out,
                            const char* what) -> Status {
       for (const auto& p : src) {
@@ -109,10 +130,16 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     impl->requires_rule.push_back(idx);
   }
 
-  if (!rules.empty()) {
+  // One Vectorscan database for every rule with a regex. A rule it cannot
+  // compile even in prefilter mode falls back to RE2 alone, and the rest are
+  // compiled again.
+  std::vector<std::size_t> in_db;
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (!rules[i].regex.empty()) in_db.push_back(i);
+  while (!in_db.empty()) {
     std::vector<const char*> exprs;
     std::vector<unsigned> flags, ids;
-    for (std::size_t i = 0; i < rules.size(); ++i) {
+    for (std::size_t i : in_db) {
       exprs.push_back(rules[i].regex.c_str());
       // Prefilter mode: Vectorscan may over-approximate (RE2 confirms), which
       // lets it accept constructs it cannot match exactly.
@@ -121,103 +148,116 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     }
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                         nullptr, &impl->db, &err) != HS_SUCCESS) {
-      std::string msg = err != nullptr && err->message != nullptr ? err->message : "unknown error";
-      std::string where = "rules";
-      if (err != nullptr && err->expression >= 0 && static_cast<std::size_t>(err->expression) < rules.size()) {
-        const Rule& r = rules[static_cast<std::size_t>(err->expression)];
-        where = r.origin + ": rule '" + r.id + "'";
-      }
-      hs_free_compile_error(err);
-      return Fail(Error::Input(where + ": Vectorscan cannot compile the regex: " + msg));
-    }
-    if (hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
-      return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
+                         nullptr, &impl->db, &err) == HS_SUCCESS)
+      break;
+    const int bad_expr = err != nullptr ? err->expression : -1;
+    std::string msg = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    if (bad_expr < 0 || static_cast<std::size_t>(bad_expr) >= in_db.size())
+      return Fail(Error::Internal("Vectorscan cannot compile the rule set: " + msg));
+    impl->re2_only.push_back(in_db[static_cast<std::size_t>(bad_expr)]);
+    in_db.erase(in_db.begin() + bad_expr);
   }
+  if (impl->db != nullptr && hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
+    return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
   impl->rules = std::move(rules);
   return Scanner(std::move(impl));
+}
+
+void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t wb, std::size_t we,
+                            std::vector<Match>& found) const {
+  const Impl& m = *this;
+  const Rule& rule = m.rules[ri];
+  std::string_view window = data.substr(wb, we - wb);
+  if (!rule.keywords.empty()) {
+    std::string low = Lower(window);
+    bool any = std::any_of(rule.keywords.begin(), rule.keywords.end(),
+                           [&](const std::string& k) { return low.find(k) != std::string::npos; });
+    if (!any) return;
+  }
+  const RE2& re = *m.regex[ri];
+  const int ngroups = re.NumberOfCapturingGroups() + 1;
+  std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
+  re2::StringPiece text(window.data(), window.size());
+  std::size_t pos = 0;
+  while (pos <= window.size() && re.Match(text, pos, window.size(), RE2::UNANCHORED, groups.data(), ngroups)) {
+    const re2::StringPiece whole = groups[0];
+    re2::StringPiece secret = groups[static_cast<std::size_t>(rule.secret_group)];
+    if (secret.data() == nullptr) secret = whole;
+    const auto whole_off = static_cast<std::size_t>(whole.data() - window.data());
+    pos = whole_off + std::max<std::size_t>(whole.size(), 1);
+    std::string_view sv(secret.data(), secret.size());
+    if (sv.empty()) continue;
+    if (rule.entropy && ShannonEntropy(sv) < *rule.entropy) continue;
+    if (!rule.allow_stopwords.empty()) {
+      std::string low = Lower(sv);
+      if (std::any_of(rule.allow_stopwords.begin(), rule.allow_stopwords.end(),
+                      [&](const std::string& w) { return low.find(w) != std::string::npos; }))
+        continue;
+    }
+    bool allowed = false;
+    for (const auto& a : m.allow_regex[ri])
+      if (RE2::PartialMatch(secret, *a)) allowed = true;
+    if (allowed) continue;
+    Match mt;
+    mt.rule = ri;
+    mt.begin = static_cast<std::size_t>(secret.data() - data.data());
+    mt.end = mt.begin + secret.size();
+    found.push_back(mt);
+  }
 }
 
 std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) const {
   std::vector<Match> out;
   const Impl& m = *impl_;
-  if (m.db == nullptr || data.empty()) return out;
-  if (data.size() > 0xffffffffu) return out;  // block mode limit; callers chunk larger inputs
-
-  std::vector<Hit> hits;
-  hs_scratch_t* scratch = nullptr;
-  if (hs_clone_scratch(m.scratch, &scratch) != HS_SUCCESS) return out;
-  hs_scan(m.db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, OnHit, &hits);
-  hs_free_scratch(scratch);
-  if (hits.empty()) return out;
-  std::stable_sort(hits.begin(), hits.end(),
-                   [](const Hit& a, const Hit& b) { return a.rule != b.rule ? a.rule < b.rule : a.end < b.end; });
+  if (data.size() > 0xffffffffu) return out;  // block mode limit; callers bound their inputs
+  const re2::StringPiece path_sp(path.data(), path.size());
+  // Whether a rule runs on this path: its path condition holds and no path
+  // allowlist entry matches.
+  auto applies = [&](std::size_t ri) {
+    if (m.path[ri] && !RE2::PartialMatch(path_sp, *m.path[ri])) return false;
+    for (const auto& p : m.allow_path[ri])
+      if (RE2::PartialMatch(path_sp, *p)) return false;
+    return true;
+  };
 
   std::vector<Match> found;
+  for (std::size_t ri : m.path_only)
+    if (applies(ri)) found.push_back(Match{ri, 0, 0, 0, 0});
+  for (std::size_t ri : m.re2_only)
+    if (!data.empty() && applies(ri)) m.Confirm(ri, data, 0, data.size(), found);
+
+  std::vector<Hit> hits;
+  if (m.db != nullptr && !data.empty()) {
+    hs_scratch_t* scratch = nullptr;
+    if (hs_clone_scratch(m.scratch, &scratch) == HS_SUCCESS) {
+      hs_scan(m.db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, OnHit, &hits);
+      hs_free_scratch(scratch);
+    }
+  }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const Hit& a, const Hit& b) { return a.rule != b.rule ? a.rule < b.rule : a.end < b.end; });
   for (std::size_t h = 0; h < hits.size();) {
     const unsigned ri = hits[h].rule;
-    const Rule& rule = m.rules[ri];
-    bool path_allowed = false;
-    for (const auto& p : m.allow_path[ri])
-      if (RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *p)) path_allowed = true;
+    const bool run = applies(ri);
     // Merge the windows of this rule's hits, then run RE2 once per window.
     std::size_t win_begin = 0, win_end = 0;
     bool open = false;
-    auto confirm = [&](std::size_t wb, std::size_t we) {
-      if (path_allowed) return;
-      std::string_view window = data.substr(wb, we - wb);
-      if (!rule.keywords.empty()) {
-        std::string low = Lower(window);
-        bool any = std::any_of(rule.keywords.begin(), rule.keywords.end(),
-                               [&](const std::string& k) { return low.find(k) != std::string::npos; });
-        if (!any) return;
-      }
-      const RE2& re = *m.regex[ri];
-      const int ngroups = re.NumberOfCapturingGroups() + 1;
-      std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
-      re2::StringPiece text(window.data(), window.size());
-      std::size_t pos = 0;
-      while (pos <= window.size() &&
-             re.Match(text, pos, window.size(), RE2::UNANCHORED, groups.data(), ngroups)) {
-        const re2::StringPiece whole = groups[0];
-        re2::StringPiece secret = groups[static_cast<std::size_t>(rule.secret_group)];
-        if (secret.data() == nullptr) secret = whole;
-        const auto whole_off = static_cast<std::size_t>(whole.data() - window.data());
-        pos = whole_off + std::max<std::size_t>(whole.size(), 1);
-        std::string_view s(secret.data(), secret.size());
-        if (s.empty()) continue;
-        if (rule.entropy && ShannonEntropy(s) < *rule.entropy) continue;
-        if (!rule.allow_stopwords.empty()) {
-          std::string low = Lower(s);
-          if (std::any_of(rule.allow_stopwords.begin(), rule.allow_stopwords.end(),
-                          [&](const std::string& w) { return low.find(w) != std::string::npos; }))
-            continue;
-        }
-        bool allowed = false;
-        for (const auto& a : m.allow_regex[ri])
-          if (RE2::PartialMatch(secret, *a)) allowed = true;
-        if (allowed) continue;
-        Match mt;
-        mt.rule = ri;
-        mt.begin = static_cast<std::size_t>(secret.data() - data.data());
-        mt.end = mt.begin + secret.size();
-        found.push_back(mt);
-      }
-    };
     for (; h < hits.size() && hits[h].rule == ri; ++h) {
+      if (!run) continue;
       std::size_t e = hits[h].end;
       std::size_t wb = LineStart(data, e > kLookBehind ? e - kLookBehind : 0);
       std::size_t we = LineEnd(data, std::min(data.size(), e + kLookAhead));
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
       } else {
-        if (open) confirm(win_begin, win_end);
+        if (open) m.Confirm(ri, data, win_begin, win_end, found);
         win_begin = wb;
         win_end = we;
         open = true;
       }
     }
-    if (open) confirm(win_begin, win_end);
+    if (open) m.Confirm(ri, data, win_begin, win_end, found);
   }
   if (found.empty()) return out;
 
@@ -287,15 +327,18 @@ std::vector<Finding> ToFindings(const Scanner& scanner, std::string_view data, s
   std::vector<Finding> out;
   for (const Match& mt : matches) {
     const Rule& r = scanner.rules()[mt.rule];
-    std::string_view secret = data.substr(mt.begin, mt.end - mt.begin);
+    // A path-only rule flags the file itself: its "secret" is the path.
+    std::string_view secret = r.regex.empty() ? path : data.substr(mt.begin, mt.end - mt.begin);
     Finding f;
     f.rule_id = r.id;
     f.gate = "secrets";
     f.severity = r.severity;
     f.message = r.description + ": " + (opts.redact ? Redact(secret) : std::string(secret));
     f.location.file = std::string(path);
-    f.location.line = mt.line;
-    f.location.column = mt.column;
+    if (!r.regex.empty()) {
+      f.location.line = mt.line;
+      f.location.column = mt.column;
+    }
     // Bound to the secret itself, not where it stands: it survives moved
     // lines and rebases, and a different secret on the same line differs.
     f.fingerprint = MakeFingerprint(r.id, {secret});

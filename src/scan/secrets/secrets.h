@@ -20,7 +20,8 @@ struct Rule {
   std::string description;
   std::string provider;
   Severity severity = Severity::kHigh;
-  std::string regex;
+  std::string regex;  // may be empty for a path-only rule
+  std::string path;   // optional: the rule applies only to files whose path matches; alone, it flags the file
   int secret_group = 0;
   std::vector<std::string> keywords;  // lowercase; the rule runs only where one occurs
   std::optional<double> entropy;      // minimum Shannon entropy of the secret, bits per byte
@@ -39,7 +40,12 @@ struct Rule {
 // Our TOML rule format (rules/README.md). `name` names the source in errors,
 // which read "<name>:<line>:<col>: rule '<id>': <problem>".
 Result<std::vector<Rule>> ParseRules(std::string_view toml, const std::string& name);
+// Reads our format or, when the file uses gitleaks' layout ([[rules]],
+// [extend], [allowlist]), a gitleaks configuration: `[extend] useDefault`
+// adds our built-in rules, `disabledRules` drops them by id, the global
+// allowlist applies to every rule (docs/secrets.md lists what maps how).
 Result<std::vector<Rule>> LoadRulesFile(const std::string& path);
+Result<std::vector<Rule>> ParseGitleaksRules(std::string_view toml, const std::string& name);
 // The built-in rule set, compiled into the binary from rules/*.toml.
 Result<std::vector<Rule>> BuiltinRules();
 
