@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (make demo):
-#   1. the gate blocks the payments API on a high SAST finding and a missing approval;
-#   2. the author cannot waive it (no bypass role), the security lead can;
+#   1. the gate blocks the payments API on a leaked Stripe key, a high SAST finding and a missing approval;
+#   2. the author cannot waive the SAST finding (no bypass role), the security lead can;
+#      nobody can waive the leaked key (the secrets gate allows no bypass);
 #   3. a release manager approves the change (four-eyes);
-#   4. the gate passes; the ledger verifies, is exported, and the bundle verifies offline.
+#   4. the key is rotated and removed; the gate passes;
+#   5. the ledger verifies, is exported, and the bundle verifies offline.
+# It works on a copy of examples/payments-api under the demo directory.
 set -euo pipefail
 TG=$(realpath "${1:-build/release/src/tollgate}")
 here=$(cd "$(dirname "$0")" && pwd)
-ex="$here/payments-api"
 work=$(realpath -m "${DEMO_DIR:-build/demo}")
 rm -rf "$work" && mkdir -p "$work"
+cp -r "$here/payments-api" "$work/payments-api"
+ex="$work/payments-api"
 export TOLLGATE_LEDGER="$work/ledger.db"
 export TOLLGATE_LEDGER_KEY="$work/ledger.key"
 keys="$ex/.tollgate/demo-keys"
@@ -41,10 +45,21 @@ say "2b. Alice (security) waives it for 30 days: compensating control in place"
 "$TG" waive --path "$ex" --gate sast --finding "$fp" --expires "$expires" --key "$keys/alice.key" \
   --reason "WAF rule 942100 blocks SQLi on /v1/refunds; fix tracked in PAY-1234"
 
+say "2c. Nobody can waive the leaked Stripe key"
+secret_fp=$("$TG" scan secrets "$ex" --format json --fail-on none | python3 -c 'import json,sys; print(json.load(sys.stdin)["findings"][0]["fingerprint"])')
+set +e
+"$TG" waive --path "$ex" --gate secrets --finding "$secret_fp" --reason "test key" --expires "$expires" --key "$keys/alice.key" 2>&1; rc=$?
+set -e
+echo "exit code $rc (2 = refused)"
+
 say "3. Carol (release) approves the change"
 "$TG" approve --path "$ex" --commit "$commit" --key "$keys/carol.key" --reason "reviewed PR #481"
 
-say "4. tollgate gate again"
+say "4. Bob rotates the key in the Stripe dashboard and reads it from the environment"
+sed -i 's/^STRIPE_SECRET_KEY = .*/STRIPE_SECRET_KEY = os.environ["STRIPE_SECRET_KEY"]/' "$ex/app/settings.py"
+grep -n STRIPE_SECRET_KEY "$ex/app/settings.py"
+
+say "4b. tollgate gate again"
 "$TG" gate "$ex" --author "$author" --commit "$commit" --format sarif --output "$work/gate.sarif"
 echo "SARIF for code scanning dashboards: $work/gate.sarif"
 

@@ -58,6 +58,9 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     if (!scanner) return Fail(scanner.error());
     auto res = secrets::ScanPaths(*scanner, {root}, secrets::ScanOptions{});
     if (!res) return Fail(res.error());
+    // Report paths relative to the repository root, as the other gates do.
+    for (auto& f : res->findings)
+      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
     return std::move(res->findings);
   }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));

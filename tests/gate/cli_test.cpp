@@ -222,7 +222,7 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   for (const auto& f : report["findings"])
     if (f["severity"] == "high") fp = f["fingerprint"];
   ASSERT_EQ(fp.size(), 64u);
-  EXPECT_EQ(LedgerLines(), 3u);  // sast, dast, overall
+  EXPECT_EQ(LedgerLines(), 4u);  // secrets, sast, dast, overall
 
   std::string waive = "waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2099-01-01";
   // Bob holds no bypass role; an expired date, an unknown gate and a gate
@@ -230,7 +230,7 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   EXPECT_EQ(Tg(waive + " --key '" + keys + "bob.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2020-01-01 --key '" + keys + "alice.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate nope --finding " + fp + " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'").code, 2);
-  EXPECT_EQ(LedgerLines(), 3u);
+  EXPECT_EQ(LedgerLines(), 4u);
 
   ASSERT_EQ(Tg(waive + " --key '" + keys + "alice.key'").code, 0);
   EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1) << "approval still missing";
@@ -243,6 +243,20 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   ASSERT_EQ(Tg("approve --path '" + ex + "' --commit c0ffee --key '" + keys + "bob.key'").code, 0);
   EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1);
   ASSERT_EQ(Tg("approve --path '" + ex + "' --commit c0ffee --key '" + keys + "carol.key'").code, 0);
+  // The planted Stripe key still blocks: the secrets gate allows no bypass.
+  std::string secret_fp;
+  auto with_secret = Tg("gate '" + ex + "' " + author + " --format json");
+  EXPECT_EQ(with_secret.code, 1);
+  const auto with_secret_json = nlohmann::json::parse(with_secret.out);
+  for (const auto& f : with_secret_json["findings"])
+    if (f["gate"] == "secrets") secret_fp = f["fingerprint"];
+  ASSERT_EQ(secret_fp.size(), 64u);
+  auto refused = Tg("waive --path '" + ex + "' --gate secrets --finding " + secret_fp +
+                    " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("allows no bypass"), std::string::npos) << refused.err;
+  // Rotated and removed: the gate passes.
+  Write("payments-api/app/settings.py", "STRIPE_SECRET_KEY = os.environ[\"STRIPE_SECRET_KEY\"]\n");
   auto pass = Tg("gate '" + ex + "' " + author + " --format sarif --output out.sarif");
   EXPECT_EQ(pass.code, 0) << pass.out << pass.err;
   EXPECT_NE(pass.out.find("pass (waived)"), std::string::npos);

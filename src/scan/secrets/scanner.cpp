@@ -2,7 +2,13 @@
 #include <hs/hs.h>
 #include <re2/re2.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <array>
 #include <cmath>
 #include <map>
@@ -43,6 +49,85 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// --- compiled-database cache ------------------------------------------------
+
+// $TOLLGATE_CACHE_DIR, else $XDG_CACHE_HOME/tollgate, else ~/.cache/tollgate;
+// empty when none can be named (then nothing is cached).
+std::filesystem::path CacheDir() {
+  if (const char* d = std::getenv("TOLLGATE_CACHE_DIR"); d != nullptr && *d != 0) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != 0)
+    return std::filesystem::path(x) / "tollgate";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != 0)
+    return std::filesystem::path(h) / ".cache" / "tollgate";
+  return {};
+}
+
+std::string DatabaseKey(const std::vector<Rule>& rules, const std::vector<std::size_t>& in_db) {
+  Sha256Hasher h;
+  h.Update(std::string_view("tollgate-hs-v1\n"));
+  h.Update(std::string_view(hs_version()));
+  for (std::size_t i : in_db) {
+    h.Update(std::string_view("\0", 1));
+    h.Update(rules[i].regex);
+  }
+  return HexEncode(h.Finish());
+}
+
+constexpr std::string_view kCacheMagic = "TGHS1\n";
+
+// A cached database: magic, the re2-only rule indices on one line, then the
+// serialised Vectorscan database. Anything unreadable is simply a miss.
+bool LoadCachedDatabase(const std::string& key, hs_database_t** db, std::vector<std::size_t>* re2_only) {
+  auto dir = CacheDir();
+  if (dir.empty()) return false;
+  std::ifstream in(dir / ("secrets-" + key + ".hsdb"), std::ios::binary);
+  if (!in) return false;
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.rfind(kCacheMagic, 0) != 0) return false;
+  std::size_t eol = data.find('\n', kCacheMagic.size());
+  if (eol == std::string::npos) return false;
+  std::vector<std::size_t> fallback;
+  std::string_view list(data.data() + kCacheMagic.size(), eol - kCacheMagic.size());
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    std::size_t v = 0;
+    auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || p != item.data() + item.size()) return false;
+    fallback.push_back(v);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  const char* bytes = data.data() + eol + 1;
+  if (hs_deserialize_database(bytes, data.size() - eol - 1, db) != HS_SUCCESS) return false;
+  *re2_only = std::move(fallback);
+  return true;
+}
+
+void StoreCachedDatabase(const std::string& key, const hs_database_t* db, const std::vector<std::size_t>& re2_only) {
+  auto dir = CacheDir();
+  if (dir.empty() || db == nullptr) return;
+  char* bytes = nullptr;
+  std::size_t length = 0;
+  if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) return;
+  std::string header(kCacheMagic);
+  for (std::size_t i = 0; i < re2_only.size(); ++i) header += (i ? "," : "") + std::to_string(re2_only[i]);
+  header += "\n";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto final_path = dir / ("secrets-" + key + ".hsdb");
+  auto tmp = final_path;
+  tmp += "." + std::to_string(::getpid()) + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(bytes, static_cast<std::streamsize>(length));
+    if (!out) ec = std::make_error_code(std::errc::io_error);
+  }
+  std::free(bytes);
+  if (ec || std::rename(tmp.c_str(), final_path.c_str()) != 0) std::filesystem::remove(tmp, ec);
 }
 
 }  // namespace
@@ -130,33 +215,39 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     impl->requires_rule.push_back(idx);
   }
 
-  // One Vectorscan database for every rule with a regex. A rule it cannot
-  // compile even in prefilter mode falls back to RE2 alone, and the rest are
-  // compiled again.
+  // One Vectorscan database for every rule with a regex. Compiling a few
+  // hundred rules takes seconds, so the result is cached on disk, keyed by
+  // the rule set and the Vectorscan version.
   std::vector<std::size_t> in_db;
   for (std::size_t i = 0; i < rules.size(); ++i)
     if (!rules[i].regex.empty()) in_db.push_back(i);
-  while (!in_db.empty()) {
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags, ids;
-    for (std::size_t i : in_db) {
-      exprs.push_back(rules[i].regex.c_str());
-      // Prefilter mode: Vectorscan may over-approximate (RE2 confirms), which
-      // lets it accept constructs it cannot match exactly.
-      flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY);
-      ids.push_back(static_cast<unsigned>(i));
+  const std::string cache_key = DatabaseKey(rules, in_db);
+  if (!in_db.empty() && !LoadCachedDatabase(cache_key, &impl->db, &impl->re2_only)) {
+    // A rule Vectorscan cannot compile even in prefilter mode falls back to
+    // RE2 alone, and the rest are compiled again.
+    while (!in_db.empty()) {
+      std::vector<const char*> exprs;
+      std::vector<unsigned> flags, ids;
+      for (std::size_t i : in_db) {
+        exprs.push_back(rules[i].regex.c_str());
+        // Prefilter mode: Vectorscan may over-approximate (RE2 confirms),
+        // which lets it accept constructs it cannot match exactly.
+        flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY);
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                           HS_MODE_BLOCK, nullptr, &impl->db, &err) == HS_SUCCESS)
+        break;
+      const int bad_expr = err != nullptr ? err->expression : -1;
+      std::string msg = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+      hs_free_compile_error(err);
+      if (bad_expr < 0 || static_cast<std::size_t>(bad_expr) >= in_db.size())
+        return Fail(Error::Internal("Vectorscan cannot compile the rule set: " + msg));
+      impl->re2_only.push_back(in_db[static_cast<std::size_t>(bad_expr)]);
+      in_db.erase(in_db.begin() + bad_expr);
     }
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                         nullptr, &impl->db, &err) == HS_SUCCESS)
-      break;
-    const int bad_expr = err != nullptr ? err->expression : -1;
-    std::string msg = err != nullptr && err->message != nullptr ? err->message : "unknown error";
-    hs_free_compile_error(err);
-    if (bad_expr < 0 || static_cast<std::size_t>(bad_expr) >= in_db.size())
-      return Fail(Error::Internal("Vectorscan cannot compile the rule set: " + msg));
-    impl->re2_only.push_back(in_db[static_cast<std::size_t>(bad_expr)]);
-    in_db.erase(in_db.begin() + bad_expr);
+    StoreCachedDatabase(cache_key, impl->db, impl->re2_only);
   }
   if (impl->db != nullptr && hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
     return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
@@ -280,6 +371,20 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
     mt.line = line;
     mt.column = static_cast<std::uint32_t>(mt.begin - line_start + 1);
   }
+  // A provider-specific rule is the better report of a secret that a generic
+  // rule (provider "generic") also matched: drop the generic overlap.
+  std::vector<bool> drop(found.size(), false);
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    for (std::size_t j = i + 1; j < found.size() && found[j].begin < found[i].end; ++j) {
+      const bool gi = m.rules[found[i].rule].provider == "generic";
+      const bool gj = m.rules[found[j].rule].provider == "generic";
+      if (gi != gj) drop[gi ? i : j] = true;
+    }
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < found.size(); ++i)
+    if (!drop[i]) found[kept++] = found[i];
+  found.resize(kept);
   // Multi-part rules count only with their companion nearby.
   for (const Match& mt : found) {
     int need = m.requires_rule[mt.rule];
