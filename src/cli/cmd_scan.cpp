@@ -52,6 +52,7 @@ struct ScanSecretsArgs {
   std::string write_baseline;
   bool git = false;
   std::string since;
+  bool no_gitignore = false;
 };
 
 int RunScanSecrets(const ScanSecretsArgs& a) {
@@ -74,6 +75,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   opts.redact = !a.no_redact;
   opts.max_file_bytes = a.max_file_mb << 20;
   opts.threads = a.threads;
+  opts.respect_gitignore = !a.no_gitignore;
   // "-" reads standard input (bounded like a file); everything else is a path.
   std::vector<std::string> paths;
   secrets::ScanResult from_stdin;
@@ -148,6 +150,7 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   sec->add_option("--max-file-mb", s->max_file_mb, "Skip files larger than this, with a warning")->capture_default_str();
   sec->add_flag("--git", s->git, "Scan the git history of each PATH: every blob reachable from any ref, once");
   sec->add_option("--since", s->since, "With --git: only commits not reachable from this revision (e.g. origin/main)");
+  sec->add_flag("--no-gitignore", s->no_gitignore, "Also scan files that .gitignore excludes");
   sec->add_option("--threads", s->threads, "Worker threads (default: one per core)");
   sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
   sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");

@@ -447,3 +447,32 @@ secret_group = 1
 
 }  // namespace
 }  // namespace tollgate::secrets
+
+namespace tollgate::secrets {
+namespace {
+
+TEST(SecretsWalk, RespectsGitignoreUnlessTheRootItselfIsIgnored) {
+  if (std::system("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "git is not installed";
+  fs::path dir = fs::temp_directory_path() / ("tollgate-ignore-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "build" / "out");
+  ASSERT_EQ(std::system(("git init -q '" + dir.string() + "'").c_str()), 0);
+  std::ofstream(dir / ".gitignore") << "build/\n*.log\n";
+  std::ofstream(dir / "a.js") << "k = \"AKIAQX7TWDN3RH5KLMPZ\"\n";
+  std::ofstream(dir / "debug.log") << "k = \"AKIAQX7TWDN3RH5KLMPA\"\n";
+  std::ofstream(dir / "build" / "out" / "gen.js") << "k = \"AKIAQX7TWDN3RH5KLMPB\"\n";
+  Scanner s = MakeScanner();
+  auto res = ScanPaths(s, {dir.string()}, ScanOptions{});
+  ASSERT_TRUE(res.has_value());
+  ASSERT_EQ(res->findings.size(), 1u);
+  EXPECT_NE(res->findings[0].location.file.find("a.js"), std::string::npos);
+  ScanOptions all;
+  all.respect_gitignore = false;
+  EXPECT_EQ(ScanPaths(s, {dir.string()}, all)->findings.size(), 3u);
+  // Naming an ignored directory scans it.
+  EXPECT_EQ(ScanPaths(s, {(dir / "build").string()}, ScanOptions{})->findings.size(), 1u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tollgate::secrets

@@ -106,8 +106,7 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
       }
     }
     git_diff* raw_diff = nullptr;
-    git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
-    if (git_diff_tree_to_tree(&raw_diff, repo.get(), parent_tree.get(), tree.get(), &dopts) != 0) {
+    if (git_diff_tree_to_tree(&raw_diff, repo.get(), parent_tree.get(), tree.get(), nullptr) != 0) {
       res.warnings.push_back(GitError(std::string("commit ") + sha + ": cannot diff"));
       continue;
     }

@@ -88,6 +88,7 @@ struct ScanOptions {
   std::uint64_t max_file_bytes = 50ull << 20;  // larger files are skipped with a warning
   bool redact = true;
   unsigned threads = 0;  // 0: one per core
+  bool respect_gitignore = true;  // skip what the enclosing git work tree ignores
 };
 
 struct ScanResult {
@@ -104,9 +105,9 @@ struct ScanResult {
   void Absorb(ScanResult&& other);
 };
 
-// Scans files and directories (recursively; .git, binaries by content sniff
-// and oversized files are skipped with a warning). Paths in findings are as
-// given, '/' separated.
+// Scans files and directories (recursively; .git, paths the enclosing git
+// work tree ignores, binaries by content sniff and oversized files (with a
+// warning) are skipped). Paths in findings are as given, '/' separated.
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts);
 
 // Scans one buffer (standard input, an archive member, a git blob) into `res`,

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include <git2.h>
+
 #include "core/canonical_json.h"
 #include "scan/secrets/secrets.h"
 
@@ -19,6 +21,48 @@ namespace fs = std::filesystem;
 constexpr std::size_t kSniffBytes = 8000;
 constexpr std::string_view kAllowMarker = "tollgate:allow:";
 constexpr std::size_t kMinAllowPrefix = 12;
+
+// Answers "does .gitignore exclude this path?" for trees inside a git work
+// tree; outside one, nothing is ignored.
+class GitIgnore {
+ public:
+  explicit GitIgnore(const fs::path& root) {
+    git_libgit2_init();
+    if (git_repository_open_ext(&repo_, root.c_str(), 0, nullptr) != 0) {
+      repo_ = nullptr;
+      return;
+    }
+    const char* wd = git_repository_workdir(repo_);
+    if (wd == nullptr) return;
+    std::error_code ec;
+    workdir_ = fs::canonical(wd, ec);
+    // A tree the user names explicitly is scanned even if the enclosing
+    // repository ignores it (a build directory, a vendored copy).
+    if (Ignored(root)) workdir_.clear();
+  }
+  ~GitIgnore() {
+    git_repository_free(repo_);
+    git_libgit2_shutdown();
+  }
+  GitIgnore(const GitIgnore&) = delete;
+  GitIgnore& operator=(const GitIgnore&) = delete;
+
+  bool Ignored(const fs::path& p) const {
+    if (repo_ == nullptr || workdir_.empty()) return false;
+    std::error_code ec;
+    fs::path abs = fs::weakly_canonical(p, ec);
+    if (ec) return false;
+    fs::path rel = abs.lexically_relative(workdir_);
+    if (rel.empty() || rel == "." || *rel.begin() == "..") return false;
+    int ignored = 0;
+    if (git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) != 0) return false;
+    return ignored == 1;
+  }
+
+ private:
+  git_repository* repo_ = nullptr;
+  fs::path workdir_;
+};
 
 bool LooksBinary(std::string_view data) {
   return data.substr(0, kSniffBytes).find('\0') != std::string_view::npos;
@@ -127,12 +171,14 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
       continue;
     }
     std::vector<fs::path> found;
+    const GitIgnore ignore(root);
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::directory_entry& e = *it;
       std::error_code sec;
-      if (e.is_directory(sec) && !e.is_symlink(sec) && e.path().filename() == ".git") {
-        it.disable_recursion_pending();
+      const bool is_dir = e.is_directory(sec) && !e.is_symlink(sec);
+      if ((is_dir && e.path().filename() == ".git") || (opts.respect_gitignore && ignore.Ignored(e.path()))) {
+        if (is_dir) it.disable_recursion_pending();
         continue;
       }
       if (e.is_symlink(sec)) {
