@@ -102,12 +102,12 @@ def main():
         f.write("regexes = [\n"
                 "  '''^[^0-9]+$''',                        # no digit: a word or identifier\n"
                 "  '''^[^A-Za-z]+$''',                     # no letter: a number\n"
-                "  '''^[a-z]+[0-9]*(?:-+[a-z0-9]+)+-*$''',  # kebab-case name (es6-promise, bold-o-normal--25-)\n"
-                "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or\n"
-                "  # Capitalised (crypto_box_curve25519xsalsa20poly1305_BYTES, GL_EXT_s3tc)\n"
-                "  '''^(?:[A-Z0-9]+|[a-z0-9]+|[A-Z][a-z0-9]+)(?:[_+]+(?:[A-Z0-9]+|[a-z0-9]+|[A-Z][a-z0-9]+))+[_+=-]*$''',\n"
+                "  '''^[a-z][a-z0-9-]*[g-z][a-z0-9-]*-[a-z0-9-]*$|^[a-z][a-z0-9-]*-[a-z0-9-]*[g-z][a-z0-9-]*$''',  # kebab-case name, not hex (haml2js-preprocessor)\n"
+                "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or camel/Pascal\n"
+                "  # case (crypto_box_curve25519xsalsa20poly1305_BYTES, GL_EXT_s3tc, kAudioTag_MPEG_7_1)\n"
+                "  '''^(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+)(?:[_+]+(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+))+[_+=-]*$''',\n"
                 "  # CamelCase identifiers of words, acronyms and numbers (XF86MonBrightnessUp)\n"
-                "  '''^[A-Z](?:[a-z]+|[A-Z]+)(?:[A-Z][a-z]+|[a-z]{2,}|[A-Z]{2,}|[0-9]+)*$''',\n"
+                "  '''^(?:[A-Z]+[0-9]*)?(?:[A-Z][a-z]+[0-9]*)+(?:[A-Z]+[0-9]*)?$''',\n"
                 "  '''^[a-z]+(?:[A-Z][a-z0-9]+)+$''',  # camelCase identifier\n"
                 "]\n")
         f.write('stopwords = ["xxxx", "your", "placeholder", "changeme", "example", "redacted", "dummy", "sample"]\n')
