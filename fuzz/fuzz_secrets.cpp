@@ -1,5 +1,6 @@
 // Fuzzes the secrets rule loader and the scanner: the input is read both as a
-// rule file (parsed and compiled) and as content scanned with a fixed rule set.
+// rule file (parsed and compiled), as text scanned with a fixed rule set, and
+// as file content that may be an archive.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -47,5 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& scanner = FixedScanner();
   auto matches = scanner.Scan(text, "fuzz.txt");
   (void)tollgate::secrets::ToFindings(scanner, text, "fuzz.txt", matches, {});
+  // The same bytes as file content: archives (zip, tar, gzip, ...) are opened
+  // in memory with small budgets.
+  tollgate::secrets::ScanOptions opts;
+  opts.max_file_bytes = 1 << 20;
+  tollgate::secrets::ScanResult res;
+  tollgate::secrets::ScanContent(scanner, text, "fuzz.bin", opts, res);
   return 0;
 }

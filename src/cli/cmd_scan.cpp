@@ -53,6 +53,7 @@ struct ScanSecretsArgs {
   bool git = false;
   std::string since;
   bool no_gitignore = false;
+  bool no_archives = false;
 };
 
 int RunScanSecrets(const ScanSecretsArgs& a) {
@@ -76,6 +77,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   opts.max_file_bytes = a.max_file_mb << 20;
   opts.threads = a.threads;
   opts.respect_gitignore = !a.no_gitignore;
+  opts.archives = !a.no_archives;
   // "-" reads standard input (bounded like a file); everything else is a path.
   std::vector<std::string> paths;
   secrets::ScanResult from_stdin;
@@ -90,7 +92,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
       data.append(buf, static_cast<std::size_t>(std::cin.gcount()));
       if (data.size() > opts.max_file_bytes) return Report(Error::Input("stdin: larger than --max-file-mb"));
     }
-    secrets::ScanBuffer(*scanner, data, "stdin", opts, from_stdin);
+    secrets::ScanContent(*scanner, data, "stdin", opts, from_stdin);
   }
   Result<secrets::ScanResult> res = secrets::ScanResult{};
   if (a.git) {
@@ -151,6 +153,8 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   sec->add_flag("--git", s->git, "Scan the git history of each PATH: every blob reachable from any ref, once");
   sec->add_option("--since", s->since, "With --git: only commits not reachable from this revision (e.g. origin/main)");
   sec->add_flag("--no-gitignore", s->no_gitignore, "Also scan files that .gitignore excludes");
+  sec->add_flag("--no-archives", s->no_archives,
+                "Do not look inside zip/tar/7z and gzip/bzip2/xz/zstd files (scanned in memory, never extracted)");
   sec->add_option("--threads", s->threads, "Worker threads (default: one per core)");
   sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
   sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");

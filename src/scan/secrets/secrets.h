@@ -89,6 +89,7 @@ struct ScanOptions {
   bool redact = true;
   unsigned threads = 0;  // 0: one per core
   bool respect_gitignore = true;  // skip what the enclosing git work tree ignores
+  bool archives = true;           // look inside zip/tar/compressed files
 };
 
 struct ScanResult {
@@ -110,8 +111,13 @@ struct ScanResult {
 // warning) are skipped). Paths in findings are as given, '/' separated.
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts);
 
-// Scans one buffer (standard input, an archive member, a git blob) into `res`,
-// applying inline suppressions.
+// Scans the content of one file or stream: an archive's members (when
+// opts.archives), nothing for binary content, else the text (ScanBuffer).
+void ScanContent(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
+                 ScanResult& res, int depth = 0);
+
+// Scans one text buffer (standard input, an archive member, a git blob) into
+// `res`, applying inline suppressions.
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
                 ScanResult& res);
 

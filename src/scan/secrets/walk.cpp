@@ -11,6 +11,7 @@
 #include <git2.h>
 
 #include "core/canonical_json.h"
+#include "scan/secrets/archive.h"
 #include "scan/secrets/secrets.h"
 
 namespace tollgate::secrets {
@@ -115,8 +116,7 @@ void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts
   std::string data(static_cast<std::size_t>(size), '\0');
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<std::size_t>(in.gcount()));
-  if (LooksBinary(data)) return;
-  ScanBuffer(scanner, data, name, opts, res);
+  ScanContent(scanner, data, name, opts, res);
 }
 
 }  // namespace
@@ -131,6 +131,16 @@ void ScanResult::Absorb(ScanResult&& other) {
   suppressed += other.suppressed;
   files += other.files;
   bytes += other.bytes;
+}
+
+void ScanContent(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
+                 ScanResult& res, int depth) {
+  if (opts.archives && IsArchive(data)) {
+    ScanArchive(scanner, data, name, opts, res, depth);
+    return;
+  }
+  if (LooksBinary(data)) return;
+  ScanBuffer(scanner, data, name, opts, res);
 }
 
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
