@@ -5,12 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <array>
-#include <cmath>
 #include <map>
 #include <set>
 
@@ -49,6 +50,40 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// Whether `lower_word` (lowercase) occurs in `s`, ignoring ASCII case; no
+// allocation.
+bool ContainsIgnoreCase(std::string_view s, std::string_view lower_word) {
+  if (lower_word.empty()) return true;
+  if (s.size() < lower_word.size()) return false;
+  const char first = lower_word[0];
+  const char first_up = static_cast<char>(std::toupper(static_cast<unsigned char>(first)));
+  for (std::size_t i = 0; i + lower_word.size() <= s.size(); ++i) {
+    if (s[i] != first && s[i] != first_up) continue;
+    std::size_t k = 1;
+    while (k < lower_word.size() &&
+           static_cast<char>(std::tolower(static_cast<unsigned char>(s[i + k]))) == lower_word[k])
+      ++k;
+    if (k == lower_word.size()) return true;
+  }
+  return false;
+}
+
+// The longest match a regex can produce, from Vectorscan's analysis, so the
+// window before a hit can be as short as the rule allows; kLookBehind when
+// the regex is unbounded or Vectorscan cannot analyse it exactly.
+std::size_t MaxMatchWidth(const std::string& regex) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  std::size_t width = kLookBehind;
+  if (hs_expression_info(regex.c_str(), 0, &info, &err) == HS_SUCCESS && info != nullptr) {
+    if (info->max_width != UINT_MAX) width = std::min<std::size_t>(kLookBehind, info->max_width + 1);
+    std::free(info);  // NOLINT: allocated by Vectorscan's default (malloc) allocator
+  } else {
+    hs_free_compile_error(err);
+  }
+  return width;
 }
 
 // --- compiled-database cache ------------------------------------------------
@@ -138,6 +173,7 @@ struct Scanner::Impl {
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_regex;
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
   std::vector<int> requires_rule;  // index of the companion rule, or -1
+  std::vector<std::size_t> lookbehind;  // per rule: how far before a hit its match may start
   std::vector<std::unique_ptr<RE2>> path;  // per rule; null when the rule has no path condition
   // Rules Vectorscan could not compile even as prefilters: RE2 scans the
   // whole buffer for them (after their keywords), slower but never skipped.
@@ -183,6 +219,7 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     } else {
       impl->path_only.push_back(i);
     }
+    impl->lookbehind.push_back(r.regex.empty() ? 0 : MaxMatchWidth(r.regex));
     impl->regex.push_back(std::move(re));
     std::unique_ptr<RE2> path_re;
     if (!r.path.empty()) {
@@ -261,10 +298,15 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t w
   const Rule& rule = m.rules[ri];
   std::string_view window = data.substr(wb, we - wb);
   if (!rule.keywords.empty()) {
-    std::string low = Lower(window);
-    bool any = std::any_of(rule.keywords.begin(), rule.keywords.end(),
-                           [&](const std::string& k) { return low.find(k) != std::string::npos; });
-    if (!any) return;
+    // A keyword counts within the window or up to kLookBehind before it.
+    auto has_keyword = [&](std::string_view text) {
+      return std::any_of(rule.keywords.begin(), rule.keywords.end(),
+                         [&](const std::string& k) { return ContainsIgnoreCase(text, k); });
+    };
+    if (!has_keyword(window)) {
+      const std::size_t far = LineStart(data, wb > kLookBehind ? wb - kLookBehind : 0);
+      if (far == wb || !has_keyword(data.substr(far, we - far))) return;
+    }
   }
   const RE2& re = *m.regex[ri];
   const int ngroups = re.NumberOfCapturingGroups() + 1;
@@ -337,7 +379,8 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
     for (; h < hits.size() && hits[h].rule == ri; ++h) {
       if (!run) continue;
       std::size_t e = hits[h].end;
-      std::size_t wb = LineStart(data, e > kLookBehind ? e - kLookBehind : 0);
+      const std::size_t back = m.lookbehind[ri];
+      std::size_t wb = LineStart(data, e > back ? e - back : 0);
       std::size_t we = LineEnd(data, std::min(data.size(), e + kLookAhead));
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
