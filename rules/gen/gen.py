@@ -38,7 +38,7 @@ def caseless(name):
 
 
 def regex(ns):
-    alt = "|".join(caseless(n) for n in ns)
+    alt = "(?i:" + "|".join(ns) + ")"  # any letter case; what follows is case-sensitive
     # boundary, name, a follower that is not a lowercase letter or digit, up to
     # 40 characters of label/separators (may cross one line break), the token.
     # boundary, name, a follower that is neither a lowercase letter nor a
@@ -47,8 +47,14 @@ def regex(ns):
     # token right after '/', '.', '@' or '_' is part of a path, host or name.
     return ("(?:^|[^A-Za-z0-9])(?:" + alt + ")"
             "(?:[^a-z0-9\\n][^\\n,;/()]{0,40}?"
-            "|[^a-z0-9\\n][^\\n]{0,20}?\\n[ \\t]*[\"']?[A-Za-z_.-]{1,30}[\"']?[ \\t]*[:=][ \\t]*[\"']?)"
-            "[\\s\"'`:=\\[{<>|*-]([A-Za-z0-9][A-Za-z0-9_+=-]{15,127})(?:[^A-Za-z0-9_+=-]|$)")
+            "|[^a-z0-9\\n][^\\n]{0,20}?\\n[ \\t]{0,16}[\"']?[A-Za-z_.-]{1,30}[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}[\"']?)"
+            "[ \\t\"'`:=\\[{<>|*-]([A-Za-z0-9][A-Za-z0-9_+=-]{15,127})(?:[^A-Za-z0-9_+=-]|$)")
+
+
+def prefilter(ns):
+    # For Vectorscan: the regex's bounded repeats make its prefilter slow, so
+    # it looks for the names alone (a literal set) and RE2 confirms the rest.
+    return "(?i:" + "|".join(ns) + ")[^a-z0-9\\n]"
 
 
 def token(rng, n, alphabet=string.ascii_letters + string.digits):
@@ -92,6 +98,7 @@ def main():
         f.write('provider = "generic"\n')
         f.write('severity = "medium"\n')
         f.write("regex = '''" + regex(ns) + "'''\n")
+        f.write("prefilter = '''" + prefilter(ns) + "'''\n")
         f.write("secret_group = 1\n")
         f.write("entropy = 3.0\n")
         f.write('remediation = "Revoke the key in the provider\'s console, issue a new one into your secret manager, and remove this one from history."\n')

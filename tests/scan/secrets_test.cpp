@@ -476,3 +476,32 @@ TEST(SecretsWalk, RespectsGitignoreUnlessTheRootItselfIsIgnored) {
 
 }  // namespace
 }  // namespace tollgate::secrets
+
+namespace tollgate::secrets {
+namespace {
+
+TEST(SecretsEngine, PrefilterStandsInForTheRegexInVectorscan) {
+  auto rules = ParseRules(R"toml(
+[[rule]]
+id = "named"
+description = "token next to a vendor name"
+regex = '''(?:^|[^A-Za-z0-9])(?i:acme|globex)[^a-z0-9\n][^\n]{0,20}?[ =:"']([A-Za-z0-9]{20})(?:[^A-Za-z0-9]|$)'''
+prefilter = '''(?i:acme|globex)[^a-z0-9\n]'''
+secret_group = 1
+)toml", "p.toml");
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  auto s = Scanner::Compile(std::move(*rules));
+  ASSERT_TRUE(s.has_value());
+  const std::string text = "x\nGLOBEX_API_KEY = \"Q7w2E9r4T1y6U3i8O5p0\"\nacmeToken: short\nacmes = Q7w2E9r4T1y6U3i8O5p0\n";
+  auto m = s->Scan(text, "a.env");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].line, 2u);
+  EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), "Q7w2E9r4T1y6U3i8O5p0");
+
+  auto bad = ParseRules("[[rule]]\nid = \"p\"\ndescription = \"d\"\npath = 'x'\nprefilter = 'abc'\n", "bad.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("bad.toml:5"), std::string::npos) << bad.error().message();
+}
+
+}  // namespace
+}  // namespace tollgate::secrets

@@ -72,7 +72,8 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   RuleReader rd(name, t, r.id);
   TG_TRY(OnlyKeys(name, t,
                   {"id", "description", "provider", "severity", "regex", "secret_group", "keywords", "entropy",
-                   "remediation", "references", "examples", "negative_examples", "allowlist", "requires", "path"},
+                   "remediation", "references", "examples", "negative_examples", "allowlist", "requires", "path",
+                   "prefilter"},
                   "rule '" + r.id + "'"));
   auto get = [&](const char* key, bool required, std::string& out) -> Status {
     auto s = rd.String(key, required);
@@ -84,6 +85,8 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   TG_TRY(get("provider", false, r.provider));
   TG_TRY(get("regex", false, r.regex));
   TG_TRY(get("path", false, r.path));
+  TG_TRY(get("prefilter", false, r.prefilter));
+  if (!r.prefilter.empty() && r.regex.empty()) return Fail(rd.Bad(t.get("prefilter"), "'prefilter' needs a 'regex'"));
   if (r.regex.empty() && r.path.empty()) return Fail(rd.Bad(nullptr, "needs a 'regex', a 'path', or both"));
   TG_TRY(get("remediation", false, r.remediation));
   std::string sev;

@@ -86,6 +86,9 @@ std::size_t MaxMatchWidth(const std::string& regex) {
   return width;
 }
 
+// What Vectorscan compiles for a rule: its prefilter when it has one.
+const std::string& VectorscanExpression(const Rule& r) { return r.prefilter.empty() ? r.regex : r.prefilter; }
+
 // --- compiled-database cache ------------------------------------------------
 
 // $TOLLGATE_CACHE_DIR, else $XDG_CACHE_HOME/tollgate, else ~/.cache/tollgate;
@@ -101,11 +104,11 @@ std::filesystem::path CacheDir() {
 
 std::string DatabaseKey(const std::vector<Rule>& rules, const std::vector<std::size_t>& in_db) {
   Sha256Hasher h;
-  h.Update(std::string_view("tollgate-hs-v1\n"));
+  h.Update(std::string_view("tollgate-hs-v3\n"));
   h.Update(std::string_view(hs_version()));
   for (std::size_t i : in_db) {
     h.Update(std::string_view("\0", 1));
-    h.Update(rules[i].regex);
+    h.Update(VectorscanExpression(rules[i]));
   }
   return HexEncode(h.Finish());
 }
@@ -219,7 +222,11 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     } else {
       impl->path_only.push_back(i);
     }
-    impl->lookbehind.push_back(r.regex.empty() ? 0 : MaxMatchWidth(r.regex));
+    // With a prefilter, the regex's match starts a boundary byte before the
+    // prefilter's: a little slack.
+    impl->lookbehind.push_back(r.regex.empty()          ? 0
+                               : r.prefilter.empty() ? MaxMatchWidth(r.regex)
+                                                     : std::min(kLookBehind, MaxMatchWidth(r.prefilter) + 64));
     impl->regex.push_back(std::move(re));
     std::unique_ptr<RE2> path_re;
     if (!r.path.empty()) {
@@ -262,13 +269,14 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
   if (!in_db.empty() && !LoadCachedDatabase(cache_key, &impl->db, &impl->re2_only)) {
     // A rule Vectorscan cannot compile even in prefilter mode falls back to
     // RE2 alone, and the rest are compiled again.
+    // Prefilter mode: Vectorscan may over-approximate (RE2 confirms), which
+    // lets it accept constructs it cannot match exactly and keeps the
+    // database fast (exact bounded repeats would need its slower engines).
     while (!in_db.empty()) {
       std::vector<const char*> exprs;
       std::vector<unsigned> flags, ids;
       for (std::size_t i : in_db) {
-        exprs.push_back(rules[i].regex.c_str());
-        // Prefilter mode: Vectorscan may over-approximate (RE2 confirms),
-        // which lets it accept constructs it cannot match exactly.
+        exprs.push_back(VectorscanExpression(rules[i]).c_str());
         flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY);
         ids.push_back(static_cast<unsigned>(i));
       }

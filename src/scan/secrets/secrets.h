@@ -21,6 +21,10 @@ struct Rule {
   std::string provider;
   Severity severity = Severity::kHigh;
   std::string regex;  // may be empty for a path-only rule
+  // Optional Vectorscan expression matching wherever `regex` does (a superset,
+  // ending at most ~100 bytes after the match starts), for a regex too long
+  // or too slow for Vectorscan itself; RE2 confirms with `regex`.
+  std::string prefilter;
   std::string path;   // optional: the rule applies only to files whose path matches; alone, it flags the file
   int secret_group = 0;
   std::vector<std::string> keywords;  // lowercase; the rule runs only where one occurs
