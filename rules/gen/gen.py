@@ -54,7 +54,7 @@ def regex(ns):
 def prefilter(ns):
     # For Vectorscan: the regex's bounded repeats make its prefilter slow, so
     # it looks for the names alone (a literal set) and RE2 confirms the rest.
-    return "(?i:" + "|".join(ns) + ")[^a-z0-9\\n]"
+    return "(?:^|[^A-Za-z0-9])(?i:" + "|".join(ns) + ")[^a-z0-9\\n]"
 
 
 def token(rng, n, alphabet=string.ascii_letters + string.digits):

@@ -73,7 +73,7 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   TG_TRY(OnlyKeys(name, t,
                   {"id", "description", "provider", "severity", "regex", "secret_group", "keywords", "entropy",
                    "remediation", "references", "examples", "negative_examples", "allowlist", "requires", "path",
-                   "prefilter"},
+                   "prefilter", "prefilter_window"},
                   "rule '" + r.id + "'"));
   auto get = [&](const char* key, bool required, std::string& out) -> Status {
     auto s = rd.String(key, required);
@@ -87,6 +87,12 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   TG_TRY(get("path", false, r.path));
   TG_TRY(get("prefilter", false, r.prefilter));
   if (!r.prefilter.empty() && r.regex.empty()) return Fail(rd.Bad(t.get("prefilter"), "'prefilter' needs a 'regex'"));
+  if (const toml::node* w = t.get("prefilter_window")) {
+    if (r.prefilter.empty()) return Fail(rd.Bad(w, "'prefilter_window' needs a 'prefilter'"));
+    if (!w->is_integer() || w->as_integer()->get() < 1 || w->as_integer()->get() > 65536)
+      return Fail(rd.Bad(w, "'prefilter_window' must be an integer from 1 to 65536 (bytes)"));
+    r.prefilter_window = static_cast<int>(w->as_integer()->get());
+  }
   if (r.regex.empty() && r.path.empty()) return Fail(rd.Bad(nullptr, "needs a 'regex', a 'path', or both"));
   TG_TRY(get("remediation", false, r.remediation));
   std::string sev;

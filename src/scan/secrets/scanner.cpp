@@ -177,6 +177,7 @@ struct Scanner::Impl {
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
   std::vector<int> requires_rule;  // index of the companion rule, or -1
   std::vector<std::size_t> lookbehind;  // per rule: how far before a hit its match may start
+  std::vector<std::size_t> lookahead;   // ...and how far after it it may end
   std::vector<std::unique_ptr<RE2>> path;  // per rule; null when the rule has no path condition
   // Rules Vectorscan could not compile even as prefilters: RE2 scans the
   // whole buffer for them (after their keywords), slower but never skipped.
@@ -222,11 +223,20 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     } else {
       impl->path_only.push_back(i);
     }
-    // With a prefilter, the regex's match starts a boundary byte before the
-    // prefilter's: a little slack.
-    impl->lookbehind.push_back(r.regex.empty()          ? 0
-                               : r.prefilter.empty() ? MaxMatchWidth(r.regex)
-                                                     : std::min(kLookBehind, MaxMatchWidth(r.prefilter) + 64));
+    // How far a match may start before a hit, and (with a prefilter, whose
+    // hit may come early in the match) how far it may run after it.
+    std::size_t back = 0, ahead = kLookAhead;
+    if (!r.regex.empty()) {
+      back = MaxMatchWidth(r.regex);
+      if (r.prefilter_window > 0) {
+        back = ahead = static_cast<std::size_t>(r.prefilter_window);
+      } else if (!r.prefilter.empty()) {
+        if (back == kLookBehind) back = std::min(kLookBehind, MaxMatchWidth(r.prefilter) + 64);
+        ahead = std::max(kLookAhead, std::min(kLookBehind, MaxMatchWidth(r.regex)));
+      }
+    }
+    impl->lookbehind.push_back(back);
+    impl->lookahead.push_back(ahead);
     impl->regex.push_back(std::move(re));
     std::unique_ptr<RE2> path_re;
     if (!r.path.empty()) {
@@ -389,7 +399,7 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
       std::size_t e = hits[h].end;
       const std::size_t back = m.lookbehind[ri];
       std::size_t wb = LineStart(data, e > back ? e - back : 0);
-      std::size_t we = LineEnd(data, std::min(data.size(), e + kLookAhead));
+      std::size_t we = LineEnd(data, std::min(data.size(), e + m.lookahead[ri]));
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
       } else {

@@ -25,6 +25,10 @@ struct Rule {
   // ending at most ~100 bytes after the match starts), for a regex too long
   // or too slow for Vectorscan itself; RE2 confirms with `regex`.
   std::string prefilter;
+  // With a prefilter that finds a companion or keyword rather than the match
+  // itself: RE2 looks this many bytes before and after each prefilter hit
+  // (0: derived from the regex's width).
+  int prefilter_window = 0;
   std::string path;   // optional: the rule applies only to files whose path matches; alone, it flags the file
   int secret_group = 0;
   std::vector<std::string> keywords;  // lowercase; the rule runs only where one occurs

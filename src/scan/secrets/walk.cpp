@@ -1,9 +1,12 @@
 // Walking files and directories for the secrets scanner; inline suppressions
 // and baselines.
+#include <string.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -80,7 +83,14 @@ std::vector<InlineAllow> FindInlineAllows(std::string_view data) {
   std::vector<InlineAllow> out;
   std::uint32_t line = 1;
   std::size_t counted = 0;
-  for (std::size_t p = data.find(kAllowMarker); p != std::string_view::npos; p = data.find(kAllowMarker, p + 1)) {
+  // memmem (two-way search) rather than string_view::find, which stops at
+  // every 't' of ordinary text.
+  auto find = [&](std::size_t from) -> std::size_t {
+    if (from >= data.size()) return std::string_view::npos;
+    const void* hit = memmem(data.data() + from, data.size() - from, kAllowMarker.data(), kAllowMarker.size());
+    return hit == nullptr ? std::string_view::npos : static_cast<std::size_t>(static_cast<const char*>(hit) - data.data());
+  };
+  for (std::size_t p = find(0); p != std::string_view::npos; p = find(p + 1)) {
     line += static_cast<std::uint32_t>(std::count(data.begin() + static_cast<std::ptrdiff_t>(counted),
                                                   data.begin() + static_cast<std::ptrdiff_t>(p), '\n'));
     counted = p;
@@ -113,10 +123,15 @@ void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts
     res.warnings.push_back(name + ": skipped: cannot read");
     return;
   }
-  std::string data(static_cast<std::size_t>(size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  ScanContent(scanner, data, name, opts, res);
+  // One buffer per worker thread, grown as needed and never zero-filled.
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local std::size_t cap = 0;
+  if (size > cap) {
+    buf.reset(new char[static_cast<std::size_t>(size)]);
+    cap = static_cast<std::size_t>(size);
+  }
+  in.read(buf.get(), static_cast<std::streamsize>(size));
+  ScanContent(scanner, std::string_view(buf.get(), static_cast<std::size_t>(in.gcount())), name, opts, res);
 }
 
 }  // namespace
