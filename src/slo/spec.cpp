@@ -98,6 +98,7 @@ Status ParseExtension(const YamlReader& r, const YAML::Node& n, bool top, Extens
 Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::string& service,
                           const std::map<std::string, std::string>& labels, const Extension& top,
                           const std::string& format) {
+  if (n.IsMap() && n["plugins"]) return Fail(r.Bad(n["plugins"], "Sloth SLO plugins are Sloth Go code and are not supported"));
   TG_TRY(r.OnlyKeys(n, {"name", "objective", "description", "labels", "sli", "alerting", "tollgate"}, "slo"));
   Slo s;
   s.service = service;
@@ -199,6 +200,10 @@ Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::s
 Status ParseSloth(const YamlReader& r, const YAML::Node& doc, bool k8s, Spec& spec) {
   const std::string format = k8s ? "sloth.slok.dev/v1" : "prometheus/v1";
   YAML::Node body = doc;
+  for (const YAML::Node& n : {doc, doc["spec"]})
+    if (n && n.IsMap())
+      for (const char* key : {"slo_plugins", "sloPlugins"})
+        if (n[key]) return Fail(r.Bad(n[key], "Sloth SLO plugins are Sloth Go code and are not supported"));
   if (k8s) {
     TG_TRY(r.OnlyKeys(doc, {"apiVersion", "kind", "metadata", "spec"}, "PrometheusServiceLevel"));
     if (!doc["kind"] || !doc["kind"].IsScalar() || doc["kind"].Scalar() != "PrometheusServiceLevel")
