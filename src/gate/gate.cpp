@@ -71,7 +71,10 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     // The deploy freeze (src/slo): a spent budget is a critical finding.
     std::string fail_on = gate.fail_on_text;
     if (fail_on != "exhausted" && fail_on.rfind("burn-rate>", 0) != 0) fail_on = "exhausted";  // default, any, none
-    return slo::CheckErrorBudget(Resolve(config, gate.source), slo::FreezeOptions{fail_on, gate.name});
+    auto found = slo::CheckErrorBudget(Resolve(config, gate.source), slo::FreezeOptions{fail_on, gate.name});
+    if (found)
+      for (auto& f : *found) f.location.file = gate.source;  // as written in the config, like other gates
+    return found;
   }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
 }
