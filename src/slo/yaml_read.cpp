@@ -33,13 +33,39 @@ Result<std::string> ReadTextFile(const std::string& path, const std::string& wha
 }
 
 Result<std::vector<YAML::Node>> LoadAllYaml(const std::string& text, const std::string& file) {
-  try {
-    return YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return Fail(Error::Input(where + ": invalid YAML: " + e.msg));
+  // yaml-cpp 0.7's LoadAll can loop forever on some malformed streams (found
+  // by fuzz_slo), so documents are split here at "---" lines and each is
+  // loaded alone, padded with newlines so that line numbers stay true.
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    return Fail(Error::Input(file + ": not a YAML text file (NUL byte at offset " + std::to_string(nul) + ")"));
+  std::vector<std::string> docs(1);
+  std::size_t line = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string l = text.substr(pos, end - pos);
+    const bool marker = l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker) {
+      if (docs.back().find_first_not_of(" \t\r\n") != std::string::npos || docs.size() > 1 || line > 0)
+        docs.emplace_back(std::string(line, '\n'));
+      l.replace(0, 3, "   ");
+    }
+    docs.back() += l + "\n";
+    ++line;
+    pos = end + 1;
   }
+  std::vector<YAML::Node> out;
+  for (const auto& d : docs) {
+    if (d.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    try {
+      out.push_back(YAML::Load(d));
+    } catch (const YAML::Exception& e) {
+      std::string where = file;
+      if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+      return Fail(Error::Input(where + ": invalid YAML: " + e.msg));
+    }
+  }
+  return out;
 }
 
 std::string YamlReader::Where(const YAML::Node& n) const {

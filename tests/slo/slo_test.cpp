@@ -451,3 +451,27 @@ TEST(SloFreeze, ExhaustedBudgetIsOneCriticalFindingWithStableFingerprint) {
 }
 
 }  // namespace
+
+namespace {
+
+// fuzz_slo found that yaml-cpp's LoadAll never returns on this input.
+TEST(SloSpecRegression, NulBytesDoNotHangTheYamlReader) {
+  const unsigned char bytes[] = {0x00, 0x2c, 0x79, 0x00, 0x67, 0x00, 0x08, 0x00, 0x79, 0x79, 0x79,
+                                 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79,
+                                 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x79, 0x33, 0x6f};
+  auto s = tollgate::slo::ParseSpec(std::string(reinterpret_cast<const char*>(bytes), sizeof bytes), "nul.yaml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("NUL byte"), std::string::npos) << s.error().message();
+}
+
+// Documents split at "---" keep their true line numbers in errors.
+TEST(SloSpecRegression, MultiDocumentErrorsNameTheRightLine) {
+  const char* text = "# two SLO files in one\n---\nversion: \"prometheus/v1\"\nservice: a\nslos:\n  - name: x\n    objective: 99\n"
+                     "    sli: {raw: {error_ratio_query: \"q[{{.window}}]\"}}\n---\nversion: \"prometheus/v1\"\nservice: b\n"
+                     "slos:\n  - name: y\n    objective: 120\n";
+  auto s = tollgate::slo::ParseSpec(text, "multi.yaml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("multi.yaml:14:16: impossible objective"), std::string::npos) << s.error().message();
+}
+
+}  // namespace
