@@ -1,7 +1,6 @@
 // tollgate slo init|rules|budget and tollgate canary judge (docs/slo.md,
 // docs/canary.md): parse flags, call the slo and canary modules, print.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "canary/canary.h"
@@ -67,10 +66,7 @@ int RunSloRules(const SloRulesArgs& a) {
     opts.extra_labels[l.substr(0, eq)] = l.substr(eq + 1);
   }
   if (!a.windows.empty()) {
-    std::ifstream in(a.windows, std::ios::binary);
-    if (!in) return Report(Error::NotFound(a.windows + ": cannot open the alert windows file"));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto w = slo::ParseAlertWindows(text, a.windows);
+    auto w = slo::LoadAlertWindows(a.windows);
     if (!w) return Report(w.error());
     opts.windows = *w;
   }
@@ -97,7 +93,7 @@ struct SloBudgetArgs {
   std::string prometheus;
   std::string slo_name;
   std::string at;
-  std::string step = "5m";
+  std::string step;  // empty: slo::DefaultStep
   std::string format = "text";
 };
 
@@ -132,13 +128,18 @@ int RunSloBudget(const SloBudgetArgs& a, const Clock& clock) {
     const TimePoint now = at.value_or(samples->back().time);
     out.push_back(slo::ComputeBudget(*chosen[0], chosen[0]->period.value_or(slo::Period{}), *samples, now));
   } else {
-    auto step = slo::ParseDuration(a.step);
-    if (!step) return Report(step.error().WithContext("--step"));
     const TimePoint now = at.value_or(clock.Now());
     auto http = slo::MakeHttpGetter();
     for (const auto* s : chosen) {
       const slo::Period period = s->period.value_or(slo::Period{});
-      auto samples = slo::QueryPrometheus(*http, prom, *s, period.Start(now), now, *step);
+      const TimePoint from = period.Start(now);
+      slo::Seconds step = slo::DefaultStep(from, now);
+      if (!a.step.empty()) {
+        auto st = slo::ParseDuration(a.step);
+        if (!st) return Report(st.error().WithContext("--step"));
+        step = *st;
+      }
+      auto samples = slo::QueryPrometheus(*http, prom, *s, from, now, step);
       if (!samples) return Report(samples.error());
       out.push_back(slo::ComputeBudget(*s, period, *samples, now));
     }
@@ -232,7 +233,7 @@ void RegisterSlo(CLI::App& app, Context& ctx) {
   b->add_option("--prometheus", budget->prometheus, "Prometheus base URL (query_range)");
   b->add_option("--slo", budget->slo_name, "Only this SLO of the spec");
   b->add_option("--at", budget->at, "Evaluate at this time (RFC 3339; default: the last sample, or now)");
-  b->add_option("--step", budget->step, "query_range step for --prometheus (default 5m)");
+  b->add_option("--step", budget->step, "query_range step for --prometheus (default 5m, longer for long periods)");
   b->add_option("--format", budget->format, "text or json");
   b->callback([&ctx, budget] { ctx.action = [budget, &ctx] { return RunSloBudget(*budget, ctx.clock); }; });
 }

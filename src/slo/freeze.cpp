@@ -103,7 +103,8 @@ Result<std::vector<Finding>> CheckErrorBudget(const std::string& spec_path, cons
     auto http = MakeHttpGetter();
     for (const auto& s : spec->slos) {
       const Period period = s.period.value_or(Period{});
-      auto q = QueryPrometheus(*http, spec->source.prometheus, s, period.Start(now), now, Seconds(300));
+      const TimePoint from = period.Start(now);
+      auto q = QueryPrometheus(*http, spec->source.prometheus, s, from, now, DefaultStep(from, now));
       if (!q) return Fail(q.error().WithContext(spec_path));
       samples.push_back(std::move(*q));
     }

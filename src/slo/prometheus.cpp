@@ -117,6 +117,13 @@ Result<std::map<std::int64_t, double>> QueryRange(HttpGetter& http, const std::s
 
 }  // namespace
 
+Seconds DefaultStep(TimePoint from, TimePoint to) {
+  const auto span = std::chrono::duration_cast<Seconds>(to - from).count();
+  std::int64_t step = 300;
+  if (span / step > 10000) step = (span / 10000 + 59) / 60 * 60;
+  return Seconds(step);
+}
+
 std::unique_ptr<HttpGetter> MakeHttpGetter() { return std::make_unique<HttplibGetter>(); }
 
 Result<std::vector<Sample>> QueryPrometheus(HttpGetter& http, const std::string& base_url, const Slo& slo, TimePoint from,

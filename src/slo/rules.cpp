@@ -191,6 +191,12 @@ Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::strin
   return w;
 }
 
+Result<AlertWindows> LoadAlertWindows(const std::string& path) {
+  auto text = ReadTextFile(path, "alert windows file");
+  if (!text) return Fail(text.error());
+  return ParseAlertWindows(*text, path);
+}
+
 Result<std::string> GenerateRules(const std::vector<Slo>& slos, const RulesOptions& opts) {
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq;

@@ -124,6 +124,7 @@ struct AlertWindows {
 AlertWindows DefaultWindows(Seconds period);
 // Sloth's `AlertWindows` document (sloth.slok.dev/v1).
 Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::string& file);
+Result<AlertWindows> LoadAlertWindows(const std::string& path);
 
 struct RulesOptions {
   Period default_period;                  // for SLOs without their own period
@@ -203,6 +204,9 @@ std::unique_ptr<HttpGetter> MakeHttpGetter();  // cpp-httplib; http:// only
 // for a raw SLI each step weighs one event.
 Result<std::vector<Sample>> QueryPrometheus(HttpGetter& http, const std::string& base_url, const Slo& slo,
                                             TimePoint from, TimePoint to, Seconds step);
+// 5m, or longer (whole minutes) when 5m steps would exceed Prometheus'
+// 11,000 points per series over [from, to].
+Seconds DefaultStep(TimePoint from, TimePoint to);
 
 // The deploy freeze. `fail_on` is "exhausted" or "burn-rate>X" (X on the 1h
 // and 6h windows, both). Returns one critical finding per SLO that trips it,

@@ -475,3 +475,15 @@ TEST(SloSpecRegression, MultiDocumentErrorsNameTheRightLine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SloPrometheusStep, FiveMinutesUnlessThatExceedsElevenThousandPoints) {
+  using tollgate::slo::DefaultStep;
+  const tollgate::TimePoint t = *tollgate::ParseRfc3339("2026-06-30T00:00:00Z");
+  EXPECT_EQ(DefaultStep(t - std::chrono::hours(24 * 30), t).count(), 300);
+  // A quarter at 5m is 25,920 points: 13 minutes keeps it under 10,000.
+  EXPECT_EQ(DefaultStep(t - std::chrono::hours(24 * 90), t).count(), 780);
+}
+
+}  // namespace
