@@ -1,5 +1,6 @@
 // Error budgets from SLI samples: remaining budget over the period, burn
 // rates over the alert windows, and time to exhaustion.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -109,11 +110,24 @@ BudgetStatus ComputeBudget(const Slo& slo, const Period& period, const std::vect
   b.to = now;
   b.from = period.Start(now);
   const double budget = slo.ErrorBudget();
-  for (const auto& s : samples) {
-    if (s.time <= b.from || s.time > now) continue;
-    b.total += s.total;
-    b.bad += s.total - s.good;
-  }
+  // Samples in (start, now]: by binary search when sorted by time (CSV and
+  // Prometheus input always is), else by a scan.
+  const bool sorted = std::is_sorted(samples.begin(), samples.end(),
+                                     [](const Sample& x, const Sample& y) { return x.time < y.time; });
+  auto sum = [&](TimePoint start, double* total, double* bad) {
+    auto first = samples.begin(), last = samples.end();
+    if (sorted) {
+      first = std::upper_bound(samples.begin(), samples.end(), start,
+                               [](TimePoint t, const Sample& x) { return t < x.time; });
+      last = std::upper_bound(first, samples.end(), now, [](TimePoint t, const Sample& x) { return t < x.time; });
+    }
+    for (auto it = first; it != last; ++it) {
+      if (it->time <= start || it->time > now) continue;
+      *total += it->total;
+      *bad += it->total - it->good;
+    }
+  };
+  sum(b.from, &b.total, &b.bad);
   b.budget_events = budget * b.total;
   b.low_traffic = slo.min_events > 0 && b.total < static_cast<double>(slo.min_events);
   if (b.total > 0) {
@@ -132,12 +146,8 @@ BudgetStatus ComputeBudget(const Slo& slo, const Period& period, const std::vect
   for (Seconds win : windows) {
     WindowBurn wb;
     wb.window = win;
-    const TimePoint start = now - std::chrono::duration_cast<std::chrono::nanoseconds>(win);
-    for (const auto& s : samples) {
-      if (s.time <= start || s.time > now || s.time <= b.from) continue;
-      wb.total += s.total;
-      wb.bad += s.total - s.good;
-    }
+    const TimePoint start = std::max(b.from, now - std::chrono::duration_cast<std::chrono::nanoseconds>(win));
+    sum(start, &wb.total, &wb.bad);
     if (wb.total > 0) {
       wb.error_ratio = wb.bad / wb.total;
       if (slo.min_events == 0 || wb.total >= static_cast<double>(slo.min_events)) wb.burn_rate = *wb.error_ratio / budget;
