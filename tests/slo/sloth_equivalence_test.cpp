@@ -6,6 +6,7 @@
 // Names differ (tollgate_* labels instead of sloth_*; docs/slo.md). Specs we
 // reject must be the Sloth-plugin ones, rejected with a message saying so.
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -33,8 +34,8 @@ struct Condition {
 };
 
 struct SloRules {
-  double objective = NAN;
-  double days = NAN;
+  double objective = std::numeric_limits<double>::quiet_NaN();
+  double days = std::numeric_limits<double>::quiet_NaN();
   std::map<std::string, std::string> sli;  // window -> expression without whitespace
   std::string period_window;
   std::map<std::string, std::vector<Condition>> alerts;  // severity -> conditions
@@ -56,7 +57,7 @@ std::string Label(const YAML::Node& labels, const char* a, const char* b) {
 double VectorValue(const std::string& expr) {
   std::smatch m;
   static const std::regex re(R"(vector\(([0-9.e+-]+)\))");
-  if (!std::regex_search(expr, m, re)) return NAN;
+  if (!std::regex_search(expr, m, re)) return std::numeric_limits<double>::quiet_NaN();
   return std::stod(m[1]);
 }
 
