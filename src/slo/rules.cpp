@@ -81,6 +81,20 @@ void EmitRecord(YAML::Emitter& out, const std::string& record, const std::string
   out << YAML::EndMap;
 }
 
+// A PromQL string literal's content: backslash, quote and newline escaped.
+std::string Quote(const std::string& v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\' || c == '"') o += '\\';
+    if (c == '\n') {
+      o += "\\n";
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
 struct SloContext {
   const Slo* slo;
   Seconds period;
@@ -198,6 +212,14 @@ Result<AlertWindows> LoadAlertWindows(const std::string& path) {
 }
 
 Result<std::string> GenerateRules(const std::vector<Slo>& slos, const RulesOptions& opts) {
+  std::set<std::string> ids;
+  for (const auto& s : slos)
+    if (!ids.insert(s.Id()).second) return Fail(Error::Input("SLO '" + s.Id() + "' is defined more than once"));
+  for (const auto& [k, v] : opts.extra_labels) {
+    bool ok = !k.empty() && !std::isdigit(static_cast<unsigned char>(k[0])) && k.rfind("__", 0) != 0;
+    for (char ch : k) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+    if (!ok) return Fail(Error::Input("'" + k + "' is not a valid Prometheus label name"));
+  }
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : slos) {
@@ -218,7 +240,8 @@ Result<std::string> GenerateRules(const std::vector<Slo>& slos, const RulesOptio
     c.base_labels["tollgate_id"] = s.Id();
     c.base_labels["tollgate_service"] = s.service;
     c.base_labels["tollgate_slo"] = s.name;
-    c.selector = "{tollgate_id=\"" + s.Id() + "\", tollgate_service=\"" + s.service + "\", tollgate_slo=\"" + s.name + "\"}";
+    c.selector = "{tollgate_id=\"" + Quote(s.Id()) + "\", tollgate_service=\"" + Quote(s.service) + "\", tollgate_slo=\"" +
+                 Quote(s.name) + "\"}";
 
     std::set<Seconds> windows{Seconds(300)};
     for (const BurnWindow* bw : {&c.windows.page_quick, &c.windows.page_slow, &c.windows.ticket_quick, &c.windows.ticket_slow}) {

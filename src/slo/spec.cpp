@@ -1,6 +1,7 @@
 // SLO specs: Sloth prometheus/v1 (and its Kubernetes CR spelling), OpenSLO
 // v1alpha (as Sloth reads it) and OpenSLO v1 (SLO with inline or referenced
 // SLI, ratioMetric or thresholdMetric, Occurrences budgeting).
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,16 @@ constexpr std::int64_t kDay = 86400;
 Status NeedsWindow(const YamlReader& r, const YAML::Node& n, const std::string& q, const std::string& key) {
   if (q.find("{{.window}}") == std::string::npos && q.find("{{ .window }}") == std::string::npos)
     return Fail(r.Bad(n, "'" + key + "' must contain {{.window}} where the rate window goes"));
+  return Ok();
+}
+
+// Prometheus label names: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__".
+Status CheckLabelNames(const YamlReader& r, const YAML::Node& n, const std::map<std::string, std::string>& labels) {
+  for (const auto& [k, v] : labels) {
+    bool ok = !k.empty() && k.rfind("__", 0) != 0 && (std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_');
+    for (char c : k) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!ok) return Fail(r.Bad(n, "'" + k + "' is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"));
+  }
   return Ok();
 }
 
@@ -45,11 +56,13 @@ Result<AlertSeverity> ParseSeverity(const YamlReader& r, const YAML::Node& n, co
   if (n["labels"]) {
     auto m = r.StringMap(n["labels"], "labels");
     if (!m) return Fail(m.error());
+    TG_TRY(CheckLabelNames(r, n["labels"], *m));
     s.labels = *m;
   }
   if (n["annotations"]) {
     auto m = r.StringMap(n["annotations"], "annotations");
     if (!m) return Fail(m.error());
+    TG_TRY(CheckLabelNames(r, n["annotations"], *m));
     s.annotations = *m;
   }
   return s;
@@ -124,6 +137,7 @@ Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::s
   if (n["labels"]) {
     auto m = r.StringMap(n["labels"], "labels");
     if (!m) return Fail(m.error());
+    TG_TRY(CheckLabelNames(r, n["labels"], *m));
     for (const auto& [k, v] : *m) s.labels[k] = v;
   }
   if (n["tollgate"]) {
@@ -178,11 +192,13 @@ Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::s
     if (al["labels"]) {
       auto m = r.StringMap(al["labels"], "labels");
       if (!m) return Fail(m.error());
+      TG_TRY(CheckLabelNames(r, al["labels"], *m));
       s.alerting.labels = *m;
     }
     if (al["annotations"]) {
       auto m = r.StringMap(al["annotations"], "annotations");
       if (!m) return Fail(m.error());
+      TG_TRY(CheckLabelNames(r, al["annotations"], *m));
       s.alerting.annotations = *m;
     }
     auto page = ParseSeverity(r, Key(al, "page_alert", "pageAlert"), "page_alert");
@@ -222,6 +238,7 @@ Status ParseSloth(const YamlReader& r, const YAML::Node& doc, bool k8s, Spec& sp
   if (body["labels"]) {
     auto m = r.StringMap(body["labels"], "labels");
     if (!m) return Fail(m.error());
+    TG_TRY(CheckLabelNames(r, body["labels"], *m));
     labels = *m;
   }
   Extension top;

@@ -487,3 +487,31 @@ TEST(SloPrometheusStep, FiveMinutesUnlessThatExceedsElevenThousandPoints) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SloRulesRegression, LabelNamesQuotesAndDuplicates) {
+  std::string spec = kSpec;
+  spec.replace(spec.find("team:"), 5, "te-am:");
+  auto bad = tollgate::slo::ParseSpec(spec, "l.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("not a valid Prometheus label name"), std::string::npos);
+
+  std::string quoted = kSpec;
+  quoted.replace(quoted.find("\"availability\""), 14, "'avail\"ab\\\\ility'");
+  auto s = tollgate::slo::ParseSpec(quoted, "q.yaml");
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->slos[0].name, "avail\"ab\\\\ility");
+  auto rules = tollgate::slo::GenerateRules(s->slos, tollgate::slo::RulesOptions{});
+  ASSERT_TRUE(rules);
+  // PromQL string escaping in the selectors: \" and \\.
+  EXPECT_NE(rules->find(R"(tollgate_slo="avail\"ab\\\\ility")"), std::string::npos) << *rules;
+
+  auto twice = tollgate::slo::GenerateRules({s->slos[0], s->slos[0]}, tollgate::slo::RulesOptions{});
+  EXPECT_FALSE(twice);
+  tollgate::slo::RulesOptions o;
+  o.extra_labels["1x"] = "y";
+  EXPECT_FALSE(tollgate::slo::GenerateRules(s->slos, o));
+}
+
+}  // namespace
