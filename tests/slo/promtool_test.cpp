@@ -86,6 +86,20 @@ TEST_F(PromtoolTest, CheckRulesAcceptsOurRulesForTheSlothCorpus) {
   EXPECT_GE(checked, 10);
 }
 
+TEST_F(PromtoolTest, CheckRulesAcceptsTheExampleSpecs) {
+  const fs::path ex = fs::path(TOLLGATE_SOURCE_DIR) / "examples" / "payments-api" / "slo";
+  for (const char* name : {"payments.yaml", "openslo-refunds.yaml"}) {
+    auto spec = slo::LoadSpec((ex / name).string());
+    ASSERT_TRUE(spec) << spec.error().message();
+    auto rules = slo::GenerateRules(spec->slos, slo::RulesOptions{});
+    ASSERT_TRUE(rules) << rules.error().message();
+    const fs::path f = dir_ / (std::string(name) + ".rules");
+    slotest::WriteFile(f, *rules);
+    auto r = slotest::Run(dir_.path(), "promtool check rules '" + f.string() + "'");
+    EXPECT_EQ(r.code, 0) << name << ":\n" << r.out << r.err;
+  }
+}
+
 // A promtool unit test: 3 hours of traffic at a given error share, evaluated at 2h.
 std::string UnitTest(int errors_per_min, int ok_per_min, const std::string& alerts) {
   return "rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
