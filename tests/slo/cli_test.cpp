@@ -172,4 +172,36 @@ TEST_F(SloCli, ErrorBudgetGateFreezesDeploysAndIsRecorded) {
   EXPECT_EQ(Tg("gate repo --commit abc --author 'A <a@x>'").code, 2);
 }
 
+// A role named in the freeze's bypass may waive it (a reliability fix ships).
+TEST_F(SloCli, BypassRoleWaivesTheFreeze) {
+  fs::create_directories(dir_ / "repo" / "slo");
+  fs::create_directories(dir_ / "repo" / ".tollgate");
+  std::string spec = kSpec;
+  spec.replace(spec.find("slos:"), 5, "tollgate:\n  data: api.csv\nslos:");
+  WriteFile(dir_ / "repo" / "slo" / "api.yaml", spec);
+  WriteFile(dir_ / "repo" / "tollgate.yaml",
+            "version: 1\nservice: api\ngates:\n  freeze: { slo: slo/api.yaml, fail_on: exhausted, bypass: [sre] }\n");
+  Csv("repo/slo/api.csv", 150);
+  ASSERT_EQ(Tg("keys gen --out sam.key --name sam").code, 0);
+  ASSERT_EQ(Tg("keys gen --out dev.key --name dev").code, 0);
+  auto pub = [&](const char* f) {
+    std::string k = slotest::ReadAll(dir_ / f);
+    while (!k.empty() && k.back() == '\n') k.pop_back();
+    return k;
+  };
+  WriteFile(dir_ / "repo" / ".tollgate" / "keys.yaml",
+            "keys:\n  - {name: sam, email: sam@x, key: " + pub("sam.key.pub") + ", roles: [sre]}\n"
+            "  - {name: dev, email: dev@x, key: " + pub("dev.key.pub") + ", roles: [developer]}\n");
+  auto r = Tg("gate repo --commit abc --author 'A <a@x>' --format json");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  const std::string fp = j["findings"][0]["fingerprint"];
+  const std::string waive = "waive --path repo --gate freeze --finding " + fp + " --reason 'hotfix PAY-9' --expires 2099-01-01 --key ";
+  EXPECT_EQ(Tg(waive + "dev.key").code, 2) << "no sre role, no bypass";
+  ASSERT_EQ(Tg(waive + "sam.key").code, 0);
+  r = Tg("gate repo --commit abc --author 'A <a@x>'");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("waived"), std::string::npos) << r.out;
+}
+
 }  // namespace
