@@ -156,7 +156,8 @@ const char* VerdictName(Verdict v) {
   return "?";
 }
 
-Result<JudgeConfig> ParseJudgeConfig(const std::string& text, const std::string& file) {
+namespace {
+Result<JudgeConfig> ParseJudgeConfigUnchecked(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -257,6 +258,17 @@ Result<JudgeConfig> ParseJudgeConfig(const std::string& text, const std::string&
     c.metrics.push_back(std::move(mc));
   }
   return c;
+}
+}  // namespace
+
+Result<JudgeConfig> ParseJudgeConfig(const std::string& text, const std::string& file) {
+  try {
+    return ParseJudgeConfigUnchecked(text, file);
+  } catch (const YAML::Exception& e) {
+    std::string where = file;
+    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    return Fail(Error::Input(where + ": malformed canary config: " + e.msg));
+  }
 }
 
 Result<JudgeConfig> LoadJudgeConfig(const std::string& path) {

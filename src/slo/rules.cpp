@@ -161,7 +161,8 @@ AlertWindows DefaultWindows(Seconds period) {
   return w;
 }
 
-Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::string& file) {
+namespace {
+Result<AlertWindows> ParseAlertWindowsUnchecked(const std::string& text, const std::string& file) {
   auto docs = LoadAllYaml(text, file);
   if (!docs) return Fail(docs.error());
   if (docs->size() != 1) return Fail(Error::Input(file + ": expected one AlertWindows document"));
@@ -203,6 +204,17 @@ Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::strin
   TG_TRY(one("ticket", "quick", w.ticket_quick));
   TG_TRY(one("ticket", "slow", w.ticket_slow));
   return w;
+}
+}  // namespace
+
+Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::string& file) {
+  try {
+    return ParseAlertWindowsUnchecked(text, file);
+  } catch (const YAML::Exception& e) {
+    std::string where = file;
+    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    return Fail(Error::Input(where + ": malformed alert windows: " + e.msg));
+  }
 }
 
 Result<AlertWindows> LoadAlertWindows(const std::string& path) {

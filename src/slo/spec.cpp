@@ -569,7 +569,22 @@ double Slo::ErrorBudget() const {
   return std::strtod(buf, nullptr);
 }
 
-Result<Spec> ParseSpec(const std::string& text, const std::string& file) {
+namespace {
+
+// yaml-cpp throws on some shapes the readers do not check one by one (a
+// subscript of a scalar deep inside an OpenSLO document): an Input error.
+template <typename F>
+auto CatchYaml(const std::string& file, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const YAML::Exception& e) {
+    std::string where = file;
+    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    return Fail(Error::Input(where + ": malformed spec: " + e.msg));
+  }
+}
+
+Result<Spec> ParseSpecUnchecked(const std::string& text, const std::string& file) {
   auto docs = LoadAllYaml(text, file);
   if (!docs) return Fail(docs.error());
   YamlReader r(file);
@@ -605,6 +620,12 @@ Result<Spec> ParseSpec(const std::string& text, const std::string& file) {
   for (const auto& s : spec.slos)
     if (++seen[s.Id()] > 1) return Fail(Error::Input(file + ": SLO '" + s.Id() + "' is defined twice"));
   return spec;
+}
+
+}  // namespace
+
+Result<Spec> ParseSpec(const std::string& text, const std::string& file) {
+  return CatchYaml(file, [&] { return ParseSpecUnchecked(text, file); });
 }
 
 Result<Spec> LoadSpec(const std::string& path) {

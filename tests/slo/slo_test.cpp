@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "canary/canary.h"
 #include "slo/slo.h"
 
 namespace {
@@ -512,6 +513,24 @@ TEST(SloRulesRegression, LabelNamesQuotesAndDuplicates) {
   tollgate::slo::RulesOptions o;
   o.extra_labels["1x"] = "y";
   EXPECT_FALSE(tollgate::slo::GenerateRules(s->slos, o));
+}
+
+}  // namespace
+
+namespace {
+
+// fuzz_slo: a subscript of a scalar deep in an OpenSLO document made yaml-cpp
+// throw through ParseSpec.
+TEST(SloSpecRegression, ScalarWhereAMappingBelongsIsAnInputError) {
+  const char* text = "apiVersion: openslo/v1\nkind: SLI\nmetadata:\n  namkinrefunds-good\nspec:\n  ratioMetric: {}\n---\n"
+                     "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: x\nspec:\n  service: s\n"
+                     "  budgetingMethod: Occurrences\n  indicatorRef: refunds-good\n  objectives:\n    - target: 0.9\n";
+  auto s = tollgate::slo::ParseSpec(text, "o.yaml");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), tollgate::ErrorCode::kInput);
+  EXPECT_EQ(s.error().message().rfind("o.yaml:", 0), 0u) << s.error().message();
+  auto c = tollgate::canary::ParseJudgeConfig("metrics:\n  - {name: {a: 1}}\ngroups: {a: {b: 1}}\n", "j.yaml");
+  EXPECT_FALSE(c);
 }
 
 }  // namespace
