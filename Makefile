@@ -8,6 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git python3 python3-jsonschema \
   libsqlite3-dev libssl-dev libvectorscan-dev libre2-dev libtomlplusplus-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgit2-dev libarchive-dev libexpected-dev \
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+# SLOs and canary judgement (issue 6): HTTP client, promtool/prometheus for rule checks, SciPy for the statistics check.
+DEB_PACKAGES += libcpp-httplib-dev prometheus python3-scipy curl
 
 .PHONY: deps release debug asan demo test test-asan fuzz bench clean
 
@@ -44,7 +46,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_slo
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release

@@ -71,3 +71,24 @@ say "5. The evidence: verify, export, verify the bundle offline"
 echo "..."
 say "Ledger entries"
 "$TG" ledger show | cut -c1-160
+
+# Issue 6: SLO status, burn-rate rules, canary judgement and the deploy freeze.
+say "6. SLO status of the payments API (error budget from bundled SLI data)"
+"$TG" slo budget --spec "$ex/slo/payments.yaml"
+"$TG" slo rules "$ex/slo/payments.yaml" --output "$work/slo-rules.yaml"
+if command -v promtool >/dev/null; then promtool check rules "$work/slo-rules.yaml"; fi
+
+say "7. Canary judgement of the next release (recorded in the ledger)"
+set +e
+"$TG" canary judge --baseline "$ex/canary/baseline.csv" --canary "$ex/canary/canary.csv" --config "$ex/canary/judge.yaml"; rc=$?
+set -e
+echo "exit code $rc (0 = promote, 1 = hold or rollback)"
+
+say "8. An outage spends the error budget: the error-budget gate freezes deploys"
+"$TG" gate "$ex" --config "$ex/slo/freeze.tollgate.yaml" --author "$author" --commit "$commit" | tail -3
+printf '2026-03-04T00:00:00Z,5000,5100\n' >> "$ex/slo/availability.csv"
+set +e
+"$TG" gate "$ex" --config "$ex/slo/freeze.tollgate.yaml" --author "$author" --commit "$commit"; rc=$?
+set -e
+echo "exit code $rc (1 = deploys frozen)"
+[ "$rc" = 1 ] || { echo "expected the freeze to block"; exit 1; }

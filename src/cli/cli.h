@@ -30,6 +30,8 @@ void RegisterLedger(CLI::App& app, Context& ctx);
 void RegisterScan(CLI::App& app, Context& ctx);
 void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);
+void RegisterSlo(CLI::App& app, Context& ctx);     // slo init|rules|budget
+void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

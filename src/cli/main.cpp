@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   cli::RegisterScan(app, ctx);
   cli::RegisterGate(app, ctx);
   cli::RegisterApprovals(app, ctx);
+  cli::RegisterSlo(app, ctx);
+  cli::RegisterCanary(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

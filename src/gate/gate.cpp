@@ -7,6 +7,7 @@
 
 #include "scan/import/sarif.h"
 #include "scan/secrets/secrets.h"
+#include "slo/slo.h"
 
 namespace tollgate::gate {
 namespace {
@@ -42,8 +43,11 @@ Status CheckSources(const Config& config) {
         break;
       case SourceKind::kPolicy:
         return Fail(GateError(config, g, "policy gates are not available in this build of tollgate"));
-      case SourceKind::kErrorBudget:
-        return Fail(GateError(config, g, "error-budget gates are not available in this build of tollgate"));
+      case SourceKind::kErrorBudget: {
+        std::string p = Resolve(config, g.source);
+        if (!fs::is_regular_file(p)) return Fail(GateError(config, g, "SLO spec '" + p + "' does not exist"));
+        break;
+      }
     }
   }
   return Ok();
@@ -62,6 +66,15 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     for (auto& f : res->findings)
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
     return std::move(res->findings);
+  }
+  if (gate.kind == SourceKind::kErrorBudget) {
+    // The deploy freeze (src/slo): a spent budget is a critical finding.
+    std::string fail_on = gate.fail_on_text;
+    if (fail_on != "exhausted" && fail_on.rfind("burn-rate>", 0) != 0) fail_on = "exhausted";  // default, any, none
+    auto found = slo::CheckErrorBudget(Resolve(config, gate.source), slo::FreezeOptions{fail_on, gate.name});
+    if (found)
+      for (auto& f : *found) f.location.file = gate.source;  // as written in the config, like other gates
+    return found;
   }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
 }
