@@ -1,10 +1,14 @@
 // Scanning git history with libgit2.
 #include <git2.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "core/time.h"
 #include "scan/secrets/secrets.h"
@@ -77,9 +81,20 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
     git_revwalk_hide(walk.get(), git_object_id(peeled));
   }
 
+  // Phase 1, one thread: walk the commits oldest first and list each blob a
+  // commit adds or changes, once (the first commit that has it).
+  struct Item {
+    git_oid blob;
+    std::string path;
+    std::size_t commit;  // index into `commits`
+  };
+  struct CommitInfo {
+    std::string sha, who, when;
+  };
   ScanResult res;
+  std::vector<Item> items;
+  std::vector<CommitInfo> commits;
   std::unordered_set<git_oid, OidHash, OidEq> seen_blobs;
-  std::unordered_set<std::string> seen_secrets;  // fingerprint + path
   git_oid oid;
   while (git_revwalk_next(&oid, walk.get()) == 0) {
     char sha[GIT_OID_HEXSZ + 1];
@@ -112,11 +127,12 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
     }
     Diff diff(raw_diff);
     const git_signature* author = git_commit_author(commit.get());
-    std::string who = author != nullptr && author->name != nullptr ? author->name : "unknown";
-    std::string when = author != nullptr
-                           ? FormatRfc3339(TimePoint(std::chrono::seconds(author->when.time)))
-                           : std::string();
+    CommitInfo info;
+    info.sha = sha;
+    info.who = author != nullptr && author->name != nullptr ? author->name : "unknown";
+    info.when = author != nullptr ? FormatRfc3339(TimePoint(std::chrono::seconds(author->when.time))) : std::string();
     const std::size_t deltas = git_diff_num_deltas(diff.get());
+    bool any_item = false;
     for (std::size_t d = 0; d < deltas; ++d) {
       const git_diff_delta* delta = git_diff_get_delta(diff.get(), d);
       if (delta->status != GIT_DELTA_ADDED && delta->status != GIT_DELTA_MODIFIED &&
@@ -124,34 +140,64 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
         continue;
       if (delta->new_file.mode != GIT_FILEMODE_BLOB && delta->new_file.mode != GIT_FILEMODE_BLOB_EXECUTABLE) continue;
       if (!seen_blobs.insert(delta->new_file.id).second) continue;
-      const std::string path = delta->new_file.path != nullptr ? delta->new_file.path : "";
+      items.push_back(Item{delta->new_file.id, delta->new_file.path != nullptr ? delta->new_file.path : "",
+                           commits.size()});
+      any_item = true;
+    }
+    if (any_item) commits.push_back(std::move(info));
+  }
+
+  // Phase 2, all cores: read and scan the blobs. Each worker has its own
+  // repository handle; results are kept per item, so the output does not
+  // depend on scheduling.
+  std::vector<ScanResult> per_item(items.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    git_repository* raw = nullptr;
+    if (git_repository_open_ext(&raw, repo_path.c_str(), 0, nullptr) != 0) return;
+    Repo own(raw);
+    for (std::size_t i = next++; i < items.size(); i = next++) {
+      const Item& it = items[i];
+      ScanResult& one = per_item[i];
+      const std::string& sha = commits[it.commit].sha;
       git_blob* raw_blob = nullptr;
-      if (git_blob_lookup(&raw_blob, repo.get(), &delta->new_file.id) != 0) {
-        res.warnings.push_back(GitError(path + " in " + sha + ": skipped"));
+      if (git_blob_lookup(&raw_blob, own.get(), &it.blob) != 0) {
+        one.warnings.push_back(GitError(it.path + " in " + sha + ": skipped"));
         continue;
       }
       Blob blob(raw_blob);
       const auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob.get()));
       if (size > opts.max_file_bytes) {
-        res.warnings.push_back(path + " in " + std::string(sha).substr(0, 12) + ": skipped: larger than " +
+        one.warnings.push_back(it.path + " in " + sha.substr(0, 12) + ": skipped: larger than " +
                                std::to_string(opts.max_file_bytes) + " bytes");
         continue;
       }
       if (git_blob_is_binary(blob.get())) continue;
       std::string_view data(static_cast<const char*>(git_blob_rawcontent(blob.get())), static_cast<std::size_t>(size));
-      ScanResult one;
-      ScanBuffer(scanner, data, path, opts, one);
-      // The same secret in a later version of the file was introduced
-      // earlier: report it once, at the oldest commit (walked first).
-      std::erase_if(one.findings, [&](const Finding& f) {
-        return !seen_secrets.insert(f.fingerprint + "\n" + f.location.file).second;
-      });
-      for (auto& f : one.findings) {
-        f.location.commit = sha;
-        f.message += " (introduced in " + std::string(sha).substr(0, 12) + " by " + who + ", " + when + ")";
-      }
-      res.Absorb(std::move(one));
+      ScanBuffer(scanner, data, it.path, opts, one);
     }
+  };
+  unsigned threads = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(items.size(), 1)));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
+  // Phase 3, in history order: the same secret in a later version of a file
+  // was introduced earlier, so it is reported once, at the oldest commit.
+  std::unordered_set<std::string> seen_secrets;  // fingerprint + path
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    ScanResult& one = per_item[i];
+    const CommitInfo& c = commits[items[i].commit];
+    std::erase_if(one.findings, [&](const Finding& f) {
+      return !seen_secrets.insert(f.fingerprint + "\n" + f.location.file).second;
+    });
+    for (auto& f : one.findings) {
+      f.location.commit = c.sha;
+      f.message += " (introduced in " + c.sha.substr(0, 12) + " by " + c.who + ", " + c.when + ")";
+    }
+    res.Absorb(std::move(one));
   }
   SortFindings(res.findings);
   return res;
