@@ -30,6 +30,10 @@ void RegisterLedger(CLI::App& app, Context& ctx);
 void RegisterScan(CLI::App& app, Context& ctx);
 void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);
+// tollgate db import|status and tollgate sbom (cmd_deps.cpp).
+void RegisterDeps(CLI::App& app, Context& ctx);
+// tollgate scan deps, added to the `scan` group by RegisterScan.
+void RegisterScanDeps(CLI::App& scan, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

@@ -139,7 +139,7 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
     }
   }
   bool withdrawn = !adv->withdrawn.empty();
-  std::string body = AdvisoryToJson(*adv).dump();
+  std::string body = AdvisoryToJson(*adv).dump(-1, ' ', false, Json::error_handler_t::replace);
   Stmt put(db_, "INSERT OR REPLACE INTO advisories(id, modified, withdrawn, record) VALUES(?,?,?,?)");
   put.Bind(1, adv->id);
   put.Bind(2, adv->modified);

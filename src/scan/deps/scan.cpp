@@ -1,0 +1,172 @@
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "core/hash.h"
+#include "scan/deps/deps.h"
+
+namespace tollgate::deps {
+namespace {
+
+// Does an affected entry name this package (ecosystem, release, name)?
+bool EntryMatches(const OsvAffected& a, const Package& p) {
+  auto e = ParseEcosystem(a.ecosystem);
+  if (!e) return false;
+  bool same = *e == p.ecosystem;
+  if (!same) return false;
+  // "Debian:12" applies only to release 12 when the package's release is known
+  auto colon = a.ecosystem.find(':');
+  if (colon != std::string::npos && !p.release.empty() && a.ecosystem.substr(colon + 1) != p.release) return false;
+  return NormalizeName(*e, a.name) == NormalizeName(p.ecosystem, p.name);
+}
+
+// Ordering of ids for the primary id of a merged group: the ecosystem
+// databases' own ids first, then GHSA, then CVE.
+int IdRank(const std::string& id) {
+  if (id.rfind("CVE-", 0) == 0) return 2;
+  if (id.rfind("GHSA-", 0) == 0) return 1;
+  return 0;
+}
+
+struct Hit {
+  const Advisory* adv;
+  std::vector<std::string> fixed;
+};
+
+Finding MakeFinding(const Package& p, std::vector<Hit> hits) {
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return std::make_pair(IdRank(a.adv->id), a.adv->id) < std::make_pair(IdRank(b.adv->id), b.adv->id);
+  });
+  const Advisory& primary = *hits.front().adv;
+  std::set<std::string> aliases;
+  std::vector<std::string> fixed;
+  Rating best;
+  for (const auto& h : hits) {
+    if (h.adv->id != primary.id) aliases.insert(h.adv->id);
+    for (const auto& a : h.adv->aliases)
+      if (a != primary.id) aliases.insert(a);
+    fixed.insert(fixed.end(), h.fixed.begin(), h.fixed.end());
+    Rating r = RateAdvisory(*h.adv);
+    if (r.score && (!best.score || *r.score > *best.score)) best = r;
+    else if (!best.score && r.severity && (!best.severity || *r.severity > *best.severity)) best.severity = r.severity;
+  }
+  auto fix = ChooseFix(p.ecosystem, p.version, fixed);
+  Finding f;
+  f.rule_id = primary.id;
+  f.severity = best.severity.value_or(Severity::kMedium);
+  std::string eco(EcosystemName(p.ecosystem));
+  f.message = p.name + " " + p.version + " (" + eco + ") is affected by " + primary.id;
+  if (!aliases.empty()) {
+    std::string list;
+    for (const auto& a : aliases) list += (list.empty() ? "" : ", ") + a;
+    f.message += " (" + list + ")";
+  }
+  if (!primary.summary.empty()) f.message += ": " + primary.summary;
+  if (!best.severity) f.message += " [no severity published; rated medium]";
+  f.location.file = p.file;
+  f.location.line = p.line;
+  f.fingerprint = MakeFingerprint("deps", {eco, NormalizeName(p.ecosystem, p.name), p.version, primary.id});
+  f.remediation = fix ? "upgrade " + p.name + " to " + *fix : "no fixed version of " + p.name + " is published";
+  f.references.push_back("https://osv.dev/vulnerability/" + primary.id);
+  f.tool = kToolName;
+  Json d = Json::object();
+  d["package"] = p.name;
+  d["version"] = p.version;
+  d["ecosystem"] = eco;
+  d["advisory"] = primary.id;
+  d["aliases"] = std::vector<std::string>(aliases.begin(), aliases.end());
+  if (best.score) d["cvss"] = {{"score", *best.score}, {"vector", best.vector}};
+  else d["cvss"] = nullptr;
+  d["fixed"] = fix ? Json(*fix) : Json(nullptr);
+  if (!p.purl.empty()) d["purl"] = p.purl;
+  f.details = std::move(d);
+  return f;
+}
+
+// Groups advisories that name each other (or share an alias) into one finding.
+std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits) {
+  std::vector<std::size_t> parent(hits.size());
+  for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  std::function<std::size_t(std::size_t)> find = [&](std::size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    std::vector<std::string> names = hits[i].adv->aliases;
+    names.push_back(hits[i].adv->id);
+    for (const auto& n : names) {
+      auto [it, inserted] = owner.emplace(n, i);
+      if (!inserted) parent[find(i)] = find(it->second);
+    }
+  }
+  std::map<std::size_t, std::vector<Hit>> groups;
+  for (std::size_t i = 0; i < hits.size(); ++i) groups[find(i)].push_back(hits[i]);
+  std::vector<Finding> out;
+  for (auto& [root, g] : groups) out.push_back(MakeFinding(p, std::move(g)));
+  return out;
+}
+
+void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, std::vector<Finding>& out) {
+  std::vector<Hit> hits;
+  for (const Advisory* a : candidates) {
+    if (!a->withdrawn.empty()) continue;
+    Hit h{a, {}};
+    bool hit = false;
+    for (const auto& af : a->affected) {
+      if (!EntryMatches(af, p)) continue;
+      if (IsAffected(af, p.ecosystem, p.version)) {
+        hit = true;
+        auto f = FixedVersions(af);
+        h.fixed.insert(h.fixed.end(), f.begin(), f.end());
+      }
+    }
+    if (hit) hits.push_back(std::move(h));
+  }
+  if (hits.empty()) return;
+  auto fs = Merge(p, std::move(hits));
+  out.insert(out.end(), fs.begin(), fs.end());
+}
+
+}  // namespace
+
+Result<std::vector<Finding>> MatchPackages(const std::vector<Package>& packages, AdvisoryDb& db) {
+  std::vector<Finding> out;
+  for (const auto& p : packages) {
+    auto c = db.Candidates(p.ecosystem, NormalizeName(p.ecosystem, p.name));
+    if (!c) return Fail(c.error());
+    MatchOne(p, *c, out);
+  }
+  SortFindings(out);
+  return out;
+}
+
+std::vector<Finding> MatchPackagesNaive(const std::vector<Package>& packages, const std::vector<Advisory>& all) {
+  std::vector<const Advisory*> every;
+  every.reserve(all.size());
+  for (const auto& a : all) every.push_back(&a);
+  std::vector<Finding> out;
+  for (const auto& p : packages) MatchOne(p, every, out);
+  SortFindings(out);
+  return out;
+}
+
+Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryDb& db) {
+  DepsScanResult r;
+  auto inv = CollectPackages(paths);
+  if (!inv) return Fail(inv.error());
+  r.inventory = std::move(*inv);
+  auto st = db.GetStatus();
+  if (!st) return Fail(st.error());
+  r.database = {{"path", db.path()},
+                {"digest", st->digest},
+                {"modified", st->newest_modified},
+                {"advisories", st->advisories}};
+  auto f = MatchPackages(r.inventory.packages, db);
+  if (!f) return Fail(f.error());
+  r.findings = std::move(*f);
+  return r;
+}
+
+}  // namespace tollgate::deps
