@@ -7,7 +7,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git python3 python3-jsonschema \
   libsqlite3-dev libssl-dev libvectorscan-dev libre2-dev libtomlplusplus-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgit2-dev libexpected-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev \
+  libarchive-dev
 
 .PHONY: deps release debug asan demo test test-asan fuzz bench clean
 
@@ -44,7 +45,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_lockfiles fuzz_versions
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release
