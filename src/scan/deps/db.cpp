@@ -344,9 +344,9 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
 }
 
 Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const std::string& normalized_name) {
-  Stmt q(db_,
-         "SELECT a.id, a.record FROM affected f JOIN advisories a ON a.id = f.id "
-         "WHERE f.ecosystem = ? AND f.name = ? AND a.withdrawn = 0 ORDER BY a.id");
+  // Withdrawn records have no `affected` rows, so the index alone answers;
+  // a record is read and parsed only the first time it is needed.
+  Stmt q(db_, "SELECT id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id");
   if (!q.ok()) return Fail(SqlError(db_, "query"));
   q.Bind(1, EcosystemName(e));
   q.Bind(2, normalized_name);
@@ -355,7 +355,10 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
     std::string id = q.Text(0);
     auto it = cache_.find(id);
     if (it == cache_.end()) {
-      auto j = ParseJson(q.Text(1), path_ + ": " + id);
+      Stmt r(db_, "SELECT record FROM advisories WHERE id = ?");
+      r.Bind(1, id);
+      if (r.Step() != SQLITE_ROW) return Fail(Error::Integrity(path_ + ": index names " + id + ", which is not stored"));
+      auto j = ParseJson(r.Text(0), path_ + ": " + id);
       if (!j) return Fail(Error::Integrity(j.error().message()));
       auto adv = AdvisoryFromJson(*j, path_ + ": " + id);
       if (!adv) return Fail(Error::Integrity(adv.error().message()));

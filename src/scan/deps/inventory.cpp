@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxLockfileBytes = 64u << 20;
-constexpr std::size_t kMaxImageFileBytes = 64u << 20;
+constexpr std::size_t kMaxImageFileBytes = 256u << 20;  // rpmdb.sqlite can be large
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -133,10 +133,17 @@ void ReadOsPackages(const FileReader& read, const std::string& label, Inventory&
     auto s = ParseApkInstalled(*t, label + "lib/apk/db/installed", AlpineRelease(release), out);
     if (!s) out.warnings.push_back(s.error().message());
   }
-  for (const char* rpmdb : {"var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/Packages", "usr/lib/sysimage/rpm/rpmdb.sqlite"}) {
-    if (read(rpmdb))
-      out.warnings.push_back(label + rpmdb + ": RPM databases are not read by this version of tollgate");
+  bool rpm = false;
+  for (const char* rpmdb : {"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"}) {
+    if (rpm) break;
+    if (auto t = read(rpmdb)) {
+      rpm = true;
+      auto s = ParseRpmDb(*t, label + rpmdb, distro, release, out);
+      if (!s) out.warnings.push_back(s.error().message());
+    }
   }
+  if (!rpm && read("var/lib/rpm/Packages"))
+    out.warnings.push_back(label + "var/lib/rpm/Packages: Berkeley DB RPM databases are not read by this version of tollgate");
 }
 
 bool IsTarball(const fs::path& p) {
@@ -149,7 +156,8 @@ bool IsTarball(const fs::path& p) {
 void ScanDirectory(const fs::path& root, Inventory& out) {
   std::error_code ec;
   // Root filesystem?
-  bool rootfs = fs::exists(root / "var/lib/dpkg/status", ec) || fs::exists(root / "lib/apk/db/installed", ec);
+  bool rootfs = fs::exists(root / "var/lib/dpkg/status", ec) || fs::exists(root / "lib/apk/db/installed", ec) ||
+                fs::exists(root / "var/lib/rpm/rpmdb.sqlite", ec) || fs::exists(root / "usr/lib/sysimage/rpm/rpmdb.sqlite", ec);
   if (rootfs) {
     std::string label = root.generic_string();
     if (!label.empty() && label.back() != '/') label += "/";
@@ -206,7 +214,8 @@ struct LayerFiles {
 
 bool Interesting(const std::string& path) {
   if (path == "var/lib/dpkg/status" || path == "lib/apk/db/installed" || path == "etc/os-release" ||
-      path == "usr/lib/os-release")
+      path == "usr/lib/os-release" || path == "var/lib/rpm/rpmdb.sqlite" || path == "var/lib/rpm/Packages" ||
+      path == "usr/lib/sysimage/rpm/rpmdb.sqlite")
     return true;
   auto slash = path.rfind('/');
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);

@@ -80,6 +80,19 @@ std::string SeverityLabelOf(const Json& j) {
   return {};
 }
 
+// Events in version order, introduced "0" first (the OSV evaluation order).
+// (limit events go last; they bound the range rather than take part in it).
+void SortEvents(OsvRange& r, Ecosystem e) {
+  auto limits = std::stable_partition(r.events.begin(), r.events.end(),
+                                      [](const OsvEvent& x) { return x.kind != OsvEvent::kLimit; });
+  std::stable_sort(r.events.begin(), limits, [e](const OsvEvent& x, const OsvEvent& y) {
+    bool x0 = x.kind == OsvEvent::kIntroduced && x.version == "0";
+    bool y0 = y.kind == OsvEvent::kIntroduced && y.version == "0";
+    if (x0 || y0) return x0 && !y0;
+    return CompareVersions(e, x.version, y.version) < 0;
+  });
+}
+
 }  // namespace
 
 Result<Json> ParseOsvText(std::string_view text, std::string_view what) {
@@ -166,6 +179,11 @@ Result<Advisory> AdvisoryFromJson(const Json& j, std::string_view what) {
           }
           o.ranges.push_back(std::move(rr));
         }
+      }
+      o.eco = ParseEcosystem(o.ecosystem);
+      if (o.eco) {
+        o.key_name = NormalizeName(*o.eco, o.name);
+        for (auto& r : o.ranges) SortEvents(r, *o.eco);
       }
       a.affected.push_back(std::move(o));
     }
@@ -263,13 +281,14 @@ bool IsAffected(const OsvAffected& a, Ecosystem e, std::string_view version) {
       }
     }
     if (has_limit && !below_limit) continue;
-    auto key_less = [&](const OsvEvent* x, const OsvEvent* y) {
-      bool x0 = x->kind == OsvEvent::kIntroduced && x->version == "0";
-      bool y0 = y->kind == OsvEvent::kIntroduced && y->version == "0";
-      if (x0 || y0) return x0 && !y0;
-      return CompareVersions(e, x->version, y->version) < 0;
-    };
-    std::stable_sort(events.begin(), events.end(), key_less);
+    if (a.eco != e) {  // not sorted for this ordering when parsed
+      std::stable_sort(events.begin(), events.end(), [&](const OsvEvent* x, const OsvEvent* y) {
+        bool x0 = x->kind == OsvEvent::kIntroduced && x->version == "0";
+        bool y0 = y->kind == OsvEvent::kIntroduced && y->version == "0";
+        if (x0 || y0) return x0 && !y0;
+        return CompareVersions(e, x->version, y->version) < 0;
+      });
+    }
     bool affected = false;
     for (const OsvEvent* ev : events) {
       switch (ev->kind) {

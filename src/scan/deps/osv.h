@@ -31,6 +31,10 @@ struct OsvAffected {
   std::vector<OsvRange> ranges;
   std::vector<std::string> versions;
   std::string severity_label;  // affected[].database_specific/ecosystem_specific severity
+  // Derived when parsed: the ecosystem (nullopt if we do not order it), the
+  // normalised name, and each range's events sorted in version order.
+  std::optional<Ecosystem> eco;
+  std::string key_name;
 };
 
 struct OsvSeverity {

@@ -19,6 +19,7 @@ struct Package {
   std::string file;     // the lockfile / database it came from
   std::uint32_t line = 0;
   std::string release;  // OS packages: distribution release ("12", "v3.19"); else empty
+  std::string distro;   // RPM packages: the os-release ID ("rocky", "almalinux", "rhel")
   std::string purl;     // package URL
 };
 
@@ -40,6 +41,10 @@ Status ParseLockfile(std::string_view kind, std::string_view text, const std::st
 // OS package databases (paths relative to a root filesystem).
 Status ParseDpkgStatus(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
 Status ParseApkInstalled(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
+// rpmdb.sqlite (RPM 4.16+): the header blob of every package; name,
+// epoch:version-release, matched by source RPM name.
+Status ParseRpmDb(std::string_view sqlite_bytes, const std::string& file, const std::string& distro,
+                  const std::string& release, Inventory& out);
 
 // A package URL to a package; false when the type is not one we match.
 bool PackageFromPurl(std::string_view purl, Package& out);

@@ -9,16 +9,52 @@
 namespace tollgate::deps {
 namespace {
 
+std::string LowerAscii(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+// OSV ecosystem base ("Rocky Linux", "Red Hat") vs os-release ID ("rocky", "rhel").
+bool RpmDistroMatches(std::string_view eco, const std::string& id) {
+  std::string e = LowerAscii(eco);
+  if (id == "rhel") return e == "red hat";
+  if (id == "rocky") return e == "rocky linux";
+  if (id == "almalinux") return e == "almalinux";
+  if (id.rfind("opensuse", 0) == 0) return e == "opensuse";
+  if (id == "sles" || id == "sled") return e == "suse";
+  if (id == "mageia") return e == "mageia";
+  return true;  // unknown distribution: do not filter
+}
+
+// "enterprise_linux:9::appstream" or "9" names release "9".
+bool ReleaseNamed(std::string_view spec, const std::string& release) {
+  std::size_t s = 0;
+  while (s <= spec.size()) {
+    auto colon = spec.find(':', s);
+    std::string_view part = spec.substr(s, colon == std::string_view::npos ? std::string_view::npos : colon - s);
+    if (part == release) return true;
+    if (colon == std::string_view::npos) break;
+    s = colon + 1;
+  }
+  return false;
+}
+
 // Does an affected entry name this package (ecosystem, release, name)?
-bool EntryMatches(const OsvAffected& a, const Package& p) {
-  auto e = ParseEcosystem(a.ecosystem);
-  if (!e) return false;
-  bool same = *e == p.ecosystem;
-  if (!same) return false;
+bool EntryMatches(const OsvAffected& a, const Package& p, const std::string& key_name) {
+  if (a.eco != p.ecosystem || a.key_name != key_name) return false;
   // "Debian:12" applies only to release 12 when the package's release is known
   auto colon = a.ecosystem.find(':');
-  if (colon != std::string::npos && !p.release.empty() && a.ecosystem.substr(colon + 1) != p.release) return false;
-  return NormalizeName(*e, a.name) == NormalizeName(p.ecosystem, p.name);
+  if (p.ecosystem == Ecosystem::kRedHat) {
+    // one ordering, several distributions: the record's must be the package's
+    if (!p.distro.empty() && !RpmDistroMatches(a.ecosystem.substr(0, colon), p.distro)) return false;
+    if (colon != std::string::npos && !p.release.empty() && !ReleaseNamed(a.ecosystem.substr(colon + 1), p.release))
+      return false;
+  } else if (colon != std::string::npos && !p.release.empty() && a.ecosystem.substr(colon + 1) != p.release) {
+    return false;
+  }
+  return true;
 }
 
 // Ordering of ids for the primary id of a merged group: the ecosystem
@@ -34,7 +70,17 @@ struct Hit {
   std::vector<std::string> fixed;
 };
 
-Finding MakeFinding(const Package& p, std::vector<Hit> hits) {
+// Ratings computed once per advisory for the whole scan (CVSS parsing is the
+// costly part of building a finding).
+using RatingCache = std::map<const Advisory*, Rating>;
+
+const Rating& RatingOf(const Advisory* a, RatingCache& cache) {
+  auto it = cache.find(a);
+  if (it == cache.end()) it = cache.emplace(a, RateAdvisory(*a)).first;
+  return it->second;
+}
+
+Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& ratings) {
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return std::make_pair(IdRank(a.adv->id), a.adv->id) < std::make_pair(IdRank(b.adv->id), b.adv->id);
   });
@@ -47,7 +93,7 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits) {
     for (const auto& a : h.adv->aliases)
       if (a != primary.id) aliases.insert(a);
     fixed.insert(fixed.end(), h.fixed.begin(), h.fixed.end());
-    Rating r = RateAdvisory(*h.adv);
+    const Rating& r = RatingOf(h.adv, ratings);
     if (r.score && (!best.score || *r.score > *best.score)) best = r;
     else if (!best.score && r.severity && (!best.severity || *r.severity > *best.severity)) best.severity = r.severity;
   }
@@ -85,7 +131,7 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits) {
 }
 
 // Groups advisories that name each other (or share an alias) into one finding.
-std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits) {
+std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits, RatingCache& ratings) {
   std::vector<std::size_t> parent(hits.size());
   for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
   std::function<std::size_t(std::size_t)> find = [&](std::size_t x) {
@@ -104,18 +150,20 @@ std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits) {
   std::map<std::size_t, std::vector<Hit>> groups;
   for (std::size_t i = 0; i < hits.size(); ++i) groups[find(i)].push_back(hits[i]);
   std::vector<Finding> out;
-  for (auto& [root, g] : groups) out.push_back(MakeFinding(p, std::move(g)));
+  for (auto& [root, g] : groups) out.push_back(MakeFinding(p, std::move(g), ratings));
   return out;
 }
 
-void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, std::vector<Finding>& out) {
+void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, RatingCache& ratings,
+              std::vector<Finding>& out) {
   std::vector<Hit> hits;
+  const std::string key_name = NormalizeName(p.ecosystem, p.name);
   for (const Advisory* a : candidates) {
     if (!a->withdrawn.empty()) continue;
     Hit h{a, {}};
     bool hit = false;
     for (const auto& af : a->affected) {
-      if (!EntryMatches(af, p)) continue;
+      if (!EntryMatches(af, p, key_name)) continue;
       if (IsAffected(af, p.ecosystem, p.version)) {
         hit = true;
         auto f = FixedVersions(af);
@@ -125,7 +173,7 @@ void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, 
     if (hit) hits.push_back(std::move(h));
   }
   if (hits.empty()) return;
-  auto fs = Merge(p, std::move(hits));
+  auto fs = Merge(p, std::move(hits), ratings);
   out.insert(out.end(), fs.begin(), fs.end());
 }
 
@@ -133,10 +181,11 @@ void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, 
 
 Result<std::vector<Finding>> MatchPackages(const std::vector<Package>& packages, AdvisoryDb& db) {
   std::vector<Finding> out;
+  RatingCache ratings;
   for (const auto& p : packages) {
     auto c = db.Candidates(p.ecosystem, NormalizeName(p.ecosystem, p.name));
     if (!c) return Fail(c.error());
-    MatchOne(p, *c, out);
+    MatchOne(p, *c, ratings, out);
   }
   SortFindings(out);
   return out;
@@ -147,7 +196,8 @@ std::vector<Finding> MatchPackagesNaive(const std::vector<Package>& packages, co
   every.reserve(all.size());
   for (const auto& a : all) every.push_back(&a);
   std::vector<Finding> out;
-  for (const auto& p : packages) MatchOne(p, every, out);
+  RatingCache ratings;
+  for (const auto& p : packages) MatchOne(p, every, ratings, out);
   SortFindings(out);
   return out;
 }
