@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
     indexed_findings = r ? r->findings.size() : 0;
   });
   double warm_ms = Median(5, [&] { (void)ScanDeps({bom_path.string()}, **db); });
+  double match_ms = Median(5, [&] { (void)MatchPackages(inv->packages, **db); });
+  double status_ms = Median(5, [&] { (void)(*db)->Summary(); });
   std::vector<tollgate::Finding> naive;
   double naive_ms = Median(3, [&] { naive = MatchPackagesNaive(inv->packages, *all); });
   auto indexed = MatchPackages(inv->packages, **db);
@@ -145,9 +147,10 @@ int main(int argc, char** argv) {
               cold_ms < 50 ? "met" : "NOT met");
   std::printf("scan 5,000 packages (parse + match), index, warm cache:   %8.1f ms\n", warm_ms);
   std::printf("  of which parsing the SBOM:                              %8.1f ms\n", parse_ms);
+  std::printf("  of which matching (index, warm):                        %8.1f ms\n", match_ms);
+  std::printf("  of which reading the database status (digest):         %8.1f ms\n", status_ms);
   std::printf("match only, naive loop over all %zu advisories:         %8.1f ms\n", all->size(), naive_ms);
-  std::printf("ratio naive / index (warm, match only %.1f ms):           %8.1fx\n", std::max(0.01, warm_ms - parse_ms),
-              naive_ms / std::max(0.01, warm_ms - parse_ms));
+  std::printf("ratio naive / index (match only, warm):                 %8.1fx\n", naive_ms / std::max(0.01, match_ms));
   std::printf("findings: index %zu, naive %zu: %s\n", indexed_findings, naive.size(), same ? "identical" : "DIFFERENT");
 
   // 3. import 10,000 advisories

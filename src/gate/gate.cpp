@@ -86,7 +86,7 @@ Json SourceEvidence(const GateConfig& gate) {
   if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
     auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
     if (!db) return Json::object();
-    auto st = (*db)->GetStatus();
+    auto st = (*db)->Summary();
     if (!st) return Json::object();
     return {{"advisory_database", {{"digest", st->digest}, {"modified", st->newest_modified}, {"advisories", st->advisories}}}};
   }

@@ -56,6 +56,27 @@ std::string MakeTar(const std::vector<TarEntry>& entries, bool gzip) {
   return std::string(buf.data(), used);
 }
 
+std::string MakeZip(const std::vector<TarEntry>& entries) {
+  struct archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  std::vector<char> buf(1 << 20);
+  std::size_t used = 0;
+  EXPECT_EQ(archive_write_open_memory(a, buf.data(), buf.size(), &used), ARCHIVE_OK);
+  for (const auto& e : entries) {
+    struct archive_entry* en = archive_entry_new();
+    archive_entry_set_pathname(en, e.name.c_str());
+    archive_entry_set_filetype(en, AE_IFREG);
+    archive_entry_set_size(en, static_cast<la_int64_t>(e.content.size()));
+    archive_entry_set_perm(en, 0644);
+    archive_write_header(a, en);
+    archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(en);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return std::string(buf.data(), used);
+}
+
 class DepsCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -185,6 +206,27 @@ TEST_F(DepsCli, ScanImageListsOsPackageFindingsForItsRelease) {
   auto sarif = Tg("scan deps '" + image + "' --format sarif");
   EXPECT_EQ(nlohmann::json::parse(sarif.out)["runs"][0]["results"].size(), 1u);
   EXPECT_THAT(Tg("scan deps '" + image + "' --format junit").out, HasSubstr("<testsuites"));
+}
+
+TEST_F(DepsCli, ImportsOsvAllZipArchives) {
+  std::string zip = MakeZip(
+      {{"GHSA-aaaa-bbbb-cccc.json",
+        R"({"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]}]})",
+        ""},
+       {"GHSA-dddd-eeee-ffff.json", R"({"id":"GHSA-dddd-eeee-ffff","modified":"2024-01-01T00:00:00Z","affected":[]})", ""},
+       {"GHSA-bad.json", "{\"id\": ", ""},
+       {"README.txt", "not a record", ""}});
+  Write("npm-all.zip", zip);
+  auto imp = Tg("db import npm-all.zip");
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  EXPECT_THAT(imp.out, HasSubstr("imported 2 records"));
+  EXPECT_THAT(imp.err, HasSubstr("npm-all.zip!GHSA-bad.json"));
+  Write("web/package-lock.json", R"({"lockfileVersion":3,"packages":{"node_modules/lodash":{"version":"4.17.20"}}})");
+  auto r = Tg("scan deps web --format json");
+  ASSERT_EQ(r.code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u);
+  EXPECT_EQ(j["findings"][0]["fixed"], "4.17.21");
 }
 
 TEST_F(DepsCli, DbStatusAndErrors) {

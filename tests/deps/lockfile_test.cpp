@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "scan/deps/packages.h"
 
 namespace tollgate::deps {
@@ -147,6 +149,80 @@ TEST(Purl, RoundTrip) {
   q.name = "Jinja2";
   q.version = "2.7.1";
   EXPECT_EQ(MakePurl(q), "pkg:pypi/jinja2@2.7.1");
+}
+
+}  // namespace
+}  // namespace tollgate::deps
+
+namespace tollgate::deps {
+namespace {
+
+void PutBe32(std::string& s, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// An RPM header blob (as rpmdb.sqlite stores it) with string tags and an epoch.
+std::string RpmHeader(const std::vector<std::pair<std::uint32_t, std::string>>& strings, std::uint32_t epoch) {
+  std::string index, data;
+  for (const auto& [tag, value] : strings) {
+    PutBe32(index, tag);
+    PutBe32(index, 6);  // STRING
+    PutBe32(index, static_cast<std::uint32_t>(data.size()));
+    PutBe32(index, 1);
+    data += value;
+    data.push_back('\0');
+  }
+  while (data.size() % 4 != 0) data.push_back('\0');
+  PutBe32(index, 1003);  // EPOCH
+  PutBe32(index, 4);     // INT32
+  PutBe32(index, static_cast<std::uint32_t>(data.size()));
+  PutBe32(index, 1);
+  PutBe32(data, epoch);
+  std::string blob;
+  PutBe32(blob, static_cast<std::uint32_t>(strings.size() + 1));
+  PutBe32(blob, static_cast<std::uint32_t>(data.size()));
+  return blob + index + data;
+}
+
+std::string RpmDbBytes(const std::vector<std::string>& blobs) {
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_exec(db, "CREATE TABLE Packages(hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)", nullptr, nullptr,
+               nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO Packages(blob) VALUES(?)", -1, &ins, nullptr);
+  for (const auto& b : blobs) {
+    sqlite3_bind_blob(ins, 1, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    sqlite3_step(ins);
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db, "main", &size, 0);
+  std::string out(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(size));
+  sqlite3_free(bytes);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(OsPackages, RpmSqliteDatabase) {
+  std::string bytes = RpmDbBytes({RpmHeader({{1000, "openssl-libs"}, {1001, "3.0.7"}, {1002, "24.el9"},
+                                             {1044, "openssl-3.0.7-24.el9.src.rpm"}},
+                                            1),
+                                  RpmHeader({{1000, "gpg-pubkey"}, {1001, "1"}, {1002, "1"}}, 0),
+                                  std::string("\x00\x00\x00\x09garbage", 11)});
+  Inventory inv;
+  auto s = ParseRpmDb(bytes, "var/lib/rpm/rpmdb.sqlite", "rocky", "9.3", inv);
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_EQ(inv.packages.size(), 1u);
+  EXPECT_EQ(inv.packages[0].name, "openssl");
+  EXPECT_EQ(inv.packages[0].version, "1:3.0.7-24.el9");
+  EXPECT_EQ(inv.packages[0].release, "9");
+  EXPECT_EQ(inv.packages[0].ecosystem, Ecosystem::kRedHat);
+  ASSERT_EQ(inv.warnings.size(), 1u);
+  EXPECT_THAT(inv.warnings[0], HasSubstr("header 3 is malformed"));
+  Inventory bad;
+  EXPECT_FALSE(ParseRpmDb("not sqlite at all", "rpmdb.sqlite", "rocky", "9", bad));
 }
 
 }  // namespace

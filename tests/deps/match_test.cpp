@@ -219,6 +219,39 @@ TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
   EXPECT_EQ(after->withdrawn, 2u);
 }
 
+TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {
+  TempDir t;
+  auto rec = [](const std::string& id, const std::string& eco, const std::string& name, const std::string& fixed) {
+    return R"({"id":")" + id + R"(","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":")" + eco +
+           R"(","name":")" + name + R"("},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":")" + fixed +
+           R"("}]}]}]})";
+  };
+  t.Write("in/r1.json", rec("RLSA-1", "Rocky Linux:9", "openssl", "1:3.0.7-25.el9"));
+  t.Write("in/r2.json", rec("ALSA-1", "AlmaLinux:9", "openssl", "1:3.0.7-27.el9"));
+  t.Write("in/r3.json", rec("RLSA-8", "Rocky Linux:8", "openssl", "1:9.9-1.el8"));
+  t.Write("in/a1.json", rec("ALPINE-1", "Alpine:v3.19", "openssl", "3.1.4-r1"));
+  t.Write("in/a2.json", rec("ALPINE-2", "Alpine:v3.18", "openssl", "3.1.9-r0"));
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Import({(t.path() / "in").string()}));
+  Package rpm;
+  rpm.ecosystem = Ecosystem::kRedHat;
+  rpm.name = "openssl";
+  rpm.version = "1:3.0.7-24.el9";
+  rpm.release = "9";
+  rpm.distro = "rocky";
+  Package apk;
+  apk.ecosystem = Ecosystem::kAlpine;
+  apk.name = "openssl";
+  apk.version = "3.1.4-r0";
+  apk.release = "v3.19";
+  auto f = MatchPackages({rpm, apk}, **db);
+  ASSERT_TRUE(f) << f.error().message();
+  std::vector<std::string> ids;
+  for (const auto& x : *f) ids.push_back(x.rule_id + " " + x.details["fixed"].get<std::string>());
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre("RLSA-1 1:3.0.7-25.el9", "ALPINE-1 3.1.4-r1"));
+}
+
 TEST(AdvisoryDb, MissingAndCorruptInputs) {
   TempDir t;
   EXPECT_EQ(AdvisoryDb::Open((t.path() / "none").string(), false).error().code(), ErrorCode::kNotFound);

@@ -76,7 +76,11 @@ std::string DefaultDbDir(const std::string& flag) {
   return ".tollgate/osv";
 }
 
-AdvisoryDb::~AdvisoryDb() { sqlite3_close(db_); }
+AdvisoryDb::~AdvisoryDb() {
+  sqlite3_finalize(lookup_);
+  sqlite3_finalize(record_);
+  sqlite3_close(db_);
+}
 
 Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& dir, bool create) {
   std::error_code ec;
@@ -312,7 +316,14 @@ Status AdvisoryDb::UpdateDigest() {
   }
   std::string digest = HexEncode(h.Finish());
   Stmt put(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
-  for (const auto& [k, v] : {std::pair<std::string, std::string>{"digest", digest}, {"newest_modified", newest}}) {
+  std::string count;
+  {
+    Stmt c(db_, "SELECT count(*) FROM advisories");
+    if (c.Step() != SQLITE_ROW) return Fail(SqlError(db_, "count"));
+    count = std::to_string(c.Int(0));
+  }
+  for (const auto& [k, v] : {std::pair<std::string, std::string>{"digest", digest}, {"newest_modified", newest},
+                             {"advisories", count}}) {
     put.Reset();
     put.Bind(1, k);
     put.Bind(2, v);
@@ -343,24 +354,53 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
   return st;
 }
 
+Result<DbStatus> AdvisoryDb::Summary() const {
+  DbStatus st;
+  Stmt q(db_, "SELECT key, value FROM meta");
+  while (q.Step() == SQLITE_ROW) {
+    std::string k = q.Text(0), v = q.Text(1);
+    if (k == "digest") st.digest = v;
+    if (k == "newest_modified") st.newest_modified = v;
+    if (k == "advisories") st.advisories = static_cast<std::size_t>(std::strtoull(v.c_str(), nullptr, 10));
+  }
+  return st;
+}
+
 Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const std::string& normalized_name) {
   // Withdrawn records have no `affected` rows, so the index alone answers;
   // a record is read and parsed only the first time it is needed.
-  Stmt q(db_, "SELECT id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id");
-  if (!q.ok()) return Fail(SqlError(db_, "query"));
-  q.Bind(1, EcosystemName(e));
-  q.Bind(2, normalized_name);
+  if (lookup_ == nullptr &&
+      sqlite3_prepare_v2(db_, "SELECT id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id", -1, &lookup_,
+                         nullptr) != SQLITE_OK)
+    return Fail(SqlError(db_, "query"));
+  if (record_ == nullptr &&
+      sqlite3_prepare_v2(db_, "SELECT record FROM advisories WHERE id = ?", -1, &record_, nullptr) != SQLITE_OK)
+    return Fail(SqlError(db_, "query"));
+  auto text = [](sqlite3_stmt* st, int col) {
+    const auto* p = sqlite3_column_text(st, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, col)))
+             : std::string();
+  };
+  std::string_view eco = EcosystemName(e);
+  sqlite3_reset(lookup_);
+  sqlite3_bind_text(lookup_, 1, eco.data(), static_cast<int>(eco.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(lookup_, 2, normalized_name.data(), static_cast<int>(normalized_name.size()), SQLITE_TRANSIENT);
+  std::vector<std::string> ids;
+  int rc;
+  while ((rc = sqlite3_step(lookup_)) == SQLITE_ROW) ids.push_back(text(lookup_, 0));
+  if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
   std::vector<const Advisory*> out;
-  while (q.Step() == SQLITE_ROW) {
-    std::string id = q.Text(0);
+  for (const auto& id : ids) {
     auto it = cache_.find(id);
     if (it == cache_.end()) {
-      Stmt r(db_, "SELECT record FROM advisories WHERE id = ?");
-      r.Bind(1, id);
-      if (r.Step() != SQLITE_ROW) return Fail(Error::Integrity(path_ + ": index names " + id + ", which is not stored"));
-      auto j = ParseJson(r.Text(0), path_ + ": " + id);
-      if (!j) return Fail(Error::Integrity(j.error().message()));
-      auto adv = AdvisoryFromJson(*j, path_ + ": " + id);
+      sqlite3_reset(record_);
+      sqlite3_bind_text(record_, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+      if (sqlite3_step(record_) != SQLITE_ROW)
+        return Fail(Error::Integrity(path_ + ": the index names " + id + ", which is not stored"));
+      // Records are our own compact JSON; a damaged file is an integrity error.
+      Json j = Json::parse(text(record_, 0), nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": record " + id + " is not valid JSON"));
+      auto adv = AdvisoryFromJson(j, path_ + ": " + id);
       if (!adv) return Fail(Error::Integrity(adv.error().message()));
       it = cache_.emplace(id, std::make_unique<Advisory>(std::move(*adv))).first;
     }
@@ -373,9 +413,9 @@ Result<std::vector<Advisory>> AdvisoryDb::All() const {
   Stmt q(db_, "SELECT id, record FROM advisories WHERE withdrawn = 0 ORDER BY id");
   std::vector<Advisory> out;
   while (q.Step() == SQLITE_ROW) {
-    auto j = ParseJson(q.Text(1), path_);
-    if (!j) return Fail(j.error());
-    auto adv = AdvisoryFromJson(*j, path_);
+    Json j = Json::parse(q.Text(1), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": a record is not valid JSON"));
+    auto adv = AdvisoryFromJson(j, path_);
     if (!adv) return Fail(adv.error());
     out.push_back(std::move(*adv));
   }

@@ -12,6 +12,7 @@
 #include "scan/deps/osv.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace tollgate::deps {
 
@@ -54,6 +55,9 @@ class AdvisoryDb {
   Status ImportRecord(const Json& record, std::string_view what, ImportStats& stats);
 
   Result<DbStatus> GetStatus() const;
+  // Only what a scan records (advisories, newest modified, digest), from the
+  // meta table written by Import; per_ecosystem and withdrawn stay empty.
+  Result<DbStatus> Summary() const;
 
   // Non-withdrawn advisories with an affected entry for (ecosystem,
   // normalised name). Parsed records are cached for the object's lifetime.
@@ -73,6 +77,9 @@ class AdvisoryDb {
 
   sqlite3* db_;
   std::string path_;
+  // Prepared once, reused by every Candidates call (finalised by ~AdvisoryDb).
+  sqlite3_stmt* lookup_ = nullptr;
+  sqlite3_stmt* record_ = nullptr;
   std::map<std::string, std::unique_ptr<Advisory>, std::less<>> cache_;
 };
 

@@ -207,7 +207,7 @@ Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryD
   auto inv = CollectPackages(paths);
   if (!inv) return Fail(inv.error());
   r.inventory = std::move(*inv);
-  auto st = db.GetStatus();
+  auto st = db.Summary();
   if (!st) return Fail(st.error());
   r.database = {{"path", db.path()},
                 {"digest", st->digest},
