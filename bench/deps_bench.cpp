@@ -111,47 +111,56 @@ int main(int argc, char** argv) {
     named.emplace_back(key.first, key.second + "@" + version);
   }
   std::shuffle(named.begin(), named.end(), rng);
-  Json comps = Json::array();
-  std::set<std::string> seen;
-  for (const auto& [type, nv] : named) {
-    if (comps.size() >= 1700) break;
-    std::string purl = "pkg:" + type + "/" + nv;
-    if (seen.insert(purl).second) comps.push_back({{"type", "library"}, {"purl", purl}});
-  }
-  for (int i = 0; comps.size() < 5000; ++i)
-    comps.push_back({{"type", "library"}, {"purl", "pkg:npm/internal-lib-" + std::to_string(i) + "@1." + std::to_string(i % 40) + ".0"}});
-  Json bom = {{"bomFormat", "CycloneDX"}, {"specVersion", "1.5"}, {"components", comps}};
-  fs::path bom_path = work / "bom.json";
-  std::ofstream(bom_path) << bom.dump(1);
-  auto inv = CollectPackages({bom_path.string()});
-  if (!inv) return Die(inv.error().message());
-  std::printf("lockfile: %zu packages (%zu named by some advisory)\n", inv->packages.size(), seen.size());
+  bool all_same = true;
+  // Two lockfiles of 5,000 packages: "heavy" (1,700 named by advisories)
+  // and "typical" (250 named, 5%); the rest are private packages no record names.
+  for (std::size_t named_count : {std::size_t{1700}, std::size_t{250}}) {
+    Json comps = Json::array();
+    std::set<std::string> seen;
+    for (const auto& [type, nv] : named) {
+      if (comps.size() >= named_count) break;
+      std::string purl = "pkg:" + type + "/" + nv;
+      if (seen.insert(purl).second) comps.push_back({{"type", "library"}, {"purl", purl}});
+    }
+    for (int i = 0; comps.size() < 5000; ++i)
+      comps.push_back({{"type", "library"}, {"purl", "pkg:npm/internal-lib-" + std::to_string(i) + "@1." + std::to_string(i % 40) + ".0"}});
+    Json bom = {{"bomFormat", "CycloneDX"}, {"specVersion", "1.5"}, {"components", comps}};
+    fs::path bom_path = work / "bom.json";
+    std::ofstream(bom_path) << bom.dump(1);
+    auto inv = CollectPackages({bom_path.string()});
+    if (!inv) return Die(inv.error().message());
+    std::printf("\nlockfile: %zu packages, %zu named by some advisory\n", inv->packages.size(), seen.size());
 
-  std::size_t indexed_findings = 0;
-  double parse_ms = Median(5, [&] { (void)CollectPackages({bom_path.string()}); });
-  double cold_ms = Median(5, [&] {
-    auto fresh = AdvisoryDb::Open((work / "corpus-db").string(), false);
-    auto r = ScanDeps({bom_path.string()}, **fresh);
-    indexed_findings = r ? r->findings.size() : 0;
-  });
-  double warm_ms = Median(5, [&] { (void)ScanDeps({bom_path.string()}, **db); });
-  double match_ms = Median(5, [&] { (void)MatchPackages(inv->packages, **db); });
-  double status_ms = Median(5, [&] { (void)(*db)->Summary(); });
-  std::vector<tollgate::Finding> naive;
-  double naive_ms = Median(3, [&] { naive = MatchPackagesNaive(inv->packages, *all); });
-  auto indexed = MatchPackages(inv->packages, **db);
-  if (!indexed) return Die(indexed.error().message());
-  bool same = indexed->size() == naive.size();
-  for (std::size_t i = 0; same && i < naive.size(); ++i) same = (*indexed)[i].fingerprint == naive[i].fingerprint;
-  std::printf("scan 5,000 packages (parse + match), index, fresh handle: %8.1f ms  (goal < 50 ms: %s)\n", cold_ms,
-              cold_ms < 50 ? "met" : "NOT met");
-  std::printf("scan 5,000 packages (parse + match), index, warm cache:   %8.1f ms\n", warm_ms);
-  std::printf("  of which parsing the SBOM:                              %8.1f ms\n", parse_ms);
-  std::printf("  of which matching (index, warm):                        %8.1f ms\n", match_ms);
-  std::printf("  of which reading the database status (digest):         %8.1f ms\n", status_ms);
-  std::printf("match only, naive loop over all %zu advisories:         %8.1f ms\n", all->size(), naive_ms);
-  std::printf("ratio naive / index (match only, warm):                 %8.1fx\n", naive_ms / std::max(0.01, match_ms));
-  std::printf("findings: index %zu, naive %zu: %s\n", indexed_findings, naive.size(), same ? "identical" : "DIFFERENT");
+    std::size_t indexed_findings = 0;
+    double parse_ms = Median(5, [&] { (void)CollectPackages({bom_path.string()}); });
+    double cold_ms = Median(5, [&] {
+      auto fresh = AdvisoryDb::Open((work / "corpus-db").string(), false);
+      auto r = ScanDeps({bom_path.string()}, **fresh);
+      indexed_findings = r ? r->findings.size() : 0;
+    });
+    auto warm_db = AdvisoryDb::Open((work / "corpus-db").string(), false);
+    if (!warm_db) return Die(warm_db.error().message());
+    (void)ScanDeps({bom_path.string()}, **warm_db);
+    double warm_ms = Median(5, [&] { (void)ScanDeps({bom_path.string()}, **warm_db); });
+    double match_ms = Median(5, [&] { (void)MatchPackages(inv->packages, **warm_db); });
+    std::vector<tollgate::Finding> naive;
+    double naive_ms = Median(3, [&] { naive = MatchPackagesNaive(inv->packages, *all); });
+    auto indexed = MatchPackages(inv->packages, **warm_db);
+    if (!indexed) return Die(indexed.error().message());
+    bool same = indexed->size() == naive.size();
+    for (std::size_t i = 0; same && i < naive.size(); ++i) same = (*indexed)[i].fingerprint == naive[i].fingerprint;
+    all_same = all_same && same;
+    std::printf("  scan (parse + match), fresh database handle:        %8.1f ms  (goal < 50 ms: %s)\n", cold_ms,
+                cold_ms < 50 ? "met" : "NOT met");
+    std::printf("  scan (parse + match), warm record cache:            %8.1f ms  (goal < 50 ms: %s)\n", warm_ms,
+                warm_ms < 50 ? "met" : "NOT met");
+    std::printf("    of which parsing the SBOM:                        %8.1f ms\n", parse_ms);
+    std::printf("    of which matching through the index:              %8.1f ms\n", match_ms);
+    std::printf("  matching, naive loop over all %zu advisories:     %8.1f ms\n", all->size(), naive_ms);
+    std::printf("  ratio naive / index (matching, warm):               %8.1fx\n", naive_ms / std::max(0.01, match_ms));
+    std::printf("  findings: index %zu, naive %zu: %s\n", indexed_findings, naive.size(), same ? "identical" : "DIFFERENT");
+  }
+  std::printf("\n");
 
   // 3. import 10,000 advisories
   fs::path gen = work / "gen";
@@ -173,5 +182,5 @@ int main(int argc, char** argv) {
   auto st3 = (*db2)->Import({gen.string()});
   std::printf("re-import the same 10,000 (incremental, all unchanged: %zu): %.0f ms\n", st3 ? st3->unchanged : 0,
               Ms(std::chrono::steady_clock::now() - t2));
-  return same ? 0 : 1;
+  return all_same ? 0 : 1;
 }

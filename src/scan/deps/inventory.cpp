@@ -125,9 +125,12 @@ void ReadOsPackages(const FileReader& read, const std::string& label, Inventory&
   if (auto t = read("var/lib/dpkg/status")) {
     auto s = ParseDpkgStatus(*t, label + "var/lib/dpkg/status", release, out);
     if (!s) out.warnings.push_back(s.error().message());
-    if (distro == "ubuntu")
+    if (distro == "ubuntu")  // OSV: "Ubuntu:22.04:LTS"; the release keeps its minor part
       for (auto& p : out.packages)
-        if (p.ecosystem == Ecosystem::kDebian && p.file == label + "var/lib/dpkg/status") p.ecosystem = Ecosystem::kUbuntu;
+        if (p.ecosystem == Ecosystem::kDebian && p.file == label + "var/lib/dpkg/status") {
+          p.ecosystem = Ecosystem::kUbuntu;
+          p.release = release;
+        }
   }
   if (auto t = read("lib/apk/db/installed")) {
     auto s = ParseApkInstalled(*t, label + "lib/apk/db/installed", AlpineRelease(release), out);

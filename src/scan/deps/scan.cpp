@@ -51,8 +51,8 @@ bool EntryMatches(const OsvAffected& a, const Package& p, const std::string& key
     if (!p.distro.empty() && !RpmDistroMatches(a.ecosystem.substr(0, colon), p.distro)) return false;
     if (colon != std::string::npos && !p.release.empty() && !ReleaseNamed(a.ecosystem.substr(colon + 1), p.release))
       return false;
-  } else if (colon != std::string::npos && !p.release.empty() && a.ecosystem.substr(colon + 1) != p.release) {
-    return false;
+  } else if (colon != std::string::npos && !p.release.empty() && !ReleaseNamed(a.ecosystem.substr(colon + 1), p.release)) {
+    return false;  // "Debian:12" is for release 12 only; "Ubuntu:22.04:LTS" for 22.04
   }
   return true;
 }
