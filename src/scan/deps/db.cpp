@@ -143,12 +143,13 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
     }
   }
   bool withdrawn = !adv->withdrawn.empty();
-  std::string body = AdvisoryToJson(*adv).dump(-1, ' ', false, Json::error_handler_t::replace);
+  // CBOR (RFC 8949) of the compact JSON: parsed several times faster than text.
+  std::vector<std::uint8_t> body = Json::to_cbor(AdvisoryToJson(*adv));
   Stmt put(db_, "INSERT OR REPLACE INTO advisories(id, modified, withdrawn, record) VALUES(?,?,?,?)");
   put.Bind(1, adv->id);
   put.Bind(2, adv->modified);
   put.Bind(3, withdrawn ? 1LL : 0LL);
-  put.Bind(4, body);
+  sqlite3_bind_blob(put.get(), 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
   if (put.Step() != SQLITE_DONE) return Fail(SqlError(db_, "insert " + adv->id));
   Stmt del(db_, "DELETE FROM affected WHERE id = ?");
   del.Bind(1, adv->id);
@@ -397,9 +398,11 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
       sqlite3_bind_text(record_, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(record_) != SQLITE_ROW)
         return Fail(Error::Integrity(path_ + ": the index names " + id + ", which is not stored"));
-      // Records are our own compact JSON; a damaged file is an integrity error.
-      Json j = Json::parse(text(record_, 0), nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": record " + id + " is not valid JSON"));
+      // Records are our own CBOR; a damaged file is an integrity error.
+      const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(record_, 0));
+      auto size = static_cast<std::size_t>(sqlite3_column_bytes(record_, 0));
+      Json j = blob ? Json::from_cbor(blob, blob + size, true, /*allow_exceptions=*/false) : Json();
+      if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": record " + id + " is not valid CBOR"));
       auto adv = AdvisoryFromJson(j, path_ + ": " + id);
       if (!adv) return Fail(Error::Integrity(adv.error().message()));
       it = cache_.emplace(id, std::make_unique<Advisory>(std::move(*adv))).first;
@@ -413,8 +416,10 @@ Result<std::vector<Advisory>> AdvisoryDb::All() const {
   Stmt q(db_, "SELECT id, record FROM advisories WHERE withdrawn = 0 ORDER BY id");
   std::vector<Advisory> out;
   while (q.Step() == SQLITE_ROW) {
-    Json j = Json::parse(q.Text(1), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": a record is not valid JSON"));
+    const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(q.get(), 1));
+    auto size = static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 1));
+    Json j = blob ? Json::from_cbor(blob, blob + size, true, /*allow_exceptions=*/false) : Json();
+    if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": a record is not valid CBOR"));
     auto adv = AdvisoryFromJson(j, path_);
     if (!adv) return Fail(adv.error());
     out.push_back(std::move(*adv));

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/utf8.h"
 #include "scan/deps/cvss.h"
 
 namespace tollgate::deps {
@@ -16,6 +17,25 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 constexpr int kMaxYamlDepth = 64;
 
+// YAML files in the wild carry Latin-1 bytes; JSON (and the database) hold
+// UTF-8 only, so invalid sequences become U+FFFD.
+std::string ValidUtf8(const std::string& s) {
+  if (IsValidUtf8(s)) return s;
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t before = i;
+    auto cp = DecodeUtf8(s, i);
+    if (cp) {
+      AppendUtf8(out, *cp);
+    } else {
+      AppendUtf8(out, 0xFFFD);
+      if (i == before) ++i;
+    }
+  }
+  return out;
+}
+
 // YAML to JSON: every scalar becomes a string (OSV fields that matter are
 // strings; versions such as 1.10 must keep their spelling).
 Result<Json> YamlToJson(const YAML::Node& n, std::string_view what, int depth) {
@@ -23,7 +43,7 @@ Result<Json> YamlToJson(const YAML::Node& n, std::string_view what, int depth) {
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return Json(nullptr);
-    case YAML::NodeType::Scalar: return Json(n.Scalar());
+    case YAML::NodeType::Scalar: return Json(ValidUtf8(n.Scalar()));
     case YAML::NodeType::Sequence: {
       Json arr = Json::array();
       for (const auto& c : n) {
@@ -39,7 +59,7 @@ Result<Json> YamlToJson(const YAML::Node& n, std::string_view what, int depth) {
         if (!kv.first.IsScalar()) return Fail(Error::Input(std::string(what) + ": non-scalar YAML key"));
         auto v = YamlToJson(kv.second, what, depth + 1);
         if (!v) return v;
-        obj[kv.first.Scalar()] = std::move(*v);
+        obj[ValidUtf8(kv.first.Scalar())] = std::move(*v);
       }
       return obj;
     }
