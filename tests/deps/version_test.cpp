@@ -90,6 +90,22 @@ TEST(Versions, EcosystemNames) {
   EXPECT_FALSE(ParseEcosystem("NoSuchEcosystem").has_value());
 }
 
+TEST(Versions, HostileInputIsBounded) {
+  // Deeply nested Maven sublists and long Packagist special-form runs used to
+  // mean deep recursion and quadratic copies; such strings now compare as bytes.
+  std::string deep = "1";
+  for (int i = 0; i < 30000; ++i) deep += "-1";
+  std::string hashes = "1";
+  for (int i = 0; i < 30000; ++i) hashes += ".#";
+  EXPECT_GT(CompareVersions(Ecosystem::kMaven, deep, "1"), 0);
+  EXPECT_LT(CompareVersions(Ecosystem::kMaven, "1", deep), 0);
+  EXPECT_EQ(CompareVersions(Ecosystem::kPackagist, hashes, hashes), 0);
+  EXPECT_NE(CompareVersions(Ecosystem::kPackagist, hashes, "1"), 0);
+  // below the bound the ecosystem's rules still apply
+  EXPECT_EQ(ComparePackagist("1.2.3.#.#.#.#", "1.2.3"), 0);
+  EXPECT_GT(ComparePackagist("1.2.3.#.#.#.1", "1.2.3"), 0);
+}
+
 TEST(Versions, MajorLine) {
   EXPECT_EQ(MajorOf(Ecosystem::kPyPI, "2.31.0"), "2");
   EXPECT_EQ(MajorOf(Ecosystem::kDebian, "1:2.3-4"), "2");

@@ -642,13 +642,15 @@ int ComparePackagistSegments(const std::vector<std::string>& a, const std::vecto
     else c = PackagistSpecial(a[i], "#N#");
     if (c != 0) return c;
   }
-  if (a.size() > b.size()) {
-    if (AllDigits(a[n])) return 1;
-    return ComparePackagistSegments(std::vector<std::string>(a.begin() + static_cast<std::ptrdiff_t>(n), a.end()), {"#N#"});
+  // The longer one's remaining segments compare one by one against a
+  // number ("#N#"): a number there makes it newer, a special form decides.
+  for (std::size_t i = n; i < a.size(); ++i) {
+    if (AllDigits(a[i])) return 1;
+    if (int c = PackagistSpecial(a[i], "#N#"); c != 0) return c;
   }
-  if (a.size() < b.size()) {
-    if (AllDigits(b[n])) return -1;
-    return ComparePackagistSegments({"#N#"}, std::vector<std::string>(b.begin() + static_cast<std::ptrdiff_t>(n), b.end()));
+  for (std::size_t i = n; i < b.size(); ++i) {
+    if (AllDigits(b[i])) return -1;
+    if (int c = PackagistSpecial("#N#", b[i]); c != 0) return c;
   }
   return 0;
 }
@@ -1056,6 +1058,9 @@ int CompareHackage(std::string_view a, std::string_view b) {
 }
 
 int CompareVersions(Ecosystem e, std::string_view a, std::string_view b) {
+  // No real version is this long; bounding the length bounds every
+  // comparator's work and nesting (Maven sublists) on hostile input.
+  if (a.size() > kMaxVersionLength || b.size() > kMaxVersionLength) return CmpStr(a, b);
   switch (e) {
     case Ecosystem::kNpm:
     case Ecosystem::kGo:

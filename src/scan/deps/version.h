@@ -6,6 +6,7 @@
 // own tool uses), so untrusted input never fails here.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@ enum class Ecosystem {
 std::optional<Ecosystem> ParseEcosystem(std::string_view osv_name);
 // The canonical OSV name of an ecosystem (without a release).
 std::string_view EcosystemName(Ecosystem e);
+
+// Versions longer than this compare as plain byte strings (no ecosystem
+// writes such versions; it bounds the work hostile input can cause).
+inline constexpr std::size_t kMaxVersionLength = 256;
 
 // <0, 0, >0 as a is older than, the same as, or newer than b.
 int CompareVersions(Ecosystem e, std::string_view a, std::string_view b);
