@@ -92,7 +92,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"gradle", "no-colons-here\n", "dir/lock:1:"},
                       BadCase{"pom", "<project><dependencies><dependency><groupId>a", "dir/lock:1: unclosed"},
                       BadCase{"sbom", "{\"hello\": 1}", "neither a CycloneDX nor an SPDX"},
-                      BadCase{"nope", "", "unknown lockfile kind"}));
+                      BadCase{"nope", "", "unknown lockfile kind"}),
+    [](const ::testing::TestParamInfo<BadCase>& param) {
+      return std::string(param.param.kind) + "_" + std::to_string(param.index);
+    });
 
 TEST(Lockfiles, YamlBombStaysSmall) {
   // "billion laughs": aliases are not expanded into the inventory
