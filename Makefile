@@ -46,7 +46,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_slo
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (make demo):
-#   1. the gate blocks the payments API on a leaked Stripe key, a high SAST finding and a missing approval;
+#   1. the gate blocks the payments API on a leaked Stripe key, a vulnerable pinned urllib3 (fix named), a high SAST finding and a missing approval;
 #   2. the author cannot waive the SAST finding (no bypass role), the security lead can;
 #      nobody can waive the leaked key (the secrets gate allows no bypass);
 #   3. a release manager approves the change (four-eyes);
-#   4. the key is rotated and removed; the gate passes;
+#   4. the key is rotated and removed, urllib3 is upgraded to the named fix; the gate passes;
 #   5. the ledger verifies, is exported, and the bundle verifies offline.
 # It works on a copy of examples/payments-api under the demo directory.
 set -euo pipefail
@@ -23,6 +23,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "A ledger signing key for this run"
 "$TG" keys gen --out "$TOLLGATE_LEDGER_KEY" --name payments-ledger | tail -1
+
+say "The offline OSV advisory database the dependency gate reads (docs/deps.md)"
+export TOLLGATE_DB="$work/osv"
+"$TG" db import "$ex/advisories" | tail -1
 
 say "1. tollgate gate: Bob's change $commit"
 set +e
@@ -58,6 +62,10 @@ say "3. Carol (release) approves the change"
 say "4. Bob rotates the key in the Stripe dashboard and reads it from the environment"
 sed -i 's/^STRIPE_SECRET_KEY = .*/STRIPE_SECRET_KEY = os.environ["STRIPE_SECRET_KEY"]/' "$ex/app/settings.py"
 grep -n STRIPE_SECRET_KEY "$ex/app/settings.py"
+
+say "4a. Bob upgrades urllib3 to the fixed version the dependency gate named"
+sed -i 's/^urllib3==.*/urllib3==1.26.5/' "$ex/requirements.txt"
+grep -n urllib3 "$ex/requirements.txt"
 
 say "4b. tollgate gate again"
 "$TG" gate "$ex" --author "$author" --commit "$commit" --format sarif --output "$work/gate.sarif"

@@ -32,6 +32,10 @@ void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);
 void RegisterSlo(CLI::App& app, Context& ctx);     // slo init|rules|budget
 void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
+// tollgate db import|status and tollgate sbom (cmd_deps.cpp).
+void RegisterDeps(CLI::App& app, Context& ctx);
+// tollgate scan deps, added to the `scan` group by RegisterScan.
+void RegisterScanDeps(CLI::App& scan, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

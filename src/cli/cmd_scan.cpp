@@ -159,6 +159,8 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
   sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");
   sec->callback([&ctx, s] { ctx.action = [s] { return RunScanSecrets(*s); }; });
+
+  RegisterScanDeps(*scan, ctx);
 }
 
 }  // namespace tollgate::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   cli::RegisterApprovals(app, ctx);
   cli::RegisterSlo(app, ctx);
   cli::RegisterCanary(app, ctx);
+  cli::RegisterDeps(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -111,6 +111,9 @@ Json ToJson(const Finding& f) {
   j["remediation"] = f.remediation;
   j["references"] = f.references;
   j["tool"] = f.tool;
+  if (f.details.is_object())
+    for (const auto& [k, v] : f.details.items())
+      if (!j.contains(k)) j[k] = v;
   return j;
 }
 

@@ -38,6 +38,10 @@ struct Finding {
   std::string remediation;
   std::vector<std::string> references;  // "CWE-798", "PCI-DSS-4.0:6.3.1", URLs
   std::string tool;                     // the scanner or external tool that found it
+  // Scanner-specific fields, merged into the finding's JSON form (e.g. the
+  // deps scanner's package, version, aliases, cvss, fixed). Never replaces a
+  // field above.
+  Json details = Json::object();
 };
 
 // Fingerprint = hex SHA-256 over the NUL-separated parts: rule id, then each

@@ -507,6 +507,10 @@ void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
     if (waived > 0) out << ", " << waived << " waived";
     out << "\n";
   }
+  if (r.metadata.is_object() && !r.metadata.empty()) {
+    for (const auto& [k, v] : r.metadata.items())
+      out << paint.Paint(Printable(k) + ": " + Printable(v.is_string() ? v.get<std::string>() : v.dump()), "2") << "\n";
+  }
 }
 
 void WriteJson(const Report& r, std::ostream& out) {
@@ -526,6 +530,7 @@ void WriteJson(const Report& r, std::ostream& out) {
     findings.push_back(std::move(j));
   }
   doc["findings"] = std::move(findings);
+  if (r.metadata.is_object() && !r.metadata.empty()) doc["metadata"] = r.metadata;
   out << DumpJson(doc) << "\n";
 }
 
@@ -588,6 +593,7 @@ void WriteSarif(const Report& r, std::ostream& out) {
     for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/false));
     run["properties"] = {{"overall", r.overall}, {"gates", std::move(gates)}};
   }
+  if (r.metadata.is_object() && !r.metadata.empty()) run["properties"]["metadata"] = r.metadata;
   Json doc = {{"$schema", std::string(kSarifSchema)}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
   out << DumpJson(doc) << "\n";
 }

@@ -38,6 +38,10 @@ struct Report {
   std::vector<std::string> blocking_fingerprints;  // findings that block
   std::vector<std::string> waived_fingerprints;    // findings accepted by a waiver
   std::string overall;  // "pass" | "blocked" | "" for a plain scan
+  // What the scan ran against, for replay (e.g. the advisory database digest
+  // and its newest `modified`); JSON "metadata", SARIF run properties, a
+  // text footer. Empty object: nothing written.
+  Json metadata = Json::object();
 };
 
 struct TextOptions {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "scan/deps/deps.h"
 #include "scan/import/sarif.h"
 #include "scan/secrets/secrets.h"
 #include "slo/slo.h"
@@ -38,6 +39,12 @@ Status CheckSources(const Config& config) {
       case SourceKind::kScanner:
         if (g.source != "secrets" && g.source != "deps" && g.source != "iac")
           return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac)"));
+        if (g.source == "deps") {
+          // offline only: the advisory database must have been imported
+          auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+          if (!db) return Fail(GateError(config, g, db.error().message()));
+          break;
+        }
         if (g.source != "secrets")
           return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
         break;
@@ -76,7 +83,27 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
       for (auto& f : *found) f.location.file = gate.source;  // as written in the config, like other gates
     return found;
   }
+  if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
+    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+    if (!db) return Fail(GateError(config, gate, db.error().message()));
+    auto res = deps::ScanDeps({root}, **db);
+    if (!res) return Fail(res.error());
+    for (auto& f : res->findings)
+      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
+    return std::move(res->findings);
+  }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
+}
+
+Json SourceEvidence(const GateConfig& gate) {
+  if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
+    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+    if (!db) return Json::object();
+    auto st = (*db)->Summary();
+    if (!st) return Json::object();
+    return {{"advisory_database", {{"digest", st->digest}, {"modified", st->newest_modified}, {"advisories", st->advisories}}}};
+  }
+  return Json::object();
 }
 
 Evaluation Evaluate(const EvaluationInput& in) {
@@ -178,6 +205,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                             {"blocking", g.blocking_fingerprints},
                             {"waived", g.waived},
                             {"waivers", waivers}}}});
+    if (Json ev = SourceEvidence(g.gate); !ev.empty()) events.back()["payload"]["evidence"] = std::move(ev);
   }
   Json approvals = Json::array();
   for (const auto& a : e.approvals.decisions)

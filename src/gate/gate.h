@@ -22,6 +22,10 @@ Status CheckSources(const Config& config);
 // Findings of one gate (its scanner run, or its report imported).
 Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root);
 
+// What a gate's source ran against, recorded in its ledger decision (the deps
+// gate: the advisory database digest and newest `modified`); empty if nothing.
+Json SourceEvidence(const GateConfig& gate);
+
 struct WaiverDecision {
   std::uint64_t seq = 0;  // ledger index of the waiver
   std::string fingerprint;

@@ -37,7 +37,8 @@ class CliTest : public ::testing::Test {
   CmdResult Tg(const std::string& args, const std::string& input = "") {
     std::string in = (dir_ / "stdin").string(), out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
     std::ofstream(in) << input;
-    std::string cmd = "cd '" + dir_.string() + "' && TOLLGATE_LEDGER='" + ledger_ + "' TOLLGATE_LEDGER_KEY= NO_COLOR=1 '" +
+    std::string cmd = "cd '" + dir_.string() + "' && TOLLGATE_LEDGER='" + ledger_ + "' TOLLGATE_LEDGER_KEY= NO_COLOR=1 " +
+                      "TOLLGATE_DB='" + (dir_ / "osv").string() + "' '" +
                       TOLLGATE_BINARY + "' " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
     int status = std::system(cmd.c_str());
     CmdResult r;
@@ -214,15 +215,17 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   std::string ex = Example();
   std::string keys = ex + "/.tollgate/demo-keys/";
   const std::string author = "--author 'Bob <bob@payments.example>' --commit c0ffee";
+  // The dependencies gate reads the example's OSV advisories, imported offline.
+  ASSERT_EQ(Tg("db import '" + ex + "/advisories'").code, 0);
   auto blocked = Tg("gate '" + ex + "' " + author + " --format json");
   ASSERT_EQ(blocked.code, 1) << blocked.err;
   auto report = nlohmann::json::parse(blocked.out);
   EXPECT_EQ(report["overall"], "blocked");
   std::string fp;
   for (const auto& f : report["findings"])
-    if (f["severity"] == "high") fp = f["fingerprint"];
+    if (f["severity"] == "high" && f["gate"] == "sast") fp = f["fingerprint"];
   ASSERT_EQ(fp.size(), 64u);
-  EXPECT_EQ(LedgerLines(), 4u);  // secrets, sast, dast, overall
+  EXPECT_EQ(LedgerLines(), 5u);  // secrets, dependencies, sast, dast, overall
 
   std::string waive = "waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2099-01-01";
   // Bob holds no bypass role; an expired date, an unknown gate and a gate
@@ -230,7 +233,7 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   EXPECT_EQ(Tg(waive + " --key '" + keys + "bob.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2020-01-01 --key '" + keys + "alice.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate nope --finding " + fp + " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'").code, 2);
-  EXPECT_EQ(LedgerLines(), 4u);
+  EXPECT_EQ(LedgerLines(), 5u);
 
   ASSERT_EQ(Tg(waive + " --key '" + keys + "alice.key'").code, 0);
   EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1) << "approval still missing";
@@ -255,8 +258,9 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
                     " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'");
   EXPECT_EQ(refused.code, 2);
   EXPECT_NE(refused.err.find("allows no bypass"), std::string::npos) << refused.err;
-  // Rotated and removed: the gate passes.
+  // Rotated and removed, the vulnerable dependency upgraded: the gate passes.
   Write("payments-api/app/settings.py", "STRIPE_SECRET_KEY = os.environ[\"STRIPE_SECRET_KEY\"]\n");
+  Write("payments-api/requirements.txt", "flask==3.0.3\nsqlalchemy==2.0.30\nurllib3==1.26.5\n");
   auto pass = Tg("gate '" + ex + "' " + author + " --format sarif --output out.sarif");
   EXPECT_EQ(pass.code, 0) << pass.out << pass.err;
   EXPECT_NE(pass.out.find("pass (waived)"), std::string::npos);

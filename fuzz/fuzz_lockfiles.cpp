@@ -1,0 +1,26 @@
+// Fuzzes every lockfile/SBOM/OS database parser: the first byte picks the
+// parser, the rest is the file. Any bytes yield packages or one clear error.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "scan/deps/packages.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static constexpr std::array<std::string_view, 17> kKinds{
+      "npm", "yarn", "pnpm", "bun", "requirements", "poetry", "uv", "pipfile", "gomod",
+      "cargo", "gemfile", "composer", "pom", "gradle", "nuget", "sbom", "dpkg"};
+  if (size == 0) return 0;
+  std::string_view kind = kKinds[data[0] % kKinds.size()];
+  std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  tollgate::deps::Inventory inv;
+  if (kind == "dpkg") {
+    (void)tollgate::deps::ParseDpkgStatus(text, "status", "12", inv);
+    (void)tollgate::deps::ParseApkInstalled(text, "installed", "v3.19", inv);
+  } else {
+    (void)tollgate::deps::ParseLockfile(kind, text, "fuzz", inv);
+  }
+  for (const auto& p : inv.packages) (void)tollgate::deps::MakePurl(p);
+  return 0;
+}

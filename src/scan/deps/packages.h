@@ -1,0 +1,63 @@
+// Installed packages and where they were found: lockfile, SBOM and OS
+// package database parsers, a tree walker and container image reader.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "scan/deps/version.h"
+
+namespace tollgate::deps {
+
+struct Package {
+  Ecosystem ecosystem = Ecosystem::kNpm;
+  std::string name;     // as the ecosystem spells it (Maven: group:artifact)
+  std::string version;  // exact installed version
+  std::string file;     // the lockfile / database it came from
+  std::uint32_t line = 0;
+  std::string release;  // OS packages: distribution release ("12", "v3.19"); else empty
+  std::string distro;   // RPM packages: the os-release ID ("rocky", "almalinux", "rhel")
+  std::string purl;     // package URL
+};
+
+struct Inventory {
+  std::vector<Package> packages;
+  std::vector<std::string> warnings;  // "file:line: problem" for unparseable or unresolvable entries
+};
+
+// The lockfile kind of a file name ("package-lock.json" -> "npm"), or empty
+// when tollgate does not read that file.
+std::string LockfileKind(std::string_view filename);
+
+// Parses one lockfile/SBOM/OS database given its name and content; `file`
+// is the name recorded in packages and messages. Malformed input is an
+// Error::Input naming the file (and line where known); entries that cannot
+// be resolved (an unpinned requirement) become warnings.
+Status ParseLockfile(std::string_view kind, std::string_view text, const std::string& file, Inventory& out);
+
+// OS package databases (paths relative to a root filesystem).
+Status ParseDpkgStatus(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
+Status ParseApkInstalled(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
+// rpmdb.sqlite (RPM 4.16+): the header blob of every package; name,
+// epoch:version-release, matched by source RPM name.
+Status ParseRpmDb(std::string_view sqlite_bytes, const std::string& file, const std::string& distro,
+                  const std::string& release, Inventory& out);
+
+// A package URL to a package; false when the type is not one we match.
+bool PackageFromPurl(std::string_view purl, Package& out);
+std::string MakePurl(const Package& p);
+
+// Walks files and directories (skipping .git and node_modules), reading
+// every recognised lockfile and, in a root filesystem, the dpkg and apk
+// databases. A file that is a tar archive is read as a `docker save` / OCI
+// image. Parse errors of single files become warnings naming the file.
+Result<Inventory> CollectPackages(const std::vector<std::string>& paths);
+
+// Reads a `docker save` (or OCI layout) tarball: layers applied in manifest
+// order with whiteouts, entries that escape the root refused with a warning.
+Result<Inventory> ReadImageTarball(const std::string& path);
+
+}  // namespace tollgate::deps

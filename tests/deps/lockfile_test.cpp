@@ -1,0 +1,232 @@
+// Lockfile, SBOM and OS database parsers: every package with its file and
+// line (golden file testdata/lockfiles.expected), and bad input.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include "scan/deps/packages.h"
+
+namespace tollgate::deps {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string Testdata(const std::string& name) { return std::string(TOLLGATE_SOURCE_DIR) + "/tests/deps/testdata/" + name; }
+
+std::string Slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(Lockfiles, EveryPackageWithFileAndLine) {
+  std::string root = Testdata("lockfiles");
+  auto inv = CollectPackages({root});
+  ASSERT_TRUE(inv) << inv.error().message();
+  std::vector<std::string> got;
+  for (const auto& p : inv->packages) {
+    std::string file = fs::path(p.file).lexically_relative(root).generic_string();
+    got.push_back(file + ":" + std::to_string(p.line) + " " + std::string(EcosystemName(p.ecosystem)) + " " + p.name +
+                  " " + p.version);
+  }
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want;
+  std::istringstream in(Slurp(Testdata("lockfiles.expected")));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != '#') want.push_back(line);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  // unpinned and unresolvable entries are reported, not guessed
+  std::string warnings;
+  for (const auto& w : inv->warnings) warnings += w + "\n";
+  EXPECT_THAT(warnings, HasSubstr("requirements.txt:6: flask is not pinned"));
+  EXPECT_THAT(warnings, HasSubstr("pom.xml:23: org.example:managed has no version"));
+}
+
+TEST(Lockfiles, KindsByName) {
+  EXPECT_EQ(LockfileKind("package-lock.json"), "npm");
+  EXPECT_EQ(LockfileKind("npm-shrinkwrap.json"), "npm");
+  EXPECT_EQ(LockfileKind("requirements-dev.txt"), "requirements");
+  EXPECT_EQ(LockfileKind("Pipfile.lock"), "pipfile");
+  EXPECT_EQ(LockfileKind("README.md"), "");
+}
+
+struct BadCase {
+  const char* kind;
+  const char* text;
+  const char* expect;  // in the one-line error
+};
+
+class BadLockfile : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadLockfile, ClearErrorNamingFileAndLine) {
+  Inventory inv;
+  const auto& c = GetParam();
+  auto s = ParseLockfile(c.kind, c.text, "dir/lock", inv);
+  ASSERT_FALSE(s) << c.kind;
+  EXPECT_EQ(s.error().code(), ErrorCode::kInput);
+  EXPECT_THAT(s.error().message(), HasSubstr(c.expect));
+  EXPECT_EQ(s.error().message().find('\n'), std::string::npos) << s.error().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Deps, BadLockfile,
+    ::testing::Values(BadCase{"npm", "{\"packages\": {\n \"node_modules/a\": {", "dir/lock:2:"},
+                      BadCase{"composer", "[1,", "dir/lock:1:"},
+                      BadCase{"pnpm", "packages:\n  a: [\n", "dir/lock:"},
+                      BadCase{"cargo", "[[package]]\nname = \n", "dir/lock:2"},
+                      BadCase{"gemfile", "GEM\n  specs:\n    rack 2.0\n", "dir/lock:3: expected 'name (version)'"},
+                      BadCase{"yarn", "lodash@^4:\n  version \"4\"\nbroken line\n", "dir/lock:3:"},
+                      BadCase{"gomod", "require (\n  example.com/x\n)\n", "dir/lock:2: malformed require"},
+                      BadCase{"gradle", "no-colons-here\n", "dir/lock:1:"},
+                      BadCase{"pom", "<project><dependencies><dependency><groupId>a", "dir/lock:1: unclosed"},
+                      BadCase{"sbom", "{\"hello\": 1}", "neither a CycloneDX nor an SPDX"},
+                      BadCase{"nope", "", "unknown lockfile kind"}),
+    [](const ::testing::TestParamInfo<BadCase>& param) {
+      return std::string(param.param.kind) + "_" + std::to_string(param.index);
+    });
+
+TEST(Lockfiles, YamlBombStaysSmall) {
+  // "billion laughs": aliases are not expanded into the inventory
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                     "packages: {}\n";
+  Inventory inv;
+  auto s = ParseLockfile("pnpm", bomb, "pnpm-lock.yaml", inv);
+  EXPECT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(inv.packages.empty());
+}
+
+TEST(OsPackages, DpkgStatusUsesSourcePackagesAndSkipsRemoved) {
+  std::string status =
+      "Package: libssl3\nStatus: install ok installed\nSource: openssl (3.0.11-1~deb12u1)\nVersion: 3.0.11-1~deb12u1+b1\n"
+      "Description: x\n more\n\n"
+      "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n\n"
+      "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n";
+  Inventory inv;
+  ASSERT_TRUE(ParseDpkgStatus(status, "var/lib/dpkg/status", "12", inv));
+  ASSERT_EQ(inv.packages.size(), 2u);
+  EXPECT_EQ(inv.packages[0].name, "openssl");
+  EXPECT_EQ(inv.packages[0].version, "3.0.11-1~deb12u1");
+  EXPECT_EQ(inv.packages[0].line, 1u);
+  EXPECT_EQ(inv.packages[1].name, "bash");
+  EXPECT_EQ(inv.packages[1].line, 8u);
+  EXPECT_EQ(inv.packages[1].release, "12");
+}
+
+TEST(OsPackages, ApkInstalledUsesOrigin) {
+  std::string db = "C:Q1abc=\nP:libcrypto3\nV:3.1.4-r0\no:openssl\n\nP:musl\nV:1.2.4-r2\n";
+  Inventory inv;
+  ASSERT_TRUE(ParseApkInstalled(db, "lib/apk/db/installed", "v3.19", inv));
+  ASSERT_EQ(inv.packages.size(), 2u);
+  EXPECT_EQ(inv.packages[0].name, "openssl");
+  EXPECT_EQ(inv.packages[0].ecosystem, Ecosystem::kAlpine);
+  EXPECT_EQ(inv.packages[1].name, "musl");
+  EXPECT_EQ(inv.packages[1].line, 6u);
+}
+
+TEST(Purl, RoundTrip) {
+  Package p;
+  ASSERT_TRUE(PackageFromPurl("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", p));
+  EXPECT_EQ(p.ecosystem, Ecosystem::kMaven);
+  EXPECT_EQ(p.name, "org.apache.logging.log4j:log4j-core");
+  ASSERT_TRUE(PackageFromPurl("pkg:npm/%40babel/core@7.22.0", p));
+  EXPECT_EQ(p.name, "@babel/core");
+  ASSERT_TRUE(PackageFromPurl("pkg:apk/alpine/openssl@3.1.4-r0?distro=alpine-3.19", p));
+  EXPECT_EQ(p.release, "3.19");
+  EXPECT_FALSE(PackageFromPurl("pkg:unknown/x@1", p));
+  EXPECT_FALSE(PackageFromPurl("not a purl", p));
+  Package q;
+  q.ecosystem = Ecosystem::kPyPI;
+  q.name = "Jinja2";
+  q.version = "2.7.1";
+  EXPECT_EQ(MakePurl(q), "pkg:pypi/jinja2@2.7.1");
+}
+
+}  // namespace
+}  // namespace tollgate::deps
+
+namespace tollgate::deps {
+namespace {
+
+void PutBe32(std::string& s, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// An RPM header blob (as rpmdb.sqlite stores it) with string tags and an epoch.
+std::string RpmHeader(const std::vector<std::pair<std::uint32_t, std::string>>& strings, std::uint32_t epoch) {
+  std::string index, data;
+  for (const auto& [tag, value] : strings) {
+    PutBe32(index, tag);
+    PutBe32(index, 6);  // STRING
+    PutBe32(index, static_cast<std::uint32_t>(data.size()));
+    PutBe32(index, 1);
+    data += value;
+    data.push_back('\0');
+  }
+  while (data.size() % 4 != 0) data.push_back('\0');
+  PutBe32(index, 1003);  // EPOCH
+  PutBe32(index, 4);     // INT32
+  PutBe32(index, static_cast<std::uint32_t>(data.size()));
+  PutBe32(index, 1);
+  PutBe32(data, epoch);
+  std::string blob;
+  PutBe32(blob, static_cast<std::uint32_t>(strings.size() + 1));
+  PutBe32(blob, static_cast<std::uint32_t>(data.size()));
+  return blob + index + data;
+}
+
+std::string RpmDbBytes(const std::vector<std::string>& blobs) {
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_exec(db, "CREATE TABLE Packages(hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)", nullptr, nullptr,
+               nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO Packages(blob) VALUES(?)", -1, &ins, nullptr);
+  for (const auto& b : blobs) {
+    sqlite3_bind_blob(ins, 1, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    sqlite3_step(ins);
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db, "main", &size, 0);
+  std::string out(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(size));
+  sqlite3_free(bytes);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(OsPackages, RpmSqliteDatabase) {
+  std::string bytes = RpmDbBytes({RpmHeader({{1000, "openssl-libs"}, {1001, "3.0.7"}, {1002, "24.el9"},
+                                             {1044, "openssl-3.0.7-24.el9.src.rpm"}},
+                                            1),
+                                  RpmHeader({{1000, "gpg-pubkey"}, {1001, "1"}, {1002, "1"}}, 0),
+                                  std::string("\x00\x00\x00\x09garbage", 11)});
+  Inventory inv;
+  auto s = ParseRpmDb(bytes, "var/lib/rpm/rpmdb.sqlite", "rocky", "9.3", inv);
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_EQ(inv.packages.size(), 1u);
+  EXPECT_EQ(inv.packages[0].name, "openssl");
+  EXPECT_EQ(inv.packages[0].version, "1:3.0.7-24.el9");
+  EXPECT_EQ(inv.packages[0].release, "9");
+  EXPECT_EQ(inv.packages[0].ecosystem, Ecosystem::kRedHat);
+  ASSERT_EQ(inv.warnings.size(), 1u);
+  EXPECT_THAT(inv.warnings[0], HasSubstr("header 3 is malformed"));
+  Inventory bad;
+  EXPECT_FALSE(ParseRpmDb("not sqlite at all", "rpmdb.sqlite", "rocky", "9", bad));
+}
+
+}  // namespace
+}  // namespace tollgate::deps

@@ -1,0 +1,374 @@
+// OSV evaluation, the advisory database and CVSS scores; end to end over
+// the real advisories in ../shared/corpora/osv/advisories.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "scan/deps/cvss.h"
+#include "scan/deps/deps.h"
+
+namespace tollgate::deps {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "tollgate-deps-XXXXXX").string();
+    path_ = mkdtemp(t.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const {
+    fs::path p = path_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+OsvAffected Entry(const std::string& json) {
+  auto j = ParseJson("{\"id\":\"T-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[" + json + "]}", "test");
+  EXPECT_TRUE(j) << j.error().message();
+  auto a = AdvisoryFromJson(*j, "test");
+  EXPECT_TRUE(a) << a.error().message();
+  return a->affected.at(0);
+}
+
+TEST(OsvEvaluation, IntroducedFixedAndExactVersions) {
+  auto e = Entry(R"({"package":{"ecosystem":"PyPI","name":"x"},"versions":["0.5"],
+    "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.5"},{"introduced":"2.0"},{"fixed":"2.3"}]}]})");
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "0.9"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "0.5"));  // listed in versions[]
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "1.0"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "1.4.9"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "1.5"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "1.9"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "2.2"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "2.3"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "1.2rc1"));
+}
+
+TEST(OsvEvaluation, LastAffectedIsInclusive) {
+  auto e = Entry(R"({"package":{"ecosystem":"npm","name":"x"},
+    "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"last_affected":"1.2.3"}]}]})");
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kNpm, "0.0.1"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kNpm, "1.2.3"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kNpm, "1.2.4"));
+}
+
+TEST(OsvEvaluation, LimitBoundsTheRange) {
+  // Everything from 1.0 is affected, but only below the limit 2.0: a version
+  // at or past every limit is not affected, whatever the other events say.
+  auto e = Entry(R"({"package":{"ecosystem":"Go","name":"x"},
+    "ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"2.0.0"}]}]})");
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kGo, "1.9.9"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kGo, "2.0.0"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kGo, "3.1.0"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kGo, "0.9.0"));
+  auto star = Entry(R"({"package":{"ecosystem":"Go","name":"x"},
+    "ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"*"}]}]})");
+  EXPECT_TRUE(IsAffected(star, Ecosystem::kGo, "9.0.0"));
+}
+
+TEST(OsvEvaluation, GitRangesAreSkippedNotFatal) {
+  auto e = Entry(R"({"package":{"ecosystem":"PyPI","name":"x"},
+    "ranges":[{"type":"GIT","repo":"r","events":[{"introduced":"0"},{"fixed":"abcdef"}]},
+              {"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.1"}]}]})");
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "1.0"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "1.1"));
+  EXPECT_THAT(FixedVersions(e), ElementsAre("1.1"));
+}
+
+TEST(OsvEvaluation, UnsortedEventsEvaluateInVersionOrder) {
+  auto e = Entry(R"({"package":{"ecosystem":"PyPI","name":"x"},
+    "ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"2.3"},{"introduced":"2.0"},{"fixed":"1.5"},{"introduced":"0"}]}]})");
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "1.0"));
+  EXPECT_FALSE(IsAffected(e, Ecosystem::kPyPI, "1.7"));
+  EXPECT_TRUE(IsAffected(e, Ecosystem::kPyPI, "2.1"));
+}
+
+TEST(Remediation, SmallestFixAboveInstalledOnTheSameMajorLine) {
+  std::vector<std::string> fixed{"3.2.1", "2.9.5", "2.8.3", "1.4.0", "3.0.0"};
+  EXPECT_EQ(ChooseFix(Ecosystem::kNpm, "2.8.0", fixed), "2.8.3");
+  EXPECT_EQ(ChooseFix(Ecosystem::kNpm, "2.9.0", fixed), "2.9.5");
+  // no fix on the 4.x line: the smallest above at all
+  EXPECT_EQ(ChooseFix(Ecosystem::kNpm, "2.9.9", fixed), "3.0.0");
+  EXPECT_EQ(ChooseFix(Ecosystem::kNpm, "4.0.0", fixed), std::nullopt);
+}
+
+TEST(Names, NormalisedPerEcosystem) {
+  EXPECT_EQ(NormalizeName(Ecosystem::kPyPI, "Zope.Interface__x"), "zope-interface-x");
+  EXPECT_EQ(NormalizeName(Ecosystem::kNuGet, "Newtonsoft.Json"), "newtonsoft.json");
+  EXPECT_EQ(NormalizeName(Ecosystem::kPackagist, "Guzzle/Guzzle"), "guzzle/guzzle");
+  EXPECT_EQ(NormalizeName(Ecosystem::kMaven, "Org.Example:Lib"), "Org.Example:Lib");
+}
+
+TEST(Cvss, OfficialScoresFromTheCorpus) {
+  fs::path p = fs::path(TOLLGATE_SHARED_DIR) / "corpora/cvss/cvss-vectors.json";
+  if (!fs::exists(p)) GTEST_SKIP() << "no ../shared/corpora/cvss at " << p;
+  std::ifstream in(p);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto j = ParseJson(ss.str(), p.string());
+  ASSERT_TRUE(j);
+  int v3 = 0, v3_ok = 0, v4 = 0;
+  for (const auto& e : *j) {
+    std::string vector = e["vector"], version = e["version"];
+    double want = e["score"];
+    auto got = CvssBaseScore(vector);
+    if (version.rfind("3.", 0) == 0) {
+      ++v3;
+      ASSERT_TRUE(got) << got.error().message();
+      EXPECT_DOUBLE_EQ(*got, want) << vector;
+      if (got && *got == want) ++v3_ok;
+      EXPECT_EQ(CvssSeverity(*got), CvssSeverity(want));
+    } else {
+      ++v4;
+      // CVSS v4.0 scoring is not implemented: a clear error, never a guess.
+      ASSERT_FALSE(got) << vector;
+      EXPECT_THAT(got.error().message(), HasSubstr("v4.0"));
+    }
+  }
+  std::cout << "[ cvss ] v3.1: " << v3_ok << "/" << v3 << " official base scores; v4.0: " << v4
+            << " vectors not scored (not implemented)\n";
+  EXPECT_EQ(v3, 12);
+}
+
+TEST(Cvss, BadVectors) {
+  for (const char* v : {"CVSS:3.1/AV:N", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:Q", "CVSS:2.0/AV:N",
+                        "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "", "CVSS:3.1/"}) {
+    auto r = CvssBaseScore(v);
+    EXPECT_FALSE(r) << v;
+  }
+  EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), 9.8);
+}
+
+std::string Record(const std::string& id, const std::string& modified, const std::string& extra) {
+  return R"({"id":")" + id + R"(","modified":")" + modified + "\"" + extra + "}";
+}
+
+TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
+  TempDir t;
+  t.Write("in/a.json", Record("PYSEC-1", "2024-01-01T00:00:00Z", R"(,"aliases":["CVE-1"],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"Demo_Pkg"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}])"));
+  t.Write("in/b.yaml", "id: GHSA-1\nmodified: '2024-02-01T00:00:00Z'\naliases: [CVE-1]\n"
+                       "severity:\n- type: CVSS_V3\n  score: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+                       "affected:\n- package: {ecosystem: PyPI, name: demo-pkg}\n  ranges:\n  - type: ECOSYSTEM\n"
+                       "    events: [{introduced: '1.0'}, {fixed: '1.10'}]\n");
+  t.Write("in/w.json", Record("PYSEC-W", "2024-01-01T00:00:00Z", R"(,"withdrawn":"2024-03-01T00:00:00Z",
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo-pkg"},"versions":["1.5"]}])"));
+  t.Write("in/bad.json", "{\"id\": 5}");
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db) << db.error().message();
+  auto st = (*db)->Import({(t.path() / "in").string()});
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_EQ(st->added, 3u);
+  EXPECT_EQ(st->withdrawn, 1u);
+  ASSERT_EQ(st->warnings.size(), 1u);
+  EXPECT_THAT(st->warnings[0], HasSubstr("bad.json"));
+
+  // demo_pkg 1.5 (PEP 503 spelling differs): PYSEC-1 and GHSA-1 alias each
+  // other through CVE-1 and merge into one finding; the withdrawn record does not match.
+  Package p;
+  p.ecosystem = Ecosystem::kPyPI;
+  p.name = "demo.pkg";
+  p.version = "1.5";
+  p.file = "requirements.txt";
+  p.line = 3;
+  auto f = MatchPackages({p}, **db);
+  ASSERT_TRUE(f) << f.error().message();
+  ASSERT_EQ(f->size(), 1u);
+  const Finding& x = f->front();
+  EXPECT_EQ(x.rule_id, "PYSEC-1");
+  EXPECT_EQ(x.severity, Severity::kCritical);  // 9.8 from GHSA-1's vector
+  EXPECT_EQ(x.details["package"], "demo.pkg");
+  EXPECT_EQ(x.details["version"], "1.5");
+  EXPECT_EQ(x.details["fixed"], "1.10");
+  EXPECT_EQ(x.details["cvss"]["score"], 9.8);
+  EXPECT_THAT(x.details["aliases"].get<std::vector<std::string>>(), ElementsAre("CVE-1", "GHSA-1"));
+  EXPECT_EQ(x.location.line, 3u);
+  EXPECT_EQ(x.remediation, "upgrade demo.pkg to 1.10");
+
+  // An older record does not replace a newer one; a newer one does.
+  auto st2 = (*db)->Import({t.Write("old.json", Record("PYSEC-1", "2023-01-01T00:00:00Z", ",\"affected\":[]"))});
+  ASSERT_TRUE(st2);
+  EXPECT_EQ(st2->unchanged, 1u);
+  EXPECT_EQ(MatchPackages({p}, **db)->size(), 1u);
+  auto before = (*db)->GetStatus();
+  auto st3 = (*db)->Import({t.Write("new.json", Record("GHSA-1", "2025-01-01T00:00:00Z", ",\"withdrawn\":\"2025-01-01T00:00:00Z\""))});
+  ASSERT_TRUE(st3);
+  EXPECT_EQ(st3->updated, 1u);
+  auto after = (*db)->GetStatus();
+  EXPECT_NE(before->digest, after->digest);
+  EXPECT_EQ(after->newest_modified, "2025-01-01T00:00:00Z");
+  EXPECT_EQ(after->withdrawn, 2u);
+}
+
+TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {
+  TempDir t;
+  auto rec = [](const std::string& id, const std::string& eco, const std::string& name, const std::string& fixed) {
+    return R"({"id":")" + id + R"(","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":")" + eco +
+           R"(","name":")" + name + R"("},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":")" + fixed +
+           R"("}]}]}]})";
+  };
+  t.Write("in/r1.json", rec("RLSA-1", "Rocky Linux:9", "openssl", "1:3.0.7-25.el9"));
+  t.Write("in/r2.json", rec("ALSA-1", "AlmaLinux:9", "openssl", "1:3.0.7-27.el9"));
+  t.Write("in/r3.json", rec("RLSA-8", "Rocky Linux:8", "openssl", "1:9.9-1.el8"));
+  t.Write("in/a1.json", rec("ALPINE-1", "Alpine:v3.19", "openssl", "3.1.4-r1"));
+  t.Write("in/a2.json", rec("ALPINE-2", "Alpine:v3.18", "openssl", "3.1.9-r0"));
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Import({(t.path() / "in").string()}));
+  Package rpm;
+  rpm.ecosystem = Ecosystem::kRedHat;
+  rpm.name = "openssl";
+  rpm.version = "1:3.0.7-24.el9";
+  rpm.release = "9";
+  rpm.distro = "rocky";
+  Package apk;
+  apk.ecosystem = Ecosystem::kAlpine;
+  apk.name = "openssl";
+  apk.version = "3.1.4-r0";
+  apk.release = "v3.19";
+  auto f = MatchPackages({rpm, apk}, **db);
+  ASSERT_TRUE(f) << f.error().message();
+  std::vector<std::string> ids;
+  for (const auto& x : *f) ids.push_back(x.rule_id + " " + x.details["fixed"].get<std::string>());
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre("RLSA-1 1:3.0.7-25.el9", "ALPINE-1 3.1.4-r1"));
+}
+
+TEST(AdvisoryDb, MissingAndCorruptInputs) {
+  TempDir t;
+  EXPECT_EQ(AdvisoryDb::Open((t.path() / "none").string(), false).error().code(), ErrorCode::kNotFound);
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db);
+  EXPECT_FALSE((*db)->Import({(t.path() / "nope").string()}));
+  auto st = (*db)->Import({t.Write("all.zip", "PK\x03\x04 this is not really a zip")});
+  ASSERT_TRUE(st);
+  ASSERT_FALSE(st->warnings.empty());
+  EXPECT_THAT(st->warnings[0], HasSubstr("all.zip"));
+  EXPECT_EQ(st->read, 0u);
+  // not our database file
+  t.Write("other/advisories.db", "garbage garbage garbage garbage");
+  EXPECT_FALSE(AdvisoryDb::Open((t.path() / "other").string(), false));
+}
+
+// ------------------------------------------------------------ real advisories
+class RealAdvisories : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    corpus_ = fs::path(TOLLGATE_SHARED_DIR) / "corpora/osv/advisories";
+    if (!fs::is_directory(corpus_)) return;
+    dir_ = new TempDir();
+    auto db = AdvisoryDb::Open((dir_->path() / "db").string(), true);
+    ASSERT_TRUE(db) << db.error().message();
+    auto st = (*db)->Import({corpus_.string()});
+    ASSERT_TRUE(st) << st.error().message();
+    stats_ = *st;
+    db_ = db->release();
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    delete dir_;
+    db_ = nullptr;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (db_ == nullptr) GTEST_SKIP() << "no ../shared/corpora/osv/advisories at " << corpus_;
+  }
+  std::vector<Finding> Scan(const std::string& file, const std::string& content) {
+    TempDir t;
+    t.Write(file, content);
+    auto r = ScanDeps({t.path().string()}, *db_);
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? r->findings : std::vector<Finding>{};
+  }
+  static const Finding* Find(const std::vector<Finding>& fs, const std::string& id) {
+    for (const auto& f : fs) {
+      if (f.rule_id == id) return &f;
+      for (const auto& a : f.details["aliases"])
+        if (a == id) return &f;
+    }
+    return nullptr;
+  }
+
+  static inline fs::path corpus_;
+  static inline TempDir* dir_ = nullptr;
+  static inline AdvisoryDb* db_ = nullptr;
+  static inline ImportStats stats_;
+};
+
+TEST_F(RealAdvisories, ImportsEveryRecord) {
+  EXPECT_GT(stats_.read, 8000u);
+  EXPECT_TRUE(stats_.warnings.empty()) << stats_.warnings.front();
+  auto st = db_->GetStatus();
+  ASSERT_TRUE(st);
+  EXPECT_GT(st->per_ecosystem["PyPI"], 2500u);
+  EXPECT_GT(st->per_ecosystem["Go"], 4000u);
+  EXPECT_GT(st->per_ecosystem["crates.io"], 1000u);
+  EXPECT_EQ(st->digest.size(), 64u);
+}
+
+TEST_F(RealAdvisories, PyPIPinnedInsideTheRangeIsFlaggedWithTheFix) {
+  auto fs = Scan("requirements.txt", "Jinja2==2.7.1\n");
+  const Finding* f = Find(fs, "PYSEC-2014-8");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->details["fixed"], "2.7.2");
+  EXPECT_EQ(f->details["package"], "Jinja2");
+  EXPECT_THAT(f->details["aliases"].dump(), HasSubstr("CVE-2014-1402"));
+  // the fixed version itself is not affected by that advisory
+  EXPECT_EQ(Find(Scan("requirements.txt", "jinja2==2.7.2\n"), "PYSEC-2014-8"), nullptr);
+}
+
+TEST_F(RealAdvisories, GoModuleInsideTheRange) {
+  auto fs = Scan("go.mod", "module m\n\nrequire gopkg.in/yaml.v3 v3.0.0-20210107192922-496545a6307b\n");
+  const Finding* f = Find(fs, "GO-2022-0603");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->details["fixed"], "3.0.0-20220521103104-8f96da9f5d5e");
+  EXPECT_EQ(f->location.line, 3u);
+  EXPECT_EQ(Find(Scan("go.mod", "module m\nrequire gopkg.in/yaml.v3 v3.0.1\n"), "GO-2022-0603"), nullptr);
+}
+
+TEST_F(RealAdvisories, CrateInsideTheRangeWithCvssSeverity) {
+  // RUSTSEC-2021-0003: smallvec 0.6.3..0.6.14 and 1.0.0..1.6.1, fixed in 0.6.14 and 1.6.1
+  auto fs = Scan("Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n");
+  const Finding* f = Find(fs, "RUSTSEC-2021-0003");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->details["fixed"], "1.6.1");  // same major line, not 0.6.14
+  EXPECT_EQ(f->severity, Severity::kCritical);
+  EXPECT_EQ(Find(Scan("Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.1\"\n"), "RUSTSEC-2021-0003"),
+            nullptr);
+}
+
+TEST_F(RealAdvisories, IndexAndNaiveScanAgree) {
+  auto all = db_->All();
+  ASSERT_TRUE(all);
+  Inventory inv;
+  ASSERT_TRUE(ParseLockfile("requirements", "jinja2==2.7.1\nurllib3==1.24.1\ndjango==3.2.0\nrequests==2.19.0\n",
+                            "requirements.txt", inv));
+  ASSERT_TRUE(ParseLockfile("cargo", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n", "Cargo.lock", inv));
+  auto indexed = MatchPackages(inv.packages, *db_);
+  ASSERT_TRUE(indexed);
+  auto naive = MatchPackagesNaive(inv.packages, *all);
+  ASSERT_EQ(indexed->size(), naive.size());
+  EXPECT_GT(naive.size(), 10u);
+  for (std::size_t i = 0; i < naive.size(); ++i) EXPECT_EQ((*indexed)[i].fingerprint, naive[i].fingerprint);
+}
+
+}  // namespace
+}  // namespace tollgate::deps
