@@ -187,9 +187,7 @@ int RunImport(const DeliveryArgs& a, const Clock& clock) {
   auto read = delivery::ReadImportText(*text, a.file, opts);
   if (!read) return Report(read.error());
   for (const auto& n : read->notes) std::cerr << "tollgate: note: " << n << "\n";
-  std::vector<std::string> wheres;
-  for (std::size_t i = 0; i < read->events.size(); ++i) wheres.push_back(a.file + ": event " + std::to_string(i + 1));
-  return Record(a, std::move(read->events), wheres, clock);
+  return Record(a, std::move(read->events), read->wheres, clock);
 }
 
 // "90d", "12w", "36h", "30m".

@@ -196,7 +196,8 @@ struct ImportOptions {
 
 struct ImportResult {
   std::vector<Event> events;
-  std::vector<std::string> notes;  // payloads that are not deploys or incidents, and why they were skipped
+  std::vector<std::string> wheres;  // "file:line" of each event, for later errors
+  std::vector<std::string> notes;   // payloads that are not deploys or incidents, and why they were skipped
 };
 
 // Reads every event of an import file. Errors name the file and line

@@ -40,6 +40,7 @@ Status ReadJsonLines(std::string_view text, const std::string& file, ImportResul
     auto e = EventFromJson(*j, Where(file, lineno));
     if (!e) return Fail(e.error());
     out.events.push_back(std::move(*e));
+    out.wheres.push_back(Where(file, lineno));
     return Ok();
   });
 }
@@ -158,6 +159,7 @@ Status ReadCsv(std::string_view text, const std::string& file, ImportResult& out
     auto e = EventFromJson(j, where);
     if (!e) return Fail(e.error());
     out.events.push_back(std::move(*e));
+    out.wheres.push_back(where);
   }
   return Ok();
 }
@@ -221,7 +223,10 @@ Result<ImportResult> ReadImportText(std::string_view text, const std::string& fi
       for (const auto& [payload, line] : *payloads) {
         auto mapped = EventsFromPayload(p, payload, Where(file, line));
         if (!mapped) return Fail(mapped.error());
-        for (auto& e : mapped->events) out.events.push_back(std::move(e));
+        for (auto& e : mapped->events) {
+          out.events.push_back(std::move(e));
+          out.wheres.push_back(Where(file, line));
+        }
         for (auto& n : mapped->notes) out.notes.push_back(std::move(n));
       }
       break;
