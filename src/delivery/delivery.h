@@ -179,8 +179,13 @@ class EventLog {
   std::vector<std::pair<std::string, std::size_t>> pending_causes_;       // kReport: (deploy id, incident)
   std::vector<std::string> deploy_ids_;                                   // kReport
   std::unordered_map<std::string, std::size_t> incident_by_key_;         // service '\0' id -> index
-  std::unordered_map<std::uint64_t, Millis> last_deploy_time_;           // per stream
-  std::unordered_map<std::uint64_t, std::string> last_success_commit_;   // per stream
+  // Per stream (service, environment): the time of its last deploy and the
+  // commit of its last successful one.
+  struct Stream {
+    Millis last_time = 0;
+    std::string last_success_commit;
+  };
+  std::unordered_map<std::uint64_t, Stream> streams_;
 };
 
 // Import file formats. kJsonLines and kCsv are Tollgate's own; the others are

@@ -222,9 +222,9 @@ std::optional<std::uint32_t> EventLog::Find(std::string_view name) const {
 std::optional<std::string> EventLog::LastSuccessfulCommit(std::string_view service, std::string_view env) const {
   auto s = Find(service), e = Find(env);
   if (!s || !e) return std::nullopt;
-  auto it = last_success_commit_.find(StreamKey(*s, *e));
-  if (it == last_success_commit_.end()) return std::nullopt;
-  return it->second;
+  auto it = streams_.find(StreamKey(*s, *e));
+  if (it == streams_.end() || it->second.last_success_commit.empty()) return std::nullopt;
+  return it->second.last_success_commit;
 }
 
 Status EventLog::Add(const Event& e, const std::string& where, Millis now) {
@@ -256,14 +256,20 @@ Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now
                                FormatTime(d.change_times[k]) + " is after the deploy (" + FormatTime(d.time) + ")"));
   // Check before interning, so a rejected event leaves the log as it was.
   std::optional<std::uint32_t> s = Find(d.service), en = Find(d.env);
+  Stream* stream = nullptr;
   if (s && en) {
-    auto it = last_deploy_time_.find(StreamKey(*s, *en));
-    if (it != last_deploy_time_.end() && d.time < it->second)
-      return Fail(Error::Input(where() + ": time goes backwards: deploy " + Quote(d.id) + " of " + std::string(d.service) +
-                               "/" + std::string(d.env) + " at " + FormatTime(d.time) +
-                               " is before the previous deploy at " + FormatTime(it->second)));
+    auto it = streams_.find(StreamKey(*s, *en));
+    if (it != streams_.end()) {
+      stream = &it->second;
+      if (d.time < stream->last_time)
+        return Fail(Error::Input(where() + ": time goes backwards: deploy " + Quote(d.id) + " of " +
+                                 std::string(d.service) + "/" + std::string(d.env) + " at " + FormatTime(d.time) +
+                                 " is before the previous deploy at " + FormatTime(stream->last_time)));
+    }
   }
-  std::uint32_t service = Intern(d.service), env = Intern(d.env);
+  std::uint32_t service = s ? *s : Intern(d.service);
+  std::uint32_t env = en ? *en : Intern(d.env);
+  if (stream == nullptr) stream = &streams_[StreamKey(service, env)];
   DeployRecord r;
   r.time = d.time;
   r.service = service;
@@ -273,12 +279,8 @@ Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now
   r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
   change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
   r.changes_end = static_cast<std::uint32_t>(change_times_.size());
-  std::uint64_t key = StreamKey(service, env);
-  last_deploy_time_[key] = d.time;
-  if (d.success) {
-    std::string& c = last_success_commit_[key];
-    c.assign(d.commit);
-  }
+  stream->last_time = d.time;
+  if (d.success) stream->last_success_commit.assign(d.commit);
   if (mode_ == Mode::kStrict) {
     deploy_by_id_.emplace(std::string(d.id), static_cast<std::uint32_t>(deploys_.size()));
   } else {

@@ -3,6 +3,7 @@
 // one reused parser) instead of building nlohmann trees.
 #include <simdjson.h>
 
+#include <cstring>
 #include <limits>
 
 #include "delivery/dora.h"
@@ -13,23 +14,53 @@ namespace {
 
 using simdjson::dom::element;
 
-Result<std::string_view> Text(element obj, const char* name, bool required, const WhereFn& where) {
-  auto v = obj[name];
-  if (v.error() == simdjson::NO_SUCH_FIELD) {
-    if (required) return Fail(Error::Input(where() + ": missing \"" + name + "\""));
-    return std::string_view();
+// The members of one event body, read in a single pass over the object.
+struct Fields {
+  std::string_view type, id, service, env, commit, status, time, action, caused_by;
+  bool has_changes = false;
+  simdjson::dom::array changes;
+  std::string_view bad;  // a member that is not a string where one must be
+};
+
+bool ReadFields(simdjson::dom::object obj, Fields& f) {
+  for (auto field : obj) {
+    std::string_view k = field.key;
+    std::string_view* slot = nullptr;
+    if (k == "id") slot = &f.id;
+    else if (k == "service") slot = &f.service;
+    else if (k == "env") slot = &f.env;
+    else if (k == "commit") slot = &f.commit;
+    else if (k == "status") slot = &f.status;
+    else if (k == "time") slot = &f.time;
+    else if (k == "action") slot = &f.action;
+    else if (k == "caused_by") slot = &f.caused_by;
+    else if (k == "type") slot = &f.type;
+    else if (k == "changes") {
+      if (field.value.get(f.changes) != simdjson::SUCCESS) {
+        f.bad = "changes";
+        return false;
+      }
+      f.has_changes = true;
+      continue;
+    }
+    if (slot == nullptr) continue;  // seq, source, and members added later
+    if (field.value.get(*slot) != simdjson::SUCCESS) {
+      f.bad = k;
+      return false;
+    }
   }
-  std::string_view s;
-  if (v.get(s) != simdjson::SUCCESS) return Fail(Error::Input(where() + ": \"" + name + "\" must be a string"));
-  if (required && s.empty()) return Fail(Error::Input(where() + ": \"" + name + "\" must not be empty"));
-  return s;
+  return true;
 }
 
-Result<Millis> TimeOf(element obj, const char* name, const WhereFn& where) {
-  auto s = Text(obj, name, true, where);
-  if (!s) return Fail(s.error());
-  auto t = ParseTime(*s);
-  if (!t) return Fail(t.error().WithContext(where() + ": \"" + name + "\""));
+Status Require(std::string_view v, const char* name, const WhereFn& where) {
+  if (v.empty()) return Fail(Error::Input(where() + ": missing or empty \"" + name + "\""));
+  return Ok();
+}
+
+Result<Millis> TimeOf(std::string_view text, const WhereFn& where) {
+  TG_TRY(Require(text, "time", where));
+  auto t = ParseTime(text);
+  if (!t) return Fail(t.error().WithContext(where() + ": \"time\""));
   return *t;
 }
 
@@ -43,73 +74,63 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
   Status status = Ok();
   std::uint64_t seq = 0;
   WhereFn where = [&seq] { return "ledger entry " + std::to_string(seq); };
-  auto visit = [&](const ledger::StoredEntry& e) -> bool {
-    bool deploy = e.type == "deploy";
-    if (!deploy && e.type != "incident") return true;
-    seq = e.seq;
-    buf.assign(e.body);
-    buf.resize(e.body.size() + simdjson::SIMDJSON_PADDING);
-    element doc;
-    if (parser.parse(buf.data(), e.body.size(), false).get(doc) != simdjson::SUCCESS) {
-      status = Fail(Error::Integrity(where() + ": the body is not JSON"));
-      return false;
-    }
+  auto visit = [&](std::uint64_t s, std::string_view type, std::string_view body) -> bool {
+    seq = s;
     auto fail = [&](const Error& err) {
       status = Fail(err);
       return false;
     };
-    if (deploy) {
+    if (buf.size() < body.size() + simdjson::SIMDJSON_PADDING) buf.resize(body.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(buf.data(), body.data(), body.size());
+    simdjson::dom::object obj;
+    if (parser.parse(buf.data(), body.size(), false).get(obj) != simdjson::SUCCESS)
+      return fail(Error::Integrity(where() + ": the body is not a JSON object"));
+    Fields f;
+    if (!ReadFields(obj, f)) return fail(Error::Input(where() + ": \"" + std::string(f.bad) + "\" has the wrong type"));
+    if (f.type != type) return fail(Error::Integrity(where() + ": the type column does not match the body"));
+    auto t = TimeOf(f.time, where);
+    if (!t) return fail(t.error());
+    if (type == "deploy") {
+      for (auto [v, name] : {std::pair{f.id, "id"}, {f.service, "service"}, {f.env, "env"}, {f.commit, "commit"}})
+        if (auto r = Require(v, name, where); !r) return fail(r.error());
       DeployView v;
-      auto id = Text(doc, "id", true, where);
-      auto service = Text(doc, "service", true, where);
-      auto env = Text(doc, "env", true, where);
-      auto commit = Text(doc, "commit", true, where);
-      auto st = Text(doc, "status", false, where);
-      for (auto* r : {&id, &service, &env, &commit, &st})
-        if (!*r) return fail(r->error());
-      auto t = TimeOf(doc, "time", where);
-      if (!t) return fail(t.error());
-      v.id = *id;
-      v.service = *service;
-      v.env = *env;
-      v.commit = *commit;
-      v.success = st->empty() || *st == "success";
+      v.id = f.id;
+      v.service = f.service;
+      v.env = f.env;
+      v.commit = f.commit;
+      v.success = f.status.empty() || f.status == "success";
       v.time = *t;
       change_times.clear();
-      auto changes = doc["changes"];
-      if (changes.error() == simdjson::SUCCESS) {
-        simdjson::dom::array arr;
-        if (changes.get(arr) != simdjson::SUCCESS) return fail(Error::Input(where() + ": \"changes\" must be an array"));
+      if (f.has_changes) {
         v.changes_known = true;
-        for (element c : arr) {
-          auto ct = TimeOf(c, "time", where);
-          if (!ct) return fail(ct.error());
-          change_times.push_back(*ct);
+        for (element c : f.changes) {
+          std::string_view ct;
+          if (c["time"].get(ct) != simdjson::SUCCESS)
+            return fail(Error::Input(where() + ": a change needs a string \"time\""));
+          auto ms = TimeOf(ct, where);
+          if (!ms) return fail(ms.error());
+          change_times.push_back(*ms);
         }
       }
       v.change_times = change_times.data();
       v.change_count = change_times.size();
-      if (auto s = log.AddDeploy(v, where, no_future); !s) return fail(s.error());
+      if (auto r = log.AddDeploy(v, where, no_future); !r) return fail(r.error());
       return true;
     }
+    for (auto [v, name] : {std::pair{f.action, "action"}, {f.id, "id"}, {f.service, "service"}})
+      if (auto r = Require(v, name, where); !r) return fail(r.error());
+    if (f.action != "open" && f.action != "resolve")
+      return fail(Error::Input(where() + ": \"action\" must be \"open\" or \"resolve\""));
     IncidentView v;
-    auto action = Text(doc, "action", true, where);
-    auto id = Text(doc, "id", true, where);
-    auto service = Text(doc, "service", true, where);
-    auto caused = Text(doc, "caused_by", false, where);
-    for (auto* r : {&action, &id, &service, &caused})
-      if (!*r) return fail(r->error());
-    auto t = TimeOf(doc, "time", where);
-    if (!t) return fail(t.error());
-    v.open = *action == "open";
-    v.id = *id;
-    v.service = *service;
-    v.caused_by = *caused;
+    v.open = f.action == "open";
+    v.id = f.id;
+    v.service = f.service;
+    v.caused_by = f.caused_by;
     v.time = *t;
-    if (auto s = log.AddIncident(v, where, no_future); !s) return fail(s.error());
+    if (auto r = log.AddIncident(v, where, no_future); !r) return fail(r.error());
     return true;
   };
-  TG_TRY(ledger.Scan(0, 0, "", visit));
+  TG_TRY(ledger.ScanBodies({"deploy", "incident"}, visit));
   TG_TRY(status);
   return log.Finish();
 }
