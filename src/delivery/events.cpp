@@ -34,7 +34,9 @@ std::optional<Millis> FastParse(std::string_view s) {
     return std::nullopt;
   int y = Digits(s, 0, 4), mo = Digits(s, 5, 2), d = Digits(s, 8, 2), h = Digits(s, 11, 2), mi = Digits(s, 14, 2),
       se = Digits(s, 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
+  // Outside these years the general parser decides (it refuses what a
+  // nanosecond clock cannot hold).
+  if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
     return std::nullopt;
   int ms = 0;
   if (s.size() > 20) {
@@ -196,9 +198,10 @@ Result<Event> EventFromJson(const Json& j, const std::string& where, bool from_l
   } else {
     return Fail(Error::Input(where + ": \"type\" must be \"deploy\" or \"incident\", not " + Quote(*type)));
   }
-  for (const auto& [key, value] : j.items()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
     if (from_ledger && key == "seq") continue;
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) == allowed.end())
+    if (std::find_if(allowed.begin(), allowed.end(), [&key](const char* a) { return key == a; }) == allowed.end())
       return Fail(Error::Input(where + ": unknown member \"" + key + "\" in a " + *type + " event"));
   }
   return e;

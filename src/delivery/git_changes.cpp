@@ -64,7 +64,8 @@ Result<bool> Touches(git_repository* repo, git_commit* commit, const std::vector
   std::vector<char*> specs;
   specs.reserve(paths.size());
   for (const auto& p : paths) specs.push_back(const_cast<char*>(p.c_str()));
-  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  git_diff_options opts;
+  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
   opts.pathspec.strings = specs.data();
   opts.pathspec.count = specs.size();
   git_diff* diff = nullptr;

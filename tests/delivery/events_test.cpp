@@ -28,6 +28,10 @@ TEST(Time, FastPathAgreesWithRfc3339) {
   EXPECT_EQ(T("2026-01-05T12:00:00+02:00"), T("2026-01-05T10:00:00Z"));
   EXPECT_EQ(T("2026-01-05"), T("2026-01-05T00:00:00Z"));
   EXPECT_FALSE(ParseTime("2026-02-30T00:00:00Z"));
+  // Found by fuzz_delivery: a year a nanosecond clock cannot hold was taken by
+  // the fast path and overflowed when formatted.
+  EXPECT_FALSE(ParseTime("1013-01-05T10:00:00Z"));
+  EXPECT_FALSE(ParseTime("9999-01-05T10:00:00.5Z"));
   EXPECT_FALSE(ParseTime("2026-01-05T10:00:00"));
   EXPECT_EQ(FormatTime(T("2026-01-05T10:00:00.250Z")), "2026-01-05T10:00:00.25Z");
 }
