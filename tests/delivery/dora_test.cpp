@@ -157,7 +157,8 @@ TEST_P(DoraTest, PerDeployFiguresDoNotDependOnTheWindow) {
 TEST_P(DoraTest, AttributionWindowIsBounded) {
   DoraOptions o = Window("2026-01-05", "2026-01-19");
   o.attribution_window = 10 * kHour;  // i1 opened 11 h after p3: no longer p3's
-  const Metrics& m = Run(o).all.services.at("payments");
+  DoraReport r = Run(o);
+  const Metrics& m = r.all.services.at("payments");
   EXPECT_EQ(m.failed, 3u);  // p2, p4, p5
   EXPECT_DOUBLE_EQ(*m.change_failure_rate, 0.6);
 }
