@@ -72,7 +72,10 @@ int Record(const DeliveryArgs& a, std::vector<delivery::Event> events, const std
   batch.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     auto& e = events[i];
-    if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && !a.repo.empty()) {
+    if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && a.repo.empty()) {
+      // Pushed commits recorded as change events, when there are any.
+      e.deploy.changes = log.ChangesFromLog(e.deploy.service, e.deploy.env, e.deploy.commit);
+    } else if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && !a.repo.empty()) {
       auto prev = log.LastSuccessfulCommit(e.deploy.service, e.deploy.env);
       auto changes = delivery::ChangesFromGit(a.repo, prev, e.deploy.commit, a.paths);
       if (!changes) return Report(changes.error().WithContext(wheres[i]));
@@ -84,7 +87,7 @@ int Record(const DeliveryArgs& a, std::vector<delivery::Event> events, const std
                                        ") is later than the deploy (" + delivery::FormatTime(e.deploy.time) + ")"));
     }
     if (auto s = log.Add(e, wheres[i], now); !s) return Report(s.error());
-    batch.push_back(e.kind == delivery::Event::Kind::kDeploy ? delivery::ToJson(e.deploy) : delivery::ToJson(e.incident));
+    batch.push_back(delivery::ToJson(e));
   }
   if (batch.empty()) {
     std::cout << "recorded 0 events\n";

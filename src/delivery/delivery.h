@@ -66,16 +66,32 @@ struct IncidentEvent {
   std::string source;
 };
 
+// A commit that landed on a service's default branch (from a push webhook):
+// {"type":"change","service":"payments","commit":"<sha>","time":"...","ref":"refs/heads/main"}.
+// A later deploy of that service without changes (and without --repo) ships
+// the changes recorded after its previous successful deploy's commit, up to
+// and including its own commit.
+struct ChangeEvent {
+  std::string service;
+  std::string commit;
+  Millis time = 0;
+  std::string ref;
+  std::string source;
+};
+
 // The ledger form of an event (the JSON above, times in canonical RFC 3339).
 Json ToJson(const DeployEvent& d);
 Json ToJson(const IncidentEvent& i);
+Json ToJson(const ChangeEvent& c);
 
 // One event read from an import file or the ledger.
 struct Event {
-  enum class Kind { kDeploy, kIncident } kind = Kind::kDeploy;
+  enum class Kind { kDeploy, kIncident, kChange } kind = Kind::kDeploy;
   DeployEvent deploy;
   IncidentEvent incident;
+  ChangeEvent change;
 };
+Json ToJson(const Event& e);
 
 // Reads an event object (the ledger form; unknown members are errors, except
 // "seq" when `from_ledger`). `where` ("events.jsonl:3") prefixes messages.
@@ -142,6 +158,7 @@ class EventLog {
     kReport,
   };
   explicit EventLog(Mode mode = Mode::kStrict) : mode_(mode) {}
+  Mode mode() const { return mode_; }
 
   // Adds an event after checking it against the history; on error the log
   // is unchanged. `now` bounds event times (no event may lie more than five
@@ -149,6 +166,8 @@ class EventLog {
   Status Add(const Event& e, const std::string& where, Millis now);
   Status AddDeploy(const DeployView& d, const WhereFn& where, Millis now);
   Status AddIncident(const IncidentView& i, const WhereFn& where, Millis now);
+  // A pushed commit; the same commit twice for one service is an error (a replayed delivery).
+  Status AddChange(std::string_view service, std::string_view commit, Millis time, const WhereFn& where, Millis now);
   // Resolves deferred caused_by references (kReport); a no-op in kStrict.
   Status Finish();
 
@@ -162,6 +181,13 @@ class EventLog {
   // The commit of the last successful deploy of (service, env), if any: where
   // git's list of changes for the next deploy starts.
   std::optional<std::string> LastSuccessfulCommit(std::string_view service, std::string_view env) const;
+
+  // The changes a deploy of `commit` to (service, env) ships according to the
+  // recorded change events: those after the previous successful deploy's
+  // commit up to and including `commit`. Unknown (nullopt) when either commit
+  // was never recorded as a change, or there is no previous successful deploy.
+  std::optional<std::vector<Change>> ChangesFromLog(std::string_view service, std::string_view env,
+                                                    std::string_view commit) const;
 
  private:
   std::uint32_t Intern(std::string_view name);
@@ -186,6 +212,12 @@ class EventLog {
     std::string last_success_commit;
   };
   std::unordered_map<std::uint64_t, Stream> streams_;
+  // Per service: recorded changes in order, and where each commit is.
+  struct ChangeLog {
+    std::vector<Change> changes;
+    std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index;
+  };
+  std::unordered_map<std::string, ChangeLog, StringHash, std::equal_to<>> change_logs_;
 };
 
 // Import file formats. kJsonLines and kCsv are Tollgate's own; the others are

@@ -116,6 +116,22 @@ Json ToJson(const IncidentEvent& i) {
   return j;
 }
 
+Json ToJson(const ChangeEvent& c) {
+  Json j{{"type", "change"}, {"service", c.service}, {"commit", c.commit}, {"time", FormatTime(c.time)}};
+  if (!c.ref.empty()) j["ref"] = c.ref;
+  if (!c.source.empty()) j["source"] = c.source;
+  return j;
+}
+
+Json ToJson(const Event& e) {
+  switch (e.kind) {
+    case Event::Kind::kDeploy: return ToJson(e.deploy);
+    case Event::Kind::kIncident: return ToJson(e.incident);
+    case Event::Kind::kChange: return ToJson(e.change);
+  }
+  return Json();
+}
+
 Result<Event> EventFromJson(const Json& j, const std::string& where, bool from_ledger) {
   if (!j.is_object()) return Fail(Error::Input(where + ": an event must be a JSON object"));
   auto type = StringMember(j, "type", where, true);
@@ -195,8 +211,25 @@ Result<Event> EventFromJson(const Json& j, const std::string& where, bool from_l
     auto t = TimeMember(j, "time", where);
     if (!t) return Fail(t.error());
     i.time = *t;
+  } else if (*type == "change") {
+    e.kind = Event::Kind::kChange;
+    allowed = {"type", "service", "commit", "time", "ref", "source"};
+    ChangeEvent& c = e.change;
+    auto service = StringMember(j, "service", where, true);
+    auto commit = StringMember(j, "commit", where, true);
+    auto ref = StringMember(j, "ref", where, false);
+    auto source = StringMember(j, "source", where, false);
+    for (auto* r : {&service, &commit, &ref, &source})
+      if (!*r) return Fail(r->error());
+    c.service = *service;
+    c.commit = *commit;
+    c.ref = *ref;
+    c.source = *source;
+    auto t = TimeMember(j, "time", where);
+    if (!t) return Fail(t.error());
+    c.time = *t;
   } else {
-    return Fail(Error::Input(where + ": \"type\" must be \"deploy\" or \"incident\", not " + Quote(*type)));
+    return Fail(Error::Input(where + ": \"type\" must be \"deploy\", \"incident\" or \"change\", not " + Quote(*type)));
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& key = it.key();
@@ -242,8 +275,39 @@ Status EventLog::Add(const Event& e, const std::string& where, Millis now) {
     DeployView v{d.id, d.service, d.env, d.commit, d.success, d.time, d.changes.has_value(), times.data(), times.size()};
     return AddDeploy(v, w, now);
   }
+  if (e.kind == Event::Kind::kChange) return AddChange(e.change.service, e.change.commit, e.change.time, w, now);
   const IncidentEvent& i = e.incident;
   return AddIncident(IncidentView{i.open, i.id, i.service, i.caused_by, i.time}, w, now);
+}
+
+Status EventLog::AddChange(std::string_view service, std::string_view commit, Millis time, const WhereFn& where,
+                           Millis now) {
+  if (time > now + kFutureSkew)
+    return Fail(Error::Input(where() + ": change " + Quote(commit) + " at " + FormatTime(time) + " is in the future (now " +
+                             FormatTime(now) + ")"));
+  auto it = change_logs_.find(service);
+  if (it == change_logs_.end()) it = change_logs_.emplace(std::string(service), ChangeLog{}).first;
+  ChangeLog& log = it->second;
+  if (log.index.find(commit) != log.index.end())
+    return Fail(Error::Input(where() + ": change " + Quote(commit) + " of " + std::string(service) + " is already recorded"));
+  log.index.emplace(std::string(commit), log.changes.size());
+  log.changes.push_back({std::string(commit), time});
+  return Ok();
+}
+
+std::optional<std::vector<Change>> EventLog::ChangesFromLog(std::string_view service, std::string_view env,
+                                                            std::string_view commit) const {
+  auto log = change_logs_.find(service);
+  if (log == change_logs_.end()) return std::nullopt;
+  auto to = log->second.index.find(commit);
+  auto prev = LastSuccessfulCommit(service, env);
+  if (to == log->second.index.end() || !prev) return std::nullopt;
+  auto from = log->second.index.find(*prev);
+  if (from == log->second.index.end()) return std::nullopt;
+  std::vector<Change> out;
+  // A rollback to an older commit ships nothing new.
+  for (std::size_t k = from->second + 1; k <= to->second; ++k) out.push_back(log->second.changes[k]);
+  return out;
 }
 
 Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now) {

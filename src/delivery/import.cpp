@@ -111,8 +111,8 @@ Status ReadCsv(std::string_view text, const std::string& file, ImportResult& out
   auto records = ParseCsv(text, file);
   if (!records) return Fail(records.error());
   if (records->empty()) return Ok();
-  static const std::vector<std::string> kColumns = {"type",   "id",     "service", "env",       "commit",
-                                                    "status", "time",   "action",  "caused_by", "changes"};
+  static const std::vector<std::string> kColumns = {"type",   "id",     "service",   "env",     "commit", "status",
+                                                    "time",   "action", "caused_by", "changes", "ref"};
   const CsvRecord& header = (*records)[0];
   std::vector<std::string> cols;
   for (const auto& h : header.fields) {
@@ -121,7 +121,7 @@ Status ReadCsv(std::string_view text, const std::string& file, ImportResult& out
     while (!name.empty() && name.front() == ' ') name.erase(0, 1);
     if (std::find(kColumns.begin(), kColumns.end(), name) == kColumns.end())
       return Fail(Error::Input(Where(file, header.line) + ": unknown column \"" + name +
-                               "\" (expected a header of: type,id,service,env,commit,status,time,action,caused_by,changes)"));
+                               "\" (expected a header of: type,id,service,env,commit,status,time,action,caused_by,changes,ref)"));
     if (std::find(cols.begin(), cols.end(), name) != cols.end())
       return Fail(Error::Input(Where(file, header.line) + ": column \"" + name + "\" appears twice"));
     cols.push_back(name);
@@ -236,6 +236,7 @@ Result<ImportResult> ReadImportText(std::string_view text, const std::string& fi
   if (!opts.service.empty()) {
     for (auto& e : out.events) {
       if (e.kind == Event::Kind::kDeploy) e.deploy.service = opts.service;
+      else if (e.kind == Event::Kind::kChange) e.change.service = opts.service;
       else e.incident.service = opts.service;
     }
   }

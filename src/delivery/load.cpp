@@ -90,6 +90,12 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
     if (f.type != type) return fail(Error::Integrity(where() + ": the type column does not match the body"));
     auto t = TimeOf(f.time, where);
     if (!t) return fail(t.error());
+    if (type == "change") {
+      for (auto [v, name] : {std::pair{f.service, "service"}, {f.commit, "commit"}})
+        if (auto r = Require(v, name, where); !r) return fail(r.error());
+      if (auto r = log.AddChange(f.service, f.commit, *t, where, no_future); !r) return fail(r.error());
+      return true;
+    }
     if (type == "deploy") {
       for (auto [v, name] : {std::pair{f.id, "id"}, {f.service, "service"}, {f.env, "env"}, {f.commit, "commit"}})
         if (auto r = Require(v, name, where); !r) return fail(r.error());
@@ -130,7 +136,11 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
     if (auto r = log.AddIncident(v, where, no_future); !r) return fail(r.error());
     return true;
   };
-  TG_TRY(ledger.ScanBodies({"deploy", "incident"}, visit));
+  // Change events matter only when recording (they become deploys' changes);
+  // a report reads the deploys, which carry them.
+  std::vector<std::string> types{"deploy", "incident"};
+  if (log.mode() == EventLog::Mode::kStrict) types.push_back("change");
+  TG_TRY(ledger.ScanBodies(types, visit));
   TG_TRY(status);
   return log.Finish();
 }

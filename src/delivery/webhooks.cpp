@@ -64,6 +64,48 @@ Result<Millis> TimeAt(const Json& j, std::initializer_list<const char*> path, co
   return ProviderTime(*s, where + ": " + PointerOf(path));
 }
 
+// A push to the default branch: one change event per commit, in the
+// payload's order (oldest first). Pushes to other branches, deletions and
+// tags are skipped: only what lands on the default branch is deployed.
+Result<PayloadEvents> PushChanges(const Json& p, const std::string& service,
+                                  std::initializer_list<const char*> default_branch, const char* source,
+                                  const std::string& where) {
+  PayloadEvents out;
+  auto ref = Str(p, {"ref"}, where);
+  if (!ref) return Fail(ref.error());
+  const Json* deleted = At(p, {"deleted"});
+  if (deleted != nullptr && deleted->is_boolean() && deleted->get<bool>()) {
+    out.notes.push_back(where + ": push deleting " + *ref + ": skipped");
+    return out;
+  }
+  auto branch = Str(p, default_branch, where);
+  if (!branch) return Fail(branch.error());
+  if (*ref != "refs/heads/" + *branch) {
+    out.notes.push_back(where + ": push to " + *ref + ", not the default branch " + *branch + ": skipped");
+    return out;
+  }
+  const Json* commits = At(p, {"commits"});
+  if (commits == nullptr || !commits->is_array()) return Fail(Error::Input(where + ": /commits must be an array"));
+  for (std::size_t i = 0; i < commits->size(); ++i) {
+    const Json& c = (*commits)[i];
+    std::string cw = where + ": /commits/" + std::to_string(i);
+    auto id = Str(c, {"id"}, cw);
+    if (!id) return Fail(id.error());
+    auto t = TimeAt(c, {"timestamp"}, cw);
+    if (!t) return Fail(t.error());
+    Event e;
+    e.kind = Event::Kind::kChange;
+    e.change.service = service;
+    e.change.commit = *id;
+    e.change.time = *t;
+    e.change.ref = *ref;
+    e.change.source = source;
+    out.events.push_back(std::move(e));
+  }
+  if (out.events.empty()) out.notes.push_back(where + ": push without commits: skipped");
+  return out;
+}
+
 Result<PayloadEvents> Github(const Json& p, const std::string& where) {
   PayloadEvents out;
   if (At(p, {"deployment_status"}) != nullptr) {
@@ -104,11 +146,9 @@ Result<PayloadEvents> Github(const Json& p, const std::string& where) {
     return out;
   }
   if (At(p, {"ref"}) != nullptr && At(p, {"commits"}) != nullptr) {
-    const Json* commits = At(p, {"commits"});
-    std::size_t n = commits->is_array() ? commits->size() : 0;
-    out.notes.push_back(where + ": push with " + std::to_string(n) +
-                        " commit(s): changes are taken from git (--repo) or the deploy event: skipped");
-    return out;
+    auto service = Str(p, {"repository", "full_name"}, where);
+    if (!service) return Fail(service.error());
+    return PushChanges(p, *service, {"repository", "default_branch"}, "github", where);
   }
   return Fail(Error::Input(where + ": not a GitHub deployment_status, push or workflow_run payload"));
 }
@@ -195,8 +235,12 @@ Result<PayloadEvents> Gitlab(const Json& p, const std::string& where) {
     if (out.events.empty() && out.notes.empty()) out.notes.push_back(where + ": pipeline has no deployment jobs: skipped");
     return out;
   }
-  if (k == "push" || k == "tag_push") {
-    out.notes.push_back(where + ": " + k + ": changes are taken from git (--repo) or the deploy event: skipped");
+  if (k == "push") {
+    if (!service) return Fail(service.error());
+    return PushChanges(p, *service, {"project", "default_branch"}, "gitlab", where);
+  }
+  if (k == "tag_push") {
+    out.notes.push_back(where + ": tag_push: tags are not changes: skipped");
     return out;
   }
   return Fail(Error::Input(where + ": GitLab " + k + " events are not delivery events"));

@@ -214,6 +214,27 @@ TEST_F(DeliveryCli, WebhookImportWithSignature) {
   EXPECT_EQ(Tg("event import '" + file + "' --format github").code, 2);
 }
 
+TEST_F(DeliveryCli, PushedChangesBecomeTheNextDeploysChanges) {
+  Write("ev.jsonl",
+        R"({"type":"change","service":"api","commit":"c1","time":"2026-03-02T06:00:00Z"}
+{"type":"deploy","id":"d1","service":"api","env":"prod","commit":"c1","time":"2026-03-02T10:00:00Z"}
+{"type":"change","service":"api","commit":"c2","time":"2026-03-03T07:00:00Z"}
+{"type":"change","service":"api","commit":"c3","time":"2026-03-03T09:00:00Z"}
+{"type":"deploy","id":"d2","service":"api","env":"prod","commit":"c3","time":"2026-03-03T10:00:00Z"}
+)");
+  auto imp = Tg("event import ev.jsonl");
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  // d1 is the first deploy: unknown; d2 ships c2 (3 h) and c3 (1 h).
+  Json j = Report("--from 2026-03-02 --to 2026-03-09");
+  EXPECT_EQ(j["overall"]["lead_time_hours"]["unknown_deploys"], 1);
+  EXPECT_EQ(j["overall"]["lead_time_hours"]["changes"], 2);
+  EXPECT_EQ(j["overall"]["lead_time_hours"]["median"], 2.0);
+  auto show = Tg("ledger show --type deploy");
+  EXPECT_NE(show.out.find(R"("changes":[{"commit":"c2","time":"2026-03-03T07:00:00Z"},{"commit":"c3","time":"2026-03-03T09:00:00Z"}])"),
+            std::string::npos)
+      << show.out;
+}
+
 TEST_F(DeliveryCli, LevelsCanBeOverridden) {
   Write("ev.jsonl", kTwoDeploys);
   ASSERT_EQ(Tg("event import ev.jsonl").code, 0);

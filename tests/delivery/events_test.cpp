@@ -216,5 +216,28 @@ TEST(History, LastSuccessfulCommitIsPerServiceAndEnvironment) {
   EXPECT_EQ(log.LastSuccessfulCommit("t", "prod"), std::nullopt);
 }
 
+TEST(History, ChangesFromRecordedPushes) {
+  EventLog log;
+  ASSERT_TRUE(AddLines(log, R"(
+{"type":"change","service":"s","commit":"c1","time":"2026-01-05T08:00:00Z","ref":"refs/heads/main"}
+{"type":"change","service":"s","commit":"c2","time":"2026-01-05T09:00:00Z"}
+{"type":"change","service":"t","commit":"c2","time":"2026-01-05T09:00:00Z"}
+{"type":"change","service":"s","commit":"c3","time":"2026-01-05T09:30:00Z"}
+)"));
+  // No deploy yet: the first deploy's changes are unknown.
+  EXPECT_EQ(log.ChangesFromLog("s", "prod", "c1"), std::nullopt);
+  ASSERT_TRUE(AddLines(log, R"({"type":"deploy","id":"d1","service":"s","env":"prod","commit":"c1","time":"2026-01-05T10:00:00Z"})"));
+  auto changes = log.ChangesFromLog("s", "prod", "c3");
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 2u);  // c2 and c3, not c1 (already deployed)
+  EXPECT_EQ(changes->at(0).commit, "c2");
+  EXPECT_EQ(changes->at(1).time, T("2026-01-05T09:30:00Z"));
+  EXPECT_EQ(log.ChangesFromLog("s", "staging", "c3"), std::nullopt);  // never deployed there
+  EXPECT_EQ(log.ChangesFromLog("s", "prod", "c9"), std::nullopt);     // an unknown commit
+  EXPECT_TRUE(log.ChangesFromLog("s", "prod", "c1")->empty());        // a redeploy ships nothing
+  std::string err = ErrorOf(AddLines(log, R"({"type":"change","service":"s","commit":"c2","time":"2026-01-05T09:00:00Z"})"));
+  EXPECT_NE(err.find("already recorded"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace tollgate::delivery

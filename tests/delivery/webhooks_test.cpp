@@ -67,17 +67,49 @@ TEST(GithubPayloads, NonFinalAndFailedStatesAndOtherEvents) {
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->events.empty());
   ASSERT_EQ(p->notes.size(), 1u);
-  for (const char* file : {"github/push.json", "github/push.tag-deleted.json", "github/workflow_run.json",
-                           "github/workflow_run.requested.json"}) {
+  for (const char* file : {"github/push.tag-deleted.json", "github/workflow_run.json", "github/workflow_run.requested.json"}) {
     auto r = Import(file, ImportFormat::kGithub);
     ASSERT_TRUE(r) << file << ": " << r.error().message();
-    EXPECT_TRUE(r->events.empty()) << file;  // no deploy is guessed from a push or a workflow name
+    EXPECT_TRUE(r->events.empty()) << file;  // no deploy is guessed from a workflow name; a deleted tag is no change
     EXPECT_EQ(r->notes.size(), 1u) << file;
   }
   // A GitLab payload is not a GitHub one.
   auto wrong = Import("gitlab/deployment.json", ImportFormat::kGithub);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().exit_code(), ExitCode::kInput);
+}
+
+TEST(GithubPayloads, PushToTheDefaultBranchRecordsChanges) {
+  REQUIRE_CORPUS();
+  auto r = Import("github/push.json", ImportFormat::kGithub);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->events.size(), 1u);
+  const ChangeEvent& c = r->events[0].change;
+  EXPECT_EQ(r->events[0].kind, Event::Kind::kChange);
+  EXPECT_EQ(c.service, "Codertocat/Hello-World");
+  EXPECT_EQ(c.commit, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+  EXPECT_EQ(c.time, T("2019-05-15T15:19:25Z"));
+  EXPECT_EQ(c.ref, "refs/heads/master");
+  // The same push to another branch records nothing.
+  auto payload = ParseJson(Slurp(Corpus() / "github/push.json"), "push");
+  ASSERT_TRUE(payload);
+  (*payload)["ref"] = "refs/heads/feature";
+  auto other = EventsFromPayload(Provider::kGithub, *payload, "push");
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->events.empty());
+  ASSERT_EQ(other->notes.size(), 1u);
+  EXPECT_NE(other->notes[0].find("not the default branch master"), std::string::npos);
+}
+
+TEST(GitlabPayloads, PushRecordsChangesOldestFirst) {
+  REQUIRE_CORPUS();
+  auto r = Import("gitlab/push.json", ImportFormat::kGitlab);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->events.size(), 2u);
+  EXPECT_EQ(r->events[0].change.commit, "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327");
+  EXPECT_EQ(r->events[0].change.time, T("2011-12-12T12:27:31Z"));  // +02:00
+  EXPECT_EQ(r->events[1].change.commit, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+  EXPECT_EQ(r->events[1].change.service, "mike/diaspora");
 }
 
 TEST(GitlabPayloads, DeploymentHook) {
@@ -117,9 +149,6 @@ TEST(GitlabPayloads, PipelineDeploysOnlyFromEnvironmentJobs) {
   EXPECT_EQ(d.id, "gitlab:pipeline:31:380");
   EXPECT_EQ(d.commit, "bcbb5ec396a2c0f828686f14fac9b80b780504f2");
   EXPECT_EQ(d.time, T("2016-08-12T15:26:29Z"));
-  auto push = Import("gitlab/push.json", ImportFormat::kGitlab);
-  ASSERT_TRUE(push);
-  EXPECT_TRUE(push->events.empty());
 }
 
 TEST(PagerDutyPayloads, TriggeredAndResolved) {
