@@ -24,12 +24,12 @@ struct PayloadEvents {
 // Maps one payload. The kind of payload is recognised by its shape (a file
 // has no X-GitHub-Event header):
 //   GitHub deployment_status (state success -> success; failure/error ->
-//   failure; others skipped), push and workflow_run (skipped: changes come
-//   from git or the deploy, and Tollgate does not guess deploys from
-//   workflow names); GitLab deployment (success/failed), pipeline (its
-//   builds that start an environment), push (skipped); PagerDuty
-//   incident.triggered (open) and incident.resolved (resolve).
-// Environments are taken from the payload, never from job names.
+//   failure; others skipped), push to the default branch (one change event
+//   per commit; other branches, deletions skipped), workflow_run (skipped:
+//   Tollgate does not guess deploys from workflow names); GitLab deployment
+//   (success/failed), pipeline (its builds that start an environment), push
+//   (as GitHub's); PagerDuty incident.triggered (open) and incident.resolved
+//   (resolve). Environments are taken from the payload, never from job names.
 Result<PayloadEvents> EventsFromPayload(Provider p, const Json& payload, const std::string& where);
 
 // Authentication of a delivery. Each returns Ok() when the delivery is
