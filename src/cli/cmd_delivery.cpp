@@ -1,4 +1,4 @@
-// tollgate event deploy|incident|import, tollgate dora report|levels
+// tollgate event deploy|change|incident|import, tollgate dora report|levels
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -26,6 +26,7 @@ struct DeliveryArgs {
   std::string time;
   std::string id;
   std::string caused_by;
+  std::string ref;
   std::vector<std::string> changes;  // SHA@TIME
   std::string repo;
   std::vector<std::string> paths;
@@ -150,6 +151,18 @@ int RunIncident(const DeliveryArgs& a, bool open, const Clock& clock) {
   if (!t) return Report(t.error());
   i.time = *t;
   return Record(a, {std::move(e)}, {std::string("event incident ") + (open ? "open" : "resolve")}, clock);
+}
+
+int RunChange(const DeliveryArgs& a, const Clock& clock) {
+  delivery::Event e;
+  e.kind = delivery::Event::Kind::kChange;
+  e.change.service = a.service;
+  e.change.commit = a.commit;
+  e.change.ref = a.ref;
+  auto t = TimeOrNow(a.time, clock);
+  if (!t) return Report(t.error());
+  e.change.time = *t;
+  return Record(a, {std::move(e)}, {"event change"}, clock);
 }
 
 // Authenticates the file as a webhook delivery when --signature is given.
@@ -290,6 +303,14 @@ void RegisterDelivery(CLI::App& app, Context& ctx) {
   add_git(deploy);
   add_ledger(deploy);
   deploy->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunDeploy(*a, clock); }; });
+
+  auto* change = event->add_subcommand("change", "Record a commit that landed on the service's default branch");
+  change->add_option("--service", a->service, "Service name")->required();
+  change->add_option("--commit", a->commit, "The commit")->required();
+  change->add_option("--time", a->time, "Its commit time (RFC 3339; default now)");
+  change->add_option("--ref", a->ref, "The branch, e.g. refs/heads/main");
+  add_ledger(change);
+  change->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunChange(*a, clock); }; });
 
   auto* incident = event->add_subcommand("incident", "Record that an incident opened or was resolved");
   incident->require_subcommand(1);

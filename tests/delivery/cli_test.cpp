@@ -106,6 +106,9 @@ TEST_F(DeliveryCli, CommandsRecordDeploysAndIncidents) {
                 .code,
             0);
   ASSERT_EQ(Tg("event deploy --service api --env prod --commit a2 --time 2026-03-03T10:00:00Z --status failure").code, 0);
+  // A pushed commit, then a deploy of it: its changes come from the recorded change.
+  ASSERT_EQ(Tg("event change --service api --commit a1 --time 2026-03-02T06:00:00Z --ref refs/heads/main").code, 0);
+  EXPECT_EQ(Tg("event change --service api --commit a1 --time 2026-03-02T06:00:00Z").code, 2);  // twice
   auto open = Tg("event incident open --service api --id i1 --caused-by d1 --time 2026-03-02T12:00:00Z");
   ASSERT_EQ(open.code, 0) << open.err;
   ASSERT_EQ(Tg("event incident resolve --service api --id i1 --time 2026-03-02T12:45:00Z").code, 0);
@@ -117,7 +120,7 @@ TEST_F(DeliveryCli, CommandsRecordDeploysAndIncidents) {
   EXPECT_EQ(j["overall"]["time_to_restore_hours"]["median"], 0.75);
   // The ledger holds the events in their documented form.
   auto show = Tg("ledger show --type incident");
-  EXPECT_NE(show.out.find(R"("action":"open","caused_by":"d1","id":"i1","seq":2,"service":"api","time":"2026-03-02T12:00:00Z","type":"incident")"),
+  EXPECT_NE(show.out.find(R"("action":"open","caused_by":"d1","id":"i1","seq":3,"service":"api","time":"2026-03-02T12:00:00Z","type":"incident")"),
             std::string::npos)
       << show.out;
 }
