@@ -200,6 +200,7 @@ class EventLog {
   std::vector<IncidentRecord> incidents_;
   std::vector<Millis> change_times_;
   std::vector<std::string> names_;
+  std::vector<std::uint8_t> is_service_;  // by name index: some deploy names it as its service
   NameMap name_index_;
   NameMap deploy_by_id_;                                                  // kStrict
   std::vector<std::pair<std::string, std::size_t>> pending_causes_;       // kReport: (deploy id, incident)

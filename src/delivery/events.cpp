@@ -336,6 +336,8 @@ Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now
   }
   std::uint32_t service = s ? *s : Intern(d.service);
   std::uint32_t env = en ? *en : Intern(d.env);
+  if (is_service_.size() < names_.size()) is_service_.resize(names_.size(), 0);
+  is_service_[service] = 1;
   if (stream == nullptr) stream = &streams_[StreamKey(service, env)];
   DeployRecord r;
   r.time = d.time;
@@ -362,7 +364,7 @@ Status EventLog::AddIncident(const IncidentView& i, const WhereFn& where, Millis
     return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " at " + FormatTime(i.time) +
                              " is in the future (now " + FormatTime(now) + ")"));
   auto service = Find(i.service);
-  if (!service)
+  if (!service || *service >= is_service_.size() || !is_service_[*service])
     return Fail(Error::Input(where() + ": unknown service " + Quote(i.service) +
                              ": no deploy of it is recorded (record its deploys first, or name it with --service)"));
   std::string key = std::string(i.service) + '\0' + std::string(i.id);

@@ -186,6 +186,10 @@ TEST(History, CausedByMustNameAnEarlierDeployOfTheService) {
   EXPECT_NE(ErrorOf(AddLines(log, R"({"type":"incident","action":"open","id":"i1","service":"nobody","time":"2026-01-06T00:00:00Z"})"))
                 .find("unknown service \"nobody\""),
             std::string::npos);
+  // An environment's name is not a service.
+  EXPECT_NE(ErrorOf(AddLines(log, R"({"type":"incident","action":"open","id":"i1","service":"prod","time":"2026-01-06T00:00:00Z"})"))
+                .find("unknown service \"prod\""),
+            std::string::npos);
   EXPECT_TRUE(log.incidents().empty());
 }
 
