@@ -179,7 +179,8 @@ class EventLog {
   std::optional<std::uint32_t> Find(std::string_view name) const;
 
   // The commit of the last successful deploy of (service, env), if any: where
-  // git's list of changes for the next deploy starts.
+  // git's list of changes for the next deploy starts. kStrict only (a report
+  // does not keep commits).
   std::optional<std::string> LastSuccessfulCommit(std::string_view service, std::string_view env) const;
 
   // The changes a deploy of `commit` to (service, env) ships according to the
@@ -204,7 +205,8 @@ class EventLog {
   NameMap name_index_;
   NameMap deploy_by_id_;                                                  // kStrict
   std::vector<std::pair<std::string, std::size_t>> pending_causes_;       // kReport: (deploy id, incident)
-  std::vector<std::string> deploy_ids_;                                   // kReport
+  std::string deploy_id_arena_;                                           // kReport: every id, back to back
+  std::vector<std::uint32_t> deploy_id_ends_;                             // kReport: end of each id in the arena
   std::unordered_map<std::string, std::size_t> incident_by_key_;         // service '\0' id -> index
   // Per stream (service, environment): the time of its last deploy and the
   // commit of its last successful one.

@@ -316,7 +316,8 @@ Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now
                              FormatTime(now) + ")"));
   if (mode_ == Mode::kStrict && deploy_by_id_.find(d.id) != deploy_by_id_.end())
     return Fail(Error::Input(where() + ": deploy id " + Quote(d.id) + " is already recorded"));
-  if (change_times_.size() + d.change_count > UINT32_MAX) return Fail(Error::Input(where() + ": too many changes"));
+  if (change_times_.size() + d.change_count > UINT32_MAX || deploy_id_arena_.size() + d.id.size() > UINT32_MAX)
+    return Fail(Error::Input(where() + ": too many deploys or changes for one report"));
   for (std::size_t k = 0; k < d.change_count; ++k)
     if (d.change_times[k] > d.time)
       return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + ": a change's commit time " +
@@ -349,11 +350,12 @@ Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now
   change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
   r.changes_end = static_cast<std::uint32_t>(change_times_.size());
   stream->last_time = d.time;
-  if (d.success) stream->last_success_commit.assign(d.commit);
+  if (d.success && mode_ == Mode::kStrict) stream->last_success_commit.assign(d.commit);
   if (mode_ == Mode::kStrict) {
     deploy_by_id_.emplace(std::string(d.id), static_cast<std::uint32_t>(deploys_.size()));
   } else {
-    deploy_ids_.emplace_back(d.id);
+    deploy_id_arena_.append(d.id);
+    deploy_id_ends_.push_back(static_cast<std::uint32_t>(deploy_id_arena_.size()));
   }
   deploys_.push_back(r);
   return Ok();
@@ -422,8 +424,11 @@ Status EventLog::Finish() {
   if (mode_ != Mode::kReport || pending_causes_.empty()) return Ok();
   std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> wanted;
   for (const auto& [id, inc] : pending_causes_) wanted.emplace(id, SIZE_MAX);
-  for (std::size_t k = 0; k < deploy_ids_.size(); ++k) {
-    auto it = wanted.find(deploy_ids_[k]);
+  std::uint32_t begin = 0;
+  for (std::size_t k = 0; k < deploy_id_ends_.size(); ++k) {
+    std::string_view id(deploy_id_arena_.data() + begin, deploy_id_ends_[k] - begin);
+    begin = deploy_id_ends_[k];
+    auto it = wanted.find(id);
     if (it != wanted.end() && it->second == SIZE_MAX) it->second = k;
   }
   for (const auto& [id, inc] : pending_causes_) {
