@@ -226,6 +226,11 @@ Result<Millis> ParseDuration(const std::string& text, const std::string& flag) {
 
 int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {
   delivery::DoraOptions opts;
+  if (a.from.empty() && a.to.empty()) {
+    auto w = ParseDuration(a.window, "--window");
+    if (!w) return Report(w.error());
+    opts = delivery::WindowEndingNow(clock, *w);
+  }
   opts.service = a.service;
   opts.env = a.report_env;
   if (a.by == "week") opts.by = delivery::Period::kWeek;
@@ -242,11 +247,6 @@ int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {
     if (!t) return Report(t.error().WithContext("--to"));
     opts.from = *f;
     opts.to = *t;
-  } else {
-    auto w = ParseDuration(a.window, "--window");
-    if (!w) return Report(w.error());
-    opts.to = delivery::ToMillis(clock.Now());
-    opts.from = opts.to - *w;
   }
   if (opts.to <= opts.from) return Report(Error::Input("the report window is empty: --to must be after --from"));
   auto levels = a.levels.empty() ? delivery::BuiltinLevels() : delivery::ReadLevelsFile(a.levels);

@@ -156,6 +156,13 @@ std::string CsvField(const std::string& s) {
 
 }  // namespace
 
+DoraOptions WindowEndingNow(const Clock& clock, Millis length) {
+  DoraOptions o;
+  o.to = ToMillis(clock.Now());
+  o.from = o.to - length;
+  return o;
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   double h = (static_cast<double>(v.size()) - 1) * p;

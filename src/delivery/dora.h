@@ -75,6 +75,9 @@ struct DoraOptions {
   Millis attribution_window = 24 * kHour;
 };
 
+// The window of `length` ending at the clock's now (`--window 90d`).
+DoraOptions WindowEndingNow(const Clock& clock, Millis length);
+
 struct Classified {
   std::optional<std::string> deployment_frequency, lead_time, change_failure_rate, time_to_restore, overall;
 };

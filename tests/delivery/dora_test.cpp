@@ -163,6 +163,26 @@ TEST_P(DoraTest, AttributionWindowIsBounded) {
   EXPECT_DOUBLE_EQ(*m.change_failure_rate, 0.6);
 }
 
+TEST_P(DoraTest, WindowEndingAtTheInjectedClock) {
+  // "--window 14d" when the clock says 2026-01-19 00:00: the same two weeks.
+  FixedClock clock(FromMillis(T("2026-01-19T00:00:00Z")));
+  DoraOptions o = WindowEndingNow(clock, 14 * kDay);
+  EXPECT_EQ(o.from, T("2026-01-05T00:00:00Z"));
+  DoraReport r = Run(o);
+  EXPECT_EQ(r.all.services.at("payments").deployments, 4u);
+  EXPECT_DOUBLE_EQ(*r.all.overall.lead_time_median, 13.0);
+  // A day later the window [01-06, 01-20) has moved past p1 (01-05 12:00):
+  // p3 p4 p5 succeeded, and all four attempts (with p2) failed.
+  clock.Set(FromMillis(T("2026-01-20T00:00:00Z")));
+  DoraReport later = Run(WindowEndingNow(clock, 14 * kDay));
+  EXPECT_EQ(later.all.services.at("payments").deployments, 3u);
+  EXPECT_DOUBLE_EQ(*later.all.services.at("payments").change_failure_rate, 1.0);
+  // Lead times: p3 {25, 2}, p4 {1}: median 2.
+  EXPECT_DOUBLE_EQ(*later.all.services.at("payments").lead_time_median, 2.0);
+  // i4 (01-19 02:00, 1 h) now opens inside the window: restore 0.5 1 2 4 -> 1.5.
+  EXPECT_DOUBLE_EQ(*later.all.services.at("payments").time_to_restore_median, 1.5);
+}
+
 TEST_P(DoraTest, ByWeek) {
   DoraOptions o = Window("2026-01-05", "2026-01-19");
   o.by = Period::kWeek;
