@@ -287,7 +287,7 @@ void RegisterDelivery(CLI::App& app, Context& ctx) {
     c->add_option("--path", a->paths, "Only commits touching these paths count (a monorepo's service); repeatable");
   };
 
-  auto* event = app.add_subcommand("event", "Record delivery events (deploys, incidents) in the ledger");
+  auto* event = app.add_subcommand("event", "Record delivery events (deploys, changes, incidents) in the ledger");
   event->require_subcommand(1);
 
   auto* deploy = event->add_subcommand("deploy", "Record a deployment");
