@@ -5,7 +5,7 @@
 #      nobody can waive the leaked key (the secrets gate allows no bypass);
 #   3. a release manager approves the change (four-eyes);
 #   4. the key is rotated and removed; the gate passes;
-#   5. the ledger verifies, is exported, and the bundle verifies offline;
+#   5. the ledger verifies, is exported, and the bundle verifies offline.
 #   6. six weeks of bundled deploys and incidents go into the same ledger and give a DORA report.
 # It works on a copy of examples/payments-api under the demo directory.
 set -euo pipefail
