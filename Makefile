@@ -10,6 +10,8 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git python3 
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 # SLOs and canary judgement (issue 6): HTTP client, promtool/prometheus for rule checks, SciPy for the statistics check.
 DEB_PACKAGES += libcpp-httplib-dev prometheus python3-scipy curl
+# Delivery (DORA): fast reading of ledger event bodies.
+DEB_PACKAGES += libsimdjson-dev
 
 .PHONY: deps release debug asan demo test test-asan fuzz bench clean
 
@@ -46,7 +48,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions fuzz_delivery
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release

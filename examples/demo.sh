@@ -6,6 +6,7 @@
 #   3. a release manager approves the change (four-eyes);
 #   4. the key is rotated and removed, urllib3 is upgraded to the named fix; the gate passes;
 #   5. the ledger verifies, is exported, and the bundle verifies offline.
+#   6. six weeks of bundled deploys and incidents go into the same ledger and give a DORA report.
 # It works on a copy of examples/payments-api under the demo directory.
 set -euo pipefail
 TG=$(realpath "${1:-build/release/src/tollgate}")
@@ -100,3 +101,11 @@ set +e
 set -e
 echo "exit code $rc (1 = deploys frozen)"
 [ "$rc" = 1 ] || { echo "expected the freeze to block"; exit 1; }
+say "9. Delivery: six weeks of deploys (JSON Lines) and incidents (CSV), recorded in the ledger"
+"$TG" event import "$ex/events/deploys.jsonl"
+"$TG" event import "$ex/events/incidents.csv"
+say "9b. tollgate dora report"
+"$TG" dora report --from 2026-09-07 --to 2026-10-19
+"$TG" dora report --service payments-api --from 2026-09-07 --to 2026-10-19 --format json |
+  python3 -c 'import json,sys; o=json.load(sys.stdin)["overall"]; print("payments-api as JSON:", {k: o[k] for k in ("deployments","deploys_per_week","lead_time_hours","change_failure_rate","time_to_restore_hours","stage")})'
+"$TG" ledger verify --trusted-key "$TOLLGATE_LEDGER_KEY.pub"

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::RegisterSlo(app, ctx);
   cli::RegisterCanary(app, ctx);
   cli::RegisterDeps(app, ctx);
+  cli::RegisterDelivery(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

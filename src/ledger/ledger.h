@@ -83,6 +83,12 @@ class Ledger {
   Status Scan(std::uint64_t from, std::uint64_t limit, const std::string& type,
               const std::function<bool(const StoredEntry&)>& fn);
 
+  // Bodies of entries of the given types, in seq order, without copies
+  // (LedgerStore::ScanBodies): the read path of reports over many entries.
+  Status ScanBodies(const std::vector<std::string>& types, const LedgerStore::BodyFn& fn) {
+    return store_->ScanBodies(types, fn);
+  }
+
   Result<std::vector<Hash256>> InclusionProof(std::uint64_t index, std::uint64_t size);
   Result<std::vector<Hash256>> ConsistencyProof(std::uint64_t size1, std::uint64_t size2);
   Result<Hash256> LeafHashAt(std::uint64_t index);

@@ -280,6 +280,33 @@ class SqliteStore final : public LedgerStore {
     return Ok();
   }
 
+  Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) override {
+    if (types.empty()) return Ok();
+    std::string sql = "SELECT seq, type, body FROM entries WHERE type IN (";
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      char* quoted = sqlite3_mprintf("%Q", types[i].c_str());
+      if (quoted == nullptr) return Fail(Error::Io(path_ + ": out of memory"));
+      sql += (i > 0 ? "," : "") + std::string(quoted);
+      sqlite3_free(quoted);
+    }
+    sql += ") ORDER BY seq";
+    Stmt s;
+    TG_TRY(Prepare(s, sql));
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
+      const void* t = sqlite3_column_blob(s.get(), 1);
+      int tn = sqlite3_column_bytes(s.get(), 1);
+      const void* b = sqlite3_column_blob(s.get(), 2);
+      int bn = sqlite3_column_bytes(s.get(), 2);
+      std::string_view type(t ? static_cast<const char*>(t) : "", static_cast<std::size_t>(tn));
+      std::string_view body(b ? static_cast<const char*>(b) : "", static_cast<std::size_t>(bn));
+      if (!fn(seq, type, body)) return Ok();
+    }
+    if (rc != SQLITE_DONE) return Fail(SqlError("cannot read entries"));
+    return Ok();
+  }
+
   Status ScanNodes(const std::function<void(unsigned, std::uint64_t, const Hash256&)>& fn) override {
     Stmt s;
     TG_TRY(Prepare(s, "SELECT id, hash FROM nodes"));

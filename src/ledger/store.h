@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/hash.h"
@@ -62,6 +63,19 @@ class LedgerStore {
   // only of one type. The callback returns false to stop early.
   virtual Status ScanEntries(std::uint64_t from, std::uint64_t limit, const std::string& type,
                              const std::function<bool(const StoredEntry&)>& fn) = 0;
+  // A read path for reports over many entries: seq, type and body of the
+  // entries whose type is one of `types`, in seq order, without copying. The
+  // views are valid only during the callback, which returns false to stop.
+  // Bodies are not verified here (Verify does that). The default goes
+  // through ScanEntries; a backend may do better.
+  using BodyFn = std::function<bool(std::uint64_t seq, std::string_view type, std::string_view body)>;
+  virtual Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) {
+    return ScanEntries(0, 0, "", [&](const StoredEntry& e) {
+      for (const auto& t : types)
+        if (e.type == t) return fn(e.seq, e.type, e.body);
+      return true;
+    });
+  }
   // Every stored node, in no particular order.
   virtual Status ScanNodes(const std::function<void(unsigned level, std::uint64_t index, const Hash256&)>& fn) = 0;
   virtual Result<std::vector<StoredCheckpoint>> Checkpoints() = 0;

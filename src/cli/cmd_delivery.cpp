@@ -1,0 +1,375 @@
+// tollgate event deploy|change|incident|import, tollgate dora report|levels
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "core/hash.h"
+#include "delivery/delivery.h"
+#include "delivery/dora.h"
+#include "delivery/webhooks.h"
+#include "ledger/ledger.h"
+
+namespace tollgate::cli {
+namespace {
+
+using delivery::Millis;
+
+struct DeliveryArgs {
+  std::string ledger;
+  std::string key;
+  // event deploy / incident
+  std::string service;
+  std::string env;
+  std::string commit;
+  std::string status = "success";
+  std::string time;
+  std::string id;
+  std::string caused_by;
+  std::string ref;
+  std::vector<std::string> changes;  // SHA@TIME
+  std::string repo;
+  std::vector<std::string> paths;
+  // event import
+  std::string file;
+  std::string format;
+  std::string signature;
+  std::string secret_file;
+  std::string webhook_id;
+  std::string webhook_timestamp;
+  // dora report
+  std::string report_env = "prod";
+  std::string window = "90d";
+  std::string from;
+  std::string to;
+  std::string by;
+  std::string out_format = "text";
+  std::string output;
+  std::string levels;
+  std::string attribution = "24h";
+};
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error::NotFound(path + ": cannot open"));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Checks every event against the history the ledger holds, fills changes
+// from git where asked, and appends the batch in one transaction: either
+// every event is recorded or none.
+int Record(const DeliveryArgs& a, std::vector<delivery::Event> events, const std::vector<std::string>& wheres,
+           const Clock& clock) {
+  auto key = LoadLedgerKey(a.key);
+  if (!key) return Report(key.error());
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
+  if (!l) return Report(l.error());
+  delivery::EventLog log(delivery::EventLog::Mode::kStrict);
+  if (auto s = delivery::LoadEvents(**l, log); !s) return Report(s.error());
+  Millis now = delivery::ToMillis(clock.Now());
+  std::vector<Json> batch;
+  batch.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto& e = events[i];
+    if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && a.repo.empty()) {
+      // Pushed commits recorded as change events, when there are any.
+      e.deploy.changes = log.ChangesFromLog(e.deploy.service, e.deploy.env, e.deploy.commit);
+    } else if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && !a.repo.empty()) {
+      auto prev = log.LastSuccessfulCommit(e.deploy.service, e.deploy.env);
+      auto changes = delivery::ChangesFromGit(a.repo, prev, e.deploy.commit, a.paths);
+      if (!changes) return Report(changes.error().WithContext(wheres[i]));
+      e.deploy.changes = std::move(*changes);
+      if (e.deploy.changes)
+        for (const auto& c : *e.deploy.changes)
+          if (c.time > e.deploy.time)
+            return Report(Error::Input(wheres[i] + ": commit " + c.commit + " (" + delivery::FormatTime(c.time) +
+                                       ") is later than the deploy (" + delivery::FormatTime(e.deploy.time) + ")"));
+    }
+    if (auto s = log.Add(e, wheres[i], now); !s) return Report(s.error());
+    batch.push_back(delivery::ToJson(e));
+  }
+  if (batch.empty()) {
+    std::cout << "recorded 0 events\n";
+    return 0;
+  }
+  auto appended = (*l)->Append(std::move(batch), key->has_value() ? &**key : nullptr);
+  if (!appended) return Report(appended.error());
+  std::cout << "recorded " << appended->size() << " event" << (appended->size() == 1 ? "" : "s") << " (ledger entries "
+            << appended->front().seq << ".." << appended->back().seq << ")\n";
+  return 0;
+}
+
+Result<Millis> TimeOrNow(const std::string& text, const Clock& clock) {
+  if (text.empty()) return delivery::ToMillis(clock.Now());
+  auto t = delivery::ParseTime(text);
+  if (!t) return Fail(t.error().WithContext("--time"));
+  return *t;
+}
+
+int RunDeploy(const DeliveryArgs& a, const Clock& clock) {
+  delivery::Event e;
+  e.kind = delivery::Event::Kind::kDeploy;
+  auto& d = e.deploy;
+  d.service = a.service;
+  d.env = a.env;
+  d.commit = a.commit;
+  d.success = a.status == "success";
+  auto t = TimeOrNow(a.time, clock);
+  if (!t) return Report(t.error());
+  d.time = *t;
+  if (!a.changes.empty()) {
+    std::vector<delivery::Change> changes;
+    for (const auto& c : a.changes) {
+      auto at = c.find('@');
+      if (at == std::string::npos || at == 0) return Report(Error::Input("--change \"" + c + "\": expected SHA@RFC3339"));
+      auto ct = delivery::ParseTime(c.substr(at + 1));
+      if (!ct) return Report(ct.error().WithContext("--change \"" + c + "\""));
+      if (*ct > d.time) return Report(Error::Input("--change \"" + c + "\": the commit is later than the deploy"));
+      changes.push_back({c.substr(0, at), *ct});
+    }
+    d.changes = std::move(changes);
+  }
+  // A stable id from what identifies the deploy, unless given.
+  d.id = a.id.empty() ? "deploy-" + HexEncode(Sha256(d.service + '\n' + d.env + '\n' + d.commit + '\n' +
+                                                     delivery::FormatTime(d.time)))
+                                        .substr(0, 16)
+                      : a.id;
+  return Record(a, {std::move(e)}, {"event deploy"}, clock);
+}
+
+int RunIncident(const DeliveryArgs& a, bool open, const Clock& clock) {
+  delivery::Event e;
+  e.kind = delivery::Event::Kind::kIncident;
+  auto& i = e.incident;
+  i.open = open;
+  i.id = a.id;
+  i.service = a.service;
+  i.caused_by = a.caused_by;
+  auto t = TimeOrNow(a.time, clock);
+  if (!t) return Report(t.error());
+  i.time = *t;
+  return Record(a, {std::move(e)}, {std::string("event incident ") + (open ? "open" : "resolve")}, clock);
+}
+
+int RunChange(const DeliveryArgs& a, const Clock& clock) {
+  delivery::Event e;
+  e.kind = delivery::Event::Kind::kChange;
+  e.change.service = a.service;
+  e.change.commit = a.commit;
+  e.change.ref = a.ref;
+  auto t = TimeOrNow(a.time, clock);
+  if (!t) return Report(t.error());
+  e.change.time = *t;
+  return Record(a, {std::move(e)}, {"event change"}, clock);
+}
+
+// Authenticates the file as a webhook delivery when --signature is given.
+Status CheckSignature(const DeliveryArgs& a, delivery::ImportFormat format, const std::string& body, const Clock& clock) {
+  if (a.signature.empty()) return Ok();
+  if (a.secret_file.empty()) return Fail(Error::Input("--signature needs --secret-file"));
+  auto secret = ReadWholeFile(a.secret_file);
+  if (!secret) return Fail(secret.error());
+  std::string s = *secret;
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  Status st = Ok();
+  switch (format) {
+    case delivery::ImportFormat::kGithub: st = delivery::VerifyGithubSignature(s, body, a.signature); break;
+    case delivery::ImportFormat::kPagerDuty: st = delivery::VerifyPagerDutySignature(s, body, a.signature); break;
+    case delivery::ImportFormat::kGitlab:
+      if (!a.webhook_id.empty() || !a.webhook_timestamp.empty()) {
+        st = delivery::VerifyStandardWebhook(s, a.webhook_id, a.webhook_timestamp, body, a.signature,
+                                             delivery::ToMillis(clock.Now()) / 1000);
+      } else {
+        st = delivery::VerifyGitlabToken(s, a.signature);
+      }
+      break;
+    default: return Fail(Error::Input("--signature applies to --format github, gitlab or pagerduty"));
+  }
+  if (!st) return Fail(st.error().WithContext(a.file));
+  return Ok();
+}
+
+int RunImport(const DeliveryArgs& a, const Clock& clock) {
+  auto format = delivery::ParseImportFormat(a.format);
+  if (!format) return Report(format.error());
+  auto text = ReadWholeFile(a.file);
+  if (!text) return Report(text.error());
+  if (auto s = CheckSignature(a, *format, *text, clock); !s) return Report(s.error());
+  delivery::ImportOptions opts;
+  opts.format = *format;
+  opts.service = a.service;
+  auto read = delivery::ReadImportText(*text, a.file, opts);
+  if (!read) return Report(read.error());
+  for (const auto& n : read->notes) std::cerr << "tollgate: note: " << n << "\n";
+  return Record(a, std::move(read->events), read->wheres, clock);
+}
+
+// "90d", "12w", "36h", "30m".
+Result<Millis> ParseDuration(const std::string& text, const std::string& flag) {
+  if (text.size() < 2) return Fail(Error::Input(flag + " \"" + text + "\": expected a number and a unit (m, h, d, w)"));
+  std::int64_t n = 0;
+  for (std::size_t k = 0; k + 1 < text.size(); ++k) {
+    if (text[k] < '0' || text[k] > '9' || n > 1'000'000)
+      return Fail(Error::Input(flag + " \"" + text + "\": expected a number and a unit (m, h, d, w)"));
+    n = n * 10 + (text[k] - '0');
+  }
+  switch (text.back()) {
+    case 'm': return n * 60 * 1000;
+    case 'h': return n * delivery::kHour;
+    case 'd': return n * delivery::kDay;
+    case 'w': return n * 7 * delivery::kDay;
+    default: return Fail(Error::Input(flag + " \"" + text + "\": the unit must be m, h, d or w"));
+  }
+}
+
+int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {
+  delivery::DoraOptions opts;
+  if (a.from.empty() && a.to.empty()) {
+    auto w = ParseDuration(a.window, "--window");
+    if (!w) return Report(w.error());
+    opts = delivery::WindowEndingNow(clock, *w);
+  }
+  opts.service = a.service;
+  opts.env = a.report_env;
+  if (a.by == "week") opts.by = delivery::Period::kWeek;
+  if (a.by == "month") opts.by = delivery::Period::kMonth;
+  auto attribution = ParseDuration(a.attribution, "--attribution-window");
+  if (!attribution) return Report(attribution.error());
+  opts.attribution_window = *attribution;
+  if (!a.from.empty() || !a.to.empty()) {
+    if (window_given) return Report(Error::Input("give --window or --from/--to, not both"));
+    if (a.from.empty() || a.to.empty()) return Report(Error::Input("--from and --to go together"));
+    auto f = delivery::ParseTime(a.from);
+    if (!f) return Report(f.error().WithContext("--from"));
+    auto t = delivery::ParseTime(a.to);
+    if (!t) return Report(t.error().WithContext("--to"));
+    opts.from = *f;
+    opts.to = *t;
+  }
+  if (opts.to <= opts.from) return Report(Error::Input("the report window is empty: --to must be after --from"));
+  auto levels = a.levels.empty() ? delivery::BuiltinLevels() : delivery::ReadLevelsFile(a.levels);
+  if (!levels) return Report(levels.error());
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
+  if (!l) return Report(l.error());
+  delivery::EventLog log(delivery::EventLog::Mode::kReport);
+  if (auto s = delivery::LoadEvents(**l, log); !s) return Report(s.error());
+  auto r = delivery::ComputeDora(log, opts, *levels);
+  if (!r) return Report(r.error());
+  std::string body;
+  if (a.out_format == "json") body = delivery::DoraToJson(*r).dump(2) + "\n";
+  else if (a.out_format == "csv") body = delivery::DoraToCsv(*r);
+  else body = delivery::DoraToText(*r);
+  if (a.output.empty()) {
+    std::cout << body;
+    std::cout.flush();
+    return std::cout ? 0 : static_cast<int>(ExitCode::kInternal);
+  }
+  if (auto s = WriteFileAtomic(a.output, body); !s) return Report(s.error());
+  if (a.out_format != "text") std::cout << delivery::DoraToText(*r);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterDelivery(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<DeliveryArgs>();
+  const Clock& clock = ctx.clock;
+  auto add_ledger = [&](CLI::App* c) {
+    c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+    c->add_option("--key", a->key, "Checkpoint signing key file (default $TOLLGATE_LEDGER_KEY)");
+  };
+  auto add_git = [&](CLI::App* c) {
+    c->add_option("--repo", a->repo,
+                  "Git repository: a deploy without changes gets the commits since the previous successful deploy "
+                  "of its service and environment (the first deploy's changes stay unknown)");
+    c->add_option("--path", a->paths, "Only commits touching these paths count (a monorepo's service); repeatable");
+  };
+
+  auto* event = app.add_subcommand("event", "Record delivery events (deploys, changes, incidents) in the ledger");
+  event->require_subcommand(1);
+
+  auto* deploy = event->add_subcommand("deploy", "Record a deployment");
+  deploy->add_option("--service", a->service, "Service name")->required();
+  deploy->add_option("--env", a->env, "Environment, e.g. prod")->required();
+  deploy->add_option("--commit", a->commit, "Deployed commit")->required();
+  deploy->add_option("--status", a->status, "success or failure")
+      ->check(CLI::IsMember({"success", "failure"}))
+      ->capture_default_str();
+  deploy->add_option("--time", a->time, "When it finished (RFC 3339; default now)");
+  deploy->add_option("--id", a->id, "Deploy id (default derived from service, env, commit and time)");
+  deploy->add_option("--change", a->changes, "A change it ships: SHA@RFC3339 (commit time); repeatable");
+  add_git(deploy);
+  add_ledger(deploy);
+  deploy->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunDeploy(*a, clock); }; });
+
+  auto* change = event->add_subcommand("change", "Record a commit that landed on the service's default branch");
+  change->add_option("--service", a->service, "Service name")->required();
+  change->add_option("--commit", a->commit, "The commit")->required();
+  change->add_option("--time", a->time, "Its commit time (RFC 3339; default now)");
+  change->add_option("--ref", a->ref, "The branch, e.g. refs/heads/main");
+  add_ledger(change);
+  change->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunChange(*a, clock); }; });
+
+  auto* incident = event->add_subcommand("incident", "Record that an incident opened or was resolved");
+  incident->require_subcommand(1);
+  for (const char* action : {"open", "resolve"}) {
+    bool open = std::string(action) == "open";
+    auto* c = incident->add_subcommand(action, open ? "An incident opened" : "An incident was resolved");
+    c->add_option("--service", a->service, "Service name")->required();
+    c->add_option("--id", a->id, "Incident id")->required();
+    if (open) c->add_option("--caused-by", a->caused_by, "The deploy id that caused it");
+    c->add_option("--time", a->time, "When (RFC 3339; default now)");
+    add_ledger(c);
+    c->callback([&ctx, a, &clock, open] { ctx.action = [a, &clock, open] { return RunIncident(*a, open, clock); }; });
+  }
+
+  auto* import = event->add_subcommand("import", "Record every event of a file in one ledger transaction");
+  import->add_option("FILE", a->file, "JSON Lines (.jsonl), CSV (.csv) or a provider's webhook payload")->required();
+  import->add_option("--format", a->format, "jsonl, csv, github, gitlab or pagerduty (default: by extension)")
+      ->check(CLI::IsMember({"jsonl", "json", "csv", "github", "gitlab", "pagerduty"}));
+  import->add_option("--service", a->service, "Record every event under this service name");
+  import->add_option("--signature", a->signature,
+                     "Authenticate the payload first: the X-Hub-Signature-256, X-Gitlab-Token (or webhook-signature) "
+                     "or X-PagerDuty-Signature header value");
+  import->add_option("--secret-file", a->secret_file, "The webhook secret, for --signature");
+  import->add_option("--webhook-id", a->webhook_id, "GitLab signed webhooks: the webhook-id header");
+  import->add_option("--webhook-timestamp", a->webhook_timestamp, "GitLab signed webhooks: the webhook-timestamp header");
+  add_git(import);
+  add_ledger(import);
+  import->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunImport(*a, clock); }; });
+
+  auto* dora = app.add_subcommand("dora", "DORA metrics and maturity from the recorded delivery events");
+  dora->require_subcommand(1);
+  auto* report = dora->add_subcommand("report", "Deployment frequency, lead time, change failure rate, time to restore");
+  report->add_option("--service", a->service, "Only this service");
+  report->add_option("--env", a->report_env, "Environment whose deploys count")->capture_default_str();
+  auto* window = report->add_option("--window", a->window, "The window ending now: 90d, 12w, ...")->capture_default_str();
+  report->add_option("--from", a->from, "Window start (RFC 3339 or a date; inclusive)");
+  report->add_option("--to", a->to, "Window end (RFC 3339 or a date; exclusive)");
+  report->add_option("--by", a->by, "Also per week or month")->check(CLI::IsMember({"week", "month"}));
+  report->add_option("--format", a->out_format, "text, json or csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+  report->add_option("--output,-o", a->output, "Write the report to FILE");
+  report->add_option("--levels", a->levels, "Maturity and performance thresholds (JSON; see `dora levels`)");
+  report->add_option("--attribution-window", a->attribution,
+                     "Attribute an incident without caused_by to a deploy at most this long before it")
+      ->capture_default_str();
+  report->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+  report->callback([&ctx, a, &clock, window] {
+    bool window_given = window->count() > 0;
+    ctx.action = [a, &clock, window_given] { return RunReport(*a, window_given, clock); };
+  });
+
+  auto* levels = dora->add_subcommand("levels", "Print the built-in maturity and performance thresholds (JSON)");
+  levels->callback([&ctx] {
+    ctx.action = [] {
+      std::cout << delivery::BuiltinLevelsJson();
+      return 0;
+    };
+  });
+}
+
+}  // namespace tollgate::cli
