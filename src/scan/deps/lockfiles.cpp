@@ -732,21 +732,24 @@ bool PackageFromPurl(std::string_view purl, Package& out) {
   if (type == "deb" && ns == "ubuntu") out.ecosystem = Ecosystem::kUbuntu;
   out.version = version;
   out.purl = std::string(purl);
-  // distro qualifier: deb ...?distro=debian-12, apk ...?distro=alpine-3.19
-  for (auto part : std::vector<std::string_view>{quals}) {
-    std::size_t s = 0;
-    while (s <= part.size() && !part.empty()) {
-      auto amp = part.find('&', s);
-      std::string_view kv = part.substr(s, amp == std::string_view::npos ? std::string_view::npos : amp - s);
-      if (StartsWith(kv, "distro=")) {
-        std::string d = PercentDecode(kv.substr(7));
-        auto dash = d.rfind('-');
-        if (dash != std::string::npos) d = d.substr(dash + 1);
-        out.release = d;
+  // distro qualifier: deb ...?distro=debian-12, apk ...?distro=alpine-3.19.1
+  std::size_t s = 0;
+  while (!quals.empty() && s <= quals.size()) {
+    auto amp = quals.find('&', s);
+    std::string_view kv = quals.substr(s, amp == std::string_view::npos ? std::string_view::npos : amp - s);
+    if (StartsWith(kv, "distro=")) {
+      std::string d = PercentDecode(kv.substr(7));
+      auto dash = d.rfind('-');
+      if (dash != std::string::npos) d = d.substr(dash + 1);
+      if (out.ecosystem == Ecosystem::kAlpine) {  // OSV names Alpine releases "v3.19"
+        auto first = d.find('.');
+        auto second = first == std::string::npos ? first : d.find('.', first + 1);
+        d = "v" + d.substr(0, second);
       }
-      if (amp == std::string_view::npos) break;
-      s = amp + 1;
+      out.release = d;
     }
+    if (amp == std::string_view::npos) break;
+    s = amp + 1;
   }
   return true;
 }
@@ -771,9 +774,7 @@ std::string MakePurl(const Package& p) {
   auto split_ns = [&](std::string_view n, char sep) {
     auto k = n.rfind(sep);
     if (k == std::string_view::npos) return enc(n);
-    std::string nsp;
-    for (auto part : std::vector<std::string_view>{n.substr(0, k)}) nsp = enc(part);
-    return nsp + "/" + enc(n.substr(k + 1));
+    return enc(n.substr(0, k)) + "/" + enc(n.substr(k + 1));
   };
   std::string type, path;
   switch (p.ecosystem) {
