@@ -217,6 +217,11 @@ TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
   EXPECT_NE(before->digest, after->digest);
   EXPECT_EQ(after->newest_modified, "2025-01-01T00:00:00Z");
   EXPECT_EQ(after->withdrawn, 2u);
+  auto summary = (*db)->Summary();  // what scans record, from the meta table
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->advisories, after->advisories);
+  EXPECT_EQ(summary->digest, after->digest);
+  EXPECT_EQ(summary->newest_modified, after->newest_modified);
 }
 
 TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {

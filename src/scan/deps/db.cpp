@@ -357,12 +357,21 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
 
 Result<DbStatus> AdvisoryDb::Summary() const {
   DbStatus st;
+  bool counted = false;
   Stmt q(db_, "SELECT key, value FROM meta");
   while (q.Step() == SQLITE_ROW) {
     std::string k = q.Text(0), v = q.Text(1);
     if (k == "digest") st.digest = v;
     if (k == "newest_modified") st.newest_modified = v;
-    if (k == "advisories") st.advisories = static_cast<std::size_t>(std::strtoull(v.c_str(), nullptr, 10));
+    if (k == "advisories") {
+      st.advisories = static_cast<std::size_t>(std::strtoull(v.c_str(), nullptr, 10));
+      counted = true;
+    }
+  }
+  if (!counted) {  // written by an import before the count was kept in meta
+    Stmt c(db_, "SELECT count(*) FROM advisories");
+    if (c.Step() != SQLITE_ROW) return Fail(SqlError(db_, "count"));
+    st.advisories = static_cast<std::size_t>(c.Int(0));
   }
   return st;
 }
