@@ -73,7 +73,16 @@ void Add(Inventory& out, Ecosystem e, std::string name, std::string version, con
   out.packages.push_back(std::move(p));
 }
 
-Result<Json> Json_(std::string_view text, const std::string& file) { return ParseJson(text, file); }
+// Lockfiles can be large: parse with nlohmann's fast parser (iterative,
+// validates UTF-8) and fall back to the strict parser only to word the error
+// with its line and column.
+Result<Json> Json_(std::string_view text, const std::string& file) {
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_discarded()) return j;
+  auto strict = ParseJson(text, file);
+  if (!strict) return Fail(strict.error());
+  return Fail(Error::Input(file + ": malformed JSON"));
+}
 
 std::string JsonString(const Json& j, std::string_view key) {
   auto it = j.find(key);
