@@ -349,6 +349,18 @@ TEST_F(RealAdvisories, GoModuleInsideTheRange) {
   EXPECT_EQ(Find(Scan("go.mod", "module m\nrequire gopkg.in/yaml.v3 v3.0.1\n"), "GO-2022-0603"), nullptr);
 }
 
+TEST_F(RealAdvisories, GoToolchainChecksTheStandardLibrary) {
+  auto fs = Scan("go.mod", "module m\n\ngo 1.21\n\ntoolchain go1.21.3\n");
+  ASSERT_FALSE(fs.empty());
+  for (const auto& f : fs) {
+    EXPECT_EQ(f.details["package"], "stdlib");
+    EXPECT_EQ(f.location.line, 5u);
+    if (f.details["fixed"].is_string()) {
+      EXPECT_GT(CompareVersions(Ecosystem::kGo, f.details["fixed"].get<std::string>(), "1.21.3"), 0);
+    }
+  }
+}
+
 TEST_F(RealAdvisories, CrateInsideTheRangeWithCvssSeverity) {
   // RUSTSEC-2021-0003: smallvec 0.6.3..0.6.14 and 1.0.0..1.6.1, fixed in 0.6.14 and 1.6.1
   auto fs = Scan("Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n");

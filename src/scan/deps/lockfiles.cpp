@@ -405,6 +405,11 @@ Status ParseGoMod(std::string_view text, const std::string& file, Inventory& out
         continue;
       }
       spec = l;
+    } else if (StartsWith(l, "toolchain ")) {
+      // the exact Go toolchain the module builds with: OSV's "stdlib" package
+      std::string_view tc = Trim(l.substr(10));
+      if (StartsWith(tc, "go") && tc.size() > 2) Add(out, Ecosystem::kGo, "stdlib", std::string(tc.substr(2)), file, n);
+      continue;
     } else if (StartsWith(l, "require")) {
       std::string_view rest = Trim(l.substr(7));
       if (rest == "(") {
