@@ -144,7 +144,7 @@ TEST(Purl, RoundTrip) {
   ASSERT_TRUE(PackageFromPurl("pkg:npm/%40babel/core@7.22.0", p));
   EXPECT_EQ(p.name, "@babel/core");
   ASSERT_TRUE(PackageFromPurl("pkg:apk/alpine/openssl@3.1.4-r0?distro=alpine-3.19", p));
-  EXPECT_EQ(p.release, "3.19");
+  EXPECT_EQ(p.release, "v3.19");  // as OSV's "Alpine:v3.19" names it
   EXPECT_FALSE(PackageFromPurl("pkg:unknown/x@1", p));
   EXPECT_FALSE(PackageFromPurl("not a purl", p));
   Package q;

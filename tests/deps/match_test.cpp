@@ -217,6 +217,11 @@ TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
   EXPECT_NE(before->digest, after->digest);
   EXPECT_EQ(after->newest_modified, "2025-01-01T00:00:00Z");
   EXPECT_EQ(after->withdrawn, 2u);
+  auto summary = (*db)->Summary();  // what scans record, from the meta table
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->advisories, after->advisories);
+  EXPECT_EQ(summary->digest, after->digest);
+  EXPECT_EQ(summary->newest_modified, after->newest_modified);
 }
 
 TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {
@@ -342,6 +347,18 @@ TEST_F(RealAdvisories, GoModuleInsideTheRange) {
   EXPECT_EQ(f->details["fixed"], "3.0.0-20220521103104-8f96da9f5d5e");
   EXPECT_EQ(f->location.line, 3u);
   EXPECT_EQ(Find(Scan("go.mod", "module m\nrequire gopkg.in/yaml.v3 v3.0.1\n"), "GO-2022-0603"), nullptr);
+}
+
+TEST_F(RealAdvisories, GoToolchainChecksTheStandardLibrary) {
+  auto fs = Scan("go.mod", "module m\n\ngo 1.21\n\ntoolchain go1.21.3\n");
+  ASSERT_FALSE(fs.empty());
+  for (const auto& f : fs) {
+    EXPECT_EQ(f.details["package"], "stdlib");
+    EXPECT_EQ(f.location.line, 5u);
+    if (f.details["fixed"].is_string()) {
+      EXPECT_GT(CompareVersions(Ecosystem::kGo, f.details["fixed"].get<std::string>(), "1.21.3"), 0);
+    }
+  }
 }
 
 TEST_F(RealAdvisories, CrateInsideTheRangeWithCvssSeverity) {

@@ -19,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxRecordBytes = 16u << 20;   // one OSV record
+constexpr const char* kFormat = "2";                  // meta.format: records are CBOR
 constexpr std::size_t kMaxZipEntries = 2'000'000;
 
 // A prepared statement that finalises itself.
@@ -113,7 +114,25 @@ Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& dir, boo
   }
   // A file that is not our database fails here, not later.
   Stmt check(db, "SELECT count(*) FROM advisories");
-  if (!check.ok()) return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
+  if (!check.ok() || check.Step() != SQLITE_ROW) return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
+  bool empty = check.Int(0) == 0;
+  std::string format;
+  {
+    Stmt f(db, "SELECT value FROM meta WHERE key = 'format'");
+    if (f.ok() && f.Step() == SQLITE_ROW) format = f.Text(0);
+  }
+  if (format != kFormat) {
+    if (!create && !empty)
+      return Fail(Error::Input(file.string() + ": written by another version of tollgate (format '" + format +
+                               "'); import the advisories again into a new directory"));
+    if (create) {
+      // Records in another encoding cannot be mixed with ours: start over.
+      TG_TRY(out->Exec("DELETE FROM affected; DELETE FROM advisories; DELETE FROM meta;"));
+      Stmt put(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('format', ?)");
+      put.Bind(1, std::string_view(kFormat));
+      if (put.Step() != SQLITE_DONE) return Fail(SqlError(db, "meta"));
+    }
+  }
   return out;
 }
 
@@ -357,12 +376,21 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
 
 Result<DbStatus> AdvisoryDb::Summary() const {
   DbStatus st;
+  bool counted = false;
   Stmt q(db_, "SELECT key, value FROM meta");
   while (q.Step() == SQLITE_ROW) {
     std::string k = q.Text(0), v = q.Text(1);
     if (k == "digest") st.digest = v;
     if (k == "newest_modified") st.newest_modified = v;
-    if (k == "advisories") st.advisories = static_cast<std::size_t>(std::strtoull(v.c_str(), nullptr, 10));
+    if (k == "advisories") {
+      st.advisories = static_cast<std::size_t>(std::strtoull(v.c_str(), nullptr, 10));
+      counted = true;
+    }
+  }
+  if (!counted) {  // written by an import before the count was kept in meta
+    Stmt c(db_, "SELECT count(*) FROM advisories");
+    if (c.Step() != SQLITE_ROW) return Fail(SqlError(db_, "count"));
+    st.advisories = static_cast<std::size_t>(c.Int(0));
   }
   return st;
 }

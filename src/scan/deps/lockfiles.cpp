@@ -73,7 +73,16 @@ void Add(Inventory& out, Ecosystem e, std::string name, std::string version, con
   out.packages.push_back(std::move(p));
 }
 
-Result<Json> Json_(std::string_view text, const std::string& file) { return ParseJson(text, file); }
+// Lockfiles can be large: parse with nlohmann's fast parser (iterative,
+// validates UTF-8) and fall back to the strict parser only to word the error
+// with its line and column.
+Result<Json> Json_(std::string_view text, const std::string& file) {
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_discarded()) return j;
+  auto strict = ParseJson(text, file);
+  if (!strict) return Fail(strict.error());
+  return Fail(Error::Input(file + ": malformed JSON"));
+}
 
 std::string JsonString(const Json& j, std::string_view key) {
   auto it = j.find(key);
@@ -396,6 +405,11 @@ Status ParseGoMod(std::string_view text, const std::string& file, Inventory& out
         continue;
       }
       spec = l;
+    } else if (StartsWith(l, "toolchain ")) {
+      // the exact Go toolchain the module builds with: OSV's "stdlib" package
+      std::string_view tc = Trim(l.substr(10));
+      if (StartsWith(tc, "go") && tc.size() > 2) Add(out, Ecosystem::kGo, "stdlib", std::string(tc.substr(2)), file, n);
+      continue;
     } else if (StartsWith(l, "require")) {
       std::string_view rest = Trim(l.substr(7));
       if (rest == "(") {
@@ -732,21 +746,24 @@ bool PackageFromPurl(std::string_view purl, Package& out) {
   if (type == "deb" && ns == "ubuntu") out.ecosystem = Ecosystem::kUbuntu;
   out.version = version;
   out.purl = std::string(purl);
-  // distro qualifier: deb ...?distro=debian-12, apk ...?distro=alpine-3.19
-  for (auto part : std::vector<std::string_view>{quals}) {
-    std::size_t s = 0;
-    while (s <= part.size() && !part.empty()) {
-      auto amp = part.find('&', s);
-      std::string_view kv = part.substr(s, amp == std::string_view::npos ? std::string_view::npos : amp - s);
-      if (StartsWith(kv, "distro=")) {
-        std::string d = PercentDecode(kv.substr(7));
-        auto dash = d.rfind('-');
-        if (dash != std::string::npos) d = d.substr(dash + 1);
-        out.release = d;
+  // distro qualifier: deb ...?distro=debian-12, apk ...?distro=alpine-3.19.1
+  std::size_t s = 0;
+  while (!quals.empty() && s <= quals.size()) {
+    auto amp = quals.find('&', s);
+    std::string_view kv = quals.substr(s, amp == std::string_view::npos ? std::string_view::npos : amp - s);
+    if (StartsWith(kv, "distro=")) {
+      std::string d = PercentDecode(kv.substr(7));
+      auto dash = d.rfind('-');
+      if (dash != std::string::npos) d = d.substr(dash + 1);
+      if (out.ecosystem == Ecosystem::kAlpine) {  // OSV names Alpine releases "v3.19"
+        auto first = d.find('.');
+        auto second = first == std::string::npos ? first : d.find('.', first + 1);
+        d = "v" + d.substr(0, second);
       }
-      if (amp == std::string_view::npos) break;
-      s = amp + 1;
+      out.release = d;
     }
+    if (amp == std::string_view::npos) break;
+    s = amp + 1;
   }
   return true;
 }
@@ -771,9 +788,7 @@ std::string MakePurl(const Package& p) {
   auto split_ns = [&](std::string_view n, char sep) {
     auto k = n.rfind(sep);
     if (k == std::string_view::npos) return enc(n);
-    std::string nsp;
-    for (auto part : std::vector<std::string_view>{n.substr(0, k)}) nsp = enc(part);
-    return nsp + "/" + enc(n.substr(k + 1));
+    return enc(n.substr(0, k)) + "/" + enc(n.substr(k + 1));
   };
   std::string type, path;
   switch (p.ecosystem) {

@@ -2,6 +2,8 @@ module example.com/svc
 
 go 1.21
 
+toolchain go1.21.3
+
 require golang.org/x/text v0.3.5
 
 require (
