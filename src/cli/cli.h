@@ -30,6 +30,7 @@ void RegisterLedger(CLI::App& app, Context& ctx);
 void RegisterScan(CLI::App& app, Context& ctx);
 void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);
+void RegisterPolicy(CLI::App& app, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

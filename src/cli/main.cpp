@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::RegisterScan(app, ctx);
   cli::RegisterGate(app, ctx);
   cli::RegisterApprovals(app, ctx);
+  cli::RegisterPolicy(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -1,0 +1,8 @@
+// Built-ins: strings and sprintf.
+#include "rego/internal.h"
+
+namespace tollgate::rego {
+
+void AddStringBuiltins(BuiltinRegistry&) {}
+
+}  // namespace tollgate::rego
