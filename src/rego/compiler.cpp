@@ -56,6 +56,10 @@ struct Scope {
   Scope* parent = nullptr;
   std::map<std::string, int> vars;
   std::set<int> locals;
+  // Names declared with := and the index of the declaring expression: a
+  // nested body sees them only from that expression on.
+  std::map<std::string, std::size_t> decl_index;
+  std::size_t current = 0;
 };
 
 struct PackageCtx {
@@ -73,6 +77,7 @@ class Compiler {
     for (auto& m : mut_->modules) {
       if (std::find(mut_->packages.begin(), mut_->packages.end(), m->package) == mut_->packages.end())
         mut_->packages.push_back(m->package);
+      NodeAt(m->package);
       for (auto& r : m->rules) Place(*m, r);
     }
     for (auto& m : mut_->modules) {
@@ -217,18 +222,43 @@ class Compiler {
     }
   }
 
+  static bool NamesFunction(const Term& t) {
+    std::string name;
+    if (t.kind == TermKind::kVar) {
+      name = t.name;
+    } else if (t.kind == TermKind::kRef && t.args[0].kind == TermKind::kVar) {
+      name = t.args[0].name;
+      for (std::size_t i = 1; i < t.args.size(); ++i) {
+        if (!t.args[i].value.is_string()) return false;
+        name += "." + t.args[i].value.as_string();
+      }
+    } else {
+      return false;
+    }
+    return Builtins().Find(name) != nullptr;
+  }
+
   static void UsedNamesExpr(const Expr& e, std::set<std::string>& out) {
     for (const auto& t : e.terms) UsedNames(t, out);
     if (e.kind == ExprKind::kCall)
       for (const auto& a : e.call.args) UsedNames(a, out);
-    for (const auto& w : e.withs) UsedNames(w.value, out);
+    for (const auto& w : e.withs)
+      if (!NamesFunction(w.value)) UsedNames(w.value, out);
   }
 
   void ResolveBody(Body& body, Scope& scope, const PackageCtx& pkg, const std::vector<const Term*>& extra_terms) {
     std::set<std::string> declared;
     std::set<std::string> used;
-    for (const auto& e : body.exprs) {
-      if (e.kind == ExprKind::kAssign) DeclaredPatternVars(e.terms[0], declared);
+    for (std::size_t idx = 0; idx < body.exprs.size(); ++idx) {
+      const Expr& e = body.exprs[idx];
+      if (e.kind == ExprKind::kAssign) {
+        std::set<std::string> names;
+        DeclaredPatternVars(e.terms[0], names);
+        for (const auto& n : names) {
+          declared.insert(n);
+          if (!scope.decl_index.count(n)) scope.decl_index[n] = idx;
+        }
+      }
       if (e.kind == ExprKind::kSomeDecl)
         for (const auto& t : e.terms) declared.insert(t.name);
       if (e.kind == ExprKind::kSomeIn) {
@@ -253,13 +283,19 @@ class Compiler {
       if (pkg.rule_names.count(name) || pkg.imports.count(name)) continue;
       scope.vars[name] = NewSlot(scope, name);
     }
-    for (auto& e : body.exprs) ResolveExpr(e, scope, pkg);
+    for (std::size_t idx = 0; idx < body.exprs.size(); ++idx) {
+      scope.current = idx;
+      ResolveExpr(body.exprs[idx], scope, pkg);
+    }
   }
 
   static int LookupOuter(const Scope* s, const std::string& name) {
     for (; s; s = s->parent) {
       auto it = s->vars.find(name);
-      if (it != s->vars.end()) return it->second;
+      if (it == s->vars.end()) continue;
+      auto d = s->decl_index.find(name);
+      if (d != s->decl_index.end() && d->second > s->current) continue;
+      return it->second;
     }
     return -1;
   }
@@ -282,7 +318,8 @@ class Compiler {
       return;
     }
     if (e.kind == ExprKind::kCall) {
-      ResolveTerm(e.call, scope, pkg);
+      for (auto& a : e.call.args) ResolveTerm(a, scope, pkg);
+      if (!ResolveCallName(e.call, pkg)) Throw(e.call.loc, "rego_type_error", "undefined function " + e.call.name);
       // Normalise: a call with one argument more than its arity binds its
       // output; otherwise it is a term expression.
       std::size_t arity = CallArity(e.call);
@@ -304,7 +341,22 @@ class Compiler {
       for (auto& t : e.terms) ResolveTerm(t, scope, pkg);
     }
     for (auto& w : e.withs) {
-      ResolveTerm(w.value, scope, pkg);
+      if (NamesFunction(w.value) || IsPackageFunction(w.value, scope, pkg)) {
+        std::string vn = w.value.kind == TermKind::kVar ? w.value.name : w.value.args[0].name;
+        for (std::size_t i = 1; w.value.kind == TermKind::kRef && i < w.value.args.size(); ++i)
+          vn += "." + w.value.args[i].value.as_string();
+        Term call;
+        call.kind = TermKind::kCall;
+        call.name = vn;
+        call.loc = w.value.loc;
+        if (ResolveCallName(call, pkg)) {
+          w.value = std::move(call);
+        } else {
+          ResolveTerm(w.value, scope, pkg);
+        }
+      } else {
+        ResolveTerm(w.value, scope, pkg);
+      }
       ResolveWithTarget(w, pkg);
     }
   }
@@ -356,6 +408,15 @@ class Compiler {
         w.value = std::move(call2);
       }
     }
+  }
+
+  // A bare name of a function in this package (with f as g).
+  bool IsPackageFunction(const Term& t, const Scope& scope, const PackageCtx& pkg) const {
+    if (t.kind != TermKind::kVar || scope.vars.count(t.name) || LookupOuter(scope.parent, t.name) >= 0) return false;
+    if (!pkg.rule_names.count(t.name)) return false;
+    std::vector<Value> path = pkg.path;
+    path.push_back(Value::String(t.name));
+    return FindFunction(path) != nullptr;
   }
 
   const FunctionGroup* FindFunction(const std::vector<Value>& path) const {
@@ -549,8 +610,15 @@ class Compiler {
 
   void FreeSlots(const Term& t, const std::set<int>& locals, std::set<int>& out) const {
     if (t.kind == TermKind::kVar && t.slot >= 0 && !locals.count(t.slot)) out.insert(t.slot);
+    if (t.body) {
+      std::set<int> inner = locals;
+      auto it = body_locals_.find(t.body.get());
+      if (it != body_locals_.end()) inner.insert(it->second.begin(), it->second.end());
+      for (const auto& a : t.args) FreeSlots(a, inner, out);
+      FreeSlotsBody(*t.body, inner, out);
+      return;
+    }
     for (const auto& a : t.args) FreeSlots(a, locals, out);
-    if (t.body) FreeSlotsBody(*t.body, locals, out);
   }
   void FreeSlotsBody(const Body& b, const std::set<int>& locals, std::set<int>& out) const {
     std::set<int> inner = locals;

@@ -237,6 +237,7 @@ class Evaluator {
         });
       case ExprKind::kEvery:
         return EvalTerm(e.terms[2], f, [&](const Value& coll) {
+          if (!coll.is_collection()) return true;
           bool all = true;
           ForEachChild(coll, [&](const Value& key, const Value& val) {
             bool ok = false;
@@ -476,9 +477,27 @@ class Evaluator {
         const Mock& m = it->second;
         if (!m.fn) return k(m.value);
         const Term* fn = m.fn;
+        // A replacement function runs without any mocks (it calls the
+        // originals); its result continues under the current state.
+        State clean;
+        clean.input = state_->input;
+        clean.data = state_->data;
+        clean.overridden = state_->overridden;
         State* saved = state_;
-        // The replacement runs without the mock of itself.
-        return CallResolved(*fn, args, k, saved);
+        state_ = &clean;
+        Value result;
+        try {
+          CallResolved(*fn, args, [&](const Value& v) {
+            result = v;
+            return false;
+          }, &clean);
+        } catch (...) {
+          state_ = saved;
+          throw;
+        }
+        state_ = saved;
+        if (!result.defined()) return true;
+        return k(result);
       }
     }
     return CallResolved(t, args, k, state_);
@@ -563,6 +582,23 @@ class Evaluator {
     if (a.kind == TermKind::kArray && b.kind == TermKind::kArray) {
       if (a.args.size() != b.args.size()) return true;
       return UnifyPairs(a.args, b.args, 0, f, k);
+    }
+    if (a.kind == TermKind::kObject && b.kind == TermKind::kObject && IsUnboundPattern(a, f) && IsUnboundPattern(b, f)) {
+      if (a.args.size() != b.args.size()) return true;
+      // Pair the members by key (keys are ground).
+      std::vector<Term> va, vb;
+      for (std::size_t i = 0; i + 1 < a.args.size(); i += 2) {
+        bool found = false;
+        for (std::size_t j = 0; j + 1 < b.args.size(); j += 2) {
+          if (a.args[i].ground && b.args[j].ground && a.args[i].value == b.args[j].value) {
+            va.push_back(a.args[i + 1]);
+            vb.push_back(b.args[j + 1]);
+            found = true;
+          }
+        }
+        if (!found) return true;
+      }
+      return UnifyPairs(va, vb, 0, f, k);
     }
     if (IsUnboundPattern(a, f)) return EvalTerm(b, f, [&](const Value& v) { return UnifyValue(a, v, f, k); });
     return EvalTerm(a, f, [&](const Value& v) { return UnifyValue(b, v, f, k); });
@@ -654,49 +690,53 @@ class Evaluator {
     return EvalTerm(head, f, [&](const Value& v) { return Deref(v, ref, 1, f, k); });
   }
 
-  static const Value* Child(const Value& v, const Value& key) {
-    if (v.is_set()) return v.Get(key);
-    return v.Get(key);
+  // `storage`: v is base data, whose paths are strings (data.x[2] reads "2").
+  static const Value* Child(const Value& v, const Value& key, bool storage) {
+    const Value* c = v.Get(key);
+    if (!c && storage && key.is_number() && v.is_object()) c = v.Get(NumberText(key));
+    return c;
   }
 
-  bool Deref(const Value& v, const Term& ref, std::size_t i, Frame& f, VCont k) {
+  bool Deref(const Value& v, const Term& ref, std::size_t i, Frame& f, VCont k, bool storage = false) {
     if (i == ref.args.size()) return k(v);
     const Term& seg = ref.args[i];
     if (seg.kind == TermKind::kScalar) {
-      const Value* c = Child(v, seg.value);
-      return c ? Deref(*c, ref, i + 1, f, k) : true;
+      const Value* c = Child(v, seg.value, storage);
+      return c ? Deref(*c, ref, i + 1, f, k, storage) : true;
     }
     if (!v.is_collection()) return true;
     if (seg.kind == TermKind::kVar) {
       const Value& cur = f.slots[static_cast<std::size_t>(seg.slot)];
       if (cur.defined()) {
-        const Value* c = Child(v, cur);
-        return c ? Deref(*c, ref, i + 1, f, k) : true;
+        const Value* c = Child(v, cur, storage);
+        return c ? Deref(*c, ref, i + 1, f, k, storage) : true;
       }
       return ForEachChild(v, [&](const Value& key, const Value& child) {
         std::size_t m = Mark();
         Bind(f, seg.slot, key);
-        bool r = Deref(child, ref, i + 1, f, k);
+        bool r = Deref(child, ref, i + 1, f, k, storage);
         Undo(m);
         return r;
       });
     }
     if (!IsUnboundPattern(seg, f)) {
       return EvalTerm(seg, f, [&](const Value& key) {
-        const Value* c = Child(v, key);
-        return c ? Deref(*c, ref, i + 1, f, k) : true;
+        const Value* c = Child(v, key, storage);
+        return c ? Deref(*c, ref, i + 1, f, k, storage) : true;
       });
     }
     return ForEachChild(v, [&](const Value& key, const Value& child) {
-      return UnifyValue(seg, key, f, [&] { return Deref(child, ref, i + 1, f, k); });
+      return UnifyValue(seg, key, f, [&] { return Deref(child, ref, i + 1, f, k, storage); });
     });
   }
 
   bool EvalData(const Node* n, const Value& base, const Term& ref, std::size_t i, Frame& f, VCont k) {
     if (!n || state_->overridden.count(n)) {
       if (!base.defined()) return true;
-      return Deref(base, ref, i, f, k);
+      return Deref(base, ref, i, f, k, true);
     }
+    // Base documents take precedence over rules at the same path.
+    if (base.defined() && (!n->rules.empty() || n->default_rule)) return Deref(base, ref, i, f, k, true);
     if (!n->rules.empty() || n->default_rule) {
       Value v = RuleSetValue(n);
       if (!v.defined()) return true;
@@ -711,9 +751,11 @@ class Evaluator {
     auto step = [&](const Value& key) {
       auto it = n->children.find(key);
       const Value* cb = base.is_object() ? base.Get(key) : nullptr;
+      // Storage paths are strings: data[2] reads the key "2".
+      if (!cb && key.is_number() && base.is_object()) cb = base.Get(NumberText(key));
       Value child_base = cb ? *cb : Value();
       if (it != n->children.end()) return EvalData(it->second.get(), child_base, ref, i + 1, f, k);
-      if (child_base.defined()) return Deref(child_base, ref, i + 1, f, k);
+      if (child_base.defined()) return Deref(child_base, ref, i + 1, f, k, true);
       return true;
     };
     bool unbound = seg.kind == TermKind::kVar ? !f.slots[static_cast<std::size_t>(seg.slot)].defined()
@@ -738,6 +780,7 @@ class Evaluator {
   // The whole document at a node: base data merged with virtual documents.
   Value NodeValue(const Node* n, const Value& base) {
     if (state_->overridden.count(n)) return base;
+    if (base.defined() && (!n->rules.empty() || n->default_rule)) return base;
     if (!n->rules.empty() || n->default_rule) return RuleSetValue(n);
     if (n->children.empty()) return base;
     ObjectItems items;
@@ -853,7 +896,10 @@ class Evaluator {
       }
       return result;
     }
-    if (kind == RuleKind::kPartialSet) {
+    bool plain_set = true;
+    for (const Rule* r : n->rules)
+      if (r->kind != RuleKind::kPartialSet || r->keys.size() != 1) plain_set = false;
+    if (plain_set) {
       Array items;
       for (const Rule* r : n->rules) {
         EvalRule(*r, [&](const std::vector<Value>& vals) {
@@ -863,42 +909,56 @@ class Evaluator {
       }
       return Value::MakeSet(std::move(items));
     }
-    // Partial objects, possibly with several key levels.
+    // Partial objects and ref-head sets, possibly with several key levels.
     struct Entry {
       Value leaf;
+      bool is_set = false;
+      Array elems;
       std::map<Value, Entry> sub;
     };
     std::map<Value, Entry> root;
+    auto conflict = [](const Rule* r) {
+      throw EvalError{"eval_conflict_error", "object keys must be unique", r ? r->loc : Location{}, true};
+    };
     for (const Rule* r : n->rules) {
+      if (r->kind == RuleKind::kComplete) continue;
+      bool set_leaf = r->kind == RuleKind::kPartialSet;
       EvalRule(*r, [&](const std::vector<Value>& vals) {
         std::map<Value, Entry>* level = &root;
-        for (std::size_t i = 0; i + 2 < vals.size(); ++i) {
+        std::size_t path_len = vals.size() - (set_leaf ? 1 : 1);
+        for (std::size_t i = 0; i + 1 < path_len; ++i) {
           Entry& e = (*level)[vals[i]];
-          if (e.leaf.defined())
-            throw EvalError{"eval_conflict_error", "object keys must be unique", r->loc, true};
+          if (e.leaf.defined() || e.is_set) conflict(r);
           level = &e.sub;
         }
-        Entry& e = (*level)[vals[vals.size() - 2]];
-        if ((e.leaf.defined() && !(e.leaf == vals.back())) || !e.sub.empty())
-          throw EvalError{"eval_conflict_error", "object keys must be unique", r->loc, true};
+        Entry& e = (*level)[vals[path_len - 1]];
+        if (set_leaf) {
+          if (e.leaf.defined() || !e.sub.empty()) conflict(r);
+          e.is_set = true;
+          e.elems.push_back(vals.back());
+          return true;
+        }
+        if ((e.leaf.defined() && !(e.leaf == vals.back())) || !e.sub.empty() || e.is_set) conflict(r);
         e.leaf = vals.back();
         return true;
       });
     }
     // Ref-head rules below this node (p.q := 1 next to p[x] := y).
     for (const auto& [key, c] : n->children) {
+      if (c->rules.empty() && !c->default_rule && c->children.empty()) continue;
       Value v = NodeValue(c.get(), Value());
       if (!v.defined()) continue;
-      if (!c->rules.empty() || c->default_rule || !c->children.empty()) {
-        Entry& e = root[key];
-        if (e.leaf.defined() && !(e.leaf == v))
-          throw EvalError{"eval_conflict_error", "object keys must be unique", {}, true};
-        e.leaf = v;
+      auto it = root.find(key);
+      if (it != root.end()) {
+        Entry& e = it->second;
+        if (!(e.leaf.defined() && e.leaf == v)) conflict(nullptr);
       }
+      root[key].leaf = v;
     }
     std::function<Value(const std::map<Value, Entry>&)> build = [&](const std::map<Value, Entry>& m) {
       ObjectItems items;
-      for (const auto& [key, e] : m) items.emplace_back(key, e.leaf.defined() ? e.leaf : build(e.sub));
+      for (const auto& [key, e] : m)
+        items.emplace_back(key, e.is_set ? Value::MakeSet(e.elems) : e.leaf.defined() ? e.leaf : build(e.sub));
       return Value::MakeObject(std::move(items));
     };
     return build(root);

@@ -46,7 +46,7 @@ class Parser {
     while (true) {
       SkipNLAndSemis();
       if (Peek().kind == Tok::kEof) break;
-      if (IsIdent("import")) {
+      if (IsKeyword("import")) {
         m.imports.push_back(ParseImport());
         EndOfStatement();
         continue;
@@ -82,6 +82,10 @@ class Parser {
   }
   bool IsIdent(const char* s, std::size_t ahead = 0) const {
     return Peek(ahead).kind == Tok::kIdent && Peek(ahead).text == s;
+  }
+  // A keyword, unless directly followed by '.' (then it names a rule: as.foo).
+  bool IsKeyword(const char* s, std::size_t ahead = 0) const {
+    return IsIdent(s, ahead) && !(IsPunct(".", ahead + 1) && !Peek(ahead + 1).space_before);
   }
   bool IsPunct(const char* s, std::size_t ahead = 0) const {
     return Peek(ahead).kind == Tok::kPunct && Peek(ahead).text == s;
@@ -131,7 +135,7 @@ class Parser {
     im.loc = Loc();
     Next();
     im.path = ParseRefTerm();
-    if (IsIdent("as")) {
+    if (IsKeyword("as")) {
       Next();
       if (Peek().kind != Tok::kIdent) Fail("expected an alias name after 'as'");
       im.alias = Next().text;
@@ -213,7 +217,7 @@ class Parser {
   std::shared_ptr<Rule> ParseRule() {
     auto r = std::make_shared<Rule>();
     r->loc = Loc();
-    if (IsIdent("default")) {
+    if (IsKeyword("default")) {
       Next();
       r->is_default = true;
     }
@@ -244,7 +248,7 @@ class Parser {
       Next();
     }
     bool contains = false;
-    if (IsIdent("contains")) {
+    if (IsKeyword("contains")) {
       Next();
       contains = true;
       r->keys.push_back(ParseTerm());
@@ -255,31 +259,27 @@ class Parser {
       r->value = ParseTerm();
       r->has_value = true;
     }
+    // Ref heads: the first non-ground component onwards are keys.
+    std::size_t first_var = r->head_ref.size();
+    for (std::size_t i = 1; i < r->head_ref.size(); ++i) {
+      if (r->head_ref[i].kind != TermKind::kScalar) {
+        first_var = i;
+        break;
+      }
+    }
+    std::vector<Term> dyn(r->head_ref.begin() + static_cast<std::ptrdiff_t>(first_var), r->head_ref.end());
+    r->head_ref.resize(first_var);
     if (is_function) {
+      if (!dyn.empty()) Fail("function names must be ground");
       r->kind = RuleKind::kFunction;
     } else if (contains) {
       r->kind = RuleKind::kPartialSet;
-    } else {
-      // Ref heads: the first non-ground component onwards are the keys.
-      std::size_t first_var = r->head_ref.size();
-      for (std::size_t i = 1; i < r->head_ref.size(); ++i) {
-        if (r->head_ref[i].kind != TermKind::kScalar) {
-          first_var = i;
-          break;
-        }
-      }
-      if (first_var < r->head_ref.size()) {
-        if (r->has_value) {
-          r->kind = RuleKind::kPartialObject;
-          for (std::size_t i = first_var; i < r->head_ref.size(); ++i) r->keys.push_back(r->head_ref[i]);
-        } else if (first_var + 1 == r->head_ref.size()) {
-          r->kind = RuleKind::kPartialSet;  // p[x] if ... (the pre-v1 partial set form)
-          r->keys.push_back(r->head_ref.back());
-        } else {
-          Fail("expected ':=' after a rule head with variables");
-        }
-        r->head_ref.resize(first_var);
-      }
+      dyn.push_back(std::move(r->keys[0]));
+      r->keys = std::move(dyn);
+    } else if (!dyn.empty()) {
+      // p[x] := v, p[x].q[y] := v, and p[x] if ... (value true).
+      r->kind = RuleKind::kPartialObject;
+      r->keys = std::move(dyn);
     }
     if (r->is_default) {
       if (!r->has_value) r->value = MakeScalar(Value::Bool(true), r->loc), r->has_value = true;
@@ -290,7 +290,7 @@ class Parser {
     while (true) {
       std::size_t save = pos_;
       SkipNL();
-      if (!IsIdent("else")) {
+      if (!IsKeyword("else")) {
         pos_ = save;
         break;
       }
@@ -309,7 +309,7 @@ class Parser {
   }
 
   void ParseRuleBody(Rule& r, Body& body) {
-    if (IsIdent("if")) {
+    if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
         body = ParseBracedBody();
@@ -377,7 +377,7 @@ class Parser {
     Expr e;
     e.loc = Loc();
     e.text = SourceLine(e.loc.line);
-    if (IsIdent("some")) {
+    if (IsKeyword("some")) {
       Next();
       std::vector<Term> ts;
       ts.push_back(ParseTermNoIn());
@@ -386,7 +386,7 @@ class Parser {
         SkipNL();
         ts.push_back(ParseTermNoIn());
       }
-      if (IsIdent("in")) {
+      if (IsKeyword("in")) {
         Next();
         if (ts.size() > 2) Fail("expected at most two variables before 'in'");
         e.kind = ExprKind::kSomeIn;
@@ -404,7 +404,7 @@ class Parser {
       ParseWiths(e);
       return e;
     }
-    if (IsIdent("every")) {
+    if (IsKeyword("every")) {
       Next();
       std::vector<Term> ts;
       ts.push_back(ParseTermNoIn());
@@ -412,7 +412,7 @@ class Parser {
         Next();
         ts.push_back(ParseTermNoIn());
       }
-      if (!IsIdent("in")) Fail("expected 'in' after every's variables");
+      if (!IsKeyword("in")) Fail("expected 'in' after every's variables");
       Next();
       e.kind = ExprKind::kEvery;
       e.has_key = ts.size() == 2;
@@ -424,20 +424,11 @@ class Parser {
       ParseWiths(e);
       return e;
     }
-    if (IsIdent("not")) {
+    if (IsKeyword("not")) {
       Next();
       e.negated = true;
     }
-    Term lhs = ParseTerm();
-    // `k, v in xs` at expression level.
-    if (IsPunct(",") && !in_args_) {
-      Next();
-      Term v = ParseTermNoIn();
-      if (!IsIdent("in")) Fail("expected 'in'");
-      Next();
-      Term coll = ParseTermNoIn();
-      lhs = MakeCall("internal.member_3", {std::move(lhs), std::move(v), std::move(coll)}, e.loc);
-    }
+    Term lhs = ParseTerm(true);
     if (IsPunct(":=") || IsPunct("=")) {
       e.kind = IsPunct(":=") ? ExprKind::kAssign : ExprKind::kUnify;
       Next();
@@ -458,22 +449,40 @@ class Parser {
   }
 
   void ParseWiths(Expr& e) {
-    while (IsIdent("with")) {
+    while (true) {
+      // `with` may continue on the next line.
+      std::size_t save = pos_;
+      SkipNL();
+      if (!IsKeyword("with")) {
+        pos_ = save;
+        break;
+      }
       WithModifier w;
       w.loc = Loc();
       Next();
       w.target = ParseRefTerm();
-      if (!IsIdent("as")) Fail("expected 'as'");
+      if (!IsKeyword("as")) Fail("expected 'as'");
       Next();
       w.value = ParseTerm();
       e.withs.push_back(std::move(w));
     }
   }
 
-  Term ParseTerm() {
+  // `allow_pair`: `k, v in xs` may start here (expression level, parentheses).
+  Term ParseTerm(bool allow_pair = false) {
     DepthGuard g(this);
     Term lhs = ParseRelation();
-    while (IsIdent("in")) {
+    if (allow_pair && IsPunct(",")) {
+      Location l = Loc();
+      Next();
+      SkipNL();
+      Term v = ParseRelation();
+      if (!IsKeyword("in")) Fail("expected 'in' after 'key, value'");
+      Next();
+      Term coll = ParseRelation();
+      lhs = MakeCall("internal.member_3", {std::move(lhs), std::move(v), std::move(coll)}, l);
+    }
+    while (IsKeyword("in")) {
       Location l = Loc();
       Next();
       Term rhs = ParseRelation();
@@ -602,12 +611,13 @@ class Parser {
       }
       case Tok::kTemplate: return ParseTemplate();
       case Tok::kIdent: {
-        if (t.text == "true" || t.text == "false") {
+        bool dotted = IsPunct(".", 1) && !Peek(1).space_before;
+        if (!dotted && (t.text == "true" || t.text == "false")) {
           bool b = t.text == "true";
           Next();
           return MakeScalar(Value::Bool(b), loc);
         }
-        if (t.text == "null") {
+        if (!dotted && t.text == "null") {
           Next();
           return MakeScalar(Value::Null(), loc);
         }
@@ -622,7 +632,8 @@ class Parser {
         }
         static const std::set<std::string> kReserved = {"not", "with", "as", "default", "else", "import", "package",
                                                         "some", "every", "if", "contains", "in"};
-        if (kReserved.count(t.text)) Fail("expected a term");
+        bool called = IsPunct("(", 1) && !Peek(1).space_before;
+        if (!dotted && !called && kReserved.count(t.text)) Fail("expected a term");
         Term head = MakeVar(Next().text, loc);
         // A dotted name followed by '(' is a call.
         std::string name = head.name;
@@ -647,7 +658,7 @@ class Parser {
           bool saved = in_args_;
           in_args_ = true;
           SkipNL();
-          Term inner = ParseTerm();
+          Term inner = ParseTerm(true);
           SkipNL();
           Expect(")");
           no_bar_ = saved_bar;
