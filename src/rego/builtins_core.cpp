@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <functional>
 #include <set>
 
 #include "rego/internal.h"
@@ -94,6 +95,7 @@ Value Minus(const Args& a, BuiltinContext&) {
     return Value::MakeSet(std::move(out));
   }
   if (a[0].is_set() || a[1].is_set()) {
+    if (a[0].is_number()) ThrowOperandError("minus", 2, "number", a[1]);
     if (!a[0].is_set()) ThrowOperandError("minus", 1, "one of {number, set}", a[0]);
     ThrowOperandError("minus", 2, "set", a[1]);
   }
@@ -140,10 +142,10 @@ Value Floor(const Args& a, BuiltinContext&) {
 }
 
 Value RangeImpl(const char* fn, std::int64_t from, std::int64_t to, std::int64_t step) {
-  if (step <= 0) ThrowBuiltinError(std::string(fn) + ": step must be a positive number above zero");
+  if (step <= 0) ThrowBuiltinError(std::string(fn) + ": step must be a positive integer");
   Array out;
   std::uint64_t n = static_cast<std::uint64_t>(from > to ? from - to : to - from) / static_cast<std::uint64_t>(step) + 1;
-  if (n > 10'000'000) ThrowBuiltinError(std::string(fn) + ": range too large");
+  if (n > 10'000'000 && static_cast<std::uint64_t>(from > to ? from - to : to - from) > 10'000'000) ThrowBuiltinError(std::string(fn) + ": range too large");
   if (from <= to) {
     for (std::int64_t i = from; i <= to; i += step) {
       out.push_back(Value::Int(i));
@@ -160,17 +162,18 @@ Value RangeImpl(const char* fn, std::int64_t from, std::int64_t to, std::int64_t
 Value Range(const Args& a, BuiltinContext&) {
   ArgNumber("numbers.range", a, 0);
   ArgNumber("numbers.range", a, 1);
-  if (!a[0].is_int()) ThrowBuiltinError("numbers.range: operand 1 must be integer number but got floating-point number");
-  if (!a[1].is_int()) ThrowBuiltinError("numbers.range: operand 2 must be integer number but got floating-point number");
+  if (!a[0].is_int()) ThrowTypeError("numbers.range: operand 1 must be integer number but got floating-point number");
+  if (!a[1].is_int()) ThrowTypeError("numbers.range: operand 2 must be integer number but got floating-point number");
   return RangeImpl("numbers.range", a[0].as_int(), a[1].as_int(), 1);
 }
 Value RangeStep(const Args& a, BuiltinContext&) {
   ArgNumber("numbers.range_step", a, 0);
   ArgNumber("numbers.range_step", a, 1);
   ArgNumber("numbers.range_step", a, 2);
+  if (a[2].big_text() && a[2].as_double() > 0) return RangeImpl("numbers.range_step", a[0].as_int(), a[1].as_int(), std::numeric_limits<std::int64_t>::max());
   for (int i = 0; i < 3; ++i)
     if (!a[static_cast<std::size_t>(i)].is_int())
-      ThrowBuiltinError("numbers.range_step: operand " + std::to_string(i + 1) + " must be integer number but got floating-point number");
+      ThrowTypeError("numbers.range_step: operand " + std::to_string(i + 1) + " must be integer number but got floating-point number");
   return RangeImpl("numbers.range_step", a[0].as_int(), a[1].as_int(), a[2].as_int());
 }
 
@@ -364,7 +367,7 @@ std::set<Value> KeySet(const char* fn, const Value& keys) {
   } else if (keys.is_object()) {
     for (const auto& kv : keys.object()) out.insert(kv.first);
   } else {
-    ThrowOperandError(fn, 2, "one of {array, object, set}", keys);
+    ThrowOperandError(fn, 2, "one of {object, set, array}", keys);
   }
   return out;
 }
@@ -393,8 +396,7 @@ Value ObjectKeys(const Args& a, BuiltinContext&) {
 
 // JSON paths: "a/b/c" strings or arrays of segments.
 std::vector<std::vector<Value>> ParsePaths(const char* fn, const Value& paths) {
-  if (!paths.is_array() && !paths.is_set())
-    ThrowOperandError(fn, 2, "one of {set, array} containing string paths or array of path segments", paths);
+  if (!paths.is_array() && !paths.is_set()) ThrowOperandError(fn, 2, "one of {set, array}", paths);
   std::vector<std::vector<Value>> out;
   for (const auto& p : paths.items()) {
     std::vector<Value> segs;
@@ -427,7 +429,7 @@ std::vector<std::vector<Value>> ParsePaths(const char* fn, const Value& paths) {
     } else if (p.is_array()) {
       segs = p.items();
     } else {
-      ThrowOperandError(fn, 2, "one of {set, array} containing string paths or array of path segments", paths);
+      ThrowOperandError(fn, 2, "one of {set, array} containing string paths or array of path segments", p);
     }
     out.push_back(std::move(segs));
   }
@@ -733,7 +735,8 @@ Value ToNumber(const Args& a, BuiltinContext&) {
         if (std::isdigit(static_cast<unsigned char>(c))) digits = true;
         else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') ok = false;
       }
-      if (!ok || !digits) ThrowBuiltinError("strconv.ParseFloat: parsing " + ToRegoString(v) + ": invalid syntax");
+      if (!digits) ThrowTypeError("to_number: operand 1 must be a valid number string but got " + ToRegoString(v));
+      if (!ok) ThrowBuiltinError("strconv.ParseFloat: parsing " + ToRegoString(v) + ": invalid syntax");
       Value n = Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
       return n;
     }
@@ -769,6 +772,90 @@ Value Walk(const Args& a, BuiltinContext&) {
   rec(a[0]);
   return Value::MakeSet(std::move(out));
 }
+
+Value ArrayFlatten(const Args& a, BuiltinContext&) {
+  ArgKind("array.flatten", a, 0, Kind::kArray);
+  Array out;
+  std::function<void(const Value&)> rec = [&](const Value& v) {
+    for (const auto& e : v.items()) {
+      if (e.is_array()) rec(e);
+      else out.push_back(e);
+    }
+  };
+  rec(a[0]);
+  return Value::MakeArray(std::move(out));
+}
+
+bool Subset(const Value& super, const Value& sub) {
+  if (super.is_object() && sub.is_object()) {
+    for (const auto& [k, v] : sub.object()) {
+      const Value* sv = super.Get(k);
+      if (!sv) return false;
+      if (sv->is_object() && v.is_object()) {
+        if (!Subset(*sv, v)) return false;
+      } else if (sv->is_set() && v.is_set()) {
+        if (!Subset(*sv, v)) return false;
+      } else if (sv->is_array() && v.is_array()) {
+        if (!Subset(*sv, v)) return false;
+      } else if (!(*sv == v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (super.is_set() && sub.is_set()) {
+    for (const auto& v : sub.items())
+      if (!super.SetContains(v)) return false;
+    return true;
+  }
+  if (super.is_array() && sub.is_array()) {
+    // sub must appear as a contiguous run.
+    const auto& x = super.items();
+    const auto& y = sub.items();
+    if (y.empty()) return true;
+    for (std::size_t i = 0; i + y.size() <= x.size(); ++i)
+      if (std::equal(y.begin(), y.end(), x.begin() + static_cast<std::ptrdiff_t>(i))) return true;
+    return false;
+  }
+  if (super.is_array() && sub.is_set()) {
+    for (const auto& v : sub.items())
+      if (std::find(super.items().begin(), super.items().end(), v) == super.items().end()) return false;
+    return true;
+  }
+  return false;
+}
+Value ObjectSubset(const Args& a, BuiltinContext&) {
+  auto ok = [](const Value& v) { return v.is_object() || v.is_set() || v.is_array(); };
+  if (!ok(a[0])) ThrowOperandError("object.subset", 1, "one of {object, set, array}", a[0]);
+  if (!ok(a[1])) ThrowOperandError("object.subset", 2, "one of {object, set, array}", a[1]);
+  if (a[0].is_object() != a[1].is_object() && !(a[0].is_array() && a[1].is_set()))
+    ThrowTypeError("object.subset: both arguments must be objects, sets or arrays of the same kind");
+  return Value::Bool(Subset(a[0], a[1]));
+}
+
+template <int Op>
+Value Bits(const Args& a, BuiltinContext&) {
+  static const char* const kNames[] = {"bits.and", "bits.or", "bits.xor", "bits.lsh", "bits.rsh"};
+  std::int64_t x = ArgInt(kNames[Op], a, 0);
+  std::int64_t y = ArgInt(kNames[Op], a, 1);
+  switch (Op) {
+    case 0: return Value::Int(x & y);
+    case 1: return Value::Int(x | y);
+    case 2: return Value::Int(x ^ y);
+    case 3:
+      if (y < 0) ThrowBuiltinError("bits.lsh: shift must be non-negative");
+      if (y >= 63) return Value::Double(static_cast<double>(x) * std::pow(2.0, static_cast<double>(y)));
+      {
+        std::int64_t r = 0;
+        if (__builtin_mul_overflow(x, std::int64_t{1} << y, &r)) return Value::Double(static_cast<double>(x) * std::pow(2.0, static_cast<double>(y)));
+        return Value::Int(r);
+      }
+    default:
+      if (y < 0) ThrowBuiltinError("bits.rsh: shift must be non-negative");
+      return Value::Int(y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
+  }
+}
+Value BitsNegate(const Args& a, BuiltinContext&) { return Value::Int(~ArgInt("bits.negate", a, 0)); }
 
 Value PrintB(const Args&, BuiltinContext&) { return Value::Bool(true); }
 Value NotSupported(const Args&, BuiltinContext&) {
@@ -829,6 +916,14 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   r.Add("is_set", 1, IsKind<Kind::kSet>);
   r.Add("to_number", 1, ToNumber);
   r.Add("walk", 1, Walk);
+  r.Add("array.flatten", 1, ArrayFlatten);
+  r.Add("object.subset", 2, ObjectSubset);
+  r.Add("bits.and", 2, Bits<0>);
+  r.Add("bits.or", 2, Bits<1>);
+  r.Add("bits.xor", 2, Bits<2>);
+  r.Add("bits.lsh", 2, Bits<3>);
+  r.Add("bits.rsh", 2, Bits<4>);
+  r.Add("bits.negate", 1, BitsNegate);
   r.Add("print", -1, PrintB);
   r.Add("trace", 1, PrintB);
   r.Add("http.send", 1, NotSupported);

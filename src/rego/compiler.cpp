@@ -323,7 +323,21 @@ class Compiler {
       // Normalise: a call with one argument more than its arity binds its
       // output; otherwise it is a term expression.
       std::size_t arity = CallArity(e.call);
-      if (e.call.args.size() == arity + 1) {
+      if (e.call.args.size() == arity + 1 && e.call.name == "walk") {
+        // walk(x, [path, value]) enumerates: iterate the set of pairs.
+        Term out = e.call.args.back();
+        e.call.args.pop_back();
+        e.kind = ExprKind::kSomeIn;
+        e.has_key = false;
+        e.terms.clear();
+        Term none;
+        none.kind = TermKind::kScalar;
+        none.value = Value::Null();
+        none.ground = true;
+        e.terms.push_back(std::move(none));
+        e.terms.push_back(std::move(out));
+        e.terms.push_back(std::move(e.call));
+      } else if (e.call.args.size() == arity + 1) {
         Term out = e.call.args.back();
         e.call.args.pop_back();
         e.kind = ExprKind::kUnify;

@@ -782,7 +782,7 @@ class Evaluator {
     if (state_->overridden.count(n)) return base;
     if (base.defined() && (!n->rules.empty() || n->default_rule)) return base;
     if (!n->rules.empty() || n->default_rule) return RuleSetValue(n);
-    if (n->children.empty()) return base;
+    if (n->children.empty()) return base.defined() ? base : Value::EmptyObject();
     ObjectItems items;
     if (base.is_object()) items = base.object();
     else if (base.defined()) return base;
@@ -943,17 +943,23 @@ class Evaluator {
         return true;
       });
     }
-    // Ref-head rules below this node (p.q := 1 next to p[x] := y).
+    // Ref-head rules below this node (p.q := 1 next to p[x] := y) merge in.
+    std::function<void(Entry&, const Value&)> merge = [&](Entry& e, const Value& v) {
+      if (!e.leaf.defined() && !e.is_set && e.sub.empty()) {
+        e.leaf = v;
+      } else if (e.is_set && v.is_set()) {
+        e.elems.insert(e.elems.end(), v.items().begin(), v.items().end());
+      } else if (!e.sub.empty() && v.is_object()) {
+        for (const auto& [k2, x] : v.object()) merge(e.sub[k2], x);
+      } else if (!(e.leaf.defined() && e.leaf == v)) {
+        conflict(nullptr);
+      }
+    };
     for (const auto& [key, c] : n->children) {
       if (c->rules.empty() && !c->default_rule && c->children.empty()) continue;
       Value v = NodeValue(c.get(), Value());
       if (!v.defined()) continue;
-      auto it = root.find(key);
-      if (it != root.end()) {
-        Entry& e = it->second;
-        if (!(e.leaf.defined() && e.leaf == v)) conflict(nullptr);
-      }
-      root[key].leaf = v;
+      merge(root[key], v);
     }
     std::function<Value(const std::map<Value, Entry>&)> build = [&](const std::map<Value, Entry>& m) {
       ObjectItems items;

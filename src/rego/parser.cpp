@@ -312,7 +312,15 @@ class Parser {
     if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
-        body = ParseBracedBody();
+        // `if {` opens a body, unless it is an object/set term: try both.
+        std::size_t save = pos_;
+        try {
+          body = ParseBracedBody();
+        } catch (const ParseError&) {
+          pos_ = save;
+          body = Body();
+          body.exprs.push_back(ParseExpr());
+        }
       } else {
         SkipNL();
         body.exprs.push_back(ParseExpr());
