@@ -29,7 +29,8 @@ const Value& ArgNumber(std::string_view fn, const std::vector<Value>& a, int i) 
 }
 std::int64_t ArgInt(std::string_view fn, const std::vector<Value>& a, int i) {
   const Value& v = ArgNumber(fn, a, i);
-  if (!v.is_int()) ThrowOperandError(fn, i + 1, "integer", v);
+  if (!v.is_int())
+    ThrowTypeError(std::string(fn) + ": operand " + std::to_string(i + 1) + " must be integer number but got floating-point number");
   return v.as_int();
 }
 const Value& ArgKind(std::string_view fn, const std::vector<Value>& a, int i, Kind k) {
@@ -735,8 +736,12 @@ Value ToNumber(const Args& a, BuiltinContext&) {
         if (std::isdigit(static_cast<unsigned char>(c))) digits = true;
         else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') ok = false;
       }
-      if (!digits) ThrowTypeError("to_number: operand 1 must be a valid number string but got " + ToRegoString(v));
-      if (!ok) ThrowBuiltinError("strconv.ParseFloat: parsing " + ToRegoString(v) + ": invalid syntax");
+      std::string lower;
+      for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!lower.empty() && (lower[0] == '-' || lower[0] == '+')) lower = lower.substr(1);
+      if (lower == "nan" || lower == "inf" || lower == "infinity")
+        ThrowTypeError("to_number: operand 1 must be a finite number string but got " + ToRegoString(v));
+      if (!ok || !digits) ThrowBuiltinError("strconv.ParseFloat: parsing " + ToRegoString(v) + ": invalid syntax");
       Value n = Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
       return n;
     }
@@ -776,13 +781,10 @@ Value Walk(const Args& a, BuiltinContext&) {
 Value ArrayFlatten(const Args& a, BuiltinContext&) {
   ArgKind("array.flatten", a, 0, Kind::kArray);
   Array out;
-  std::function<void(const Value&)> rec = [&](const Value& v) {
-    for (const auto& e : v.items()) {
-      if (e.is_array()) rec(e);
-      else out.push_back(e);
-    }
-  };
-  rec(a[0]);
+  for (const auto& e : a[0].items()) {
+    if (e.is_array()) out.insert(out.end(), e.items().begin(), e.items().end());
+    else out.push_back(e);
+  }
   return Value::MakeArray(std::move(out));
 }
 
@@ -843,7 +845,7 @@ Value Bits(const Args& a, BuiltinContext&) {
     case 1: return Value::Int(x | y);
     case 2: return Value::Int(x ^ y);
     case 3:
-      if (y < 0) ThrowBuiltinError("bits.lsh: shift must be non-negative");
+      if (y < 0) ThrowTypeError("bits.lsh: operand 2 must be unsigned integer number but got negative integer");
       if (y >= 63) return Value::Double(static_cast<double>(x) * std::pow(2.0, static_cast<double>(y)));
       {
         std::int64_t r = 0;
@@ -851,7 +853,7 @@ Value Bits(const Args& a, BuiltinContext&) {
         return Value::Int(r);
       }
     default:
-      if (y < 0) ThrowBuiltinError("bits.rsh: shift must be non-negative");
+      if (y < 0) ThrowTypeError("bits.rsh: operand 2 must be unsigned integer number but got negative integer");
       return Value::Int(y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
   }
 }

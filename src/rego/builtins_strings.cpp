@@ -123,8 +123,8 @@ Value ReplaceN(const Args& a, BuiltinContext&) {
   // (in argument order, here sorted keys) wins.
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& [k, v] : a[0].object()) {
-    if (!k.is_string()) ThrowOperandError("strings.replace_n", 1, "object[string: string]", a[0]);
-    if (!v.is_string()) ThrowOperandError("strings.replace_n", 1, "object[string: string]", a[0]);
+    if (!k.is_string()) ThrowTypeError("strings.replace_n: operand 1 non-string key found in pattern object");
+    if (!v.is_string()) ThrowTypeError("strings.replace_n: operand 1 non-string value found in pattern object");
     pairs.emplace_back(k.as_string(), v.as_string());
   }
   std::string out;
@@ -227,7 +227,7 @@ Value TrimSpace(const Args& a, BuiltinContext&) {
 Value FormatInt(const Args& a, BuiltinContext&) {
   const Value& n = ArgNumber("format_int", a, 0);
   std::int64_t base = ArgInt("format_int", a, 1);
-  if (base != 2 && base != 8 && base != 10 && base != 16) ThrowBuiltinError("format_int: operand 2 must be one of {2, 8, 10, 16}");
+  if (base != 2 && base != 8 && base != 10 && base != 16) ThrowTypeError("format_int: operand 2 must be one of {2, 8, 10, 16}");
   double d = n.as_double();
   std::int64_t v = n.is_int() ? n.as_int() : static_cast<std::int64_t>(std::floor(d));
   if (!n.is_int() && d < 0) v = static_cast<std::int64_t>(std::ceil(d));
@@ -251,11 +251,12 @@ Value AnyPrefix(const Args& a, BuiltinContext&) {
       out.push_back(v.as_string());
     } else if (v.is_array() || v.is_set()) {
       for (const auto& e : v.items()) {
-        if (!e.is_string()) ThrowOperandError("strings.any_prefix_match", i + 1, "one of {array, set, string} of strings", v);
+        if (!e.is_string())
+          ThrowTypeError("strings.any_prefix_match: operand " + std::to_string(i + 1) + " must be array of strings but got array containing " + TypeName(e));
         out.push_back(e.as_string());
       }
     } else {
-      ThrowOperandError("strings.any_prefix_match", i + 1, "one of {array, set, string}", v);
+      ThrowOperandError("strings.any_prefix_match", i + 1, "one of {string, set, array}", v);
     }
     return out;
   };
@@ -272,11 +273,12 @@ Value AnySuffix(const Args& a, BuiltinContext&) {
       out.push_back(v.as_string());
     } else if (v.is_array() || v.is_set()) {
       for (const auto& e : v.items()) {
-        if (!e.is_string()) ThrowOperandError("strings.any_suffix_match", i + 1, "one of {array, set, string} of strings", v);
+        if (!e.is_string())
+          ThrowTypeError("strings.any_suffix_match: operand " + std::to_string(i + 1) + " must be array of strings but got array containing " + TypeName(e));
         out.push_back(e.as_string());
       }
     } else {
-      ThrowOperandError("strings.any_suffix_match", i + 1, "one of {array, set, string}", v);
+      ThrowOperandError("strings.any_suffix_match", i + 1, "one of {string, set, array}", v);
     }
     return out;
   };

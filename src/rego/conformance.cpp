@@ -35,7 +35,8 @@ CaseOutcome RunCase(const YAML::Node& c, const std::string& file) {
   std::vector<SourceFile> files;
   if (c["modules"]) {
     int i = 0;
-    for (const auto& m : c["modules"]) files.push_back({file + "#module" + std::to_string(i++), m.as<std::string>()});
+    // OPA's runner names the modules test-0.rego, test-1.rego, ...
+    for (const auto& m : c["modules"]) files.push_back({"test-" + std::to_string(i++) + ".rego", m.as<std::string>()});
   }
   std::string query = c["query"] ? c["query"].as<std::string>() : "";
   EvalOptions opts;

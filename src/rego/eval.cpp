@@ -991,8 +991,9 @@ Policy::~Policy() = default;
 const std::vector<std::shared_ptr<Module>>& Policy::modules() const { return impl_->modules; }
 
 static std::string FormatEvalError(const EvalError& e) {
+  // OPA's form: "file:line: code: message".
   std::string s;
-  if (e.loc.line > 0) s = e.loc.ToString() + ": ";
+  if (e.loc.line > 0) s = e.loc.file + ":" + std::to_string(e.loc.line) + ": ";
   return s + e.code + ": " + e.message;
 }
 
