@@ -1,8 +1,291 @@
-// Built-ins: net.cidr, crypto hashes, x509 and JWT.
+// Built-ins: net.cidr_*, crypto hashes and HMAC (OpenSSL).
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "rego/internal.h"
 
 namespace tollgate::rego {
 
-void AddNetCryptoBuiltins(BuiltinRegistry&) {}
+void AddJwtBuiltins(BuiltinRegistry& r);
+
+namespace {
+
+using Args = std::vector<Value>;
+
+// An address as 16 bytes (IPv4 mapped into the low 4 bytes) plus family.
+struct Ip {
+  std::array<unsigned char, 16> b{};
+  bool v6 = false;
+  int bits() const { return v6 ? 128 : 32; }
+  const unsigned char* data() const { return v6 ? b.data() : b.data() + 12; }
+  unsigned char* data() { return v6 ? b.data() : b.data() + 12; }
+};
+
+bool ParseIp(const std::string& s, Ip* ip) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
+    ip->v6 = false;
+    ip->b.fill(0);
+    std::memcpy(ip->b.data() + 12, buf, 4);
+    return true;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+    ip->v6 = true;
+    std::memcpy(ip->b.data(), buf, 16);
+    return true;
+  }
+  return false;
+}
+
+struct Cidr {
+  Ip ip;  // network address (masked)
+  int prefix = 0;
+};
+
+void Mask(Ip* ip, int prefix) {
+  unsigned char* d = ip->data();
+  int nbytes = ip->bits() / 8;
+  for (int i = 0; i < nbytes; ++i) {
+    int keep = std::clamp(prefix - i * 8, 0, 8);
+    d[i] = static_cast<unsigned char>(d[i] & (keep == 0 ? 0 : (0xFF << (8 - keep)) & 0xFF));
+  }
+}
+
+bool ParseCidr(const std::string& s, Cidr* c, bool mask = true) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos) return false;
+  if (!ParseIp(s.substr(0, slash), &c->ip)) return false;
+  std::string p = s.substr(slash + 1);
+  if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  c->prefix = std::stoi(p);
+  if (c->prefix > c->ip.bits()) return false;
+  if (mask) Mask(&c->ip, c->prefix);
+  return true;
+}
+
+std::string IpString(const Ip& ip) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.data(), buf, sizeof buf);
+  return buf;
+}
+
+bool CidrContainsIp(const Cidr& c, const Ip& ip) {
+  if (c.ip.v6 != ip.v6) return false;
+  Ip m = ip;
+  Mask(&m, c.prefix);
+  return m.b == c.ip.b;
+}
+
+Value CidrContains(const Args& a, BuiltinContext&) {
+  Cidr c;
+  if (!ParseCidr(ArgString("net.cidr_contains", a, 0), &c)) ThrowBuiltinError("net.cidr_contains: invalid CIDR address: " + a[0].as_string());
+  const std::string& x = ArgString("net.cidr_contains", a, 1);
+  Ip ip;
+  if (ParseIp(x, &ip)) return Value::Bool(CidrContainsIp(c, ip));
+  Cidr other;
+  if (!ParseCidr(x, &other)) ThrowBuiltinError("net.cidr_contains: invalid CIDR address: " + x);
+  return Value::Bool(other.prefix >= c.prefix && CidrContainsIp(c, other.ip));
+}
+Value CidrIntersects(const Args& a, BuiltinContext&) {
+  Cidr x, y;
+  if (!ParseCidr(ArgString("net.cidr_intersects", a, 0), &x)) ThrowBuiltinError("net.cidr_intersects: invalid CIDR address: " + a[0].as_string());
+  if (!ParseCidr(ArgString("net.cidr_intersects", a, 1), &y)) ThrowBuiltinError("net.cidr_intersects: invalid CIDR address: " + a[1].as_string());
+  if (x.ip.v6 != y.ip.v6) return Value::Bool(false);
+  return Value::Bool(CidrContainsIp(x, y.ip) || CidrContainsIp(y, x.ip));
+}
+Value CidrIsValid(const Args& a, BuiltinContext&) {
+  Cidr c;
+  return Value::Bool(a[0].is_string() && ParseCidr(a[0].as_string(), &c));
+}
+Value CidrExpand(const Args& a, BuiltinContext&) {
+  Cidr c;
+  if (!ParseCidr(ArgString("net.cidr_expand", a, 0), &c)) ThrowBuiltinError("net.cidr_expand: invalid CIDR address: " + a[0].as_string());
+  int host_bits = c.ip.bits() - c.prefix;
+  if (host_bits > 16) ThrowBuiltinError("net.cidr_expand: CIDR too large to expand");
+  Array out;
+  Ip cur = c.ip;
+  for (std::uint32_t i = 0; i < (1u << host_bits); ++i) {
+    out.push_back(Value::String(IpString(cur)));
+    unsigned char* d = cur.data();
+    for (int k = cur.bits() / 8 - 1; k >= 0; --k)
+      if (++d[k] != 0) break;
+  }
+  return Value::MakeSet(std::move(out));
+}
+
+// Matches of net.cidr_contains_matches: each operand is a string, an array
+// or set of strings or [cidr, ...] arrays, or an object of them.
+std::vector<std::pair<Value, std::string>> MatchItems(const Value& v, int operand) {
+  std::vector<std::pair<Value, std::string>> out;
+  auto element = [&](const Value& key, const Value& e) {
+    if (e.is_string()) {
+      out.emplace_back(key, e.as_string());
+    } else if (e.is_array() && !e.items().empty() && e.items()[0].is_string()) {
+      out.emplace_back(key, e.items()[0].as_string());
+    } else {
+      ThrowBuiltinError("net.cidr_contains_matches: operand " + std::to_string(operand) + ": element must be string or non-empty array");
+    }
+  };
+  if (v.is_string()) {
+    out.emplace_back(v, v.as_string());
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.items().size(); ++i) element(Value::Int(static_cast<std::int64_t>(i)), v.items()[i]);
+  } else if (v.is_set()) {
+    for (const auto& e : v.items()) element(e, e);
+  } else if (v.is_object()) {
+    for (const auto& [k, e] : v.object()) element(k, e);
+  } else {
+    ThrowOperandError("net.cidr_contains_matches", operand, "one of {string, array, set, object}", v);
+  }
+  return out;
+}
+
+Value CidrContainsMatches(const Args& a, BuiltinContext&) {
+  auto cidrs = MatchItems(a[0], 1);
+  auto addrs = MatchItems(a[1], 2);
+  Array out;
+  for (const auto& [ck, cs] : cidrs) {
+    Cidr c;
+    if (!ParseCidr(cs, &c)) ThrowBuiltinError("net.cidr_contains_matches: invalid CIDR address: " + cs);
+    for (const auto& [ak, as] : addrs) {
+      Ip ip;
+      Cidr other;
+      bool hit = false;
+      if (ParseIp(as, &ip)) hit = CidrContainsIp(c, ip);
+      else if (ParseCidr(as, &other)) hit = other.prefix >= c.prefix && CidrContainsIp(c, other.ip);
+      else ThrowBuiltinError("net.cidr_contains_matches: invalid CIDR address: " + as);
+      if (hit) out.push_back(Value::MakeArray({ck, ak}));
+    }
+  }
+  return Value::MakeSet(std::move(out));
+}
+
+Value CidrMerge(const Args& a, BuiltinContext&) {
+  if (!a[0].is_array() && !a[0].is_set()) ThrowOperandError("net.cidr_merge", 1, "one of {array, set}", a[0]);
+  std::vector<Cidr> v4, v6;
+  for (const auto& e : a[0].items()) {
+    if (!e.is_string()) ThrowOperandError("net.cidr_merge", 1, "array of strings", a[0]);
+    Cidr c;
+    const std::string& s = e.as_string();
+    if (s.find('/') == std::string::npos) {
+      Ip ip;
+      if (!ParseIp(s, &ip)) ThrowBuiltinError("net.cidr_merge: IP address invalid: " + s);
+      if (ip.v6) ThrowBuiltinError("net.cidr_merge: IPv6 invalid: needs prefix length");
+      c.ip = ip;
+      c.prefix = 32;
+    } else if (!ParseCidr(s, &c)) {
+      ThrowBuiltinError("net.cidr_merge: CIDR invalid: " + s);
+    }
+    (c.ip.v6 ? v6 : v4).push_back(c);
+  }
+  Array out;
+  for (auto* list : {&v4, &v6}) {
+    auto& cs = *list;
+    // Sort, drop contained networks, then merge siblings until stable.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::sort(cs.begin(), cs.end(), [](const Cidr& x, const Cidr& y) {
+        return x.ip.b != y.ip.b ? x.ip.b < y.ip.b : x.prefix < y.prefix;
+      });
+      std::vector<Cidr> kept;
+      for (const auto& c : cs) {
+        if (!kept.empty() && c.prefix >= kept.back().prefix && CidrContainsIp(kept.back(), c.ip)) {
+          changed = changed || false;
+          continue;
+        }
+        kept.push_back(c);
+      }
+      std::vector<Cidr> merged;
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        if (i + 1 < kept.size() && kept[i].prefix == kept[i + 1].prefix && kept[i].prefix > 0) {
+          Cidr parent = kept[i];
+          Mask(&parent.ip, parent.prefix - 1);
+          Cidr sib = kept[i + 1];
+          Mask(&sib.ip, sib.prefix - 1);
+          if (parent.ip.b == sib.ip.b && parent.ip.b == kept[i].ip.b) {
+            parent.prefix -= 1;
+            merged.push_back(parent);
+            ++i;
+            changed = true;
+            continue;
+          }
+        }
+        merged.push_back(kept[i]);
+      }
+      if (merged.size() != cs.size()) changed = true;
+      cs = std::move(merged);
+    }
+    for (const auto& c : cs) out.push_back(Value::String(IpString(c.ip) + "/" + std::to_string(c.prefix)));
+  }
+  return Value::MakeSet(std::move(out));
+}
+
+// ---- hashes ----
+std::string Hex(const unsigned char* d, std::size_t n) {
+  static const char* h = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += h[d[i] >> 4];
+    out += h[d[i] & 15];
+  }
+  return out;
+}
+
+std::string Digest(const EVP_MD* md, const std::string& s) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(s.data(), s.size(), out, &n, md, nullptr);
+  return Hex(out, n);
+}
+Value Md5(const Args& a, BuiltinContext&) { return Value::String(Digest(EVP_md5(), ArgString("crypto.md5", a, 0))); }
+Value Sha1(const Args& a, BuiltinContext&) { return Value::String(Digest(EVP_sha1(), ArgString("crypto.sha1", a, 0))); }
+Value Sha256(const Args& a, BuiltinContext&) { return Value::String(Digest(EVP_sha256(), ArgString("crypto.sha256", a, 0))); }
+
+std::string Hmac(const EVP_MD* md, const std::string& msg, const std::string& key) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &n);
+  return Hex(out, n);
+}
+template <int Which>
+Value HmacB(const Args& a, BuiltinContext&) {
+  static const char* const kNames[] = {"crypto.hmac.md5", "crypto.hmac.sha1", "crypto.hmac.sha256", "crypto.hmac.sha512"};
+  const EVP_MD* md = Which == 0 ? EVP_md5() : Which == 1 ? EVP_sha1() : Which == 2 ? EVP_sha256() : EVP_sha512();
+  return Value::String(Hmac(md, ArgString(kNames[Which], a, 0), ArgString(kNames[Which], a, 1)));
+}
+Value HmacEqual(const Args& a, BuiltinContext&) {
+  const std::string& x = ArgString("crypto.hmac.equal", a, 0);
+  const std::string& y = ArgString("crypto.hmac.equal", a, 1);
+  return Value::Bool(x.size() == y.size() && CRYPTO_memcmp(x.data(), y.data(), x.size()) == 0);
+}
+
+}  // namespace
+
+void AddNetCryptoBuiltins(BuiltinRegistry& r) {
+  r.Add("net.cidr_contains", 2, CidrContains);
+  r.Add("net.cidr_intersects", 2, CidrIntersects);
+  r.Add("net.cidr_overlap", 2, CidrContains);
+  r.Add("net.cidr_is_valid", 1, CidrIsValid);
+  r.Add("net.cidr_expand", 1, CidrExpand);
+  r.Add("net.cidr_contains_matches", 2, CidrContainsMatches);
+  r.Add("net.cidr_merge", 1, CidrMerge);
+  r.Add("crypto.md5", 1, Md5);
+  r.Add("crypto.sha1", 1, Sha1);
+  r.Add("crypto.sha256", 1, Sha256);
+  r.Add("crypto.hmac.md5", 2, HmacB<0>);
+  r.Add("crypto.hmac.sha1", 2, HmacB<1>);
+  r.Add("crypto.hmac.sha256", 2, HmacB<2>);
+  r.Add("crypto.hmac.sha512", 2, HmacB<3>);
+  r.Add("crypto.hmac.equal", 2, HmacEqual);
+  AddJwtBuiltins(r);
+}
 
 }  // namespace tollgate::rego
