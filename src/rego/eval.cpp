@@ -116,6 +116,22 @@ class Evaluator {
     return out;
   }
 
+  std::vector<RuleResult> RunRules(const std::vector<const Rule*>& rules, bool explain) {
+    explain_ = explain;
+    std::vector<RuleResult> out;
+    for (const Rule* r : rules) {
+      EvalRule(*r, [&](const std::vector<Value>& vals) {
+        RuleResult rr;
+        rr.rule = r;
+        rr.value = vals.back();
+        rr.steps = path_;
+        out.push_back(std::move(rr));
+        return true;
+      });
+    }
+    return out;
+  }
+
   Value DataPath(const std::vector<Value>& path) {
     Term ref;
     ref.kind = TermKind::kRef;
@@ -195,7 +211,74 @@ class Evaluator {
     return EvalExprNoWith(e, f, k);
   }
 
+  // The input path a ref reads, with bound variables filled in.
+  std::string RefText(const Term& ref, Frame& f) {
+    std::string s = ref.args[0].kind == TermKind::kVar ? ref.args[0].name : "?";
+    for (std::size_t i = 1; i < ref.args.size(); ++i) {
+      const Term& seg = ref.args[i];
+      Value v;
+      if (seg.kind == TermKind::kScalar) v = seg.value;
+      else if (seg.kind == TermKind::kVar && seg.slot >= 0) v = f.slots[static_cast<std::size_t>(seg.slot)];
+      if (v.is_string() && !v.as_string().empty() && v.as_string().find_first_of(".[]\" \"") == std::string::npos) s += "." + v.as_string();
+      else if (v.defined()) s += "[" + ToRegoString(v) + "]";
+      else s += "[_]";
+    }
+    return s;
+  }
+
+  void CollectInputRefs(const Term& t, Frame& f, std::vector<std::string>& out) {
+    if (t.kind == TermKind::kRef && t.args[0].kind == TermKind::kVar && t.args[0].name == "input" && t.args[0].slot < 0) {
+      out.push_back(RefText(t, f));
+      return;
+    }
+    if (t.kind == TermKind::kArrayCompr || t.kind == TermKind::kSetCompr || t.kind == TermKind::kObjectCompr) return;
+    for (const auto& a : t.args) CollectInputRefs(a, f, out);
+  }
+
+  ExplainStep MakeStep(const Expr& e, Frame& f) {
+    ExplainStep st;
+    st.loc = e.loc;
+    st.text = e.text;
+    for (const auto& t : e.terms) CollectInputRefs(t, f, st.input_paths);
+    auto first = [&](const Term& t) {
+      Value v;
+      try {
+        EvalTerm(t, f, [&](const Value& x) {
+          v = x;
+          return false;
+        });
+      } catch (const EvalError&) {
+      }
+      return v;
+    };
+    if (e.kind == ExprKind::kTerm && e.terms[0].kind == TermKind::kCall) {
+      for (const auto& a : e.terms[0].args) st.values.push_back(first(a));
+    } else if (e.kind == ExprKind::kUnify || e.kind == ExprKind::kAssign) {
+      st.values.push_back(first(e.terms[1]));
+    } else if (e.kind == ExprKind::kTerm) {
+      st.values.push_back(first(e.terms[0]));
+    }
+    return st;
+  }
+
   bool EvalExprNoWith(const Expr& e, Frame& f, Cont k) {
+    if (explain_) {
+      explain_ = false;  // the steps' own evaluation is not explained
+      bool r = EvalExprTraced(e, f, [&] {
+        path_.push_back(MakeStep(e, f));
+        explain_ = true;
+        bool res = k();
+        path_.pop_back();
+        explain_ = false;
+        return res;
+      });
+      explain_ = true;
+      return r;
+    }
+    return EvalExprTraced(e, f, k);
+  }
+
+  bool EvalExprTraced(const Expr& e, Frame& f, Cont k) {
     if (e.negated) {
       bool found = false;
       EvalExprInner(e, f, [&] {
@@ -978,6 +1061,8 @@ class Evaluator {
   std::set<const Node*> in_progress_;
   std::uint64_t steps_ = 0;
   int depth_ = 0;
+  bool explain_ = false;
+  std::vector<ExplainStep> path_;
   BuiltinContext bctx_;
   std::uint64_t rand_state_ = 0x9E3779B97F4A7C15ULL;
   std::map<std::string, Value> builtin_cache_;
@@ -1014,6 +1099,16 @@ Result<Value> Policy::EvalPath(const std::vector<std::string>& path, const EvalO
     std::vector<Value> p;
     for (const auto& s : path) p.push_back(Value::String(s));
     return ev.DataPath(p);
+  } catch (const EvalError& e) {
+    return Fail(Error::Input(FormatEvalError(e)));
+  }
+}
+
+Result<std::vector<RuleResult>> Policy::EvalRules(const std::vector<const Rule*>& rules, const EvalOptions& opts,
+                                                  bool explain) const {
+  try {
+    Evaluator ev(*impl_, opts);
+    return ev.RunRules(rules, explain);
   } catch (const EvalError& e) {
     return Fail(Error::Input(FormatEvalError(e)));
   }

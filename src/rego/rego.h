@@ -41,6 +41,23 @@ struct TraceEvent {
   std::vector<Value> values;        // the values of its operands
 };
 
+// One step of the derivation that produced a rule result: the expression,
+// where it is, the input paths it read and the values of its operands.
+struct ExplainStep {
+  Location loc;
+  std::string text;
+  std::vector<std::string> input_paths;
+  std::vector<Value> values;
+};
+
+// A value a rule produced (the element of a partial set, the value of a
+// complete rule), with the steps that decided it when explaining.
+struct RuleResult {
+  const Rule* rule = nullptr;
+  Value value;
+  std::vector<ExplainStep> steps;
+};
+
 struct EvalOptions {
   Value input;  // undefined: no input document
   Value data = Value::EmptyObject();
@@ -80,6 +97,12 @@ class Policy {
   // Evaluates the value of a document under data (e.g. {"main","deny"});
   // undefined when no rule defines it.
   Result<Value> EvalPath(const std::vector<std::string>& path, const EvalOptions& opts) const;
+
+  // Evaluates each of `rules` on its own (every definition separately, so a
+  // result is attributed to the rule that produced it) in one evaluation
+  // context; with `explain`, records the deciding steps.
+  Result<std::vector<RuleResult>> EvalRules(const std::vector<const Rule*>& rules, const EvalOptions& opts,
+                                            bool explain) const;
 
   // The packages the modules declare ("main", "kubernetes.admission").
   std::vector<std::string> Packages() const;
