@@ -2,6 +2,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "cli/cli.h"
@@ -326,14 +327,25 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   auto dir = std::make_shared<std::string>();
   auto verbose = std::make_shared<bool>(false);
   auto known = std::make_shared<std::string>();
+  auto write_known = std::make_shared<std::string>();
   conf->add_option("DIR", *dir, "Directory of conformance cases (one folder per feature)")->required();
   conf->add_flag("-v,--verbose", *verbose, "List every failing case with the reason");
   conf->add_option("--known-failures", *known, "File of expected failures (folder/note per line): any difference fails");
-  conf->callback([&ctx, dir, verbose, known] {
-    ctx.action = [dir, verbose, known]() -> int {
+  conf->add_option("--write-known-failures", *write_known, "Write the failing cases (folder/note per line) to FILE");
+  conf->callback([&ctx, dir, verbose, known, write_known] {
+    ctx.action = [dir, verbose, known, write_known]() -> int {
       auto r = rego::RunConformance(*dir);
       if (!r) return Report(r.error());
       std::cout << rego::FormatConformance(*r, *verbose);
+      if (!write_known->empty()) {
+        std::set<std::string> keys;
+        for (const auto& c : r->cases)
+          if (c.status != rego::CaseOutcome::Status::kPassed) keys.insert(c.folder + "/" + c.note);
+        std::string body = "# OPA v1 conformance cases that fail today (tollgate policy conformance --known-failures).\n"
+                           "# The runner fails when a listed case passes or an unlisted case fails.\n";
+        for (const auto& k : keys) body += k + "\n";
+        if (auto s = WriteFileAtomic(*write_known, body); !s) return Report(s.error());
+      }
       if (!known->empty()) {
         auto text = ReadAll(*known);
         if (!text) return Report(text.error());

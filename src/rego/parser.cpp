@@ -316,10 +316,14 @@ class Parser {
         std::size_t save = pos_;
         try {
           body = ParseBracedBody();
-        } catch (const ParseError&) {
+        } catch (const ParseError& first) {
           pos_ = save;
           body = Body();
-          body.exprs.push_back(ParseExpr());
+          try {
+            body.exprs.push_back(ParseExpr());
+          } catch (const ParseError&) {
+            throw first;  // the body reading explains the problem better
+          }
         }
       } else {
         SkipNL();
