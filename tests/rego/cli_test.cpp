@@ -121,3 +121,36 @@ TEST_F(PolicyCli, BadInputIsExitTwoWithPosition) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PolicyGate, DenyBecomesAFindingWithTheRulesSeverity) {
+  auto dir = fs::temp_directory_path() / ("tollgate_policy_gate_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "policy");
+  std::ofstream(dir / "policy" / "k8s.rego") << R"(package k8s
+import rego.v1
+violation contains {"msg": "privileged pod", "severity": "medium"} if input.spec.privileged
+)";
+  std::ofstream(dir / "pod.yaml") << "kind: Pod\nspec:\n  privileged: true\n";
+  std::ofstream(dir / "tollgate.yaml") << "version: 1\nservice: demo\ngates:\n  k8s: { policy: policy/, fail_on: medium, bypass: none }\n";
+  std::string base = std::string(TOLLGATE_BINARY) + " gate " + dir.string() + " --ledger " + (dir / "l.db").string() +
+                     " --commit 0000000000000000000000000000000000000000 --author 'A <a@x>' --format json";
+  CliRun r = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("privileged pod"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rego.k8s.violation"), std::string::npos) << r.out;
+  // Below the threshold the gate passes.
+  std::ofstream(dir / "tollgate.yaml", std::ios::trunc)
+      << "version: 1\nservice: demo\ngates:\n  k8s: { policy: policy/, fail_on: high, bypass: none }\n";
+  CliRun ok = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(ok.rc, 0) << ok.out;
+  // A policy that does not compile is a configuration error.
+  std::ofstream(dir / "policy" / "broken.rego") << "package k8s\nx := \n";
+  CliRun bad = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("broken.rego:3:1"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
