@@ -44,7 +44,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_event fuzz_sarif fuzz_secrets fuzz_rego
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release

@@ -20,8 +20,9 @@ std::string B64Encode(const std::string& in, const char* alphabet, bool pad) {
   std::string out;
   std::size_t i = 0;
   while (i + 2 < in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
+    unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16) |
+                 (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8) |
+                 static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];

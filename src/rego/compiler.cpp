@@ -133,6 +133,7 @@ class Compiler {
         n->functions->path = r->path;
         n->functions->arity = r->args.size();
       }
+      if (!n->rules.empty()) Throw(r->loc, "rego_type_error", "conflicting rules " + PathString(r->path) + " found");
       if (n->functions->arity != r->args.size())
         Throw(r->loc, "rego_type_error", "function " + r->name + " has arity " + std::to_string(r->args.size()) +
                                              ", other definitions have " + std::to_string(n->functions->arity));
@@ -148,6 +149,15 @@ class Compiler {
       n->default_rule = r.get();
       return;
     }
+    // Rules at one path must build the same kind of document.
+    auto shape = [](const Rule* x) {
+      if (x->kind == RuleKind::kComplete) return 0;
+      if (x->kind == RuleKind::kPartialSet && x->keys.size() == 1) return 1;
+      return 2;
+    };
+    if (!n->rules.empty() && shape(n->rules[0]) != shape(r.get()))
+      Throw(r->loc, "rego_type_error", "conflicting rules " + PathString(r->path) + " found");
+    if (n->functions) Throw(r->loc, "rego_type_error", "conflicting rules " + PathString(r->path) + " found");
     n->rules.push_back(r.get());
   }
 

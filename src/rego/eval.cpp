@@ -1008,7 +1008,8 @@ class Evaluator {
       bool set_leaf = r->kind == RuleKind::kPartialSet;
       EvalRule(*r, [&](const std::vector<Value>& vals) {
         std::map<Value, Entry>* level = &root;
-        std::size_t path_len = vals.size() - (set_leaf ? 1 : 1);
+        std::size_t path_len = vals.size() - 1;
+        if (path_len == 0) conflict(r);
         for (std::size_t i = 0; i + 1 < path_len; ++i) {
           Entry& e = (*level)[vals[i]];
           if (e.leaf.defined() || e.is_set) conflict(r);
