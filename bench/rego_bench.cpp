@@ -26,8 +26,14 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
+// The replacement operator new allocates with malloc, so free is the match
+// (GCC cannot see that through the replacement).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -67,7 +73,7 @@ void BM_ParseCompileCorpus(benchmark::State& state) {
   for (const auto& c : corpus) modules += c.size();
   for (auto _ : state) {
     std::size_t ok = 0;
-    for (const auto& c : corpus) ok += Policy::Compile(c).has_value() ? 1 : 0;
+    for (const auto& c : corpus) ok += Policy::Compile(c).has_value() ? 1u : 0u;
     benchmark::DoNotOptimize(ok);
   }
   state.counters["cases"] = static_cast<double>(corpus.size());
@@ -80,7 +86,7 @@ BENCHMARK(BM_ParseCompileCorpus)->Unit(benchmark::kMillisecond);
 std::string FiftyDenyPolicy() {
   std::string p = "package main\nimport rego.v1\n\n";
   const char* kinds[] = {"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job"};
-  for (int v = 0; v < 5; ++v) {
+  for (std::size_t v = 0; v < 5; ++v) {
     std::string k = kinds[v];
     std::string sfx = std::to_string(v);
     p += "deny contains msg if {\n  some r in input.items\n  r.kind == \"" + k + "\"\n  some c in r.spec.template.spec.containers\n"
@@ -121,7 +127,7 @@ Value TwoHundredResources() {
     nlohmann::json labels = {{"app", "svc" + std::to_string(i)}};
     if (i % 4 != 0) labels["team"] = "payments";
     items.push_back({{"apiVersion", "apps/v1"},
-                     {"kind", kinds[i % 5]},
+                     {"kind", kinds[static_cast<std::size_t>(i % 5)]},
                      {"metadata", {{"name", "svc-" + std::to_string(i)}, {"namespace", i % 9 == 0 ? "default" : "prod"}, {"labels", labels}}},
                      {"spec", {{"replicas", i % 6 == 0 ? 1 : 3},
                                {"template", {{"spec", {{"hostNetwork", i % 19 == 0}, {"containers", {c1, c2}}}}}}}}});
