@@ -106,6 +106,10 @@ struct Rule {
   Body body;
   std::vector<std::shared_ptr<Rule>> else_chain;  // else bodies in order (value + body)
   int num_slots = 0;
+  // Rule index: conditions `input.<ground path> == constant` that the body
+  // requires; a rule whose conditions fail on the input is skipped without
+  // evaluating its body (OPA indexes rules on such constant keys).
+  std::vector<std::pair<std::vector<Value>, Value>> index;
   std::string package;  // "data.a.b"
   std::string name;     // head ref text, for messages
   nlohmann::json annotations;  // METADATA comment, when any

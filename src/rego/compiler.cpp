@@ -894,6 +894,40 @@ class Compiler {
     body.exprs = std::move(out);
   }
 
+  // input.a.b (all segments constant) -> {"a", "b"}; false otherwise.
+  static bool GroundInputPath(const Term& t, std::vector<Value>* path) {
+    if (!t.IsRootRef("input") || t.args[0].slot >= 0) return false;
+    for (std::size_t i = 1; i < t.args.size(); ++i) {
+      if (t.args[i].kind != TermKind::kScalar) return false;
+      path->push_back(t.args[i].value);
+    }
+    return !path->empty();
+  }
+
+  static void BuildIndex(Rule& r) {
+    for (const auto& e : r.body.exprs) {
+      if (e.negated || !e.withs.empty()) continue;
+      const Term* a = nullptr;
+      const Term* b = nullptr;
+      if (e.kind == ExprKind::kUnify) {
+        a = &e.terms[0];
+        b = &e.terms[1];
+      } else if (e.kind == ExprKind::kTerm && e.terms[0].kind == TermKind::kCall && e.terms[0].name == "equal" &&
+                 e.terms[0].builtin) {
+        a = &e.terms[0].args[0];
+        b = &e.terms[0].args[1];
+      } else {
+        continue;
+      }
+      std::vector<Value> path;
+      if (b->kind == TermKind::kScalar && GroundInputPath(*a, &path)) {
+        r.index.emplace_back(std::move(path), b->value);
+      } else if (a->kind == TermKind::kScalar && GroundInputPath(*b, &path)) {
+        r.index.emplace_back(std::move(path), a->value);
+      }
+    }
+  }
+
   void CompileRule(const PackageCtx& pkg, Rule& r) {
     slot_names_.clear();
     wildcards_.clear();
@@ -946,6 +980,7 @@ class Compiler {
     }
     r.num_slots = static_cast<int>(slot_names_.size());
     for (auto& e : r.else_chain) e->num_slots = r.num_slots;
+    if (r.else_chain.empty() && !r.is_default) BuildIndex(r);
   }
 
   const Policy::Impl& impl_;

@@ -904,8 +904,22 @@ class Evaluator {
 
   // Evaluates one rule (and its else chain), calling `emit` with the head
   // values: the value (complete), the element (set), or keys + value.
+  // The rule index: false when a required input constant does not match.
+  bool IndexAdmits(const Rule& r) const {
+    for (const auto& [path, want] : r.index) {
+      const Value* cur = &state_->input;
+      for (const auto& seg : path) {
+        cur = cur->defined() ? cur->Get(seg) : nullptr;
+        if (!cur) return false;
+      }
+      if (!(*cur == want)) return false;
+    }
+    return true;
+  }
+
   template <class Emit>
   void EvalRule(const Rule& r, Emit&& emit) {
+    if (!r.index.empty() && !IndexAdmits(r)) return;
     if (opts_.trace) {
       TraceEvent ev;
       ev.kind = TraceEvent::Kind::kEnterRule;

@@ -131,6 +131,7 @@ std::size_t Value::size() const {
 }
 
 const Value* Value::Get(const Value& key) const {
+  if (kind_ == Kind::kObject && key.kind_ == Kind::kString) return Get(std::string_view(key.as_string()));
   if (kind_ == Kind::kObject) {
     const auto& o = object();
     auto it = std::lower_bound(o.begin(), o.end(), key, [](const auto& kv, const Value& k) { return kv.first < k; });
@@ -184,6 +185,7 @@ int Compare(const Value& a, const Value& b) {
     case Kind::kBool: return a.b_ == b.b_ ? 0 : (a.b_ ? 1 : -1);
     case Kind::kNumber: return CompareNumbers(a, b);
     case Kind::kString: {
+      if (a.ptr_ == b.ptr_) return 0;
       int c = a.as_string().compare(b.as_string());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }

@@ -153,6 +153,24 @@ viaInput if { all_even with input as {"xs": [2, 4]} }
   EXPECT_EQ(Eval(src, "data.p.viaInput", J("{\"xs\":[1]}")), Value::Bool(true));
 }
 
+TEST(RegoEval, RuleIndexSelectsRulesByInputConstants) {
+  const char* src = R"(package p
+kinds contains "deploy" if { input.kind == "Deployment"; input.spec.replicas > 0 }
+kinds contains "svc" if { "Service" = input.kind }
+kinds contains "any" if { input.kind }
+)";
+  auto p = Compile(src);
+  ASSERT_TRUE(p);
+  for (const Rule* r : (*p)->RulesNamed("p", "kinds")) (void)r;
+  EXPECT_EQ((*p)->RulesNamed("p", "kinds")[0]->index.size(), 1u);
+  EXPECT_EQ((*p)->RulesNamed("p", "kinds")[1]->index.size(), 1u);
+  EXPECT_TRUE((*p)->RulesNamed("p", "kinds")[2]->index.empty());
+  EXPECT_EQ(Eval(src, "data.p.kinds", J(R"({"kind":"Deployment","spec":{"replicas":2}})")),
+            Value::MakeSet({Value::String("deploy"), Value::String("any")}));
+  EXPECT_EQ(Eval(src, "data.p.kinds", J(R"({"kind":"Service"})")), Value::MakeSet({Value::String("svc"), Value::String("any")}));
+  EXPECT_EQ(Eval(src, "data.p.kinds", J("{}")), Value::EmptySet());
+}
+
 TEST(RegoEval, StepBudgetStopsRunawayEvaluation) {
   auto p = Compile("package p\nn := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n");
   ASSERT_TRUE(p);
