@@ -859,6 +859,56 @@ Value Bits(const Args& a, BuiltinContext&) {
 }
 Value BitsNegate(const Args& a, BuiltinContext&) { return Value::Int(~ArgInt("bits.negate", a, 0)); }
 
+// Edges of a graph node (an array or set of nodes); empty otherwise.
+Array Edges(const Value& graph, const Value& node) {
+  const Value* e = graph.Get(node);
+  if (!e || !(e->is_array() || e->is_set())) return {};
+  return e->items();
+}
+const Array& InitialNodes(const char* fn, const Value& v) {
+  if (!v.is_array() && !v.is_set()) ThrowOperandError(fn, 2, "one of {array, set}", v);
+  return v.items();
+}
+Value Reachable(const Args& a, BuiltinContext&) {
+  ArgKind("graph.reachable", a, 0, Kind::kObject);
+  std::set<Value> seen;
+  std::vector<Value> queue;
+  for (const auto& n : InitialNodes("graph.reachable", a[1]))
+    if (a[0].Get(n) && seen.insert(n).second) queue.push_back(n);
+  while (!queue.empty()) {
+    Value n = queue.back();
+    queue.pop_back();
+    for (const auto& e : Edges(a[0], n))
+      if (a[0].Get(e) && seen.insert(e).second) queue.push_back(e);
+  }
+  return Value::MakeSet(Array(seen.begin(), seen.end()));
+}
+void PathsFrom(const Value& graph, const Value& node, Array& path, Array& out) {
+  path.push_back(node);
+  bool extended = false;
+  for (const auto& e : Edges(graph, node)) {
+    if (!graph.Get(e)) continue;
+    if (std::find(path.begin(), path.end(), e) != path.end()) {
+      out.push_back(Value::MakeArray(path));
+      continue;
+    }
+    PathsFrom(graph, e, path, out);
+    extended = true;
+  }
+  if (!extended) out.push_back(Value::MakeArray(path));
+  path.pop_back();
+}
+Value ReachablePaths(const Args& a, BuiltinContext&) {
+  ArgKind("graph.reachable_paths", a, 0, Kind::kObject);
+  Array out;
+  for (const auto& n : InitialNodes("graph.reachable_paths", a[1])) {
+    if (!a[0].Get(n)) continue;
+    Array path;
+    PathsFrom(a[0], n, path, out);
+  }
+  return Value::MakeSet(std::move(out));
+}
+
 Value PrintB(const Args&, BuiltinContext&) { return Value::Bool(true); }
 Value NotSupported(const Args&, BuiltinContext&) {
   throw EvalError{"eval_not_supported_error", "this built-in (http.send, opa.runtime, net.lookup_ip_addr) is not supported by tollgate", {}, true};
@@ -918,6 +968,8 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   r.Add("is_set", 1, IsKind<Kind::kSet>);
   r.Add("to_number", 1, ToNumber);
   r.Add("walk", 1, Walk);
+  r.Add("graph.reachable", 2, Reachable);
+  r.Add("graph.reachable_paths", 2, ReachablePaths);
   r.Add("array.flatten", 1, ArrayFlatten);
   r.Add("object.subset", 2, ObjectSubset);
   r.Add("bits.and", 2, Bits<0>);

@@ -194,7 +194,35 @@ Result<std::vector<Token>> Lex(std::string_view src, const std::string& file) {
       out.push_back(std::move(t));
       continue;
     }
-    if (c == '$' && i + 1 < src.size() && src[i + 1] == '"') {
+    // Raw template text up to '`' (end) or '{' (expression); \{ is a brace.
+    auto read_raw_template = [&](std::string& text, bool* brace) -> Status {
+      while (true) {
+        if (i >= src.size()) return err(i, "unterminated template string, expected '`'");
+        char ch = src[i];
+        if (ch == '`') {
+          ++i;
+          return Ok();
+        }
+        if (ch == '\\' && i + 1 < src.size() && src[i + 1] == '{') {
+          text += '{';
+          i += 2;
+          continue;
+        }
+        if (ch == '{') {
+          ++i;
+          *brace = true;
+          return Ok();
+        }
+        if (ch == '\n') {
+          ++line;
+          line_start = i + 1;
+        }
+        text += ch;
+        ++i;
+      }
+    };
+    if (c == '$' && i + 1 < src.size() && (src[i + 1] == '"' || src[i + 1] == '`')) {
+      bool raw_template = src[i + 1] == '`';
       // Template string: emitted as kTemplate tokens alternating literal text
       // and the source of each {expression}, closed by a kTemplate "" marker.
       i += 2;
@@ -205,7 +233,11 @@ Result<std::vector<Token>> Lex(std::string_view src, const std::string& file) {
         Token lit = t;
         lit.text.clear();
         bool brace = false;
-        TG_TRY(read_quoted(lit.text, true, &brace));
+        if (raw_template) {
+          TG_TRY(read_raw_template(lit.text, &brace));
+        } else {
+          TG_TRY(read_quoted(lit.text, true, &brace));
+        }
         lit.kind = Tok::kString;
         out.push_back(lit);
         if (!brace) break;
@@ -218,6 +250,11 @@ Result<std::vector<Token>> Lex(std::string_view src, const std::string& file) {
           if (src[i] == '"') {
             ++i;
             while (i < src.size() && src[i] != '"') i += src[i] == '\\' ? std::size_t{2} : std::size_t{1};
+            if (i >= src.size()) break;
+          }
+          if (src[i] == '`') {
+            ++i;
+            while (i < src.size() && src[i] != '`') ++i;
             if (i >= src.size()) break;
           }
           if (i >= src.size()) break;
