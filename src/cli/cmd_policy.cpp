@@ -294,7 +294,8 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
 
   auto ea = std::make_shared<EvalArgs>();
   auto* eval = policy->add_subcommand("eval", "Evaluate a Rego query; prints JSON shaped like `opa eval`");
-  eval->add_option("-d,--data", ea->data, "Policy (.rego) or data (.json/.yaml) file or directory; repeatable");
+  eval->add_option("-d,--data", ea->data, "Policy (.rego) or data (.json/.yaml) file or directory; repeatable")
+      ->allow_extra_args(false);
   eval->add_option("-i,--input", ea->input, "Input document (JSON or YAML; '-' reads stdin)");
   eval->add_option("--format", ea->format, "json or pretty")->check(CLI::IsMember({"json", "pretty"}))->capture_default_str();
   eval->add_flag("--fail", ea->fail, "Exit 1 when the result is undefined");
@@ -314,8 +315,8 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
 
   auto ca = std::make_shared<CheckArgs>();
   auto* check = policy->add_subcommand("check", "Check configuration files against deny/violation/warn rules (conftest conventions)");
-  check->add_option("-p,--policy", ca->policies, "Policy file or directory; repeatable")->capture_default_str();
-  check->add_option("-n,--namespace", ca->namespaces, "Namespace (package) to check; repeatable (default main)");
+  check->add_option("-p,--policy", ca->policies, "Policy file or directory; repeatable")->capture_default_str()->allow_extra_args(false);
+  check->add_option("-n,--namespace", ca->namespaces, "Namespace (package) to check; repeatable (default main)")->allow_extra_args(false);
   check->add_flag("--all-namespaces", ca->all_namespaces, "Check every package");
   AddOutputOptions(check, ca->format, ca->output);
   check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");

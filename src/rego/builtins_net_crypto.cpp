@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
+#include <map>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -267,9 +269,130 @@ Value HmacEqual(const Args& a, BuiltinContext&) {
   return Value::Bool(x.size() == y.size() && CRYPTO_memcmp(x.data(), y.data(), x.size()) == 0);
 }
 
+// ---- providers.aws.sign_req (AWS Signature Version 4) ----
+std::string Sha256Hex(const std::string& s) { return Digest(EVP_sha256(), s); }
+std::string HmacRawBytes(const std::string& key, const std::string& msg) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &n);
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+std::string SetList(const std::vector<std::string>& names) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", \"" : "\"") + names[i] + "\"";
+  return s + "}";
+}
+
+Value AwsSignReq(const Args& a, BuiltinContext&) {
+  const char* fn = "providers.aws.sign_req";
+  ArgKind(fn, a, 0, Kind::kObject);
+  ArgKind(fn, a, 1, Kind::kObject);
+  const Value& req = a[0];
+  const Value& cfg = a[1];
+  std::vector<std::string> missing, invalid;
+  for (const char* k : {"method", "url"}) {
+    const Value* v = req.Get(k);
+    if (!v) missing.push_back(k);
+    else if (!v->is_string()) invalid.push_back(k);
+  }
+  if (!missing.empty()) ThrowTypeError(std::string(fn) + ": operand 1 missing required request parameters(s): " + SetList(missing));
+  if (!invalid.empty()) ThrowTypeError(std::string(fn) + ": operand 1 invalid values for required request parameters(s): " + SetList(invalid));
+  for (const char* k : {"aws_access_key", "aws_region", "aws_secret_access_key", "aws_service"}) {
+    const Value* v = cfg.Get(k);
+    if (!v) missing.push_back(k);
+    else if (!v->is_string()) invalid.push_back(k);
+  }
+  if (!missing.empty()) ThrowTypeError(std::string(fn) + ": operand 2 missing required AWS config parameters(s): " + SetList(missing));
+  if (!invalid.empty()) ThrowTypeError(std::string(fn) + ": operand 2 invalid values for required AWS config parameters(s): " + SetList(invalid));
+  bool unsigned_payload = false;
+  if (const Value* d = cfg.Get("disable_payload_signing")) {
+    if (!d->is_bool()) ThrowTypeError(std::string(fn) + ": operand 2 invalid value for 'disable_payload_signing' in AWS config");
+    unsigned_payload = d->as_bool();
+  }
+  if (!a[2].is_int() || a[2].as_int() < 0) ThrowTypeError(std::string(fn) + ": operand 3 could not convert time_ns value into a unix timestamp");
+  std::int64_t secs = a[2].as_int() / 1'000'000'000;
+  // UTC date parts.
+  std::int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) rem += 86400, --days;
+  std::int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  std::int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  char date[32], stamp[80];
+  std::snprintf(date, sizeof date, "%04lld%02lld%02lld", static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d));
+  std::snprintf(stamp, sizeof stamp, "%sT%02lld%02lld%02lldZ", date, static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
+                static_cast<long long>(rem % 60));
+  std::string url = req.Get("url")->as_string();
+  auto scheme_end = url.find("://");
+  std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
+  auto slash = rest.find_first_of("/?");
+  std::string host = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  std::string query;
+  if (auto q = path.find('?'); q != std::string::npos) {
+    query = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
+  // OPA signs the path and method exactly as given (an empty path stays empty).
+  std::vector<std::string> qparts;
+  for (std::size_t st = 0; !query.empty() && st <= query.size();) {
+    auto amp = query.find('&', st);
+    qparts.push_back(query.substr(st, amp == std::string::npos ? std::string::npos : amp - st));
+    if (amp == std::string::npos) break;
+    st = amp + 1;
+  }
+  std::sort(qparts.begin(), qparts.end());
+  std::string canon_query;
+  for (const auto& q : qparts) canon_query += (canon_query.empty() ? "" : "&") + q + (q.find('=') == std::string::npos ? "=" : "");
+  std::string body;
+  if (const Value* rb = req.Get("raw_body"); rb && rb->is_string()) body = rb->as_string();
+  else if (const Value* b = req.Get("body")) body = ToJsonText(*b);
+  std::string payload_hash = unsigned_payload ? "UNSIGNED-PAYLOAD" : Sha256Hex(body);
+  std::map<std::string, std::string> headers;
+  if (const Value* h = req.Get("headers"); h && h->is_object())
+    for (const auto& [k, v] : h->object())
+      if (k.is_string()) headers[k.as_string()] = v.is_string() ? v.as_string() : ToJsonText(v);
+  headers["host"] = host;
+  headers["x-amz-content-sha256"] = payload_hash;
+  headers["x-amz-date"] = stamp;
+  if (const Value* tok = cfg.Get("aws_session_token"); tok && tok->is_string()) headers["x-amz-security-token"] = tok->as_string();
+  headers.erase("Authorization");
+  std::map<std::string, std::string> canon;
+  for (const auto& [k, v] : headers) {
+    std::string lk = k;
+    for (auto& ch : lk) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    canon[lk] = v;
+  }
+  std::string canon_headers, signed_headers;
+  for (const auto& [k, v] : canon) {
+    canon_headers += k + ":" + v + "\n";
+    signed_headers += (signed_headers.empty() ? "" : ";") + k;
+  }
+  std::string method = req.Get("method")->as_string();
+  std::string canonical = method + "\n" + path + "\n" + canon_query + "\n" + canon_headers + "\n" + signed_headers + "\n" + payload_hash;
+  std::string region = cfg.Get("aws_region")->as_string(), service = cfg.Get("aws_service")->as_string();
+  std::string scope = std::string(date) + "/" + region + "/" + service + "/aws4_request";
+  std::string to_sign = std::string("AWS4-HMAC-SHA256\n") + stamp + "\n" + scope + "\n" + Sha256Hex(canonical);
+  std::string key = HmacRawBytes("AWS4" + cfg.Get("aws_secret_access_key")->as_string(), date);
+  key = HmacRawBytes(key, region);
+  key = HmacRawBytes(key, service);
+  key = HmacRawBytes(key, "aws4_request");
+  std::string sig = HmacRawBytes(key, to_sign);
+  std::string auth = "AWS4-HMAC-SHA256 Credential=" + cfg.Get("aws_access_key")->as_string() + "/" + scope +
+                     ",SignedHeaders=" + signed_headers + ",Signature=" + Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+  ObjectItems hdrs;
+  for (const auto& [k, v] : headers) hdrs.emplace_back(Value::String(k), Value::String(v));
+  hdrs.emplace_back(Value::String("Authorization"), Value::String(auth));
+  ObjectItems out = req.object();
+  for (auto& kv : out)
+    if (kv.first.is_string() && kv.first.as_string() == "headers") kv.second = Value::MakeObject(hdrs);
+  if (!req.Get("headers")) out.emplace_back(Value::String("headers"), Value::MakeObject(std::move(hdrs)));
+  return Value::MakeObject(std::move(out));
+}
+
 }  // namespace
 
 void AddNetCryptoBuiltins(BuiltinRegistry& r) {
+  r.Add("providers.aws.sign_req", 3, AwsSignReq);
   r.Add("net.cidr_contains", 2, CidrContains);
   r.Add("net.cidr_intersects", 2, CidrIntersects);
   r.Add("net.cidr_overlap", 2, CidrContains);
