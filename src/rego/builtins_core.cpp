@@ -182,9 +182,19 @@ Value RangeStep(const Args& a, BuiltinContext&) {
 Value Count(const Args& a, BuiltinContext&) {
   const Value& v = a[0];
   if (v.is_string()) {
+    // Runes as Go counts them: each invalid byte is one (U+FFFD).
+    const std::string& s = v.as_string();
     std::int64_t n = 0;
-    for (char c : v.as_string())
-      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    std::size_t i = 0;
+    while (i < s.size()) {
+      auto c = static_cast<unsigned char>(s[i]);
+      std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+      bool ok = len > 0 && i + len <= s.size();
+      for (std::size_t k = 1; ok && k < len; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) ok = false;
+      i += ok ? len : 1;
+      ++n;
+    }
     return Value::Int(n);
   }
   if (!v.is_collection()) ThrowOperandError("count", 1, "one of {array, object, set, string}", v);
@@ -845,7 +855,7 @@ Value Bits(const Args& a, BuiltinContext&) {
     case 1: return Value::Int(x | y);
     case 2: return Value::Int(x ^ y);
     case 3:
-      if (y < 0) ThrowTypeError("bits.lsh: operand 2 must be unsigned integer number but got negative integer");
+      if (y < 0) ThrowTypeError("bits.lsh: operand 2 must be an unsigned integer number but got a negative integer");
       if (y >= 63) return Value::Double(static_cast<double>(x) * std::pow(2.0, static_cast<double>(y)));
       {
         std::int64_t r = 0;
@@ -853,7 +863,7 @@ Value Bits(const Args& a, BuiltinContext&) {
         return Value::Int(r);
       }
     default:
-      if (y < 0) ThrowTypeError("bits.rsh: operand 2 must be unsigned integer number but got negative integer");
+      if (y < 0) ThrowTypeError("bits.rsh: operand 2 must be an unsigned integer number but got a negative integer");
       return Value::Int(y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
   }
 }

@@ -1,4 +1,5 @@
 // Built-ins: encodings (base64, base64url, hex, urlquery, json, yaml).
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -128,9 +129,14 @@ Value HexDec(const Args& a, BuiltinContext&) {
   };
   std::string out;
   for (std::size_t i = 0; i < s.size(); i += 2) {
-    if (hv(s[i]) < 0) ThrowBuiltinError("hex.decode: encoding/hex: invalid byte: U+00" + std::string(1, s[i]));
+    auto bad = [&](char c) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "invalid byte: U+%04X '%c'", static_cast<unsigned>(static_cast<unsigned char>(c)), c);
+      ThrowBuiltinError(std::string("hex.decode: encoding/hex: ") + buf);
+    };
+    if (hv(s[i]) < 0) bad(s[i]);
     if (i + 1 >= s.size()) ThrowBuiltinError("hex.decode: encoding/hex: odd length hex string");
-    if (hv(s[i + 1]) < 0) ThrowBuiltinError("hex.decode: encoding/hex: invalid byte");
+    if (hv(s[i + 1]) < 0) bad(s[i + 1]);
     out += static_cast<char>(hv(s[i]) * 16 + hv(s[i + 1]));
   }
   return Value::String(out);

@@ -180,8 +180,11 @@ Value CidrMerge(const Args& a, BuiltinContext&) {
       Ip ip;
       if (!ParseIp(s, &ip)) ThrowBuiltinError("net.cidr_merge: IP address invalid: " + s);
       if (ip.v6) ThrowBuiltinError("net.cidr_merge: IPv6 invalid: needs prefix length");
+      // An address alone gets its classful default mask (Go's DefaultMask).
+      unsigned char first = ip.data()[0];
+      c.prefix = first < 128 ? 8 : first < 192 ? 16 : 24;
       c.ip = ip;
-      c.prefix = 32;
+      Mask(&c.ip, c.prefix);
     } else if (!ParseCidr(s, &c)) {
       ThrowBuiltinError("net.cidr_merge: CIDR invalid: " + s);
     }

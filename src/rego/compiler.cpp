@@ -699,6 +699,16 @@ class Compiler {
         u.needs.insert(free.begin(), free.end());
         return;
       }
+      case TermKind::kCall: {
+        // Arguments that are refs run first (the evaluator orders them so):
+        // their iteration binds variables the other arguments use.
+        VarUse inner;
+        for (const auto& a : t.args) Analyze(a, false, inner);
+        for (int o : inner.outs) inner.needs.erase(o);
+        u.needs.insert(inner.needs.begin(), inner.needs.end());
+        u.outs.insert(inner.outs.begin(), inner.outs.end());
+        return;
+      }
       default:
         for (const auto& a : t.args) Analyze(a, false, u);
         return;

@@ -460,6 +460,15 @@ class Evaluator {
     });
   }
 
+  bool EvalOrdered(const std::vector<Term>& args, const std::vector<std::size_t>& order, std::size_t i,
+                   std::vector<Value>& acc, Frame& f, Cont k) {
+    if (i == order.size()) return k();
+    return EvalTerm(args[order[i]], f, [&](const Value& v) {
+      acc[order[i]] = v;
+      return EvalOrdered(args, order, i + 1, acc, f, k);
+    });
+  }
+
   bool EvalTerm(const Term& t, Frame& f, VCont k) {
     switch (t.kind) {
       case TermKind::kScalar: return k(t.value);
@@ -528,7 +537,18 @@ class Evaluator {
       }
       case TermKind::kCall: {
         std::vector<Value> acc;
-        return EvalList(t.args, 0, acc, f, [&] { return Call(t, acc, k); });
+        bool has_ref = false;
+        for (const auto& a : t.args)
+          if (a.kind == TermKind::kRef) has_ref = true;
+        if (!has_ref || t.args.size() < 2) return EvalList(t.args, 0, acc, f, [&] { return Call(t, acc, k); });
+        // Refs first: their iteration may bind variables other arguments use.
+        std::vector<std::size_t> order;
+        for (std::size_t i = 0; i < t.args.size(); ++i)
+          if (t.args[i].kind == TermKind::kRef) order.push_back(i);
+        for (std::size_t i = 0; i < t.args.size(); ++i)
+          if (t.args[i].kind != TermKind::kRef) order.push_back(i);
+        acc.resize(t.args.size());
+        return EvalOrdered(t.args, order, 0, acc, f, [&] { return Call(t, acc, k); });
       }
       case TermKind::kTemplate: {
         std::string s;
