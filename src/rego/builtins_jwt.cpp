@@ -3,6 +3,7 @@
 // public keys, JWK or JWK sets.
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -31,7 +32,16 @@ struct PkeyFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
+// JSON as Go's decoder reads it (duplicate keys allowed, the last wins).
+std::optional<Value> LenientJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return FromJson(j);
+}
+
 struct Token {
+  std::string outer_signed, outer_signature;  // a nested token's enclosing signature
+  Value outer_header;
   std::string header_b64, payload_b64, sig_b64;
   std::string header_json, payload_json, signature;
   Value header, payload;
@@ -67,10 +77,20 @@ Token DecodeToken(const char* fn, const std::string& jwt) {
   dec(parts[0], "header", &t.header_json);
   dec(parts[1], "payload", &t.payload_json);
   dec(parts[2], "signature", &t.signature);
-  auto h = ParseJsonValue(t.header_json, "header");
+  auto h = LenientJson(t.header_json);
   if (!h || !h->is_object()) ThrowBuiltinError(std::string(fn) + ": JWT header had invalid encoding: not a JSON object");
   t.header = *h;
-  auto p = ParseJsonValue(t.payload_json, "payload");
+  if (t.header.Get("enc")) ThrowBuiltinError(std::string(fn) + ": JWT is a JWE object, which is not supported");
+  const Value* cty = t.header.Get("cty");
+  if (cty && cty->is_string() && cty->as_string() == "JWT") {
+    // A nested token: the payload is another JWT; decode that one.
+    Token inner = DecodeToken(fn, t.payload_json);
+    inner.outer_signed = t.header_b64 + "." + t.payload_b64;
+    inner.outer_signature = t.signature;
+    inner.outer_header = t.header;
+    return inner;
+  }
+  auto p = LenientJson(t.payload_json);
   const Value* typ = t.header.Get("typ");
   if (!p) {
     if (typ && typ->is_string() && typ->as_string() == "JWT") ThrowBuiltinError(std::string(fn) + ": type is JWT but payload is not JSON");
@@ -290,6 +310,15 @@ bool KnownAlg(const std::string& alg) {
 }
 
 bool VerifyToken(const char* fn, const Token& t, const std::string& alg, const std::string& key_text, bool is_secret) {
+  if (!t.outer_signed.empty()) {
+    Token outer = t;
+    outer.outer_signed.clear();
+    std::string::size_type dot = t.outer_signed.find('.');
+    outer.header_b64 = t.outer_signed.substr(0, dot);
+    outer.payload_b64 = t.outer_signed.substr(dot + 1);
+    outer.signature = t.outer_signature;
+    if (!VerifyToken(fn, outer, alg, key_text, is_secret)) return false;
+  }
   std::string data = t.header_b64 + "." + t.payload_b64;
   if (alg.rfind("HS", 0) == 0) {
     if (!is_secret) return false;
@@ -331,7 +360,8 @@ Value DecodeVerify(const Args& a, BuiltinContext& ctx) {
   Value invalid = Value::MakeArray({Value::Bool(false), Value::EmptyObject(), Value::EmptyObject()});
   Token t = DecodeToken(fn, jwt);
   const Value* algv = t.header.Get("alg");
-  if (!algv || !algv->is_string()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: jwsbb: header \"alg\" not found");
+  if (!algv || !algv->is_string()) return invalid;
+  if (t.header.Get("crit")) return invalid;  // no critical extensions are understood
   std::string alg = algv->as_string();
   if (!KnownAlg(alg)) ThrowBuiltinError(std::string(fn) + ": unknown JWS algorithm: " + alg);
   std::string key;
@@ -423,13 +453,14 @@ std::string Sign(const char* fn, const std::string& alg, const Value& jwk, const
 }
 
 std::string EncodeSigned(const char* fn, const std::string& header_json, const std::string& payload_json, const Value& jwk) {
-  auto h = ParseJsonValue(header_json, "header");
-  if (!h || !h->is_object()) ThrowBuiltinError(std::string(fn) + ": invalid JWS header");
-  const Value* alg = h->Get("alg");
-  if (!alg || !alg->is_string()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header");
+  if (header_json.empty()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string");
+  auto h = LenientJson(header_json);
+  if (!h) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: cannot parse JSON");
+  const Value* alg = h->is_object() ? h->Get("alg") : nullptr;
+  if (!alg || !alg->is_string()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: jwsbb: header \"alg\" not found");
   if (!KnownAlg(alg->as_string())) ThrowBuiltinError(std::string(fn) + ": unknown JWS algorithm: " + alg->as_string());
   const Value* typ = h->Get("typ");
-  if (typ && typ->is_string() && typ->as_string() == "JWT" && !ParseJsonValue(payload_json, "payload"))
+  if (typ && typ->is_string() && typ->as_string() == "JWT" && !LenientJson(payload_json))
     ThrowBuiltinError(std::string(fn) + ": type is JWT but payload is not JSON");
   std::string data = Base64UrlEncodeNoPad(header_json) + "." + Base64UrlEncodeNoPad(payload_json);
   return data + "." + Base64UrlEncodeNoPad(Sign(fn, alg->as_string(), jwk, data));
