@@ -49,6 +49,7 @@ fuzz: deps
 
 bench: release
 	./bench/run.sh build/release
+	./bench/rego_run.sh build/release
 
 clean:
 	rm -rf build
