@@ -112,7 +112,7 @@ struct Rule {
   std::vector<std::pair<std::vector<Value>, Value>> index;
   std::string package;  // "data.a.b"
   std::string name;     // head ref text, for messages
-  nlohmann::json annotations;  // METADATA comment, when any
+  Value annotations;  // the METADATA block above the rule (scope rule or document), undefined if none
 };
 
 struct Import {
@@ -124,6 +124,7 @@ struct Import {
 struct Module {
   std::string file;
   Location package_loc;
+  Value package_annotations;  // METADATA above `package` (scope package), undefined if none
   std::vector<Value> package;  // path under data
   std::vector<Import> imports;
   std::vector<std::shared_ptr<Rule>> rules;

@@ -990,6 +990,9 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   r.Add("bits.negate", 1, BitsNegate);
   r.Add("print", -1, PrintB);
   r.Add("trace", 1, PrintB);
+  // Answered by the evaluator (they need the rule being evaluated).
+  r.Add("rego.metadata.rule", 0, NotSupported);
+  r.Add("rego.metadata.chain", 0, NotSupported);
   r.Add("http.send", 1, NotSupported);
   r.Add("opa.runtime", 0, NotSupported);
   r.Add("net.lookup_ip_addr", 1, NotSupported);

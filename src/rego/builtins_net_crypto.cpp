@@ -320,10 +320,13 @@ Value AwsSignReq(const Args& a, BuiltinContext&) {
   std::int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
   std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   std::int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
-  char date[32], stamp[80];
-  std::snprintf(date, sizeof date, "%04lld%02lld%02lld", static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d));
-  std::snprintf(stamp, sizeof stamp, "%sT%02lld%02lld%02lldZ", date, static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
-                static_cast<long long>(rem % 60));
+  auto pad = [](std::int64_t v, std::size_t w) {
+    std::string x = std::to_string(v);
+    while (x.size() < w) x = "0" + x;
+    return x;
+  };
+  std::string date = pad(y, 4) + pad(m, 2) + pad(d, 2);
+  std::string stamp = date + "T" + pad(rem / 3600, 2) + pad(rem % 3600 / 60, 2) + pad(rem % 60, 2) + "Z";
   std::string url = req.Get("url")->as_string();
   auto scheme_end = url.find("://");
   std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
@@ -373,8 +376,8 @@ Value AwsSignReq(const Args& a, BuiltinContext&) {
   std::string method = req.Get("method")->as_string();
   std::string canonical = method + "\n" + path + "\n" + canon_query + "\n" + canon_headers + "\n" + signed_headers + "\n" + payload_hash;
   std::string region = cfg.Get("aws_region")->as_string(), service = cfg.Get("aws_service")->as_string();
-  std::string scope = std::string(date) + "/" + region + "/" + service + "/aws4_request";
-  std::string to_sign = std::string("AWS4-HMAC-SHA256\n") + stamp + "\n" + scope + "\n" + Sha256Hex(canonical);
+  std::string scope = date + "/" + region + "/" + service + "/aws4_request";
+  std::string to_sign = "AWS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + Sha256Hex(canonical);
   std::string key = HmacRawBytes("AWS4" + cfg.Get("aws_secret_access_key")->as_string(), date);
   key = HmacRawBytes(key, region);
   key = HmacRawBytes(key, service);

@@ -78,6 +78,7 @@ class Compiler {
       if (std::find(mut_->packages.begin(), mut_->packages.end(), m->package) == mut_->packages.end())
         mut_->packages.push_back(m->package);
       NodeAt(m->package);
+      if (m->package_annotations.defined()) mut_->package_annotations[m->package] = m->package_annotations;
       for (auto& r : m->rules) Place(*m, r);
     }
     for (auto& m : mut_->modules) {

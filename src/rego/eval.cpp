@@ -606,7 +606,61 @@ class Evaluator {
     return CallResolved(t, args, k, state_);
   }
 
+  // rego.metadata.rule() / chain(): annotations of the rule being evaluated.
+  Value Metadata(bool chain) {
+    const Rule* r = rule_stack_.empty() ? nullptr : rule_stack_.back();
+    if (!chain) {
+      if (!r || !r->annotations.defined()) return Value::EmptyObject();
+      const Value* scope = r->annotations.Get("scope");
+      if (scope && scope->is_string() && scope->as_string() != "rule") return Value::EmptyObject();
+      return r->annotations;
+    }
+    Array out;
+    if (!r) return Value::MakeArray({});
+    Array path;
+    for (const auto& p : r->path) path.push_back(p);
+    Value path_v = Value::MakeArray(path);
+    auto entry = [&](const Value& p, const Value& ann) {
+      ObjectItems o;
+      o.emplace_back(Value::String("path"), p);
+      if (ann.defined()) o.emplace_back(Value::String("annotations"), ann);
+      out.push_back(Value::MakeObject(std::move(o)));
+    };
+    const Value* scope = r->annotations.defined() ? r->annotations.Get("scope") : nullptr;
+    bool rule_scoped = r->annotations.defined() && (!scope || (scope->is_string() && scope->as_string() == "rule"));
+    entry(path_v, rule_scoped ? r->annotations : Value());
+    // Document-scoped annotations on any rule of the same path.
+    const Node* n = &policy_.root;
+    for (const auto& p : r->path) {
+      auto it = n->children.find(p);
+      if (it == n->children.end()) {
+        n = nullptr;
+        break;
+      }
+      n = it->second.get();
+    }
+    if (n) {
+      std::vector<const Rule*> rules = n->rules;
+      if (n->functions) rules.insert(rules.end(), n->functions->rules.begin(), n->functions->rules.end());
+      for (const Rule* o : rules) {
+        const Value* s2 = o->annotations.defined() ? o->annotations.Get("scope") : nullptr;
+        if (s2 && s2->is_string() && s2->as_string() == "document") entry(path_v, o->annotations);
+      }
+    }
+    // Packages from the innermost outwards.
+    std::vector<Value> pkg(r->path.begin(), r->path.end() - 1);
+    for (std::size_t len = pkg.size(); len > 0; --len) {
+      std::vector<Value> prefix(pkg.begin(), pkg.begin() + static_cast<std::ptrdiff_t>(len));
+      auto it = policy_.package_annotations.find(prefix);
+      if (it == policy_.package_annotations.end()) continue;
+      entry(Value::MakeArray(Array(prefix.begin(), prefix.end())), it->second);
+    }
+    return Value::MakeArray(std::move(out));
+  }
+
   bool CallResolved(const Term& t, const std::vector<Value>& args, VCont k, State*) {
+    if (t.name == "rego.metadata.rule") return k(Metadata(false));
+    if (t.name == "rego.metadata.chain") return k(Metadata(true));
     if (t.func) return CallFunction(*t.func, args, k, t.loc);
     const auto* b = static_cast<const Builtin*>(t.builtin);
     if (!b) throw EvalError{"eval_internal_error", "unresolved function " + t.name, t.loc, true};
@@ -646,6 +700,11 @@ class Evaluator {
     };
     for (const Rule* r : g.rules) {
       Frame fr(r->num_slots);
+      rule_stack_.push_back(r);
+      struct Pop {
+        std::vector<const Rule*>* s;
+        ~Pop() { s->pop_back(); }
+      } pop{&rule_stack_};
       UnifyArgs(r->args, args, 0, fr, [&] {
         bool any = false;
         EvalBody(r->body, 0, fr, [&] {
@@ -950,6 +1009,11 @@ class Evaluator {
     Frame fr(r.num_slots);
     bool any = false;
     std::vector<Value> acc;
+    rule_stack_.push_back(&r);
+    struct Pop {
+      std::vector<const Rule*>* s;
+      ~Pop() { s->pop_back(); }
+    } pop{&rule_stack_};
     auto head = [&](const Rule& src) {
       any = true;
       std::vector<Term> const* keys = &r.keys;
@@ -1097,6 +1161,7 @@ class Evaluator {
   std::uint64_t steps_ = 0;
   int depth_ = 0;
   bool explain_ = false;
+  std::vector<const Rule*> rule_stack_;
   std::vector<ExplainStep> path_;
   BuiltinContext bctx_;
   std::uint64_t rand_state_ = 0x9E3779B97F4A7C15ULL;

@@ -100,6 +100,7 @@ struct Policy::Impl {
   Node root;
   // Package paths in order of appearance.
   std::vector<std::vector<Value>> packages;
+  std::map<std::vector<Value>, Value> package_annotations;
   // Compiles a query body against this policy (resolving names as OPA does
   // for queries: no package scope).
   Result<CompiledQuery> CompileQuery(const std::string& query) const;

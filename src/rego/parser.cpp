@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/utf8.h"
+#include "rego/documents.h"
 #include "rego/lexer.h"
 
 namespace tollgate::rego {
@@ -853,16 +854,92 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+// OPA's annotation form: authors as {name, email} objects.
+Value NormalizeAnnotations(const Value& v, const char* default_scope) {
+  ObjectItems items;
+  bool has_scope = false;
+  for (const auto& [k, x] : v.object()) {
+    std::string key = k.is_string() ? k.as_string() : "";
+    if (key == "scope") has_scope = true;
+    if (key == "authors" && x.is_array()) {
+      Array authors;
+      for (const auto& a : x.items()) {
+        if (!a.is_string()) {
+          authors.push_back(a);
+          continue;
+        }
+        std::string s = a.as_string();
+        ObjectItems au;
+        auto lt = s.find('<');
+        auto gt = s.rfind('>');
+        if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+          std::string name = s.substr(0, lt);
+          while (!name.empty() && name.back() == ' ') name.pop_back();
+          au.emplace_back(Value::String("email"), Value::String(s.substr(lt + 1, gt - lt - 1)));
+          if (!name.empty()) au.emplace_back(Value::String("name"), Value::String(name));
+        } else {
+          au.emplace_back(Value::String("name"), Value::String(s));
+        }
+        authors.push_back(Value::MakeObject(std::move(au)));
+      }
+      items.emplace_back(k, Value::MakeArray(std::move(authors)));
+      continue;
+    }
+    items.emplace_back(k, x);
+  }
+  if (!has_scope) items.emplace_back(Value::String("scope"), Value::String(default_scope));
+  return Value::MakeObject(std::move(items));
+}
+
+// Attaches `# METADATA` comment blocks to the package or rule that follows.
+Status AttachAnnotations(std::string_view src, const std::string& file, Module& m) {
+  auto comments = LexComments(src);
+  for (std::size_t i = 0; i < comments.size(); ++i) {
+    std::string t = comments[i].text;
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.erase(t.begin());
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\r')) t.pop_back();
+    if (t != "METADATA") continue;
+    std::string yaml;
+    int line = comments[i].line;
+    std::size_t j = i + 1;
+    for (; j < comments.size() && comments[j].line == line + 1; ++j, ++line) {
+      std::string c = comments[j].text;
+      if (!c.empty() && c[0] == ' ') c.erase(c.begin());
+      yaml += c + "\n";
+    }
+    i = j - 1;
+    auto docs = ParseYamlDocuments(yaml, file + ":" + std::to_string(comments[i].line));
+    if (!docs) return Fail(Error::Input(file + ":" + std::to_string(line) + ": rego_parse_error: invalid METADATA: " + docs.error().message()));
+    Value ann = docs->empty() || !(*docs)[0].is_object() ? Value::EmptyObject() : (*docs)[0];
+    int target = line + 1;
+    if (m.package_loc.line == target) {
+      m.package_annotations = NormalizeAnnotations(ann, "package");
+      continue;
+    }
+    for (auto& r : m.rules) {
+      if (r->loc.line == target) r->annotations = NormalizeAnnotations(ann, "rule");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<Module> ParseModule(std::string_view src, const std::string& file) {
   if (!IsValidUtf8(src)) return Fail(Error::Input(file + ":1:1: rego_parse_error: source is not valid UTF-8"));
   auto toks = Lex(src, file);
   if (!toks) return Fail(Error::Input(toks.error().message()));
+  Module m;
   try {
     Parser p(std::move(*toks), file, src);
-    return p.ParseModuleTokens();
+    m = p.ParseModuleTokens();
   } catch (const ParseError& e) {
     return Fail(Error::Input(e.message));
   }
+  if (src.find("METADATA") != std::string_view::npos) TG_TRY(AttachAnnotations(src, file, m));
+  return m;
 }
 
 Result<Body> ParseQuery(std::string_view src, const std::string& file) {
