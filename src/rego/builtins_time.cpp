@@ -5,7 +5,12 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "rego/internal.h"
 
@@ -87,8 +92,79 @@ std::int64_t ArgNs(const char* fn, const Value& v) {
   return static_cast<std::int64_t>(d);
 }
 
-// ns and an optional time zone: ns or [ns, tz] or [ns, tz, layout].
-std::int64_t NsAndZone(const char* fn, const Value& v, std::string* layout = nullptr) {
+// A time zone from the system tz database (TZif files): the UTC offset in
+// effect at each transition.
+struct Zone {
+  std::vector<std::pair<std::int64_t, std::int32_t>> transitions;  // (unix seconds, offset)
+  std::int32_t initial = 0;
+  std::int32_t OffsetAt(std::int64_t secs) const {
+    auto it = std::upper_bound(transitions.begin(), transitions.end(), secs,
+                               [](std::int64_t x, const auto& t) { return x < t.first; });
+    if (it == transitions.begin()) return initial;
+    return std::prev(it)->second;
+  }
+};
+
+std::uint64_t BigEndian(const unsigned char* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+// nullptr when the zone is unknown or the name is not a plain zone name.
+const Zone* LoadZone(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<Zone>> cache;
+  if (name.empty() || name.size() > 64 || name[0] == '/' || name.find("..") != std::string::npos) return nullptr;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+')) return nullptr;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second.get();
+  std::ifstream in("/usr/share/zoneinfo/" + name, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto z = std::make_unique<Zone>();
+  const auto* d = reinterpret_cast<const unsigned char*>(data.data());
+  auto parse = [&](std::size_t off, int tsize, std::size_t* end) -> bool {
+    if (data.size() < off + 44 || data.compare(off, 4, "TZif") != 0) return false;
+    std::uint64_t isut = BigEndian(d + off + 20, 4), isstd = BigEndian(d + off + 24, 4), leap = BigEndian(d + off + 28, 4);
+    std::uint64_t timecnt = BigEndian(d + off + 32, 4), typecnt = BigEndian(d + off + 36, 4), charcnt = BigEndian(d + off + 40, 4);
+    std::size_t p = off + 44;
+    std::size_t need = timecnt * static_cast<std::uint64_t>(tsize) + timecnt + typecnt * 6 + charcnt +
+                       leap * static_cast<std::uint64_t>(tsize + 4) + isstd + isut;
+    if (typecnt == 0 || data.size() < p + need) return false;
+    std::vector<std::int64_t> times(timecnt);
+    for (std::size_t i = 0; i < timecnt; ++i) {
+      std::uint64_t raw = BigEndian(d + p + i * static_cast<std::size_t>(tsize), tsize);
+      times[i] = tsize == 4 ? static_cast<std::int32_t>(static_cast<std::uint32_t>(raw)) : static_cast<std::int64_t>(raw);
+    }
+    p += timecnt * static_cast<std::size_t>(tsize);
+    const unsigned char* idx = d + p;
+    p += timecnt;
+    std::vector<std::int32_t> offsets(typecnt);
+    for (std::size_t i = 0; i < typecnt; ++i) offsets[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(BigEndian(d + p + i * 6, 4)));
+    p += typecnt * 6;
+    z->transitions.clear();
+    z->initial = offsets[0];
+    for (std::size_t i = 0; i < timecnt; ++i)
+      if (idx[i] < typecnt) z->transitions.emplace_back(times[i], offsets[idx[i]]);
+    *end = p + charcnt + leap * static_cast<std::uint64_t>(tsize + 4) + isstd + isut;
+    return true;
+  };
+  std::size_t end = 0;
+  if (!parse(0, 4, &end)) return nullptr;
+  if (data.size() > 4 && data[4] >= '2') {
+    std::size_t end2 = 0;
+    parse(end, 8, &end2);
+  }
+  const Zone* out = z.get();
+  cache[name] = std::move(z);
+  return out;
+}
+
+// ns and an optional time zone: ns or [ns, tz] or [ns, tz, layout]; the
+// zone's UTC offset (seconds) at that instant goes to *offset.
+std::int64_t NsAndZone(const char* fn, const Value& v, std::string* layout = nullptr, std::int64_t* offset = nullptr) {
   if (v.is_number()) return ArgNs(fn, v);
   if (!v.is_array() || v.items().empty() || v.items().size() > (layout ? 3u : 2u)) ThrowOperandError(fn, 1, "number or array", v);
   std::int64_t ns = ArgNs(fn, v.items()[0]);
@@ -96,7 +172,12 @@ std::int64_t NsAndZone(const char* fn, const Value& v, std::string* layout = nul
     const Value& tz = v.items()[1];
     if (!tz.is_string()) ThrowOperandError(fn, 1, "array[number, string]", v);
     const std::string& z = tz.as_string();
-    if (!z.empty() && z != "UTC" && z != "Local") ThrowBuiltinError(std::string(fn) + ": unknown time zone " + z);
+    if (!z.empty() && z != "UTC" && z != "Local") {
+      const Zone* zone = LoadZone(z);
+      if (!zone) ThrowBuiltinError(std::string(fn) + ": unknown time zone " + z);
+      std::int64_t secs = ns / kNsPerSec - (ns % kNsPerSec < 0 ? 1 : 0);
+      if (offset) *offset = zone->OffsetAt(secs);
+    }
   }
   if (layout && v.items().size() == 3) {
     if (!v.items()[2].is_string()) ThrowOperandError(fn, 1, "array[number, string, string]", v);
@@ -164,8 +245,16 @@ std::vector<LayoutTok> Tokenize(const std::string& layout) {
 
 std::string Two(std::int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
-std::string FormatLayout(std::int64_t ns, const std::string& layout) {
-  Civil c = ToCivil(ns);
+std::string OffsetText(std::int64_t off, bool colon, bool minutes) {
+  std::string sign = off < 0 ? "-" : "+";
+  std::int64_t a = off < 0 ? -off : off;
+  std::string out = sign + Two(a / 3600);
+  if (minutes) out += (colon ? ":" : "") + Two(a % 3600 / 60);
+  return out;
+}
+
+std::string FormatLayout(std::int64_t ns, const std::string& layout, std::int64_t offset = 0) {
+  Civil c = ToCivil(ns, offset);
   std::string out;
   for (const auto& t : Tokenize(layout)) {
     switch (t.kind) {
@@ -201,13 +290,13 @@ std::string FormatLayout(std::int64_t ns, const std::string& layout) {
       case LT::kSec1: out += std::to_string(c.second); break;
       case LT::kPM: out += c.hour >= 12 ? "PM" : "AM"; break;
       case LT::kpm: out += c.hour >= 12 ? "pm" : "am"; break;
-      case LT::kTZName: out += "UTC"; break;
-      case LT::kZ0700Colon:
-      case LT::kZ0700:
-      case LT::kZ07: out += "Z"; break;
-      case LT::kOff0700Colon: out += "+00:00"; break;
-      case LT::kOff0700: out += "+0000"; break;
-      case LT::kOff07: out += "+00"; break;
+      case LT::kTZName: out += offset == 0 ? "UTC" : OffsetText(offset, false, true); break;
+      case LT::kZ0700Colon: out += offset == 0 ? "Z" : OffsetText(offset, true, true); break;
+      case LT::kZ0700: out += offset == 0 ? "Z" : OffsetText(offset, false, true); break;
+      case LT::kZ07: out += offset == 0 ? "Z" : OffsetText(offset, false, false); break;
+      case LT::kOff0700Colon: out += OffsetText(offset, true, true); break;
+      case LT::kOff0700: out += OffsetText(offset, false, true); break;
+      case LT::kOff07: out += OffsetText(offset, false, false); break;
       case LT::kFracZero:
       case LT::kFracNine: {
         std::string f = std::to_string(c.nanos);
@@ -439,15 +528,21 @@ Value ParseDuration(const Args& a, BuiltinContext&) {
   return Value::Int(sign * static_cast<std::int64_t>(std::llround(total)));
 }
 Value Date(const Args& a, BuiltinContext&) {
-  Civil c = ToCivil(NsAndZone("time.date", a[0]));
+  std::int64_t off = 0;
+  std::int64_t ns = NsAndZone("time.date", a[0], nullptr, &off);
+  Civil c = ToCivil(ns, off);
   return Value::MakeArray({Value::Int(c.year), Value::Int(c.month), Value::Int(c.day)});
 }
 Value Clock(const Args& a, BuiltinContext&) {
-  Civil c = ToCivil(NsAndZone("time.clock", a[0]));
+  std::int64_t off = 0;
+  std::int64_t ns = NsAndZone("time.clock", a[0], nullptr, &off);
+  Civil c = ToCivil(ns, off);
   return Value::MakeArray({Value::Int(c.hour), Value::Int(c.minute), Value::Int(c.second)});
 }
 Value Weekday(const Args& a, BuiltinContext&) {
-  Civil c = ToCivil(NsAndZone("time.weekday", a[0]));
+  std::int64_t off = 0;
+  std::int64_t ns = NsAndZone("time.weekday", a[0], nullptr, &off);
+  Civil c = ToCivil(ns, off);
   return Value::String(kDays[static_cast<std::size_t>(c.weekday)]);
 }
 Value AddDate(const Args& a, BuiltinContext&) {
@@ -463,10 +558,15 @@ Value AddDate(const Args& a, BuiltinContext&) {
   return Value::Int(ToNs("time.add_date", secs, c.nanos));
 }
 Value Diff(const Args& a, BuiltinContext&) {
-  std::int64_t t1 = NsAndZone("time.diff", a[0]);
-  std::int64_t t2 = NsAndZone("time.diff", a[1]);
-  if (t1 > t2) std::swap(t1, t2);
-  Civil x = ToCivil(t1), z = ToCivil(t2);
+  std::int64_t o1 = 0, o2 = 0;
+  std::int64_t t1 = NsAndZone("time.diff", a[0], nullptr, &o1);
+  std::int64_t t2 = NsAndZone("time.diff", a[1], nullptr, &o2);
+  if (t1 > t2) {
+    std::swap(t1, t2);
+    std::swap(o1, o2);
+  }
+  // Go compares both instants in the first one's location.
+  Civil x = ToCivil(t1, o1), z = ToCivil(t2, o1);
   std::int64_t year = z.year - x.year, month = z.month - x.month, day = z.day - x.day;
   std::int64_t hour = z.hour - x.hour, min = z.minute - x.minute, sec = z.second - x.second;
   if (z.nanos < x.nanos) --sec;
@@ -474,11 +574,9 @@ Value Diff(const Args& a, BuiltinContext&) {
   if (min < 0) min += 60, --hour;
   if (hour < 0) hour += 24, --day;
   if (day < 0) {
-    // Days in the month before z's month.
-    std::int64_t pm = z.month - 1, py = z.year;
-    if (pm < 1) pm = 12, --py;
-    std::int64_t dim = DaysFromCivil(pm == 12 ? py + 1 : py, pm == 12 ? 1 : pm + 1, 1) - DaysFromCivil(py, pm, 1);
-    day += dim;
+    // Borrow the length of the first instant's month (as OPA does).
+    std::int64_t ny = x.month == 12 ? x.year + 1 : x.year, nm = x.month == 12 ? 1 : x.month + 1;
+    day += DaysFromCivil(ny, nm, 1) - DaysFromCivil(x.year, x.month, 1);
     --month;
   }
   if (month < 0) month += 12, --year;
@@ -486,9 +584,10 @@ Value Diff(const Args& a, BuiltinContext&) {
 }
 Value Format(const Args& a, BuiltinContext&) {
   std::string layout;
-  std::int64_t ns = NsAndZone("time.format", a[0], &layout);
+  std::int64_t off = 0;
+  std::int64_t ns = NsAndZone("time.format", a[0], &layout, &off);
   if (layout.empty()) layout = "2006-01-02T15:04:05.999999999Z07:00";
-  return Value::String(FormatLayout(ns, ResolveLayout(layout)));
+  return Value::String(FormatLayout(ns, ResolveLayout(layout), off));
 }
 
 }  // namespace
