@@ -141,7 +141,9 @@ Pkey KeyFromJwk(const Value& jwk, std::string* secret) {
   std::vector<BIGNUM*> bns;
   const char* name = nullptr;
   bool priv = jwk.Get("d") != nullptr;
+  // The builder keeps pointers to these until OSSL_PARAM_BLD_to_param.
   std::string pub_point;
+  std::string group;
   if (type == "RSA") {
     name = "RSA";
     const char* keys[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
@@ -157,7 +159,7 @@ Pkey KeyFromJwk(const Value& jwk, std::string* secret) {
   } else if (type == "EC") {
     name = "EC";
     const Value* crv = jwk.Get("crv");
-    std::string group = !crv || !crv->is_string() ? "" : crv->as_string() == "P-256" ? "prime256v1"
+    group = !crv || !crv->is_string() ? "" : crv->as_string() == "P-256" ? "prime256v1"
                       : crv->as_string() == "P-384" ? "secp384r1" : crv->as_string() == "P-521" ? "secp521r1" : "";
     if (group.empty()) {
       OSSL_PARAM_BLD_free(bld);
