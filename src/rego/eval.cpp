@@ -537,10 +537,15 @@ class Evaluator {
       }
       case TermKind::kCall: {
         std::vector<Value> acc;
-        bool has_ref = false;
+        // Only when a plain argument is still unbound (x == input.xs[x]) do
+        // the ref arguments have to run first.
+        bool reorder = false;
         for (const auto& a : t.args)
-          if (a.kind == TermKind::kRef) has_ref = true;
-        if (!has_ref || t.args.size() < 2) return EvalList(t.args, 0, acc, f, [&] { return Call(t, acc, k); });
+          if (a.kind == TermKind::kVar && a.slot >= 0 && !f.slots[static_cast<std::size_t>(a.slot)].defined()) reorder = true;
+        if (!reorder) {
+          acc.reserve(t.args.size());
+          return EvalList(t.args, 0, acc, f, [&] { return Call(t, acc, k); });
+        }
         // Refs first: their iteration may bind variables other arguments use.
         std::vector<std::size_t> order;
         for (std::size_t i = 0; i < t.args.size(); ++i)
