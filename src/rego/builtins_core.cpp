@@ -551,8 +551,7 @@ std::vector<Value> PatchPath(const Value& p) {
   if (!p.is_string()) ThrowBuiltinError("json.patch: invalid path");
   const std::string& s = p.as_string();
   if (s.empty()) return segs;
-  if (s[0] != '/') ThrowBuiltinError("json.patch: invalid path " + s);
-  std::size_t start = 1;
+  std::size_t start = s[0] == '/' ? 1 : 0;  // OPA accepts paths without the leading slash
   while (true) {
     auto slash = s.find('/', start);
     std::string seg = s.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
@@ -646,6 +645,8 @@ Value PatchAt(const Value& doc, const std::vector<Value>& path, std::size_t i, i
     Array items = doc.items();
     if (last) {
       if (op == 0) {
+        // Adding to a set names the element itself.
+        if (!(seg == val) && !(seg.is_string() && seg.as_string() == "-")) return Value();
         items.push_back(val);
         return Value::MakeSet(std::move(items));
       }
