@@ -209,16 +209,27 @@ Pkey KeyFromJwk(const Value& jwk, std::string* secret) {
 std::vector<Pkey> LoadKeys(const char* fn, const std::string& text) {
   std::vector<Pkey> out;
   if (text.rfind("-----BEGIN CERTIFICATE-----", 0) == 0) {
-    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
-    X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    char rest[8];
-    bool extra = cert && BIO_read(bio, rest, sizeof rest) > 0 && text.find("-----BEGIN", text.find("-----END")) != std::string::npos;
-    BIO_free(bio);
-    if (!cert) ThrowBuiltinError(std::string(fn) + ": failed to parse a PEM certificate");
-    if (extra) {
-      X509_free(cert);
-      ThrowBuiltinError(std::string(fn) + ": extra data after a PEM certificate block");
+    auto end_marker = text.find("-----END CERTIFICATE-----");
+    if (end_marker != std::string::npos) {
+      std::string rest = text.substr(end_marker + 25);
+      if (rest.find_first_not_of(" \t\r\n") != std::string::npos)
+        ThrowBuiltinError(std::string(fn) + ": extra data after a PEM certificate block");
     }
+    // The PEM block first, then the certificate inside it.
+    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* der = nullptr;
+    long len = 0;
+    int ok = PEM_read_bio(bio, &name, &header, &der, &len);
+    BIO_free(bio);
+    if (!ok) ThrowBuiltinError(std::string(fn) + ": failed to parse a PEM certificate");
+    const unsigned char* p = der;
+    X509* cert = d2i_X509(nullptr, &p, len);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    if (!cert) ThrowBuiltinError(std::string(fn) + ": failed to parse a PEM certificate");
     EVP_PKEY* k = X509_get_pubkey(cert);
     X509_free(cert);
     if (!k) ThrowBuiltinError(std::string(fn) + ": failed to extract a Key from the PEM certificate");
@@ -229,7 +240,7 @@ std::vector<Pkey> LoadKeys(const char* fn, const std::string& text) {
     BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
     EVP_PKEY* k = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    if (!k) ThrowBuiltinError(std::string(fn) + ": failed to parse a PEM key");
+    if (!k) ThrowBuiltinError(std::string(fn) + ": failed to extract a Key from the PEM certificate");
     out.emplace_back(k);
     return out;
   }
