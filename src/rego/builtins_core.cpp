@@ -922,7 +922,7 @@ Value ReachablePaths(const Args& a, BuiltinContext&) {
 
 Value PrintB(const Args&, BuiltinContext&) { return Value::Bool(true); }
 Value NotSupported(const Args&, BuiltinContext&) {
-  throw EvalError{"eval_not_supported_error", "this built-in (http.send, opa.runtime, net.lookup_ip_addr) is not supported by tollgate", {}, true};
+  throw EvalError{"eval_not_supported_error", "this built-in (http.send, opa.runtime) is not supported by tollgate", {}, true};
 }
 
 }  // namespace
@@ -996,7 +996,6 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   r.Add("rego.metadata.chain", 0, NotSupported);
   r.Add("http.send", 1, NotSupported);
   r.Add("opa.runtime", 0, NotSupported);
-  r.Add("net.lookup_ip_addr", 1, NotSupported);
 }
 
 const BuiltinRegistry& Builtins() {

@@ -1,5 +1,8 @@
 // Built-ins: net.cidr_*, crypto hashes and HMAC (OpenSSL).
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -233,6 +236,35 @@ Value CidrMerge(const Args& a, BuiltinContext&) {
   return Value::MakeSet(std::move(out));
 }
 
+// The addresses a host name resolves to (getaddrinfo: /etc/hosts, then DNS).
+Value LookupIpAddr(const Args& a, BuiltinContext&) {
+  const std::string& name = ArgString("net.lookup_ip_addr", a, 0);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(name.c_str(), nullptr, &hints, &res);
+  if (rc != 0) ThrowBuiltinError("net.lookup_ip_addr: lookup " + name + ": " + gai_strerror(rc));
+  Array out;
+  for (addrinfo* p = res; p; p = p->ai_next) {
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (p->ai_family == AF_INET) {
+      sockaddr_in sin{};
+      std::memcpy(&sin, p->ai_addr, sizeof sin);
+      inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof buf);
+    } else if (p->ai_family == AF_INET6) {
+      sockaddr_in6 sin6{};
+      std::memcpy(&sin6, p->ai_addr, sizeof sin6);
+      inet_ntop(AF_INET6, &sin6.sin6_addr, buf, sizeof buf);
+    } else {
+      continue;
+    }
+    out.push_back(Value::String(buf));
+  }
+  freeaddrinfo(res);
+  return Value::MakeSet(std::move(out));
+}
+
 // ---- hashes ----
 std::string Hex(const unsigned char* d, std::size_t n) {
   static const char* h = "0123456789abcdef";
@@ -406,6 +438,7 @@ void AddNetCryptoBuiltins(BuiltinRegistry& r) {
   r.Add("net.cidr_expand", 1, CidrExpand);
   r.Add("net.cidr_contains_matches", 2, CidrContainsMatches);
   r.Add("net.cidr_merge", 1, CidrMerge);
+  r.Add("net.lookup_ip_addr", 1, LookupIpAddr);
   r.Add("crypto.md5", 1, Md5);
   r.Add("crypto.sha1", 1, Sha1);
   r.Add("crypto.sha256", 1, Sha256);
