@@ -704,6 +704,28 @@ class Parser {
       if (Peek().kind == Tok::kTemplate && Peek().text == "\x02") {
         Next();
         Term inner = ParseTerm();
+        if (IsKeyword("with")) {
+          // {t with ...}: evaluate as [v | v = t with ...][0].
+          Expr e;
+          e.kind = ExprKind::kUnify;
+          e.loc = inner.loc;
+          std::string v = "__tpl" + std::to_string(template_vars_++) + "__";
+          e.terms.push_back(MakeVar(v, inner.loc));
+          e.terms.push_back(std::move(inner));
+          ParseWiths(e);
+          Term compr;
+          compr.kind = TermKind::kArrayCompr;
+          compr.loc = e.loc;
+          compr.args.push_back(MakeVar(v, e.loc));
+          compr.body = std::make_shared<Body>();
+          compr.body->exprs.push_back(std::move(e));
+          Term ref;
+          ref.kind = TermKind::kRef;
+          ref.loc = compr.loc;
+          ref.args.push_back(std::move(compr));
+          ref.args.push_back(MakeScalar(Value::Int(0), ref.loc));
+          inner = std::move(ref);
+        }
         if (!(Peek().kind == Tok::kTemplate && Peek().text == "\x03")) Fail("expected '}' in template string");
         Next();
         t.args.push_back(std::move(inner));
@@ -849,6 +871,7 @@ class Parser {
   std::size_t pos_ = 0;
   int depth_ = 0;
   int no_bar_ = 0;
+  int template_vars_ = 0;
   bool in_args_ = false;
 };
 
