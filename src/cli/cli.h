@@ -37,6 +37,7 @@ void RegisterDeps(CLI::App& app, Context& ctx);
 // tollgate scan deps, added to the `scan` group by RegisterScan.
 void RegisterScanDeps(CLI::App& scan, Context& ctx);
 void RegisterDelivery(CLI::App& app, Context& ctx);
+void RegisterPolicy(CLI::App& app, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::RegisterCanary(app, ctx);
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);
+  cli::RegisterPolicy(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

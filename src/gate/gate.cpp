@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/import/sarif.h"
 #include "scan/secrets/secrets.h"
@@ -49,7 +50,8 @@ Status CheckSources(const Config& config) {
           return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
         break;
       case SourceKind::kPolicy:
-        return Fail(GateError(config, g, "policy gates are not available in this build of tollgate"));
+        if (auto s = CheckPolicySource(Resolve(config, g.source)); !s) return Fail(GateError(config, g, s.error().message()));
+        break;
       case SourceKind::kErrorBudget: {
         std::string p = Resolve(config, g.source);
         if (!fs::is_regular_file(p)) return Fail(GateError(config, g, "SLO spec '" + p + "' does not exist"));
@@ -74,6 +76,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
     return std::move(res->findings);
   }
+  if (gate.kind == SourceKind::kPolicy) return CollectPolicyFindings(Resolve(config, gate.source), root, gate.name);
   if (gate.kind == SourceKind::kErrorBudget) {
     // The deploy freeze (src/slo): a spent budget is a critical finding.
     std::string fail_on = gate.fail_on_text;

@@ -1,0 +1,362 @@
+// tollgate policy eval|test|check|conformance: the Rego engine's front door.
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "rego/check.h"
+#include "rego/conformance.h"
+#include "rego/documents.h"
+#include "rego/rego.h"
+
+namespace tollgate::cli {
+namespace {
+
+Result<std::string> ReadAll(const std::string& path) {
+  if (path == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error::NotFound(path + ": cannot read"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Input documents of a file (YAML streams give several).
+Result<std::vector<rego::Value>> ReadDocuments(const std::string& path) {
+  auto text = ReadAll(path);
+  if (!text) return Fail(text.error());
+  return rego::ParseDocumentFile(path == "-" ? "stdin.yaml" : path, *text);
+}
+
+struct EvalArgs {
+  std::vector<std::string> data;
+  std::string input;
+  std::string format = "json";
+  std::string query;
+  bool fail = false;
+  bool fail_defined = false;
+  bool explain = false;
+  std::uint64_t max_steps = 50'000'000;
+};
+
+// -d paths: .rego files are modules; .json/.yaml files are base data merged at the root.
+Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego::Value* data) {
+  std::vector<std::string> rego_paths;
+  *data = rego::Value::EmptyObject();
+  for (const auto& p : paths) {
+    auto ext = p.size() > 5 ? p.substr(p.find_last_of('.') == std::string::npos ? 0 : p.find_last_of('.')) : "";
+    if (ext == ".json" || ext == ".yaml" || ext == ".yml") {
+      auto docs = ReadDocuments(p);
+      if (!docs) return Fail(docs.error());
+      for (const auto& d : *docs) {
+        if (!d.is_object()) return Fail(Error::Input(p + ": data documents must be objects"));
+        rego::ObjectItems items = data->object();
+        for (const auto& kv : d.object()) items.push_back(kv);
+        *data = rego::Value::MakeObject(std::move(items));
+      }
+    } else {
+      rego_paths.push_back(p);
+    }
+  }
+  return rego::LoadPolicies(rego_paths);
+}
+
+int RunEval(const EvalArgs& a) {
+  rego::Value data;
+  auto policy = LoadWithData(a.data, &data);
+  if (!policy) return Report(policy.error());
+  rego::EvalOptions opts;
+  opts.data = data;
+  opts.max_steps = a.max_steps;
+  if (!a.input.empty()) {
+    auto docs = ReadDocuments(a.input);
+    if (!docs) return Report(docs.error());
+    if (docs->size() != 1) return Report(Error::Input(a.input + ": expected one input document, found " + std::to_string(docs->size())));
+    opts.input = (*docs)[0];
+  }
+  std::vector<std::string> trace;
+  if (a.explain) {
+    opts.trace = [&trace](const rego::TraceEvent& ev) {
+      if (ev.kind == rego::TraceEvent::Kind::kEnterRule) {
+        trace.push_back("Enter " + ev.text + " (" + ev.loc.ToString() + ")");
+      } else {
+        trace.push_back(std::string(ev.kind == rego::TraceEvent::Kind::kExprTrue ? "  true  | " : "  false | ") + ev.text +
+                        " (" + ev.loc.ToString() + ")");
+      }
+    };
+  }
+  auto rs = (*policy)->Query(a.query, opts);
+  if (!rs) return Report(rs.error());
+  Json out = Json::object();
+  if (!rs->rows.empty()) {
+    Json result = Json::array();
+    for (const auto& row : rs->rows) {
+      Json r;
+      Json exprs = Json::array();
+      for (const auto& v : row.expressions) {
+        Json e;
+        e["value"] = rego::ToJson(v);
+        e["text"] = a.query;
+        e["location"] = {{"row", 1}, {"col", 1}};
+        exprs.push_back(e);
+      }
+      r["expressions"] = exprs;
+      if (!row.bindings.empty()) {
+        Json b = Json::object();
+        for (const auto& [k, v] : row.bindings) b[k] = rego::ToJson(v);
+        r["bindings"] = b;
+      }
+      result.push_back(r);
+    }
+    out["result"] = result;
+  }
+  if (a.explain) out["explanation"] = trace;
+  std::cout << (a.format == "pretty" ? out.dump(2) : out.dump()) << "\n";
+  if (a.fail && rs->rows.empty()) return static_cast<int>(ExitCode::kBlocked);
+  if (a.fail_defined && !rs->rows.empty()) return static_cast<int>(ExitCode::kBlocked);
+  return 0;
+}
+
+struct TestArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  bool verbose = false;
+  std::string run;
+};
+
+int RunTest(const TestArgs& a) {
+  auto policy = rego::LoadPolicies(a.paths);
+  if (!policy) return Report(policy.error());
+  struct Outcome {
+    std::string name;
+    std::string status;  // PASS, FAIL, ERROR
+    std::string error;
+    std::string location;
+    double ms = 0;
+  };
+  std::vector<Outcome> outcomes;
+  for (const auto& pkg : (*policy)->Packages()) {
+    for (const auto& name : (*policy)->RuleNames(pkg)) {
+      if (name.rfind("test_", 0) != 0) continue;
+      std::string full = "data." + pkg + "." + name;
+      if (!a.run.empty() && full.find(a.run) == std::string::npos) continue;
+      auto rules = (*policy)->RulesNamed(pkg, name);
+      auto start = std::chrono::steady_clock::now();
+      // Each definition of a test is a test of its own (as opa test runs them).
+      for (const auto* r : rules) {
+        Outcome o;
+        o.name = full;
+        o.location = r->loc.ToString();
+        auto rs = (*policy)->EvalRules({r}, rego::EvalOptions{}, false);
+        if (!rs) {
+          o.status = "ERROR";
+          o.error = rs.error().message();
+        } else {
+          bool pass = false;
+          for (const auto& rr : *rs)
+            if (rr.value.truthy()) pass = true;
+          o.status = pass ? "PASS" : "FAIL";
+        }
+        o.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        outcomes.push_back(std::move(o));
+      }
+    }
+  }
+  std::size_t pass = 0, fail = 0, err = 0;
+  for (const auto& o : outcomes) {
+    if (o.status == "PASS") ++pass;
+    else if (o.status == "FAIL") ++fail;
+    else ++err;
+  }
+  if (a.format == "json") {
+    Json arr = Json::array();
+    for (const auto& o : outcomes) {
+      Json j{{"name", o.name}, {"location", o.location}, {"result", o.status}, {"duration_ms", o.ms}};
+      if (!o.error.empty()) j["error"] = o.error;
+      arr.push_back(j);
+    }
+    std::cout << arr.dump(2) << "\n";
+  } else {
+    for (const auto& o : outcomes) {
+      if (o.status == "PASS" && !a.verbose) continue;
+      std::cout << o.name << ": " << o.status;
+      if (!o.error.empty()) std::cout << " (" << o.error << ")";
+      std::cout << " [" << o.location << "]\n";
+    }
+    std::cout << "--------------------------------------------------------------------------------\n";
+    std::size_t n = outcomes.size();
+    if (pass) std::cout << "PASS: " << pass << "/" << n << "\n";
+    if (fail) std::cout << "FAIL: " << fail << "/" << n << "\n";
+    if (err) std::cout << "ERROR: " << err << "/" << n << "\n";
+    if (n == 0) std::cout << "no tests found\n";
+  }
+  return fail + err == 0 ? 0 : static_cast<int>(ExitCode::kBlocked);
+}
+
+struct CheckArgs {
+  std::vector<std::string> policies{"policy"};
+  std::vector<std::string> namespaces;
+  bool all_namespaces = false;
+  std::string format = "text";
+  std::string output;
+  bool explain = false;
+  bool fail_on_warn = false;
+  std::vector<std::string> inputs;
+};
+
+int RunCheck(const CheckArgs& a) {
+  auto policy = rego::LoadPolicies(a.policies);
+  if (!policy) return Report(policy.error());
+  rego::CheckOptions opts;
+  if (!a.namespaces.empty()) opts.namespaces = a.namespaces;
+  opts.all_namespaces = a.all_namespaces;
+  opts.explain = a.explain || a.format == "json";
+  std::vector<rego::FileCheck> results;
+  for (const auto& in : a.inputs) {
+    auto docs = ReadDocuments(in);
+    if (!docs) return Report(docs.error());
+    auto rs = rego::CheckDocuments(**policy, in, *docs, opts);
+    if (!rs) return Report(rs.error());
+    results.insert(results.end(), rs->begin(), rs->end());
+  }
+  std::size_t failures = 0, warnings = 0, successes = 0, exceptions = 0;
+  for (const auto& fc : results) {
+    failures += fc.failures.size();
+    warnings += fc.warnings.size();
+    exceptions += fc.exceptions.size();
+    successes += static_cast<std::size_t>(fc.successes);
+  }
+  bool blocked = failures > 0 || (a.fail_on_warn && warnings > 0);
+  int rc = blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
+  if (a.format == "json") {
+    std::string body = rego::CheckResultsToJson(results, a.explain || true).dump(2) + "\n";
+    if (a.output.empty()) {
+      std::cout << body;
+    } else if (auto s = WriteFileAtomic(a.output, body); !s) {
+      return Report(s.error());
+    }
+    return rc;
+  }
+  if (a.format == "text") {
+    std::ostringstream out;
+    auto line = [&](const char* tag, const rego::FileCheck& fc, const rego::CheckResult& c) {
+      out << tag << " - " << fc.filename << " - " << fc.ns << " - " << c.msg << "\n";
+      if (!a.explain) return;
+      out << "  rule " << c.rule << " (" << c.loc.ToString() << ")\n";
+      for (const auto& st : c.steps) {
+        out << "    " << st.text << "    [" << st.loc.ToString() << "]";
+        if (!st.input_paths.empty()) {
+          out << " reads";
+          for (const auto& p : st.input_paths) out << " " << p;
+        }
+        if (!st.values.empty()) {
+          out << " values";
+          for (const auto& v : st.values) out << " " << rego::ToRegoString(v);
+        }
+        out << "\n";
+      }
+    };
+    for (const auto& fc : results) {
+      for (const auto& c : fc.warnings) line("WARN", fc, c);
+      for (const auto& c : fc.failures) line("FAIL", fc, c);
+      for (const auto& c : fc.exceptions) line("EXCEPTION", fc, c);
+    }
+    std::size_t tests = successes + failures + warnings + exceptions;
+    out << "\n" << tests << " tests, " << successes << " passed, " << warnings << " warnings, " << failures << " failures, "
+        << exceptions << " exceptions\n";
+    if (a.output.empty()) {
+      std::cout << out.str();
+    } else if (auto s = WriteFileAtomic(a.output, out.str()); !s) {
+      return Report(s.error());
+    }
+    return rc;
+  }
+  tollgate::Report r;
+  r.tool_version = kVersion;
+  r.findings = rego::CheckFindings(results, "policy", true);
+  for (const auto& f : r.findings)
+    if (f.severity > Severity::kLow || a.fail_on_warn) r.blocking_fingerprints.push_back(f.fingerprint);
+  if (int e = EmitReport(r, a.format, a.output); e != 0) return e;
+  return rc;
+}
+
+}  // namespace
+
+void RegisterPolicy(CLI::App& app, Context& ctx) {
+  auto* policy = app.add_subcommand("policy", "Evaluate, test and check Rego policies (OPA-compatible, no Go runtime)");
+  policy->require_subcommand(1);
+
+  auto ea = std::make_shared<EvalArgs>();
+  auto* eval = policy->add_subcommand("eval", "Evaluate a Rego query; prints JSON shaped like `opa eval`");
+  eval->add_option("-d,--data", ea->data, "Policy (.rego) or data (.json/.yaml) file or directory; repeatable")
+      ->allow_extra_args(false);
+  eval->add_option("-i,--input", ea->input, "Input document (JSON or YAML; '-' reads stdin)");
+  eval->add_option("--format", ea->format, "json or pretty")->check(CLI::IsMember({"json", "pretty"}))->capture_default_str();
+  eval->add_flag("--fail", ea->fail, "Exit 1 when the result is undefined");
+  eval->add_flag("--fail-defined", ea->fail_defined, "Exit 1 when the result is defined");
+  eval->add_flag("--explain", ea->explain, "Add the evaluated expressions (true/false, with positions)");
+  eval->add_option("--max-steps", ea->max_steps, "Evaluation step budget")->capture_default_str();
+  eval->add_option("QUERY", ea->query, "Query, e.g. data.main.deny")->required();
+  eval->callback([&ctx, ea] { ctx.action = [ea] { return RunEval(*ea); }; });
+
+  auto ta = std::make_shared<TestArgs>();
+  auto* test = policy->add_subcommand("test", "Run test_ rules like `opa test`; exit 1 on a failure");
+  test->add_option("PATH", ta->paths, "Policy files or directories")->required();
+  test->add_option("--format", ta->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  test->add_flag("-v,--verbose", ta->verbose, "Also list passing tests");
+  test->add_option("-r,--run", ta->run, "Only tests whose name contains this text");
+  test->callback([&ctx, ta] { ctx.action = [ta] { return RunTest(*ta); }; });
+
+  auto ca = std::make_shared<CheckArgs>();
+  auto* check = policy->add_subcommand("check", "Check configuration files against deny/violation/warn rules (conftest conventions)");
+  check->add_option("-p,--policy", ca->policies, "Policy file or directory; repeatable")->capture_default_str()->allow_extra_args(false);
+  check->add_option("-n,--namespace", ca->namespaces, "Namespace (package) to check; repeatable (default main)")->allow_extra_args(false);
+  check->add_flag("--all-namespaces", ca->all_namespaces, "Check every package");
+  AddOutputOptions(check, ca->format, ca->output);
+  check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
+  check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
+  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files; '-' reads stdin")->required();
+  check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
+
+  auto* conf = policy->add_subcommand("conformance", "Run OPA's YAML conformance cases in DIR");
+  auto dir = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  auto known = std::make_shared<std::string>();
+  auto write_known = std::make_shared<std::string>();
+  conf->add_option("DIR", *dir, "Directory of conformance cases (one folder per feature)")->required();
+  conf->add_flag("-v,--verbose", *verbose, "List every failing case with the reason");
+  conf->add_option("--known-failures", *known, "File of expected failures (folder/note per line): any difference fails");
+  conf->add_option("--write-known-failures", *write_known, "Write the failing cases (folder/note per line) to FILE");
+  conf->callback([&ctx, dir, verbose, known, write_known] {
+    ctx.action = [dir, verbose, known, write_known]() -> int {
+      auto r = rego::RunConformance(*dir);
+      if (!r) return Report(r.error());
+      std::cout << rego::FormatConformance(*r, *verbose);
+      if (!write_known->empty()) {
+        std::set<std::string> keys;
+        for (const auto& c : r->cases)
+          if (c.status != rego::CaseOutcome::Status::kPassed) keys.insert(c.folder + "/" + c.note);
+        std::string body = "# OPA v1 conformance cases that fail today (tollgate policy conformance --known-failures).\n"
+                           "# The runner fails when a listed case passes or an unlisted case fails.\n";
+        for (const auto& k : keys) body += k + "\n";
+        if (auto s = WriteFileAtomic(*write_known, body); !s) return Report(s.error());
+      }
+      if (!known->empty()) {
+        auto text = ReadAll(*known);
+        if (!text) return Report(text.error());
+        auto problems = rego::CheckKnownFailures(*r, rego::ParseKnownFailures(*text));
+        for (const auto& p : problems) std::cout << p << "\n";
+        return problems.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
+      }
+      return r->failed + r->skipped == 0 ? 0 : static_cast<int>(ExitCode::kBlocked);
+    };
+  });
+}
+
+}  // namespace tollgate::cli

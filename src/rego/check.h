@@ -1,0 +1,59 @@
+// conftest-style checks: deny/violation/warn rules (with optional _suffix)
+// in a namespace, exceptions, and the results per input file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+#include "rego/rego.h"
+
+namespace tollgate::rego {
+
+// Reads every *.rego file under the given files/directories (sorted, so the
+// result does not depend on directory order) and compiles them together.
+Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths);
+// The *.rego files the paths name, sorted.
+Result<std::vector<std::string>> FindRegoFiles(const std::vector<std::string>& paths);
+
+struct CheckOptions {
+  std::vector<std::string> namespaces = {"main"};
+  bool all_namespaces = false;
+  bool explain = false;
+  EvalOptions eval;
+};
+
+struct CheckResult {
+  std::string msg;
+  Value metadata;       // the violation object without msg (null when none)
+  std::string rule;     // e.g. "deny_privileged"
+  Location loc;         // the rule's position
+  std::vector<ExplainStep> steps;
+};
+
+// conftest's per-file, per-namespace result.
+struct FileCheck {
+  std::string filename;
+  std::string ns;
+  int successes = 0;
+  std::vector<CheckResult> failures;
+  std::vector<CheckResult> warnings;
+  std::vector<CheckResult> exceptions;
+};
+
+// Evaluates the documents of one input file (one value per YAML document).
+Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::string& filename,
+                                              const std::vector<Value>& docs, const CheckOptions& opts);
+
+// conftest's JSON output shape for a list of results.
+nlohmann::json CheckResultsToJson(const std::vector<FileCheck>& results, bool explain);
+nlohmann::json ExplainToJson(const std::vector<ExplainStep>& steps);
+
+// Failures (and, with `include_warnings`, warnings) as findings of `gate`:
+// rule id "rego.<namespace>.<rule>", the violation's own severity when its
+// metadata carries one (deny defaults to high, warn to low), the input file
+// as location, the explanation in the remediation text.
+std::vector<Finding> CheckFindings(const std::vector<FileCheck>& results, const std::string& gate, bool include_warnings);
+
+}  // namespace tollgate::rego

@@ -1,0 +1,315 @@
+#include "rego/documents.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include <toml++/toml.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/canonical_json.h"
+#include "core/utf8.h"
+
+namespace tollgate::rego {
+
+namespace {
+
+constexpr int kMaxYamlDepth = 256;
+
+bool LooksLikeInt(const std::string& s) {
+  std::size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (i >= s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+bool LooksLikeFloat(const std::string& s) {
+  std::size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  bool digits = false, dot = false, exp = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digits = true;
+    } else if (c == '.' && !dot && !exp) {
+      dot = true;
+    } else if ((c == 'e' || c == 'E') && digits && !exp) {
+      exp = true;
+      if (i + 1 < s.size() && (s[i + 1] == '+' || s[i + 1] == '-')) ++i;
+      digits = false;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
+Value ScalarValue(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return Value::String(s);
+  if (s == "null" || s == "~" || s == "Null" || s == "NULL" || s.empty()) return Value::Null();
+  if (s == "true" || s == "True" || s == "TRUE") return Value::Bool(true);
+  if (s == "false" || s == "False" || s == "FALSE") return Value::Bool(false);
+  if (LooksLikeInt(s)) return Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
+  if (LooksLikeFloat(s)) return Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
+  return Value::String(s);
+}
+
+Value YamlToValueRec(const YAML::Node& n, int depth) {
+  if (depth > kMaxYamlDepth) throw YAML::Exception(n.Mark(), "nesting too deep");
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return Value::Null();
+    case YAML::NodeType::Scalar: return ScalarValue(n);
+    case YAML::NodeType::Sequence: {
+      Array a;
+      for (const auto& e : n) a.push_back(YamlToValueRec(e, depth + 1));
+      return Value::MakeArray(std::move(a));
+    }
+    case YAML::NodeType::Map: {
+      ObjectItems o;
+      for (const auto& kv : n) {
+        Value k = YamlToValueRec(kv.first, depth + 1);
+        if (!k.is_string()) k = Value::String(kv.first.Scalar());
+        o.emplace_back(std::move(k), YamlToValueRec(kv.second, depth + 1));
+      }
+      return Value::MakeObject(std::move(o));
+    }
+  }
+  return Value::Null();
+}
+
+Value TomlToValue(const toml::node& n) {
+  if (auto* t = n.as_table()) {
+    ObjectItems o;
+    for (const auto& [k, v] : *t) o.emplace_back(Value::String(std::string(k.str())), TomlToValue(v));
+    return Value::MakeObject(std::move(o));
+  }
+  if (auto* a = n.as_array()) {
+    Array out;
+    for (const auto& v : *a) out.push_back(TomlToValue(v));
+    return Value::MakeArray(std::move(out));
+  }
+  if (auto* s = n.as_string()) return Value::String(s->get());
+  if (auto* i = n.as_integer()) return Value::Int(i->get());
+  if (auto* f = n.as_floating_point()) return Value::Double(f->get());
+  if (auto* b = n.as_boolean()) return Value::Bool(b->get());
+  std::ostringstream os;
+  if (auto* d = n.as_date()) os << d->get();
+  else if (auto* tm = n.as_time()) os << tm->get();
+  else if (auto* dt = n.as_date_time()) os << dt->get();
+  return Value::String(os.str());
+}
+
+std::string Trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::string Unquote(const std::string& s) {
+  if (s.size() >= 2 && ((s.front() == '"' && s.back() == '"') || (s.front() == '\'' && s.back() == '\'')))
+    return s.substr(1, s.size() - 2);
+  return s;
+}
+
+void EmitYaml(YAML::Emitter& e, const Value& v) {
+  switch (v.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull: e << YAML::Null; break;
+    case Kind::kBool: e << v.as_bool(); break;
+    case Kind::kNumber: e << NumberText(v); break;
+    case Kind::kString: e << v.as_string(); break;
+    case Kind::kArray:
+    case Kind::kSet:
+      e << YAML::BeginSeq;
+      for (const auto& x : v.items()) EmitYaml(e, x);
+      e << YAML::EndSeq;
+      break;
+    case Kind::kObject:
+      e << YAML::BeginMap;
+      for (const auto& [k, x] : v.object()) {
+        e << YAML::Key << (k.is_string() ? k.as_string() : ToJsonText(k)) << YAML::Value;
+        EmitYaml(e, x);
+      }
+      e << YAML::EndMap;
+      break;
+  }
+}
+
+}  // namespace
+
+Value FromYamlNode(const YAML::Node& n) { return YamlToValueRec(n, 0); }
+
+Result<Value> ParseJsonValue(std::string_view text, const std::string& what) {
+  auto j = ParseJson(text, what);
+  if (!j) return Fail(j.error());
+  return FromJson(*j);
+}
+
+Result<std::vector<Value>> ParseYamlDocuments(std::string_view text, const std::string& what) {
+  if (!IsValidUtf8(text)) return Fail(Error::Input(what + ": not valid UTF-8"));
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    std::vector<Value> out;
+    for (const auto& d : docs) {
+      if (d.IsNull()) continue;
+      out.push_back(YamlToValueRec(d, 0));
+    }
+    return out;
+  } catch (const YAML::Exception& e) {
+    return Fail(Error::Input(what + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                             ": " + e.msg));
+  }
+}
+
+Result<Value> ParseTomlValue(std::string_view text, const std::string& what) {
+  try {
+    toml::table t = toml::parse(text, what);
+    return TomlToValue(t);
+  } catch (const toml::parse_error& e) {
+    return Fail(Error::Input(what + ":" + std::to_string(e.source().begin.line) + ":" +
+                             std::to_string(e.source().begin.column) + ": " + std::string(e.description())));
+  }
+}
+
+Result<Value> ParseIniValue(std::string_view text, const std::string& what) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  std::vector<std::pair<std::string, ObjectItems>> sections;
+  ObjectItems top;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string t = Trim(line);
+    if (t.empty() || t[0] == ';' || t[0] == '#') continue;
+    if (t[0] == '[') {
+      if (t.back() != ']') return Fail(Error::Input(what + ":" + std::to_string(n) + ": unterminated section header"));
+      sections.emplace_back(Trim(t.substr(1, t.size() - 2)), ObjectItems{});
+      continue;
+    }
+    auto eq = t.find('=');
+    if (eq == std::string::npos) return Fail(Error::Input(what + ":" + std::to_string(n) + ": expected key = value"));
+    std::string k = Trim(t.substr(0, eq));
+    std::string v = Unquote(Trim(t.substr(eq + 1)));
+    Value val = LooksLikeInt(v) || LooksLikeFloat(v) ? Value::NumberFromText(v)
+               : (v == "true" || v == "false") ? Value::Bool(v == "true") : Value::String(v);
+    (sections.empty() ? top : sections.back().second).emplace_back(Value::String(k), val);
+  }
+  for (auto& [name, items] : sections) top.emplace_back(Value::String(name), Value::MakeObject(std::move(items)));
+  return Value::MakeObject(std::move(top));
+}
+
+Result<Value> ParseDotenvValue(std::string_view text, const std::string& what) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  ObjectItems out;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    if (t.rfind("export ", 0) == 0) t = Trim(t.substr(7));
+    auto eq = t.find('=');
+    if (eq == std::string::npos) return Fail(Error::Input(what + ":" + std::to_string(n) + ": expected KEY=value"));
+    out.emplace_back(Value::String(Trim(t.substr(0, eq))), Value::String(Unquote(Trim(t.substr(eq + 1)))));
+  }
+  return Value::MakeObject(std::move(out));
+}
+
+Result<Value> ParseDockerfileValue(std::string_view text, const std::string& what) {
+  (void)what;
+  std::istringstream in{std::string(text)};
+  std::string line, logical;
+  Array out;
+  std::string stage;
+  int stage_index = -1;
+  auto flush = [&](const std::string& l) {
+    std::string t = Trim(l);
+    if (t.empty() || t[0] == '#') return;
+    auto sp = t.find_first_of(" \t");
+    std::string cmd = t.substr(0, sp);
+    std::transform(cmd.begin(), cmd.end(), cmd.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string rest = sp == std::string::npos ? "" : Trim(t.substr(sp));
+    Array flags;
+    while (rest.rfind("--", 0) == 0) {
+      auto e = rest.find_first_of(" \t");
+      flags.push_back(Value::String(rest.substr(0, e)));
+      rest = e == std::string::npos ? "" : Trim(rest.substr(e));
+    }
+    Array values;
+    if (!rest.empty() && rest[0] == '[') {
+      auto j = ParseJson(rest, "Dockerfile");
+      if (j && j->is_array()) {
+        for (const auto& e : *j)
+          if (e.is_string()) values.push_back(Value::String(e.get<std::string>()));
+      } else {
+        values.push_back(Value::String(rest));
+      }
+    } else if (cmd == "run" || cmd == "cmd" || cmd == "entrypoint" || cmd == "shell") {
+      values.push_back(Value::String(rest));
+    } else {
+      std::istringstream ws(rest);
+      std::string w;
+      while (ws >> w) values.push_back(Value::String(w));
+    }
+    if (cmd == "from") {
+      ++stage_index;
+      stage = rest;
+    }
+    ObjectItems o;
+    o.emplace_back(Value::String("Cmd"), Value::String(cmd));
+    o.emplace_back(Value::String("Flags"), Value::MakeArray(std::move(flags)));
+    o.emplace_back(Value::String("JSON"), Value::Bool(!rest.empty() && rest[0] == '['));
+    o.emplace_back(Value::String("Original"), Value::String(t));
+    o.emplace_back(Value::String("Stage"), Value::Int(stage_index < 0 ? 0 : stage_index));
+    o.emplace_back(Value::String("SubCmd"), Value::String(""));
+    o.emplace_back(Value::String("Value"), Value::MakeArray(std::move(values)));
+    out.push_back(Value::MakeObject(std::move(o)));
+  };
+  while (std::getline(in, line)) {
+    std::string t = Trim(line);
+    if (!t.empty() && t.back() == '\\') {
+      logical += t.substr(0, t.size() - 1) + " ";
+      continue;
+    }
+    logical += line;
+    flush(logical);
+    logical.clear();
+  }
+  if (!logical.empty()) flush(logical);
+  return Value::MakeArray({Value::MakeArray(std::move(out))});
+}
+
+Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::string_view text) {
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto ends = [&](const char* s) {
+    std::string_view sv(s);
+    return lower.size() >= sv.size() && lower.compare(lower.size() - sv.size(), sv.size(), sv) == 0;
+  };
+  auto base = lower.substr(lower.find_last_of('/') == std::string::npos ? 0 : lower.find_last_of('/') + 1);
+  auto one = [](Result<Value> v) -> Result<std::vector<Value>> {
+    if (!v) return Fail(v.error());
+    return std::vector<Value>{*v};
+  };
+  if (ends(".json")) return one(ParseJsonValue(text, path));
+  if (ends(".toml")) return one(ParseTomlValue(text, path));
+  if (ends(".ini") || ends(".cfg")) return one(ParseIniValue(text, path));
+  if (ends(".env") || base == ".env") return one(ParseDotenvValue(text, path));
+  if (base == "dockerfile" || base.rfind("dockerfile.", 0) == 0 || ends(".dockerfile")) {
+    auto v = ParseDockerfileValue(text, path);
+    if (!v) return Fail(v.error());
+    return std::vector<Value>{v->items()[0]};
+  }
+  return ParseYamlDocuments(text, path);
+}
+
+std::string ToYamlText(const Value& v) {
+  YAML::Emitter e;
+  EmitYaml(e, v);
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace tollgate::rego

@@ -1,0 +1,980 @@
+#include "rego/parser.h"
+
+#include <set>
+
+#include "core/utf8.h"
+#include "rego/documents.h"
+#include "rego/lexer.h"
+
+namespace tollgate::rego {
+
+namespace {
+
+// Thrown inside the parser only; ParseModule/ParseQuery turn it into an Error.
+struct ParseError {
+  std::string message;
+};
+
+constexpr int kMaxDepth = 200;
+
+class Parser {
+ public:
+  Parser(std::vector<Token> toks, std::string file, std::string_view src)
+      : toks_(std::move(toks)), file_(std::move(file)), src_(src) {}
+
+  Module ParseModuleTokens() {
+    Module m;
+    m.file = file_;
+    SkipNL();
+    if (!IsIdent("package")) Fail("expected 'package'");
+    m.package_loc = Loc();
+    Next();
+    Term pkg = ParseRefTerm();
+    if (pkg.kind == TermKind::kVar) {
+      m.package.push_back(Value::String(pkg.name));
+    } else if (pkg.kind == TermKind::kRef) {
+      std::size_t start = 0;
+      if (pkg.args[0].kind == TermKind::kVar && pkg.args[0].name == "data") start = 1;
+      if (start == 0) m.package.push_back(Value::String(pkg.args[0].name));
+      for (std::size_t i = 1; i < pkg.args.size(); ++i) {
+        if (pkg.args[i].kind != TermKind::kScalar || !pkg.args[i].value.is_string()) Fail("package path must be strings");
+        m.package.push_back(pkg.args[i].value);
+      }
+    } else {
+      Fail("expected a package name");
+    }
+    EndOfStatement();
+    while (true) {
+      SkipNLAndSemis();
+      if (Peek().kind == Tok::kEof) break;
+      if (IsKeyword("import")) {
+        m.imports.push_back(ParseImport());
+        EndOfStatement();
+        continue;
+      }
+      auto r = ParseRule();
+      m.rules.push_back(std::move(r));
+    }
+    return m;
+  }
+
+  Body ParseQueryTokens() {
+    Body b;
+    SkipNLAndSemis();
+    while (Peek().kind != Tok::kEof) {
+      b.exprs.push_back(ParseExpr());
+      if (Peek().kind == Tok::kEof) break;
+      if (!IsPunct(";") && Peek().kind != Tok::kNewline) Fail("expected ';' or a new line");
+      SkipNLAndSemis();
+    }
+    if (b.exprs.empty()) Fail("expected a query");
+    return b;
+  }
+
+ private:
+  const Token& Peek(std::size_t ahead = 0) const {
+    std::size_t k = std::min(pos_ + ahead, toks_.size() - 1);
+    return toks_[k];
+  }
+  const Token& Next() {
+    const Token& t = toks_[pos_];
+    if (pos_ + 1 < toks_.size()) ++pos_;
+    return t;
+  }
+  bool IsIdent(const char* s, std::size_t ahead = 0) const {
+    return Peek(ahead).kind == Tok::kIdent && Peek(ahead).text == s;
+  }
+  // A keyword, unless directly followed by '.' (then it names a rule: as.foo).
+  bool IsKeyword(const char* s, std::size_t ahead = 0) const {
+    return IsIdent(s, ahead) && !(IsPunct(".", ahead + 1) && !Peek(ahead + 1).space_before);
+  }
+  bool IsPunct(const char* s, std::size_t ahead = 0) const {
+    return Peek(ahead).kind == Tok::kPunct && Peek(ahead).text == s;
+  }
+  Location Loc() const { return {file_, Peek().line, Peek().col}; }
+  std::string Describe(const Token& t) const {
+    switch (t.kind) {
+      case Tok::kEof: return "end of file";
+      case Tok::kNewline: return "end of line";
+      case Tok::kString: return "string";
+      case Tok::kTemplate: return "template string";
+      default: return "'" + t.text + "'";
+    }
+  }
+  [[noreturn]] void Fail(const std::string& what) const {
+    const Token& t = Peek();
+    throw ParseError{file_ + ":" + std::to_string(t.line) + ":" + std::to_string(t.col) + ": rego_parse_error: " + what +
+                     ", found " + Describe(t)};
+  }
+  void Expect(const char* p) {
+    if (!IsPunct(p)) Fail(std::string("expected '") + p + "'");
+    Next();
+  }
+  void SkipNL() {
+    while (Peek().kind == Tok::kNewline) Next();
+  }
+  void SkipNLAndSemis() {
+    while (Peek().kind == Tok::kNewline || IsPunct(";")) Next();
+  }
+  void EndOfStatement() {
+    if (Peek().kind == Tok::kEof || Peek().kind == Tok::kNewline || IsPunct(";")) return;
+    Fail("expected end of line");
+  }
+
+  struct DepthGuard {
+    explicit DepthGuard(Parser* p) : p_(p) {
+      if (++p_->depth_ > kMaxDepth) p_->Fail("nesting too deep");
+    }
+    ~DepthGuard() { --p_->depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+    Parser* p_;
+  };
+
+  Import ParseImport() {
+    Import im;
+    im.loc = Loc();
+    Next();
+    im.path = ParseRefTerm();
+    if (IsKeyword("as")) {
+      Next();
+      if (Peek().kind != Tok::kIdent) Fail("expected an alias name after 'as'");
+      im.alias = Next().text;
+    }
+    return im;
+  }
+
+  static Term MakeScalar(Value v, Location loc) {
+    Term t;
+    t.kind = TermKind::kScalar;
+    t.value = std::move(v);
+    t.loc = std::move(loc);
+    t.ground = true;
+    return t;
+  }
+  static Term MakeVar(std::string name, Location loc) {
+    Term t;
+    t.kind = TermKind::kVar;
+    t.name = std::move(name);
+    t.loc = std::move(loc);
+    return t;
+  }
+  static Term MakeCall(std::string op, std::vector<Term> args, Location loc) {
+    Term t;
+    t.kind = TermKind::kCall;
+    t.name = std::move(op);
+    t.args = std::move(args);
+    t.loc = std::move(loc);
+    return t;
+  }
+
+  // A name ref as used by package, import and rule heads: var(.name|[term])*
+  Term ParseRefTerm() {
+    if (Peek().kind != Tok::kIdent) Fail("expected a name");
+    Location loc = Loc();
+    Term head = MakeVar(Next().text, loc);
+    return ParseRefTail(std::move(head));
+  }
+
+  Term ParseRefTail(Term head) {
+    if (!(IsPunct(".") || (IsPunct("[") && !Peek().space_before))) return head;
+    Term ref;
+    ref.kind = TermKind::kRef;
+    ref.loc = head.loc;
+    ref.args.push_back(std::move(head));
+    while (true) {
+      if (IsPunct(".") && !Peek().space_before) {
+        Next();
+        if (Peek().kind != Tok::kIdent) Fail("expected a name after '.'");
+        Location l = Loc();
+        ref.args.push_back(MakeScalar(Value::String(Next().text), l));
+      } else if (IsPunct("[") && !Peek().space_before) {
+        Next();
+        SkipNL();
+        ref.args.push_back(ParseTerm());
+        SkipNL();
+        Expect("]");
+      } else {
+        break;
+      }
+    }
+    return ref;
+  }
+
+  static std::string RefName(const Term& t) {
+    if (t.kind == TermKind::kVar) return t.name;
+    if (t.kind != TermKind::kRef) return "";
+    std::string s = t.args[0].kind == TermKind::kVar ? t.args[0].name : "";
+    for (std::size_t i = 1; i < t.args.size(); ++i) {
+      if (t.args[i].kind == TermKind::kScalar && t.args[i].value.is_string()) {
+        s += "." + t.args[i].value.as_string();
+      } else {
+        return "";
+      }
+    }
+    return s;
+  }
+
+  std::shared_ptr<Rule> ParseRule() {
+    auto r = std::make_shared<Rule>();
+    r->loc = Loc();
+    if (IsKeyword("default")) {
+      Next();
+      r->is_default = true;
+    }
+    if (Peek().kind != Tok::kIdent) Fail("expected a rule name");
+    Term head = ParseRefTerm();
+    if (head.kind == TermKind::kVar) {
+      r->head_ref.push_back(head);
+    } else {
+      r->head_ref = head.args;
+    }
+    r->name = head.kind == TermKind::kVar ? head.name : RefName(head);
+    if (r->name.empty()) r->name = r->head_ref[0].name;
+    bool is_function = false;
+    if (IsPunct("(") && !Peek().space_before) {
+      is_function = true;
+      Next();
+      SkipNL();
+      while (!IsPunct(")")) {
+        r->args.push_back(ParseTerm());
+        SkipNL();
+        if (IsPunct(",")) {
+          Next();
+          SkipNL();
+        } else if (!IsPunct(")")) {
+          Fail("expected ',' or ')'");
+        }
+      }
+      Next();
+    }
+    bool contains = false;
+    if (IsKeyword("contains")) {
+      Next();
+      contains = true;
+      r->keys.push_back(ParseTerm());
+    }
+    if (IsPunct(":=") || IsPunct("=")) {
+      Next();
+      SkipNL();
+      r->value = ParseTerm();
+      r->has_value = true;
+    }
+    // Ref heads: the first non-ground component onwards are keys.
+    std::size_t first_var = r->head_ref.size();
+    for (std::size_t i = 1; i < r->head_ref.size(); ++i) {
+      if (r->head_ref[i].kind != TermKind::kScalar) {
+        first_var = i;
+        break;
+      }
+    }
+    std::vector<Term> dyn(r->head_ref.begin() + static_cast<std::ptrdiff_t>(first_var), r->head_ref.end());
+    r->head_ref.resize(first_var);
+    if (is_function) {
+      if (!dyn.empty()) Fail("function names must be ground");
+      r->kind = RuleKind::kFunction;
+    } else if (contains) {
+      r->kind = RuleKind::kPartialSet;
+      dyn.push_back(std::move(r->keys[0]));
+      r->keys = std::move(dyn);
+    } else if (!dyn.empty()) {
+      // p[x] := v, p[x].q[y] := v, and p[x] if ... (value true).
+      r->kind = RuleKind::kPartialObject;
+      r->keys = std::move(dyn);
+    }
+    if (r->is_default) {
+      if (!r->has_value) r->value = MakeScalar(Value::Bool(true), r->loc), r->has_value = true;
+      return r;
+    }
+    ParseRuleBody(*r, r->body);
+    // else chain
+    while (true) {
+      std::size_t save = pos_;
+      SkipNL();
+      if (!IsKeyword("else")) {
+        pos_ = save;
+        break;
+      }
+      auto e = std::make_shared<Rule>();
+      e->loc = Loc();
+      Next();
+      if (IsPunct(":=") || IsPunct("=")) {
+        Next();
+        e->value = ParseTerm();
+        e->has_value = true;
+      }
+      ParseRuleBody(*e, e->body);
+      r->else_chain.push_back(std::move(e));
+    }
+    return r;
+  }
+
+  void ParseRuleBody(Rule& r, Body& body) {
+    if (IsKeyword("if")) {
+      Next();
+      if (IsPunct("{")) {
+        // `if {` opens a body, unless it is an object/set term: try both.
+        std::size_t save = pos_;
+        try {
+          body = ParseBracedBody();
+        } catch (const ParseError& first) {
+          pos_ = save;
+          body = Body();
+          try {
+            body.exprs.push_back(ParseExpr());
+          } catch (const ParseError&) {
+            throw first;  // the body reading explains the problem better
+          }
+        }
+      } else {
+        SkipNL();
+        body.exprs.push_back(ParseExpr());
+      }
+    } else if (IsPunct("{")) {
+      body = ParseBracedBody();
+    } else {
+      Term t = MakeScalar(Value::Bool(true), r.loc);
+      Expr e;
+      e.kind = ExprKind::kTerm;
+      e.loc = r.loc;
+      e.terms.push_back(t);
+      body.exprs.push_back(std::move(e));
+    }
+  }
+
+  Body ParseBracedBody() {
+    DepthGuard g(this);
+    Expect("{");
+    Body b;
+    SkipNLAndSemis();
+    while (!IsPunct("}")) {
+      b.exprs.push_back(ParseExpr());
+      if (IsPunct("}")) break;
+      if (!IsPunct(";") && Peek().kind != Tok::kNewline) Fail("expected ';', a new line or '}'");
+      SkipNLAndSemis();
+    }
+    Next();
+    if (b.exprs.empty()) Fail("expected a non-empty body");
+    return b;
+  }
+
+  // Body of a comprehension: expressions up to (not including) `close`.
+  std::shared_ptr<Body> ParseComprBody(const char* close) {
+    auto b = std::make_shared<Body>();
+    SkipNLAndSemis();
+    while (!IsPunct(close)) {
+      b->exprs.push_back(ParseExpr());
+      if (IsPunct(close)) break;
+      if (!IsPunct(";") && Peek().kind != Tok::kNewline) Fail(std::string("expected ';', a new line or '") + close + "'");
+      SkipNLAndSemis();
+    }
+    if (b->exprs.empty()) Fail("expected a comprehension body");
+    return b;
+  }
+
+  std::string SourceLine(int line) const {
+    std::size_t start = 0;
+    for (int l = 1; l < line && start < src_.size(); ++l) {
+      auto nl = src_.find('\n', start);
+      if (nl == std::string_view::npos) return "";
+      start = nl + 1;
+    }
+    auto end = src_.find('\n', start);
+    std::string s(src_.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    auto b = s.find_first_not_of(" \t");
+    return b == std::string::npos ? "" : s.substr(b);
+  }
+
+  Expr ParseExpr() {
+    DepthGuard g(this);
+    Expr e;
+    e.loc = Loc();
+    e.text = SourceLine(e.loc.line);
+    if (IsKeyword("some")) {
+      Next();
+      std::vector<Term> ts;
+      ts.push_back(ParseTermNoIn());
+      while (IsPunct(",")) {
+        Next();
+        SkipNL();
+        ts.push_back(ParseTermNoIn());
+      }
+      if (IsKeyword("in")) {
+        Next();
+        if (ts.size() > 2) Fail("expected at most two variables before 'in'");
+        e.kind = ExprKind::kSomeIn;
+        e.has_key = ts.size() == 2;
+        Term coll = ParseTermNoIn();
+        e.terms.push_back(e.has_key ? ts[0] : MakeScalar(Value::Null(), e.loc));
+        e.terms.push_back(ts.back());
+        e.terms.push_back(std::move(coll));
+      } else {
+        for (const auto& t : ts)
+          if (t.kind != TermKind::kVar) Fail("expected variables after 'some'");
+        e.kind = ExprKind::kSomeDecl;
+        e.terms = std::move(ts);
+      }
+      ParseWiths(e);
+      return e;
+    }
+    if (IsKeyword("every")) {
+      Next();
+      std::vector<Term> ts;
+      ts.push_back(ParseTermNoIn());
+      if (IsPunct(",")) {
+        Next();
+        ts.push_back(ParseTermNoIn());
+      }
+      if (!IsKeyword("in")) Fail("expected 'in' after every's variables");
+      Next();
+      e.kind = ExprKind::kEvery;
+      e.has_key = ts.size() == 2;
+      Term coll = ParseTermNoIn();
+      e.terms.push_back(e.has_key ? ts[0] : MakeVar("_", e.loc));
+      e.terms.push_back(ts.back());
+      e.terms.push_back(std::move(coll));
+      e.body = std::make_shared<Body>(ParseBracedBody());
+      ParseWiths(e);
+      return e;
+    }
+    if (IsKeyword("not")) {
+      Next();
+      e.negated = true;
+    }
+    Term lhs = ParseTerm(true);
+    if (IsPunct(":=") || IsPunct("=")) {
+      e.kind = IsPunct(":=") ? ExprKind::kAssign : ExprKind::kUnify;
+      Next();
+      SkipNL();
+      e.terms.push_back(std::move(lhs));
+      e.terms.push_back(ParseTerm());
+    } else if (lhs.kind == TermKind::kCall) {
+      e.kind = ExprKind::kCall;
+      e.op = lhs.name;
+      e.terms = lhs.args;
+      e.call = std::move(lhs);
+    } else {
+      e.kind = ExprKind::kTerm;
+      e.terms.push_back(std::move(lhs));
+    }
+    ParseWiths(e);
+    return e;
+  }
+
+  void ParseWiths(Expr& e) {
+    while (true) {
+      // `with` may continue on the next line.
+      std::size_t save = pos_;
+      SkipNL();
+      if (!IsKeyword("with")) {
+        pos_ = save;
+        break;
+      }
+      WithModifier w;
+      w.loc = Loc();
+      Next();
+      w.target = ParseRefTerm();
+      if (!IsKeyword("as")) Fail("expected 'as'");
+      Next();
+      w.value = ParseTerm();
+      e.withs.push_back(std::move(w));
+    }
+  }
+
+  // `allow_pair`: `k, v in xs` may start here (expression level, parentheses).
+  Term ParseTerm(bool allow_pair = false) {
+    DepthGuard g(this);
+    Term lhs = ParseRelation();
+    if (allow_pair && IsPunct(",")) {
+      Location l = Loc();
+      Next();
+      SkipNL();
+      Term v = ParseRelation();
+      if (!IsKeyword("in")) Fail("expected 'in' after 'key, value'");
+      Next();
+      Term coll = ParseRelation();
+      lhs = MakeCall("internal.member_3", {std::move(lhs), std::move(v), std::move(coll)}, l);
+    }
+    while (IsKeyword("in")) {
+      Location l = Loc();
+      Next();
+      Term rhs = ParseRelation();
+      lhs = MakeCall("internal.member_2", {std::move(lhs), std::move(rhs)}, l);
+    }
+    return lhs;
+  }
+  Term ParseTermNoIn() { return ParseRelation(); }
+
+  Term ParseRelation() {
+    Term lhs = ParseOr();
+    while (true) {
+      const char* op = nullptr;
+      if (IsPunct("==")) op = "equal";
+      else if (IsPunct("!=")) op = "neq";
+      else if (IsPunct("<")) op = "lt";
+      else if (IsPunct("<=")) op = "lte";
+      else if (IsPunct(">")) op = "gt";
+      else if (IsPunct(">=")) op = "gte";
+      if (!op) return lhs;
+      Location l = Loc();
+      Next();
+      SkipNL();
+      Term rhs = ParseOr();
+      lhs = MakeCall(op, {std::move(lhs), std::move(rhs)}, l);
+    }
+  }
+  Term ParseOr() {
+    Term lhs = ParseAnd();
+    while (IsPunct("|") && no_bar_ == 0) {
+      Location l = Loc();
+      Next();
+      SkipNL();
+      Term rhs = ParseAnd();
+      lhs = MakeCall("or", {std::move(lhs), std::move(rhs)}, l);
+    }
+    return lhs;
+  }
+  Term ParseAnd() {
+    Term lhs = ParseArith();
+    while (IsPunct("&")) {
+      Location l = Loc();
+      Next();
+      SkipNL();
+      Term rhs = ParseArith();
+      lhs = MakeCall("and", {std::move(lhs), std::move(rhs)}, l);
+    }
+    return lhs;
+  }
+  Term ParseArith() {
+    Term lhs = ParseFactor();
+    while (IsPunct("+") || IsPunct("-")) {
+      Location l = Loc();
+      const char* op = IsPunct("+") ? "plus" : "minus";
+      Next();
+      SkipNL();
+      Term rhs = ParseFactor();
+      lhs = MakeCall(op, {std::move(lhs), std::move(rhs)}, l);
+    }
+    return lhs;
+  }
+  Term ParseFactor() {
+    Term lhs = ParseUnary();
+    while (IsPunct("*") || IsPunct("/") || IsPunct("%")) {
+      Location l = Loc();
+      const char* op = IsPunct("*") ? "mul" : (IsPunct("/") ? "div" : "rem");
+      Next();
+      SkipNL();
+      Term rhs = ParseUnary();
+      lhs = MakeCall(op, {std::move(lhs), std::move(rhs)}, l);
+    }
+    return lhs;
+  }
+  Term ParseUnary() {
+    if (IsPunct("-")) {
+      Location l = Loc();
+      Next();
+      if (Peek().kind == Tok::kNumber && !Peek().space_before) {
+        std::string text = "-" + Next().text;
+        return ParseRefTail(MakeScalar(Value::NumberFromText(text), l));
+      }
+      Term operand = ParseUnary();
+      return MakeCall("minus", {MakeScalar(Value::Int(0), l), std::move(operand)}, l);
+    }
+    return ParsePrimary();
+  }
+
+  std::vector<Term> ParseArgs(const char* close) {
+    std::vector<Term> args;
+    bool saved = in_args_;
+    in_args_ = true;
+    int saved_bar = no_bar_;
+    no_bar_ = 0;
+    SkipNL();
+    while (!IsPunct(close)) {
+      args.push_back(ParseTerm());
+      SkipNL();
+      if (IsPunct(",")) {
+        Next();
+        SkipNL();
+      } else if (!IsPunct(close)) {
+        Fail(std::string("expected ',' or '") + close + "'");
+      }
+    }
+    Next();
+    in_args_ = saved;
+    no_bar_ = saved_bar;
+    return args;
+  }
+
+  Term ParsePrimary() {
+    DepthGuard g(this);
+    const Token& t = Peek();
+    Location loc = Loc();
+    switch (t.kind) {
+      case Tok::kNumber: {
+        Value v = Value::NumberFromText(t.text);
+        Next();
+        return MakeScalar(std::move(v), loc);
+      }
+      case Tok::kString: {
+        if (!IsValidUtf8(t.text)) Fail("invalid UTF-8 in string");
+        Value v = Value::String(t.text);
+        Next();
+        return ParseRefTail(MakeScalar(std::move(v), loc));
+      }
+      case Tok::kTemplate: return ParseTemplate();
+      case Tok::kIdent: {
+        bool dotted = IsPunct(".", 1) && !Peek(1).space_before;
+        if (!dotted && (t.text == "true" || t.text == "false")) {
+          bool b = t.text == "true";
+          Next();
+          return MakeScalar(Value::Bool(b), loc);
+        }
+        if (!dotted && t.text == "null") {
+          Next();
+          return MakeScalar(Value::Null(), loc);
+        }
+        if (t.text == "set" && IsPunct("(", 1) && IsPunct(")", 2)) {
+          Next();
+          Next();
+          Next();
+          Term s;
+          s.kind = TermKind::kSet;
+          s.loc = loc;
+          return s;
+        }
+        static const std::set<std::string> kReserved = {"not", "with", "as", "default", "else", "import", "package",
+                                                        "some", "every", "if", "contains", "in"};
+        bool called = IsPunct("(", 1) && !Peek(1).space_before;
+        if (!dotted && !called && kReserved.count(t.text)) Fail("expected a term");
+        Term head = MakeVar(Next().text, loc);
+        // A dotted name followed by '(' is a call.
+        std::string name = head.name;
+        std::size_t save = pos_;
+        while (IsPunct(".") && !Peek().space_before && Peek(1).kind == Tok::kIdent) {
+          Next();
+          name += "." + Next().text;
+        }
+        if (IsPunct("(") && !Peek().space_before) {
+          Next();
+          Term call = MakeCall(name, ParseArgs(")"), loc);
+          return ParseRefTail(std::move(call));
+        }
+        pos_ = save;
+        return ParseRefTail(std::move(head));
+      }
+      case Tok::kPunct: {
+        if (t.text == "(") {
+          Next();
+          int saved_bar = no_bar_;
+          no_bar_ = 0;
+          bool saved = in_args_;
+          in_args_ = true;
+          SkipNL();
+          Term inner = ParseTerm(true);
+          SkipNL();
+          Expect(")");
+          no_bar_ = saved_bar;
+          in_args_ = saved;
+          return ParseRefTail(std::move(inner));
+        }
+        if (t.text == "[") return ParseRefTail(ParseArrayLike());
+        if (t.text == "{") return ParseRefTail(ParseBraceLike());
+        break;
+      }
+      default: break;
+    }
+    Fail("expected a term");
+  }
+
+  Term ParseTemplate() {
+    Term t;
+    t.kind = TermKind::kTemplate;
+    t.loc = Loc();
+    Next();  // opening marker
+    while (true) {
+      if (Peek().kind == Tok::kTemplate && Peek().text == "\x04") {
+        Next();
+        break;
+      }
+      if (Peek().kind == Tok::kString) {
+        t.args.push_back(MakeScalar(Value::String(Next().text), t.loc));
+        continue;
+      }
+      if (Peek().kind == Tok::kTemplate && Peek().text == "\x02") {
+        Next();
+        Term inner = ParseTerm();
+        if (IsKeyword("with")) {
+          // {t with ...}: evaluate as [v | v = t with ...][0].
+          Expr e;
+          e.kind = ExprKind::kUnify;
+          e.loc = inner.loc;
+          std::string v = "__tpl" + std::to_string(template_vars_++) + "__";
+          e.terms.push_back(MakeVar(v, inner.loc));
+          e.terms.push_back(std::move(inner));
+          ParseWiths(e);
+          Term compr;
+          compr.kind = TermKind::kArrayCompr;
+          compr.loc = e.loc;
+          compr.args.push_back(MakeVar(v, e.loc));
+          compr.body = std::make_shared<Body>();
+          compr.body->exprs.push_back(std::move(e));
+          Term ref;
+          ref.kind = TermKind::kRef;
+          ref.loc = compr.loc;
+          ref.args.push_back(std::move(compr));
+          ref.args.push_back(MakeScalar(Value::Int(0), ref.loc));
+          inner = std::move(ref);
+        }
+        if (!(Peek().kind == Tok::kTemplate && Peek().text == "\x03")) Fail("expected '}' in template string");
+        Next();
+        t.args.push_back(std::move(inner));
+        continue;
+      }
+      Fail("malformed template string");
+    }
+    return t;
+  }
+
+  Term ParseArrayLike() {
+    Location loc = Loc();
+    Next();  // [
+    bool saved = in_args_;
+    in_args_ = true;
+    SkipNL();
+    Term t;
+    t.loc = loc;
+    t.kind = TermKind::kArray;
+    if (IsPunct("]")) {
+      Next();
+      in_args_ = saved;
+      return t;
+    }
+    ++no_bar_;
+    Term first = ParseTerm();
+    --no_bar_;
+    SkipNL();
+    if (IsPunct("|")) {
+      Next();
+      bool s2 = in_args_;
+      in_args_ = false;
+      int saved_bar = no_bar_;
+      no_bar_ = 0;
+      t.kind = TermKind::kArrayCompr;
+      t.args.push_back(std::move(first));
+      t.body = ParseComprBody("]");
+      Next();
+      in_args_ = s2;
+      no_bar_ = saved_bar;
+      in_args_ = saved;
+      return t;
+    }
+    t.args.push_back(std::move(first));
+    while (IsPunct(",")) {
+      Next();
+      SkipNL();
+      if (IsPunct("]")) break;
+      t.args.push_back(ParseTerm());
+      SkipNL();
+    }
+    Expect("]");
+    in_args_ = saved;
+    return t;
+  }
+
+  Term ParseBraceLike() {
+    Location loc = Loc();
+    Next();  // {
+    bool saved = in_args_;
+    in_args_ = true;
+    SkipNL();
+    Term t;
+    t.loc = loc;
+    if (IsPunct("}")) {
+      Next();
+      t.kind = TermKind::kObject;
+      in_args_ = saved;
+      return t;
+    }
+    ++no_bar_;
+    Term first = ParseTerm();
+    SkipNL();
+    if (IsPunct(":")) {
+      Next();
+      SkipNL();
+      Term val = ParseTerm();
+      --no_bar_;
+      SkipNL();
+      if (IsPunct("|")) {
+        Next();
+        in_args_ = false;
+        int saved_bar = no_bar_;
+        no_bar_ = 0;
+        t.kind = TermKind::kObjectCompr;
+        t.args.push_back(std::move(first));
+        t.args.push_back(std::move(val));
+        t.body = ParseComprBody("}");
+        Next();
+        no_bar_ = saved_bar;
+        in_args_ = saved;
+        return t;
+      }
+      t.kind = TermKind::kObject;
+      t.args.push_back(std::move(first));
+      t.args.push_back(std::move(val));
+      while (IsPunct(",")) {
+        Next();
+        SkipNL();
+        if (IsPunct("}")) break;
+        t.args.push_back(ParseTerm());
+        SkipNL();
+        Expect(":");
+        SkipNL();
+        t.args.push_back(ParseTerm());
+        SkipNL();
+      }
+      Expect("}");
+      in_args_ = saved;
+      return t;
+    }
+    --no_bar_;
+    if (IsPunct("|")) {
+      Next();
+      in_args_ = false;
+      int saved_bar = no_bar_;
+      no_bar_ = 0;
+      t.kind = TermKind::kSetCompr;
+      t.args.push_back(std::move(first));
+      t.body = ParseComprBody("}");
+      Next();
+      no_bar_ = saved_bar;
+      in_args_ = saved;
+      return t;
+    }
+    t.kind = TermKind::kSet;
+    t.args.push_back(std::move(first));
+    while (IsPunct(",")) {
+      Next();
+      SkipNL();
+      if (IsPunct("}")) break;
+      t.args.push_back(ParseTerm());
+      SkipNL();
+    }
+    Expect("}");
+    in_args_ = saved;
+    return t;
+  }
+
+  std::vector<Token> toks_;
+  std::string file_;
+  std::string_view src_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+  int no_bar_ = 0;
+  int template_vars_ = 0;
+  bool in_args_ = false;
+};
+
+}  // namespace
+
+namespace {
+
+// OPA's annotation form: authors as {name, email} objects.
+Value NormalizeAnnotations(const Value& v, const char* default_scope) {
+  ObjectItems items;
+  bool has_scope = false;
+  for (const auto& [k, x] : v.object()) {
+    std::string key = k.is_string() ? k.as_string() : "";
+    if (key == "scope") has_scope = true;
+    if (key == "authors" && x.is_array()) {
+      Array authors;
+      for (const auto& a : x.items()) {
+        if (!a.is_string()) {
+          authors.push_back(a);
+          continue;
+        }
+        std::string s = a.as_string();
+        ObjectItems au;
+        auto lt = s.find('<');
+        auto gt = s.rfind('>');
+        if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+          std::string name = s.substr(0, lt);
+          while (!name.empty() && name.back() == ' ') name.pop_back();
+          au.emplace_back(Value::String("email"), Value::String(s.substr(lt + 1, gt - lt - 1)));
+          if (!name.empty()) au.emplace_back(Value::String("name"), Value::String(name));
+        } else {
+          au.emplace_back(Value::String("name"), Value::String(s));
+        }
+        authors.push_back(Value::MakeObject(std::move(au)));
+      }
+      items.emplace_back(k, Value::MakeArray(std::move(authors)));
+      continue;
+    }
+    items.emplace_back(k, x);
+  }
+  if (!has_scope) items.emplace_back(Value::String("scope"), Value::String(default_scope));
+  return Value::MakeObject(std::move(items));
+}
+
+// Attaches `# METADATA` comment blocks to the package or rule that follows.
+Status AttachAnnotations(std::string_view src, const std::string& file, Module& m) {
+  auto comments = LexComments(src);
+  for (std::size_t i = 0; i < comments.size(); ++i) {
+    std::string t = comments[i].text;
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.erase(t.begin());
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\r')) t.pop_back();
+    if (t != "METADATA") continue;
+    std::string yaml;
+    int line = comments[i].line;
+    std::size_t j = i + 1;
+    for (; j < comments.size() && comments[j].line == line + 1; ++j, ++line) {
+      std::string c = comments[j].text;
+      if (!c.empty() && c[0] == ' ') c.erase(c.begin());
+      yaml += c + "\n";
+    }
+    i = j - 1;
+    auto docs = ParseYamlDocuments(yaml, file + ":" + std::to_string(comments[i].line));
+    if (!docs) return Fail(Error::Input(file + ":" + std::to_string(line) + ": rego_parse_error: invalid METADATA: " + docs.error().message()));
+    Value ann = docs->empty() || !(*docs)[0].is_object() ? Value::EmptyObject() : (*docs)[0];
+    int target = line + 1;
+    if (m.package_loc.line == target) {
+      m.package_annotations = NormalizeAnnotations(ann, "package");
+      continue;
+    }
+    for (auto& r : m.rules) {
+      if (r->loc.line == target) r->annotations = NormalizeAnnotations(ann, "rule");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Module> ParseModule(std::string_view src, const std::string& file) {
+  if (!IsValidUtf8(src)) return Fail(Error::Input(file + ":1:1: rego_parse_error: source is not valid UTF-8"));
+  auto toks = Lex(src, file);
+  if (!toks) return Fail(Error::Input(toks.error().message()));
+  Module m;
+  try {
+    Parser p(std::move(*toks), file, src);
+    m = p.ParseModuleTokens();
+  } catch (const ParseError& e) {
+    return Fail(Error::Input(e.message));
+  }
+  if (src.find("METADATA") != std::string_view::npos) TG_TRY(AttachAnnotations(src, file, m));
+  return m;
+}
+
+Result<Body> ParseQuery(std::string_view src, const std::string& file) {
+  if (!IsValidUtf8(src)) return Fail(Error::Input(file + ":1:1: rego_parse_error: query is not valid UTF-8"));
+  auto toks = Lex(src, file);
+  if (!toks) return Fail(Error::Input(toks.error().message()));
+  try {
+    Parser p(std::move(*toks), file, src);
+    return p.ParseQueryTokens();
+  } catch (const ParseError& e) {
+    return Fail(Error::Input(e.message));
+  }
+}
+
+}  // namespace tollgate::rego

@@ -1,0 +1,156 @@
+// End-to-end tests of `tollgate policy ...` through the built binary.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int rc = -1;
+  std::string out;
+};
+
+CliRun Exec(const std::string& args) {
+  std::string cmd = std::string(TOLLGATE_BINARY) + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class PolicyCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tollgate_policy_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "policy");
+    std::ofstream(dir_ / "policy" / "k8s.rego") << R"(package main
+import rego.v1
+
+deny contains msg if {
+  input.kind == "Deployment"
+  input.spec.replicas < 2
+  msg := sprintf("%s: replicas must be at least 2", [input.metadata.name])
+}
+
+warn contains "image uses latest" if endswith(input.spec.image, ":latest")
+
+test_denies_one_replica if {
+  count(deny) == 1 with input as {"kind": "Deployment", "metadata": {"name": "a"}, "spec": {"replicas": 1}}
+}
+)";
+    std::ofstream(dir_ / "deploy.yaml") << "kind: Deployment\nmetadata: {name: web}\nspec: {replicas: 1, image: 'nginx:latest'}\n"
+                                        << "---\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 3, image: 'api:1.2'}\n";
+    std::ofstream(dir_ / "ok.json") << R"({"kind":"Deployment","metadata":{"name":"ok"},"spec":{"replicas":3,"image":"x:1"}})";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string P(const char* name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(PolicyCli, CheckExitsOneOnDenyAndPrintsConftestText) {
+  CliRun r = Exec("policy check --policy " + P("policy") + " " + P("deploy.yaml"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL - " + P("deploy.yaml") + " - main - web: replicas must be at least 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WARN - "), std::string::npos);
+  EXPECT_EQ(Exec("policy check --policy " + P("policy") + " " + P("ok.json")).rc, 0);
+}
+
+TEST_F(PolicyCli, CheckJsonAndSarif) {
+  CliRun r = Exec("policy check -p " + P("policy") + " --format json " + P("deploy.yaml"));
+  EXPECT_EQ(r.rc, 1);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_EQ(j[0]["filename"], P("deploy.yaml"));
+  EXPECT_EQ(j[0]["failures"].size(), 1u);
+  EXPECT_EQ(j[0]["failures"][0]["rule"], "deny");
+  EXPECT_FALSE(j[0]["failures"][0]["explanation"].empty());
+  CliRun s = Exec("policy check -p " + P("policy") + " --format sarif " + P("deploy.yaml"));
+  auto sj = nlohmann::json::parse(s.out);
+  EXPECT_EQ(sj["runs"][0]["results"][0]["ruleId"], "rego.main.deny");
+}
+
+TEST_F(PolicyCli, ExplainShowsRuleInputPathsAndValues) {
+  CliRun r = Exec("policy check --explain -p " + P("policy") + " " + P("deploy.yaml"));
+  EXPECT_NE(r.out.find("rule deny (" + P("policy/k8s.rego") + ":4:1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reads input.spec.replicas values 1 2"), std::string::npos) << r.out;
+}
+
+TEST_F(PolicyCli, EvalPrintsOpaShape) {
+  CliRun r = Exec("policy eval -d " + P("policy") + " -i " + P("ok.json") + " 'x := data.main.warn'");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["result"][0]["bindings"]["x"].is_array());
+  CliRun undef = Exec("policy eval -d " + P("policy") + " --fail data.main.nothing");
+  EXPECT_EQ(undef.rc, 1);
+  EXPECT_EQ(nlohmann::json::parse(undef.out), nlohmann::json::object());
+}
+
+TEST_F(PolicyCli, TestRunsTestRules) {
+  CliRun r = Exec("policy test -v " + P("policy"));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("data.main.test_denies_one_replica: PASS"), std::string::npos) << r.out;
+  std::ofstream(dir_ / "policy" / "bad_test.rego") << "package main\ntest_fails if { 1 == 2 }\n";
+  CliRun f = Exec("policy test " + P("policy"));
+  EXPECT_EQ(f.rc, 1) << f.out;
+  EXPECT_NE(f.out.find("FAIL: 1/2"), std::string::npos) << f.out;
+}
+
+TEST_F(PolicyCli, BadInputIsExitTwoWithPosition) {
+  std::ofstream(dir_ / "policy" / "broken.rego") << "package main\n\ndeny contains x if {\n  x := [1,\n}\n";
+  CliRun r = Exec("policy check -p " + P("policy") + " " + P("ok.json"));
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find("broken.rego:5:1"), std::string::npos) << r.out;
+  fs::remove(dir_ / "policy" / "broken.rego");
+  std::ofstream(dir_ / "bad.yaml") << "a: [1, 2\n";
+  CliRun y = Exec("policy check -p " + P("policy") + " " + P("bad.yaml"));
+  EXPECT_EQ(y.rc, 2) << y.out;
+  EXPECT_NE(y.out.find("bad.yaml:"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PolicyGate, DenyBecomesAFindingWithTheRulesSeverity) {
+  auto dir = fs::temp_directory_path() / ("tollgate_policy_gate_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "policy");
+  std::ofstream(dir / "policy" / "k8s.rego") << R"(package k8s
+import rego.v1
+violation contains {"msg": "privileged pod", "severity": "medium"} if input.spec.privileged
+)";
+  std::ofstream(dir / "pod.yaml") << "kind: Pod\nspec:\n  privileged: true\n";
+  std::ofstream(dir / "tollgate.yaml") << "version: 1\nservice: demo\ngates:\n  k8s: { policy: policy/, fail_on: medium, bypass: none }\n";
+  std::string base = std::string(TOLLGATE_BINARY) + " gate " + dir.string() + " --ledger " + (dir / "l.db").string() +
+                     " --commit 0000000000000000000000000000000000000000 --author 'A <a@x>' --format json";
+  CliRun r = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("privileged pod"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rego.k8s.violation"), std::string::npos) << r.out;
+  // Below the threshold the gate passes.
+  std::ofstream(dir / "tollgate.yaml", std::ios::trunc)
+      << "version: 1\nservice: demo\ngates:\n  k8s: { policy: policy/, fail_on: high, bypass: none }\n";
+  CliRun ok = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(ok.rc, 0) << ok.out;
+  // A policy that does not compile is a configuration error.
+  std::ofstream(dir / "policy" / "broken.rego") << "package k8s\nx := \n";
+  CliRun bad = Exec(base.substr(std::string(TOLLGATE_BINARY).size() + 1));
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("broken.rego:3:1"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
