@@ -403,7 +403,7 @@ std::size_t LineAt(std::string_view text, std::size_t pos) {
 
 // The line of the first `"address": "<addr>"` in a plan, 0 when not found.
 std::size_t AddressLine(std::string_view text, const std::string& addr) {
-  std::string needle = "\"" + addr + "\"";
+  std::string needle = Json(addr).dump();  // the address as it is written in the plan, escapes included
   for (std::size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) {
     std::size_t k = at;
     while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '\n' || text[k - 1] == '\r')) --k;
