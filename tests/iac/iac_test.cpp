@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -260,5 +264,42 @@ TEST(IacScan, EndToEndFindingsWithLines) {
   auto bad = Scan({dir.string()}, opts);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("broken.tf:"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+int RunCli(const std::string& args, std::string* out) {
+  fs::path o = fs::temp_directory_path() / ("tg_iac_out_" + std::to_string(::getpid()));
+  int rc = std::system((std::string(TOLLGATE_BINARY) + " " + args + " >" + o.string() + " 2>&1").c_str());
+  *out = Slurp(o);
+  fs::remove(o);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+}  // namespace
+
+TEST(IacCli, ScanAndGate) {
+  fs::path dir = fs::temp_directory_path() / ("tg_iac_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "k8s.yaml") << "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n"
+                                     "  securityContext: {runAsNonRoot: true}\n"
+                                     "  containers: [{name: c, image: 'a/b:1.0', resources: {limits: {memory: 1Gi}}}]\n";
+  std::string out;
+  EXPECT_EQ(RunCli("scan iac " + dir.string() + " --format json", &out), 1) << out;
+  auto j = Json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  ASSERT_EQ(j["findings"].size(), 1u) << out;
+  EXPECT_EQ(j["findings"][0]["rule_id"], "TG-K8S-003");
+  EXPECT_NE(j["findings"][0].dump().find("k8s.yaml"), std::string::npos);
+  EXPECT_EQ(RunCli("scan iac " + dir.string() + " --fail-on critical", &out), 0) << out;
+  std::ofstream(dir / "bad.tf") << "resource \"x\" \"y\" {\n  = 3\n}\n";
+  EXPECT_EQ(RunCli("scan iac " + dir.string(), &out), 2) << out;
+  EXPECT_NE(out.find("bad.tf:2:"), std::string::npos) << out;
+  EXPECT_EQ(RunCli("scan iac " + (dir / "missing").string(), &out), 2) << out;
+  fs::remove(dir / "bad.tf");
+  std::ofstream(dir / "tollgate.yaml") << "version: 1\nservice: s\ngates:\n  infra:\n    scanner: iac\n    fail_on: high\n    bypass: none\n";
+  EXPECT_EQ(RunCli("gate " + dir.string() + " --ledger " + (dir / "l.db").string() + " --author 'A <a@b.c>' --commit abc", &out), 1) << out;
+  EXPECT_NE(out.find("TG-K8S-003"), std::string::npos) << out;
   fs::remove_all(dir);
 }

@@ -407,7 +407,6 @@ std::size_t AddressLine(std::string_view text, const std::string& addr) {
   for (std::size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) {
     std::size_t k = at;
     while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '\n' || text[k - 1] == '\r')) --k;
-    if (k > 0 && text[k - 1] == ':' && k >= 10 && text.substr(0, k - 1).ends_with("\"address\"")) return LineAt(text, at);
     if (k > 0 && text[k - 1] == ':') {
       std::size_t j = k - 1;
       while (j > 0 && std::isspace(static_cast<unsigned char>(text[j - 1]))) --j;
