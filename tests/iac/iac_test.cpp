@@ -303,3 +303,17 @@ TEST(IacCli, ScanAndGate) {
   EXPECT_NE(out.find("TG-K8S-003"), std::string::npos) << out;
   fs::remove_all(dir);
 }
+
+TEST(IacKubernetes, AliasBombIsBounded) {
+  std::string y = "apiVersion: v1\nkind: ConfigMap\na: &a [x, x, x, x, x, x, x, x, x]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    y += std::string(1, c) + ": &" + c + " [";
+    for (int k = 0; k < 9; ++k) y += (k ? ", *" : "*") + prev;
+    y += "]\n";
+    prev = std::string(1, c);
+  }
+  auto m = LoadKubernetes("bomb.yaml", y);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("bomb.yaml:1: document too large"), std::string::npos) << m.error().message();
+}

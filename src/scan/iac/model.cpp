@@ -434,6 +434,24 @@ void CollectModuleResources(const Json& module, std::string_view text, Json& out
     for (const auto& c : *it) CollectModuleResources(c, text, out, depth + 1);
 }
 
+// Counts the nodes of a YAML document as a consumer sees them (aliases
+// expanded), stopping when the budget or the depth limit runs out: bounds
+// "billion laughs" documents before they are converted.
+bool WithinBudget(const YAML::Node& n, std::size_t& budget, std::size_t depth) {
+  if (budget == 0 || depth > kMaxDepth) return false;
+  --budget;
+  if (n.IsSequence()) {
+    for (const auto& c : n)
+      if (!WithinBudget(c, budget, depth + 1)) return false;
+  } else if (n.IsMap()) {
+    for (const auto& kv : n)
+      if (!WithinBudget(kv.first, budget, depth + 1) || !WithinBudget(kv.second, budget, depth + 1)) return false;
+  }
+  return true;
+}
+
+constexpr std::size_t kMaxYamlNodes = 2'000'000;
+
 Json DockerArgs(const std::string& value) {
   std::string v = value;
   v.erase(0, v.find_first_not_of(" \t"));
@@ -549,9 +567,14 @@ Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
                              {"values", std::move(v)}});
     return Ok();
   };
+  std::size_t budget = kMaxYamlNodes;
   for (std::size_t i = 0; i < docs.size(); ++i) {
     const YAML::Node& d = docs[i];
     if (!d.IsMap()) continue;
+    if (!WithinBudget(d, budget, 0))
+      return Fail(Error::Input(file + ":" + std::to_string(d.Mark().line + 1) +
+                               ": document too large or too deeply nested once aliases are expanded (limit " +
+                               std::to_string(kMaxYamlNodes) + " nodes, depth " + std::to_string(kMaxDepth) + ")"));
     YAML::Node kind = d["kind"];
     YAML::Node items = d["items"];
     if (kind && kind.IsScalar() && EndsWith(kind.Scalar(), "List") && items && items.IsSequence()) {
