@@ -44,6 +44,9 @@ resource "aws_security_group" "ssh" {
     to_port   = 443
   }
   tags = { Env = "prod", "Owner" : "team" }
+  providers = {
+    aws.west = aws.west
+  }
   enabled = true
   ratio = 1.5
   nothing = null
@@ -69,6 +72,7 @@ data "aws_iam_policy_document" "p" {}
   EXPECT_EQ(v["ingress"][0]["cidr_blocks"], Json::array({"0.0.0.0/0", "10.0.0.0/8"}));
   EXPECT_EQ(v["ingress"][1]["to_port"], 443);
   EXPECT_EQ(v["tags"]["Owner"], "team");
+  EXPECT_EQ(v["providers"]["aws.west"]["expr"], "aws.west");
   EXPECT_EQ(v["enabled"], true);
   EXPECT_DOUBLE_EQ(v["ratio"].get<double>(), 1.5);
   EXPECT_TRUE(v["nothing"].is_null());

@@ -282,6 +282,10 @@ class HclParser {
           IAC_ASSIGN(key, QuotedString(&lit));
         } else if (IdentStart(Peek())) {
           key = Ident();
+          while (Peek() == '.' && IdentStart(Peek(1))) {  // a traversal key (providers = { aws.west = aws.west })
+            Advance();
+            key += "." + Ident();
+          }
         } else if (Peek() == '(') {
           std::size_t k = pos_;
           TG_TRY(SkipExpression());
