@@ -321,3 +321,21 @@ TEST(IacKubernetes, AliasBombIsBounded) {
   ASSERT_FALSE(m);
   EXPECT_NE(m.error().message().find("bomb.yaml:1: document too large"), std::string::npos) << m.error().message();
 }
+
+// The Terraform configurations beside the corpus plans parse (literal subset,
+// unknowns kept as unknown).
+TEST(IacPlanCorpus, ConfigurationsParse) {
+  fs::path dir = fs::path(TOLLGATE_SHARED_DIR) / "corpora/iac/terraform-plan-json/testdata";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "corpus not found at " << dir << " (../shared absent)";
+  int files = 0;
+  int resources = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".tf") continue;
+    ++files;
+    auto m = LoadTerraformHcl(e.path().string(), Slurp(e.path()));
+    ASSERT_TRUE(m) << m.error().message();
+    resources += static_cast<int>((*m)["resources"].size());
+  }
+  EXPECT_GE(files, 40);
+  EXPECT_GT(resources, 0);
+}
