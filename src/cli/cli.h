@@ -36,6 +36,8 @@ void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
 void RegisterDeps(CLI::App& app, Context& ctx);
 // tollgate scan deps, added to the `scan` group by RegisterScan.
 void RegisterScanDeps(CLI::App& scan, Context& ctx);
+// tollgate scan iac (issue 7), added to the `scan` group by RegisterScan.
+void RegisterScanIac(CLI::App& scan, Context& ctx);
 void RegisterDelivery(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
 

@@ -161,6 +161,7 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   sec->callback([&ctx, s] { ctx.action = [s] { return RunScanSecrets(*s); }; });
 
   RegisterScanDeps(*scan, ctx);
+  RegisterScanIac(*scan, ctx);
 }
 
 }  // namespace tollgate::cli

@@ -7,6 +7,7 @@
 
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
+#include "scan/iac/iac.h"
 #include "scan/import/sarif.h"
 #include "scan/secrets/secrets.h"
 #include "slo/slo.h"
@@ -46,6 +47,7 @@ Status CheckSources(const Config& config) {
           if (!db) return Fail(GateError(config, g, db.error().message()));
           break;
         }
+        if (g.source == "iac") break;  // built-in policies, embedded (issue 7)
         if (g.source != "secrets")
           return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
         break;
@@ -94,6 +96,13 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     for (auto& f : res->findings)
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
     return std::move(res->findings);
+  }
+  if (gate.kind == SourceKind::kScanner && gate.source == "iac") {
+    auto found = iac::Scan({root}, iac::ScanOptions{});
+    if (!found) return Fail(found.error());
+    for (auto& f : *found)
+      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
+    return found;
   }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
 }

@@ -1,0 +1,60 @@
+// tollgate scan iac: Terraform, plan JSON, Kubernetes and Dockerfile checks
+// with the built-in Rego policies plus the user's.
+#include <iostream>
+
+#include "cli/cli.h"
+#include "scan/iac/iac.h"
+
+namespace tollgate::cli {
+namespace {
+
+struct ScanIacArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> policy;
+  std::string builtin_dir;
+  bool no_builtin = false;
+  std::string format = "text";
+  std::string output;
+  std::string fail_on = "any";
+};
+
+int RunScanIac(const ScanIacArgs& a) {
+  std::optional<Severity> threshold;
+  if (a.fail_on == "any") {
+    threshold = Severity::kInfo;
+  } else if (a.fail_on != "none") {
+    threshold = ParseSeverity(a.fail_on);
+    if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
+  }
+  iac::ScanOptions opts;
+  opts.policy_dirs = a.policy;
+  opts.builtin = !a.no_builtin;
+  opts.builtin_dir = a.builtin_dir;
+  auto findings = iac::Scan(a.paths, opts);
+  if (!findings) return Report(findings.error());
+  SortFindings(*findings);
+  tollgate::Report r;
+  r.tool_version = kVersion;
+  r.findings = std::move(*findings);
+  for (const auto& f : r.findings)
+    if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+  if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
+  return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
+}
+
+}  // namespace
+
+void RegisterScanIac(CLI::App& scan, Context& ctx) {
+  auto a = std::make_shared<ScanIacArgs>();
+  auto* cmd = scan.add_subcommand("iac", "Check Terraform (.tf, plan JSON), Kubernetes YAML and Dockerfiles with Rego policies");
+  cmd->add_option("paths", a->paths, "Files or directories")->required();
+  cmd->add_option("--policy", a->policy, "Directory of your own Rego policies (deny rules), added to the built-ins");
+  cmd->add_option("--builtin-policies", a->builtin_dir, "Load the built-in policies from this directory instead of the embedded copy");
+  cmd->add_flag("--no-builtin", a->no_builtin, "Evaluate only the --policy directories");
+  AddOutputOptions(cmd, a->format, a->output);
+  cmd->add_option("--fail-on", a->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
+      ->capture_default_str();
+  cmd->callback([&ctx, a] { ctx.action = [a] { return RunScanIac(*a); }; });
+}
+
+}  // namespace tollgate::cli

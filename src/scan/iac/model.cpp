@@ -1,0 +1,688 @@
+// Loaders of the IaC document model (docs/iac-model.md).
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "rego/documents.h"
+#include "rego/value.h"
+#include "scan/iac/iac.h"
+
+#define IAC_ASSIGN(lhs, expr)                                                \
+  do {                                                                       \
+    auto iac_r_ = (expr);                                                    \
+    if (!iac_r_) return ::tollgate::Fail(std::move(iac_r_).error());         \
+    lhs = std::move(*iac_r_);                                                \
+  } while (0)
+
+namespace tollgate::iac {
+namespace {
+
+constexpr std::size_t kMaxDepth = 128;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// ---------------------------------------------------------------- HCL subset
+// Blocks, attributes and literal expressions (strings without interpolation,
+// numbers, bools, null, tuples, objects, heredocs). Any other expression is
+// kept as {"unknown": true, "expr": <source text>}: never guessed.
+class HclParser {
+ public:
+  HclParser(const std::string& file, std::string_view text) : file_(file), s_(text) {}
+
+  Result<Json> ParseFile() {
+    Json body = Json::object();
+    Json blocks = Json::array();
+    TG_TRY(ParseBody(body, blocks, false, 0));
+    return blocks;
+  }
+
+ private:
+  Error Err(const std::string& what) const {
+    return Error::Input(file_ + ":" + std::to_string(line_) + ":" + std::to_string(Column()) + ": " + what);
+  }
+  std::size_t Column() const {
+    std::size_t start = s_.rfind('\n', pos_ == 0 ? 0 : pos_ - 1);
+    return start == std::string_view::npos ? pos_ + 1 : pos_ - start;
+  }
+  bool Eof() const { return pos_ >= s_.size(); }
+  char Peek(std::size_t k = 0) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
+  void Advance() {
+    if (Eof()) return;
+    if (s_[pos_] == '\n') ++line_;
+    ++pos_;
+  }
+  // Skips spaces and comments; newlines too when `newlines`.
+  void Skip(bool newlines) {
+    while (!Eof()) {
+      char c = Peek();
+      if (c == ' ' || c == '\t' || c == '\r' || (newlines && c == '\n')) {
+        Advance();
+      } else if (c == '#' || (c == '/' && Peek(1) == '/')) {
+        while (!Eof() && Peek() != '\n') Advance();
+      } else if (c == '/' && Peek(1) == '*') {
+        Advance();
+        Advance();
+        while (!Eof() && !(Peek() == '*' && Peek(1) == '/')) Advance();
+        Advance();
+        Advance();
+      } else {
+        break;
+      }
+    }
+  }
+  static bool IdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+  static bool IdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
+  std::string Ident() {
+    std::string out;
+    while (!Eof() && IdentChar(Peek())) {
+      out += Peek();
+      Advance();
+    }
+    return out;
+  }
+
+  // A quoted string; *literal is false when it has an interpolation.
+  Result<std::string> QuotedString(bool* literal) {
+    std::size_t start_line = line_;
+    Advance();  // "
+    std::string out;
+    *literal = true;
+    int depth = 0;
+    while (true) {
+      if (Eof() || Peek() == '\n') {
+        line_ = start_line;
+        return Fail(Err("unterminated string"));
+      }
+      char c = Peek();
+      if (depth == 0 && c == '"') break;
+      if (c == '\\' && depth == 0) {
+        Advance();
+        char e = Peek();
+        Advance();
+        switch (e) {
+          case 'n': out += '\n'; break;
+          case 't': out += '\t'; break;
+          case 'r': out += '\r'; break;
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          default: out += '\\'; out += e; break;
+        }
+        continue;
+      }
+      if ((c == '$' || c == '%') && Peek(1) == '{') {
+        *literal = false;
+        ++depth;
+        out += c;
+        Advance();
+        out += '{';
+        Advance();
+        continue;
+      }
+      if (depth > 0 && c == '}') --depth;
+      if (depth > 0 && c == '"') {
+        // a nested string inside an interpolation
+        out += c;
+        Advance();
+        while (!Eof() && Peek() != '"' && Peek() != '\n') {
+          out += Peek();
+          Advance();
+        }
+      }
+      out += c;
+      Advance();
+    }
+    Advance();  // closing "
+    return out;
+  }
+
+  Json Unknown(std::size_t from) const {
+    std::string text(s_.substr(from, pos_ - from));
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    return Json{{"unknown", true}, {"expr", text}};
+  }
+
+  // Skips the rest of an expression we do not evaluate: up to a newline,
+  // ',' or closing bracket at depth 0.
+  Status SkipExpression() {
+    int depth = 0;
+    std::size_t start_line = line_;
+    while (!Eof()) {
+      char c = Peek();
+      if (depth == 0 && (c == '\n' || c == ',' || c == '}' || c == ']' || c == ')')) return Ok();
+      if (c == '"') {
+        bool lit = false;
+        TG_TRY(QuotedString(&lit));
+        continue;
+      }
+      if (c == '#' || (c == '/' && (Peek(1) == '/' || Peek(1) == '*'))) {
+        Skip(false);
+        continue;
+      }
+      if (c == '(' || c == '[' || c == '{') ++depth;
+      if (c == ')' || c == ']' || c == '}') --depth;
+      Advance();
+    }
+    if (depth > 0) {
+      line_ = start_line;
+      return Fail(Err("unclosed bracket in expression"));
+    }
+    return Ok();
+  }
+
+  Result<Json> Heredoc() {
+    Advance();
+    Advance();  // <<
+    bool indent = false;
+    if (Peek() == '-') {
+      indent = true;
+      Advance();
+    }
+    std::string marker = Ident();
+    if (marker.empty()) return Fail(Err("heredoc needs a marker after <<"));
+    std::size_t start_line = line_;
+    while (!Eof() && Peek() != '\n') Advance();
+    Advance();
+    std::vector<std::string> lines;
+    while (true) {
+      if (Eof()) {
+        line_ = start_line;
+        return Fail(Err("heredoc '" + marker + "' is not closed"));
+      }
+      std::string l;
+      while (!Eof() && Peek() != '\n') {
+        l += Peek();
+        Advance();
+      }
+      std::string trimmed = l;
+      trimmed.erase(0, trimmed.find_first_not_of(" \t"));
+      while (!trimmed.empty() && trimmed.back() == '\r') trimmed.pop_back();
+      if (trimmed == marker) break;
+      Advance();
+      lines.push_back(l);
+    }
+    std::size_t strip = 0;
+    if (indent) {
+      strip = std::string::npos;
+      for (const auto& l : lines) {
+        auto n = l.find_first_not_of(" \t");
+        if (n != std::string::npos) strip = std::min(strip, n);
+      }
+      if (strip == std::string::npos) strip = 0;
+    }
+    std::string out;
+    bool literal = true;
+    for (const auto& l : lines) {
+      out += l.size() >= strip ? l.substr(strip) : std::string();
+      out += '\n';
+      if (l.find("${") != std::string::npos || l.find("%{") != std::string::npos) literal = false;
+    }
+    if (!literal) return Json{{"unknown", true}, {"expr", out}};
+    return Json(out);
+  }
+
+  Result<Json> Expression(std::size_t depth) {
+    if (depth > kMaxDepth) return Fail(Err("expression nested too deeply"));
+    Skip(false);
+    std::size_t from = pos_;
+    char c = Peek();
+    Json v;
+    if (c == '"') {
+      bool literal = true;
+      auto str = QuotedString(&literal);
+      if (!str) return Fail(str.error());
+      v = literal ? Json(*str) : Json{{"unknown", true}, {"expr", "\"" + *str + "\""}};
+    } else if (c == '<' && Peek(1) == '<') {
+      IAC_ASSIGN(v, Heredoc());
+    } else if (c == '[') {
+      Advance();
+      v = Json::array();
+      while (true) {
+        Skip(true);
+        if (Eof()) return Fail(Err("unclosed '['"));
+        if (Peek() == ']') break;
+        if (Peek() == 'f' && s_.substr(pos_, 4) == "for ") {
+          TG_TRY(SkipExpression());
+          v = Unknown(from);
+          Skip(true);
+          break;
+        }
+        Json item;
+        IAC_ASSIGN(item, Expression(depth + 1));
+        v.push_back(std::move(item));
+        Skip(true);
+        if (Peek() == ',') Advance();
+        else if (Peek() != ']') return Fail(Err("expected ',' or ']' in a tuple"));
+      }
+      Advance();
+    } else if (c == '{') {
+      Advance();
+      v = Json::object();
+      while (true) {
+        Skip(true);
+        if (Eof()) return Fail(Err("unclosed '{'"));
+        if (Peek() == '}') break;
+        if (Peek() == 'f' && s_.substr(pos_, 4) == "for ") {
+          TG_TRY(SkipExpression());
+          Skip(true);
+          v = Unknown(from);
+          break;
+        }
+        std::string key;
+        if (Peek() == '"') {
+          bool lit = true;
+          IAC_ASSIGN(key, QuotedString(&lit));
+        } else if (IdentStart(Peek())) {
+          key = Ident();
+          while (Peek() == '.' && IdentStart(Peek(1))) {  // a traversal key (providers = { aws.west = aws.west })
+            Advance();
+            key += "." + Ident();
+          }
+        } else if (Peek() == '(') {
+          std::size_t k = pos_;
+          TG_TRY(SkipExpression());
+          key = std::string(s_.substr(k, pos_ - k));
+        } else {
+          return Fail(Err("expected an object key"));
+        }
+        Skip(false);
+        if (Peek() != '=' && Peek() != ':') return Fail(Err("expected '=' or ':' after object key '" + key + "'"));
+        Advance();
+        Json item;
+        IAC_ASSIGN(item, Expression(depth + 1));
+        v[key] = std::move(item);
+        Skip(false);
+        if (Peek() == ',') Advance();
+      }
+      Advance();
+    } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && std::isdigit(static_cast<unsigned char>(Peek(1))))) {
+      std::string num;
+      if (c == '-') {
+        num += c;
+        Advance();
+      }
+      while (!Eof() && (std::isdigit(static_cast<unsigned char>(Peek())) || Peek() == '.' || Peek() == 'e' || Peek() == 'E' ||
+                        ((Peek() == '+' || Peek() == '-') && (num.back() == 'e' || num.back() == 'E')))) {
+        num += Peek();
+        Advance();
+      }
+      auto j = Json::parse(num, nullptr, false);
+      v = j.is_discarded() ? Json(num) : j;
+    } else if (IdentStart(c)) {
+      std::string id = Ident();
+      if (id == "true") v = true;
+      else if (id == "false") v = false;
+      else if (id == "null") v = nullptr;
+      else v = Json{{"unknown", true}};
+    } else if (c == '\n' || Eof()) {
+      return Fail(Err("expected an expression"));
+    } else {
+      v = Json{{"unknown", true}};
+    }
+    // Anything after the first operand (operators, calls, traversals) makes
+    // the expression one we do not evaluate.
+    Skip(false);
+    if (!Eof() && Peek() != '\n' && Peek() != ',' && Peek() != '}' && Peek() != ']' && Peek() != ')') {
+      TG_TRY(SkipExpression());
+      return Unknown(from);
+    }
+    if (v.is_object() && v.value("unknown", false) && !v.contains("expr")) return Unknown(from);
+    return v;
+  }
+
+  // Attributes go into `body`, nested blocks are appended to body[type] and
+  // (at the top level) to `blocks` with their labels and line.
+  Status ParseBody(Json& body, Json& blocks, bool nested, std::size_t depth) {
+    if (depth > kMaxDepth) return Fail(Err("blocks nested too deeply"));
+    while (true) {
+      Skip(true);
+      if (Eof()) {
+        if (nested) return Fail(Err("unexpected end of file: a block is not closed with '}'"));
+        return Ok();
+      }
+      if (Peek() == '}') {
+        if (!nested) return Fail(Err("unexpected '}'"));
+        Advance();
+        return Ok();
+      }
+      if (!IdentStart(Peek())) return Fail(Err(std::string("expected an attribute or block name, found '") + Peek() + "'"));
+      std::size_t item_line = line_;
+      std::string name = Ident();
+      Skip(false);
+      if (Peek() == '=' && Peek(1) != '=') {
+        Advance();
+        Json v;
+        IAC_ASSIGN(v, Expression(depth));
+        if (body.contains(name)) return Fail(Err("attribute '" + name + "' is defined twice"));
+        body[name] = std::move(v);
+        Skip(false);
+        if (!Eof() && Peek() != '\n' && Peek() != '}') return Fail(Err("expected a newline after attribute '" + name + "'"));
+        continue;
+      }
+      Json labels = Json::array();
+      while (Peek() == '"' || IdentStart(Peek())) {
+        if (Peek() == '"') {
+          bool lit = true;
+          std::string l;
+          IAC_ASSIGN(l, QuotedString(&lit));
+          labels.push_back(l);
+        } else {
+          labels.push_back(Ident());
+        }
+        Skip(false);
+      }
+      if (Peek() != '{')
+        return Fail(Err("expected '=' or '{' after '" + name + "' (hint: attributes are 'name = value', blocks 'type \"label\" { ... }')"));
+      Advance();
+      Json inner = Json::object();
+      Json unused = Json::array();
+      TG_TRY(ParseBody(inner, unused, true, depth + 1));
+      if (!nested) {
+        blocks.push_back(Json{{"type", name}, {"labels", labels}, {"line", item_line}, {"body", inner}});
+      } else {
+        if (!body.contains(name)) body[name] = Json::array();
+        if (!body[name].is_array()) return Fail(Err("'" + name + "' is both an attribute and a block"));
+        body[name].push_back(std::move(inner));
+      }
+    }
+  }
+
+  std::string file_;
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  std::size_t line_ = 1;
+};
+
+std::size_t LineAt(std::string_view text, std::size_t pos) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(pos, text.size())), '\n')) + 1;
+}
+
+// The line of the first `"address": "<addr>"` in a plan, 0 when not found.
+std::size_t AddressLine(std::string_view text, const std::string& addr) {
+  std::string needle = Json(addr).dump();  // the address as it is written in the plan, escapes included
+  for (std::size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) {
+    std::size_t k = at;
+    while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '\n' || text[k - 1] == '\r')) --k;
+    if (k > 0 && text[k - 1] == ':') {
+      std::size_t j = k - 1;
+      while (j > 0 && std::isspace(static_cast<unsigned char>(text[j - 1]))) --j;
+      if (text.substr(0, j).ends_with("\"address\"")) return LineAt(text, at);
+    }
+  }
+  return 0;
+}
+
+void CollectModuleResources(const Json& module, std::string_view text, Json& out, std::size_t depth) {
+  if (!module.is_object() || depth > kMaxDepth) return;
+  if (auto it = module.find("resources"); it != module.end() && it->is_array()) {
+    for (const auto& r : *it) {
+      if (!r.is_object()) continue;
+      std::string addr = r.value("address", "");
+      out.push_back(Json{{"address", addr},
+                         {"type", r.value("type", "")},
+                         {"name", r.value("name", "")},
+                         {"mode", r.value("mode", "managed")},
+                         {"line", AddressLine(text, addr)},
+                         {"values", r.contains("values") && r["values"].is_object() ? r["values"] : Json::object()}});
+    }
+  }
+  if (auto it = module.find("child_modules"); it != module.end() && it->is_array())
+    for (const auto& c : *it) CollectModuleResources(c, text, out, depth + 1);
+}
+
+// Counts the nodes of a YAML document as a consumer sees them (aliases
+// expanded), stopping when the budget or the depth limit runs out: bounds
+// "billion laughs" documents before they are converted.
+bool WithinBudget(const YAML::Node& n, std::size_t& budget, std::size_t depth) {
+  if (budget == 0 || depth > kMaxDepth) return false;
+  --budget;
+  if (n.IsSequence()) {
+    for (const auto& c : n)
+      if (!WithinBudget(c, budget, depth + 1)) return false;
+  } else if (n.IsMap()) {
+    for (const auto& kv : n)
+      if (!WithinBudget(kv.first, budget, depth + 1) || !WithinBudget(kv.second, budget, depth + 1)) return false;
+  }
+  return true;
+}
+
+constexpr std::size_t kMaxYamlNodes = 2'000'000;
+
+Json DockerArgs(const std::string& value) {
+  std::string v = value;
+  v.erase(0, v.find_first_not_of(" \t"));
+  if (!v.empty() && v[0] == '[') {
+    auto j = Json::parse(v, nullptr, false);
+    if (j.is_array() && std::all_of(j.begin(), j.end(), [](const Json& e) { return e.is_string(); })) return j;
+  }
+  Json out = Json::array();
+  std::istringstream in(v);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+Format DetectFormat(const std::string& path, std::string_view text) {
+  std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  std::string lower = Lower(name);
+  if (EndsWith(lower, ".tf")) return Format::kTerraform;
+  if (lower == "dockerfile" || lower.rfind("dockerfile.", 0) == 0 || EndsWith(lower, ".dockerfile") || lower == "containerfile")
+    return Format::kDockerfile;
+  if (EndsWith(lower, ".json")) {
+    bool plan = text.find("\"format_version\"") != std::string_view::npos &&
+                (text.find("\"resource_changes\"") != std::string_view::npos || text.find("\"planned_values\"") != std::string_view::npos);
+    return plan ? Format::kTerraformPlan : Format::kNone;
+  }
+  if (EndsWith(lower, ".yaml") || EndsWith(lower, ".yml")) {
+    bool k8s = text.find("apiVersion") != std::string_view::npos && text.find("kind") != std::string_view::npos;
+    return k8s ? Format::kKubernetes : Format::kNone;
+  }
+  return Format::kNone;
+}
+
+Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text) {
+  HclParser p(file, text);
+  Json blocks;
+  IAC_ASSIGN(blocks, p.ParseFile());
+  Json resources = Json::array();
+  for (const auto& b : blocks) {
+    std::string type = b["type"];
+    if ((type == "resource" || type == "data") && b["labels"].size() == 2) {
+      std::string rt = b["labels"][0], rn = b["labels"][1];
+      std::string addr = (type == "data" ? "data." : "") + rt + "." + rn;
+      resources.push_back(Json{{"address", addr},
+                               {"type", rt},
+                               {"name", rn},
+                               {"mode", type == "data" ? "data" : "managed"},
+                               {"line", b["line"]},
+                               {"values", b["body"]}});
+    }
+  }
+  return Json{{"format", "terraform"}, {"file", file}, {"resources", resources}, {"blocks", blocks}};
+}
+
+Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text) {
+  Json plan;
+  IAC_ASSIGN(plan, ParseJson(text, file));
+  if (!plan.is_object()) return Fail(Error::Input(file + ":1: a Terraform plan must be a JSON object"));
+  Json resources = Json::array();
+  if (auto it = plan.find("resource_changes"); it != plan.end() && it->is_array()) {
+    for (const auto& rc : *it) {
+      if (!rc.is_object()) continue;
+      const Json* change = rc.contains("change") && rc["change"].is_object() ? &rc["change"] : nullptr;
+      Json actions = change && change->contains("actions") ? (*change)["actions"] : Json::array();
+      if (actions == Json::array({"delete"})) continue;
+      Json after = change && change->contains("after") && (*change)["after"].is_object() ? (*change)["after"] : Json::object();
+      std::string addr = rc.value("address", "");
+      resources.push_back(Json{{"address", addr},
+                               {"type", rc.value("type", "")},
+                               {"name", rc.value("name", "")},
+                               {"mode", rc.value("mode", "managed")},
+                               {"line", AddressLine(text, addr)},
+                               {"actions", actions},
+                               {"values", after}});
+    }
+  } else if (auto pv = plan.find("planned_values"); pv != plan.end() && pv->is_object() && pv->contains("root_module")) {
+    CollectModuleResources((*pv)["root_module"], text, resources, 0);
+  }
+  return Json{{"format", "terraform-plan"},
+              {"file", file},
+              {"terraform_version", plan.value("terraform_version", "")},
+              {"resources", resources}};
+}
+
+Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return Fail(Error::Input(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
+  }
+  Json resources = Json::array();
+  auto add = [&](const YAML::Node& n, std::size_t doc) -> Status {
+    if (!n.IsMap()) return Ok();
+    Json v;
+    try {
+      v = rego::ToJson(rego::FromYamlNode(n));
+    } catch (const std::exception& e) {
+      return Fail(Error::Input(file + ":" + std::to_string(n.Mark().line + 1) + ": " + e.what()));
+    }
+    if (!v.is_object() || !v.contains("kind")) return Ok();
+    std::string kind = v["kind"].is_string() ? v["kind"].get<std::string>() : "";
+    const Json md = v.contains("metadata") && v["metadata"].is_object() ? v["metadata"] : Json::object();
+    std::string name = md.contains("name") && md["name"].is_string() ? md["name"].get<std::string>() : "";
+    std::string ns = md.contains("namespace") && md["namespace"].is_string() ? md["namespace"].get<std::string>() : "";
+    resources.push_back(Json{{"address", kind + "/" + (ns.empty() ? "" : ns + "/") + name},
+                             {"kind", kind},
+                             {"name", name},
+                             {"namespace", ns},
+                             {"document", doc},
+                             {"line", n.Mark().line + 1},
+                             {"values", std::move(v)}});
+    return Ok();
+  };
+  std::size_t budget = kMaxYamlNodes;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    const YAML::Node& d = docs[i];
+    if (!d.IsMap()) continue;
+    if (!WithinBudget(d, budget, 0))
+      return Fail(Error::Input(file + ":" + std::to_string(d.Mark().line + 1) +
+                               ": document too large or too deeply nested once aliases are expanded (limit " +
+                               std::to_string(kMaxYamlNodes) + " nodes, depth " + std::to_string(kMaxDepth) + ")"));
+    YAML::Node kind = d["kind"];
+    YAML::Node items = d["items"];
+    if (kind && kind.IsScalar() && EndsWith(kind.Scalar(), "List") && items && items.IsSequence()) {
+      for (const auto& it : items) TG_TRY(add(it, i));
+    } else {
+      TG_TRY(add(d, i));
+    }
+  }
+  return Json{{"format", "kubernetes"}, {"file", file}, {"resources", resources}};
+}
+
+Result<Json> LoadDockerfile(const std::string& file, std::string_view text) {
+  Json instructions = Json::array();
+  Json stages = Json::array();
+  char escape = '\\';
+  bool directives = true;
+  std::vector<std::string> lines;
+  {
+    std::string cur;
+    for (char c : text) {
+      if (c == '\n') {
+        lines.push_back(cur);
+        cur.clear();
+      } else if (c != '\r') {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) lines.push_back(cur);
+  }
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::string l = lines[i];
+    std::string t = l.substr(std::min(l.size(), l.find_first_not_of(" \t") == std::string::npos ? l.size() : l.find_first_not_of(" \t")));
+    if (t.empty()) {
+      directives = false;
+      continue;
+    }
+    if (t[0] == '#') {
+      if (directives) {
+        std::string d = Lower(t.substr(1));
+        d.erase(std::remove(d.begin(), d.end(), ' '), d.end());
+        if (d.rfind("escape=", 0) == 0 && d.size() > 7) escape = t.back();
+        else if (d.find('=') == std::string::npos) directives = false;
+      }
+      continue;
+    }
+    directives = false;
+    std::size_t start = i + 1;
+    std::string full;
+    while (true) {
+      std::string cur = t;
+      while (!cur.empty() && (cur.back() == ' ' || cur.back() == '\t')) cur.pop_back();
+      if (!cur.empty() && cur.back() == escape && i + 1 < lines.size()) {
+        cur.pop_back();
+        full += cur + " ";
+        ++i;
+        // comment lines inside a continuation are skipped
+        while (i < lines.size()) {
+          std::string n = lines[i];
+          auto f = n.find_first_not_of(" \t");
+          if (f != std::string::npos && n[f] == '#') {
+            ++i;
+            continue;
+          }
+          break;
+        }
+        if (i >= lines.size()) break;
+        t = lines[i];
+        continue;
+      }
+      full += cur;
+      break;
+    }
+    auto sp = full.find_first_of(" \t");
+    std::string cmd = Lower(full.substr(0, sp));
+    std::string value = sp == std::string::npos ? "" : full.substr(full.find_first_not_of(" \t", sp) == std::string::npos ? full.size() : full.find_first_not_of(" \t", sp));
+    if (cmd.empty() || !std::all_of(cmd.begin(), cmd.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+      return Fail(Error::Input(file + ":" + std::to_string(start) + ": not a Dockerfile instruction: '" + full.substr(0, 40) + "'"));
+    Json args = DockerArgs(value);
+    if (cmd == "from") {
+      std::vector<std::string> words;
+      for (const auto& a : args)
+        if (a.get<std::string>().rfind("--", 0) != 0) words.push_back(a.get<std::string>());
+      Json st{{"index", stages.size()}, {"image", words.empty() ? "" : words[0]}, {"name", ""}, {"line", start}};
+      if (words.size() >= 3 && Lower(words[1]) == "as") st["name"] = words[2];
+      stages.push_back(std::move(st));
+    }
+    instructions.push_back(Json{{"cmd", cmd},
+                                {"value", value},
+                                {"args", args},
+                                {"line", start},
+                                {"stage", stages.empty() ? -1 : static_cast<int>(stages.size()) - 1}});
+  }
+  return Json{{"format", "dockerfile"}, {"file", file}, {"stages", stages}, {"instructions", instructions}};
+}
+
+Result<Json> LoadFile(const std::string& file, std::string_view text) {
+  switch (DetectFormat(file, text)) {
+    case Format::kTerraform: return LoadTerraformHcl(file, text);
+    case Format::kTerraformPlan: return LoadTerraformPlan(file, text);
+    case Format::kKubernetes: return LoadKubernetes(file, text);
+    case Format::kDockerfile: return LoadDockerfile(file, text);
+    case Format::kNone: break;
+  }
+  return Json();
+}
+
+}  // namespace tollgate::iac
