@@ -18,19 +18,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "saas-named.toml")
 
 
+def aliases():
+    # short or everyday names of providers, used only where a credential word follows
+    return read_names("saas-aliases.txt")
+
+
 def names():
+    return read_names("saas-names.txt")
+
+
+def read_names(fname):
     out = []
-    with open(os.path.join(HERE, "saas-names.txt"), encoding="utf-8") as f:
+    with open(os.path.join(HERE, fname), encoding="utf-8") as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
             if not all(c in string.ascii_lowercase + string.digits for c in line):
-                sys.exit(f"saas-names.txt: bad name {line!r}")
+                sys.exit(f"{fname}: bad name {line!r}")
             out.append(line)
     if len(set(out)) != len(out):
-        sys.exit("saas-names.txt: duplicate names")
-    return sorted(out, key=lambda n: (-len(n), n))  # longest first: no prefix shadows a longer name
+        sys.exit(f"{fname}: duplicate names")
+    return by_length(out)
+
+
+def by_length(ns):
+    if len(set(ns)) != len(ns):
+        sys.exit("saas-names.txt and saas-aliases.txt overlap")
+    return sorted(ns, key=lambda n: (-len(n), n))  # longest first: no prefix shadows a longer name
 
 
 def caseless(name):
@@ -47,7 +62,7 @@ def regex(ns):
     # token right after '/', '.', '@' or '_' is part of a path, host or name.
     return ("(?:^|[^A-Za-z0-9])(?:" + alt + ")"
             "(?:[^a-z0-9\\n][^\\n,;/()]{0,40}?"
-            "|[^a-z0-9\\n][^\\n]{0,20}?\\n[ \\t]{0,16}[\"']?[A-Za-z_.-]{1,30}[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}[\"']?)"
+            "|[^a-z0-9\\n][^\\n]{0,20}?\\n[ \\t]{0,16}[\"']?[A-Za-z_.-]{1,30}[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}[\"']?)?"
             "[ \\t\"'`:=\\[{<>|*-]([A-Za-z0-9][A-Za-z0-9_+=-]{15,127})(?:[^A-Za-z0-9_+=-]|$)")
 
 
@@ -62,6 +77,81 @@ def token(rng, n, alphabet=string.ascii_letters + string.digits):
         t = "".join(rng.choice(alphabet) for _ in range(n))
         if any(c.isdigit() for c in t) and any(c.isalpha() for c in t):
             return t
+
+
+ALLOW_NOTE = "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or camel/Pascal\n"
+IDENTIFIERS = [
+    "  '''^[a-z][a-z0-9-]*[g-z][a-z0-9-]*-[a-z0-9-]*$|^[a-z][a-z0-9-]*-[a-z0-9-]*[g-z][a-z0-9-]*$''',  # kebab-case name, not hex (haml2js-preprocessor)\n",
+    "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or camel/Pascal\n"
+    "  # case (crypto_box_curve25519xsalsa20poly1305_BYTES, GL_EXT_s3tc, kAudioTag_MPEG_7_1)\n"
+    "  '''^(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+)(?:[_+]+(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+))+[_+=-]*$''',\n",
+    "  # CamelCase identifiers of words, acronyms and numbers (XF86MonBrightnessUp)\n"
+    "  '''^(?:[A-Z]+[0-9]*)?(?:[A-Z][a-z]+[0-9]*)+(?:[A-Z]+[0-9]*)?$''',\n",
+    "  '''^[a-z]+(?:[A-Z][a-z0-9]+)+$''',  # camelCase identifier\n",
+]
+WORDS_AND_NUMBERS = [
+    "  '''^[^0-9]+$''',                        # no digit: a word or identifier\n",
+    "  '''^[^A-Za-z]+$''',                     # no letter: a number\n",
+]
+LABELLED_ALLOW = [
+    "  '''^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$''',       # ENVIRONMENT_NAME\n",
+    "  '''^[a-z]+(?:[_-][a-z]+)+$''',              # words joined by _ or -\n",
+    "  '''^(?:[A-Z][a-z]+)+$|^[a-z]+(?:[A-Z][a-z]+)+$''',  # CamelCase of words\n",
+]
+DOTTED = [
+    "  '''^[A-Za-z_$][A-Za-z0-9_$]*(?:\\.[A-Za-z_$][A-Za-z0-9_$]*)+$''',  # dotted reference (config.api.key, process.env.KEY)\n",
+    "  '''^[a-z]+$''',                        # one lower-case word\n",
+]
+LABELLED_NEGATIVES = [
+    "ALGOLIA_API_KEY=${ALGOLIA_API_KEY}",                 # variable reference
+    "chartmogul_secret = settings.CHARTMOGUL_SECRET",     # dotted reference
+    "bugsnag_api_key: your-bugsnag-api-key-here",         # placeholder
+    "calendarific_token = xyzxyzxyzxyzxyzxyzxyzxyzxyzxyz12",  # low entropy
+    "boxes_api_key = 7d26543873f90efc5c31862fc6dabdf6",   # not the provider name
+    "mixpanel_token = MIXPANEL_PROJECT_TOKEN_FROM_ENV",   # environment name
+]
+
+
+def labelled_regex(ns):
+    # name, optionally a short label, a credential word, a few more label
+    # characters, separators (one line break at most), then the value. The
+    # credential word makes the context strong enough for a lower entropy
+    # threshold (2.5) and shorter values (12+).
+    alt = "(?i:" + "|".join(ns) + ")"
+    return ("(?:^|[^A-Za-z0-9])" + alt +
+            "(?:[^A-Za-z0-9\\n][^\\n,;()]{0,24}?)?"
+            "(?i:api[_-]?key|key|secret|token|access|private|pat|password|passwd|pwd|auth|credentials?)"
+            "[A-Za-z_.-]{0,16}?[ \\t\"'`:=\\[{<>|*.-]{0,5}[ \\t\"'`:=\\[{<>|*.\\n-]"
+            "([A-Za-z0-9][A-Za-z0-9_+=.-]{11,255})(?:[^A-Za-z0-9_+=.-]|$)")
+
+
+def labelled_examples(rng):
+    return [
+        f"tomtom_access_token={token(rng, 32)}",
+        f"vatlayerTOKEN {token(rng, 32, string.ascii_lowercase + string.digits)}",
+        f"cloudmersive-secret-key-{token(rng, 8, string.digits + 'abcdef')}-{token(rng, 4, string.digits + 'abcdef')}-4b1d-a456-{token(rng, 12, string.digits + 'abcdef')}",
+        f"formbucket KEY {token(rng, 6)}.{token(rng, 6)}.{token(rng, 6)}-{token(rng, 4)}",
+    ]
+
+
+def write_rule(f, q, rid, description, rx, entropy, examples, negatives, allow, pre):
+    f.write("\n[[rule]]\n")
+    f.write(f'id = "{rid}"\n')
+    f.write(f'description = "{description}"\n')
+    f.write('provider = "generic"\n')
+    f.write('severity = "medium"\n')
+    f.write("regex = '''" + rx + "'''\n")
+    f.write("prefilter = '''" + pre + "'''\n")
+    f.write("secret_group = 1\n")
+    f.write(f"entropy = {entropy}\n")
+    f.write('remediation = "Revoke the key in the provider\'s console, issue a new one into your secret manager, and remove this one from history."\n')
+    f.write('references = ["CWE-798"]\n')
+    f.write("examples = [\n" + "".join(f"  {q(e)},\n" for e in examples) + "]\n")
+    f.write("negative_examples = [\n" + "".join(f"  {q(e)},\n" for e in negatives) + "]\n")
+    f.write("[rule.allowlist]\n")
+    f.write("regexes = [\n" + "".join(allow) + "]\n")
+    f.write('stopwords = ["xxxx", "your", "placeholder", "changeme", "example", "redacted", "dummy", "sample"]\n')
+    f.write("paths = ['''(^|/)(node_modules|vendor)/''', '''\\.min\\.js$''', '''(^|/)(package-lock\\.json|yarn\\.lock|pnpm-lock\\.yaml|Cargo\\.lock|go\\.sum|poetry\\.lock)$''']\n")
 
 
 def main():
@@ -89,36 +179,14 @@ def main():
     ]
     q = lambda s: "'''" + s + "'''" if "\n" in s or "'" in s else "'" + s + "'"
     f = io.StringIO()
-    if True:
-        f.write("# GENERATED by rules/gen/gen.py from rules/gen/saas-names.txt: edit those, not this file.\n")
-        f.write(f"# {len(ns)} SaaS/API providers whose credentials have no distinctive prefix.\n\n")
-        f.write("[[rule]]\n")
-        f.write('id = "saas-named-credential"\n')
-        f.write('description = "API key or token next to the name of a SaaS/API provider"\n')
-        f.write('provider = "generic"\n')
-        f.write('severity = "medium"\n')
-        f.write("regex = '''" + regex(ns) + "'''\n")
-        f.write("prefilter = '''" + prefilter(ns) + "'''\n")
-        f.write("secret_group = 1\n")
-        f.write("entropy = 3.0\n")
-        f.write('remediation = "Revoke the key in the provider\'s console, issue a new one into your secret manager, and remove this one from history."\n')
-        f.write('references = ["CWE-798"]\n')
-        f.write("examples = [\n" + "".join(f"  {q(e)},\n" for e in examples) + "]\n")
-        f.write("negative_examples = [\n" + "".join(f"  {q(e)},\n" for e in negatives) + "]\n")
-        f.write("[rule.allowlist]\n")
-        f.write("regexes = [\n"
-                "  '''^[^0-9]+$''',                        # no digit: a word or identifier\n"
-                "  '''^[^A-Za-z]+$''',                     # no letter: a number\n"
-                "  '''^[a-z][a-z0-9-]*[g-z][a-z0-9-]*-[a-z0-9-]*$|^[a-z][a-z0-9-]*-[a-z0-9-]*[g-z][a-z0-9-]*$''',  # kebab-case name, not hex (haml2js-preprocessor)\n"
-                "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or camel/Pascal\n"
-                "  # case (crypto_box_curve25519xsalsa20poly1305_BYTES, GL_EXT_s3tc, kAudioTag_MPEG_7_1)\n"
-                "  '''^(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+)(?:[_+]+(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+))+[_+=-]*$''',\n"
-                "  # CamelCase identifiers of words, acronyms and numbers (XF86MonBrightnessUp)\n"
-                "  '''^(?:[A-Z]+[0-9]*)?(?:[A-Z][a-z]+[0-9]*)+(?:[A-Z]+[0-9]*)?$''',\n"
-                "  '''^[a-z]+(?:[A-Z][a-z0-9]+)+$''',  # camelCase identifier\n"
-                "]\n")
-        f.write('stopwords = ["xxxx", "your", "placeholder", "changeme", "example", "redacted", "dummy", "sample"]\n')
-        f.write("paths = ['''(^|/)(node_modules|vendor)/''', '''\\.min\\.js$''', '''(^|/)(package-lock\\.json|yarn\\.lock|pnpm-lock\\.yaml|Cargo\\.lock|go\\.sum|poetry\\.lock)$''']\n")
+    f.write("# GENERATED by rules/gen/gen.py from rules/gen/saas-names.txt: edit those, not this file.\n")
+    f.write(f"# {len(ns)} SaaS/API providers whose credentials have no distinctive prefix.\n")
+    write_rule(f, q, "saas-named-credential",
+               "API key or token next to the name of a SaaS/API provider",
+               regex(ns), "3.0", examples, negatives, IDENTIFIERS + WORDS_AND_NUMBERS, prefilter(ns))
+    write_rule(f, q, "saas-named-credential-labelled",
+               "Value assigned to a key, secret or token setting named after a SaaS/API provider",
+               labelled_regex(by_length(ns + aliases())), "2.5", labelled_examples(rng), LABELLED_NEGATIVES, LABELLED_ALLOW + DOTTED, prefilter(by_length(ns + aliases())))
     text = f.getvalue()
     if "--check" in sys.argv:
         with open(OUT, encoding="utf-8") as cur:
