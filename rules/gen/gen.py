@@ -94,9 +94,9 @@ WORDS_AND_NUMBERS = [
     "  '''^[^A-Za-z]+$''',                     # no letter: a number\n",
 ]
 LABELLED_ALLOW = [
-    "  '''^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$''',       # ENVIRONMENT_NAME\n",
-    "  '''^[a-z]+(?:[_-][a-z]+)+$''',              # words joined by _ or -\n",
-    "  '''^(?:[A-Z][a-z]+)+$|^[a-z]+(?:[A-Z][a-z]+)+$''',  # CamelCase of words\n",
+    "  '''^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_*$''',     # ENVIRONMENT_NAME\n",
+    "  '''^[^0-9]+$''',                          # no digit: words, names, prose\n",
+    "  '''^v?[0-9]+(?:\\.[0-9]+)+(?:[-+.][A-Za-z0-9.-]*)?$''',  # a version (1.2.3, v0.0.0-2020...-abcdef)\n",
 ]
 DOTTED = [
     "  '''^[A-Za-z_$][A-Za-z0-9_$]*(?:\\.[A-Za-z_$][A-Za-z0-9_$]*)+$''',  # dotted reference (config.api.key, process.env.KEY)\n",
@@ -118,11 +118,11 @@ def labelled_regex(ns):
     # credential word makes the context strong enough for a lower entropy
     # threshold (2.5) and shorter values (12+).
     alt = "(?i:" + "|".join(ns) + ")"
-    return ("(?:^|[^A-Za-z0-9])" + alt +
+    return ("(?:^|[^A-Za-z0-9_]|[A-Z]_)" + alt +
             "(?:[^A-Za-z0-9\\n][^\\n,;()]{0,24}?)?"
             "(?i:api[_-]?key|key|secret|token|access|private|pat|password|passwd|pwd|auth|credentials?)"
-            "[A-Za-z_.-]{0,16}?[ \\t\"'`:=\\[{<>|*.-]{0,5}[ \\t\"'`:=\\[{<>|*.\\n-]"
-            "([A-Za-z0-9][A-Za-z0-9_+=.-]{11,255})(?:[^A-Za-z0-9_+=.-]|$)")
+            "[A-Za-z_.-]{0,16}?[ \\t\"'`:=\\[{<>|*.-]{0,5}[ \\t\"'`:=\\[{<>|*.-]"
+            "([A-Za-z0-9][A-Za-z0-9_+=.-]{10,254}[A-Za-z0-9_+=-])(?:[^A-Za-z0-9_+=.-]|$)")
 
 
 def labelled_examples(rng):
