@@ -183,7 +183,7 @@ def main():
     f.write(f"# {len(ns)} SaaS/API providers whose credentials have no distinctive prefix.\n")
     write_rule(f, q, "saas-named-credential",
                "API key or token next to the name of a SaaS/API provider",
-               regex(ns), "3.0", examples, negatives, IDENTIFIERS + WORDS_AND_NUMBERS, prefilter(ns))
+               regex(ns), "3.0", examples, negatives, IDENTIFIERS + WORDS_AND_NUMBERS, prefilter(by_length(ns + aliases())))
     write_rule(f, q, "saas-named-credential-labelled",
                "Value assigned to a key, secret or token setting named after a SaaS/API provider",
                labelled_regex(by_length(ns + aliases())), "2.5", labelled_examples(rng), LABELLED_NEGATIVES, LABELLED_ALLOW + DOTTED, prefilter(by_length(ns + aliases())))

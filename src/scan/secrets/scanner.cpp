@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/hash.h"
 #include "scan/secrets/secrets.h"
@@ -182,6 +183,9 @@ struct Scanner::Impl {
   // Rules Vectorscan could not compile even as prefilters: RE2 scans the
   // whole buffer for them (after their keywords), slower but never skipped.
   std::vector<std::size_t> re2_only;
+  // Rules whose Vectorscan expression equals an earlier rule's are not
+  // compiled again: a hit of the first (the key) counts for them too.
+  std::unordered_map<std::size_t, std::vector<std::size_t>> twins;
   std::vector<std::size_t> path_only;  // rules with a path and no regex
   hs_database_t* db = nullptr;
   hs_scratch_t* scratch = nullptr;  // prototype, cloned per scan
@@ -273,8 +277,15 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
   // hundred rules takes seconds, so the result is cached on disk, keyed by
   // the rule set and the Vectorscan version.
   std::vector<std::size_t> in_db;
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    if (!rules[i].regex.empty()) in_db.push_back(i);
+  std::unordered_map<std::string_view, std::size_t> first_with;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].regex.empty()) continue;
+    auto [it, fresh] = first_with.emplace(VectorscanExpression(rules[i]), i);
+    if (fresh)
+      in_db.push_back(i);
+    else
+      impl->twins[it->second].push_back(i);
+  }
   const std::string cache_key = DatabaseKey(rules, in_db);
   if (!in_db.empty() && !LoadCachedDatabase(cache_key, &impl->db, &impl->re2_only)) {
     // A rule Vectorscan cannot compile even in prefilter mode falls back to
@@ -304,6 +315,9 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     }
     StoreCachedDatabase(cache_key, impl->db, impl->re2_only);
   }
+  for (std::size_t n = impl->re2_only.size(), k = 0; k < n; ++k)
+    if (auto t = impl->twins.find(impl->re2_only[k]); t != impl->twins.end())
+      impl->re2_only.insert(impl->re2_only.end(), t->second.begin(), t->second.end());
   if (impl->db != nullptr && hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
     return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
   impl->rules = std::move(rules);
@@ -385,6 +399,10 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
       hs_scan(m.db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, OnHit, &hits);
       hs_free_scratch(scratch);
     }
+    if (!m.twins.empty())
+      for (std::size_t n = hits.size(), k = 0; k < n; ++k)
+        if (auto t = m.twins.find(hits[k].rule); t != m.twins.end())
+          for (std::size_t twin : t->second) hits.push_back(Hit{static_cast<unsigned>(twin), hits[k].end});
   }
   std::stable_sort(hits.begin(), hits.end(),
                    [](const Hit& a, const Hit& b) { return a.rule != b.rule ? a.rule < b.rule : a.end < b.end; });
