@@ -9,67 +9,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/cli_harness.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-class DeliveryCli : public ::testing::Test {
+class DeliveryCli : public tollgate::testing::CliHarness {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "tollgate-delivery-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    ledger_ = (dir_ / "ledger.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  CmdResult Run(const std::string& cmdline) {
-    std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    std::string cmd = "cd '" + dir_.string() + "' && TOLLGATE_LEDGER='" + ledger_ + "' TOLLGATE_LEDGER_KEY= NO_COLOR=1 " +
-                      cmdline + " </dev/null >'" + out + "' 2>'" + err + "'";
-    int status = std::system(cmd.c_str());
-    CmdResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
-  }
-  CmdResult Tg(const std::string& args) { return Run(std::string("'") + TOLLGATE_BINARY + "' " + args); }
-  static std::string Slurp(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  std::string Write(const std::string& name, const std::string& content) {
-    fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << content;
-    return p.string();
-  }
-  std::size_t Entries() {
-    if (!fs::exists(ledger_)) return 0;
-    auto r = Tg("ledger show");
-    std::size_t n = 0;
-    for (char c : r.out) n += c == '\n';
-    return n;
-  }
+  std::size_t Entries() { return LedgerEntries(); }
   Json Report(const std::string& args) {
     auto r = Tg("dora report --format json " + args);
     EXPECT_EQ(r.code, 0) << r.err;
     return Json::parse(r.out.empty() ? "{}" : r.out);
   }
-
-  fs::path dir_;
-  std::string ledger_;
 };
 
 const char* const kTwoDeploys =

@@ -11,56 +11,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/cli_harness.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-class CliTest : public ::testing::Test {
+class CliTest : public tollgate::testing::CliHarness {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "tollgate-cli-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    ledger_ = (dir_ / "ledger.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  // Runs `tollgate ARGS` with stdin from `input`; captures stdout and stderr.
-  CmdResult Tg(const std::string& args, const std::string& input = "") {
-    std::string in = (dir_ / "stdin").string(), out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    std::ofstream(in) << input;
-    std::string cmd = "cd '" + dir_.string() + "' && TOLLGATE_LEDGER='" + ledger_ + "' TOLLGATE_LEDGER_KEY= NO_COLOR=1 " +
-                      "TOLLGATE_DB='" + (dir_ / "osv").string() + "' '" +
-                      TOLLGATE_BINARY + "' " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
-    int status = std::system(cmd.c_str());
-    CmdResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
-  }
-  static std::string Slurp(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  std::string Write(const std::string& name, const std::string& content) {
-    fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << content;
-    return p.string();
-  }
   std::size_t LedgerLines() { return Count(Tg("ledger show").out, '\n'); }
-  static std::size_t Count(const std::string& s, char c) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), c)); }
   // Copies the bundled example into the temp dir so tests never write into the source tree.
   std::string Example() {
     fs::path dst = dir_ / "payments-api";
@@ -68,9 +27,6 @@ class CliTest : public ::testing::Test {
     return dst.string();
   }
   static bool OneLine(const std::string& s) { return Count(s, '\n') == 1 && s.rfind("tollgate: ", 0) == 0; }
-
-  fs::path dir_;
-  std::string ledger_;
 };
 
 TEST_F(CliTest, HelpAndVersion) {
