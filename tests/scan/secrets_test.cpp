@@ -503,5 +503,34 @@ secret_group = 1
   EXPECT_NE(bad.error().message().find("bad.toml:5"), std::string::npos) << bad.error().message();
 }
 
+
+// The second compile of a rule set reads the match windows from the cache and
+// compiles RE2 programs on first use; it must find exactly what the first
+// finds, and a rule set that does not compile is never cached as valid.
+TEST(SecretsEngine, CachedRuleSetsScanLikeFreshOnesAndBadSetsAreNeverCached) {
+  const fs::path cache = fs::temp_directory_path() / ("tollgate-secrets-cache-" + std::to_string(getpid()));
+  fs::remove_all(cache);
+  const char* old = std::getenv("TOLLGATE_CACHE_DIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TOLLGATE_CACHE_DIR", cache.c_str(), 1);
+  const std::string text =
+      "key = \"AKIAQX7TWDN3RH5KLMPZ\"\npassword = \"Xk9#mQ2v!Lp7zR4t\"\npassword = \"${DB_PASSWORD_FROM_ENV}\"\n";
+  const auto fresh = Ids(MakeScanner(), text);
+  std::size_t windows_files = 0;
+  for (const auto& e : fs::directory_iterator(cache)) windows_files += e.path().extension() == ".windows";
+  EXPECT_EQ(windows_files, 1u);
+  const auto cached = Ids(MakeScanner(), text);
+  EXPECT_EQ(cached, fresh);
+  EXPECT_EQ(cached, (std::vector<std::string>{"aws-access-key-id", "generic-password"}));
+  for (int round = 0; round < 2; ++round) {
+    auto rules = ParseRules("[[rule]]\nid = \"r1\"\ndescription = \"d\"\nregex = '''(a'''\n", "bad.toml");
+    ASSERT_TRUE(rules.has_value());
+    auto s = Scanner::Compile(std::move(*rules));
+    EXPECT_FALSE(s.has_value()) << "round " << round;
+  }
+  if (old != nullptr) setenv("TOLLGATE_CACHE_DIR", saved.c_str(), 1); else unsetenv("TOLLGATE_CACHE_DIR");
+  fs::remove_all(cache);
+}
+
 }  // namespace
 }  // namespace tollgate::secrets

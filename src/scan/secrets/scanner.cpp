@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -169,12 +171,93 @@ void StoreCachedDatabase(const std::string& key, const hs_database_t* db, const 
   if (ec || std::rename(tmp.c_str(), final_path.c_str()) != 0) std::filesystem::remove(tmp, ec);
 }
 
+// How far before a hit a rule's match may start and how far after it it
+// may end, per rule. Asking Vectorscan for the widths costs about a
+// millisecond per rule, so they are cached beside the database, keyed by
+// every rule's expressions.
+struct Window {
+  std::size_t back = 0;
+  std::size_t ahead = kLookAhead;
+};
+
+Window RuleWindow(const Rule& r) {
+  Window w;
+  if (r.regex.empty()) return w;
+  w.back = MaxMatchWidth(r.regex);
+  if (r.prefilter_window > 0) {
+    w.back = w.ahead = static_cast<std::size_t>(r.prefilter_window);
+  } else if (!r.prefilter.empty()) {
+    if (w.back == kLookBehind) w.back = std::min(kLookBehind, MaxMatchWidth(r.prefilter) + 64);
+    w.ahead = std::max(kLookAhead, std::min(kLookBehind, MaxMatchWidth(r.regex)));
+  }
+  return w;
+}
+
+std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
+  auto dir = CacheDir();
+  if (dir.empty()) return {};
+  Sha256Hasher h;
+  h.Update(std::string_view("tollgate-windows-v1\n"));
+  h.Update(std::string_view(hs_version()));
+  for (const Rule& r : rules) {
+    h.Update(std::string_view("\0", 1));
+    h.Update(r.regex);
+    h.Update(std::string_view("\0", 1));
+    h.Update(r.prefilter);
+    h.Update(std::string_view("\0", 1));
+    h.Update(std::to_string(r.prefilter_window));
+  }
+  return dir / ("secrets-" + HexEncode(h.Finish()) + ".windows");
+}
+
+// The cached windows of a rule set, or nothing. The file is written only
+// after every rule compiled, so finding it also means the set is valid.
+std::optional<std::vector<Window>> LoadWindows(const std::filesystem::path& path, std::size_t n) {
+  if (path.empty()) return std::nullopt;
+  std::ifstream in(path);
+  std::vector<Window> out;
+  Window w;
+  while (in >> w.back >> w.ahead) out.push_back(w);
+  if (out.size() != n) return std::nullopt;
+  return out;
+}
+
+void StoreWindows(const std::filesystem::path& path, const std::vector<Window>& windows) {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  auto tmp = path;
+  tmp += "." + std::to_string(::getpid()) + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    for (const Window& w : windows) f << w.back << ' ' << w.ahead << '\n';
+    if (!f) ec = std::make_error_code(std::errc::io_error);
+  }
+  if (ec || std::rename(tmp.c_str(), path.c_str()) != 0) std::filesystem::remove(tmp, ec);
+}
+
 }  // namespace
 
 struct Scanner::Impl {
   std::vector<Rule> rules;
-  std::vector<std::unique_ptr<RE2>> regex;
-  std::vector<std::vector<std::unique_ptr<RE2>>> allow_regex;
+  // A rule's RE2 programs (its regex and allowlist), compiled on first use
+  // when the rule set is known to compile (see LoadWindows), else up front.
+  struct Confirmer {
+    std::unique_ptr<RE2> re;
+    std::vector<std::unique_ptr<RE2>> allow;
+  };
+  mutable std::vector<Confirmer> confirmers;
+  mutable std::unique_ptr<std::once_flag[]> confirmer_once;
+  RE2::Options opts;
+  const Confirmer& ConfirmerOf(std::size_t ri) const {
+    std::call_once(confirmer_once[ri], [&] {
+      const Rule& r = rules[ri];
+      Confirmer& c = confirmers[ri];
+      if (!r.regex.empty()) c.re = std::make_unique<RE2>(r.regex, opts);
+      for (const auto& a : r.allow_regexes) c.allow.push_back(std::make_unique<RE2>(a, opts));
+    });
+    return confirmers[ri];
+  }
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
   std::vector<int> requires_rule;  // index of the companion rule, or -1
   std::vector<std::size_t> lookbehind;  // per rule: how far before a hit its match may start
@@ -210,57 +293,49 @@ const std::vector<Rule>& Scanner::rules() const { return impl_->rules; }
 Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
   auto impl = std::make_unique<Impl>();
   std::map<std::string, int> by_id;
-  RE2::Options opts;
-  opts.set_log_errors(false);
-  opts.set_max_mem(64 << 20);
+  impl->opts.set_log_errors(false);
+  impl->opts.set_max_mem(64 << 20);
+  const RE2::Options& opts = impl->opts;
+  const auto windows_path = WindowsCachePath(rules);
+  auto cached_windows = LoadWindows(windows_path, rules.size());
+  const bool validated = cached_windows.has_value();
+  std::vector<Window> windows;
+  if (validated) {
+    windows = std::move(*cached_windows);
+  } else {
+    for (const Rule& r : rules) windows.push_back(RuleWindow(r));
+  }
+  impl->rules = rules;
+  impl->confirmers.resize(rules.size());
+  impl->confirmer_once = std::make_unique<std::once_flag[]>(rules.size());
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const Rule& r = rules[i];
     auto bad = [&](const std::string& what) { return Error::Input(r.origin + ": rule '" + r.id + "': " + what); };
     if (!by_id.emplace(r.id, static_cast<int>(i)).second) return Fail(bad("duplicate rule id"));
-    std::unique_ptr<RE2> re;
-    if (!r.regex.empty()) {
-      re = std::make_unique<RE2>(r.regex, opts);
-      if (!re->ok()) return Fail(bad("invalid regex: " + re->error()));
-      if (r.secret_group > re->NumberOfCapturingGroups())
+    if (r.regex.empty()) impl->path_only.push_back(i);
+    if (!validated) {
+      const Impl::Confirmer& c = impl->ConfirmerOf(i);
+      if (c.re && !c.re->ok()) return Fail(bad("invalid regex: " + c.re->error()));
+      if (c.re && r.secret_group > c.re->NumberOfCapturingGroups())
         return Fail(bad("secret_group " + std::to_string(r.secret_group) + " but the regex has only " +
-                        std::to_string(re->NumberOfCapturingGroups()) + " groups"));
-    } else {
-      impl->path_only.push_back(i);
+                        std::to_string(c.re->NumberOfCapturingGroups()) + " groups"));
+      for (const auto& a : c.allow)
+        if (!a->ok()) return Fail(bad("invalid allowlist regex: " + a->error()));
     }
-    // How far a match may start before a hit, and (with a prefilter, whose
-    // hit may come early in the match) how far it may run after it.
-    std::size_t back = 0, ahead = kLookAhead;
-    if (!r.regex.empty()) {
-      back = MaxMatchWidth(r.regex);
-      if (r.prefilter_window > 0) {
-        back = ahead = static_cast<std::size_t>(r.prefilter_window);
-      } else if (!r.prefilter.empty()) {
-        if (back == kLookBehind) back = std::min(kLookBehind, MaxMatchWidth(r.prefilter) + 64);
-        ahead = std::max(kLookAhead, std::min(kLookBehind, MaxMatchWidth(r.regex)));
-      }
-    }
-    impl->lookbehind.push_back(back);
-    impl->lookahead.push_back(ahead);
-    impl->regex.push_back(std::move(re));
+    impl->lookbehind.push_back(windows[i].back);
+    impl->lookahead.push_back(windows[i].ahead);
     std::unique_ptr<RE2> path_re;
     if (!r.path.empty()) {
       path_re = std::make_unique<RE2>(r.path, opts);
       if (!path_re->ok()) return Fail(bad("invalid path regex: " + path_re->error()));
     }
     impl->path.push_back(std::move(path_re));
-    auto compile_all = [&](const std::vector<std::string>& src, std::vector<std::unique_ptr<RE2>>& out,
-                           const char* what) -> Status {
-      for (const auto& p : src) {
-        auto a = std::make_unique<RE2>(p, opts);
-        if (!a->ok()) return Fail(bad(std::string("invalid ") + what + " regex: " + a->error()));
-        out.push_back(std::move(a));
-      }
-      return Ok();
-    };
-    impl->allow_regex.emplace_back();
     impl->allow_path.emplace_back();
-    TG_TRY(compile_all(r.allow_regexes, impl->allow_regex.back(), "allowlist"));
-    TG_TRY(compile_all(r.allow_paths, impl->allow_path.back(), "path"));
+    for (const auto& p : r.allow_paths) {
+      auto a = std::make_unique<RE2>(p, opts);
+      if (!a->ok()) return Fail(bad("invalid path regex: " + a->error()));
+      impl->allow_path.back().push_back(std::move(a));
+    }
   }
   for (const Rule& r : rules) {
     int idx = -1;
@@ -320,7 +395,7 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
       impl->re2_only.insert(impl->re2_only.end(), t->second.begin(), t->second.end());
   if (impl->db != nullptr && hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
     return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
-  impl->rules = std::move(rules);
+  if (!validated) StoreWindows(windows_path, windows);
   return Scanner(std::move(impl));
 }
 
@@ -340,14 +415,17 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t w
       if (far == wb || !has_keyword(data.substr(far, we - far))) return;
     }
   }
-  const RE2& re = *m.regex[ri];
+  const Impl::Confirmer& c = m.ConfirmerOf(ri);
+  if (!c.re || !c.re->ok()) return;  // only if the cache of a validated rule set was tampered with
+  const RE2& re = *c.re;
   const int ngroups = re.NumberOfCapturingGroups() + 1;
+  const auto secret_group = static_cast<std::size_t>(rule.secret_group < ngroups ? rule.secret_group : 0);
   std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
   re2::StringPiece text(window.data(), window.size());
   std::size_t pos = 0;
   while (pos <= window.size() && re.Match(text, pos, window.size(), RE2::UNANCHORED, groups.data(), ngroups)) {
     const re2::StringPiece whole = groups[0];
-    re2::StringPiece secret = groups[static_cast<std::size_t>(rule.secret_group)];
+    re2::StringPiece secret = groups[secret_group];
     if (secret.data() == nullptr) secret = whole;
     const auto whole_off = static_cast<std::size_t>(whole.data() - window.data());
     pos = whole_off + std::max<std::size_t>(whole.size(), 1);
@@ -361,8 +439,8 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t w
         continue;
     }
     bool allowed = false;
-    for (const auto& a : m.allow_regex[ri])
-      if (RE2::PartialMatch(secret, *a)) allowed = true;
+    for (const auto& a : c.allow)
+      if (a->ok() && RE2::PartialMatch(secret, *a)) allowed = true;
     if (allowed) continue;
     Match mt;
     mt.rule = ri;
