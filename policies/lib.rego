@@ -131,3 +131,40 @@ credential_value(v) if {
 	count(v) >= 8
 	not regex.match(`^\$[({]|^/|^<.*>$|^(?i:changeme|change_me|placeholder|example|password|redacted|none|null|true|false)$|\s`, v)
 }
+
+# The attribute is not false, and not unknown (absent, null or true).
+not_false(o, key) if {
+	v := object.get(o, key, null)
+	v != false
+	known(v)
+}
+
+# A port spec ("*", "22", "20-25", a number) covers the port.
+port_spec_covers(spec, _) if spec in {"*", "all"}
+
+port_spec_covers(spec, port) if spec == port
+
+port_spec_covers(spec, port) if {
+	is_string(spec)
+	regex.match(`^[0-9]+$`, spec)
+	to_number(spec) == port
+}
+
+port_spec_covers(spec, port) if {
+	is_string(spec)
+	regex.match(`^[0-9]+-[0-9]+$`, spec)
+	bounds := split(spec, "-")
+	covers(to_number(bounds[0]), to_number(bounds[1]), port)
+}
+
+# An image reference with :latest or no tag (a digest pins it; a build
+# argument like $BASE cannot be known).
+unpinned_image(image) if endswith(image, ":latest")
+
+unpinned_image(image) if {
+	is_string(image)
+	not contains(image, "@")
+	not contains(image, "$")
+	parts := split(image, "/")
+	not contains(parts[count(parts) - 1], ":")
+}
