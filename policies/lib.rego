@@ -81,7 +81,9 @@ refers_to(x, r, name_attr) if {
 }
 
 # Some resource of `types` in this file refers to r through attribute `attr`,
-# or one refers to something this file cannot resolve (then it may be r: no guess).
+# or one refers to something this file cannot resolve (then it may be r: no
+# guess). In plan JSON a reference to a value known only after apply is
+# absent (null) from the companion's values: unresolvable too.
 companion(types, attr, r, name_attr) if {
 	some c in resources(types)
 	refers_to(c.values[attr], r, name_attr)
@@ -89,7 +91,12 @@ companion(types, attr, r, name_attr) if {
 
 companion(types, attr, _, name_attr) if {
 	some c in resources(types)
-	x := c.values[attr]
+	unresolvable(object.get(c.values, attr, null), name_attr)
+}
+
+unresolvable(x, _) if x == null
+
+unresolvable(x, name_attr) if {
 	unknown(x)
 	not names_any_resource(x, name_attr)
 }
@@ -122,14 +129,18 @@ as_array(x) := x if is_array(x)
 
 as_array(x) := [x] if not is_array(x)
 
-# Credential-like names: PASSWORD, SECRET, TOKEN, *_KEY, API_KEY, ...
-credential_name(name) if regex.match(`(?i)(passw(or)?d|secret|token|credential|api_?key|access_?key|private_?key|(^|_)key$)`, name)
+# Credential-like names: PASSWORD, SECRET, TOKEN, *_KEY, API_KEY, ... but not
+# names of a file, path, URL or other pointer to one (SECRET_FILE, TOKEN_URL).
+credential_name(name) if {
+	regex.match(`(?i)(passw(or)?d|secret|token|credential|api_?key|access_?key|private_?key|(^|_)key$)`, name)
+	not regex.match(`(?i)(file|files|path|dir|url|uri|name|header|ref|ttl|expiry|length)$`, name)
+}
 
 # A literal that looks like a credential rather than a reference or placeholder.
 credential_value(v) if {
 	is_string(v)
 	count(v) >= 8
-	not regex.match(`^\$[({]|^/|^<.*>$|^(?i:changeme|change_me|placeholder|example|password|redacted|none|null|true|false)$|\s`, v)
+	not regex.match(`^\$[({]|^[~.]?/|^<.*>$|^[0-9]+$|^(?i:changeme|change_me|placeholder|example|password|redacted|none|null|true|false)$|\s`, v)
 }
 
 # The attribute is not false, and not unknown (absent, null or true).

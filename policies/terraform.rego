@@ -836,6 +836,7 @@ provider_secret(k, v) if {
 #   nist: [IA-5]
 #   remediation: Use manage_master_user_password = true (Secrets Manager) or a sensitive variable fed from a secret store; rotate the exposed password.
 deny contains f if {
+	input.format == "terraform" # a plan holds the values of variables too, wherever they came from
 	some r in lib.resources({t | some t, _ in password_attrs_by_type})
 	some k in password_attrs_by_type[r.type]
 	lib.credential_value(object.get(r.values, k, null))

@@ -65,6 +65,11 @@ test_tf006_literal_bucket_name_allowed if not "TG-TF-006" in ids([bucket, res("a
 
 test_tf006_other_bucket_companion_denied if "TG-TF-006" in ids([bucket, res("aws_s3_bucket", "c", {}), res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("aws_s3_bucket.c.id")})])
 
+test_tf006_plan_companion_known_after_apply_not_guessed if {
+	d := {"format": "terraform-plan", "file": "plan.json", "resources": [bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"rule": []})]}
+	not "TG-TF-006" in {v.id | some v in terraform.deny with input as d}
+}
+
 test_tf006_unresolvable_companion_not_guessed if not "TG-TF-006" in ids([bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("var.bucket")})])
 
 tls_policy := `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
@@ -237,9 +242,24 @@ test_tf037_provider_profile_allowed if {
 	not "TG-TF-037" in found
 }
 
+test_tf037_credentials_file_allowed if {
+	found := {v.id | some v in terraform.deny with input as provider({"shared_credentials_files": ["~/.aws/credentials"], "shared_config_file": "~/.aws/config", "token_file": "./token"})}
+	not "TG-TF-037" in found
+}
+
+test_tf037_google_json_credentials_denied if {
+	found := {v.id | some v in terraform.deny with input as provider({"credentials": "{\"type\": \"service_account\", \"private_key\": \"x\"}"})}
+	"TG-TF-037" in found
+}
+
 test_tf038_db_password_denied if "TG-TF-038" in ids([res("aws_db_instance", "d", {"password": "S3cretPassw0rd!"})])
 
 test_tf038_db_password_reference_allowed if not "TG-TF-038" in ids([res("aws_db_instance", "d", {"password": ref("var.db_password")})])
+
+test_tf038_plan_values_not_flagged if {
+	d := {"format": "terraform-plan", "file": "plan.json", "resources": [res("aws_db_instance", "d", {"password": "S3cretPassw0rd!"})]}
+	not "TG-TF-038" in {v.id | some v in terraform.deny with input as d}
+}
 
 test_tf039_eks_public_denied if "TG-TF-039" in ids([res("aws_eks_cluster", "c", {"vpc_config": [{"subnet_ids": ["s"]}]})])
 

@@ -164,7 +164,7 @@ std::string CatalogMarkdown(const std::vector<CheckInfo>& checks) {
         << "|---|---|---|---|---|---|---|---|\n";
     }
     std::vector<std::string> refs = c.cis;
-    refs.insert(refs.end(), c.nist.begin(), c.nist.end());
+    if (!c.nist.empty()) refs.push_back("NIST " + Join(c.nist, ", "));
     o << "| " << c.id << " | " << c.severity << " | " << Cell(c.title) << " | " << Cell(Join(c.resources, ", ")) << " | "
       << Cell(Join(c.pci, ", ")) << " | " << Cell(Join(refs, "; ")) << " | " << Cell(c.rationale) << " | " << Cell(c.remediation)
       << " |\n";
