@@ -40,8 +40,10 @@ unknown(x) if {
 
 known(x) if not unknown(x)
 
-# The attribute is not true, and not unknown either (absent, null or false).
+# The attribute is not true, and not unknown either (absent, null or false);
+# the object holding it is known too.
 not_true(o, key) if {
+	known(o)
 	v := object.get(o, key, null)
 	v != true
 	known(v)
@@ -53,12 +55,18 @@ is_false(o, key) if object.get(o, key, null) == false
 # The attribute is absent or null.
 unset(o, key) if object.get(o, key, null) == null
 
-# The first of a nested block (nested blocks are arrays of objects), or {}.
-block(o, key) := b if {
+# The first of a nested block (nested blocks are arrays of objects), {} when
+# there is none, or an unknown when the block (or o) is unknown.
+block(o, key) := o if {
+	unknown(o)
+} else := b if {
 	bs := object.get(o, key, [])
 	is_array(bs)
 	count(bs) > 0
 	b := bs[0]
+} else := bs if {
+	bs := object.get(o, key, null)
+	unknown(bs)
 } else := {}
 
 # A plain string (not unknown, not empty).
@@ -143,8 +151,10 @@ credential_value(v) if {
 	not regex.match(`^\$[({]|^[~.]?/|^<.*>$|^[0-9]+$|^(?i:changeme|change_me|placeholder|example|password|redacted|none|null|true|false)$|\s`, v)
 }
 
-# The attribute is not false, and not unknown (absent, null or true).
+# The attribute is not false, and not unknown (absent, null or true); the
+# object holding it is known too.
 not_false(o, key) if {
+	known(o)
 	v := object.get(o, key, null)
 	v != false
 	known(v)

@@ -197,8 +197,7 @@ deny contains f if {
 
 unversioned(r) if {
 	r.type == "aws_s3_bucket"
-	not lib.block(r.values, "versioning").enabled == true
-	not lib.unknown(lib.block(r.values, "versioning").enabled)
+	lib.not_true(lib.block(r.values, "versioning"), "enabled")
 	not lib.companion({"aws_s3_bucket_versioning"}, "bucket", r, "bucket")
 }
 
@@ -363,7 +362,9 @@ deny contains f if {
 deny contains f if {
 	some r in lib.resources({"aws_instance"})
 	some kind in ["root_block_device", "ebs_block_device"]
-	some d in object.get(r.values, kind, [])
+	devices := object.get(r.values, kind, [])
+	is_array(devices)
+	some d in devices
 	lib.not_true(d, "encrypted")
 	lib.unset(d, "snapshot_id")
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s: %s is not encrypted", [r.address, kind]))
@@ -411,6 +412,7 @@ ebs_unencrypted(r) if {
 deny contains f if {
 	some r in lib.resources({"aws_instance", "aws_launch_template"})
 	m := lib.block(r.values, "metadata_options")
+	lib.known(m)
 	not object.get(m, "http_endpoint", "") == "disabled"
 	tokens := object.get(m, "http_tokens", "optional")
 	lib.known(tokens)
@@ -701,6 +703,7 @@ deny contains f if {
 deny contains f if {
 	some r in lib.resources({"aws_cloudfront_distribution"})
 	vc := lib.block(r.values, "viewer_certificate")
+	lib.known(vc)
 	old_cloudfront_tls(vc)
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows TLS below 1.2 for viewers", [r.address]))
 }
@@ -868,6 +871,7 @@ password_attrs_by_type := {
 deny contains f if {
 	some r in lib.resources({"aws_eks_cluster"})
 	vc := lib.block(r.values, "vpc_config")
+	lib.known(vc)
 	object.get(vc, "endpoint_public_access", true) == true
 	cidrs := object.get(vc, "public_access_cidrs", ["0.0.0.0/0"])
 	"0.0.0.0/0" in cidrs

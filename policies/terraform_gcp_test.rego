@@ -32,6 +32,12 @@ test_gcp003_private_allowed if not "TG-GCP-003" in ids([sql(private_ssl)])
 
 test_gcp003_unknown_not_guessed if not "TG-GCP-003" in ids([sql({"ipv4_enabled": ref("var.public")})])
 
+test_gcp003_005_unknown_settings_not_guessed if {
+	found := ids([res("google_sql_database_instance", {"settings": ref("local.settings")})])
+	not "TG-GCP-003" in found
+	not "TG-GCP-005" in found
+}
+
 test_gcp004_world_network_denied if "TG-GCP-004" in ids([sql({"ipv4_enabled": true, "authorized_networks": [{"name": "all", "value": "0.0.0.0/0"}]})])
 
 test_gcp004_office_network_allowed if not "TG-GCP-004" in ids([sql({"ipv4_enabled": true, "authorized_networks": [{"name": "office", "value": "203.0.113.0/24"}]})])

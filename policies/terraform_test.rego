@@ -92,6 +92,8 @@ test_tf009_suspended_denied if "TG-TF-009" in ids([res("aws_s3_bucket_versioning
 
 test_tf009_versioning_allowed if not "TG-TF-009" in ids([bucket, res("aws_s3_bucket_versioning", "v", {"bucket": ref("aws_s3_bucket.b.id"), "versioning_configuration": [{"status": "Enabled"}]})])
 
+test_tf009_unknown_versioning_not_guessed if not "TG-TF-009" in ids([res("aws_s3_bucket", "b", {"versioning": ref("local.versioning")})])
+
 test_tf009_inline_versioning_allowed if not "TG-TF-009" in ids([res("aws_s3_bucket", "b", {"versioning": [{"enabled": true}]})])
 
 sg(ingress) := res("aws_security_group", "s", {"ingress": [ingress]})
@@ -136,6 +138,8 @@ test_tf016_ebs_allowed if not "TG-TF-016" in ids([res("aws_ebs_volume", "v", {"e
 
 test_tf017_imdsv1_denied if "TG-TF-017" in ids([res("aws_instance", "i", {})])
 
+test_tf017_unknown_metadata_options_not_guessed if not "TG-TF-017" in ids([res("aws_instance", "i", {"metadata_options": ref("local.imds")})])
+
 test_tf017_imdsv2_allowed if not "TG-TF-017" in ids([res("aws_launch_template", "t", {"metadata_options": [{"http_tokens": "required"}]})])
 
 test_tf018_efs_denied if "TG-TF-018" in ids([res("aws_efs_file_system", "f", {})])
@@ -145,6 +149,12 @@ test_tf018_efs_allowed if not "TG-TF-018" in ids([res("aws_efs_file_system", "f"
 test_tf019_dynamodb_denied if "TG-TF-019" in ids([res("aws_dynamodb_table", "t", {})])
 
 test_tf019_dynamodb_allowed if not "TG-TF-019" in ids([res("aws_dynamodb_table", "t", {"server_side_encryption": [{"enabled": true}]})])
+
+test_tf019_020_unknown_block_not_guessed if {
+	found := ids([res("aws_dynamodb_table", "t", {"server_side_encryption": ref("var.sse"), "point_in_time_recovery": [{"enabled": ref("var.pitr")}]})])
+	not "TG-TF-019" in found
+	not "TG-TF-020" in found
+}
 
 test_tf020_pitr_denied if "TG-TF-020" in ids([res("aws_dynamodb_table", "t", {"point_in_time_recovery": [{"enabled": false}]})])
 
