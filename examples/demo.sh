@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (make demo):
-#   1. the gate blocks the payments API on a leaked Stripe key, a vulnerable pinned urllib3 (fix named), a high SAST finding and a missing approval;
+#   1. the gate blocks the payments API on a leaked Stripe key, a vulnerable pinned urllib3 (fix named), a high SAST finding,
+#      infrastructure misconfigurations (public S3 ACL, SSH open to the internet, a privileged container, USER root; with PCI DSS
+#      references) and a missing approval;
 #   2. the author cannot waive the SAST finding (no bypass role), the security lead can;
 #      nobody can waive the leaked key (the secrets gate allows no bypass);
 #   3. a release manager approves the change (four-eyes);
@@ -68,7 +70,14 @@ say "4a. Bob upgrades urllib3 to the fixed version the dependency gate named"
 sed -i 's/^urllib3==.*/urllib3==1.26.5/' "$ex/requirements.txt"
 grep -n urllib3 "$ex/requirements.txt"
 
-say "4b. tollgate gate again"
+say "4b. Bob fixes the infrastructure findings (private ACL, SSH from the VPC only, unprivileged container, USER payments)"
+"$TG" scan iac "$ex" --fail-on none | grep -E '^  (CRITICAL|HIGH|MEDIUM)' || true
+sed -i 's/acl    = "public-read"/acl    = "private"/; s|cidr_blocks = \["0.0.0.0/0"\]|cidr_blocks = ["10.20.0.0/16"]|' "$ex/infra/main.tf"
+sed -i 's/privileged: true/privileged: false/' "$ex/k8s/deployment.yaml"
+sed -i 's/^USER root$/USER payments/' "$ex/Dockerfile"
+"$TG" scan iac "$ex" --fail-on medium && echo "no infrastructure findings"
+
+say "4c. tollgate gate again"
 "$TG" gate "$ex" --author "$author" --commit "$commit" --format sarif --output "$work/gate.sarif"
 echo "SARIF for code scanning dashboards: $work/gate.sarif"
 

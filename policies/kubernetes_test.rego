@@ -4,31 +4,132 @@ import rego.v1
 
 import data.tollgate.iac.kubernetes
 
-pod(spec) := {"format": "kubernetes", "file": "k.yaml", "resources": [{"kind": "Pod", "address": "Pod/p", "line": 1, "values": {"kind": "Pod", "spec": spec}}]}
+doc(resources) := {"format": "kubernetes", "file": "k.yaml", "resources": resources}
 
-good := {"name": "app", "image": "bank/app:1.2.3", "securityContext": {"runAsNonRoot": true}, "resources": {"limits": {"memory": "256Mi"}}}
+pod(spec) := doc([{"kind": "Pod", "name": "p", "namespace": "default", "address": "Pod/p", "line": 1, "values": {"kind": "Pod", "spec": spec}}])
+
+k(kind, name, ns, values) := {"kind": kind, "name": name, "namespace": ns, "address": sprintf("%s/%s", [kind, name]), "line": 1, "values": values}
+
+good := {
+	"name": "app", "image": "bank/app:1.2.3",
+	"securityContext": {"runAsNonRoot": true, "allowPrivilegeEscalation": false},
+	"resources": {"limits": {"memory": "256Mi", "cpu": "500m"}},
+}
 
 ids(spec) := {v.id | some v in kubernetes.deny with input as pod(spec)}
 
+doc_ids(resources) := {v.id | some v in kubernetes.deny with input as doc(resources)}
+
+with_sc(sc) := object.union(good, {"securityContext": object.union(good.securityContext, sc)})
+
 test_good_pod_clean if count(ids({"containers": [good]})) == 0
 
-test_privileged_denied if "TG-K8S-001" in ids({"containers": [object.union(good, {"securityContext": {"privileged": true, "runAsNonRoot": true}})]})
+test_finding_names_container if {
+	some v in kubernetes.deny with input as pod({"containers": [with_sc({"privileged": true})]})
+	v.id == "TG-K8S-001"
+	contains(v.msg, `container "app"`)
+	v.address == "Pod/p"
+	"2.2.1" in v.pci
+}
 
-test_root_denied if "TG-K8S-002" in ids({"containers": [object.remove(good, ["securityContext"])]})
+test_k8s001_privileged_denied if "TG-K8S-001" in ids({"containers": [with_sc({"privileged": true})]})
 
-test_pod_level_nonroot_allowed if not "TG-K8S-002" in ids({"securityContext": {"runAsNonRoot": true}, "containers": [object.remove(good, ["securityContext"])]})
+test_k8s001_unprivileged_allowed if not "TG-K8S-001" in ids({"containers": [with_sc({"privileged": false})]})
 
-test_host_network_denied if "TG-K8S-003" in ids({"hostNetwork": true, "containers": [good]})
+test_k8s002_root_denied if "TG-K8S-002" in ids({"containers": [object.remove(good, ["securityContext"])]})
 
-test_latest_denied if "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "bank/app:latest"})]})
+test_k8s002_pod_level_nonroot_allowed if not "TG-K8S-002" in ids({"securityContext": {"runAsNonRoot": true}, "containers": [object.remove(good, ["securityContext"])]})
 
-test_untagged_denied if "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "registry:5000/bank/app"})]})
+test_k8s003_host_network_denied if "TG-K8S-003" in ids({"hostNetwork": true, "containers": [good]})
 
-test_digest_allowed if not "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "bank/app@sha256:abc"})]})
+test_k8s003_no_host_network_allowed if not "TG-K8S-003" in ids({"hostNetwork": false, "containers": [good]})
 
-test_no_limits_denied if "TG-K8S-005" in ids({"containers": [object.remove(good, ["resources"])]})
+test_k8s004_latest_denied if "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "bank/app:latest"})]})
+
+test_k8s004_untagged_denied if "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "registry:5000/bank/app"})]})
+
+test_k8s004_digest_allowed if not "TG-K8S-004" in ids({"containers": [object.union(good, {"image": "bank/app@sha256:abc"})]})
+
+test_k8s005_no_memory_limit_denied if "TG-K8S-005" in ids({"containers": [object.union(object.remove(good, ["resources"]), {"resources": {"limits": {"cpu": "1"}}})]})
+
+test_k8s005_memory_limit_allowed if not "TG-K8S-005" in ids({"containers": [good]})
+
+test_k8s006_escalation_denied if "TG-K8S-006" in ids({"containers": [object.union(object.remove(good, ["securityContext"]), {"securityContext": {"runAsNonRoot": true}})]})
+
+test_k8s006_no_escalation_allowed if not "TG-K8S-006" in ids({"containers": [good]})
+
+test_k8s007_uid0_denied if "TG-K8S-007" in ids({"containers": [with_sc({"runAsUser": 0})]})
+
+test_k8s007_pod_uid0_denied if "TG-K8S-007" in ids({"securityContext": {"runAsUser": 0}, "containers": [good]})
+
+test_k8s007_container_overrides_pod_allowed if not "TG-K8S-007" in ids({"securityContext": {"runAsUser": 0}, "containers": [with_sc({"runAsUser": 1000})]})
+
+test_k8s008_host_pid_denied if "TG-K8S-008" in ids({"hostPID": true, "containers": [good]})
+
+test_k8s008_no_host_pid_allowed if not "TG-K8S-008" in ids({"containers": [good]})
+
+test_k8s009_host_ipc_denied if "TG-K8S-009" in ids({"hostIPC": true, "containers": [good]})
+
+test_k8s009_no_host_ipc_allowed if not "TG-K8S-009" in ids({"hostIPC": false, "containers": [good]})
+
+test_k8s010_docker_socket_denied if "TG-K8S-010" in ids({"containers": [good], "volumes": [{"name": "d", "hostPath": {"path": "/var/run/docker.sock"}}]})
+
+test_k8s010_containerd_dir_denied if "TG-K8S-010" in ids({"containers": [good], "volumes": [{"name": "d", "hostPath": {"path": "/run/containerd/"}}]})
+
+test_k8s010_other_host_path_allowed if not "TG-K8S-010" in ids({"containers": [good], "volumes": [{"name": "d", "hostPath": {"path": "/var/log"}}, {"name": "e", "emptyDir": {}}]})
+
+test_k8s011_password_env_denied if "TG-K8S-011" in ids({"containers": [object.union(good, {"env": [{"name": "DB_PASSWORD", "value": "Sup3rS3cret!x"}]})]})
+
+test_k8s011_secret_ref_allowed if not "TG-K8S-011" in ids({"containers": [object.union(good, {"env": [
+	{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+	{"name": "API_TOKEN", "value": "$(TOKEN_FROM_FILE)"},
+	{"name": "LOG_LEVEL", "value": "debugging-verbose"},
+	{"name": "KEYCLOAK_URL", "value": "https://sso.bank.example"},
+]})]})
+
+test_k8s012_configmap_secret_denied if "TG-K8S-012" in doc_ids([k("ConfigMap", "c", "default", {"data": {"api_key": "a8f3k2l9q0w8e7r6"}})])
+
+test_k8s012_configmap_plain_allowed if not "TG-K8S-012" in doc_ids([k("ConfigMap", "c", "default", {"data": {"log_level": "debug", "api_key_file": "/etc/keys/api"}})])
+
+test_k8s013_wildcard_role_denied if "TG-K8S-013" in doc_ids([k("ClusterRole", "r", "", {"rules": [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}]})])
+
+test_k8s013_specific_role_allowed if not "TG-K8S-013" in doc_ids([k("Role", "r", "default", {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]})])
+
+test_k8s014_cluster_admin_denied if "TG-K8S-014" in doc_ids([k("ClusterRoleBinding", "b", "", {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"}})])
+
+test_k8s014_view_binding_allowed if not "TG-K8S-014" in doc_ids([k("RoleBinding", "b", "default", {"roleRef": {"kind": "ClusterRole", "name": "view"}})])
+
+test_k8s015_no_cpu_limit_denied if "TG-K8S-015" in ids({"containers": [object.union(object.remove(good, ["resources"]), {"resources": {"limits": {"memory": "1Gi"}}})]})
+
+test_k8s015_cpu_limit_allowed if not "TG-K8S-015" in ids({"containers": [good]})
+
+test_k8s016_namespace_without_policy_denied if "TG-K8S-016" in doc_ids([k("Namespace", "payments", "", {})])
+
+test_k8s016_policy_elsewhere_denied if "TG-K8S-016" in doc_ids([k("Namespace", "payments", "", {}), k("NetworkPolicy", "deny", "other", {})])
+
+test_k8s016_namespace_with_policy_allowed if not "TG-K8S-016" in doc_ids([k("Namespace", "payments", "", {}), k("NetworkPolicy", "default-deny", "payments", {"spec": {"podSelector": {}}})])
+
+peer(spec) := [k("PeerAuthentication", "default", "istio-system", {"spec": spec})]
+
+test_k8s017_permissive_denied if "TG-K8S-017" in doc_ids(peer({"mtls": {"mode": "PERMISSIVE"}}))
+
+test_k8s017_port_disable_denied if "TG-K8S-017" in doc_ids(peer({"mtls": {"mode": "STRICT"}, "portLevelMtls": {"8080": {"mode": "DISABLE"}}}))
+
+test_k8s017_strict_allowed if not "TG-K8S-017" in doc_ids(peer({"mtls": {"mode": "STRICT"}}))
+
+test_k8s018_sys_admin_denied if "TG-K8S-018" in ids({"containers": [with_sc({"capabilities": {"add": ["CAP_SYS_ADMIN"]}})]})
+
+test_k8s018_bind_service_allowed if not "TG-K8S-018" in ids({"containers": [with_sc({"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}})]})
 
 test_deployment_checked if {
-	d := {"format": "kubernetes", "file": "k.yaml", "resources": [{"kind": "Deployment", "address": "Deployment/d", "line": 1, "values": {"spec": {"template": {"spec": {"containers": [object.union(good, {"securityContext": {"privileged": true}})]}}}}}]}
-	"TG-K8S-001" in {v.id | some v in kubernetes.deny with input as d}
+	d := k("Deployment", "d", "payments", {"spec": {"template": {"spec": {"containers": [with_sc({"privileged": true})]}}}})
+	"TG-K8S-001" in doc_ids([d])
 }
+
+test_cronjob_init_container_checked if {
+	spec := {"containers": [good], "initContainers": [object.union(with_sc({"privileged": true}), {"name": "init"})]}
+	c := k("CronJob", "c", "payments", {"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}})
+	"TG-K8S-001" in doc_ids([c])
+}
+
+test_other_formats_ignored if count({v | some v in kubernetes.deny with input as {"format": "terraform", "resources": pod({"hostPID": true}).resources}}) == 0

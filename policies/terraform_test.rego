@@ -6,26 +6,279 @@ import data.tollgate.iac.terraform
 
 tf_input(rs) := {"format": "terraform", "file": "main.tf", "resources": rs}
 
+res(type, name, values) := {"type": type, "name": name, "address": sprintf("%s.%s", [type, name]), "line": 1, "values": values}
+
 ids(rs) := {v.id | some v in terraform.deny with input as tf_input(rs)}
 
-test_public_acl_denied if "TG-TF-001" in ids([{"type": "aws_s3_bucket_acl", "address": "aws_s3_bucket_acl.a", "line": 1, "values": {"acl": "public-read"}}])
+ref(expr) := {"unknown": true, "expr": expr}
 
-test_private_acl_allowed if not "TG-TF-001" in ids([{"type": "aws_s3_bucket_acl", "address": "aws_s3_bucket_acl.a", "line": 1, "values": {"acl": "private"}}])
+# Every result carries the check's metadata.
+test_finding_has_metadata if {
+	some v in terraform.deny with input as tf_input([res("aws_s3_bucket_acl", "a", {"acl": "public-read"})])
+	v.id == "TG-TF-001"
+	v.severity == "critical"
+	v.pci == ["1.3.1", "7.2.1"]
+	count(v.nist) > 0
+	count(v.cis) > 0
+	v.remediation != ""
+	v.title == "S3 bucket has a public ACL"
+	v.address == "aws_s3_bucket_acl.a"
+}
 
-test_unencrypted_rds_denied if "TG-TF-002" in ids([{"type": "aws_db_instance", "address": "aws_db_instance.d", "line": 3, "values": {}}])
+test_tf001_public_acl_denied if "TG-TF-001" in ids([res("aws_s3_bucket_acl", "a", {"acl": "public-read"})])
 
-test_encrypted_rds_allowed if not "TG-TF-002" in ids([{"type": "aws_db_instance", "address": "aws_db_instance.d", "line": 3, "values": {"storage_encrypted": true}}])
+test_tf001_private_acl_allowed if not "TG-TF-001" in ids([res("aws_s3_bucket_acl", "a", {"acl": "private"})])
 
-test_unknown_encryption_not_guessed if not "TG-TF-002" in ids([{"type": "aws_db_instance", "address": "aws_db_instance.d", "line": 3, "values": {"storage_encrypted": {"unknown": true, "expr": "var.enc"}}}])
+test_tf002_unencrypted_rds_denied if "TG-TF-002" in ids([res("aws_db_instance", "d", {})])
 
-test_public_rds_denied if "TG-TF-003" in ids([{"type": "aws_db_instance", "address": "aws_db_instance.d", "line": 3, "values": {"publicly_accessible": true, "storage_encrypted": true}}])
+test_tf002_encrypted_rds_allowed if not "TG-TF-002" in ids([res("aws_db_instance", "d", {"storage_encrypted": true})])
 
-test_private_rds_allowed if not "TG-TF-003" in ids([{"type": "aws_db_instance", "address": "aws_db_instance.d", "line": 3, "values": {"publicly_accessible": false, "storage_encrypted": true}}])
+test_tf002_unknown_not_guessed if not "TG-TF-002" in ids([res("aws_db_instance", "d", {"storage_encrypted": ref("var.enc")})])
 
-test_ssh_open_denied if "TG-TF-010" in ids([{"type": "aws_security_group", "address": "aws_security_group.s", "line": 1, "values": {"ingress": [{"from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}]}}])
+test_tf003_public_rds_denied if "TG-TF-003" in ids([res("aws_db_instance", "d", {"publicly_accessible": true})])
 
-test_rdp_range_open_denied if "TG-TF-010" in ids([{"type": "aws_security_group_rule", "address": "aws_security_group_rule.r", "line": 1, "values": {"type": "ingress", "from_port": 3000, "to_port": 4000, "cidr_blocks": ["0.0.0.0/0"]}}])
+test_tf003_private_rds_allowed if not "TG-TF-003" in ids([res("aws_db_instance", "d", {"publicly_accessible": false})])
 
-test_ssh_internal_allowed if not "TG-TF-010" in ids([{"type": "aws_security_group", "address": "aws_security_group.s", "line": 1, "values": {"ingress": [{"from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8"]}]}}])
+public_policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
 
-test_https_open_allowed if not "TG-TF-010" in ids([{"type": "aws_security_group", "address": "aws_security_group.s", "line": 1, "values": {"ingress": [{"from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}]}}])
+test_tf004_public_policy_denied if "TG-TF-004" in ids([res("aws_s3_bucket_policy", "p", {"policy": public_policy})])
+
+test_tf004_policy_object_denied if "TG-TF-004" in ids([res("aws_s3_bucket_policy", "p", {"policy": json.unmarshal(public_policy)})])
+
+test_tf004_named_principal_allowed if not "TG-TF-004" in ids([res("aws_s3_bucket_policy", "p", {"policy": replace(public_policy, `"*"`, `{"AWS":"arn:aws:iam::1:root"}`)})])
+
+test_tf004_unknown_policy_not_guessed if not "TG-TF-004" in ids([res("aws_s3_bucket_policy", "p", {"policy": ref("data.aws_iam_policy_document.p.json")})])
+
+pab_on := {"block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true}
+
+test_tf005_partial_block_denied if "TG-TF-005" in ids([res("aws_s3_bucket_public_access_block", "b", object.union(pab_on, {"block_public_policy": false}))])
+
+test_tf005_full_block_allowed if not "TG-TF-005" in ids([res("aws_s3_bucket_public_access_block", "b", pab_on)])
+
+bucket := res("aws_s3_bucket", "b", {"bucket": "bank-data"})
+
+test_tf006_no_sse_denied if "TG-TF-006" in ids([bucket])
+
+test_tf006_companion_sse_allowed if not "TG-TF-006" in ids([bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("aws_s3_bucket.b.id")})])
+
+test_tf006_literal_bucket_name_allowed if not "TG-TF-006" in ids([bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": "bank-data"})])
+
+test_tf006_other_bucket_companion_denied if "TG-TF-006" in ids([bucket, res("aws_s3_bucket", "c", {}), res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("aws_s3_bucket.c.id")})])
+
+test_tf006_plan_companion_known_after_apply_not_guessed if {
+	d := {"format": "terraform-plan", "file": "plan.json", "resources": [bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"rule": []})]}
+	not "TG-TF-006" in {v.id | some v in terraform.deny with input as d}
+}
+
+test_tf006_unresolvable_companion_not_guessed if not "TG-TF-006" in ids([bucket, res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("var.bucket")})])
+
+tls_policy := `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+
+test_tf007_no_tls_statement_denied if "TG-TF-007" in ids([res("aws_s3_bucket_policy", "p", {"policy": `{"Statement":[]}`})])
+
+test_tf007_tls_statement_allowed if not "TG-TF-007" in ids([res("aws_s3_bucket_policy", "p", {"policy": tls_policy})])
+
+test_tf007_unknown_policy_not_guessed if not "TG-TF-007" in ids([res("aws_s3_bucket_policy", "p", {"policy": ref("jsonencode(local.p)")})])
+
+test_tf008_no_logging_denied if "TG-TF-008" in ids([bucket])
+
+test_tf008_logging_allowed if not "TG-TF-008" in ids([bucket, res("aws_s3_bucket_logging", "l", {"bucket": ref("aws_s3_bucket.b.id")})])
+
+test_tf008_inline_logging_allowed if not "TG-TF-008" in ids([res("aws_s3_bucket", "b", {"logging": [{"target_bucket": "logs"}]})])
+
+test_tf009_no_versioning_denied if "TG-TF-009" in ids([bucket])
+
+test_tf009_suspended_denied if "TG-TF-009" in ids([res("aws_s3_bucket_versioning", "v", {"bucket": "x", "versioning_configuration": [{"status": "Suspended"}]})])
+
+test_tf009_versioning_allowed if not "TG-TF-009" in ids([bucket, res("aws_s3_bucket_versioning", "v", {"bucket": ref("aws_s3_bucket.b.id"), "versioning_configuration": [{"status": "Enabled"}]})])
+
+test_tf009_unknown_versioning_not_guessed if not "TG-TF-009" in ids([res("aws_s3_bucket", "b", {"versioning": ref("local.versioning")})])
+
+test_tf009_inline_versioning_allowed if not "TG-TF-009" in ids([res("aws_s3_bucket", "b", {"versioning": [{"enabled": true}]})])
+
+sg(ingress) := res("aws_security_group", "s", {"ingress": [ingress]})
+
+test_tf010_ssh_open_denied if "TG-TF-010" in ids([sg({"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]})])
+
+test_tf010_ipv6_rule_denied if "TG-TF-010" in ids([res("aws_vpc_security_group_ingress_rule", "r", {"from_port": 3389, "to_port": 3389, "ip_protocol": "tcp", "cidr_ipv6": "::/0"})])
+
+test_tf010_rdp_range_open_denied if "TG-TF-010" in ids([res("aws_security_group_rule", "r", {"type": "ingress", "from_port": 3000, "to_port": 4000, "cidr_blocks": ["0.0.0.0/0"]})])
+
+test_tf010_ssh_internal_allowed if not "TG-TF-010" in ids([sg({"from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8"]})])
+
+test_tf010_egress_rule_allowed if not "TG-TF-010" in ids([res("aws_security_group_rule", "r", {"type": "egress", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]})])
+
+test_tf011_postgres_open_denied if "TG-TF-011" in ids([sg({"from_port": 5432, "to_port": 5432, "protocol": "tcp", "ipv6_cidr_blocks": ["::/0"]})])
+
+test_tf011_https_open_allowed if not "TG-TF-011" in ids([sg({"from_port": 443, "to_port": 443, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]})])
+
+test_tf012_all_traffic_denied if "TG-TF-012" in ids([sg({"from_port": 0, "to_port": 0, "protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]})])
+
+test_tf012_all_traffic_internal_allowed if not "TG-TF-012" in ids([sg({"from_port": 0, "to_port": 0, "protocol": "-1", "cidr_blocks": ["10.0.0.0/8"]})])
+
+test_tf013_no_backups_denied if "TG-TF-013" in ids([res("aws_rds_cluster", "c", {"backup_retention_period": 1})])
+
+test_tf013_backups_allowed if not "TG-TF-013" in ids([res("aws_rds_cluster", "c", {"backup_retention_period": 14})])
+
+test_tf013_unknown_not_guessed if not "TG-TF-013" in ids([res("aws_db_instance", "d", {"backup_retention_period": ref("var.days")})])
+
+test_tf014_no_deletion_protection_denied if "TG-TF-014" in ids([res("aws_db_instance", "d", {})])
+
+test_tf014_deletion_protection_allowed if not "TG-TF-014" in ids([res("aws_db_instance", "d", {"deletion_protection": true})])
+
+test_tf015_root_device_denied if "TG-TF-015" in ids([res("aws_instance", "i", {"root_block_device": [{"volume_size": 20}]})])
+
+test_tf015_encrypted_allowed if not "TG-TF-015" in ids([res("aws_instance", "i", {"root_block_device": [{"encrypted": true}], "ebs_block_device": [{"encrypted": true}]})])
+
+test_tf016_ebs_denied if "TG-TF-016" in ids([res("aws_ebs_volume", "v", {"size": 10})])
+
+test_tf016_default_off_denied if "TG-TF-016" in ids([res("aws_ebs_encryption_by_default", "e", {"enabled": false})])
+
+test_tf016_ebs_allowed if not "TG-TF-016" in ids([res("aws_ebs_volume", "v", {"encrypted": true}), res("aws_ebs_encryption_by_default", "e", {"enabled": true})])
+
+test_tf017_imdsv1_denied if "TG-TF-017" in ids([res("aws_instance", "i", {})])
+
+test_tf017_unknown_metadata_options_not_guessed if not "TG-TF-017" in ids([res("aws_instance", "i", {"metadata_options": ref("local.imds")})])
+
+test_tf017_imdsv2_allowed if not "TG-TF-017" in ids([res("aws_launch_template", "t", {"metadata_options": [{"http_tokens": "required"}]})])
+
+test_tf018_efs_denied if "TG-TF-018" in ids([res("aws_efs_file_system", "f", {})])
+
+test_tf018_efs_allowed if not "TG-TF-018" in ids([res("aws_efs_file_system", "f", {"encrypted": true})])
+
+test_tf019_dynamodb_denied if "TG-TF-019" in ids([res("aws_dynamodb_table", "t", {})])
+
+test_tf019_dynamodb_allowed if not "TG-TF-019" in ids([res("aws_dynamodb_table", "t", {"server_side_encryption": [{"enabled": true}]})])
+
+test_tf019_020_unknown_block_not_guessed if {
+	found := ids([res("aws_dynamodb_table", "t", {"server_side_encryption": ref("var.sse"), "point_in_time_recovery": [{"enabled": ref("var.pitr")}]})])
+	not "TG-TF-019" in found
+	not "TG-TF-020" in found
+}
+
+test_tf020_pitr_denied if "TG-TF-020" in ids([res("aws_dynamodb_table", "t", {"point_in_time_recovery": [{"enabled": false}]})])
+
+test_tf020_pitr_allowed if not "TG-TF-020" in ids([res("aws_dynamodb_table", "t", {"point_in_time_recovery": [{"enabled": true}]})])
+
+test_tf021_022_elasticache_denied if {
+	found := ids([res("aws_elasticache_replication_group", "r", {})])
+	"TG-TF-021" in found
+	"TG-TF-022" in found
+}
+
+test_tf021_022_elasticache_allowed if {
+	found := ids([res("aws_elasticache_replication_group", "r", {"at_rest_encryption_enabled": true, "transit_encryption_enabled": true})])
+	not "TG-TF-021" in found
+	not "TG-TF-022" in found
+}
+
+test_tf023_sqs_sse_off_denied if "TG-TF-023" in ids([res("aws_sqs_queue", "q", {"sqs_managed_sse_enabled": false})])
+
+test_tf023_sqs_default_allowed if not "TG-TF-023" in ids([res("aws_sqs_queue", "q", {})])
+
+test_tf024_sns_denied if "TG-TF-024" in ids([res("aws_sns_topic", "t", {})])
+
+test_tf024_sns_allowed if not "TG-TF-024" in ids([res("aws_sns_topic", "t", {"kms_master_key_id": "alias/aws/sns"})])
+
+test_tf025_kms_rotation_denied if "TG-TF-025" in ids([res("aws_kms_key", "k", {})])
+
+test_tf025_kms_rotation_allowed if not "TG-TF-025" in ids([res("aws_kms_key", "k", {"enable_key_rotation": true})])
+
+test_tf025_asymmetric_key_allowed if not "TG-TF-025" in ids([res("aws_kms_key", "k", {"customer_master_key_spec": "RSA_2048"})])
+
+good_trail := {"is_multi_region_trail": true, "enable_log_file_validation": true, "kms_key_id": "arn:aws:kms:k"}
+
+test_tf026_to_029_trail_denied if {
+	found := ids([res("aws_cloudtrail", "t", {"enable_logging": false})])
+	{"TG-TF-026", "TG-TF-027", "TG-TF-028", "TG-TF-029"} - found == set()
+}
+
+test_tf026_to_029_trail_allowed if {
+	found := ids([res("aws_cloudtrail", "t", good_trail)])
+	{"TG-TF-026", "TG-TF-027", "TG-TF-028", "TG-TF-029"} & found == set()
+}
+
+test_tf030_vpc_without_flow_log_denied if "TG-TF-030" in ids([res("aws_vpc", "v", {"cidr_block": "10.0.0.0/16"})])
+
+test_tf030_vpc_flow_log_allowed if not "TG-TF-030" in ids([res("aws_vpc", "v", {}), res("aws_flow_log", "f", {"vpc_id": ref("aws_vpc.v.id")})])
+
+test_tf031_http_listener_denied if "TG-TF-031" in ids([res("aws_lb_listener", "l", {"protocol": "HTTP", "default_action": [{"type": "forward"}]})])
+
+test_tf031_classic_elb_denied if "TG-TF-031" in ids([res("aws_elb", "e", {"listener": [{"lb_protocol": "http", "lb_port": 80}]})])
+
+test_tf031_http_redirect_allowed if not "TG-TF-031" in ids([res("aws_lb_listener", "l", {"protocol": "HTTP", "default_action": [{"type": "redirect", "redirect": [{"protocol": "HTTPS", "port": "443"}]}]})])
+
+test_tf032_old_tls_policy_denied if "TG-TF-032" in ids([res("aws_lb_listener", "l", {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-2016-08"})])
+
+test_tf032_default_tls_policy_denied if "TG-TF-032" in ids([res("aws_lb_listener", "l", {"protocol": "HTTPS"})])
+
+test_tf032_tls12_policy_allowed if not "TG-TF-032" in ids([res("aws_lb_listener", "l", {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"})])
+
+test_tf033_cloudfront_tls1_denied if "TG-TF-033" in ids([res("aws_cloudfront_distribution", "d", {"viewer_certificate": [{"acm_certificate_arn": "arn", "minimum_protocol_version": "TLSv1_2016"}]})])
+
+test_tf033_cloudfront_default_cert_denied if "TG-TF-033" in ids([res("aws_cloudfront_distribution", "d", {"viewer_certificate": [{"cloudfront_default_certificate": true}]})])
+
+test_tf033_cloudfront_tls12_allowed if not "TG-TF-033" in ids([res("aws_cloudfront_distribution", "d", {"viewer_certificate": [{"minimum_protocol_version": "TLSv1.2_2021"}]})])
+
+test_tf034_cloudfront_http_denied if "TG-TF-034" in ids([res("aws_cloudfront_distribution", "d", {"default_cache_behavior": [{"viewer_protocol_policy": "allow-all"}]})])
+
+test_tf034_cloudfront_https_allowed if not "TG-TF-034" in ids([res("aws_cloudfront_distribution", "d", {"default_cache_behavior": [{"viewer_protocol_policy": "redirect-to-https"}]})])
+
+admin_policy := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`
+
+test_tf035_admin_policy_denied if "TG-TF-035" in ids([res("aws_iam_policy", "p", {"policy": admin_policy})])
+
+test_tf035_policy_document_denied if "TG-TF-035" in ids([{"type": "aws_iam_policy_document", "address": "data.aws_iam_policy_document.d", "line": 1, "values": {"statement": [{"actions": ["s3:*"], "resources": ["arn:aws:s3:::b"]}]}}])
+
+test_tf035_deny_statement_allowed if not "TG-TF-035" in ids([res("aws_iam_role_policy", "p", {"policy": replace(admin_policy, "Allow", "Deny")})])
+
+test_tf035_specific_actions_allowed if not "TG-TF-035" in ids([res("aws_iam_policy", "p", {"policy": `{"Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}]}`})])
+
+test_tf036_write_on_any_resource_denied if "TG-TF-036" in ids([res("aws_iam_policy", "p", {"policy": `{"Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:ListAllMyBuckets"],"Resource":"*"}]}`})])
+
+test_tf036_read_only_any_resource_allowed if not "TG-TF-036" in ids([res("aws_iam_policy", "p", {"policy": `{"Statement":[{"Effect":"Allow","Action":["ec2:DescribeInstances","s3:ListAllMyBuckets"],"Resource":"*"}]}`})])
+
+test_tf036_invalid_json_not_guessed if count(ids([res("aws_iam_policy", "p", {"policy": `{"Statement": [`})])) == 0
+
+provider(body) := {"format": "terraform", "file": "main.tf", "resources": [], "blocks": [{"type": "provider", "labels": ["aws"], "line": 1, "body": body}]}
+
+test_tf037_provider_keys_denied if {
+	found := {v.id | some v in terraform.deny with input as provider({"region": "eu-west-1", "secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLE"})}
+	"TG-TF-037" in found
+}
+
+test_tf037_provider_profile_allowed if {
+	found := {v.id | some v in terraform.deny with input as provider({"region": "eu-west-1", "profile": "prod", "secret_key": ref("var.secret_key")})}
+	not "TG-TF-037" in found
+}
+
+test_tf037_credentials_file_allowed if {
+	found := {v.id | some v in terraform.deny with input as provider({"shared_credentials_files": ["~/.aws/credentials"], "shared_config_file": "~/.aws/config", "token_file": "./token"})}
+	not "TG-TF-037" in found
+}
+
+test_tf037_google_json_credentials_denied if {
+	found := {v.id | some v in terraform.deny with input as provider({"credentials": "{\"type\": \"service_account\", \"private_key\": \"x\"}"})}
+	"TG-TF-037" in found
+}
+
+test_tf038_db_password_denied if "TG-TF-038" in ids([res("aws_db_instance", "d", {"password": "S3cretPassw0rd!"})])
+
+test_tf038_db_password_reference_allowed if not "TG-TF-038" in ids([res("aws_db_instance", "d", {"password": ref("var.db_password")})])
+
+test_tf038_plan_values_not_flagged if {
+	d := {"format": "terraform-plan", "file": "plan.json", "resources": [res("aws_db_instance", "d", {"password": "S3cretPassw0rd!"})]}
+	not "TG-TF-038" in {v.id | some v in terraform.deny with input as d}
+}
+
+test_tf039_eks_public_denied if "TG-TF-039" in ids([res("aws_eks_cluster", "c", {"vpc_config": [{"subnet_ids": ["s"]}]})])
+
+test_tf039_eks_private_allowed if not "TG-TF-039" in ids([res("aws_eks_cluster", "c", {"vpc_config": [{"endpoint_public_access": false}]})])
+
+# Plan JSON resources have the same shape.
+test_plan_input_checked if {
+	d := {"format": "terraform-plan", "file": "plan.json", "resources": [res("aws_efs_file_system", "f", {"encrypted": false})]}
+	"TG-TF-018" in {v.id | some v in terraform.deny with input as d}
+}
+
+test_other_formats_ignored if count({v | some v in terraform.deny with input as {"format": "kubernetes", "resources": [res("aws_efs_file_system", "f", {})]}}) == 0

@@ -40,6 +40,8 @@ void RegisterScanDeps(CLI::App& scan, Context& ctx);
 void RegisterScanIac(CLI::App& scan, Context& ctx);
 void RegisterDelivery(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
+// tollgate policy docs (issue 7), added to the `policy` group by RegisterPolicy.
+void RegisterPolicyDocs(CLI::App& policy, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);

@@ -181,7 +181,7 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   for (const auto& f : report["findings"])
     if (f["severity"] == "high" && f["gate"] == "sast") fp = f["fingerprint"];
   ASSERT_EQ(fp.size(), 64u);
-  EXPECT_EQ(LedgerLines(), 5u);  // secrets, dependencies, sast, dast, overall
+  EXPECT_EQ(LedgerLines(), 6u);  // secrets, dependencies, sast, dast, infrastructure, overall
 
   std::string waive = "waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2099-01-01";
   // Bob holds no bypass role; an expired date, an unknown gate and a gate
@@ -189,7 +189,7 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   EXPECT_EQ(Tg(waive + " --key '" + keys + "bob.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate sast --finding " + fp + " --reason r --expires 2020-01-01 --key '" + keys + "alice.key'").code, 2);
   EXPECT_EQ(Tg("waive --path '" + ex + "' --gate nope --finding " + fp + " --reason r --expires 2099-01-01 --key '" + keys + "alice.key'").code, 2);
-  EXPECT_EQ(LedgerLines(), 5u);
+  EXPECT_EQ(LedgerLines(), 6u);
 
   ASSERT_EQ(Tg(waive + " --key '" + keys + "alice.key'").code, 0);
   EXPECT_EQ(Tg("gate '" + ex + "' " + author).code, 1) << "approval still missing";
@@ -217,6 +217,17 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   // Rotated and removed, the vulnerable dependency upgraded: the gate passes.
   Write("payments-api/app/settings.py", "STRIPE_SECRET_KEY = os.environ[\"STRIPE_SECRET_KEY\"]\n");
   Write("payments-api/requirements.txt", "flask==3.0.3\nsqlalchemy==2.0.30\nurllib3==1.26.5\n");
+  // The planted infrastructure misconfigurations fixed, as in the demo.
+  auto fix = [&](const std::string& rel, const std::string& from, const std::string& to) {
+    std::string text = Slurp((dir_ / rel).string());
+    auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << rel << ": " << from;
+    Write(rel, text.replace(at, from.size(), to));
+  };
+  fix("payments-api/infra/main.tf", "\"public-read\"", "\"private\"");
+  fix("payments-api/infra/main.tf", "[\"0.0.0.0/0\"]", "[\"10.20.0.0/16\"]");
+  fix("payments-api/k8s/deployment.yaml", "privileged: true", "privileged: false");
+  fix("payments-api/Dockerfile", "USER root", "USER payments");
   auto pass = Tg("gate '" + ex + "' " + author + " --format sarif --output out.sarif");
   EXPECT_EQ(pass.code, 0) << pass.out << pass.err;
   EXPECT_NE(pass.out.find("pass (waived)"), std::string::npos);

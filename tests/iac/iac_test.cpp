@@ -288,7 +288,8 @@ TEST(IacCli, ScanAndGate) {
   fs::create_directories(dir);
   std::ofstream(dir / "k8s.yaml") << "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n"
                                      "  securityContext: {runAsNonRoot: true}\n"
-                                     "  containers: [{name: c, image: 'a/b:1.0', resources: {limits: {memory: 1Gi}}}]\n";
+                                     "  containers: [{name: c, image: 'a/b:1.0', securityContext: {allowPrivilegeEscalation: false},\n"
+                                     "                resources: {limits: {memory: 1Gi, cpu: '1'}}}]\n";
   std::string out;
   EXPECT_EQ(RunCli("scan iac " + dir.string() + " --format json", &out), 1) << out;
   auto j = Json::parse(out, nullptr, false);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "rego/check.h"
 #include "rego/rego.h"
@@ -52,7 +53,7 @@ std::string Str(const Json& j, const char* key) {
 }
 
 // One deny result → a finding. The result is an object {msg, id, severity,
-// title, pci, line, address} or a plain message string.
+// title, pci, nist, cis, remediation, line, address} or a plain message string.
 Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file) {
   Finding f;
   f.gate = "iac";
@@ -69,11 +70,15 @@ Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file
     auto sev = ParseSeverity(Str(r, "severity"));
     f.severity = sev ? *sev : Severity::kHigh;
     if (auto it = r.find("line"); it != r.end() && it->is_number_integer() && it->get<std::int64_t>() > 0) f.location.line = static_cast<std::uint32_t>(it->get<std::int64_t>());
-    if (auto it = r.find("pci"); it != r.end()) {
-      if (it->is_string()) f.references.push_back("PCI-DSS-4.0:" + it->get<std::string>());
+    // Control references: PCI DSS requirements, NIST SP 800-53 controls, CIS
+    // benchmark items (already named "CIS <benchmark> <item>").
+    for (const auto& [key, prefix] : {std::pair<const char*, const char*>{"pci", "PCI-DSS-4.0:"}, {"nist", "NIST-800-53:"}, {"cis", ""}}) {
+      auto it = r.find(key);
+      if (it == r.end()) continue;
+      if (it->is_string()) f.references.push_back(prefix + it->get<std::string>());
       if (it->is_array())
         for (const auto& e : *it)
-          if (e.is_string()) f.references.push_back("PCI-DSS-4.0:" + e.get<std::string>());
+          if (e.is_string()) f.references.push_back(prefix + e.get<std::string>());
     }
     f.remediation = Str(r, "remediation");
     std::string title = Str(r, "title");
