@@ -20,8 +20,17 @@ enum class Format { kNone, kTerraform, kTerraformPlan, kKubernetes, kDockerfile 
 // is not infrastructure code.
 Format DetectFormat(const std::string& path, std::string_view text);
 
+struct SourceText {
+  std::string file;
+  std::string text;
+};
+
 // Each loader fails with "file:line: problem" (Error::Input) on bad input.
 Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text);
+// The .tf files of one module directory, evaluated together: `var.x` from
+// variable defaults overridden by the tfvars (in order: terraform.tfvars,
+// *.auto.tfvars, --var-file), `local.x` from locals. One document per file.
+Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars);
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text);
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text);
 Result<Json> LoadDockerfile(const std::string& file, std::string_view text);
