@@ -137,10 +137,12 @@ Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text) {
   } else if (auto pv = plan.find("planned_values"); pv != plan.end() && pv->is_object() && pv->contains("root_module")) {
     CollectModuleResources((*pv)["root_module"], text, resources, 0);
   }
-  return Json{{"format", "terraform-plan"},
-              {"file", file},
-              {"terraform_version", plan.value("terraform_version", "")},
-              {"resources", resources}};
+  Json doc{{"format", "terraform-plan"},
+           {"file", file},
+           {"terraform_version", plan.value("terraform_version", "")},
+           {"resources", resources}};
+  if (auto cfg = plan.find("configuration"); cfg != plan.end()) MapPlanToSource(doc, *cfg, file);
+  return doc;
 }
 
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
