@@ -267,17 +267,7 @@ TEST(IacScan, EndToEndFindingsWithLines) {
   fs::remove_all(dir);
 }
 
-namespace {
-
-int RunCli(const std::string& args, std::string* out) {
-  fs::path o = fs::temp_directory_path() / ("tg_iac_out_" + std::to_string(::getpid()));
-  int rc = std::system((std::string(TOLLGATE_BINARY) + " " + args + " >" + o.string() + " 2>&1").c_str());
-  *out = Slurp(o);
-  fs::remove(o);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-}  // namespace
+using iac_test::RunCli;
 
 TEST(IacCli, ScanAndGate) {
   fs::path dir = fs::temp_directory_path() / ("tg_iac_cli_" + std::to_string(::getpid()));

@@ -141,6 +141,8 @@ std::vector<std::pair<std::uint32_t, Suppression>> FindSuppressions(std::string_
     std::size_t mark = hash;
     if (slashes != std::string_view::npos && (mark == std::string_view::npos || slashes > mark)) mark = slashes;
     if (mark == std::string_view::npos) continue;
+    if (l[mark] == '/' && mark > 0 && l[mark - 1] == '/') --mark;
+    if (mark > 0 && l[mark - 1] != ' ' && l[mark - 1] != '\t') continue;  // e.g. inside a string: "# tollgate:..."
     std::string_view between = l.substr(mark, tag - mark);
     if (between.find_first_not_of("#/ \t") != std::string_view::npos) continue;
     std::string_view rest = l.substr(tag + kTag.size());
