@@ -156,7 +156,7 @@ std::vector<std::pair<std::uint32_t, Suppression>> FindSuppressions(std::string_
     if (comment_only(l)) {
       target = i + 1;
       while (target < lines.size() && comment_only(lines[target])) ++target;
-      if (target >= lines.size()) continue;
+      if (target >= lines.size() || lines[target].find_first_not_of(" \t\r") == std::string_view::npos) continue;  // directly above only
     }
     std::stringstream ss(checks);
     for (std::string c; std::getline(ss, c, ',');)
