@@ -155,3 +155,38 @@ TEST(IacParallel, SameFindingsForAnyJobCount) {
   for (std::size_t i = 0; i < a->size(); ++i) EXPECT_EQ((*a)[i].fingerprint, (*b)[i].fingerprint) << i;  // same order, unsorted
   fs::remove_all(dir);
 }
+
+TEST(IacDockerfile, Heredocs) {
+  auto m = LoadDockerfile("Dockerfile",
+                          "FROM debian:12\n"
+                          "RUN <<EOF\n"
+                          "apt-get update\n"
+                          "sudo make install\n"
+                          "EOF\n"
+                          "COPY <<-\"CONF\" /etc/app.conf\n"
+                          "\tport=8080\n"
+                          "\tCONF\n"
+                          "RUN <<A <<B\nfirst\nA\nsecond\nB\n"
+                          "USER app\n");
+  ASSERT_TRUE(m) << m.error().message();
+  const Json& in = (*m)["instructions"];
+  ASSERT_EQ(in.size(), 5u) << in.dump();
+  EXPECT_EQ(in[1]["cmd"], "run");
+  EXPECT_EQ(in[1]["line"], 2);
+  EXPECT_EQ(in[1]["heredocs"][0]["content"], "apt-get update\nsudo make install\n");
+  EXPECT_EQ(in[1]["heredocs"][0]["line"], 3);
+  EXPECT_NE(in[1]["value"].get<std::string>().find("sudo make install"), std::string::npos);
+  EXPECT_EQ(in[2]["heredocs"][0]["marker"], "CONF");
+  EXPECT_EQ(in[2]["heredocs"][0]["content"], "port=8080\n");
+  EXPECT_EQ(in[3]["heredocs"].size(), 2u);
+  EXPECT_EQ(in[3]["heredocs"][1]["content"], "second\n");
+  EXPECT_EQ(in[4]["cmd"], "user");
+  EXPECT_EQ(in[4]["line"], 14);
+  auto open = LoadDockerfile("Dockerfile", "FROM x\nRUN <<EOF\nnever closed\n");
+  ASSERT_FALSE(open);
+  EXPECT_EQ(open.error().message().rfind("Dockerfile:2: heredoc <<EOF is not closed", 0), 0u) << open.error().message();
+  // `<<` that is not a heredoc marker is left alone
+  auto shift = LoadDockerfile("Dockerfile", "FROM x\nRUN echo $((1 << 2))\n");
+  ASSERT_TRUE(shift);
+  EXPECT_FALSE((*shift)["instructions"][1].contains("heredocs"));
+}

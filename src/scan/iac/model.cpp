@@ -93,6 +93,33 @@ Json DockerArgs(const std::string& value) {
   return out;
 }
 
+struct HeredocMarker {
+  std::string marker;
+  bool strip_tabs = false;
+};
+
+// The heredoc markers of an instruction line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+std::vector<HeredocMarker> HeredocMarkers(const std::string& v) {
+  std::vector<HeredocMarker> out;
+  for (std::size_t at = v.find("<<"); at != std::string::npos; at = v.find("<<", at + 2)) {
+    std::size_t k = at + 2;
+    HeredocMarker h;
+    if (k < v.size() && v[k] == '-') {
+      h.strip_tabs = true;
+      ++k;
+    }
+    char quote = k < v.size() && (v[k] == '"' || v[k] == '\'') ? v[k] : '\0';
+    if (quote) ++k;
+    std::size_t b = k;
+    while (k < v.size() && (std::isalnum(static_cast<unsigned char>(v[k])) || v[k] == '_')) ++k;
+    if (k == b || std::isdigit(static_cast<unsigned char>(v[b]))) continue;
+    if (quote && (k >= v.size() || v[k] != quote)) continue;
+    h.marker = v.substr(b, k - b);
+    out.push_back(h);
+  }
+  return out;
+}
+
 }  // namespace
 
 Format DetectFormat(const std::string& path, std::string_view text) {
@@ -261,6 +288,27 @@ Result<Json> LoadDockerfile(const std::string& file, std::string_view text) {
     if (cmd.empty() || !std::all_of(cmd.begin(), cmd.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
       return Fail(Error::Input(file + ":" + std::to_string(start) + ": not a Dockerfile instruction: '" + full.substr(0, 40) + "'"));
     Json args = DockerArgs(value);
+    // Heredocs (RUN <<EOF ... EOF, COPY <<EOF /dst, several per line): their
+    // bodies follow the instruction; each is recorded and appended to `value`.
+    Json heredocs = Json::array();
+    for (const auto& h : HeredocMarkers(value)) {
+      std::size_t body_line = i + 2;
+      std::string body;
+      bool closed = false;
+      while (++i < lines.size()) {
+        std::string l2 = lines[i];
+        if (h.strip_tabs) l2.erase(0, l2.find_first_not_of('\t') == std::string::npos ? l2.size() : l2.find_first_not_of('\t'));
+        if (l2 == h.marker) {
+          closed = true;
+          break;
+        }
+        body += l2 + "\n";
+      }
+      if (!closed)
+        return Fail(Error::Input(file + ":" + std::to_string(start) + ": heredoc <<" + h.marker + " is not closed (end it with a line holding only " + h.marker + ")"));
+      value += "\n" + body;
+      heredocs.push_back(Json{{"marker", h.marker}, {"line", body_line}, {"content", body}});
+    }
     if (cmd == "from") {
       std::vector<std::string> words;
       for (const auto& a : args)
@@ -274,6 +322,7 @@ Result<Json> LoadDockerfile(const std::string& file, std::string_view text) {
                                 {"args", args},
                                 {"line", start},
                                 {"stage", stages.empty() ? -1 : static_cast<int>(stages.size()) - 1}});
+    if (!heredocs.empty()) instructions.back()["heredocs"] = std::move(heredocs);
   }
   return Json{{"format", "dockerfile"}, {"file", file}, {"stages", stages}, {"instructions", instructions}};
 }
