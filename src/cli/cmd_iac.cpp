@@ -42,7 +42,7 @@ int RunScanIac(const ScanIacArgs& a) {
   if (!findings) return Report(findings.error());
   if (a.stats) {
     double rate = stats.wall_seconds > 0 ? static_cast<double>(stats.files) / stats.wall_seconds : 0;
-    std::fprintf(stderr, "tollgate: iac: %zu files in %.3f s (%.0f files/s, %u jobs); parse %.3f s, policy %.3f s (CPU, summed over jobs)\n",
+    std::fprintf(stderr, "tollgate: iac: %zu files in %.3f s (%.0f files/s, %u jobs); parse %.3f s, policy %.3f s (CPU time, summed over jobs)\n",
                  stats.files, stats.wall_seconds, rate, stats.jobs, stats.load_seconds, stats.policy_seconds);
   }
   SortFindings(*findings);

@@ -45,8 +45,8 @@ Result<std::vector<std::string>> FindFiles(const std::vector<std::string>& paths
 struct ScanStats {
   std::size_t files = 0;        // infrastructure files loaded
   std::size_t documents = 0;    // documents evaluated (one per file)
-  double load_seconds = 0;      // reading and parsing (summed over threads)
-  double policy_seconds = 0;    // policy evaluation (summed over threads)
+  double load_seconds = 0;      // reading and parsing: CPU time summed over threads
+  double policy_seconds = 0;    // policy evaluation: CPU time summed over threads
   double wall_seconds = 0;
   unsigned jobs = 1;
 };
