@@ -92,8 +92,10 @@ struct File {
   Body body;
 };
 
-// Nesting limit of blocks and expressions; deeper input is an error.
+// Nesting limits; deeper input is an error. Blocks: levels. Expressions:
+// parser recursion steps (each bracket level takes four).
 constexpr std::size_t kMaxNesting = 200;
+constexpr std::size_t kMaxExprDepth = 400;
 
 // Parses a whole file; fails with "file:line:column: problem (hint)" as
 // Error::Input on the first syntax error.

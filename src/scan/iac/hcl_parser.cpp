@@ -241,7 +241,7 @@ class Parser {
   }
 
   Result<ExprPtr> Expression(std::size_t depth) {
-    if (depth > kMaxNesting) return Fail(Err(pos_, "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
     std::size_t from = pos_;
     ExprPtr cond;
     IAC_ASSIGN(cond, Binary(0, depth + 1));
@@ -284,7 +284,7 @@ class Parser {
   }
 
   Result<ExprPtr> Binary(int min_prec, std::size_t depth) {
-    if (depth > kMaxNesting) return Fail(Err(pos_, "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
     std::size_t from = pos_;
     ExprPtr lhs;
     IAC_ASSIGN(lhs, Unary(depth + 1));
@@ -308,7 +308,7 @@ class Parser {
   }
 
   Result<ExprPtr> Unary(std::size_t depth) {
-    if (depth > kMaxNesting) return Fail(Err(pos_, "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
     if (Peek() == '!' || (Peek() == '-' && Peek(1) != '-')) {
       std::size_t from = pos_;
       auto e = Node(ExprKind::kUnary, from);
