@@ -115,6 +115,15 @@ TEST(HclSyntax, ErrorsNameLineColumnAndHint) {
   EXPECT_EQ(ParseError("a = <<EOT\nnever closed\n").rfind("t.tf:1:5: ", 0), 0u);
   // nesting is bounded, not a stack overflow
   EXPECT_NE(ParseError("a = " + std::string(100000, '(') + "1\n").find("nested too deeply"), std::string::npos);
+  // long operator and traversal chains and nested directives build deep trees: bounded too
+  std::string chain = "a = 1", attrs = "a = x", ifs = "a = \"";
+  for (int i = 0; i < 100000; ++i) chain += "+1", attrs += ".b", ifs += "%{if true}";
+  EXPECT_NE(ParseError(chain + "\n").find("nested too deeply"), std::string::npos);
+  EXPECT_NE(ParseError(attrs + "\n").find("nested too deeply"), std::string::npos);
+  EXPECT_NE(ParseError(ifs + "\"\n").find("nested too deeply"), std::string::npos);
+  std::string ok_chain = "a = 1";
+  for (int i = 0; i < 300; ++i) ok_chain += " + 1";
+  EXPECT_EQ(ParseError(ok_chain + "\n"), "(parsed)");
   std::string blocks;
   for (int i = 0; i < 1000; ++i) blocks += "b {\n";
   EXPECT_NE(ParseError(blocks).find("nested too deeply"), std::string::npos);

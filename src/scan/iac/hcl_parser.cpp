@@ -29,6 +29,8 @@ std::size_t SpaceBytes(std::string_view s, std::size_t at) {
   return 0;
 }
 
+constexpr const char* kTooDeep = "expression nested too deeply (limit: about 100 levels of brackets, 400 chained operators or traversals)";
+
 // One flat item of a template before directives are nested.
 struct TItem {
   enum Kind { kLit, kInterp, kIf, kElse, kEndIf, kFor, kEndFor } kind = kLit;
@@ -54,6 +56,9 @@ class Parser {
     f.name = name_;
     f.text = std::string(s_);
     TG_TRY(ParseBody(f.body, 0, std::string::npos));
+    std::vector<Pos*> ps;
+    Collect(f.body, ps);
+    FillPositions(ps);
     return f;
   }
 
@@ -64,6 +69,9 @@ class Parser {
     IAC_ASSIGN(e, Expression(0));
     Skip();
     if (!Eof()) return Fail(Err(pos_, "unexpected text after the expression", ""));
+    std::vector<Pos*> ps;
+    Collect(*e, ps);
+    FillPositions(ps);
     return e;
   }
 
@@ -78,6 +86,47 @@ class Parser {
       if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) ++col;
     return Pos{static_cast<std::uint32_t>(line), col, byte};
   }
+  // Node positions get only their byte offset while parsing; FillPositions
+  // computes lines and columns in one pass at the end (linear, whatever the
+  // line lengths).
+  static Pos ByteOnly(std::size_t byte) {
+    Pos p;
+    p.byte = byte;
+    return p;
+  }
+  static void Collect(Expr& e, std::vector<Pos*>& out) {
+    out.push_back(&e.pos);
+    for (auto& k : e.kids)
+      if (k) Collect(*k, out);
+  }
+  static void Collect(Body& b, std::vector<Pos*>& out) {
+    for (auto& a : b.attributes) {
+      out.push_back(&a.pos);
+      Collect(*a.expr, out);
+    }
+    for (auto& blk : b.blocks) {
+      out.push_back(&blk.pos);
+      Collect(blk.body, out);
+    }
+  }
+  void FillPositions(std::vector<Pos*>& ps) const {
+    std::stable_sort(ps.begin(), ps.end(), [](const Pos* a, const Pos* b) { return a->byte < b->byte; });
+    std::uint32_t line = 1, col = 1;
+    std::size_t at = 0;
+    for (Pos* p : ps) {
+      for (; at < p->byte && at < s_.size(); ++at) {
+        if (s_[at] == '\n') {
+          ++line;
+          col = 1;
+        } else if ((static_cast<unsigned char>(s_[at]) & 0xC0) != 0x80) {
+          ++col;
+        }
+      }
+      p->line = line;
+      p->column = col;
+    }
+  }
+
   Error Err(std::size_t byte, const std::string& what, const std::string& hint) const {
     Pos p = PosAt(byte);
     std::string msg = name_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what;
@@ -125,7 +174,7 @@ class Parser {
   ExprPtr Node(ExprKind k, std::size_t from) const {
     auto e = std::make_unique<Expr>();
     e->kind = k;
-    e->pos = PosAt(from);
+    e->pos = ByteOnly(from);
     return e;
   }
 
@@ -165,12 +214,12 @@ class Parser {
     if (Peek() == '=' && Peek(1) != '=') {
       ++pos_;
       for (const auto& a : body.attributes)
-        if (a.name == name) return Fail(Err(from, "attribute '" + name + "' is defined twice", "the first is on line " + std::to_string(a.pos.line)));
+        if (a.name == name) return Fail(Err(from, "attribute '" + name + "' is defined twice", "the first is on line " + std::to_string(PosAt(a.pos.byte).line)));
       for (const auto& b : body.blocks)
         if (b.type == name) return Fail(Err(from, "'" + name + "' is both a block and an attribute", ""));
       Attribute a;
       a.name = name;
-      a.pos = PosAt(from);
+      a.pos = ByteOnly(from);
       bool saved = nl_ignore_;
       nl_ignore_ = false;
       Skip();
@@ -186,7 +235,7 @@ class Parser {
       if (a.name == name) return Fail(Err(from, "'" + name + "' is both an attribute and a block", ""));
     Block b;
     b.type = name;
-    b.pos = PosAt(from);
+    b.pos = ByteOnly(from);
     while (Peek() == '"' || AtIdent()) {
       if (Peek() == '"') {
         std::size_t lab = pos_;
@@ -241,7 +290,7 @@ class Parser {
   }
 
   Result<ExprPtr> Expression(std::size_t depth) {
-    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, ""));
     std::size_t from = pos_;
     ExprPtr cond;
     IAC_ASSIGN(cond, Binary(0, depth + 1));
@@ -284,12 +333,13 @@ class Parser {
   }
 
   Result<ExprPtr> Binary(int min_prec, std::size_t depth) {
-    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, ""));
     std::size_t from = pos_;
     ExprPtr lhs;
     IAC_ASSIGN(lhs, Unary(depth + 1));
-    while (true) {
+    for (std::size_t chain = 1;; ++chain) {  // each operator deepens the (left-nested) tree
       Skip();
+      if (depth + chain > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, "split the expression"));
       std::string op;
       int prec = PeekOp(&op);
       if (prec == 0 || prec < min_prec) return lhs;
@@ -308,7 +358,7 @@ class Parser {
   }
 
   Result<ExprPtr> Unary(std::size_t depth) {
-    if (depth > kMaxExprDepth) return Fail(Err(pos_, "expression nested too deeply (limit: about 100 levels of brackets)", ""));
+    if (depth > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, ""));
     if (Peek() == '!' || (Peek() == '-' && Peek(1) != '-')) {
       std::size_t from = pos_;
       auto e = Node(ExprKind::kUnary, from);
@@ -329,7 +379,8 @@ class Parser {
     std::size_t from = pos_;
     ExprPtr e;
     IAC_ASSIGN(e, Term(depth));
-    while (true) {
+    for (std::size_t chain = 1;; ++chain) {  // each traversal step deepens the tree
+      if (depth + chain > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, ""));
       std::size_t save = pos_;
       Skip();
       if (Peek() == '.' && Peek(1) == '*') {
@@ -406,7 +457,8 @@ class Parser {
     auto sp = Node(ExprKind::kSplat, from);
     ExprPtr each = Node(ExprKind::kSplatItem, pos_);
     each->end = pos_;
-    while (true) {
+    for (std::size_t chain = 1;; ++chain) {
+      if (depth + chain > kMaxExprDepth) return Fail(Err(pos_, kTooDeep, ""));
       std::size_t save = pos_;
       Skip();
       if (At(".*") || At("[*]")) {
@@ -691,12 +743,12 @@ class Parser {
   Status ScanTemplate(std::vector<TItem>& items, bool quoted, std::size_t end, std::size_t depth) {
     std::size_t open = pos_ - 1;
     TItem lit;
-    lit.pos = PosAt(pos_);
+    lit.pos = ByteOnly(pos_);
     lit.line_start = !quoted;
     auto flush = [&] {
       if (!lit.text.empty() || lit.line_start) items.push_back(std::move(lit));
       lit = TItem();
-      lit.pos = PosAt(pos_);
+      lit.pos = ByteOnly(pos_);
     };
     while (true) {
       if (quoted) {
@@ -746,7 +798,7 @@ class Parser {
       if ((c == '$' || c == '%') && Peek(1) == '{') {
         flush();
         TItem it;
-        it.pos = PosAt(pos_);
+        it.pos = ByteOnly(pos_);
         pos_ += 2;
         if (Peek() == '~') {
           it.strip_before = true;
@@ -755,7 +807,7 @@ class Parser {
         auto st = WithNewlines(true, [&]() -> Status { return c == '$' ? Interpolation(it, depth) : Directive(it, depth); });
         if (!st) return st;
         items.push_back(std::move(it));
-        lit.pos = PosAt(pos_);
+        lit.pos = ByteOnly(pos_);
         continue;
       }
       lit.text += c;
@@ -763,7 +815,7 @@ class Parser {
       if (c == '\n' && !quoted) {
         items.push_back(std::move(lit));
         lit = TItem();
-        lit.pos = PosAt(pos_);
+        lit.pos = ByteOnly(pos_);
         lit.line_start = true;
       }
     }
@@ -827,7 +879,8 @@ class Parser {
   }
 
   // Applies strip markers, then nests directives into a template node.
-  Result<ExprPtr> BuildTemplate(std::vector<TItem>& items, std::size_t from, std::size_t& i, TItem::Kind until, bool top) {
+  Result<ExprPtr> BuildTemplate(std::vector<TItem>& items, std::size_t from, std::size_t& i, TItem::Kind until, bool top, std::size_t nest = 0) {
+    if (nest > kMaxNesting) return Fail(Err(from, "template directives nested too deeply (limit " + std::to_string(kMaxNesting) + ")", ""));
     auto t = Node(ExprKind::kTemplate, from);
     while (i < items.size()) {
       TItem& it = items[i];
@@ -847,12 +900,12 @@ class Parser {
         auto d = Node(ExprKind::kTemplateIf, it.pos.byte);
         d->kids.push_back(std::move(it.expr));
         ExprPtr then;
-        IAC_ASSIGN(then, BuildTemplate(items, it.pos.byte, i, TItem::kEndIf, false));
+        IAC_ASSIGN(then, BuildTemplate(items, it.pos.byte, i, TItem::kEndIf, false, nest + 1));
         ExprPtr other;
         if (i >= items.size()) return Fail(Err(it.pos.byte, "%{if} has no %{endif}", ""));
         if (items[i].kind == TItem::kElse) {
           ++i;
-          IAC_ASSIGN(other, BuildTemplate(items, it.pos.byte, i, TItem::kEndIf, false));
+          IAC_ASSIGN(other, BuildTemplate(items, it.pos.byte, i, TItem::kEndIf, false, nest + 1));
           if (i >= items.size() || items[i].kind != TItem::kEndIf) return Fail(Err(it.pos.byte, "%{if} has no %{endif}", ""));
         }
         ++i;
@@ -865,7 +918,7 @@ class Parser {
         d->value_var = it.value_var;
         d->kids.push_back(std::move(it.expr));
         ExprPtr body;
-        IAC_ASSIGN(body, BuildTemplate(items, it.pos.byte, i, TItem::kEndFor, false));
+        IAC_ASSIGN(body, BuildTemplate(items, it.pos.byte, i, TItem::kEndFor, false, nest + 1));
         if (i >= items.size() || items[i].kind != TItem::kEndFor) return Fail(Err(it.pos.byte, "%{for} has no %{endfor}", ""));
         ++i;
         d->kids.push_back(std::move(body));

@@ -165,6 +165,7 @@ std::map<std::string, SourceLine> DeclaredResources(const fs::path& dir) {
   std::vector<SourceText> tf;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec) || it->path().extension() != ".tf") continue;
+    if (it->file_size(ec) > (8u << 20)) return out;  // the scan reports it as too large
     std::ifstream in(it->path(), std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
