@@ -332,3 +332,25 @@ TEST(HclSpecSuite, InputsParseOrFailAsExpected) {
   // The one known gap: strings are not NFC-normalised (primitive_literals).
   EXPECT_GE(passed + 1, cases.size());
 }
+
+TEST(HclTerraform, DynamicBlocksExpandWhenForEachIsKnown) {
+  auto docs = tollgate::iac::LoadTerraformModule(
+      {{"m/sg.tf",
+        "locals {\n  ports = [22, 443]\n}\n"
+        "resource \"aws_security_group\" \"sg\" {\n"
+        "  dynamic \"ingress\" {\n    for_each = local.ports\n    content {\n      from_port = ingress.value\n"
+        "      cidr_blocks = [\"0.0.0.0/0\"]\n    }\n  }\n"
+        "  dynamic \"egress\" {\n    for_each = { a = 1 }\n    iterator = rule\n    content {\n      name = rule.key\n    }\n  }\n"
+        "  dynamic \"other\" {\n    for_each = var.unknown\n    content {\n      x = other.value\n    }\n  }\n}\n"}},
+      {});
+  ASSERT_TRUE(docs) << docs.error().message();
+  const Json& d = (*docs)[0]["resources"][0]["values"]["dynamic"];
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0]["label"], "ingress");
+  ASSERT_EQ(d[0]["expanded"].size(), 2u);
+  EXPECT_EQ(d[0]["expanded"][0]["from_port"], 22);
+  EXPECT_EQ(d[0]["expanded"][1]["cidr_blocks"], Json::array({"0.0.0.0/0"}));
+  EXPECT_EQ(d[0]["content"][0]["from_port"]["unknown"], true);  // the unexpanded content stays as written
+  EXPECT_EQ(d[1]["expanded"][0]["name"], "a");
+  EXPECT_FALSE(d[2].contains("expanded"));  // for_each unknown: nothing guessed
+}

@@ -628,12 +628,48 @@ Json Evaluate(const Expr& e, const Scope& scope, std::string_view source) {
   return ev.Eval(e, sym);
 }
 
+namespace {
+
+// A `dynamic "L" { for_each = ..., iterator = I, content { ... } }` block
+// gets `label` and, when for_each is known, `expanded`: the content body
+// evaluated once per element with I (default L) = {key, value}.
+void ExpandDynamic(const Block& blk, const Scope& scope, std::string_view source, Json& out) {
+  if (blk.labels.size() != 1) return;
+  out["label"] = blk.labels[0];
+  std::string iter = blk.labels[0];
+  const Expr* for_each = nullptr;
+  for (const auto& a : blk.body.attributes) {
+    if (a.name == "for_each") for_each = a.expr.get();
+    if (a.name == "iterator" && a.expr->kind == ExprKind::kVariable) iter = a.expr->name;
+  }
+  const Block* content = nullptr;
+  for (const auto& c : blk.body.blocks)
+    if (c.type == "content") content = &c;
+  if (!for_each || !content) return;
+  Json coll = Evaluate(*for_each, scope, source);
+  if (IsUnknown(coll) || !(coll.is_array() || coll.is_object())) return;
+  Json expanded = Json::array();
+  std::size_t idx = 0;
+  for (auto it = coll.begin(); it != coll.end(); ++it, ++idx) {
+    Scope inner = scope;
+    // over a sequence the key is the index for a list but the element for a
+    // set, which we cannot tell apart: unknown
+    inner.symbols[iter] = Json{{"key", coll.is_array() ? Unknown(iter + ".key") : Json(it.key())}, {"value", *it}};
+    expanded.push_back(BodyToJson(content->body, inner, source));
+  }
+  out["expanded"] = std::move(expanded);
+}
+
+}  // namespace
+
 Json BodyToJson(const Body& b, const Scope& scope, std::string_view source) {
   Json out = Json::object();
   for (const auto& a : b.attributes) out[a.name] = Evaluate(*a.expr, scope, source);
   for (const auto& blk : b.blocks) {
     if (!out.contains(blk.type)) out[blk.type] = Json::array();
-    out[blk.type].push_back(BodyToJson(blk.body, scope, source));
+    Json body = BodyToJson(blk.body, scope, source);
+    if (blk.type == "dynamic") ExpandDynamic(blk, scope, source, body);
+    out[blk.type].push_back(std::move(body));
   }
   return out;
 }
