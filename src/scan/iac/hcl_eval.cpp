@@ -649,8 +649,7 @@ void ExpandDynamic(const Block& blk, const Scope& scope, std::string_view source
   Json coll = Evaluate(*for_each, scope, source);
   if (IsUnknown(coll) || !(coll.is_array() || coll.is_object())) return;
   Json expanded = Json::array();
-  std::size_t idx = 0;
-  for (auto it = coll.begin(); it != coll.end(); ++it, ++idx) {
+  for (auto it = coll.begin(); it != coll.end(); ++it) {
     Scope inner = scope;
     // over a sequence the key is the index for a list but the element for a
     // set, which we cannot tell apart: unknown
