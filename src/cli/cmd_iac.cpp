@@ -1,5 +1,6 @@
 // tollgate scan iac: Terraform, plan JSON, Kubernetes and Dockerfile checks
 // with the built-in Rego policies plus the user's.
+#include <cstdio>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -16,6 +17,9 @@ struct ScanIacArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "any";
+  std::vector<std::string> var_files;
+  unsigned jobs = 1;
+  bool stats = false;
 };
 
 int RunScanIac(const ScanIacArgs& a) {
@@ -30,14 +34,26 @@ int RunScanIac(const ScanIacArgs& a) {
   opts.policy_dirs = a.policy;
   opts.builtin = !a.no_builtin;
   opts.builtin_dir = a.builtin_dir;
+  opts.var_files = a.var_files;
+  opts.jobs = a.jobs;
+  iac::ScanStats stats;
+  opts.stats = &stats;
   auto findings = iac::Scan(a.paths, opts);
   if (!findings) return Report(findings.error());
+  if (a.stats) {
+    double rate = stats.wall_seconds > 0 ? static_cast<double>(stats.files) / stats.wall_seconds : 0;
+    std::fprintf(stderr, "tollgate: iac: %zu files in %.3f s (%.0f files/s, %u jobs); parse %.3f s, policy %.3f s (CPU time, summed over jobs)\n",
+                 stats.files, stats.wall_seconds, rate, stats.jobs, stats.load_seconds, stats.policy_seconds);
+  }
   SortFindings(*findings);
   tollgate::Report r;
   r.tool_version = kVersion;
   r.findings = std::move(*findings);
-  for (const auto& f : r.findings)
-    if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+  // inline suppressions (# tollgate:ignore=<check> reason) show as waived and do not fail the scan
+  for (const auto& f : r.findings) {
+    if (f.details.contains("suppression")) r.waived_fingerprints.push_back(f.fingerprint);
+    else if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+  }
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
   return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }
@@ -51,6 +67,9 @@ void RegisterScanIac(CLI::App& scan, Context& ctx) {
   cmd->add_option("--policy", a->policy, "Directory of your own Rego policies (deny rules), added to the built-ins");
   cmd->add_option("--builtin-policies", a->builtin_dir, "Load the built-in policies from this directory instead of the embedded copy");
   cmd->add_flag("--no-builtin", a->no_builtin, "Evaluate only the --policy directories");
+  cmd->add_option("--var-file", a->var_files, "Terraform variable definitions (.tfvars) applied after terraform.tfvars and *.auto.tfvars");
+  cmd->add_option("--jobs,-j", a->jobs, "Worker threads (0 = all cores); output is the same for any value")->capture_default_str();
+  cmd->add_flag("--stats", a->stats, "Print files/s and the parse/policy time split to stderr");
   AddOutputOptions(cmd, a->format, a->output);
   cmd->add_option("--fail-on", a->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
       ->capture_default_str();

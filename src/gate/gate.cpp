@@ -154,6 +154,20 @@ Evaluation Evaluate(const EvaluationInput& in) {
       }
       out.waivers.push_back(std::move(d));
     }
+    // Inline suppressions (iac: # tollgate:ignore=<check> reason) are waiver
+    // requests without authority: recorded, and only a signed waiver under
+    // the gate's bypass rules accepts the finding (docs/iac-model.md).
+    for (const auto& f : out.findings) {
+      if (!f.details.contains("suppression") || !f.details["suppression"].is_object()) continue;
+      const Json& sup = f.details["suppression"];
+      std::string where = f.location.file + ":" + std::to_string(sup.value("line", 0));
+      WaiverDecision d{0, f.fingerprint, "inline suppression at " + where, waived.count(f.fingerprint) > 0, ""};
+      if (!out.gate.bypass_allowed) d.reason = "refused: gate '" + out.gate.name + "' allows no bypass";
+      else if (d.accepted) d.reason = "backed by a signed waiver";
+      else d.reason = "needs a signed waiver by a holder of a bypass role (tollgate waive)";
+      out.notes.push_back("inline suppression of " + f.rule_id + " at " + where + " (" + sup.value("reason", "") + "): " + d.reason);
+      out.waivers.push_back(std::move(d));
+    }
     if (!out.gate.bypass_allowed) out.notes.push_back("bypass: none (waivers are not accepted)");
     if (!out.gate.fail_on) out.notes.push_back("fail_on: none (report only)");
 

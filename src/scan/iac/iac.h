@@ -4,6 +4,7 @@
 // `input`. See docs/iac-model.md.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,17 @@ enum class Format { kNone, kTerraform, kTerraformPlan, kKubernetes, kDockerfile 
 // is not infrastructure code.
 Format DetectFormat(const std::string& path, std::string_view text);
 
+struct SourceText {
+  std::string file;
+  std::string text;
+};
+
 // Each loader fails with "file:line: problem" (Error::Input) on bad input.
 Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text);
+// The .tf files of one module directory, evaluated together: `var.x` from
+// variable defaults overridden by the tfvars (in order: terraform.tfvars,
+// *.auto.tfvars, --var-file), `local.x` from locals. One document per file.
+Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars);
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text);
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text);
 Result<Json> LoadDockerfile(const std::string& file, std::string_view text);
@@ -32,14 +42,45 @@ Result<Json> LoadFile(const std::string& file, std::string_view text);
 // directories are walked, skipping hidden ones, build and node_modules), sorted.
 Result<std::vector<std::string>> FindFiles(const std::vector<std::string>& paths);
 
+struct ScanStats {
+  std::size_t files = 0;        // infrastructure files loaded
+  std::size_t documents = 0;    // documents evaluated (one per file)
+  double load_seconds = 0;      // reading and parsing: CPU time summed over threads
+  double policy_seconds = 0;    // policy evaluation: CPU time summed over threads
+  double wall_seconds = 0;
+  unsigned jobs = 1;
+};
+
 struct ScanOptions {
   std::vector<std::string> policy_dirs;  // user policies, added to the built-ins
   bool builtin = true;
   std::string builtin_dir;               // load built-ins from here instead of the embedded copy
+  std::vector<std::string> var_files;    // extra .tfvars, applied after terraform.tfvars and *.auto.tfvars
+  unsigned jobs = 1;                     // worker threads; 0 = all cores
+  ScanStats* stats = nullptr;            // filled when set
 };
+
+// An inline suppression: `# tollgate:ignore=<check>[,<check>] reason` (or
+// `//`) on a resource/instruction line or in the comment lines directly
+// above it.
+struct Suppression {
+  std::string check;
+  std::string reason;
+  std::uint32_t line = 0;  // the comment's line
+};
+// The suppressions of a file, with the line each applies to (the first
+// non-comment line at or below the comment).
+std::vector<std::pair<std::uint32_t, Suppression>> FindSuppressions(std::string_view text);
+
+// Plan JSON: adds `source_file`/`source_line` to each resource whose
+// configuration (.tf files beside the plan, and local module sources named in
+// the plan's `configuration`) declares it.
+void MapPlanToSource(Json& plan_doc, const Json& configuration, const std::string& plan_file);
 
 // Loads the files, evaluates every `deny` rule of every package under
 // tollgate.iac (built-ins) and of the user's packages, returns findings.
+// Findings covered by an inline suppression carry details.suppression
+// {check, reason, line}; they are not dropped (see docs/iac-model.md).
 Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const ScanOptions& opts);
 
 }  // namespace tollgate::iac

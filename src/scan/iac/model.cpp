@@ -7,14 +7,8 @@
 
 #include "rego/documents.h"
 #include "rego/value.h"
+#include "scan/iac/hcl_ast.h"
 #include "scan/iac/iac.h"
-
-#define IAC_ASSIGN(lhs, expr)                                                \
-  do {                                                                       \
-    auto iac_r_ = (expr);                                                    \
-    if (!iac_r_) return ::tollgate::Fail(std::move(iac_r_).error());         \
-    lhs = std::move(*iac_r_);                                                \
-  } while (0)
 
 namespace tollgate::iac {
 namespace {
@@ -29,377 +23,6 @@ std::string Lower(std::string s) {
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-
-// ---------------------------------------------------------------- HCL subset
-// Blocks, attributes and literal expressions (strings without interpolation,
-// numbers, bools, null, tuples, objects, heredocs). Any other expression is
-// kept as {"unknown": true, "expr": <source text>}: never guessed.
-class HclParser {
- public:
-  HclParser(const std::string& file, std::string_view text) : file_(file), s_(text) {}
-
-  Result<Json> ParseFile() {
-    Json body = Json::object();
-    Json blocks = Json::array();
-    TG_TRY(ParseBody(body, blocks, false, 0));
-    return blocks;
-  }
-
- private:
-  Error Err(const std::string& what) const {
-    return Error::Input(file_ + ":" + std::to_string(line_) + ":" + std::to_string(Column()) + ": " + what);
-  }
-  std::size_t Column() const {
-    std::size_t start = s_.rfind('\n', pos_ == 0 ? 0 : pos_ - 1);
-    return start == std::string_view::npos ? pos_ + 1 : pos_ - start;
-  }
-  bool Eof() const { return pos_ >= s_.size(); }
-  char Peek(std::size_t k = 0) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
-  void Advance() {
-    if (Eof()) return;
-    if (s_[pos_] == '\n') ++line_;
-    ++pos_;
-  }
-  // Skips spaces and comments; newlines too when `newlines`.
-  void Skip(bool newlines) {
-    while (!Eof()) {
-      char c = Peek();
-      if (c == ' ' || c == '\t' || c == '\r' || (newlines && c == '\n')) {
-        Advance();
-      } else if (c == '#' || (c == '/' && Peek(1) == '/')) {
-        while (!Eof() && Peek() != '\n') Advance();
-      } else if (c == '/' && Peek(1) == '*') {
-        Advance();
-        Advance();
-        while (!Eof() && !(Peek() == '*' && Peek(1) == '/')) Advance();
-        Advance();
-        Advance();
-      } else {
-        break;
-      }
-    }
-  }
-  static bool IdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-  static bool IdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
-  std::string Ident() {
-    std::string out;
-    while (!Eof() && IdentChar(Peek())) {
-      out += Peek();
-      Advance();
-    }
-    return out;
-  }
-
-  // A quoted string; *literal is false when it has an interpolation.
-  Result<std::string> QuotedString(bool* literal) {
-    std::size_t start_line = line_;
-    Advance();  // "
-    std::string out;
-    *literal = true;
-    int depth = 0;
-    while (true) {
-      if (Eof() || Peek() == '\n') {
-        line_ = start_line;
-        return Fail(Err("unterminated string"));
-      }
-      char c = Peek();
-      if (depth == 0 && c == '"') break;
-      if (c == '\\' && depth == 0) {
-        Advance();
-        char e = Peek();
-        Advance();
-        switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          default: out += '\\'; out += e; break;
-        }
-        continue;
-      }
-      if ((c == '$' || c == '%') && Peek(1) == '{') {
-        *literal = false;
-        ++depth;
-        out += c;
-        Advance();
-        out += '{';
-        Advance();
-        continue;
-      }
-      if (depth > 0 && c == '}') --depth;
-      if (depth > 0 && c == '"') {
-        // a nested string inside an interpolation
-        out += c;
-        Advance();
-        while (!Eof() && Peek() != '"' && Peek() != '\n') {
-          out += Peek();
-          Advance();
-        }
-      }
-      out += c;
-      Advance();
-    }
-    Advance();  // closing "
-    return out;
-  }
-
-  Json Unknown(std::size_t from) const {
-    std::string text(s_.substr(from, pos_ - from));
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return Json{{"unknown", true}, {"expr", text}};
-  }
-
-  // Skips the rest of an expression we do not evaluate: up to a newline,
-  // ',' or closing bracket at depth 0.
-  Status SkipExpression() {
-    int depth = 0;
-    std::size_t start_line = line_;
-    while (!Eof()) {
-      char c = Peek();
-      if (depth == 0 && (c == '\n' || c == ',' || c == '}' || c == ']' || c == ')')) return Ok();
-      if (c == '"') {
-        bool lit = false;
-        TG_TRY(QuotedString(&lit));
-        continue;
-      }
-      if (c == '#' || (c == '/' && (Peek(1) == '/' || Peek(1) == '*'))) {
-        Skip(false);
-        continue;
-      }
-      if (c == '(' || c == '[' || c == '{') ++depth;
-      if (c == ')' || c == ']' || c == '}') --depth;
-      Advance();
-    }
-    if (depth > 0) {
-      line_ = start_line;
-      return Fail(Err("unclosed bracket in expression"));
-    }
-    return Ok();
-  }
-
-  Result<Json> Heredoc() {
-    Advance();
-    Advance();  // <<
-    bool indent = false;
-    if (Peek() == '-') {
-      indent = true;
-      Advance();
-    }
-    std::string marker = Ident();
-    if (marker.empty()) return Fail(Err("heredoc needs a marker after <<"));
-    std::size_t start_line = line_;
-    while (!Eof() && Peek() != '\n') Advance();
-    Advance();
-    std::vector<std::string> lines;
-    while (true) {
-      if (Eof()) {
-        line_ = start_line;
-        return Fail(Err("heredoc '" + marker + "' is not closed"));
-      }
-      std::string l;
-      while (!Eof() && Peek() != '\n') {
-        l += Peek();
-        Advance();
-      }
-      std::string trimmed = l;
-      trimmed.erase(0, trimmed.find_first_not_of(" \t"));
-      while (!trimmed.empty() && trimmed.back() == '\r') trimmed.pop_back();
-      if (trimmed == marker) break;
-      Advance();
-      lines.push_back(l);
-    }
-    std::size_t strip = 0;
-    if (indent) {
-      strip = std::string::npos;
-      for (const auto& l : lines) {
-        auto n = l.find_first_not_of(" \t");
-        if (n != std::string::npos) strip = std::min(strip, n);
-      }
-      if (strip == std::string::npos) strip = 0;
-    }
-    std::string out;
-    bool literal = true;
-    for (const auto& l : lines) {
-      out += l.size() >= strip ? l.substr(strip) : std::string();
-      out += '\n';
-      if (l.find("${") != std::string::npos || l.find("%{") != std::string::npos) literal = false;
-    }
-    if (!literal) return Json{{"unknown", true}, {"expr", out}};
-    return Json(out);
-  }
-
-  Result<Json> Expression(std::size_t depth) {
-    if (depth > kMaxDepth) return Fail(Err("expression nested too deeply"));
-    Skip(false);
-    std::size_t from = pos_;
-    char c = Peek();
-    Json v;
-    if (c == '"') {
-      bool literal = true;
-      auto str = QuotedString(&literal);
-      if (!str) return Fail(str.error());
-      v = literal ? Json(*str) : Json{{"unknown", true}, {"expr", "\"" + *str + "\""}};
-    } else if (c == '<' && Peek(1) == '<') {
-      IAC_ASSIGN(v, Heredoc());
-    } else if (c == '[') {
-      Advance();
-      v = Json::array();
-      while (true) {
-        Skip(true);
-        if (Eof()) return Fail(Err("unclosed '['"));
-        if (Peek() == ']') break;
-        if (Peek() == 'f' && s_.substr(pos_, 4) == "for ") {
-          TG_TRY(SkipExpression());
-          v = Unknown(from);
-          Skip(true);
-          break;
-        }
-        Json item;
-        IAC_ASSIGN(item, Expression(depth + 1));
-        v.push_back(std::move(item));
-        Skip(true);
-        if (Peek() == ',') Advance();
-        else if (Peek() != ']') return Fail(Err("expected ',' or ']' in a tuple"));
-      }
-      Advance();
-    } else if (c == '{') {
-      Advance();
-      v = Json::object();
-      while (true) {
-        Skip(true);
-        if (Eof()) return Fail(Err("unclosed '{'"));
-        if (Peek() == '}') break;
-        if (Peek() == 'f' && s_.substr(pos_, 4) == "for ") {
-          TG_TRY(SkipExpression());
-          Skip(true);
-          v = Unknown(from);
-          break;
-        }
-        std::string key;
-        if (Peek() == '"') {
-          bool lit = true;
-          IAC_ASSIGN(key, QuotedString(&lit));
-        } else if (IdentStart(Peek())) {
-          key = Ident();
-          while (Peek() == '.' && IdentStart(Peek(1))) {  // a traversal key (providers = { aws.west = aws.west })
-            Advance();
-            key += "." + Ident();
-          }
-        } else if (Peek() == '(') {
-          std::size_t k = pos_;
-          TG_TRY(SkipExpression());
-          key = std::string(s_.substr(k, pos_ - k));
-        } else {
-          return Fail(Err("expected an object key"));
-        }
-        Skip(false);
-        if (Peek() != '=' && Peek() != ':') return Fail(Err("expected '=' or ':' after object key '" + key + "'"));
-        Advance();
-        Json item;
-        IAC_ASSIGN(item, Expression(depth + 1));
-        v[key] = std::move(item);
-        Skip(false);
-        if (Peek() == ',') Advance();
-      }
-      Advance();
-    } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && std::isdigit(static_cast<unsigned char>(Peek(1))))) {
-      std::string num;
-      if (c == '-') {
-        num += c;
-        Advance();
-      }
-      while (!Eof() && (std::isdigit(static_cast<unsigned char>(Peek())) || Peek() == '.' || Peek() == 'e' || Peek() == 'E' ||
-                        ((Peek() == '+' || Peek() == '-') && (num.back() == 'e' || num.back() == 'E')))) {
-        num += Peek();
-        Advance();
-      }
-      auto j = Json::parse(num, nullptr, false);
-      v = j.is_discarded() ? Json(num) : j;
-    } else if (IdentStart(c)) {
-      std::string id = Ident();
-      if (id == "true") v = true;
-      else if (id == "false") v = false;
-      else if (id == "null") v = nullptr;
-      else v = Json{{"unknown", true}};
-    } else if (c == '\n' || Eof()) {
-      return Fail(Err("expected an expression"));
-    } else {
-      v = Json{{"unknown", true}};
-    }
-    // Anything after the first operand (operators, calls, traversals) makes
-    // the expression one we do not evaluate.
-    Skip(false);
-    if (!Eof() && Peek() != '\n' && Peek() != ',' && Peek() != '}' && Peek() != ']' && Peek() != ')') {
-      TG_TRY(SkipExpression());
-      return Unknown(from);
-    }
-    if (v.is_object() && v.value("unknown", false) && !v.contains("expr")) return Unknown(from);
-    return v;
-  }
-
-  // Attributes go into `body`, nested blocks are appended to body[type] and
-  // (at the top level) to `blocks` with their labels and line.
-  Status ParseBody(Json& body, Json& blocks, bool nested, std::size_t depth) {
-    if (depth > kMaxDepth) return Fail(Err("blocks nested too deeply"));
-    while (true) {
-      Skip(true);
-      if (Eof()) {
-        if (nested) return Fail(Err("unexpected end of file: a block is not closed with '}'"));
-        return Ok();
-      }
-      if (Peek() == '}') {
-        if (!nested) return Fail(Err("unexpected '}'"));
-        Advance();
-        return Ok();
-      }
-      if (!IdentStart(Peek())) return Fail(Err(std::string("expected an attribute or block name, found '") + Peek() + "'"));
-      std::size_t item_line = line_;
-      std::string name = Ident();
-      Skip(false);
-      if (Peek() == '=' && Peek(1) != '=') {
-        Advance();
-        Json v;
-        IAC_ASSIGN(v, Expression(depth));
-        if (body.contains(name)) return Fail(Err("attribute '" + name + "' is defined twice"));
-        body[name] = std::move(v);
-        Skip(false);
-        if (!Eof() && Peek() != '\n' && Peek() != '}') return Fail(Err("expected a newline after attribute '" + name + "'"));
-        continue;
-      }
-      Json labels = Json::array();
-      while (Peek() == '"' || IdentStart(Peek())) {
-        if (Peek() == '"') {
-          bool lit = true;
-          std::string l;
-          IAC_ASSIGN(l, QuotedString(&lit));
-          labels.push_back(l);
-        } else {
-          labels.push_back(Ident());
-        }
-        Skip(false);
-      }
-      if (Peek() != '{')
-        return Fail(Err("expected '=' or '{' after '" + name + "' (hint: attributes are 'name = value', blocks 'type \"label\" { ... }')"));
-      Advance();
-      Json inner = Json::object();
-      Json unused = Json::array();
-      TG_TRY(ParseBody(inner, unused, true, depth + 1));
-      if (!nested) {
-        blocks.push_back(Json{{"type", name}, {"labels", labels}, {"line", item_line}, {"body", inner}});
-      } else {
-        if (!body.contains(name)) body[name] = Json::array();
-        if (!body[name].is_array()) return Fail(Err("'" + name + "' is both an attribute and a block"));
-        body[name].push_back(std::move(inner));
-      }
-    }
-  }
-
-  std::string file_;
-  std::string_view s_;
-  std::size_t pos_ = 0;
-  std::size_t line_ = 1;
-};
 
 std::size_t LineAt(std::string_view text, std::size_t pos) {
   return static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(pos, text.size())), '\n')) + 1;
@@ -470,6 +93,33 @@ Json DockerArgs(const std::string& value) {
   return out;
 }
 
+struct HeredocMarker {
+  std::string marker;
+  bool strip_tabs = false;
+};
+
+// The heredoc markers of an instruction line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+std::vector<HeredocMarker> HeredocMarkers(const std::string& v) {
+  std::vector<HeredocMarker> out;
+  for (std::size_t at = v.find("<<"); at != std::string::npos; at = v.find("<<", at + 2)) {
+    std::size_t k = at + 2;
+    HeredocMarker h;
+    if (k < v.size() && v[k] == '-') {
+      h.strip_tabs = true;
+      ++k;
+    }
+    char quote = k < v.size() && (v[k] == '"' || v[k] == '\'') ? v[k] : '\0';
+    if (quote) ++k;
+    std::size_t b = k;
+    while (k < v.size() && (std::isalnum(static_cast<unsigned char>(v[k])) || v[k] == '_')) ++k;
+    if (k == b || std::isdigit(static_cast<unsigned char>(v[b]))) continue;
+    if (quote && (k >= v.size() || v[k] != quote)) continue;
+    h.marker = v.substr(b, k - b);
+    out.push_back(h);
+  }
+  return out;
+}
+
 }  // namespace
 
 Format DetectFormat(const std::string& path, std::string_view text) {
@@ -488,27 +138,6 @@ Format DetectFormat(const std::string& path, std::string_view text) {
     return k8s ? Format::kKubernetes : Format::kNone;
   }
   return Format::kNone;
-}
-
-Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text) {
-  HclParser p(file, text);
-  Json blocks;
-  IAC_ASSIGN(blocks, p.ParseFile());
-  Json resources = Json::array();
-  for (const auto& b : blocks) {
-    std::string type = b["type"];
-    if ((type == "resource" || type == "data") && b["labels"].size() == 2) {
-      std::string rt = b["labels"][0], rn = b["labels"][1];
-      std::string addr = (type == "data" ? "data." : "") + rt + "." + rn;
-      resources.push_back(Json{{"address", addr},
-                               {"type", rt},
-                               {"name", rn},
-                               {"mode", type == "data" ? "data" : "managed"},
-                               {"line", b["line"]},
-                               {"values", b["body"]}});
-    }
-  }
-  return Json{{"format", "terraform"}, {"file", file}, {"resources", resources}, {"blocks", blocks}};
 }
 
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text) {
@@ -535,10 +164,12 @@ Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text) {
   } else if (auto pv = plan.find("planned_values"); pv != plan.end() && pv->is_object() && pv->contains("root_module")) {
     CollectModuleResources((*pv)["root_module"], text, resources, 0);
   }
-  return Json{{"format", "terraform-plan"},
-              {"file", file},
-              {"terraform_version", plan.value("terraform_version", "")},
-              {"resources", resources}};
+  Json doc{{"format", "terraform-plan"},
+           {"file", file},
+           {"terraform_version", plan.value("terraform_version", "")},
+           {"resources", resources}};
+  if (auto cfg = plan.find("configuration"); cfg != plan.end()) MapPlanToSource(doc, *cfg, file);
+  return doc;
 }
 
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
@@ -657,6 +288,27 @@ Result<Json> LoadDockerfile(const std::string& file, std::string_view text) {
     if (cmd.empty() || !std::all_of(cmd.begin(), cmd.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
       return Fail(Error::Input(file + ":" + std::to_string(start) + ": not a Dockerfile instruction: '" + full.substr(0, 40) + "'"));
     Json args = DockerArgs(value);
+    // Heredocs (RUN <<EOF ... EOF, COPY <<EOF /dst, several per line): their
+    // bodies follow the instruction; each is recorded and appended to `value`.
+    Json heredocs = Json::array();
+    for (const auto& h : HeredocMarkers(value)) {
+      std::size_t body_line = i + 2;
+      std::string body;
+      bool closed = false;
+      while (++i < lines.size()) {
+        std::string l2 = lines[i];
+        if (h.strip_tabs) l2.erase(0, l2.find_first_not_of('\t') == std::string::npos ? l2.size() : l2.find_first_not_of('\t'));
+        if (l2 == h.marker) {
+          closed = true;
+          break;
+        }
+        body += l2 + "\n";
+      }
+      if (!closed)
+        return Fail(Error::Input(file + ":" + std::to_string(start) + ": heredoc <<" + h.marker + " is not closed (end it with a line holding only " + h.marker + ")"));
+      value += "\n" + body;
+      heredocs.push_back(Json{{"marker", h.marker}, {"line", body_line}, {"content", body}});
+    }
     if (cmd == "from") {
       std::vector<std::string> words;
       for (const auto& a : args)
@@ -670,6 +322,7 @@ Result<Json> LoadDockerfile(const std::string& file, std::string_view text) {
                                 {"args", args},
                                 {"line", start},
                                 {"stage", stages.empty() ? -1 : static_cast<int>(stages.size()) - 1}});
+    if (!heredocs.empty()) instructions.back()["heredocs"] = std::move(heredocs);
   }
   return Json{{"format", "dockerfile"}, {"file", file}, {"stages", stages}, {"instructions", instructions}};
 }

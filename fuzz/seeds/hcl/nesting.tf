@@ -1,0 +1,2 @@
+a = [[[[{ b = ((1)) }]]]]
+z = provider::aws::arn_parse("x")
