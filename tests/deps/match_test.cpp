@@ -184,6 +184,39 @@ std::string Record(const std::string& id, const std::string& modified, const std
   return R"({"id":")" + id + R"(","modified":")" + modified + "\"" + extra + "}";
 }
 
+// The database's record encoding round-trips every field, and any damaged
+// (truncated, extended or altered) record is an integrity error, never a crash.
+TEST(AdvisoryRecord, RoundTripAndDamage) {
+  auto j = ParseJson(R"({"id":"GHSA-x","modified":"2024-01-01T00:00:00Z","published":"2023-01-01T00:00:00Z",
+    "summary":"s","aliases":["CVE-9"],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    "database_specific":{"severity":"HIGH"},"references":[{"url":"https://example.test/a"}],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"Demo_Pkg","purl":"pkg:pypi/demo-pkg"},"versions":["1.0","1.1"],
+      "ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"2.0"},{"introduced":"0"},{"limit":"3.0"}]}]}]})", "t");
+  ASSERT_TRUE(j);
+  auto a = AdvisoryFromJson(*j, "t");
+  ASSERT_TRUE(a) << a.error().message();
+  std::string bytes = EncodeAdvisory(*a);
+  auto b = DecodeAdvisory(bytes, "t");
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ(AdvisoryToJson(*b), AdvisoryToJson(*a));
+  ASSERT_EQ(b->affected.size(), 1u);
+  EXPECT_EQ(b->affected[0].key_name, "demo-pkg");
+  EXPECT_EQ(b->affected[0].eco, Ecosystem::kPyPI);
+  EXPECT_EQ(b->affected[0].ranges[0].events[0].kind, OsvEvent::kIntroduced);  // stored in evaluation order
+  EXPECT_TRUE(IsAffected(b->affected[0], Ecosystem::kPyPI, "1.5"));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    auto t = DecodeAdvisory(std::string_view(bytes).substr(0, n), "t");
+    EXPECT_FALSE(t) << "truncated to " << n;
+    if (!t) {
+      EXPECT_EQ(t.error().code(), ErrorCode::kIntegrity);
+    }
+  }
+  EXPECT_FALSE(DecodeAdvisory(bytes + "x", "t"));
+  std::string big = bytes;
+  big[4] = '\x7f';  // id length beyond the record
+  EXPECT_FALSE(DecodeAdvisory(big, "t"));
+}
+
 TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
   TempDir t;
   t.Write("in/a.json", Record("PYSEC-1", "2024-01-01T00:00:00Z", R"(,"aliases":["CVE-1"],
