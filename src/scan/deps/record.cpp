@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::string_view kMagic = "TGA1";
 
+// Writer and Reader offer the same operations, so one function (Fields)
+// describes the layout for both directions.
 class Writer {
  public:
   void Varint(std::uint64_t v) {
@@ -20,14 +22,13 @@ class Writer {
     }
     out_.push_back(static_cast<char>(v));
   }
-  void Str(std::string_view s) {
+  void Str(std::string& s) {
     Varint(s.size());
     out_.append(s);
   }
-  void Strs(const std::vector<std::string>& v) {
-    Varint(v.size());
-    for (const auto& s : v) Str(s);
-  }
+  template <typename T>
+  void Size(std::vector<T>& v) { Varint(v.size()); }
+  void Kind(OsvEvent::Kind& k) { Varint(static_cast<std::uint64_t>(k)); }
   void Raw(std::string_view s) { out_.append(s); }
   std::string Take() { return std::move(out_); }
 
@@ -56,17 +57,17 @@ class Reader {
     if (n > in_.size() - pos_) return static_cast<std::size_t>(Bad());
     return static_cast<std::size_t>(n);
   }
-  std::string Str() {
+  void Str(std::string& s) {
     auto n = Count();
-    if (!ok_) return {};
-    std::string s(in_.substr(pos_, n));
+    s.assign(in_.substr(pos_, n));
     pos_ += n;
-    return s;
   }
-  std::vector<std::string> Strs() {
-    std::vector<std::string> v(Count());
-    for (auto& s : v) s = Str();
-    return v;
+  template <typename T>
+  void Size(std::vector<T>& v) { v.resize(Count()); }
+  void Kind(OsvEvent::Kind& k) {
+    auto v = Varint();
+    if (v > OsvEvent::kLimit) v = Bad();
+    k = static_cast<OsvEvent::Kind>(v);
   }
   bool Expect(std::string_view magic) {
     if (in_.substr(0, magic.size()) != magic) return Bad() != 0;
@@ -85,37 +86,48 @@ class Reader {
   bool ok_ = true;
 };
 
+template <typename IO>
+void Strings(IO& io, std::vector<std::string>& v) {
+  io.Size(v);
+  for (auto& s : v) io.Str(s);
+}
+
+// The layout: the struct's fields in order; vectors as a count then items.
+// Range events are kept in the order they were sorted into when parsed.
+template <typename IO>
+void Fields(IO& io, Advisory& a) {
+  for (std::string* s : {&a.id, &a.modified, &a.published, &a.withdrawn, &a.summary}) io.Str(*s);
+  Strings(io, a.aliases);
+  io.Size(a.severity);
+  for (auto& s : a.severity) {
+    io.Str(s.type);
+    io.Str(s.score);
+  }
+  io.Str(a.severity_label);
+  io.Size(a.affected);
+  for (auto& af : a.affected) {
+    for (std::string* s : {&af.ecosystem, &af.name, &af.purl, &af.severity_label}) io.Str(*s);
+    Strings(io, af.versions);
+    io.Size(af.ranges);
+    for (auto& range : af.ranges) {
+      io.Str(range.type);
+      io.Size(range.events);
+      for (auto& ev : range.events) {
+        io.Kind(ev.kind);
+        io.Str(ev.version);
+      }
+    }
+  }
+  Strings(io, a.references);
+}
+
 }  // namespace
 
 std::string EncodeAdvisory(const Advisory& a) {
   Writer w;
   w.Raw(kMagic);
-  for (const std::string* s : {&a.id, &a.modified, &a.published, &a.withdrawn, &a.summary}) w.Str(*s);
-  w.Strs(a.aliases);
-  w.Varint(a.severity.size());
-  for (const auto& s : a.severity) {
-    w.Str(s.type);
-    w.Str(s.score);
-  }
-  w.Str(a.severity_label);
-  w.Varint(a.affected.size());
-  for (const auto& af : a.affected) {
-    w.Str(af.ecosystem);
-    w.Str(af.name);
-    w.Str(af.purl);
-    w.Str(af.severity_label);
-    w.Strs(af.versions);
-    w.Varint(af.ranges.size());
-    for (const auto& r : af.ranges) {
-      w.Str(r.type);
-      w.Varint(r.events.size());
-      for (const auto& ev : r.events) {  // in evaluation order (sorted when parsed)
-        w.Varint(static_cast<std::uint64_t>(ev.kind));
-        w.Str(ev.version);
-      }
-    }
-  }
-  w.Strs(a.references);
+  Advisory copy = a;  // Fields takes non-const references for both directions
+  Fields(w, copy);
   return w.Take();
 }
 
@@ -123,38 +135,13 @@ Result<Advisory> DecodeAdvisory(std::string_view bytes, std::string_view what) {
   Reader r(bytes);
   if (!r.Expect(kMagic)) return Fail(Error::Integrity(std::string(what) + ": not a stored advisory record"));
   Advisory a;
-  for (std::string* s : {&a.id, &a.modified, &a.published, &a.withdrawn, &a.summary}) *s = r.Str();
-  a.aliases = r.Strs();
-  a.severity.resize(r.Count());
-  for (auto& s : a.severity) {
-    s.type = r.Str();
-    s.score = r.Str();
-  }
-  a.severity_label = r.Str();
-  a.affected.resize(r.Count());
+  Fields(r, a);
+  if (!r.ok() || !r.AtEnd() || a.id.empty())
+    return Fail(Error::Integrity(std::string(what) + ": damaged record (truncated, altered or trailing bytes)"));
   for (auto& af : a.affected) {
-    af.ecosystem = r.Str();
-    af.name = r.Str();
-    af.purl = r.Str();
-    af.severity_label = r.Str();
-    af.versions = r.Strs();
-    af.ranges.resize(r.Count());
-    for (auto& range : af.ranges) {
-      range.type = r.Str();
-      range.events.resize(r.Count());
-      for (auto& ev : range.events) {
-        auto kind = r.Varint();
-        if (kind > OsvEvent::kLimit) return Fail(Error::Integrity(std::string(what) + ": damaged record (event kind)"));
-        ev.kind = static_cast<OsvEvent::Kind>(kind);
-        ev.version = r.Str();
-      }
-    }
     af.eco = ParseEcosystem(af.ecosystem);
     if (af.eco) af.key_name = NormalizeName(*af.eco, af.name);
   }
-  a.references = r.Strs();
-  if (!r.ok() || !r.AtEnd() || a.id.empty())
-    return Fail(Error::Integrity(std::string(what) + ": damaged record (truncated or trailing bytes)"));
   return a;
 }
 
