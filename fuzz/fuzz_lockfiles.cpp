@@ -1,5 +1,5 @@
 // Fuzzes every lockfile/SBOM/OS database parser: the first byte picks the
-// parser, the rest is the file. Any bytes yield packages or one clear error.
+// parser (0xff: the RPM databases), the rest is the file. Any bytes yield packages or one clear error.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +12,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       "npm", "yarn", "pnpm", "bun", "requirements", "poetry", "uv", "pipfile", "gomod",
       "cargo", "gemfile", "composer", "pom", "gradle", "nuget", "sbom", "dpkg"};
   if (size == 0) return 0;
+  tollgate::deps::Inventory rpm;
+  if (data[0] == 0xff) {  // RPM databases: Berkeley DB hash file, then SQLite
+    std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+    (void)tollgate::deps::ParseRpmBdb(bytes, "Packages", "centos", "7", rpm);
+    (void)tollgate::deps::ParseRpmDb(bytes, "rpmdb.sqlite", "rocky", "9", rpm);
+    return 0;
+  }
   std::string_view kind = kKinds[data[0] % kKinds.size()];
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   tollgate::deps::Inventory inv;

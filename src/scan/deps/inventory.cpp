@@ -145,8 +145,12 @@ void ReadOsPackages(const FileReader& read, const std::string& label, Inventory&
       if (!s) out.warnings.push_back(s.error().message());
     }
   }
-  if (!rpm && read("var/lib/rpm/Packages"))
-    out.warnings.push_back(label + "var/lib/rpm/Packages: Berkeley DB RPM databases are not read by this version of tollgate");
+  if (!rpm) {
+    if (auto t = read("var/lib/rpm/Packages")) {
+      auto s = ParseRpmBdb(*t, label + "var/lib/rpm/Packages", distro, release, out);
+      if (!s) out.warnings.push_back(s.error().message());
+    }
+  }
 }
 
 bool IsTarball(const fs::path& p) {
@@ -160,7 +164,8 @@ void ScanDirectory(const fs::path& root, Inventory& out) {
   std::error_code ec;
   // Root filesystem?
   bool rootfs = fs::exists(root / "var/lib/dpkg/status", ec) || fs::exists(root / "lib/apk/db/installed", ec) ||
-                fs::exists(root / "var/lib/rpm/rpmdb.sqlite", ec) || fs::exists(root / "usr/lib/sysimage/rpm/rpmdb.sqlite", ec);
+                fs::exists(root / "var/lib/rpm/rpmdb.sqlite", ec) || fs::exists(root / "usr/lib/sysimage/rpm/rpmdb.sqlite", ec) ||
+                fs::exists(root / "var/lib/rpm/Packages", ec);
   if (rootfs) {
     std::string label = root.generic_string();
     if (!label.empty() && label.back() != '/') label += "/";

@@ -45,6 +45,12 @@ Status ParseApkInstalled(std::string_view text, const std::string& file, const s
 // epoch:version-release, matched by source RPM name.
 Status ParseRpmDb(std::string_view sqlite_bytes, const std::string& file, const std::string& distro,
                   const std::string& release, Inventory& out);
+// /var/lib/rpm/Packages, the Berkeley DB hash database of RPM before 4.16
+// (older RHEL/CentOS images), read by our own bounded parser: the same
+// headers as above. A file that is not a BDB hash database is an
+// Error::Input naming it; damaged pages or headers become warnings.
+Status ParseRpmBdb(std::string_view bdb_bytes, const std::string& file, const std::string& distro,
+                   const std::string& release, Inventory& out);
 
 // A package URL to a package; false when the type is not one we match.
 bool PackageFromPurl(std::string_view purl, Package& out);
