@@ -62,8 +62,14 @@ std::string MakePurl(const Package& p);
 // image. Parse errors of single files become warnings naming the file.
 Result<Inventory> CollectPackages(const std::vector<std::string>& paths);
 
-// Reads a `docker save` (or OCI layout) tarball: layers applied in manifest
-// order with whiteouts, entries that escape the root refused with a warning.
+// Reads a `docker save` tarball (manifest.json) or an OCI image layout
+// tarball (oci-layout, index.json, blobs/sha256/...): layers applied in
+// manifest order with whiteouts, gzip/zstd/uncompressed layers, every blob
+// named by a sha256 digest checked against it, entries that escape the root
+// refused with a warning.
 Result<Inventory> ReadImageTarball(const std::string& path);
+// The same for an OCI image layout directory (never following symlinks).
+Result<Inventory> ReadImageLayoutDirectory(const std::string& dir);
+bool IsImageLayoutDirectory(const std::string& dir);
 
 }  // namespace tollgate::deps
