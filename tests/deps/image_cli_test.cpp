@@ -299,6 +299,47 @@ TEST_F(DepsCli, OciDigestsAreVerified) {
   EXPECT_THAT(cli.err, HasSubstr("bad-layer.tar"));
 }
 
+// tollgate.yaml `db:` names the deps gate's advisory database (relative to
+// the config file), instead of $TOLLGATE_DB; the gate blocks on a vulnerable
+// pinned dependency and names the fix; the database digest is in the ledger.
+TEST_F(DepsCli, GateDbKeyInTollgateYaml) {
+  Write("adv/PYSEC-T.json", R"({"id":"PYSEC-T","modified":"2024-05-01T00:00:00Z",
+    "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},
+      "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.26.5"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv --db repo/ci/osv").code, 0);
+  Write("repo/requirements.txt", "urllib3==1.26.4\n");
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, db: ci/osv, fail_on: high, bypass: [security] }\n");
+  // $TOLLGATE_DB (set by Tg) is empty: the gate must use its own db.
+  auto r = Tg("gate repo --ledger ledger.db --author 'A <a@x>' --commit c1 --format json");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(j["findings"][0]["package"], "urllib3");
+  EXPECT_EQ(j["findings"][0]["fixed"], "1.26.5");
+  EXPECT_THAT(j["findings"][0]["remediation"].get<std::string>(), HasSubstr("1.26.5"));
+  auto ledger = Tg("ledger show --ledger ledger.db");
+  EXPECT_THAT(ledger.out, HasSubstr("advisory_database"));
+  // the fixed version passes
+  Write("repo/requirements.txt", "urllib3==1.26.5\n");
+  EXPECT_EQ(Tg("gate repo --ledger ledger.db --author 'A <a@x>' --commit c2").code, 0);
+  // a db that does not exist: configuration error naming it, exit 2
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, db: nowhere, fail_on: high, bypass: [security] }\n");
+  auto missing = Tg("gate repo --ledger ledger.db");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("nowhere"));
+  // `db` on another kind of gate, or empty: exit 2 with the position
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  s: { scanner: secrets, db: x, bypass: none }\n");
+  auto wrong = Tg("gate repo --ledger ledger.db");
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("tollgate.yaml:3:"));
+  EXPECT_THAT(wrong.err, HasSubstr("'db' applies only to a 'scanner: deps' gate"));
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  d: { scanner: deps, db: '', bypass: none }\n");
+  EXPECT_THAT(Tg("gate repo --ledger ledger.db").err, HasSubstr("'db' must not be empty"));
+}
+
 TEST_F(DepsCli, CorruptAndMaliciousImages) {
   EXPECT_FALSE(ReadImageTarball(Write("junk.tar", std::string(1000, 'x'))));
   auto no_manifest = ReadImageTarball(Write("nomani.tar", MakeTar({{"a", "b", ""}}, false)));
