@@ -228,6 +228,33 @@ TEST(OsPackages, RpmSqliteDatabase) {
   EXPECT_FALSE(ParseRpmDb("not sqlite at all", "rpmdb.sqlite", "rocky", "9", bad));
 }
 
+// Workspaces that refer to each other (npm links, pnpm link:, a directory
+// symlink loop) are not followed, so a cycle can neither hang nor repeat.
+TEST(Lockfiles, CyclicWorkspacesTerminate) {
+  std::string t = (fs::temp_directory_path() / "tollgate-cyclic-XXXXXX").string();
+  fs::path root = mkdtemp(t.data());
+  fs::create_directories(root / "a");
+  std::ofstream(root / "a/package-lock.json") << R"({"lockfileVersion":3,"packages":{
+    "":{"name":"a","workspaces":["../b"]},
+    "node_modules/b":{"resolved":"../b","link":true},
+    "../b":{"name":"b","version":"1.0.0","dependencies":{"a":"file:../a"}},
+    "node_modules/a":{"resolved":"../a","link":true},
+    "node_modules/left-pad":{"version":"1.3.0"}}})";
+  std::ofstream(root / "a/pnpm-lock.yaml") << "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      b:\n"
+                                              "        specifier: link:../b\n        version: link:../b\n  ../b:\n"
+                                              "    dependencies:\n      a:\n        specifier: link:../a\n        version: link:../a\n"
+                                              "packages:\n  left-pad@1.3.0:\n    resolution: {integrity: sha512-x}\n";
+  std::error_code ec;
+  fs::create_directory_symlink(root, root / "a/loop", ec);
+  auto inv = CollectPackages({root.string()});
+  fs::remove_all(root, ec);
+  ASSERT_TRUE(inv) << inv.error().message();
+  std::vector<std::string> got;
+  for (const auto& p : inv->packages) got.push_back(p.name + "@" + p.version);
+  std::sort(got.begin(), got.end());
+  EXPECT_THAT(got, ::testing::ElementsAre("left-pad@1.3.0", "left-pad@1.3.0"));  // once per lockfile
+}
+
 // /var/lib/rpm/Packages, the Berkeley DB hash database: the fixture was
 // written by Berkeley DB itself (db5.3_load; see
 // testdata/rpm-bdb/make_packages.py), with headers on overflow pages and
