@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "scan/deps/cvss.h"
 #include "scan/deps/deps.h"
 
@@ -326,6 +328,45 @@ TEST(AdvisoryDb, MissingAndCorruptInputs) {
   // not our database file
   t.Write("other/advisories.db", "garbage garbage garbage garbage");
   EXPECT_FALSE(AdvisoryDb::Open((t.path() / "other").string(), false));
+}
+
+// A database written by another format version (here: the previous one, CBOR
+// records and no rowid column) is refused by readers and rebuilt by import.
+TEST(AdvisoryDb, OtherFormatRefusedByReadersRebuiltByImport) {
+  TempDir t;
+  fs::create_directories(t.path() / "old");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((t.path() / "old/advisories.db").string().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TABLE advisories(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,"
+                         " record TEXT NOT NULL);"
+                         "CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);"
+                         "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                         "INSERT INTO advisories VALUES('X-1', '2024-01-01T00:00:00Z', 0, x'a1');"
+                         "INSERT INTO affected VALUES('PyPI', 'demo', 'X-1');"
+                         "INSERT INTO meta VALUES('format', '2');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto reader = AdvisoryDb::Open((t.path() / "old").string(), false);
+  ASSERT_FALSE(reader);
+  EXPECT_THAT(reader.error().message(), HasSubstr("another version of tollgate"));
+  auto db = AdvisoryDb::Open((t.path() / "old").string(), true);
+  ASSERT_TRUE(db) << db.error().message();
+  auto st = (*db)->Import({t.Write("in/a.json", Record("PYSEC-9", "2024-01-01T00:00:00Z", R"(,
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo"},"versions":["1.0"]}])"))});
+  ASSERT_TRUE(st) << st.error().message();
+  auto status = (*db)->GetStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->advisories, 1u);  // the old record is gone
+  Package p;
+  p.ecosystem = Ecosystem::kPyPI;
+  p.name = "demo";
+  p.version = "1.0";
+  auto f = MatchPackages({p}, **AdvisoryDb::Open((t.path() / "old").string(), false));
+  ASSERT_TRUE(f) << f.error().message();
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ(f->front().rule_id, "PYSEC-9");
 }
 
 // ------------------------------------------------------------ real advisories

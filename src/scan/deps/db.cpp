@@ -110,32 +110,38 @@ Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& dir, boo
   // page by page (read-only use; SQLite falls back to reads where it cannot).
   sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;", nullptr, nullptr, nullptr);
   std::unique_ptr<AdvisoryDb> out(new AdvisoryDb(db, file.string()));
-  if (create) {
-    TG_TRY(out->Exec(
-        "PRAGMA journal_mode=WAL;"
+  // affected.rid is the advisory's rowid: a scan fetches records by it.
+  static constexpr const char* kSchema =
         "CREATE TABLE IF NOT EXISTS advisories(id TEXT PRIMARY KEY, modified TEXT NOT NULL,"
         " withdrawn INTEGER NOT NULL, record TEXT NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,"
+        " rid INTEGER NOT NULL);"
         "CREATE INDEX IF NOT EXISTS affected_key ON affected(ecosystem, name);"
         "CREATE INDEX IF NOT EXISTS affected_id ON affected(id);"
-        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+  if (create) {
+    TG_TRY(out->Exec("PRAGMA journal_mode=WAL;"));
+    TG_TRY(out->Exec(kSchema));
   }
   // A file that is not our database fails here, not later.
-  Stmt check(db, "SELECT count(*) FROM advisories");
-  if (!check.ok() || check.Step() != SQLITE_ROW) return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
-  bool empty = check.Int(0) == 0;
+  bool empty = true;
   std::string format;
   {
+    Stmt check(db, "SELECT count(*) FROM advisories");
+    if (!check.ok() || check.Step() != SQLITE_ROW)
+      return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
+    empty = check.Int(0) == 0;
     Stmt f(db, "SELECT value FROM meta WHERE key = 'format'");
     if (f.ok() && f.Step() == SQLITE_ROW) format = f.Text(0);
-  }
+  }  // statements finalised: the tables may be dropped below
   if (format != kFormat) {
     if (!create && !empty)
       return Fail(Error::Input(file.string() + ": written by another version of tollgate (format '" + format +
                                "'); import the advisories again into a new directory"));
     if (create) {
       // Records in another encoding cannot be mixed with ours: start over.
-      TG_TRY(out->Exec("DELETE FROM affected; DELETE FROM advisories; DELETE FROM meta;"));
+      TG_TRY(out->Exec("DROP TABLE affected; DROP TABLE advisories; DELETE FROM meta;"));
+      TG_TRY(out->Exec(kSchema));
       Stmt put(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('format', ?)");
       put.Bind(1, std::string_view(kFormat));
       if (put.Step() != SQLITE_DONE) return Fail(SqlError(db, "meta"));
@@ -178,11 +184,12 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
   put.Bind(3, withdrawn ? 1LL : 0LL);
   sqlite3_bind_blob(put.get(), 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
   if (put.Step() != SQLITE_DONE) return Fail(SqlError(db_, "insert " + adv->id));
+  const long long rid = sqlite3_last_insert_rowid(db_);
   Stmt del(db_, "DELETE FROM affected WHERE id = ?");
   del.Bind(1, adv->id);
   if (del.Step() != SQLITE_DONE) return Fail(SqlError(db_, "update " + adv->id));
   if (!withdrawn) {
-    Stmt ins(db_, "INSERT INTO affected(ecosystem, name, id) VALUES(?,?,?)");
+    Stmt ins(db_, "INSERT INTO affected(ecosystem, name, id, rid) VALUES(?,?,?,?)");
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& a : adv->affected) {
       std::string eco = EcosystemKey(a.ecosystem);
@@ -193,6 +200,7 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
       ins.Bind(1, eco);
       ins.Bind(2, name);
       ins.Bind(3, adv->id);
+      ins.Bind(4, rid);
       if (ins.Step() != SQLITE_DONE) return Fail(SqlError(db_, "index " + adv->id));
     }
   } else {
@@ -427,11 +435,11 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
   // a record is read and parsed only the first time it is needed.
   TG_TRY(EnsureRead());
   if (lookup_ == nullptr &&
-      sqlite3_prepare_v2(db_, "SELECT id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id", -1, &lookup_,
+      sqlite3_prepare_v2(db_, "SELECT id, rid FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id", -1, &lookup_,
                          nullptr) != SQLITE_OK)
     return Fail(SqlError(db_, "query"));
   if (record_ == nullptr &&
-      sqlite3_prepare_v2(db_, "SELECT record FROM advisories WHERE id = ?", -1, &record_, nullptr) != SQLITE_OK)
+      sqlite3_prepare_v2(db_, "SELECT record, id FROM advisories WHERE rowid = ?", -1, &record_, nullptr) != SQLITE_OK)
     return Fail(SqlError(db_, "query"));
   int rc = SQLITE_OK;
   auto text = [](sqlite3_stmt* st, int col) {
@@ -442,13 +450,13 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
   std::string_view eco = EcosystemName(e);
   constexpr std::size_t kPreloadAfter = 64;
   if (!preloaded_ && ++lookups_ > kPreloadAfter) {
-    Stmt all(db_, "SELECT ecosystem, name, id FROM affected ORDER BY id");
+    Stmt all(db_, "SELECT ecosystem, name, id, rid FROM affected ORDER BY id");
     if (!all.ok()) return Fail(SqlError(db_, "query"));
-    while ((rc = all.Step()) == SQLITE_ROW) index_[all.Text(0) + '\0' + all.Text(1)].push_back(all.Text(2));
+    while ((rc = all.Step()) == SQLITE_ROW) index_[all.Text(0) + '\0' + all.Text(1)].emplace_back(all.Text(2), all.Int(3));
     if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
     preloaded_ = true;
   }
-  std::vector<std::string> ids;
+  std::vector<std::pair<std::string, long long>> ids;  // id, advisory rowid
   if (preloaded_) {
     std::string key(eco);
     key += '\0';
@@ -458,16 +466,16 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
     sqlite3_reset(lookup_);
     sqlite3_bind_text(lookup_, 1, eco.data(), static_cast<int>(eco.size()), SQLITE_TRANSIENT);
     sqlite3_bind_text(lookup_, 2, normalized_name.data(), static_cast<int>(normalized_name.size()), SQLITE_TRANSIENT);
-    while ((rc = sqlite3_step(lookup_)) == SQLITE_ROW) ids.push_back(text(lookup_, 0));
+    while ((rc = sqlite3_step(lookup_)) == SQLITE_ROW) ids.emplace_back(text(lookup_, 0), sqlite3_column_int64(lookup_, 1));
     if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
   }
   std::vector<const Advisory*> out;
-  for (const auto& id : ids) {
+  for (const auto& [id, rid] : ids) {
     auto it = cache_.find(id);
     if (it == cache_.end()) {
       sqlite3_reset(record_);
-      sqlite3_bind_text(record_, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-      if (sqlite3_step(record_) != SQLITE_ROW)
+      sqlite3_bind_int64(record_, 1, rid);
+      if (sqlite3_step(record_) != SQLITE_ROW || text(record_, 1) != id)
         return Fail(Error::Integrity(path_ + ": the index names " + id + ", which is not stored"));
       // Records are our own encoding; a damaged file is an integrity error.
       auto adv = DecodeAdvisory(Blob(record_, 0), path_ + ": record " + id);

@@ -96,7 +96,7 @@ class AdvisoryDb {
   mutable bool reading_ = false;
   std::size_t lookups_ = 0;
   bool preloaded_ = false;
-  std::unordered_map<std::string, std::vector<std::string>> index_;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, long long>>> index_;  // -> (id, rowid)
 };
 
 // The stored ecosystem key of an OSV ecosystem string ("Debian:12" -> "Debian").
