@@ -630,8 +630,13 @@ Result<Inventory> ReadImageTarball(const std::string& path) {
   // Pass 1: manifest.json, or the OCI layout's index.json, oci-layout and
   // the small blobs (manifests, indexes, configs).
   std::map<std::string, std::string> meta;
+  std::size_t meta_bytes = 0;
   TG_TRY(ForEachTarEntry(path, [&](struct archive* a, const std::string& name, struct archive_entry* e) -> Status {
     if (archive_entry_filetype(e) != AE_IFREG || !IsImageMetadata(name, archive_entry_size(e))) return Ok();
+    meta_bytes += static_cast<std::size_t>(archive_entry_size(e));
+    if (meta_bytes > kMaxImageFileBytes)
+      return Fail(Error::Input(path + ": more than " + std::to_string(kMaxImageFileBytes >> 20) +
+                               " MiB of small blobs and manifests; not read"));
     std::string data(static_cast<std::size_t>(archive_entry_size(e)), '\0');
     if (archive_read_data(a, data.data(), data.size()) != static_cast<la_ssize_t>(data.size()))
       return Fail(Error::Input(path + ": " + name + ": short read"));
