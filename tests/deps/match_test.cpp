@@ -169,6 +169,26 @@ TEST(Cvss, V4ThreatAndEnvironment) {
   EXPECT_EQ(CvssSeverity(*b), Severity::kCritical);
 }
 
+// A record rated only by a CVSS v4.0 vector takes its severity from the
+// computed score (not from its label), and the highest of v3/v4 wins.
+TEST(Cvss, V4RatesAdvisories) {
+  Advisory a;
+  a.id = "GHSA-v4";
+  a.severity_label = "LOW";
+  a.severity.push_back({"CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"});
+  Rating r = RateAdvisory(a);
+  ASSERT_TRUE(r.score);
+  EXPECT_DOUBLE_EQ(*r.score, 9.3);
+  EXPECT_EQ(r.severity, Severity::kCritical);
+  EXPECT_EQ(r.vector, a.severity[0].score);
+  a.severity.push_back({"CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"});  // 7.5: lower
+  EXPECT_DOUBLE_EQ(*RateAdvisory(a).score, 9.3);
+  a.severity = {{"CVSS_V4", "CVSS:4.0/AV:N/bogus"}};  // unusable vector: the label applies
+  r = RateAdvisory(a);
+  EXPECT_FALSE(r.score);
+  EXPECT_EQ(r.severity, Severity::kLow);
+}
+
 TEST(Cvss, BadVectors) {
   for (const char* v : {"CVSS:3.1/AV:N", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:Q", "CVSS:2.0/AV:N",
                         "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "", "CVSS:3.1/",
