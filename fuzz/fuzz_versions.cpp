@@ -1,10 +1,14 @@
-// Fuzzes the version comparators and OSV records: every ordering must be
-// total and antisymmetric on any bytes, and record parsing never crashes.
+// Fuzzes the version comparators, OSV records, the database record encoding
+// and CVSS vectors: every ordering must be total and antisymmetric on any
+// bytes, parsing never crashes, a record decodes to what was encoded, and a
+// CVSS score is within 0-10.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
+#include "scan/deps/cvss.h"
 #include "scan/deps/osv.h"
 #include "scan/deps/version.h"
 
@@ -25,8 +29,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto j = tollgate::deps::ParseOsvText(text, size % 2 ? "fuzz.yaml" : "fuzz.json");
   if (j) {
     auto adv = tollgate::deps::AdvisoryFromJson(*j, "fuzz");
-    if (adv)
+    if (adv) {
       for (const auto& af : adv->affected) (void)tollgate::deps::IsAffected(af, Ecosystem::kPyPI, "1.0");
+      auto back = tollgate::deps::DecodeAdvisory(tollgate::deps::EncodeAdvisory(*adv), "fuzz");
+      if (!back || tollgate::deps::AdvisoryToJson(*back) != tollgate::deps::AdvisoryToJson(*adv)) std::abort();
+      (void)tollgate::deps::RateAdvisory(*adv);
+    }
+  }
+  (void)tollgate::deps::DecodeAdvisory(text, "fuzz");  // damaged stored records
+  for (std::string_view prefix : {"CVSS:4.0/", "CVSS:3.1/"}) {
+    auto score = tollgate::deps::CvssBaseScore(std::string(prefix) + std::string(text));
+    if (score && (*score < 0.0 || *score > 10.0)) std::abort();
   }
   return 0;
 }

@@ -81,7 +81,7 @@ Result<GateConfig> ParseGate(const std::string& file, const std::string& name, c
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(Bad(file, n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(OnlyKeys(file, n, {"scanner", "import", "policy", "slo", "fail_on", "bypass"}, "gate '" + name + "'"));
+  TG_TRY(OnlyKeys(file, n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db"}, "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
                                   {"import", SourceKind::kImport},
@@ -114,6 +114,15 @@ Result<GateConfig> ParseGate(const std::string& file, const std::string& name, c
     } else {
       return Fail(Bad(file, n["fail_on"], "fail_on must be one of critical, high, medium, low, info, any, none; got '" + *s + "'"));
     }
+  }
+
+  if (n["db"]) {  // the deps scanner's advisory database (docs/deps.md)
+    if (g.kind != SourceKind::kScanner || g.source != "deps")
+      return Fail(Bad(file, n["db"], "'db' applies only to a 'scanner: deps' gate"));
+    auto s = ScalarString(file, n["db"], "db");
+    if (!s) return Fail(s.error());
+    if (s->empty()) return Fail(Bad(file, n["db"], "'db' must not be empty"));
+    g.db = *s;
   }
 
   if (!n["bypass"]) {
@@ -223,15 +232,18 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!c) return c;
   auto parent = std::filesystem::path(path).parent_path();
   c->base_dir = parent.empty() ? "." : parent.string();
+  for (auto& g : c->gates)  // a relative `db:` is relative to the config file
+    if (!g.db.empty() && !std::filesystem::path(g.db).is_absolute())
+      g.db = (std::filesystem::path(c->base_dir) / g.db).lexically_normal().string();
   return c;
 }
 
 Config DefaultConfig() {
   Config c;
   c.base_dir = ".";
-  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0};
-  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0};
-  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0};
+  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0, ""};
+  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0, ""};
+  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0, ""};
   c.gates = {secrets, deps, iac};
   return c;
 }

@@ -23,6 +23,9 @@ struct GateConfig {
   bool bypass_allowed = false;              // false for `bypass: none`
   std::vector<std::string> bypass_roles;    // roles whose waivers count
   int line = 0;                             // 1-based line in the config file
+  // `db:` of a deps scanner gate: the advisory database directory (relative
+  // to the config file once loaded); empty: $TOLLGATE_DB, else the cache.
+  std::string db;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };

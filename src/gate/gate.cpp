@@ -43,7 +43,7 @@ Status CheckSources(const Config& config) {
           return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac)"));
         if (g.source == "deps") {
           // offline only: the advisory database must have been imported
-          auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+          auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(g.db), false);
           if (!db) return Fail(GateError(config, g, db.error().message()));
           break;
         }
@@ -89,7 +89,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     return found;
   }
   if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
-    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(gate.db), false);
     if (!db) return Fail(GateError(config, gate, db.error().message()));
     auto res = deps::ScanDeps({root}, **db);
     if (!res) return Fail(res.error());
@@ -109,7 +109,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
 
 Json SourceEvidence(const GateConfig& gate) {
   if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
-    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(""), false);
+    auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(gate.db), false);
     if (!db) return Json::object();
     auto st = (*db)->Summary();
     if (!st) return Json::object();

@@ -4,8 +4,10 @@
 #include <archive_entry.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/hash.h"
 #include "scan/deps/deps.h"
 
 namespace tollgate::deps {
@@ -27,11 +30,14 @@ struct TarEntry {
   std::string symlink;  // non-empty: a symlink to this target
 };
 
-// Writes a tar (gzip-compressed when `gzip`) with the given entries.
-std::string MakeTar(const std::vector<TarEntry>& entries, bool gzip) {
+// Writes a tar (gzip-compressed when `gzip`, zstd when `zstd`) with the given entries.
+std::string MakeTar(const std::vector<TarEntry>& entries, bool gzip, bool zstd = false) {
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   if (gzip) archive_write_add_filter_gzip(a);
+  if (zstd) {
+    EXPECT_EQ(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+  }
   std::vector<char> buf(8 << 20);
   std::size_t used = 0;
   EXPECT_EQ(archive_write_open_memory(a, buf.data(), buf.size(), &used), ARCHIVE_OK);
@@ -160,6 +166,178 @@ TEST_F(DepsCli, ImageLayersInOrderWithWhiteoutsAndRefusedTraversal) {
   EXPECT_THAT(warnings, HasSubstr("'../../outside/requirements.txt' escapes the root filesystem"));
   EXPECT_THAT(warnings, HasSubstr("app/package-lock.json is a symlink to an absolute path (/etc/passwd)"));
   EXPECT_FALSE(fs::exists(dir_ / "outside"));
+}
+
+// An OCI image layout: index.json -> an image index (arm64 first, amd64
+// second) -> the amd64 manifest -> a gzip layer and a zstd layer that
+// whites out /app/old. Returns the files (path -> content) of the layout.
+std::map<std::string, std::string> OciLayout() {
+  std::map<std::string, std::string> files;
+  auto blob = [&](const std::string& content) {
+    std::string hex = HexEncode(Sha256(content));
+    files["blobs/sha256/" + hex] = content;
+    return "sha256:" + hex;
+  };
+  std::string l1 = MakeTar({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n", ""},
+                            {"lib/apk/db/installed", "P:libcrypto3\nV:3.1.4-r0\no:openssl\n\nP:zlib\nV:1.3-r2\no:zlib\n", ""},
+                            {"app/old/requirements.txt", "jinja2==2.7.1\n", ""}},
+                           true);
+  std::string l2 = MakeTar({{"app/.wh.old", "", ""}, {"srv/Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n", ""}},
+                           false, true);
+  std::string config = blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}})");
+  nlohmann::json manifest = {{"schemaVersion", 2},
+                             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", config}}},
+                             {"layers",
+                              {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", blob(l1)}},
+                               {{"mediaType", "application/vnd.oci.image.layer.v1.tar+zstd"}, {"digest", blob(l2)}}}}};
+  std::string amd64 = blob(manifest.dump());
+  std::string arm_layer = blob(MakeTar({{"lib/apk/db/installed", "P:other\nV:1-r0\n", ""}}, true));
+  nlohmann::json arm = manifest;
+  arm["layers"] = {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", arm_layer}}};
+  nlohmann::json nested = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", blob(arm.dump())},
+         {"platform", {{"os", "linux"}, {"architecture", "arm64"}}}},
+        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd64},
+         {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
+  std::string nested_digest = blob(nested.dump());
+  files["index.json"] = nlohmann::json({{"schemaVersion", 2},
+                                        {"manifests", {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                                                        {"digest", nested_digest}}}}})
+                            .dump();
+  files["oci-layout"] = R"({"imageLayoutVersion":"1.0.0"})";
+  return files;
+}
+
+std::vector<std::string> Describe(const Inventory& inv) {
+  std::vector<std::string> out;
+  for (const auto& p : inv.packages)
+    out.push_back(std::string(EcosystemName(p.ecosystem)) + " " + p.name + " " + p.version + " " + p.release);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(DepsCli, OciImageLayoutTarballAndDirectory) {
+  auto files = OciLayout();
+  std::vector<TarEntry> entries;
+  for (const auto& [name, content] : files) {
+    entries.push_back({name, content, ""});
+    Write("oci/" + name, content);
+  }
+  const std::vector<std::string> want = {"Alpine openssl 3.1.4-r0 v3.19", "Alpine zlib 1.3-r2 v3.19",
+                                         "crates.io smallvec 1.6.0 "};
+  auto tar = ReadImageTarball(Write("oci.tar", MakeTar(entries, false)));
+  ASSERT_TRUE(tar) << tar.error().message();
+  EXPECT_EQ(Describe(*tar), want);  // amd64 chosen, whiteout applied, zstd layer read
+  auto dir = CollectPackages({(dir_ / "oci").string()});
+  ASSERT_TRUE(dir) << dir.error().message();
+  EXPECT_EQ(Describe(*dir), want);
+  ASSERT_FALSE(dir->packages.empty());
+  EXPECT_THAT(dir->packages[0].file, HasSubstr("oci!/"));
+  // the CLI reads the layout directory as an image
+  Write("adv/ALPINE-T.json", R"({"id":"ALPINE-T","modified":"2024-05-01T00:00:00Z",
+    "affected":[{"package":{"ecosystem":"Alpine:v3.19","name":"openssl"},
+      "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.1.4-r5"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv").code, 0);
+  auto r = Tg("scan deps oci --format json");
+  ASSERT_EQ(r.code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u);
+  EXPECT_EQ(j["findings"][0]["package"], "openssl");
+  EXPECT_EQ(j["findings"][0]["fixed"], "3.1.4-r5");
+}
+
+TEST_F(DepsCli, OciDigestsAreVerified) {
+  auto files = OciLayout();
+  // A layer whose bytes do not match the digest that names it.
+  auto layered = files;
+  std::string manifest_blob;
+  for (auto& [name, content] : layered)
+    if (content.find("tar+zstd") != std::string::npos && content.find("layers") != std::string::npos) manifest_blob = name;
+  ASSERT_FALSE(manifest_blob.empty());
+  auto manifest = nlohmann::json::parse(layered[manifest_blob]);
+  std::string layer = "blobs/sha256/" + manifest["layers"][1]["digest"].get<std::string>().substr(7);
+  layered[layer] = MakeTar({{"srv/Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"9.9.9\"\n", ""}}, false);
+  std::vector<TarEntry> entries;
+  for (const auto& [name, content] : layered) entries.push_back({name, content, ""});
+  auto bad_layer = ReadImageTarball(Write("bad-layer.tar", MakeTar(entries, false)));
+  ASSERT_FALSE(bad_layer);
+  EXPECT_THAT(bad_layer.error().message(), HasSubstr("does not match its digest"));
+  EXPECT_THAT(bad_layer.error().message(), HasSubstr("bad-layer.tar"));
+  // A manifest whose bytes do not match.
+  auto altered = files;
+  altered[manifest_blob] += " ";
+  entries.clear();
+  for (const auto& [name, content] : altered) entries.push_back({name, content, ""});
+  auto bad_manifest = ReadImageTarball(Write("bad-manifest.tar", MakeTar(entries, false)));
+  ASSERT_FALSE(bad_manifest);
+  EXPECT_THAT(bad_manifest.error().message(), HasSubstr("does not match its digest"));
+  // No oci-layout; a missing blob; a digest of another algorithm.
+  auto no_layout = files;
+  no_layout.erase("oci-layout");
+  entries.clear();
+  for (const auto& [name, content] : no_layout) entries.push_back({name, content, ""});
+  auto r1 = ReadImageTarball(Write("nolayout.tar", MakeTar(entries, false)));
+  ASSERT_FALSE(r1);
+  EXPECT_THAT(r1.error().message(), HasSubstr("oci-layout"));
+  auto r2 = ReadImageTarball(Write("noblob.tar", MakeTar({{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})", ""},
+                                                          {"index.json", R"({"manifests":[{"digest":"sha256:)" + std::string(64, 'a') + R"("}]})", ""}},
+                                                         false)));
+  ASSERT_FALSE(r2);
+  EXPECT_THAT(r2.error().message(), HasSubstr("missing"));
+  auto r3 = ReadImageTarball(Write("md5.tar", MakeTar({{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})", ""},
+                                                       {"index.json", R"({"manifests":[{"digest":"md5:abc"}]})", ""}},
+                                                      false)));
+  ASSERT_FALSE(r3);
+  EXPECT_THAT(r3.error().message(), HasSubstr("not a sha256 digest"));
+  // The CLI: one line naming the image, exit 2.
+  auto cli = Tg("sbom bad-layer.tar");
+  EXPECT_EQ(cli.code, 2);
+  EXPECT_THAT(cli.err, HasSubstr("bad-layer.tar"));
+}
+
+// tollgate.yaml `db:` names the deps gate's advisory database (relative to
+// the config file), instead of $TOLLGATE_DB; the gate blocks on a vulnerable
+// pinned dependency and names the fix; the database digest is in the ledger.
+TEST_F(DepsCli, GateDbKeyInTollgateYaml) {
+  Write("adv/PYSEC-T.json", R"({"id":"PYSEC-T","modified":"2024-05-01T00:00:00Z",
+    "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},
+      "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.26.5"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv --db repo/ci/osv").code, 0);
+  Write("repo/requirements.txt", "urllib3==1.26.4\n");
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, db: ci/osv, fail_on: high, bypass: [security] }\n");
+  // $TOLLGATE_DB (set by Tg) is empty: the gate must use its own db.
+  auto r = Tg("gate repo --ledger ledger.db --author 'A <a@x>' --commit c1 --format json");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(j["findings"][0]["package"], "urllib3");
+  EXPECT_EQ(j["findings"][0]["fixed"], "1.26.5");
+  EXPECT_THAT(j["findings"][0]["remediation"].get<std::string>(), HasSubstr("1.26.5"));
+  auto ledger = Tg("ledger show --ledger ledger.db");
+  EXPECT_THAT(ledger.out, HasSubstr("advisory_database"));
+  // the fixed version passes
+  Write("repo/requirements.txt", "urllib3==1.26.5\n");
+  EXPECT_EQ(Tg("gate repo --ledger ledger.db --author 'A <a@x>' --commit c2").code, 0);
+  // a db that does not exist: configuration error naming it, exit 2
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, db: nowhere, fail_on: high, bypass: [security] }\n");
+  auto missing = Tg("gate repo --ledger ledger.db");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("nowhere"));
+  // `db` on another kind of gate, or empty: exit 2 with the position
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  s: { scanner: secrets, db: x, bypass: none }\n");
+  auto wrong = Tg("gate repo --ledger ledger.db");
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("tollgate.yaml:3:"));
+  EXPECT_THAT(wrong.err, HasSubstr("'db' applies only to a 'scanner: deps' gate"));
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  d: { scanner: deps, db: '', bypass: none }\n");
+  EXPECT_THAT(Tg("gate repo --ledger ledger.db").err, HasSubstr("'db' must not be empty"));
 }
 
 TEST_F(DepsCli, CorruptAndMaliciousImages) {

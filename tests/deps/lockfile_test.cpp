@@ -228,5 +228,117 @@ TEST(OsPackages, RpmSqliteDatabase) {
   EXPECT_FALSE(ParseRpmDb("not sqlite at all", "rpmdb.sqlite", "rocky", "9", bad));
 }
 
+// Workspaces that refer to each other (npm links, pnpm link:, a directory
+// symlink loop) are not followed, so a cycle can neither hang nor repeat.
+TEST(Lockfiles, CyclicWorkspacesTerminate) {
+  std::string t = (fs::temp_directory_path() / "tollgate-cyclic-XXXXXX").string();
+  fs::path root = mkdtemp(t.data());
+  fs::create_directories(root / "a");
+  std::ofstream(root / "a/package-lock.json") << R"({"lockfileVersion":3,"packages":{
+    "":{"name":"a","workspaces":["../b"]},
+    "node_modules/b":{"resolved":"../b","link":true},
+    "../b":{"name":"b","version":"1.0.0","dependencies":{"a":"file:../a"}},
+    "node_modules/a":{"resolved":"../a","link":true},
+    "node_modules/left-pad":{"version":"1.3.0"}}})";
+  std::ofstream(root / "a/pnpm-lock.yaml") << "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      b:\n"
+                                              "        specifier: link:../b\n        version: link:../b\n  ../b:\n"
+                                              "    dependencies:\n      a:\n        specifier: link:../a\n        version: link:../a\n"
+                                              "packages:\n  left-pad@1.3.0:\n    resolution: {integrity: sha512-x}\n";
+  std::error_code ec;
+  fs::create_directory_symlink(root, root / "a/loop", ec);
+  auto inv = CollectPackages({root.string()});
+  fs::remove_all(root, ec);
+  ASSERT_TRUE(inv) << inv.error().message();
+  std::vector<std::string> got;
+  for (const auto& p : inv->packages) got.push_back(p.name + "@" + p.version);
+  std::sort(got.begin(), got.end());
+  EXPECT_THAT(got, ::testing::ElementsAre("left-pad@1.3.0", "left-pad@1.3.0"));  // once per lockfile
+}
+
+// /var/lib/rpm/Packages, the Berkeley DB hash database: the fixture was
+// written by Berkeley DB itself (db5.3_load; see
+// testdata/rpm-bdb/make_packages.py), with headers on overflow pages and
+// inline, RPM's key 0 record and a gpg-pubkey.
+TEST(OsPackages, RpmBerkeleyDbDatabase) {
+  std::string bytes = Slurp(Testdata("rpm-bdb/Packages"));
+  ASSERT_EQ(bytes.size(), 9u * 512u);
+  Inventory inv;
+  auto s = ParseRpmBdb(bytes, "var/lib/rpm/Packages", "centos", "7.9.2009", inv);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(inv.warnings.empty()) << inv.warnings.front();
+  std::vector<std::string> got;
+  for (const auto& p : inv.packages) {
+    EXPECT_EQ(p.ecosystem, Ecosystem::kRedHat);
+    EXPECT_EQ(p.release, "7");
+    EXPECT_EQ(p.distro, "centos");
+    EXPECT_EQ(p.file, "var/lib/rpm/Packages");
+    got.push_back(std::to_string(p.line) + " " + p.name + " " + p.version);
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_THAT(got, ::testing::ElementsAre("1 openssl 1:1.0.2k-19.el7", "3 bash 4.2.46-34.el7", "4 zlib 1.2.7-18.el7"));
+}
+
+TEST(OsPackages, RpmBerkeleyDbDamageIsReportedNeverACrash) {
+  const std::string good = Slurp(Testdata("rpm-bdb/Packages"));
+  ASSERT_FALSE(good.empty());
+  const std::string file = "img.tar!/var/lib/rpm/Packages";
+  auto parse = [&](const std::string& bytes, Inventory& inv) { return ParseRpmBdb(bytes, file, "centos", "7", inv); };
+  // Not a hash database at all: one error naming the file.
+  for (const std::string& bad : {std::string(), std::string("not a database"), std::string(4096, '\0')}) {
+    Inventory inv;
+    auto s = parse(bad, inv);
+    ASSERT_FALSE(s);
+    EXPECT_THAT(s.error().message(), HasSubstr(file));
+  }
+  // Truncated in the middle of the overflow pages: the file is named, the
+  // packages whose pages are there are read, the others reported.
+  {
+    Inventory inv;
+    auto s = parse(good.substr(0, 5 * 512), inv);
+    ASSERT_TRUE(s) << s.error().message();
+    ASSERT_FALSE(inv.warnings.empty());
+    for (const auto& w : inv.warnings) EXPECT_THAT(w, HasSubstr(file));
+    EXPECT_LT(inv.packages.size(), 3u);
+  }
+  // Every single-byte change and every truncation: never a crash, and
+  // whatever is reported names the file.
+  std::size_t changed_results = 0;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (int x : {0x01, 0x80, 0xff}) {
+      std::string bytes = good;
+      bytes[i] = static_cast<char>(static_cast<unsigned char>(bytes[i]) ^ static_cast<unsigned char>(x));
+      Inventory inv;
+      auto s = parse(bytes, inv);
+      if (!s) {
+        EXPECT_THAT(s.error().message(), HasSubstr(file));
+      }
+      for (const auto& w : inv.warnings) EXPECT_THAT(w, HasSubstr(file));
+      if (!s || inv.packages.size() != 3 || !inv.warnings.empty()) ++changed_results;
+    }
+    Inventory inv;
+    (void)parse(good.substr(0, i), inv);
+  }
+  EXPECT_GT(changed_results, 0u);
+}
+
+// A root filesystem with only the Berkeley DB database is recognised as one.
+TEST(OsPackages, RootFilesystemWithRpmBerkeleyDb) {
+  std::string t = (fs::temp_directory_path() / "tollgate-rpmbdb-XXXXXX").string();
+  fs::path root = mkdtemp(t.data());
+  fs::create_directories(root / "var/lib/rpm");
+  fs::create_directories(root / "etc");
+  fs::copy_file(Testdata("rpm-bdb/Packages"), root / "var/lib/rpm/Packages");
+  std::ofstream(root / "etc/os-release") << "ID=\"centos\"\nVERSION_ID=\"7\"\n";
+  auto inv = CollectPackages({root.string()});
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  ASSERT_TRUE(inv) << inv.error().message();
+  ASSERT_EQ(inv->packages.size(), 3u);
+  for (const auto& p : inv->packages) {
+    EXPECT_EQ(p.distro, "centos");
+    EXPECT_THAT(p.file, HasSubstr("var/lib/rpm/Packages"));
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::deps

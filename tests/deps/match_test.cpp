@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "scan/deps/cvss.h"
 #include "scan/deps/deps.h"
 
@@ -126,32 +128,74 @@ TEST(Cvss, OfficialScoresFromTheCorpus) {
   ss << in.rdbuf();
   auto j = ParseJson(ss.str(), p.string());
   ASSERT_TRUE(j);
-  int v3 = 0, v3_ok = 0, v4 = 0;
+  int v3 = 0, v3_ok = 0, v4 = 0, v4_ok = 0;
   for (const auto& e : *j) {
     std::string vector = e["vector"], version = e["version"];
     double want = e["score"];
     auto got = CvssBaseScore(vector);
+    ASSERT_TRUE(got) << vector << ": " << got.error().message();
+    EXPECT_DOUBLE_EQ(*got, want) << vector;
+    EXPECT_EQ(CvssSeverity(*got), CvssSeverity(want)) << vector;
+    bool ok = *got == want;
     if (version.rfind("3.", 0) == 0) {
       ++v3;
-      ASSERT_TRUE(got) << got.error().message();
-      EXPECT_DOUBLE_EQ(*got, want) << vector;
-      if (got && *got == want) ++v3_ok;
-      EXPECT_EQ(CvssSeverity(*got), CvssSeverity(want));
+      v3_ok += ok ? 1 : 0;
     } else {
       ++v4;
-      // CVSS v4.0 scoring is not implemented: a clear error, never a guess.
-      ASSERT_FALSE(got) << vector;
-      EXPECT_THAT(got.error().message(), HasSubstr("v4.0"));
+      v4_ok += ok ? 1 : 0;
     }
   }
-  std::cout << "[ cvss ] v3.1: " << v3_ok << "/" << v3 << " official base scores; v4.0: " << v4
-            << " vectors not scored (not implemented)\n";
+  std::cout << "[ cvss ] v3.1: " << v3_ok << "/" << v3 << " official base scores; v4.0: " << v4_ok << "/" << v4
+            << " official scores\n";
   EXPECT_EQ(v3, 12);
+  EXPECT_EQ(v4, 16);
+}
+
+// CVSS v4.0 environmental and threat metrics move the score as the
+// specification says; CVSS-B equals CVSS-BTE with the defaults spelled out.
+TEST(Cvss, V4ThreatAndEnvironment) {
+  const std::string base = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N";
+  auto b = CvssBaseScore(base);
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_DOUBLE_EQ(*b, *CvssBaseScore(base + "/E:X/CR:X/IR:X/AR:X/MAV:X"));
+  EXPECT_DOUBLE_EQ(*b, *CvssBaseScore(base + "/E:A/CR:H/IR:H/AR:H"));
+  // Unreported exploitation lowers the score; a modified attack vector as well.
+  EXPECT_LT(*CvssBaseScore(base + "/E:U"), *b);
+  EXPECT_LT(*CvssBaseScore(base + "/MAV:P"), *b);
+  // Supplemental metrics never change the score.
+  EXPECT_DOUBLE_EQ(*CvssBaseScore(base + "/S:P/AU:Y/R:A/V:C/RE:H/U:Red"), *b);
+  // Every impact None (also through modified metrics) scores 0.
+  EXPECT_DOUBLE_EQ(*CvssBaseScore(base + "/MVC:N/MVI:N/MVA:N"), 0.0);
+  EXPECT_EQ(CvssSeverity(*b), Severity::kCritical);
+}
+
+// A record rated only by a CVSS v4.0 vector takes its severity from the
+// computed score (not from its label), and the highest of v3/v4 wins.
+TEST(Cvss, V4RatesAdvisories) {
+  Advisory a;
+  a.id = "GHSA-v4";
+  a.severity_label = "LOW";
+  a.severity.push_back({"CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"});
+  Rating r = RateAdvisory(a);
+  ASSERT_TRUE(r.score);
+  EXPECT_DOUBLE_EQ(*r.score, 9.3);
+  EXPECT_EQ(r.severity, Severity::kCritical);
+  EXPECT_EQ(r.vector, a.severity[0].score);
+  a.severity.push_back({"CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"});  // 7.5: lower
+  EXPECT_DOUBLE_EQ(*RateAdvisory(a).score, 9.3);
+  a.severity = {{"CVSS_V4", "CVSS:4.0/AV:N/bogus"}};  // unusable vector: the label applies
+  r = RateAdvisory(a);
+  EXPECT_FALSE(r.score);
+  EXPECT_EQ(r.severity, Severity::kLow);
 }
 
 TEST(Cvss, BadVectors) {
   for (const char* v : {"CVSS:3.1/AV:N", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:Q", "CVSS:2.0/AV:N",
-                        "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "", "CVSS:3.1/"}) {
+                        "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "", "CVSS:3.1/",
+                        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+                        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:S",
+                        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/ZZ:X",
+                        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:Q", "CVSS:4.0/"}) {
     auto r = CvssBaseScore(v);
     EXPECT_FALSE(r) << v;
   }
@@ -160,6 +204,39 @@ TEST(Cvss, BadVectors) {
 
 std::string Record(const std::string& id, const std::string& modified, const std::string& extra) {
   return R"({"id":")" + id + R"(","modified":")" + modified + "\"" + extra + "}";
+}
+
+// The database's record encoding round-trips every field, and any damaged
+// (truncated, extended or altered) record is an integrity error, never a crash.
+TEST(AdvisoryRecord, RoundTripAndDamage) {
+  auto j = ParseJson(R"({"id":"GHSA-x","modified":"2024-01-01T00:00:00Z","published":"2023-01-01T00:00:00Z",
+    "summary":"s","aliases":["CVE-9"],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    "database_specific":{"severity":"HIGH"},"references":[{"url":"https://example.test/a"}],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"Demo_Pkg","purl":"pkg:pypi/demo-pkg"},"versions":["1.0","1.1"],
+      "ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"2.0"},{"introduced":"0"},{"limit":"3.0"}]}]}]})", "t");
+  ASSERT_TRUE(j);
+  auto a = AdvisoryFromJson(*j, "t");
+  ASSERT_TRUE(a) << a.error().message();
+  std::string bytes = EncodeAdvisory(*a);
+  auto b = DecodeAdvisory(bytes, "t");
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ(AdvisoryToJson(*b), AdvisoryToJson(*a));
+  ASSERT_EQ(b->affected.size(), 1u);
+  EXPECT_EQ(b->affected[0].key_name, "demo-pkg");
+  EXPECT_EQ(b->affected[0].eco, Ecosystem::kPyPI);
+  EXPECT_EQ(b->affected[0].ranges[0].events[0].kind, OsvEvent::kIntroduced);  // stored in evaluation order
+  EXPECT_TRUE(IsAffected(b->affected[0], Ecosystem::kPyPI, "1.5"));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    auto t = DecodeAdvisory(std::string_view(bytes).substr(0, n), "t");
+    EXPECT_FALSE(t) << "truncated to " << n;
+    if (!t) {
+      EXPECT_EQ(t.error().code(), ErrorCode::kIntegrity);
+    }
+  }
+  EXPECT_FALSE(DecodeAdvisory(bytes + "x", "t"));
+  std::string big = bytes;
+  big[4] = '\x7f';  // id length beyond the record
+  EXPECT_FALSE(DecodeAdvisory(big, "t"));
 }
 
 TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
@@ -271,6 +348,45 @@ TEST(AdvisoryDb, MissingAndCorruptInputs) {
   // not our database file
   t.Write("other/advisories.db", "garbage garbage garbage garbage");
   EXPECT_FALSE(AdvisoryDb::Open((t.path() / "other").string(), false));
+}
+
+// A database written by another format version (here: the previous one, CBOR
+// records and no rowid column) is refused by readers and rebuilt by import.
+TEST(AdvisoryDb, OtherFormatRefusedByReadersRebuiltByImport) {
+  TempDir t;
+  fs::create_directories(t.path() / "old");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((t.path() / "old/advisories.db").string().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TABLE advisories(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,"
+                         " record TEXT NOT NULL);"
+                         "CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);"
+                         "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                         "INSERT INTO advisories VALUES('X-1', '2024-01-01T00:00:00Z', 0, x'a1');"
+                         "INSERT INTO affected VALUES('PyPI', 'demo', 'X-1');"
+                         "INSERT INTO meta VALUES('format', '2');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto reader = AdvisoryDb::Open((t.path() / "old").string(), false);
+  ASSERT_FALSE(reader);
+  EXPECT_THAT(reader.error().message(), HasSubstr("another version of tollgate"));
+  auto db = AdvisoryDb::Open((t.path() / "old").string(), true);
+  ASSERT_TRUE(db) << db.error().message();
+  auto st = (*db)->Import({t.Write("in/a.json", Record("PYSEC-9", "2024-01-01T00:00:00Z", R"(,
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo"},"versions":["1.0"]}])"))});
+  ASSERT_TRUE(st) << st.error().message();
+  auto status = (*db)->GetStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->advisories, 1u);  // the old record is gone
+  Package p;
+  p.ecosystem = Ecosystem::kPyPI;
+  p.name = "demo";
+  p.version = "1.0";
+  auto f = MatchPackages({p}, **AdvisoryDb::Open((t.path() / "old").string(), false));
+  ASSERT_TRUE(f) << f.error().message();
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ(f->front().rule_id, "PYSEC-9");
 }
 
 // ------------------------------------------------------------ real advisories

@@ -6,10 +6,8 @@
 #include <vector>
 
 namespace tollgate::deps {
-namespace {
 
-// Splits "K:V/K:V" into a map; repeated keys are an error.
-Result<std::map<std::string, std::string>> Metrics(std::string_view body, std::string_view vector) {
+Result<std::map<std::string, std::string>> CvssMetrics(std::string_view body, std::string_view vector) {
   std::map<std::string, std::string> m;
   std::size_t start = 0;
   while (start <= body.size()) {
@@ -26,6 +24,8 @@ Result<std::map<std::string, std::string>> Metrics(std::string_view body, std::s
   }
   return m;
 }
+
+namespace {
 
 Result<double> Weight(const std::map<std::string, std::string>& m, const std::string& key,
                       const std::map<std::string, double>& table, std::string_view vector) {
@@ -47,7 +47,7 @@ double Roundup31(double x) {
 double Roundup30(double x) { return std::ceil(x * 10.0) / 10.0; }
 
 Result<double> ScoreV3(std::string_view body, std::string_view vector, bool v31) {
-  auto mr = Metrics(body, vector);
+  auto mr = CvssMetrics(body, vector);
   if (!mr) return Fail(mr.error());
   const auto& m = *mr;
   auto scope = m.find("S");

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxRecordBytes = 16u << 20;   // one OSV record
-constexpr const char* kFormat = "2";                  // meta.format: records are CBOR
+constexpr const char* kFormat = "3";                  // meta.format: records are EncodeAdvisory bytes
 constexpr std::size_t kMaxZipEntries = 2'000'000;
 
 // A prepared statement that finalises itself.
@@ -54,6 +54,11 @@ class Stmt {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view Blob(sqlite3_stmt* st, int col) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(st, col));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st, col))) : std::string_view();
 }
 
 Error SqlError(sqlite3* db, const std::string& what) {
@@ -101,33 +106,42 @@ Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& dir, boo
     return Fail(Error::Io(file.string() + ": cannot open: " + msg));
   }
   sqlite3_busy_timeout(db, 5000);
+  // Scans read records scattered over the file: map it rather than pread
+  // page by page (read-only use; SQLite falls back to reads where it cannot).
+  sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;", nullptr, nullptr, nullptr);
   std::unique_ptr<AdvisoryDb> out(new AdvisoryDb(db, file.string()));
-  if (create) {
-    TG_TRY(out->Exec(
-        "PRAGMA journal_mode=WAL;"
+  // affected.rid is the advisory's rowid: a scan fetches records by it.
+  static constexpr const char* kSchema =
         "CREATE TABLE IF NOT EXISTS advisories(id TEXT PRIMARY KEY, modified TEXT NOT NULL,"
         " withdrawn INTEGER NOT NULL, record TEXT NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,"
+        " rid INTEGER NOT NULL);"
         "CREATE INDEX IF NOT EXISTS affected_key ON affected(ecosystem, name);"
         "CREATE INDEX IF NOT EXISTS affected_id ON affected(id);"
-        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+  if (create) {
+    TG_TRY(out->Exec("PRAGMA journal_mode=WAL;"));
+    TG_TRY(out->Exec(kSchema));
   }
   // A file that is not our database fails here, not later.
-  Stmt check(db, "SELECT count(*) FROM advisories");
-  if (!check.ok() || check.Step() != SQLITE_ROW) return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
-  bool empty = check.Int(0) == 0;
+  bool empty = true;
   std::string format;
   {
+    Stmt check(db, "SELECT count(*) FROM advisories");
+    if (!check.ok() || check.Step() != SQLITE_ROW)
+      return Fail(Error::Input(file.string() + ": not a tollgate advisory database"));
+    empty = check.Int(0) == 0;
     Stmt f(db, "SELECT value FROM meta WHERE key = 'format'");
     if (f.ok() && f.Step() == SQLITE_ROW) format = f.Text(0);
-  }
+  }  // statements finalised: the tables may be dropped below
   if (format != kFormat) {
     if (!create && !empty)
       return Fail(Error::Input(file.string() + ": written by another version of tollgate (format '" + format +
                                "'); import the advisories again into a new directory"));
     if (create) {
       // Records in another encoding cannot be mixed with ours: start over.
-      TG_TRY(out->Exec("DELETE FROM affected; DELETE FROM advisories; DELETE FROM meta;"));
+      TG_TRY(out->Exec("DROP TABLE affected; DROP TABLE advisories; DELETE FROM meta;"));
+      TG_TRY(out->Exec(kSchema));
       Stmt put(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('format', ?)");
       put.Bind(1, std::string_view(kFormat));
       if (put.Step() != SQLITE_DONE) return Fail(SqlError(db, "meta"));
@@ -162,19 +176,20 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
     }
   }
   bool withdrawn = !adv->withdrawn.empty();
-  // CBOR (RFC 8949) of the compact JSON: parsed several times faster than text.
-  std::vector<std::uint8_t> body = Json::to_cbor(AdvisoryToJson(*adv));
+  // Our flat binary form (record.cpp): decoded without a JSON document.
+  std::string body = EncodeAdvisory(*adv);
   Stmt put(db_, "INSERT OR REPLACE INTO advisories(id, modified, withdrawn, record) VALUES(?,?,?,?)");
   put.Bind(1, adv->id);
   put.Bind(2, adv->modified);
   put.Bind(3, withdrawn ? 1LL : 0LL);
   sqlite3_bind_blob(put.get(), 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
   if (put.Step() != SQLITE_DONE) return Fail(SqlError(db_, "insert " + adv->id));
+  const long long rid = sqlite3_last_insert_rowid(db_);
   Stmt del(db_, "DELETE FROM affected WHERE id = ?");
   del.Bind(1, adv->id);
   if (del.Step() != SQLITE_DONE) return Fail(SqlError(db_, "update " + adv->id));
   if (!withdrawn) {
-    Stmt ins(db_, "INSERT INTO affected(ecosystem, name, id) VALUES(?,?,?)");
+    Stmt ins(db_, "INSERT INTO affected(ecosystem, name, id, rid) VALUES(?,?,?,?)");
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& a : adv->affected) {
       std::string eco = EcosystemKey(a.ecosystem);
@@ -185,6 +200,7 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
       ins.Bind(1, eco);
       ins.Bind(2, name);
       ins.Bind(3, adv->id);
+      ins.Bind(4, rid);
       if (ins.Step() != SQLITE_DONE) return Fail(SqlError(db_, "index " + adv->id));
     }
   } else {
@@ -305,6 +321,7 @@ Result<ImportStats> AdvisoryDb::Import(const std::vector<std::string>& paths) {
       return Fail(Error::NotFound(p + ": no such file or directory"));
     }
   }
+  EndRead();
   TG_TRY(Exec("BEGIN IMMEDIATE"));
   for (const auto& f : files) {
     auto s = ImportFile(f, stats);
@@ -320,6 +337,23 @@ Result<ImportStats> AdvisoryDb::Import(const std::vector<std::string>& paths) {
   }
   TG_TRY(Exec("COMMIT"));
   return stats;
+}
+
+Status AdvisoryDb::EnsureRead() const {
+  if (reading_) return Ok();
+  TG_TRY(Exec("BEGIN"));
+  reading_ = true;
+  return Ok();
+}
+
+void AdvisoryDb::EndRead() {
+  if (reading_) (void)Exec("COMMIT");
+  reading_ = false;
+  // Records and index may change: read them again after the import.
+  cache_.clear();
+  index_.clear();
+  preloaded_ = false;
+  lookups_ = 0;
 }
 
 Status AdvisoryDb::UpdateDigest() {
@@ -375,6 +409,7 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
 }
 
 Result<DbStatus> AdvisoryDb::Summary() const {
+  TG_TRY(EnsureRead());
   DbStatus st;
   bool counted = false;
   Stmt q(db_, "SELECT key, value FROM meta");
@@ -398,41 +433,53 @@ Result<DbStatus> AdvisoryDb::Summary() const {
 Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const std::string& normalized_name) {
   // Withdrawn records have no `affected` rows, so the index alone answers;
   // a record is read and parsed only the first time it is needed.
+  TG_TRY(EnsureRead());
   if (lookup_ == nullptr &&
-      sqlite3_prepare_v2(db_, "SELECT id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id", -1, &lookup_,
+      sqlite3_prepare_v2(db_, "SELECT id, rid FROM affected WHERE ecosystem = ? AND name = ? ORDER BY id", -1, &lookup_,
                          nullptr) != SQLITE_OK)
     return Fail(SqlError(db_, "query"));
   if (record_ == nullptr &&
-      sqlite3_prepare_v2(db_, "SELECT record FROM advisories WHERE id = ?", -1, &record_, nullptr) != SQLITE_OK)
+      sqlite3_prepare_v2(db_, "SELECT record, id FROM advisories WHERE rowid = ?", -1, &record_, nullptr) != SQLITE_OK)
     return Fail(SqlError(db_, "query"));
+  int rc = SQLITE_OK;
   auto text = [](sqlite3_stmt* st, int col) {
     const auto* p = sqlite3_column_text(st, col);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, col)))
              : std::string();
   };
   std::string_view eco = EcosystemName(e);
-  sqlite3_reset(lookup_);
-  sqlite3_bind_text(lookup_, 1, eco.data(), static_cast<int>(eco.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(lookup_, 2, normalized_name.data(), static_cast<int>(normalized_name.size()), SQLITE_TRANSIENT);
-  std::vector<std::string> ids;
-  int rc;
-  while ((rc = sqlite3_step(lookup_)) == SQLITE_ROW) ids.push_back(text(lookup_, 0));
-  if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
+  constexpr std::size_t kPreloadAfter = 64;
+  if (!preloaded_ && ++lookups_ > kPreloadAfter) {
+    Stmt all(db_, "SELECT ecosystem, name, id, rid FROM affected ORDER BY id");
+    if (!all.ok()) return Fail(SqlError(db_, "query"));
+    while ((rc = all.Step()) == SQLITE_ROW) index_[all.Text(0) + '\0' + all.Text(1)].emplace_back(all.Text(2), all.Int(3));
+    if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
+    preloaded_ = true;
+  }
+  std::vector<std::pair<std::string, long long>> ids;  // id, advisory rowid
+  if (preloaded_) {
+    std::string key(eco);
+    key += '\0';
+    key += normalized_name;
+    if (auto it = index_.find(key); it != index_.end()) ids = it->second;
+  } else {
+    sqlite3_reset(lookup_);
+    sqlite3_bind_text(lookup_, 1, eco.data(), static_cast<int>(eco.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(lookup_, 2, normalized_name.data(), static_cast<int>(normalized_name.size()), SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(lookup_)) == SQLITE_ROW) ids.emplace_back(text(lookup_, 0), sqlite3_column_int64(lookup_, 1));
+    if (rc != SQLITE_DONE) return Fail(SqlError(db_, "query"));
+  }
   std::vector<const Advisory*> out;
-  for (const auto& id : ids) {
+  for (const auto& [id, rid] : ids) {
     auto it = cache_.find(id);
     if (it == cache_.end()) {
       sqlite3_reset(record_);
-      sqlite3_bind_text(record_, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-      if (sqlite3_step(record_) != SQLITE_ROW)
+      sqlite3_bind_int64(record_, 1, rid);
+      if (sqlite3_step(record_) != SQLITE_ROW || text(record_, 1) != id)
         return Fail(Error::Integrity(path_ + ": the index names " + id + ", which is not stored"));
-      // Records are our own CBOR; a damaged file is an integrity error.
-      const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(record_, 0));
-      auto size = static_cast<std::size_t>(sqlite3_column_bytes(record_, 0));
-      Json j = blob ? Json::from_cbor(blob, blob + size, true, /*allow_exceptions=*/false) : Json();
-      if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": record " + id + " is not valid CBOR"));
-      auto adv = AdvisoryFromJson(j, path_ + ": " + id);
-      if (!adv) return Fail(Error::Integrity(adv.error().message()));
+      // Records are our own encoding; a damaged file is an integrity error.
+      auto adv = DecodeAdvisory(Blob(record_, 0), path_ + ": record " + id);
+      if (!adv) return Fail(adv.error());
       it = cache_.emplace(id, std::make_unique<Advisory>(std::move(*adv))).first;
     }
     out.push_back(it->second.get());
@@ -444,11 +491,7 @@ Result<std::vector<Advisory>> AdvisoryDb::All() const {
   Stmt q(db_, "SELECT id, record FROM advisories WHERE withdrawn = 0 ORDER BY id");
   std::vector<Advisory> out;
   while (q.Step() == SQLITE_ROW) {
-    const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(q.get(), 1));
-    auto size = static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 1));
-    Json j = blob ? Json::from_cbor(blob, blob + size, true, /*allow_exceptions=*/false) : Json();
-    if (j.is_discarded()) return Fail(Error::Integrity(path_ + ": a record is not valid CBOR"));
-    auto adv = AdvisoryFromJson(j, path_);
+    auto adv = DecodeAdvisory(Blob(q.get(), 1), path_ + ": record " + q.Text(0));
     if (!adv) return Fail(adv.error());
     out.push_back(std::move(*adv));
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -50,6 +51,8 @@ class AdvisoryDb {
   // and OSV's per-ecosystem all.zip archives. Incremental: a record replaces
   // the stored one only when its `modified` is newer. A malformed record or
   // file is skipped with a warning; a path that does not exist is an error.
+  // Ends the handle's read transaction and drops its record cache, so
+  // pointers Candidates returned before are invalid afterwards.
   Result<ImportStats> Import(const std::vector<std::string>& paths);
   // Imports one record given as JSON (used by Import and by tests).
   Status ImportRecord(const Json& record, std::string_view what, ImportStats& stats);
@@ -74,6 +77,12 @@ class AdvisoryDb {
   Status ImportZip(const std::string& file, ImportStats& stats);
   Status ImportText(std::string_view text, const std::string& what, ImportStats& stats);
   Status UpdateDigest();
+  // Summary and Candidates read inside one read transaction, held until the
+  // next Import or the end of the handle: the digest a scan records is the
+  // digest of the records it matched, and SQLite takes its file lock once
+  // rather than once per record.
+  Status EnsureRead() const;
+  void EndRead();
 
   sqlite3* db_;
   std::string path_;
@@ -81,6 +90,13 @@ class AdvisoryDb {
   sqlite3_stmt* lookup_ = nullptr;
   sqlite3_stmt* record_ = nullptr;
   std::map<std::string, std::unique_ptr<Advisory>, std::less<>> cache_;
+  // After kPreloadAfter lookups the whole (ecosystem, name) -> ids index is
+  // read in one query and answered from memory (a large lockfile makes
+  // thousands of lookups; a small one stays with the per-key query).
+  mutable bool reading_ = false;
+  std::size_t lookups_ = 0;
+  bool preloaded_ = false;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, long long>>> index_;  // -> (id, rowid)
 };
 
 // The stored ecosystem key of an OSV ecosystem string ("Debian:12" -> "Debian").

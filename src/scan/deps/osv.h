@@ -59,8 +59,14 @@ struct Advisory {
 Result<Advisory> AdvisoryFromJson(const Json& j, std::string_view what);
 // JSON or YAML text (YAML when the name ends in .yaml/.yml).
 Result<Json> ParseOsvText(std::string_view text, std::string_view what);
-// The compact JSON kept in the database (only the fields above).
+// The compact JSON of the fields above (SBOM/bench helpers).
 Json AdvisoryToJson(const Advisory& a);
+// The database's stored form of a parsed advisory (record.cpp): a flat
+// binary encoding decoded without a JSON document; events stay in the
+// evaluation order they were sorted into when parsed. DecodeAdvisory
+// returns Error::Integrity for damaged bytes; `what` names the record.
+std::string EncodeAdvisory(const Advisory& a);
+Result<Advisory> DecodeAdvisory(std::string_view bytes, std::string_view what);
 
 // Package names as each ecosystem compares them: PEP 503 for PyPI
 // (lower case, runs of -_. become -), lower case for NuGet, Packagist,

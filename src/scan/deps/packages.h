@@ -45,6 +45,12 @@ Status ParseApkInstalled(std::string_view text, const std::string& file, const s
 // epoch:version-release, matched by source RPM name.
 Status ParseRpmDb(std::string_view sqlite_bytes, const std::string& file, const std::string& distro,
                   const std::string& release, Inventory& out);
+// /var/lib/rpm/Packages, the Berkeley DB hash database of RPM before 4.16
+// (older RHEL/CentOS images), read by our own bounded parser: the same
+// headers as above. A file that is not a BDB hash database is an
+// Error::Input naming it; damaged pages or headers become warnings.
+Status ParseRpmBdb(std::string_view bdb_bytes, const std::string& file, const std::string& distro,
+                   const std::string& release, Inventory& out);
 
 // A package URL to a package; false when the type is not one we match.
 bool PackageFromPurl(std::string_view purl, Package& out);
@@ -56,8 +62,14 @@ std::string MakePurl(const Package& p);
 // image. Parse errors of single files become warnings naming the file.
 Result<Inventory> CollectPackages(const std::vector<std::string>& paths);
 
-// Reads a `docker save` (or OCI layout) tarball: layers applied in manifest
-// order with whiteouts, entries that escape the root refused with a warning.
+// Reads a `docker save` tarball (manifest.json) or an OCI image layout
+// tarball (oci-layout, index.json, blobs/sha256/...): layers applied in
+// manifest order with whiteouts, gzip/zstd/uncompressed layers, every blob
+// named by a sha256 digest checked against it, entries that escape the root
+// refused with a warning.
 Result<Inventory> ReadImageTarball(const std::string& path);
+// The same for an OCI image layout directory (never following symlinks).
+Result<Inventory> ReadImageLayoutDirectory(const std::string& dir);
+bool IsImageLayoutDirectory(const std::string& dir);
 
 }  // namespace tollgate::deps
