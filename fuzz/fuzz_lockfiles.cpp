@@ -13,8 +13,8 @@
 #include "scan/deps/packages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static constexpr std::array<std::string_view, 17> kKinds{
-      "npm", "yarn", "pnpm", "bun", "requirements", "poetry", "uv", "pipfile", "gomod",
+  static constexpr std::array<std::string_view, 18> kKinds{
+      "npm", "yarn", "pnpm", "bun", "requirements", "poetry", "uv", "pipfile", "gomod", "gosum",
       "cargo", "gemfile", "composer", "pom", "gradle", "nuget", "sbom", "dpkg"};
   if (size == 0) return 0;
   tollgate::deps::Inventory rpm;

@@ -57,6 +57,7 @@ TEST(Lockfiles, EveryPackageWithFileAndLine) {
 TEST(Lockfiles, KindsByName) {
   EXPECT_EQ(LockfileKind("package-lock.json"), "npm");
   EXPECT_EQ(LockfileKind("npm-shrinkwrap.json"), "npm");
+  EXPECT_EQ(LockfileKind("go.sum"), "gosum");
   EXPECT_EQ(LockfileKind("requirements-dev.txt"), "requirements");
   EXPECT_EQ(LockfileKind("Pipfile.lock"), "pipfile");
   EXPECT_EQ(LockfileKind("README.md"), "");
@@ -96,6 +97,32 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& param) {
       return std::string(param.param.kind) + "_" + std::to_string(param.index);
     });
+
+TEST(Lockfiles, GoSumAddsTheModulesGoModDoesNotList) {
+  Inventory alone;
+  ASSERT_TRUE(ParseLockfile("gosum",
+                            "example.com/a v1.2.0 h1:x=\nexample.com/a v1.10.0 h1:y=\nexample.com/a v1.11.0/go.mod h1:z=\n"
+                            "example.com/b v2.0.0+incompatible h1:w=\n",
+                            "svc/go.sum", alone));
+  ASSERT_EQ(alone.packages.size(), 2u);
+  EXPECT_EQ(alone.packages[0].name, "example.com/a");
+  EXPECT_EQ(alone.packages[0].version, "1.10.0");  // the highest downloaded version; /go.mod lines do not count
+  EXPECT_EQ(alone.packages[0].line, 2u);
+  EXPECT_EQ(alone.packages[1].version, "2.0.0");
+  Inventory both;
+  ASSERT_TRUE(ParseLockfile("gomod", "module m\nrequire example.com/a v1.2.0\n", "svc/go.mod", both));
+  ASSERT_TRUE(ParseLockfile("gosum", "example.com/a v1.10.0 h1:y=\nexample.com/c v0.1.0 h1:q=\n", "svc/go.sum", both));
+  ASSERT_TRUE(ParseLockfile("gosum", "example.com/a v1.10.0 h1:y=\n", "other/go.sum", both));
+  ReconcileGoSum(both);
+  std::vector<std::string> got;
+  for (const auto& p : both.packages) got.push_back(p.file + " " + p.name + " " + p.version);
+  EXPECT_EQ(got, (std::vector<std::string>{"svc/go.mod example.com/a 1.2.0", "svc/go.sum example.com/c 0.1.0",
+                                          "other/go.sum example.com/a 1.10.0"}));
+  Inventory bad;
+  auto s = ParseLockfile("gosum", "example.com/a v1.0.0 h1:x=\nexample.com/b\n", "svc/go.sum", bad);
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message(), HasSubstr("svc/go.sum:2: malformed go.sum line"));
+}
 
 TEST(Lockfiles, YamlBombStaysSmall) {
   // "billion laughs": aliases are not expanded into the inventory

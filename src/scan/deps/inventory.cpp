@@ -757,6 +757,7 @@ Result<Inventory> CollectPackages(const std::vector<std::string>& paths) {
       return Fail(Error::NotFound(p + ": no such file or directory"));
     }
   }
+  ReconcileGoSum(inv);
   return inv;
 }
 

@@ -432,6 +432,40 @@ Status ParseGoMod(std::string_view text, const std::string& file, Inventory& out
   return Ok();
 }
 
+// go.sum: one line per module version the build needed, `module vX h1:...`
+// for its content and `module vX/go.mod h1:...` for its go.mod alone. A
+// module whose content is listed was downloaded; minimum version selection
+// builds with the highest such version, so that one is reported. Modules the
+// sibling go.mod requires are left to go.mod (ReconcileGoSum).
+Status ParseGoSum(std::string_view text, const std::string& file, Inventory& out) {
+  std::istringstream in{std::string(text)};
+  std::string raw;
+  std::uint32_t n = 0;
+  struct Best {
+    std::string version;
+    std::uint32_t line = 0;
+  };
+  std::map<std::string, Best> best;
+  while (std::getline(in, raw)) {
+    ++n;
+    std::string_view l = Trim(raw);
+    if (l.empty()) continue;
+    const auto a = l.find_first_of(" \t");
+    const auto b = a == std::string_view::npos ? a : l.find_first_of(" \t", l.find_first_not_of(" \t", a));
+    if (a == std::string_view::npos || b == std::string_view::npos || !StartsWith(Trim(l.substr(b)), "h1:"))
+      return Fail(Error::Input(file + ":" + std::to_string(n) + ": malformed go.sum line (want: module version h1:hash)"));
+    std::string mod(l.substr(0, a));
+    std::string ver(Trim(l.substr(a, b - a)));
+    if (EndsWith(ver, "/go.mod")) continue;
+    if (!ver.empty() && ver[0] == 'v') ver.erase(0, 1);
+    if (auto inc = ver.find("+incompatible"); inc != std::string::npos) ver.resize(inc);
+    Best& cur = best[mod];
+    if (cur.version.empty() || CompareVersions(Ecosystem::kGo, cur.version, ver) < 0) cur = Best{ver, n};
+  }
+  for (auto& [mod, b] : best) Add(out, Ecosystem::kGo, mod, b.version, file, b.line);
+  return Ok();
+}
+
 // ---------------------------------------------------------------- Ruby
 Status ParseGemfileLock(std::string_view text, const std::string& file, Inventory& out) {
   std::istringstream in{std::string(text)};
@@ -830,6 +864,7 @@ std::string LockfileKind(std::string_view filename) {
   if (f == "pdm.lock") return "pdm";
   if (f == "pipfile.lock") return "pipfile";
   if (f == "go.mod") return "gomod";
+  if (f == "go.sum") return "gosum";
   if (f == "cargo.lock") return "cargo";
   if (f == "gemfile.lock") return "gemfile";
   if (f == "composer.lock") return "composer";
@@ -838,6 +873,22 @@ std::string LockfileKind(std::string_view filename) {
   if (f == "packages.lock.json") return "nuget";
   if (EndsWith(f, ".cdx.json") || EndsWith(f, ".spdx.json") || f == "bom.json" || f == "sbom.json") return "sbom";
   return {};
+}
+
+void ReconcileGoSum(Inventory& inv) {
+  auto dir_of = [](const std::string& f) {
+    auto slash = f.rfind('/');
+    return slash == std::string::npos ? std::string() : f.substr(0, slash);
+  };
+  auto base_is = [](const std::string& f, std::string_view base) {
+    return EndsWith(f, base) && (f.size() == base.size() || f[f.size() - base.size() - 1] == '/');
+  };
+  std::set<std::pair<std::string, std::string>> required;  // (directory, module) from go.mod
+  for (const Package& p : inv.packages)
+    if (p.ecosystem == Ecosystem::kGo && base_is(p.file, "go.mod")) required.emplace(dir_of(p.file), p.name);
+  std::erase_if(inv.packages, [&](const Package& p) {
+    return p.ecosystem == Ecosystem::kGo && base_is(p.file, "go.sum") && required.count({dir_of(p.file), p.name}) != 0;
+  });
 }
 
 Status ParseLockfile(std::string_view kind, std::string_view text, const std::string& file, Inventory& out) {
@@ -849,6 +900,7 @@ Status ParseLockfile(std::string_view kind, std::string_view text, const std::st
   if (kind == "poetry" || kind == "uv" || kind == "pdm") return ParseTomlPackages(text, file, Ecosystem::kPyPI, out);
   if (kind == "pipfile") return ParsePipfileLock(text, file, out);
   if (kind == "gomod") return ParseGoMod(text, file, out);
+  if (kind == "gosum") return ParseGoSum(text, file, out);
   if (kind == "cargo") return ParseTomlPackages(text, file, Ecosystem::kCratesIo, out);
   if (kind == "gemfile") return ParseGemfileLock(text, file, out);
   if (kind == "composer") return ParseComposerLock(text, file, out);

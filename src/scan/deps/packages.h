@@ -38,6 +38,10 @@ std::string LockfileKind(std::string_view filename);
 // be resolved (an unpinned requirement) become warnings.
 Status ParseLockfile(std::string_view kind, std::string_view text, const std::string& file, Inventory& out);
 
+// go.sum lists more than the build uses: drops its modules that the go.mod
+// of the same directory requires (go.mod's version is the selected one).
+void ReconcileGoSum(Inventory& inv);
+
 // OS package databases (paths relative to a root filesystem).
 Status ParseDpkgStatus(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
 Status ParseApkInstalled(std::string_view text, const std::string& file, const std::string& release, Inventory& out);
