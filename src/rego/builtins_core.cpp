@@ -2,9 +2,13 @@
 // types and casts.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <limits>
 #include <functional>
 #include <set>
+
+#include <gmp.h>
 
 #include "rego/internal.h"
 
@@ -44,26 +48,72 @@ const Value& ArgKind(std::string_view fn, const std::vector<Value>& a, int i, Ki
   return v;
 }
 
-Value Add(const Value& a, const Value& b) {
+namespace {
+
+// Exact integer arithmetic beyond 64 bits (OPA keeps big integers exact). The
+// fast path stays on int64; GMP is used only when an operand is a big integer
+// literal or the int64 operation overflows.
+class BigInt {
+ public:
+  BigInt() { mpz_init(v_); }
+  ~BigInt() { mpz_clear(v_); }
+  BigInt(const BigInt&) = delete;
+  BigInt& operator=(const BigInt&) = delete;
+  mpz_t& get() { return v_; }
+  // Loads an integer value (int64 or big integral literal); false otherwise.
+  bool Load(const Value& n) {
+    if (n.is_int()) {
+      mpz_set_si(v_, n.as_int());
+      return true;
+    }
+    const std::string* t = n.big_text();
+    if (!t || t->find_first_of(".eE") != std::string::npos) return false;
+    return mpz_set_str(v_, t->c_str(), 10) == 0;
+  }
+  Value ToValue() const {
+    if (mpz_fits_slong_p(v_)) return Value::Int(mpz_get_si(v_));
+    std::unique_ptr<char, void (*)(void*)> text(mpz_get_str(nullptr, 10, v_), std::free);
+    return Value::NumberFromText(text.get());
+  }
+
+ private:
+  mpz_t v_;
+};
+
+using MpzOp = void (*)(mpz_ptr, mpz_srcptr, mpz_srcptr);
+
+// The exact result of op on two integers, or undefined when either is not one.
+Value BigArith(const Value& a, const Value& b, MpzOp op) {
+  BigInt x, y, r;
+  if (!x.Load(a) || !y.Load(b)) return Value();
+  op(r.get(), x.get(), y.get());
+  return r.ToValue();
+}
+
+using Int64Op = bool (*)(std::int64_t, std::int64_t, std::int64_t*);
+
+Value Arith(const Value& a, const Value& b, Int64Op fast, MpzOp big, double (*fallback)(double, double)) {
   if (a.is_int() && b.is_int()) {
     std::int64_t r = 0;
-    if (!__builtin_add_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
+    if (!fast(a.as_int(), b.as_int(), &r)) return Value::Int(r);
   }
-  return Value::Double(a.as_double() + b.as_double());
+  if (Value exact = BigArith(a, b, big); exact.defined()) return exact;
+  return Value::Double(fallback(a.as_double(), b.as_double()));
+}
+
+}  // namespace
+
+Value Add(const Value& a, const Value& b) {
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_add_overflow(x, y, r); }, mpz_add,
+               [](double x, double y) { return x + y; });
 }
 Value Sub(const Value& a, const Value& b) {
-  if (a.is_int() && b.is_int()) {
-    std::int64_t r = 0;
-    if (!__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
-  }
-  return Value::Double(a.as_double() - b.as_double());
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_sub_overflow(x, y, r); }, mpz_sub,
+               [](double x, double y) { return x - y; });
 }
 Value Mul(const Value& a, const Value& b) {
-  if (a.is_int() && b.is_int()) {
-    std::int64_t r = 0;
-    if (!__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
-  }
-  return Value::Double(a.as_double() * b.as_double());
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_mul_overflow(x, y, r); }, mpz_mul,
+               [](double x, double y) { return x * y; });
 }
 
 namespace {

@@ -181,6 +181,17 @@ TEST(RegoEval, StepBudgetStopsRunawayEvaluation) {
   EXPECT_NE(r.error().message().find("eval_budget_error"), std::string::npos);
 }
 
+TEST(RegoEval, BigIntegersStayExact) {
+  // int64 overflow and literals beyond 64 bits go exact, small values stay int64.
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := 9223372036854775807 + 2\n", "data.p.x")), "9223372036854775809");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := sum([18446744073709551617, 1])\n", "data.p.x")), "18446744073709551618");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := product([18446744073709551617, 2])\n", "data.p.x")), "36893488147419103234");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := -9223372036854775808 - 1\n", "data.p.x")), "-9223372036854775809");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := (18446744073709551617 - 18446744073709551616) + 1\n", "data.p.x")), "2");
+  EXPECT_TRUE(Eval("package p\nx := 18446744073709551617 - 1\n", "data.p.x").big_text() != nullptr);
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := 1.5 + 2\n", "data.p.x")), "3.5");
+}
+
 TEST(RegoEval, RecursionIsAnError) {
   std::string e = EvalError("package p\na if { b }\nb if { a }\n", "data.p.a");
   EXPECT_NE(e.find("rego_recursion_error"), std::string::npos) << e;
