@@ -1058,6 +1058,7 @@ const BuiltinRegistry& Builtins() {
     AddTimeBuiltins(*r);
     AddNetCryptoBuiltins(*r);
     AddMiscBuiltins(*r);
+    AddGraphqlBuiltins(*r);
     return r;
   }();
   return *kRegistry;
