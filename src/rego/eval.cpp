@@ -52,6 +52,9 @@ struct State {
   std::set<const Node*> overridden;
   std::map<std::string, Mock> mocks;
   std::map<const Node*, Value> cache;
+  // First-level keys of a partial object's value in the order its rules
+  // produced them: iteration follows rule order, as OPA's does.
+  std::map<const Node*, std::vector<Value>> key_order;
 };
 
 constexpr int kMaxCallDepth = 400;
@@ -907,6 +910,22 @@ class Evaluator {
     if (!n->rules.empty() || n->default_rule) {
       Value v = RuleSetValue(n);
       if (!v.defined()) return true;
+      auto order = state_->key_order.find(n);
+      if (order != state_->key_order.end() && v.is_object() && i < ref.args.size()) {
+        const Term& seg = ref.args[i];
+        if (seg.kind == TermKind::kVar && !f.slots[static_cast<std::size_t>(seg.slot)].defined()) {
+          for (const auto& key : order->second) {
+            const Value* child = v.Get(key);
+            if (!child) continue;
+            std::size_t m = Mark();
+            Bind(f, seg.slot, key);
+            bool r = Deref(*child, ref, i + 1, f, k);
+            Undo(m);
+            if (!r) return false;
+          }
+          return true;
+        }
+      }
       return Deref(v, ref, i, f, k);
     }
     if (i == ref.args.size()) {
@@ -1103,6 +1122,8 @@ class Evaluator {
       std::map<Value, Entry> sub;
     };
     std::map<Value, Entry> root;
+    std::vector<Value>& order = state_->key_order[n];
+    order.clear();
     auto conflict = [](const Rule* r) {
       throw EvalError{"eval_conflict_error", "object keys must be unique", r ? r->loc : Location{}, true};
     };
@@ -1113,6 +1134,7 @@ class Evaluator {
         std::map<Value, Entry>* level = &root;
         std::size_t path_len = vals.size() - 1;
         if (path_len == 0) conflict(r);
+        if (!root.count(vals[0])) order.push_back(vals[0]);
         for (std::size_t i = 0; i + 1 < path_len; ++i) {
           Entry& e = (*level)[vals[i]];
           if (e.leaf.defined() || e.is_set) conflict(r);
@@ -1146,6 +1168,7 @@ class Evaluator {
       if (c->rules.empty() && !c->default_rule && c->children.empty()) continue;
       Value v = NodeValue(c.get(), Value());
       if (!v.defined()) continue;
+      if (!root.count(key)) order.push_back(key);
       merge(root[key], v);
     }
     std::function<Value(const std::map<Value, Entry>&)> build = [&](const std::map<Value, Entry>& m) {
