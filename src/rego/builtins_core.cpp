@@ -1059,6 +1059,7 @@ const BuiltinRegistry& Builtins() {
     AddNetCryptoBuiltins(*r);
     AddMiscBuiltins(*r);
     AddGraphqlBuiltins(*r);
+    AddX509Builtins(*r);
     return r;
   }();
   return *kRegistry;
