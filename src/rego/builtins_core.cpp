@@ -1060,6 +1060,7 @@ const BuiltinRegistry& Builtins() {
     AddMiscBuiltins(*r);
     AddGraphqlBuiltins(*r);
     AddX509Builtins(*r);
+    AddJsonSchemaBuiltins(*r);
     return r;
   }();
   return *kRegistry;
