@@ -1061,6 +1061,7 @@ const BuiltinRegistry& Builtins() {
     AddGraphqlBuiltins(*r);
     AddX509Builtins(*r);
     AddJsonSchemaBuiltins(*r);
+    AddTemplateBuiltins(*r);
     return r;
   }();
   return *kRegistry;

@@ -71,6 +71,7 @@ void AddMiscBuiltins(BuiltinRegistry& r);
 void AddGraphqlBuiltins(BuiltinRegistry& r);
 void AddX509Builtins(BuiltinRegistry& r);
 void AddJsonSchemaBuiltins(BuiltinRegistry& r);
+void AddTemplateBuiltins(BuiltinRegistry& r);
 
 // Argument helpers for built-ins.
 const std::string& ArgString(std::string_view fn, const std::vector<Value>& a, int i);
