@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "rego/rego.h"
 #include "rego/value.h"
+#include "test_util.h"
 
 namespace tollgate::rego {
 namespace {
@@ -13,16 +13,11 @@ namespace {
 // The errors json.match_schema reports for doc against schema (JSON texts),
 // as "field: type" lines.
 std::string Match(const std::string& doc, const std::string& schema) {
-  auto p = Policy::Compile({{"p.rego", "package p\nr := json.match_schema(input.doc, input.schema)\n"}});
-  EXPECT_TRUE(p) << p.error().message();
-  EvalOptions o;
-  o.strict_builtin_errors = true;
-  o.input = Value::MakeObject({{Value::String("doc"), Value::String(doc)}, {Value::String("schema"), Value::String(schema)}});
-  auto r = (*p)->Query("data.p.r", o);
+  Value in = Value::MakeObject({{Value::String("doc"), Value::String(doc)}, {Value::String("schema"), Value::String(schema)}});
+  auto r = testing::EvalStrict("package p\nr := json.match_schema(input.doc, input.schema)\n", "data.p.r", in);
   if (!r) return "error: " + r.error().message();
-  const Value& res = r->rows.at(0).expressions.at(0);
   std::string out;
-  for (const auto& e : res.items()[1].items()) out += e.Get("field")->as_string() + ": " + e.Get("type")->as_string() + "\n";
+  for (const auto& e : r->items()[1].items()) out += e.Get("field")->as_string() + ": " + e.Get("type")->as_string() + "\n";
   return out;
 }
 

@@ -3,21 +3,17 @@
 
 #include <string>
 
-#include "rego/rego.h"
 #include "rego/value.h"
+#include "test_util.h"
 
 namespace tollgate::rego {
 namespace {
 
 std::string Render(const std::string& tmpl, const std::string& vars_json) {
-  auto p = Policy::Compile({{"p.rego", "package p\nr := strings.render_template(input.t, input.v)\n"}});
-  EXPECT_TRUE(p) << p.error().message();
-  EvalOptions o;
-  o.strict_builtin_errors = true;
-  o.input = Value::MakeObject({{Value::String("t"), Value::String(tmpl)}, {Value::String("v"), FromJson(nlohmann::json::parse(vars_json))}});
-  auto r = (*p)->Query("data.p.r", o);
+  Value in = Value::MakeObject({{Value::String("t"), Value::String(tmpl)}, {Value::String("v"), FromJson(nlohmann::json::parse(vars_json))}});
+  auto r = testing::EvalStrict("package p\nr := strings.render_template(input.t, input.v)\n", "data.p.r", in);
   if (!r) return "error: " + r.error().message();
-  return r->rows.at(0).expressions.at(0).as_string();
+  return r->as_string();
 }
 
 TEST(RegoTemplate, RendersFieldsPipelinesAndControlFlow) {

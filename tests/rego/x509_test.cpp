@@ -10,8 +10,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "rego/rego.h"
 #include "rego/value.h"
+#include "test_util.h"
 
 namespace tollgate::rego {
 namespace {
@@ -85,17 +85,7 @@ Made MakeChain() {
   return m;
 }
 
-Result<Value> Query(const std::string& query, Value input) {
-  auto p = Policy::Compile({{"p.rego", "package p\n"}});
-  if (!p) return Fail(p.error());
-  EvalOptions o;
-  o.input = std::move(input);
-  o.strict_builtin_errors = true;
-  auto r = (*p)->Query(query, o);
-  if (!r) return Fail(r.error());
-  if (r->rows.empty()) return Value();
-  return r->rows[0].expressions[0];
-}
+Result<Value> Query(const std::string& query, Value input) { return testing::EvalStrict("package p\n", query, std::move(input)); }
 
 TEST(RegoX509, ParsesCertificatesAndVerifiesChains) {
   static const Made m = MakeChain();
