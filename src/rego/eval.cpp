@@ -192,6 +192,8 @@ class Evaluator {
   void Step() {
     if (++steps_ > opts_.max_steps)
       throw EvalError{"eval_budget_error", "evaluation exceeded the step budget of " + std::to_string(opts_.max_steps) + " steps", {}, true};
+    if (tl_value_bytes - memory_base_ > opts_.max_memory)
+      throw EvalError{"eval_budget_error", "evaluation exceeded the memory budget of " + std::to_string(opts_.max_memory) + " bytes", {}, true};
   }
 
   // ---- bodies and expressions ----
@@ -1187,6 +1189,7 @@ class Evaluator {
   std::vector<Value*> trail_;
   std::set<const Node*> in_progress_;
   std::uint64_t steps_ = 0;
+  std::uint64_t memory_base_ = tl_value_bytes;
   int depth_ = 0;
   bool explain_ = false;
   std::vector<const Rule*> rule_stack_;

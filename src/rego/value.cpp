@@ -7,6 +7,8 @@
 
 namespace tollgate::rego {
 
+thread_local std::uint64_t tl_value_bytes = 0;
+
 namespace {
 
 int KindOrder(Kind k) {
@@ -75,12 +77,14 @@ Value Value::NumberFromText(std::string_view text) {
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
+  tl_value_bytes += sizeof(std::string) + s.size();
   v.ptr_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 Value Value::MakeArray(Array items) {
   Value v;
   v.kind_ = Kind::kArray;
+  tl_value_bytes += sizeof(Array) + items.size() * sizeof(Value);
   v.ptr_ = std::make_shared<const Array>(std::move(items));
   return v;
 }
@@ -89,6 +93,7 @@ Value Value::MakeSet(Array items) {
   items.erase(std::unique(items.begin(), items.end()), items.end());
   Value v;
   v.kind_ = Kind::kSet;
+  tl_value_bytes += sizeof(Array) + items.size() * sizeof(Value);
   v.ptr_ = std::make_shared<const Array>(std::move(items));
   return v;
 }
@@ -105,6 +110,7 @@ Value Value::MakeObject(ObjectItems items) {
   }
   Value v;
   v.kind_ = Kind::kObject;
+  tl_value_bytes += sizeof(ObjectItems) + out.size() * sizeof(ObjectItems::value_type);
   v.ptr_ = std::make_shared<const ObjectItems>(std::move(out));
   return v;
 }

@@ -181,6 +181,24 @@ TEST(RegoEval, StepBudgetStopsRunawayEvaluation) {
   EXPECT_NE(r.error().message().find("eval_budget_error"), std::string::npos);
 }
 
+TEST(RegoEval, MemoryBudgetStopsRunawayAllocation) {
+  // Few steps, many bytes: 200 copies of a 100 KB string.
+  auto p = Compile(
+      "package p\nbase := concat(\"\", [\"x\" | some i in numbers.range(1, 100000)])\n"
+      "r := count([y | some i in numbers.range(1, 200); y := concat(\"\", [base, format_int(i, 10)])])\n");
+  ASSERT_TRUE(p);
+  EvalOptions o;
+  o.max_memory = 8u << 20;
+  auto r = (*p)->Query("data.p.r", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("eval_budget_error: evaluation exceeded the memory budget of 8388608 bytes"), std::string::npos)
+      << r.error().message();
+  o.max_memory = 1u << 30;
+  auto ok = (*p)->Query("data.p.r", o);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->rows.at(0).expressions.at(0), Value::Int(200));
+}
+
 TEST(RegoEval, BigIntegersStayExact) {
   // int64 overflow and literals beyond 64 bits go exact, small values stay int64.
   EXPECT_EQ(ToJsonText(Eval("package p\nx := 9223372036854775807 + 2\n", "data.p.x")), "9223372036854775809");
