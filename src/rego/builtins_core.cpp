@@ -286,14 +286,17 @@ Value Sort(const Args& a, BuiltinContext&) {
   return Value::MakeArray(std::move(items));
 }
 
-// ---- arrays ----
-Value ArrayConcat(const Args& a, BuiltinContext&) {
-  ArgKind("array.concat", a, 0, Kind::kArray);
-  ArgKind("array.concat", a, 1, Kind::kArray);
+// The members of two operands of kind k, one after the other.
+Array ConcatItems(const char* fn, const Args& a, Kind k) {
+  ArgKind(fn, a, 0, k);
+  ArgKind(fn, a, 1, k);
   Array out = a[0].items();
   out.insert(out.end(), a[1].items().begin(), a[1].items().end());
-  return Value::MakeArray(std::move(out));
+  return out;
 }
+
+// ---- arrays ----
+Value ArrayConcat(const Args& a, BuiltinContext&) { return Value::MakeArray(ConcatItems("array.concat", a, Kind::kArray)); }
 Value ArraySlice(const Args& a, BuiltinContext&) {
   ArgKind("array.slice", a, 0, Kind::kArray);
   std::int64_t s = ArgInt("array.slice", a, 1);
@@ -319,13 +322,7 @@ Value And(const Args& a, BuiltinContext&) {
     if (a[1].SetContains(v)) out.push_back(v);
   return Value::MakeSet(std::move(out));
 }
-Value Or(const Args& a, BuiltinContext&) {
-  ArgKind("or", a, 0, Kind::kSet);
-  ArgKind("or", a, 1, Kind::kSet);
-  Array out = a[0].items();
-  out.insert(out.end(), a[1].items().begin(), a[1].items().end());
-  return Value::MakeSet(std::move(out));
-}
+Value Or(const Args& a, BuiltinContext&) { return Value::MakeSet(ConcatItems("or", a, Kind::kSet)); }
 Value Intersection(const Args& a, BuiltinContext&) {
   ArgKind("intersection", a, 0, Kind::kSet);
   Value acc;

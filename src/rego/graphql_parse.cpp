@@ -9,6 +9,7 @@
 
 #include "core/utf8.h"
 #include "rego/graphql.h"
+#include "rego/lexer.h"
 
 namespace tollgate::rego::graphql {
 
@@ -176,15 +177,11 @@ class Lexer {
       if (pos_ + 1 >= src_.size()) break;
       char e = src_[pos_ + 1];
       pos_ += 2;
+      if (char plain = SimpleEscape(e)) {
+        out += plain;
+        continue;
+      }
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
         case 'u': {
           if (pos_ + 4 > src_.size()) return Invalid(t);
           char32_t cp = 0;
