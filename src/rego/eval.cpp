@@ -455,6 +455,24 @@ class Evaluator {
     }
   }
 
+  // Argument vectors for calls, reused so a call does not allocate one.
+  struct PooledArgs {
+    explicit PooledArgs(Evaluator* e) : ev(e) {
+      if (!ev->arg_pool_.empty()) {
+        v = std::move(ev->arg_pool_.back());
+        ev->arg_pool_.pop_back();
+      }
+    }
+    ~PooledArgs() {
+      v.clear();
+      ev->arg_pool_.push_back(std::move(v));
+    }
+    PooledArgs(const PooledArgs&) = delete;
+    PooledArgs& operator=(const PooledArgs&) = delete;
+    Evaluator* ev;
+    std::vector<Value> v;
+  };
+
   bool EvalList(const std::vector<Term>& args, std::size_t i, std::vector<Value>& acc, Frame& f, Cont k) {
     if (i == args.size()) return k();
     return EvalTerm(args[i], f, [&](const Value& v) {
@@ -541,7 +559,8 @@ class Evaluator {
         return k(Value::MakeObject(std::move(items)));
       }
       case TermKind::kCall: {
-        std::vector<Value> acc;
+        PooledArgs pooled(this);
+        std::vector<Value>& acc = pooled.v;
         // Only when a plain argument is still unbound (x == input.xs[x]) do
         // the ref arguments have to run first.
         bool reorder = false;
@@ -1189,6 +1208,7 @@ class Evaluator {
   std::vector<Value*> trail_;
   std::set<const Node*> in_progress_;
   std::uint64_t steps_ = 0;
+  std::vector<std::vector<Value>> arg_pool_;
   std::uint64_t memory_base_ = tl_value_bytes;
   int depth_ = 0;
   bool explain_ = false;
