@@ -1059,6 +1059,7 @@ const BuiltinRegistry& Builtins() {
     AddX509Builtins(*r);
     AddJsonSchemaBuiltins(*r);
     AddTemplateBuiltins(*r);
+    AddGlobsBuiltins(*r);
     return r;
   }();
   return *kRegistry;
