@@ -939,9 +939,33 @@ class Compiler {
     }
   }
 
+  // A function argument that is a template string ($"{x}") is not a pattern:
+  // it becomes a fresh argument variable compared with the template in the
+  // body, so the template's variables may be bound by the body (as OPA does).
+  static void RewriteTemplateArgs(Rule& r) {
+    for (std::size_t i = 0; i < r.args.size(); ++i) {
+      if (r.args[i].kind != TermKind::kTemplate) continue;
+      Term tmpl = std::move(r.args[i]);
+      Location loc = tmpl.loc;
+      r.args[i] = MakeVar("__targ" + std::to_string(i), loc);
+      auto add = [&](Body& b) {
+        Expr e;
+        e.kind = ExprKind::kUnify;
+        e.loc = loc;
+        e.op = "=";
+        e.terms.push_back(r.args[i]);
+        e.terms.push_back(tmpl);
+        b.exprs.push_back(std::move(e));
+      };
+      add(r.body);
+      for (auto& el : r.else_chain) add(el->body);
+    }
+  }
+
   void CompileRule(const PackageCtx& pkg, Rule& r) {
     slot_names_.clear();
     wildcards_.clear();
+    if (r.kind == RuleKind::kFunction) RewriteTemplateArgs(r);
     Scope scope;
     // Function arguments are locals of the rule.
     std::set<std::string> arg_names;

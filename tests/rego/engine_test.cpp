@@ -210,6 +210,12 @@ TEST(RegoEval, BigIntegersStayExact) {
   EXPECT_EQ(ToJsonText(Eval("package p\nx := 1.5 + 2\n", "data.p.x")), "3.5");
 }
 
+TEST(RegoEval, TemplateStringFunctionArgumentsBindFromTheBody) {
+  const char* src = "package p\nf($\"{x}-{y}\") := y if {\n  x := \"a\"\n  y := \"b\"\n}\nok := f(\"a-b\")\nno := f(\"a-c\")\n";
+  EXPECT_EQ(Eval(src, "data.p.ok"), Value::String("b"));
+  EXPECT_FALSE(Eval(src, "data.p.no").defined());
+}
+
 TEST(RegoEval, RecursionIsAnError) {
   std::string e = EvalError("package p\na if { b }\nb if { a }\n", "data.p.a");
   EXPECT_NE(e.find("rego_recursion_error"), std::string::npos) << e;
