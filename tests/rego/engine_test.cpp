@@ -216,6 +216,11 @@ TEST(RegoEval, TemplateStringFunctionArgumentsBindFromTheBody) {
   EXPECT_FALSE(Eval(src, "data.p.no").defined());
 }
 
+TEST(RegoEval, WalkAssignmentEnumeratesPaths) {
+  const char* src = "package p\nx := {\"a\": [1, {\"b\": 2}]}\nleaves := {path: v | [path, v] := walk(x); is_number(v)}\n";
+  EXPECT_EQ(ToJsonText(Eval(src, "data.p.leaves")), R"({"[\"a\",0]":1,"[\"a\",1,\"b\"]":2})");
+}
+
 TEST(RegoEval, RecursionIsAnError) {
   std::string e = EvalError("package p\na if { b }\nb if { a }\n", "data.p.a");
   EXPECT_NE(e.find("rego_recursion_error"), std::string::npos) << e;
