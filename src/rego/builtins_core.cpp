@@ -628,7 +628,9 @@ bool ArrayIndex(const Value& seg, std::size_t size, bool allow_end, std::size_t*
       return true;
     }
     const std::string& s = seg.as_string();
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    // RFC 6901: "0" or digits without a leading zero.
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos || (s.size() > 1 && s[0] == '0'))
+      return false;
     *out = static_cast<std::size_t>(std::stoull(s));
   } else {
     return false;

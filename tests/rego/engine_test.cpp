@@ -221,6 +221,16 @@ TEST(RegoEval, WalkAssignmentEnumeratesPaths) {
   EXPECT_EQ(ToJsonText(Eval(src, "data.p.leaves")), R"({"[\"a\",0]":1,"[\"a\",1,\"b\"]":2})");
 }
 
+TEST(RegoEval, JsonPatchArrayIndicesFollowRfc6901) {
+  const char* src =
+      "package p\nok := json.patch([\"a\", \"b\"], [{\"op\": \"replace\", \"path\": \"/1\", \"value\": \"c\"}])\n"
+      "lead := json.patch([\"a\", \"b\"], [{\"op\": \"replace\", \"path\": \"/01\", \"value\": \"c\"}])\n"
+      "huge := json.patch([\"a\"], [{\"op\": \"remove\", \"path\": \"/99999999999999999999999\"}])\n";
+  EXPECT_EQ(ToJsonText(Eval(src, "data.p.ok")), R"(["a","c"])");
+  EXPECT_FALSE(Eval(src, "data.p.lead").defined());
+  EXPECT_FALSE(Eval(src, "data.p.huge").defined());
+}
+
 TEST(RegoEval, RecursionIsAnError) {
   std::string e = EvalError("package p\na if { b }\nb if { a }\n", "data.p.a");
   EXPECT_NE(e.find("rego_recursion_error"), std::string::npos) << e;
