@@ -319,6 +319,12 @@ class QueryValidator {
   }
 
   void SelectionSet(const Array& sels, const TypeInfo& parent, const std::string& parent_name) {
+    // An AST given as an object is not bounded by the parser's depth limit.
+    struct Depth {
+      int* d;
+      ~Depth() { --*d; }
+    } depth{&depth_};
+    if (++depth_ > 512) Reject(Value(), "selection sets nested too deeply");
     for (const auto& s : sels) {
       if (s.Get("TypeCondition") || (!s.Get("Alias") && !s.Get("Name"))) {
         // Inline fragment.
@@ -424,6 +430,7 @@ class QueryValidator {
   std::set<std::string> visiting_;
   std::set<std::string> visited_in_op_;
   std::map<std::string, const Value*> used_vars_;
+  int depth_ = 0;
 };
 
 template <class F>
