@@ -6,15 +6,10 @@
 #include <string>
 
 #include "rego/graphql.h"
+#include "split_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string text(reinterpret_cast<const char*>(data), size);
-  std::string query = text, schema_text;
-  auto nul = text.find('\0');
-  if (nul != std::string::npos) {
-    query = text.substr(0, nul);
-    schema_text = text.substr(nul + 1);
-  }
+  auto [query, schema_text] = SplitAtNul(data, size);
   namespace gql = tollgate::rego::graphql;
   gql::Error err;
   tollgate::rego::Value q = gql::ParseQuery(query, &err);
