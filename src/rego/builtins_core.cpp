@@ -254,22 +254,17 @@ const Array& Elements(const char* fn, const Value& v) {
   if (!v.is_array() && !v.is_set()) ThrowOperandError(fn, 1, "one of {array, set}", v);
   return v.items();
 }
-Value Sum(const Args& a, BuiltinContext&) {
-  Value acc = Value::Int(0);
-  for (const auto& e : Elements("sum", a[0])) {
-    if (!e.is_number()) ThrowOperandError("sum", 1, "one of {array, set} of numbers", a[0]);
-    acc = Add(acc, e);
+// sum / product: folds the numbers of an array or set, exactly.
+Value Fold(const char* fn, const Value& coll, std::int64_t start, Value (*op)(const Value&, const Value&)) {
+  Value acc = Value::Int(start);
+  for (const auto& e : Elements(fn, coll)) {
+    if (!e.is_number()) ThrowOperandError(fn, 1, "one of {array, set} of numbers", coll);
+    acc = op(acc, e);
   }
   return acc;
 }
-Value Product(const Args& a, BuiltinContext&) {
-  Value acc = Value::Int(1);
-  for (const auto& e : Elements("product", a[0])) {
-    if (!e.is_number()) ThrowOperandError("product", 1, "one of {array, set} of numbers", a[0]);
-    acc = Mul(acc, e);
-  }
-  return acc;
-}
+Value Sum(const Args& a, BuiltinContext&) { return Fold("sum", a[0], 0, Add); }
+Value Product(const Args& a, BuiltinContext&) { return Fold("product", a[0], 1, Mul); }
 Value Max(const Args& a, BuiltinContext&) {
   const auto& items = Elements("max", a[0]);
   if (items.empty()) return Value();

@@ -492,6 +492,18 @@ class Evaluator {
     });
   }
 
+  // The head values of an array or set comprehension, in body order.
+  Array CollectCompr(const Term& t, Frame& f) {
+    Array out;
+    EvalBody(*t.body, 0, f, [&] {
+      return EvalTerm(t.args[0], f, [&](const Value& v) {
+        out.push_back(v);
+        return true;
+      });
+    });
+    return out;
+  }
+
   bool EvalTerm(const Term& t, Frame& f, VCont k) {
     switch (t.kind) {
       case TermKind::kScalar: return k(t.value);
@@ -523,26 +535,8 @@ class Evaluator {
           return k(Value::MakeObject(std::move(items)));
         });
       }
-      case TermKind::kArrayCompr: {
-        Array out;
-        EvalBody(*t.body, 0, f, [&] {
-          return EvalTerm(t.args[0], f, [&](const Value& v) {
-            out.push_back(v);
-            return true;
-          });
-        });
-        return k(Value::MakeArray(std::move(out)));
-      }
-      case TermKind::kSetCompr: {
-        Array out;
-        EvalBody(*t.body, 0, f, [&] {
-          return EvalTerm(t.args[0], f, [&](const Value& v) {
-            out.push_back(v);
-            return true;
-          });
-        });
-        return k(Value::MakeSet(std::move(out)));
-      }
+      case TermKind::kArrayCompr: return k(Value::MakeArray(CollectCompr(t, f)));
+      case TermKind::kSetCompr: return k(Value::MakeSet(CollectCompr(t, f)));
       case TermKind::kObjectCompr: {
         std::map<Value, Value> out;
         EvalBody(*t.body, 0, f, [&] {
