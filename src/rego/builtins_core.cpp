@@ -938,19 +938,23 @@ Value Reachable(const Args& a, BuiltinContext&) {
   }
   return Value::MakeSet(Array(seen.begin(), seen.end()));
 }
-void PathsFrom(const Value& graph, const Value& node, Array& path, Array& out) {
+// Depth-first from node, edges in order. `expanded` holds the nodes whose
+// edges have been followed (from any path, as OPA's walk does): an edge to
+// one of them ends the current path there instead of following it again.
+void PathsFrom(const Value& graph, const Value& node, Array& path, std::set<Value>& expanded, Array& out) {
   path.push_back(node);
-  bool extended = false;
+  bool followed = false;
   for (const auto& e : Edges(graph, node)) {
     if (!graph.Get(e)) continue;
-    if (std::find(path.begin(), path.end(), e) != path.end()) {
+    followed = true;
+    if (expanded.count(e)) {
       out.push_back(Value::MakeArray(path));
       continue;
     }
-    PathsFrom(graph, e, path, out);
-    extended = true;
+    expanded.insert(node);
+    PathsFrom(graph, e, path, expanded, out);
   }
-  if (!extended) out.push_back(Value::MakeArray(path));
+  if (!followed) out.push_back(Value::MakeArray(path));
   path.pop_back();
 }
 Value ReachablePaths(const Args& a, BuiltinContext&) {
@@ -959,7 +963,8 @@ Value ReachablePaths(const Args& a, BuiltinContext&) {
   for (const auto& n : InitialNodes("graph.reachable_paths", a[1])) {
     if (!a[0].Get(n)) continue;
     Array path;
-    PathsFrom(a[0], n, path, out);
+    std::set<Value> expanded;
+    PathsFrom(a[0], n, path, expanded, out);
   }
   return Value::MakeSet(std::move(out));
 }
