@@ -81,11 +81,16 @@ class Lexer {
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
   static bool IsNameContinue(char c) { return IsNameStart(c) || IsDigit(c); }
 
-  int Column() const {
-    int col = 1;
-    for (std::size_t i = line_start_; i < pos_ && i < src_.size(); ++i)
-      if ((static_cast<unsigned char>(src_[i]) & 0xC0) != 0x80) ++col;
-    return col;
+  // The 1-based column of pos_ in code points; positions only move forward,
+  // so counting resumes where the last call stopped (linear overall).
+  int Column() {
+    if (col_pos_ < line_start_) {
+      col_pos_ = line_start_;
+      col_ = 1;
+    }
+    for (; col_pos_ < pos_ && col_pos_ < src_.size(); ++col_pos_)
+      if ((static_cast<unsigned char>(src_[col_pos_]) & 0xC0) != 0x80) ++col_;
+    return col_;
   }
   // Consumes a line terminator at pos_ (\n, \r\n or \r); false if none.
   bool LineTerminator() {
@@ -263,6 +268,8 @@ class Lexer {
   std::size_t pos_ = 0;
   int line_ = 1;
   std::size_t line_start_ = 0;
+  std::size_t col_pos_ = 0;
+  int col_ = 1;
 };
 
 // Collects object members; empty lists are left out as OPA prunes them.
