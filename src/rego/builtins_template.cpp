@@ -311,6 +311,7 @@ class Executor {
     if (depth > 100) Bad("template nested too deeply");
     std::size_t mark = vars_.size();
     for (const auto& n : list) {
+      if (++steps_ > kMaxSteps) Bad("template execution exceeded " + std::to_string(kMaxSteps) + " steps");
       switch (n->kind) {
         case Node::kText: out += n->text; break;
         case Node::kAction: {
@@ -340,21 +341,8 @@ class Executor {
     std::vector<std::string> decl = p.decl;
     p.decl.clear();
     Value coll = Pipe(p, dot);
-    std::vector<std::pair<Value, Value>> elems;
-    if (coll.is_array() || coll.is_set()) {
-      for (std::size_t i = 0; i < coll.items().size(); ++i) elems.emplace_back(Value::Int(static_cast<std::int64_t>(i)), coll.items()[i]);
-    } else if (coll.is_object()) {
-      for (const auto& kv : coll.object()) elems.push_back(kv);
-    } else if (coll.is_int()) {
-      for (std::int64_t i = 0; i < coll.as_int() && i < 1000000; ++i) elems.emplace_back(Value::Int(i), Value::Int(i));
-    } else if (coll.defined() && !coll.is_null()) {
-      Bad("range can't iterate over " + Print(coll));
-    }
-    if (elems.empty()) {
-      Run(n.else_body, dot, out, depth + 1);
-      return;
-    }
-    for (const auto& [k, v] : elems) {
+    auto iteration = [&](const Value& k, const Value& v) {
+      if (++steps_ > kMaxSteps) Bad("template execution exceeded " + std::to_string(kMaxSteps) + " steps");
       std::size_t m = vars_.size();
       if (decl.size() == 1) vars_.emplace_back(decl[0], v);
       if (decl.size() == 2) {
@@ -363,7 +351,21 @@ class Executor {
       }
       Run(n.body, v, out, depth + 1);
       vars_.resize(m);
+    };
+    bool any = false;
+    if (coll.is_array() || coll.is_set()) {
+      for (std::size_t i = 0; i < coll.items().size(); ++i) iteration(Value::Int(static_cast<std::int64_t>(i)), coll.items()[i]);
+      any = coll.size() > 0;
+    } else if (coll.is_object()) {
+      for (const auto& [k, v] : coll.object()) iteration(k, v);
+      any = coll.size() > 0;
+    } else if (coll.is_int()) {
+      for (std::int64_t i = 0; i < coll.as_int(); ++i) iteration(Value::Int(i), Value::Int(i));
+      any = coll.as_int() > 0;
+    } else if (coll.defined() && !coll.is_null()) {
+      Bad("range can't iterate over " + Print(coll));
     }
+    if (!any) Run(n.else_body, dot, out, depth + 1);
   }
 
   Value Var(const std::string& name) const {
@@ -510,7 +512,9 @@ class Executor {
     Bad("function \"" + fn + "\" not defined");
   }
 
+  static constexpr std::uint64_t kMaxSteps = 10'000'000;
   std::vector<std::pair<std::string, Value>> vars_;
+  std::uint64_t steps_ = 0;
 };
 
 Value RenderTemplate(const Args& a, BuiltinContext&) {

@@ -32,6 +32,7 @@ TEST(RegoTemplate, BadTemplatesAreBuiltinErrors) {
   EXPECT_NE(Render("{{nosuch .a}}", R"({})").find("not defined"), std::string::npos);
   EXPECT_NE(Render("{{.a", R"({})").find("unclosed action"), std::string::npos);
   EXPECT_NE(Render("{{$y}}", R"({})").find("undefined variable"), std::string::npos);
+  EXPECT_NE(Render("{{range 1000000}}{{range 1000000}}{{end}}{{end}}", R"({})").find("exceeded"), std::string::npos);
 }
 
 }  // namespace
