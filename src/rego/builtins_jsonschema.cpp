@@ -189,6 +189,7 @@ class Validator {
 
   void Check(const Value& s, const Value& doc, const std::string& field, std::vector<Violation>& out, int depth) {
     if (depth > kMaxDepth) throw SchemaError{"schema recursion too deep"};
+    if (++steps_ > kMaxSteps) throw SchemaError{"validation exceeded " + std::to_string(kMaxSteps) + " steps"};
     if (s.is_bool()) {
       if (!s.as_bool()) Add(out, field, "false", "False always fails validation");
       return;
@@ -371,8 +372,10 @@ class Validator {
     }
   }
 
+  static constexpr std::uint64_t kMaxSteps = 2'000'000;
   Value root_;
   std::map<std::string, std::unique_ptr<RE2>> regexes_;
+  std::uint64_t steps_ = 0;
 };
 
 // A schema or document argument: an object/array value, or JSON text.

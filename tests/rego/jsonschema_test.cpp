@@ -48,6 +48,9 @@ TEST(RegoJsonSchema, BadSchemasAreReported) {
   EXPECT_NE(Match("1", R"({"$ref": "#/definitions/missing"})").find("does not resolve"), std::string::npos);
   EXPECT_NE(Match("1", R"({"pattern": "("})").find("invalid regular expression"), std::string::npos);
   EXPECT_NE(Match("1", "{not json").find("error:"), std::string::npos);
+  // Self-references end in an error, not a hang or a stack overflow.
+  EXPECT_NE(Match("1", R"({"$ref": "#"})").find("too deep"), std::string::npos);
+  EXPECT_NE(Match("1", R"({"anyOf": [{"$ref": "#"}, {"$ref": "#"}]})").find("error:"), std::string::npos);
 }
 
 }  // namespace
