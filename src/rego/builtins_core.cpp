@@ -973,6 +973,33 @@ Value PrintB(const Args&, BuiltinContext&) { return Value::Bool(true); }
 Value NotSupported(const Args&, BuiltinContext&) {
   throw EvalError{"eval_not_supported_error", "this built-in (http.send, opa.runtime) is not supported by tollgate", {}, true};
 }
+// http.send is not supported, but a malformed request is reported as such
+// first (OPA's parameter checks); both always stop the evaluation, never a
+// silent undefined.
+Value HttpSend(const Args& a, BuiltinContext& ctx) {
+  const Value& req = ArgKind("http.send", a, 0, Kind::kObject);
+  static const std::set<std::string> kKnown = {
+      "body", "cache", "cache_ignored_headers", "caching_mode", "enable_redirect", "force_cache",
+      "force_cache_duration_seconds", "force_json_decode", "force_yaml_decode", "headers", "max_retry_attempts", "method",
+      "raise_error", "raw_body", "timeout", "tls_ca_cert", "tls_ca_cert_env_variable", "tls_ca_cert_file",
+      "tls_client_cert", "tls_client_cert_env_variable", "tls_client_cert_file", "tls_client_key",
+      "tls_client_key_env_variable", "tls_client_key_file", "tls_insecure_skip_verify", "tls_server_name",
+      "tls_use_system_certs", "url"};
+  auto quoted_set = [](const std::vector<std::string>& names) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + std::string("\"") + names[i] + "\"";
+    return out + "}";
+  };
+  std::vector<std::string> unknown, missing;
+  for (const auto& [k, v] : req.object())
+    if (!k.is_string() || !kKnown.count(k.as_string())) unknown.push_back(k.is_string() ? k.as_string() : ToJsonText(k));
+  auto fail = [](const std::string& m) { throw EvalError{"eval_type_error", "http.send: " + m, {}, true}; };
+  if (!unknown.empty()) fail("invalid request parameters(s): " + quoted_set(unknown));
+  for (const char* required : {"method", "url"})
+    if (!req.Get(required)) missing.push_back(required);
+  if (!missing.empty()) fail("missing required request parameters(s): " + quoted_set(missing));
+  return NotSupported(a, ctx);
+}
 
 }  // namespace
 
@@ -1043,7 +1070,7 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   // Answered by the evaluator (they need the rule being evaluated).
   r.Add("rego.metadata.rule", 0, NotSupported);
   r.Add("rego.metadata.chain", 0, NotSupported);
-  r.Add("http.send", 1, NotSupported);
+  r.Add("http.send", 1, HttpSend);
   r.Add("opa.runtime", 0, NotSupported);
 }
 

@@ -239,6 +239,11 @@ TEST(RegoEval, RecursionIsAnError) {
 TEST(RegoEval, UnsupportedBuiltinsFailLoudly) {
   std::string e = EvalError("package p\nr := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n", "data.p.r", false);
   EXPECT_NE(e.find("not supported"), std::string::npos) << e;
+  // A malformed request says what is wrong with it, also without strict errors.
+  e = EvalError("package p\nr := http.send({\"method\": \"get\", \"uri\": \"http://x\"})\n", "data.p.r", false);
+  EXPECT_NE(e.find("eval_type_error: http.send: invalid request parameters(s): {\"uri\"}"), std::string::npos) << e;
+  e = EvalError("package p\nr := http.send({\"method\": \"get\"})\n", "data.p.r", false);
+  EXPECT_NE(e.find("missing required request parameters(s): {\"url\"}"), std::string::npos) << e;
 }
 
 TEST(RegoEval, BuiltinErrorsAreUndefinedUnlessStrict) {
