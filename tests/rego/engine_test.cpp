@@ -208,6 +208,10 @@ TEST(RegoEval, BigIntegersStayExact) {
   EXPECT_EQ(ToJsonText(Eval("package p\nx := (18446744073709551617 - 18446744073709551616) + 1\n", "data.p.x")), "2");
   EXPECT_TRUE(Eval("package p\nx := 18446744073709551617 - 1\n", "data.p.x").big_text() != nullptr);
   EXPECT_EQ(ToJsonText(Eval("package p\nx := 1.5 + 2\n", "data.p.x")), "3.5");
+  // Beyond long double precision, comparison is still exact.
+  EXPECT_EQ(Eval("package p\nx := 100000000000000000000 > 99999999999999999999\n", "data.p.x"), Value::Bool(true));
+  EXPECT_EQ(Eval("package p\nx := -100000000000000000000 < -99999999999999999999\n", "data.p.x"), Value::Bool(true));
+  EXPECT_EQ(Eval("package p\nx := 100000000000000000001 == 100000000000000000000 + 1\n", "data.p.x"), Value::Bool(true));
 }
 
 TEST(RegoEval, TemplateStringFunctionArgumentsBindFromTheBody) {
