@@ -8,15 +8,10 @@
 
 #include "rego/documents.h"
 #include "rego/rego.h"
+#include "split_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string text(reinterpret_cast<const char*>(data), size);
-  std::string module = text, input_text;
-  auto nul = text.find('\0');
-  if (nul != std::string::npos) {
-    module = text.substr(0, nul);
-    input_text = text.substr(nul + 1);
-  }
+  auto [module, input_text] = SplitAtNul(data, size);
   auto policy = tollgate::rego::Policy::Compile({{"fuzz.rego", module}});
   if (!policy) {
     (void)policy.error().message();

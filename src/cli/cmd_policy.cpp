@@ -43,6 +43,7 @@ struct EvalArgs {
   bool fail_defined = false;
   bool explain = false;
   std::uint64_t max_steps = 50'000'000;
+  std::uint64_t max_memory = std::uint64_t{4} << 30;
 };
 
 // -d paths: .rego files are modules; .json/.yaml files are base data merged at the root.
@@ -74,6 +75,7 @@ int RunEval(const EvalArgs& a) {
   rego::EvalOptions opts;
   opts.data = data;
   opts.max_steps = a.max_steps;
+  opts.max_memory = a.max_memory;
   if (!a.input.empty()) {
     auto docs = ReadDocuments(a.input);
     if (!docs) return Report(docs.error());
@@ -303,6 +305,8 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   eval->add_flag("--fail-defined", ea->fail_defined, "Exit 1 when the result is defined");
   eval->add_flag("--explain", ea->explain, "Add the evaluated expressions (true/false, with positions)");
   eval->add_option("--max-steps", ea->max_steps, "Evaluation step budget")->capture_default_str();
+  eval->add_option("--max-memory", ea->max_memory, "Evaluation memory budget in bytes (strings and collections created)")
+      ->capture_default_str();
   eval->add_option("QUERY", ea->query, "Query, e.g. data.main.deny")->required();
   eval->callback([&ctx, ea] { ctx.action = [ea] { return RunEval(*ea); }; });
 

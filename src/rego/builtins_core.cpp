@@ -2,9 +2,13 @@
 // types and casts.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <limits>
 #include <functional>
 #include <set>
+
+#include <gmp.h>
 
 #include "rego/internal.h"
 
@@ -44,26 +48,72 @@ const Value& ArgKind(std::string_view fn, const std::vector<Value>& a, int i, Ki
   return v;
 }
 
-Value Add(const Value& a, const Value& b) {
+namespace {
+
+// Exact integer arithmetic beyond 64 bits (OPA keeps big integers exact). The
+// fast path stays on int64; GMP is used only when an operand is a big integer
+// literal or the int64 operation overflows.
+class BigInt {
+ public:
+  BigInt() { mpz_init(v_); }
+  ~BigInt() { mpz_clear(v_); }
+  BigInt(const BigInt&) = delete;
+  BigInt& operator=(const BigInt&) = delete;
+  mpz_t& get() { return v_; }
+  // Loads an integer value (int64 or big integral literal); false otherwise.
+  bool Load(const Value& n) {
+    if (n.is_int()) {
+      mpz_set_si(v_, n.as_int());
+      return true;
+    }
+    const std::string* t = n.big_text();
+    if (!t || t->find_first_of(".eE") != std::string::npos) return false;
+    return mpz_set_str(v_, t->c_str(), 10) == 0;
+  }
+  Value ToValue() const {
+    if (mpz_fits_slong_p(v_)) return Value::Int(mpz_get_si(v_));
+    std::unique_ptr<char, void (*)(void*)> text(mpz_get_str(nullptr, 10, v_), std::free);
+    return Value::NumberFromText(text.get());
+  }
+
+ private:
+  mpz_t v_;
+};
+
+using MpzOp = void (*)(mpz_ptr, mpz_srcptr, mpz_srcptr);
+
+// The exact result of op on two integers, or undefined when either is not one.
+Value BigArith(const Value& a, const Value& b, MpzOp op) {
+  BigInt x, y, r;
+  if (!x.Load(a) || !y.Load(b)) return Value();
+  op(r.get(), x.get(), y.get());
+  return r.ToValue();
+}
+
+using Int64Op = bool (*)(std::int64_t, std::int64_t, std::int64_t*);
+
+Value Arith(const Value& a, const Value& b, Int64Op fast, MpzOp big, double (*fallback)(double, double)) {
   if (a.is_int() && b.is_int()) {
     std::int64_t r = 0;
-    if (!__builtin_add_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
+    if (!fast(a.as_int(), b.as_int(), &r)) return Value::Int(r);
   }
-  return Value::Double(a.as_double() + b.as_double());
+  if (Value exact = BigArith(a, b, big); exact.defined()) return exact;
+  return Value::Double(fallback(a.as_double(), b.as_double()));
+}
+
+}  // namespace
+
+Value Add(const Value& a, const Value& b) {
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_add_overflow(x, y, r); }, mpz_add,
+               [](double x, double y) { return x + y; });
 }
 Value Sub(const Value& a, const Value& b) {
-  if (a.is_int() && b.is_int()) {
-    std::int64_t r = 0;
-    if (!__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
-  }
-  return Value::Double(a.as_double() - b.as_double());
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_sub_overflow(x, y, r); }, mpz_sub,
+               [](double x, double y) { return x - y; });
 }
 Value Mul(const Value& a, const Value& b) {
-  if (a.is_int() && b.is_int()) {
-    std::int64_t r = 0;
-    if (!__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) return Value::Int(r);
-  }
-  return Value::Double(a.as_double() * b.as_double());
+  return Arith(a, b, [](std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_mul_overflow(x, y, r); }, mpz_mul,
+               [](double x, double y) { return x * y; });
 }
 
 namespace {
@@ -204,22 +254,17 @@ const Array& Elements(const char* fn, const Value& v) {
   if (!v.is_array() && !v.is_set()) ThrowOperandError(fn, 1, "one of {array, set}", v);
   return v.items();
 }
-Value Sum(const Args& a, BuiltinContext&) {
-  Value acc = Value::Int(0);
-  for (const auto& e : Elements("sum", a[0])) {
-    if (!e.is_number()) ThrowOperandError("sum", 1, "one of {array, set} of numbers", a[0]);
-    acc = Add(acc, e);
+// sum / product: folds the numbers of an array or set, exactly.
+Value Fold(const char* fn, const Value& coll, std::int64_t start, Value (*op)(const Value&, const Value&)) {
+  Value acc = Value::Int(start);
+  for (const auto& e : Elements(fn, coll)) {
+    if (!e.is_number()) ThrowOperandError(fn, 1, "one of {array, set} of numbers", coll);
+    acc = op(acc, e);
   }
   return acc;
 }
-Value Product(const Args& a, BuiltinContext&) {
-  Value acc = Value::Int(1);
-  for (const auto& e : Elements("product", a[0])) {
-    if (!e.is_number()) ThrowOperandError("product", 1, "one of {array, set} of numbers", a[0]);
-    acc = Mul(acc, e);
-  }
-  return acc;
-}
+Value Sum(const Args& a, BuiltinContext&) { return Fold("sum", a[0], 0, Add); }
+Value Product(const Args& a, BuiltinContext&) { return Fold("product", a[0], 1, Mul); }
 Value Max(const Args& a, BuiltinContext&) {
   const auto& items = Elements("max", a[0]);
   if (items.empty()) return Value();
@@ -236,14 +281,17 @@ Value Sort(const Args& a, BuiltinContext&) {
   return Value::MakeArray(std::move(items));
 }
 
-// ---- arrays ----
-Value ArrayConcat(const Args& a, BuiltinContext&) {
-  ArgKind("array.concat", a, 0, Kind::kArray);
-  ArgKind("array.concat", a, 1, Kind::kArray);
+// The members of two operands of kind k, one after the other.
+Array ConcatItems(const char* fn, const Args& a, Kind k) {
+  ArgKind(fn, a, 0, k);
+  ArgKind(fn, a, 1, k);
   Array out = a[0].items();
   out.insert(out.end(), a[1].items().begin(), a[1].items().end());
-  return Value::MakeArray(std::move(out));
+  return out;
 }
+
+// ---- arrays ----
+Value ArrayConcat(const Args& a, BuiltinContext&) { return Value::MakeArray(ConcatItems("array.concat", a, Kind::kArray)); }
 Value ArraySlice(const Args& a, BuiltinContext&) {
   ArgKind("array.slice", a, 0, Kind::kArray);
   std::int64_t s = ArgInt("array.slice", a, 1);
@@ -269,13 +317,7 @@ Value And(const Args& a, BuiltinContext&) {
     if (a[1].SetContains(v)) out.push_back(v);
   return Value::MakeSet(std::move(out));
 }
-Value Or(const Args& a, BuiltinContext&) {
-  ArgKind("or", a, 0, Kind::kSet);
-  ArgKind("or", a, 1, Kind::kSet);
-  Array out = a[0].items();
-  out.insert(out.end(), a[1].items().begin(), a[1].items().end());
-  return Value::MakeSet(std::move(out));
-}
+Value Or(const Args& a, BuiltinContext&) { return Value::MakeSet(ConcatItems("or", a, Kind::kSet)); }
 Value Intersection(const Args& a, BuiltinContext&) {
   ArgKind("intersection", a, 0, Kind::kSet);
   Value acc;
@@ -581,7 +623,9 @@ bool ArrayIndex(const Value& seg, std::size_t size, bool allow_end, std::size_t*
       return true;
     }
     const std::string& s = seg.as_string();
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    // RFC 6901: "0" or digits without a leading zero.
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos || (s.size() > 1 && s[0] == '0'))
+      return false;
     *out = static_cast<std::size_t>(std::stoull(s));
   } else {
     return false;
@@ -894,19 +938,23 @@ Value Reachable(const Args& a, BuiltinContext&) {
   }
   return Value::MakeSet(Array(seen.begin(), seen.end()));
 }
-void PathsFrom(const Value& graph, const Value& node, Array& path, Array& out) {
+// Depth-first from node, edges in order. `expanded` holds the nodes whose
+// edges have been followed (from any path, as OPA's walk does): an edge to
+// one of them ends the current path there instead of following it again.
+void PathsFrom(const Value& graph, const Value& node, Array& path, std::set<Value>& expanded, Array& out) {
   path.push_back(node);
-  bool extended = false;
+  bool followed = false;
   for (const auto& e : Edges(graph, node)) {
     if (!graph.Get(e)) continue;
-    if (std::find(path.begin(), path.end(), e) != path.end()) {
+    followed = true;
+    if (expanded.count(e)) {
       out.push_back(Value::MakeArray(path));
       continue;
     }
-    PathsFrom(graph, e, path, out);
-    extended = true;
+    expanded.insert(node);
+    PathsFrom(graph, e, path, expanded, out);
   }
-  if (!extended) out.push_back(Value::MakeArray(path));
+  if (!followed) out.push_back(Value::MakeArray(path));
   path.pop_back();
 }
 Value ReachablePaths(const Args& a, BuiltinContext&) {
@@ -915,7 +963,8 @@ Value ReachablePaths(const Args& a, BuiltinContext&) {
   for (const auto& n : InitialNodes("graph.reachable_paths", a[1])) {
     if (!a[0].Get(n)) continue;
     Array path;
-    PathsFrom(a[0], n, path, out);
+    std::set<Value> expanded;
+    PathsFrom(a[0], n, path, expanded, out);
   }
   return Value::MakeSet(std::move(out));
 }
@@ -923,6 +972,33 @@ Value ReachablePaths(const Args& a, BuiltinContext&) {
 Value PrintB(const Args&, BuiltinContext&) { return Value::Bool(true); }
 Value NotSupported(const Args&, BuiltinContext&) {
   throw EvalError{"eval_not_supported_error", "this built-in (http.send, opa.runtime) is not supported by tollgate", {}, true};
+}
+// http.send is not supported, but a malformed request is reported as such
+// first (OPA's parameter checks); both always stop the evaluation, never a
+// silent undefined.
+Value HttpSend(const Args& a, BuiltinContext& ctx) {
+  const Value& req = ArgKind("http.send", a, 0, Kind::kObject);
+  static const std::set<std::string> kKnown = {
+      "body", "cache", "cache_ignored_headers", "caching_mode", "enable_redirect", "force_cache",
+      "force_cache_duration_seconds", "force_json_decode", "force_yaml_decode", "headers", "max_retry_attempts", "method",
+      "raise_error", "raw_body", "timeout", "tls_ca_cert", "tls_ca_cert_env_variable", "tls_ca_cert_file",
+      "tls_client_cert", "tls_client_cert_env_variable", "tls_client_cert_file", "tls_client_key",
+      "tls_client_key_env_variable", "tls_client_key_file", "tls_insecure_skip_verify", "tls_server_name",
+      "tls_use_system_certs", "url"};
+  auto quoted_set = [](const std::vector<std::string>& names) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + std::string("\"") + names[i] + "\"";
+    return out + "}";
+  };
+  std::vector<std::string> unknown, missing;
+  for (const auto& [k, v] : req.object())
+    if (!k.is_string() || !kKnown.count(k.as_string())) unknown.push_back(k.is_string() ? k.as_string() : ToJsonText(k));
+  auto fail = [](const std::string& m) { throw EvalError{"eval_type_error", "http.send: " + m, {}, true}; };
+  if (!unknown.empty()) fail("invalid request parameters(s): " + quoted_set(unknown));
+  for (const char* required : {"method", "url"})
+    if (!req.Get(required)) missing.push_back(required);
+  if (!missing.empty()) fail("missing required request parameters(s): " + quoted_set(missing));
+  return NotSupported(a, ctx);
 }
 
 }  // namespace
@@ -994,7 +1070,7 @@ void AddCoreBuiltins(BuiltinRegistry& r) {
   // Answered by the evaluator (they need the rule being evaluated).
   r.Add("rego.metadata.rule", 0, NotSupported);
   r.Add("rego.metadata.chain", 0, NotSupported);
-  r.Add("http.send", 1, NotSupported);
+  r.Add("http.send", 1, HttpSend);
   r.Add("opa.runtime", 0, NotSupported);
 }
 
@@ -1008,6 +1084,11 @@ const BuiltinRegistry& Builtins() {
     AddTimeBuiltins(*r);
     AddNetCryptoBuiltins(*r);
     AddMiscBuiltins(*r);
+    AddGraphqlBuiltins(*r);
+    AddX509Builtins(*r);
+    AddJsonSchemaBuiltins(*r);
+    AddTemplateBuiltins(*r);
+    AddGlobsBuiltins(*r);
     return r;
   }();
   return *kRegistry;

@@ -83,8 +83,10 @@ Token DecodeToken(const char* fn, const std::string& jwt) {
   if (t.header.Get("enc")) ThrowBuiltinError(std::string(fn) + ": JWT is a JWE object, which is not supported");
   const Value* cty = t.header.Get("cty");
   if (cty && cty->is_string() && cty->as_string() == "JWT") {
-    // A nested token: the payload is another JWT; decode that one.
-    Token inner = DecodeToken(fn, t.payload_json);
+    // A nested token: the payload is another JWT (possibly as a JSON
+    // string); decode that one.
+    auto quoted = LenientJson(t.payload_json);
+    Token inner = DecodeToken(fn, quoted && quoted->is_string() ? quoted->as_string() : t.payload_json);
     inner.outer_signed = t.header_b64 + "." + t.payload_b64;
     inner.outer_signature = t.signature;
     inner.outer_header = t.header;
@@ -467,9 +469,13 @@ std::string Sign(const char* fn, const std::string& alg, const Value& jwk, const
 
 std::string EncodeSigned(const char* fn, const std::string& header_json, const std::string& payload_json, const Value& jwk) {
   if (header_json.empty()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string");
+  // Text that is not a JSON object at all has no "alg" member; an object
+  // that does not parse is a JSON error.
+  std::size_t first = header_json.find_first_not_of(" \t\r\n");
+  bool object_text = first != std::string::npos && header_json[first] == '{';
   auto h = LenientJson(header_json);
-  if (!h) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: cannot parse JSON");
-  const Value* alg = h->is_object() ? h->Get("alg") : nullptr;
+  if (!h && object_text) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: cannot parse JSON");
+  const Value* alg = h && h->is_object() ? h->Get("alg") : nullptr;
   if (!alg || !alg->is_string()) ThrowBuiltinError(std::string(fn) + ": missing or invalid 'alg' header: jwsbb: header \"alg\" not found");
   if (!KnownAlg(alg->as_string())) ThrowBuiltinError(std::string(fn) + ": unknown JWS algorithm: " + alg->as_string());
   const Value* typ = h->Get("typ");

@@ -390,7 +390,9 @@ Value AwsSignReq(const Args& a, BuiltinContext&) {
     for (const auto& [k, v] : h->object())
       if (k.is_string()) headers[k.as_string()] = v.is_string() ? v.as_string() : ToJsonText(v);
   headers["host"] = host;
-  headers["x-amz-content-sha256"] = payload_hash;
+  // A content hash the request already carries is what gets signed (as
+  // OPA's signer does); the returned request carries the computed one.
+  headers.emplace("x-amz-content-sha256", payload_hash);
   headers["x-amz-date"] = stamp;
   if (const Value* tok = cfg.Get("aws_session_token"); tok && tok->is_string()) headers["x-amz-security-token"] = tok->as_string();
   headers.erase("Authorization");
@@ -417,6 +419,7 @@ Value AwsSignReq(const Args& a, BuiltinContext&) {
   std::string sig = HmacRawBytes(key, to_sign);
   std::string auth = "AWS4-HMAC-SHA256 Credential=" + cfg.Get("aws_access_key")->as_string() + "/" + scope +
                      ",SignedHeaders=" + signed_headers + ",Signature=" + Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+  headers["x-amz-content-sha256"] = payload_hash;
   ObjectItems hdrs;
   for (const auto& [k, v] : headers) hdrs.emplace_back(Value::String(k), Value::String(v));
   hdrs.emplace_back(Value::String("Authorization"), Value::String(auth));

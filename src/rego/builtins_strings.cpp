@@ -243,7 +243,10 @@ Value FormatInt(const Args& a, BuiltinContext&) {
   std::reverse(out.begin(), out.end());
   return Value::String(out);
 }
-Value AnyPrefix(const Args& a, BuiltinContext&) {
+// strings.any_prefix_match / any_suffix_match: operands are a string or an
+// array/set of strings; true when some pair of them satisfies `match`.
+template <class Match>
+Value AnyMatch(const std::string& fn, const Args& a, Match match) {
   auto list = [&](int i) {
     const Value& v = a[static_cast<std::size_t>(i)];
     std::vector<std::string> out;
@@ -252,40 +255,26 @@ Value AnyPrefix(const Args& a, BuiltinContext&) {
     } else if (v.is_array() || v.is_set()) {
       for (const auto& e : v.items()) {
         if (!e.is_string())
-          ThrowTypeError("strings.any_prefix_match: operand " + std::to_string(i + 1) + " must be array of strings but got array containing " + TypeName(e));
+          ThrowTypeError(fn + ": operand " + std::to_string(i + 1) + " must be array of strings but got array containing " + TypeName(e));
         out.push_back(e.as_string());
       }
     } else {
-      ThrowOperandError("strings.any_prefix_match", i + 1, "one of {string, set, array}", v);
+      ThrowOperandError(fn, i + 1, "one of {string, set, array}", v);
     }
     return out;
   };
   for (const auto& s : list(0))
     for (const auto& p : list(1))
-      if (s.rfind(p, 0) == 0) return Value::Bool(true);
+      if (match(s, p)) return Value::Bool(true);
   return Value::Bool(false);
 }
+Value AnyPrefix(const Args& a, BuiltinContext&) {
+  return AnyMatch("strings.any_prefix_match", a, [](const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; });
+}
 Value AnySuffix(const Args& a, BuiltinContext&) {
-  auto list = [&](int i) {
-    const Value& v = a[static_cast<std::size_t>(i)];
-    std::vector<std::string> out;
-    if (v.is_string()) {
-      out.push_back(v.as_string());
-    } else if (v.is_array() || v.is_set()) {
-      for (const auto& e : v.items()) {
-        if (!e.is_string())
-          ThrowTypeError("strings.any_suffix_match: operand " + std::to_string(i + 1) + " must be array of strings but got array containing " + TypeName(e));
-        out.push_back(e.as_string());
-      }
-    } else {
-      ThrowOperandError("strings.any_suffix_match", i + 1, "one of {string, set, array}", v);
-    }
-    return out;
-  };
-  for (const auto& s : list(0))
-    for (const auto& p : list(1))
-      if (s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0) return Value::Bool(true);
-  return Value::Bool(false);
+  return AnyMatch("strings.any_suffix_match", a, [](const std::string& s, const std::string& p) {
+    return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+  });
 }
 Value StringsCount(const Args& a, BuiltinContext&) {
   auto hay = Runes(ArgString("strings.count", a, 0));

@@ -311,6 +311,20 @@ class Compiler {
     return -1;
   }
 
+  // Turns e into `some out in walk(x)`: walk is a relation over [path, value].
+  static void MakeWalkIteration(Expr& e, Term walk, Term out) {
+    e.kind = ExprKind::kSomeIn;
+    e.has_key = false;
+    e.terms.clear();
+    Term none;
+    none.kind = TermKind::kScalar;
+    none.value = Value::Null();
+    none.ground = true;
+    e.terms.push_back(std::move(none));
+    e.terms.push_back(std::move(out));
+    e.terms.push_back(std::move(walk));
+  }
+
   void ResolveExpr(Expr& e, Scope& scope, const PackageCtx& pkg) {
     if (e.kind == ExprKind::kEvery) {
       ResolveTerm(e.terms[2], scope, pkg);
@@ -338,16 +352,7 @@ class Compiler {
         // walk(x, [path, value]) enumerates: iterate the set of pairs.
         Term out = e.call.args.back();
         e.call.args.pop_back();
-        e.kind = ExprKind::kSomeIn;
-        e.has_key = false;
-        e.terms.clear();
-        Term none;
-        none.kind = TermKind::kScalar;
-        none.value = Value::Null();
-        none.ground = true;
-        e.terms.push_back(std::move(none));
-        e.terms.push_back(std::move(out));
-        e.terms.push_back(std::move(e.call));
+        MakeWalkIteration(e, std::move(e.call), std::move(out));
       } else if (e.call.args.size() == arity + 1) {
         Term out = e.call.args.back();
         e.call.args.pop_back();
@@ -364,6 +369,16 @@ class Compiler {
       e.call = Term();
     } else {
       for (auto& t : e.terms) ResolveTerm(t, scope, pkg);
+      // [path, value] := walk(x) enumerates like walk(x, [path, value]).
+      if ((e.kind == ExprKind::kUnify || e.kind == ExprKind::kAssign) && e.terms.size() == 2) {
+        auto is_walk = [](const Term& t) { return t.kind == TermKind::kCall && t.name == "walk" && t.args.size() == 1; };
+        int call = is_walk(e.terms[1]) ? 1 : (e.kind == ExprKind::kUnify && is_walk(e.terms[0]) ? 0 : -1);
+        if (call >= 0) {
+          Term walk = std::move(e.terms[static_cast<std::size_t>(call)]);
+          Term out = std::move(e.terms[static_cast<std::size_t>(1 - call)]);
+          MakeWalkIteration(e, std::move(walk), std::move(out));
+        }
+      }
     }
     for (auto& w : e.withs) {
       if (NamesFunction(w.value) || IsPackageFunction(w.value, scope, pkg)) {
@@ -939,9 +954,33 @@ class Compiler {
     }
   }
 
+  // A function argument that is a template string ($"{x}") is not a pattern:
+  // it becomes a fresh argument variable compared with the template in the
+  // body, so the template's variables may be bound by the body (as OPA does).
+  static void RewriteTemplateArgs(Rule& r) {
+    for (std::size_t i = 0; i < r.args.size(); ++i) {
+      if (r.args[i].kind != TermKind::kTemplate) continue;
+      Term tmpl = std::move(r.args[i]);
+      Location loc = tmpl.loc;
+      r.args[i] = MakeVar("__targ" + std::to_string(i), loc);
+      auto add = [&](Body& b) {
+        Expr e;
+        e.kind = ExprKind::kUnify;
+        e.loc = loc;
+        e.op = "=";
+        e.terms.push_back(r.args[i]);
+        e.terms.push_back(tmpl);
+        b.exprs.push_back(std::move(e));
+      };
+      add(r.body);
+      for (auto& el : r.else_chain) add(el->body);
+    }
+  }
+
   void CompileRule(const PackageCtx& pkg, Rule& r) {
     slot_names_.clear();
     wildcards_.clear();
+    if (r.kind == RuleKind::kFunction) RewriteTemplateArgs(r);
     Scope scope;
     // Function arguments are locals of the rule.
     std::set<std::string> arg_names;

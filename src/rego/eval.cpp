@@ -52,6 +52,9 @@ struct State {
   std::set<const Node*> overridden;
   std::map<std::string, Mock> mocks;
   std::map<const Node*, Value> cache;
+  // First-level keys of a partial object's value in the order its rules
+  // produced them: iteration follows rule order, as OPA's does.
+  std::map<const Node*, std::vector<Value>> key_order;
 };
 
 constexpr int kMaxCallDepth = 400;
@@ -189,6 +192,8 @@ class Evaluator {
   void Step() {
     if (++steps_ > opts_.max_steps)
       throw EvalError{"eval_budget_error", "evaluation exceeded the step budget of " + std::to_string(opts_.max_steps) + " steps", {}, true};
+    if (tl_value_bytes - memory_base_ > opts_.max_memory)
+      throw EvalError{"eval_budget_error", "evaluation exceeded the memory budget of " + std::to_string(opts_.max_memory) + " bytes", {}, true};
   }
 
   // ---- bodies and expressions ----
@@ -450,6 +455,24 @@ class Evaluator {
     }
   }
 
+  // Argument vectors for calls, reused so a call does not allocate one.
+  struct PooledArgs {
+    explicit PooledArgs(Evaluator* e) : ev(e) {
+      if (!ev->arg_pool_.empty()) {
+        v = std::move(ev->arg_pool_.back());
+        ev->arg_pool_.pop_back();
+      }
+    }
+    ~PooledArgs() {
+      v.clear();
+      ev->arg_pool_.push_back(std::move(v));
+    }
+    PooledArgs(const PooledArgs&) = delete;
+    PooledArgs& operator=(const PooledArgs&) = delete;
+    Evaluator* ev;
+    std::vector<Value> v;
+  };
+
   bool EvalList(const std::vector<Term>& args, std::size_t i, std::vector<Value>& acc, Frame& f, Cont k) {
     if (i == args.size()) return k();
     return EvalTerm(args[i], f, [&](const Value& v) {
@@ -467,6 +490,18 @@ class Evaluator {
       acc[order[i]] = v;
       return EvalOrdered(args, order, i + 1, acc, f, k);
     });
+  }
+
+  // The head values of an array or set comprehension, in body order.
+  Array CollectCompr(const Term& t, Frame& f) {
+    Array out;
+    EvalBody(*t.body, 0, f, [&] {
+      return EvalTerm(t.args[0], f, [&](const Value& v) {
+        out.push_back(v);
+        return true;
+      });
+    });
+    return out;
   }
 
   bool EvalTerm(const Term& t, Frame& f, VCont k) {
@@ -500,26 +535,8 @@ class Evaluator {
           return k(Value::MakeObject(std::move(items)));
         });
       }
-      case TermKind::kArrayCompr: {
-        Array out;
-        EvalBody(*t.body, 0, f, [&] {
-          return EvalTerm(t.args[0], f, [&](const Value& v) {
-            out.push_back(v);
-            return true;
-          });
-        });
-        return k(Value::MakeArray(std::move(out)));
-      }
-      case TermKind::kSetCompr: {
-        Array out;
-        EvalBody(*t.body, 0, f, [&] {
-          return EvalTerm(t.args[0], f, [&](const Value& v) {
-            out.push_back(v);
-            return true;
-          });
-        });
-        return k(Value::MakeSet(std::move(out)));
-      }
+      case TermKind::kArrayCompr: return k(Value::MakeArray(CollectCompr(t, f)));
+      case TermKind::kSetCompr: return k(Value::MakeSet(CollectCompr(t, f)));
       case TermKind::kObjectCompr: {
         std::map<Value, Value> out;
         EvalBody(*t.body, 0, f, [&] {
@@ -536,7 +553,8 @@ class Evaluator {
         return k(Value::MakeObject(std::move(items)));
       }
       case TermKind::kCall: {
-        std::vector<Value> acc;
+        PooledArgs pooled(this);
+        std::vector<Value>& acc = pooled.v;
         // Only when a plain argument is still unbound (x == input.xs[x]) do
         // the ref arguments have to run first.
         bool reorder = false;
@@ -907,6 +925,22 @@ class Evaluator {
     if (!n->rules.empty() || n->default_rule) {
       Value v = RuleSetValue(n);
       if (!v.defined()) return true;
+      auto order = state_->key_order.find(n);
+      if (order != state_->key_order.end() && v.is_object() && i < ref.args.size()) {
+        const Term& seg = ref.args[i];
+        if (seg.kind == TermKind::kVar && !f.slots[static_cast<std::size_t>(seg.slot)].defined()) {
+          for (const auto& key : order->second) {
+            const Value* child = v.Get(key);
+            if (!child) continue;
+            std::size_t m = Mark();
+            Bind(f, seg.slot, key);
+            bool r = Deref(*child, ref, i + 1, f, k);
+            Undo(m);
+            if (!r) return false;
+          }
+          return true;
+        }
+      }
       return Deref(v, ref, i, f, k);
     }
     if (i == ref.args.size()) {
@@ -1103,6 +1137,8 @@ class Evaluator {
       std::map<Value, Entry> sub;
     };
     std::map<Value, Entry> root;
+    std::vector<Value>& order = state_->key_order[n];
+    order.clear();
     auto conflict = [](const Rule* r) {
       throw EvalError{"eval_conflict_error", "object keys must be unique", r ? r->loc : Location{}, true};
     };
@@ -1113,6 +1149,7 @@ class Evaluator {
         std::map<Value, Entry>* level = &root;
         std::size_t path_len = vals.size() - 1;
         if (path_len == 0) conflict(r);
+        if (!root.count(vals[0])) order.push_back(vals[0]);
         for (std::size_t i = 0; i + 1 < path_len; ++i) {
           Entry& e = (*level)[vals[i]];
           if (e.leaf.defined() || e.is_set) conflict(r);
@@ -1146,6 +1183,7 @@ class Evaluator {
       if (c->rules.empty() && !c->default_rule && c->children.empty()) continue;
       Value v = NodeValue(c.get(), Value());
       if (!v.defined()) continue;
+      if (!root.count(key)) order.push_back(key);
       merge(root[key], v);
     }
     std::function<Value(const std::map<Value, Entry>&)> build = [&](const std::map<Value, Entry>& m) {
@@ -1164,6 +1202,8 @@ class Evaluator {
   std::vector<Value*> trail_;
   std::set<const Node*> in_progress_;
   std::uint64_t steps_ = 0;
+  std::vector<std::vector<Value>> arg_pool_;
+  std::uint64_t memory_base_ = tl_value_bytes;
   int depth_ = 0;
   bool explain_ = false;
   std::vector<const Rule*> rule_stack_;

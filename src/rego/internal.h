@@ -68,6 +68,11 @@ void AddEncodingBuiltins(BuiltinRegistry& r);
 void AddTimeBuiltins(BuiltinRegistry& r);
 void AddNetCryptoBuiltins(BuiltinRegistry& r);
 void AddMiscBuiltins(BuiltinRegistry& r);
+void AddGraphqlBuiltins(BuiltinRegistry& r);
+void AddX509Builtins(BuiltinRegistry& r);
+void AddJsonSchemaBuiltins(BuiltinRegistry& r);
+void AddTemplateBuiltins(BuiltinRegistry& r);
+void AddGlobsBuiltins(BuiltinRegistry& r);
 
 // Argument helpers for built-ins.
 const std::string& ArgString(std::string_view fn, const std::vector<Value>& a, int i);

@@ -48,15 +48,11 @@ Result<std::vector<Token>> Lex(std::string_view src, const std::string& file) {
         if (i + 1 >= src.size()) return err(i, "unterminated string");
         char e = src[i + 1];
         i += 2;
+        if (char plain = SimpleEscape(e)) {
+          text += plain;
+          continue;
+        }
         switch (e) {
-          case '"': text += '"'; break;
-          case '\\': text += '\\'; break;
-          case '/': text += '/'; break;
-          case 'b': text += '\b'; break;
-          case 'f': text += '\f'; break;
-          case 'n': text += '\n'; break;
-          case 'r': text += '\r'; break;
-          case 't': text += '\t'; break;
           case '{':
             if (template_mode) {
               text += '{';
@@ -322,6 +318,20 @@ std::vector<Comment> LexComments(std::string_view src) {
     }
   }
   return out;
+}
+
+char SimpleEscape(char e) {
+  switch (e) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+  }
 }
 
 }  // namespace tollgate::rego

@@ -32,4 +32,8 @@ struct Comment {
 };
 std::vector<Comment> LexComments(std::string_view src);
 
+// The character a JSON single-character escape (\" \\ \/ \b \f \n \r \t)
+// stands for, given the character after the backslash; 0 for any other.
+char SimpleEscape(char e);
+
 }  // namespace tollgate::rego

@@ -754,31 +754,43 @@ class Parser {
     Term first = ParseTerm();
     --no_bar_;
     SkipNL();
-    if (IsPunct("|")) {
-      Next();
-      bool s2 = in_args_;
-      in_args_ = false;
-      int saved_bar = no_bar_;
-      no_bar_ = 0;
-      t.kind = TermKind::kArrayCompr;
-      t.args.push_back(std::move(first));
-      t.body = ParseComprBody("]");
-      Next();
-      in_args_ = s2;
-      no_bar_ = saved_bar;
-      in_args_ = saved;
-      return t;
-    }
     t.args.push_back(std::move(first));
+    if (IsPunct("|")) return FinishComprehension(std::move(t), TermKind::kArrayCompr, "]", saved);
+    return FinishCollection(std::move(t), "]", false, saved);
+  }
+
+  // After the head(s) of a comprehension, at "|": the body up to `close`.
+  Term FinishComprehension(Term t, TermKind kind, const char* close, bool saved_in_args) {
+    Next();
+    in_args_ = false;
+    int saved_bar = no_bar_;
+    no_bar_ = 0;
+    t.kind = kind;
+    t.body = ParseComprBody(close);
+    Next();
+    no_bar_ = saved_bar;
+    in_args_ = saved_in_args;
+    return t;
+  }
+
+  // After the first element (or key: value pair): the rest of the
+  // comma-separated members up to `close` (a trailing comma is allowed).
+  Term FinishCollection(Term t, const char* close, bool pairs, bool saved_in_args) {
     while (IsPunct(",")) {
       Next();
       SkipNL();
-      if (IsPunct("]")) break;
+      if (IsPunct(close)) break;
       t.args.push_back(ParseTerm());
       SkipNL();
+      if (pairs) {
+        Expect(":");
+        SkipNL();
+        t.args.push_back(ParseTerm());
+        SkipNL();
+      }
     }
-    Expect("]");
-    in_args_ = saved;
+    Expect(close);
+    in_args_ = saved_in_args;
     return t;
   }
 
@@ -805,64 +817,17 @@ class Parser {
       Term val = ParseTerm();
       --no_bar_;
       SkipNL();
-      if (IsPunct("|")) {
-        Next();
-        in_args_ = false;
-        int saved_bar = no_bar_;
-        no_bar_ = 0;
-        t.kind = TermKind::kObjectCompr;
-        t.args.push_back(std::move(first));
-        t.args.push_back(std::move(val));
-        t.body = ParseComprBody("}");
-        Next();
-        no_bar_ = saved_bar;
-        in_args_ = saved;
-        return t;
-      }
-      t.kind = TermKind::kObject;
       t.args.push_back(std::move(first));
       t.args.push_back(std::move(val));
-      while (IsPunct(",")) {
-        Next();
-        SkipNL();
-        if (IsPunct("}")) break;
-        t.args.push_back(ParseTerm());
-        SkipNL();
-        Expect(":");
-        SkipNL();
-        t.args.push_back(ParseTerm());
-        SkipNL();
-      }
-      Expect("}");
-      in_args_ = saved;
-      return t;
+      if (IsPunct("|")) return FinishComprehension(std::move(t), TermKind::kObjectCompr, "}", saved);
+      t.kind = TermKind::kObject;
+      return FinishCollection(std::move(t), "}", true, saved);
     }
     --no_bar_;
-    if (IsPunct("|")) {
-      Next();
-      in_args_ = false;
-      int saved_bar = no_bar_;
-      no_bar_ = 0;
-      t.kind = TermKind::kSetCompr;
-      t.args.push_back(std::move(first));
-      t.body = ParseComprBody("}");
-      Next();
-      no_bar_ = saved_bar;
-      in_args_ = saved;
-      return t;
-    }
-    t.kind = TermKind::kSet;
     t.args.push_back(std::move(first));
-    while (IsPunct(",")) {
-      Next();
-      SkipNL();
-      if (IsPunct("}")) break;
-      t.args.push_back(ParseTerm());
-      SkipNL();
-    }
-    Expect("}");
-    in_args_ = saved;
-    return t;
+    if (IsPunct("|")) return FinishComprehension(std::move(t), TermKind::kSetCompr, "}", saved);
+    t.kind = TermKind::kSet;
+    return FinishCollection(std::move(t), "}", false, saved);
   }
 
   std::vector<Token> toks_;

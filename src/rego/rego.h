@@ -66,6 +66,9 @@ struct EvalOptions {
   bool strict_builtin_errors = false;
   // The evaluation stops with an error after this many expression steps.
   std::uint64_t max_steps = 50'000'000;
+  // The evaluation stops with an error once the strings and collections it
+  // created exceed this many bytes (approximate, cumulative).
+  std::uint64_t max_memory = std::uint64_t{4} << 30;
   // time.now_ns() (nanoseconds since the epoch); nullopt: the system clock.
   std::optional<std::int64_t> now_ns;
   // Called for every expression evaluated (explanations); may be empty.

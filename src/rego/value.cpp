@@ -7,6 +7,8 @@
 
 namespace tollgate::rego {
 
+thread_local std::uint64_t tl_value_bytes = 0;
+
 namespace {
 
 int KindOrder(Kind k) {
@@ -75,12 +77,14 @@ Value Value::NumberFromText(std::string_view text) {
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
+  tl_value_bytes += sizeof(std::string) + s.size();
   v.ptr_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 Value Value::MakeArray(Array items) {
   Value v;
   v.kind_ = Kind::kArray;
+  tl_value_bytes += sizeof(Array) + items.size() * sizeof(Value);
   v.ptr_ = std::make_shared<const Array>(std::move(items));
   return v;
 }
@@ -89,6 +93,7 @@ Value Value::MakeSet(Array items) {
   items.erase(std::unique(items.begin(), items.end()), items.end());
   Value v;
   v.kind_ = Kind::kSet;
+  tl_value_bytes += sizeof(Array) + items.size() * sizeof(Value);
   v.ptr_ = std::make_shared<const Array>(std::move(items));
   return v;
 }
@@ -105,6 +110,7 @@ Value Value::MakeObject(ObjectItems items) {
   }
   Value v;
   v.kind_ = Kind::kObject;
+  tl_value_bytes += sizeof(ObjectItems) + out.size() * sizeof(ObjectItems::value_type);
   v.ptr_ = std::make_shared<const ObjectItems>(std::move(out));
   return v;
 }
@@ -171,10 +177,32 @@ int CompareNumbers(const Value& a, const Value& b) {
   long double y = b.is_int() ? static_cast<long double>(b.as_int()) : static_cast<long double>(b.as_double());
   if (x < y) return -1;
   if (x > y) return 1;
+  // Equal as long doubles: integers beyond 64 bits compare exactly by text.
   const std::string* ta = a.big_text();
   const std::string* tb = b.big_text();
-  if (ta && tb) return ta->compare(*tb) < 0 ? -1 : (ta->compare(*tb) > 0 ? 1 : 0);
-  return 0;
+  if (!ta && !tb) return 0;
+  auto integral = [](const Value& v, std::string* out) {
+    if (v.is_int()) {
+      *out = std::to_string(v.as_int());
+      return true;
+    }
+    const std::string* t = v.big_text();
+    if (!t || t->find_first_of(".eE") != std::string::npos) return false;
+    *out = *t;
+    return true;
+  };
+  std::string x_text, y_text;
+  if (!integral(a, &x_text) || !integral(b, &y_text)) return ta && tb ? (ta->compare(*tb) < 0 ? -1 : (ta->compare(*tb) > 0 ? 1 : 0)) : 0;
+  bool xneg = !x_text.empty() && x_text[0] == '-';
+  bool yneg = !y_text.empty() && y_text[0] == '-';
+  if (xneg != yneg) return xneg ? -1 : 1;
+  std::string_view xd(x_text), yd(y_text);
+  xd.remove_prefix(xneg || (!xd.empty() && xd[0] == '+') ? 1 : 0);
+  yd.remove_prefix(yneg || (!yd.empty() && yd[0] == '+') ? 1 : 0);
+  while (xd.size() > 1 && xd[0] == '0') xd.remove_prefix(1);
+  while (yd.size() > 1 && yd[0] == '0') yd.remove_prefix(1);
+  int mag = xd.size() != yd.size() ? (xd.size() < yd.size() ? -1 : 1) : (xd < yd ? -1 : (xd > yd ? 1 : 0));
+  return xneg ? -mag : mag;
 }
 
 int Compare(const Value& a, const Value& b) {

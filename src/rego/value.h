@@ -93,6 +93,11 @@ class Value {
   std::shared_ptr<const void> ptr_;
 };
 
+// Approximate bytes of string and collection payloads this thread has
+// created (cumulative, never decreases): the evaluator's memory budget is a
+// bound on its growth during one evaluation, which also bounds live memory.
+extern thread_local std::uint64_t tl_value_bytes;
+
 int Compare(const Value& a, const Value& b);
 int CompareNumbers(const Value& a, const Value& b);
 

@@ -120,6 +120,20 @@ TEST_F(PolicyCli, BadInputIsExitTwoWithPosition) {
   EXPECT_NE(y.out.find("bad.yaml:"), std::string::npos);
 }
 
+TEST_F(PolicyCli, EvalBudgetsAreConfigurableAndFailClearly) {
+  std::ofstream(dir_ / "big.rego") << "package big\nbase := concat(\"\", [\"x\" | some i in numbers.range(1, 100000)])\n"
+                                   << "r := count([y | some i in numbers.range(1, 200); y := concat(\"\", [base, format_int(i, 10)])])\n";
+  CliRun mem = Exec("policy eval -d " + P("big.rego") + " --max-memory 8000000 data.big.r");
+  EXPECT_EQ(mem.rc, 2) << mem.out;
+  EXPECT_NE(mem.out.find("evaluation exceeded the memory budget of 8000000 bytes"), std::string::npos) << mem.out;
+  CliRun steps = Exec("policy eval -d " + P("big.rego") + " --max-steps 100 data.big.r");
+  EXPECT_EQ(steps.rc, 2) << steps.out;
+  EXPECT_NE(steps.out.find("step budget of 100 steps"), std::string::npos) << steps.out;
+  CliRun ok = Exec("policy eval -d " + P("big.rego") + " data.big.r");
+  EXPECT_EQ(ok.rc, 0) << ok.out;
+  EXPECT_NE(ok.out.find("\"value\":200"), std::string::npos) << ok.out;
+}
+
 }  // namespace
 
 namespace {

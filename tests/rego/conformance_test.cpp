@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "rego/conformance.h"
@@ -35,12 +36,16 @@ TEST(RegoConformance, CoreLanguageFoldersPassCompletely) {
                          "assignments", "varreferences", "nestedreferences", "indirectreferences", "compositereferences",
                          "compositebasedereference", "dataderef", "inputvalues", "evaltermexpr", "undos", "indexing",
                          "topdowndynamicdispatch", "embeddedvirtualdoc", "example", "helloworld", "type", "arithmetic",
-                         "sets", "objects", "array"};
+                         "sets", "objects", "array", "virtualdocs", "baseandvirtualdocs", "refheads", "withkeyword",
+                         "aggregates"};
+  // The one deliberate difference: the issue requires opa.runtime to fail as
+  // "not supported", where this case mocks time.now_ns with it.
+  const std::set<std::string> kDeliberate = {"withkeyword/withkeyword/builtin-builtin: arity 0"};
   for (const char* folder : kCore) {
     if (!std::filesystem::is_directory(dir + "/" + folder)) continue;  // not every named folder ships
     auto r = RunConformance(dir + "/" + folder);
     ASSERT_TRUE(r) << r.error().message();
-    EXPECT_EQ(r->failed + r->skipped, 0u) << folder << "\n" << FormatConformance(*r, true);
+    EXPECT_EQ(CheckKnownFailures(*r, kDeliberate).size(), 0u) << folder << "\n" << FormatConformance(*r, true);
   }
 }
 

@@ -181,6 +181,60 @@ TEST(RegoEval, StepBudgetStopsRunawayEvaluation) {
   EXPECT_NE(r.error().message().find("eval_budget_error"), std::string::npos);
 }
 
+TEST(RegoEval, MemoryBudgetStopsRunawayAllocation) {
+  // Few steps, many bytes: 200 copies of a 100 KB string.
+  auto p = Compile(
+      "package p\nbase := concat(\"\", [\"x\" | some i in numbers.range(1, 100000)])\n"
+      "r := count([y | some i in numbers.range(1, 200); y := concat(\"\", [base, format_int(i, 10)])])\n");
+  ASSERT_TRUE(p);
+  EvalOptions o;
+  o.max_memory = 8u << 20;
+  auto r = (*p)->Query("data.p.r", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("eval_budget_error: evaluation exceeded the memory budget of 8388608 bytes"), std::string::npos)
+      << r.error().message();
+  o.max_memory = 1u << 30;
+  auto ok = (*p)->Query("data.p.r", o);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->rows.at(0).expressions.at(0), Value::Int(200));
+}
+
+TEST(RegoEval, BigIntegersStayExact) {
+  // int64 overflow and literals beyond 64 bits go exact, small values stay int64.
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := 9223372036854775807 + 2\n", "data.p.x")), "9223372036854775809");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := sum([18446744073709551617, 1])\n", "data.p.x")), "18446744073709551618");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := product([18446744073709551617, 2])\n", "data.p.x")), "36893488147419103234");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := -9223372036854775808 - 1\n", "data.p.x")), "-9223372036854775809");
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := (18446744073709551617 - 18446744073709551616) + 1\n", "data.p.x")), "2");
+  EXPECT_TRUE(Eval("package p\nx := 18446744073709551617 - 1\n", "data.p.x").big_text() != nullptr);
+  EXPECT_EQ(ToJsonText(Eval("package p\nx := 1.5 + 2\n", "data.p.x")), "3.5");
+  // Beyond long double precision, comparison is still exact.
+  EXPECT_EQ(Eval("package p\nx := 100000000000000000000 > 99999999999999999999\n", "data.p.x"), Value::Bool(true));
+  EXPECT_EQ(Eval("package p\nx := -100000000000000000000 < -99999999999999999999\n", "data.p.x"), Value::Bool(true));
+  EXPECT_EQ(Eval("package p\nx := 100000000000000000001 == 100000000000000000000 + 1\n", "data.p.x"), Value::Bool(true));
+}
+
+TEST(RegoEval, TemplateStringFunctionArgumentsBindFromTheBody) {
+  const char* src = "package p\nf($\"{x}-{y}\") := y if {\n  x := \"a\"\n  y := \"b\"\n}\nok := f(\"a-b\")\nno := f(\"a-c\")\n";
+  EXPECT_EQ(Eval(src, "data.p.ok"), Value::String("b"));
+  EXPECT_FALSE(Eval(src, "data.p.no").defined());
+}
+
+TEST(RegoEval, WalkAssignmentEnumeratesPaths) {
+  const char* src = "package p\nx := {\"a\": [1, {\"b\": 2}]}\nleaves := {path: v | [path, v] := walk(x); is_number(v)}\n";
+  EXPECT_EQ(ToJsonText(Eval(src, "data.p.leaves")), R"({"[\"a\",0]":1,"[\"a\",1,\"b\"]":2})");
+}
+
+TEST(RegoEval, JsonPatchArrayIndicesFollowRfc6901) {
+  const char* src =
+      "package p\nok := json.patch([\"a\", \"b\"], [{\"op\": \"replace\", \"path\": \"/1\", \"value\": \"c\"}])\n"
+      "lead := json.patch([\"a\", \"b\"], [{\"op\": \"replace\", \"path\": \"/01\", \"value\": \"c\"}])\n"
+      "huge := json.patch([\"a\"], [{\"op\": \"remove\", \"path\": \"/99999999999999999999999\"}])\n";
+  EXPECT_EQ(ToJsonText(Eval(src, "data.p.ok")), R"(["a","c"])");
+  EXPECT_FALSE(Eval(src, "data.p.lead").defined());
+  EXPECT_FALSE(Eval(src, "data.p.huge").defined());
+}
+
 TEST(RegoEval, RecursionIsAnError) {
   std::string e = EvalError("package p\na if { b }\nb if { a }\n", "data.p.a");
   EXPECT_NE(e.find("rego_recursion_error"), std::string::npos) << e;
@@ -189,6 +243,11 @@ TEST(RegoEval, RecursionIsAnError) {
 TEST(RegoEval, UnsupportedBuiltinsFailLoudly) {
   std::string e = EvalError("package p\nr := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n", "data.p.r", false);
   EXPECT_NE(e.find("not supported"), std::string::npos) << e;
+  // A malformed request says what is wrong with it, also without strict errors.
+  e = EvalError("package p\nr := http.send({\"method\": \"get\", \"uri\": \"http://x\"})\n", "data.p.r", false);
+  EXPECT_NE(e.find("eval_type_error: http.send: invalid request parameters(s): {\"uri\"}"), std::string::npos) << e;
+  e = EvalError("package p\nr := http.send({\"method\": \"get\"})\n", "data.p.r", false);
+  EXPECT_NE(e.find("missing required request parameters(s): {\"url\"}"), std::string::npos) << e;
 }
 
 TEST(RegoEval, BuiltinErrorsAreUndefinedUnlessStrict) {
