@@ -14,6 +14,8 @@ DEB_PACKAGES += libcpp-httplib-dev prometheus python3-scipy curl
 DEB_PACKAGES += libsimdjson-dev
 # Rego: exact big integers.
 DEB_PACKAGES += libgmp-dev
+# IaC: Unicode normalisation (NFC) of HCL strings.
+DEB_PACKAGES += libicu-dev
 
 .PHONY: deps release debug asan demo test test-asan fuzz bench clean
 

@@ -329,8 +329,7 @@ TEST(HclSpecSuite, InputsParseOrFailAsExpected) {
   }
   std::cout << "HCL spec suite: " << passed << "/" << cases.size() << " pass\n";
   for (const auto& f : failures) std::cout << "  FAIL " << f << "\n";
-  // The one known gap: strings are not NFC-normalised (primitive_literals).
-  EXPECT_GE(passed + 1, cases.size());
+  EXPECT_EQ(passed, cases.size());
 }
 
 TEST(HclTerraform, DynamicBlocksExpandWhenForEachIsKnown) {

@@ -1,6 +1,9 @@
 // HCL2 native syntax parser (hclsyntax-spec.md): a recursive-descent parser
 // over the characters (templates make the lexical structure context
 // dependent), producing hcl_ast.h nodes with line/column positions.
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,6 +17,24 @@ namespace {
 bool IsIdStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
 bool IsIdChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c >= 0x80; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// String literals are Unicode Normalization Form C (the spec's "Template
+// Literals"): a decomposed "n" + combining tilde becomes "ñ". ASCII is
+// already normal; ICU does the rest, and keeps the text when it cannot.
+std::string NormalizeNfc(std::string text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return text;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status) || nfc == nullptr) return text;
+  const icu::UnicodeString in = icu::UnicodeString::fromUTF8(text);
+  if (nfc->isNormalized(in, status) && U_SUCCESS(status)) return text;
+  status = U_ZERO_ERROR;
+  const icu::UnicodeString out = nfc->normalize(in, status);
+  if (U_FAILURE(status)) return text;
+  std::string utf8;
+  out.toUTF8String(utf8);
+  return utf8;
+}
 
 // The length in bytes of the white-space character at `at` (space, tab or
 // a UTF-8 encoded Unicode space separator), 0 when there is none.
@@ -892,7 +913,7 @@ class Parser {
       ++i;
       if (it.kind == TItem::kLit) {
         auto l = Node(ExprKind::kLiteral, it.pos.byte);
-        l->value = it.text;
+        l->value = NormalizeNfc(std::move(it.text));
         t->kids.push_back(std::move(l));
       } else if (it.kind == TItem::kInterp) {
         t->kids.push_back(std::move(it.expr));
