@@ -88,17 +88,29 @@ refers_to(x, r, name_attr) if {
 	x == r.values[name_attr]
 }
 
-# Some resource of `types` in this file refers to r through attribute `attr`,
-# or one refers to something this file cannot resolve (then it may be r: no
+# The resources of the module (all .tf files of the directory, or the whole
+# plan) of the given types: input.module.types (docs/iac-model.md), or the
+# file's own resources when the input carries no module view.
+module_resources(types) := [r | tf; some t in types; some r in input.module.types[t]] if {
+	input.module.types
+} else := resources(types)
+
+# Every resource of the module (or of the file without a module view).
+all_module_resources := input.module.resources if {
+	input.module.resources
+} else := input.resources
+
+# Some resource of `types` in the module refers to r through attribute `attr`,
+# or one refers to something the module cannot resolve (then it may be r: no
 # guess). In plan JSON a reference to a value known only after apply is
 # absent (null) from the companion's values: unresolvable too.
 companion(types, attr, r, name_attr) if {
-	some c in resources(types)
+	some c in module_resources(types)
 	refers_to(c.values[attr], r, name_attr)
 }
 
 companion(types, attr, _, name_attr) if {
-	some c in resources(types)
+	some c in module_resources(types)
 	unresolvable(object.get(c.values, attr, null), name_attr)
 }
 
@@ -110,7 +122,7 @@ unresolvable(x, name_attr) if {
 }
 
 names_any_resource(x, name_attr) if {
-	some o in input.resources
+	some o in all_module_resources
 	refers_to(x, o, name_attr)
 }
 
