@@ -95,24 +95,45 @@ module_resources(types) := [r | tf; some t in types; some r in input.module.type
 	input.module.types
 } else := resources(types)
 
-# Every resource of the module (or of the file without a module view).
-all_module_resources := input.module.resources if {
-	input.module.resources
-} else := input.resources
-
 # Some resource of `types` in the module refers to r through attribute `attr`,
 # or one refers to something the module cannot resolve (then it may be r: no
 # guess). In plan JSON a reference to a value known only after apply is
-# absent (null) from the companion's values: unresolvable too.
+# absent (null) from the companion's values: unresolvable too. With the
+# module view the candidates come from its indexes (referrers of r,
+# unresolved resources); without it from this file's resources.
 companion(types, attr, r, name_attr) if {
-	some c in module_resources(types)
+	some c in referrers(r)
+	c.type in types
 	refers_to(c.values[attr], r, name_attr)
 }
 
-companion(types, attr, _, name_attr) if {
+companion(types, attr, r, name_attr) if {
 	some c in module_resources(types)
+	v := c.values[attr]
+	is_string(v)
+	refers_to(v, r, name_attr)
+}
+
+companion(types, attr, _, _) if {
+	some c in module_resources(types)
+	object.get(c.values, attr, null) == null
+}
+
+companion(types, attr, _, name_attr) if {
+	some c in unresolved_resources
+	c.type in types
 	unresolvable(object.get(c.values, attr, null), name_attr)
 }
+
+# The resources whose unknown expressions may name r.
+referrers(r) := object.get(input.module.referrers, r.address, []) if {
+	input.module.referrers
+} else := [c | tf; some c in input.resources; some v in c.values; unknown(v)]
+
+# The resources with an unknown expression that names no declared resource.
+unresolved_resources := [c | some c in input.module.unresolved] if {
+	input.module.unresolved
+} else := input.resources
 
 unresolvable(x, _) if x == null
 
@@ -121,8 +142,18 @@ unresolvable(x, name_attr) if {
 	not names_any_resource(x, name_attr)
 }
 
+# With the module view: an address named in the expression (`type.name` or
+# `data.type.name`) is declared in the module (input.module.addresses, one
+# lookup per name instead of a walk over every resource).
+names_any_resource(x, _) if {
+	input.module.addresses
+	some a in regex.find_n(`(data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`, x.expr, -1)
+	input.module.addresses[a]
+}
+
 names_any_resource(x, name_attr) if {
-	some o in all_module_resources
+	not input.module.addresses
+	some o in input.resources
 	refers_to(x, o, name_attr)
 }
 

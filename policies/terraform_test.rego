@@ -291,9 +291,20 @@ module_input(file_rs, other_rs) := object.union(tf_input(file_rs), {"module": {
 	"dir": "infra",
 	"resources": all,
 	"types": {t: [r | some r in all; r.type == t] | some x in all; t := x.type},
+	"addresses": {r.address: r | some r in all},
+	"referrers": {a: rs |
+		some x in all
+		a := x.address
+		rs := [r | some r in all; r.address != a; some v in r.values; v.unknown; a in named(v.expr)]
+		count(rs) > 0
+	},
+	"unresolved": {r.address: r | some r in all; some v in r.values; v.unknown; count([a | some a in named(v.expr); a in addrs]) == 0},
 }}) if {
 	all := array.concat(with_file(file_rs, "main.tf"), with_file(other_rs, "s3.tf"))
+	addrs := {r.address | some r in all}
 }
+
+named(expr) := regex.find_n(`(data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`, expr, -1)
 
 module_ids(file_rs, other_rs) := {v.id | some v in terraform.deny with input as module_input(file_rs, other_rs)}
 

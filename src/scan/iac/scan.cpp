@@ -206,18 +206,88 @@ struct WorkResult {
 
 rego::Value RegoStr(std::string s) { return rego::Value::String(std::move(s)); }
 
-// input.module: {dir, resources, types: {type: [resources of that type]}}; the
-// resource values are shared, not copied.
+// The resource addresses an expression may name: `type.name` and
+// `data.type.name` at the start of each dotted path (aws_s3_bucket.b.id,
+// data.aws_iam_policy_document.p.json).
+std::vector<std::string> NamedAddresses(const std::string& expr) {
+  std::vector<std::string> out;
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  for (std::size_t i = 0; i < expr.size();) {
+    if (!ident(expr[i]) || (i > 0 && (ident(expr[i - 1]) || expr[i - 1] == '.'))) {
+      ++i;
+      continue;
+    }
+    std::vector<std::string> segs;  // the dotted path starting at i
+    std::size_t j = i;
+    while (j < expr.size() && ident(expr[j])) {
+      std::size_t k = j;
+      while (k < expr.size() && ident(expr[k])) ++k;
+      segs.push_back(expr.substr(j, k - j));
+      j = k;
+      if (j + 1 < expr.size() && expr[j] == '.' && ident(expr[j + 1])) ++j;
+    }
+    if (segs.size() >= 2) out.push_back(segs[0] + "." + segs[1]);
+    if (segs.size() >= 3 && segs[0] == "data") out.push_back(segs[0] + "." + segs[1] + "." + segs[2]);
+    i = j;
+  }
+  return out;
+}
+
+// Calls f(expr) for every unknown expression inside the value.
+template <class F>
+void ForEachUnknown(const rego::Value& v, F&& f) {
+  if (v.is_object()) {
+    const rego::Value* u = v.Get("unknown");
+    const rego::Value* e = v.Get("expr");
+    if (u && u->is_bool() && u->as_bool() && e && e->is_string()) return f(e->as_string());
+    for (const auto& [k, x] : v.object()) ForEachUnknown(x, f);
+  } else if (v.is_array()) {
+    for (const auto& x : v.items()) ForEachUnknown(x, f);
+  }
+}
+
+// input.module: {dir, resources, types: {type: [resources of that type]},
+// addresses: {address: resource}, referrers: {address: [resources whose
+// unknown expressions name it]}, unresolved: {address: resource whose unknown
+// expressions name something not declared in the module}}. The indexes let a
+// companion check look up instead of walking the module for every resource;
+// the resource values are shared, not copied.
 rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
   std::map<std::string, rego::Array> by_type;
+  std::map<std::string, rego::Value> addresses;
   if (resources.is_array())
-    for (const auto& r : resources.items())
+    for (const auto& r : resources.items()) {
       if (const rego::Value* t = r.Get("type"); t && t->is_string()) by_type[t->as_string()].push_back(r);
-  rego::ObjectItems types;
+      if (const rego::Value* a = r.Get("address"); a && a->is_string()) addresses.emplace(a->as_string(), r);
+    }
+  std::map<std::string, rego::Array> referrers;
+  rego::ObjectItems unresolved;
+  for (const auto& [address, r] : addresses) {
+    std::set<std::string> named;
+    bool open = false;
+    if (const rego::Value* values = r.Get("values"))
+      ForEachUnknown(*values, [&](const std::string& expr) {
+        bool resolved = false;
+        for (auto& a : NamedAddresses(expr))
+          if (a != address && addresses.count(a)) {
+            named.insert(a);
+            resolved = true;
+          }
+        open = open || !resolved;
+      });
+    for (const auto& a : named) referrers[a].push_back(r);
+    if (open) unresolved.emplace_back(RegoStr(address), r);
+  }
+  rego::ObjectItems types, by_address, refs;
   for (auto& [t, rs] : by_type) types.emplace_back(RegoStr(t), rego::Value::MakeArray(std::move(rs)));
+  for (auto& [a, r] : addresses) by_address.emplace_back(RegoStr(a), r);
+  for (auto& [a, rs] : referrers) refs.emplace_back(RegoStr(a), rego::Value::MakeArray(std::move(rs)));
   return rego::Value::MakeObject({{RegoStr("dir"), RegoStr(dir)},
                                   {RegoStr("resources"), resources.is_array() ? resources : rego::Value::EmptyArray()},
-                                  {RegoStr("types"), rego::Value::MakeObject(std::move(types))}});
+                                  {RegoStr("types"), rego::Value::MakeObject(std::move(types))},
+                                  {RegoStr("addresses"), rego::Value::MakeObject(std::move(by_address))},
+                                  {RegoStr("referrers"), rego::Value::MakeObject(std::move(refs))},
+                                  {RegoStr("unresolved"), rego::Value::MakeObject(std::move(unresolved))}});
 }
 
 // The module view of an HCL module: every resource of every file, with its file.
