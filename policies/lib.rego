@@ -98,8 +98,9 @@ module_resources(types) := [r | tf; some t in types; some r in input.module.type
 # Some resource of `types` in the module refers to r through attribute `attr`,
 # or one refers to something the module cannot resolve (then it may be r: no
 # guess). In plan JSON a reference to a value known only after apply is
-# absent (null) from the companion's values: unresolvable too. With the
-# module view the candidates come from its indexes (referrers of r,
+# absent (null) from the companion's values: unresolvable too (in HCL a
+# companion without the attribute is invalid and does not count). With the
+# module view the candidates come from its indexes (referrers of r, literals,
 # unresolved resources); without it from this file's resources.
 companion(types, attr, r, name_attr) if {
 	some c in referrers(r)
@@ -108,13 +109,13 @@ companion(types, attr, r, name_attr) if {
 }
 
 companion(types, attr, r, name_attr) if {
-	some c in module_resources(types)
-	v := c.values[attr]
-	is_string(v)
-	refers_to(v, r, name_attr)
+	some c in literal_users(r.values[name_attr])
+	c.type in types
+	c.values[attr] == r.values[name_attr]
 }
 
 companion(types, attr, _, _) if {
+	input.format == "terraform-plan"
 	some c in module_resources(types)
 	object.get(c.values, attr, null) == null
 }
@@ -129,6 +130,12 @@ companion(types, attr, _, name_attr) if {
 referrers(r) := object.get(input.module.referrers, r.address, []) if {
 	input.module.referrers
 } else := [c | tf; some c in input.resources; some v in c.values; unknown(v)]
+
+# The resources with a top-level attribute set to the string.
+literal_users(v) := object.get(input.module.literals, v, []) if {
+	is_string(v)
+	input.module.literals
+} else := input.resources if is_string(v)
 
 # The resources with an unknown expression that names no declared resource.
 unresolved_resources := [c | some c in input.module.unresolved] if {

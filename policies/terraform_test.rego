@@ -298,6 +298,7 @@ module_input(file_rs, other_rs) := object.union(tf_input(file_rs), {"module": {
 		rs := [r | some r in all; r.address != a; some v in r.values; v.unknown; a in named(v.expr)]
 		count(rs) > 0
 	},
+	"literals": {v: [r | some r in all; some w in r.values; w == v] | some x in all; some v in x.values; is_string(v)},
 	"unresolved": {r.address: r | some r in all; some v in r.values; v.unknown; count([a | some a in named(v.expr); a in addrs]) == 0},
 }}) if {
 	all := array.concat(with_file(file_rs, "main.tf"), with_file(other_rs, "s3.tf"))

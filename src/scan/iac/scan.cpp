@@ -196,6 +196,7 @@ struct WorkItem {
 // The loaded documents of a work item (phase 1) and its findings (phase 2).
 struct WorkResult {
   std::vector<Json> docs;
+  std::vector<rego::Value> inputs;  // the documents as Rego values (converted once)
   std::vector<std::string> texts;
   rego::Value module;  // input.module of a Terraform HCL module (shared by its documents)
   std::vector<Finding> findings;
@@ -249,7 +250,8 @@ void ForEachUnknown(const rego::Value& v, F&& f) {
 // input.module: {dir, resources, types: {type: [resources of that type]},
 // addresses: {address: resource}, referrers: {address: [resources whose
 // unknown expressions name it]}, unresolved: {address: resource whose unknown
-// expressions name something not declared in the module}}. The indexes let a
+// expressions name something not declared in the module}, literals: {string:
+// [resources with a top-level attribute of that value]}}. The indexes let a
 // companion check look up instead of walking the module for every resource;
 // the resource values are shared, not copied.
 rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
@@ -260,9 +262,13 @@ rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
       if (const rego::Value* t = r.Get("type"); t && t->is_string()) by_type[t->as_string()].push_back(r);
       if (const rego::Value* a = r.Get("address"); a && a->is_string()) addresses.emplace(a->as_string(), r);
     }
-  std::map<std::string, rego::Array> referrers;
+  std::map<std::string, rego::Array> referrers, literals;
   rego::ObjectItems unresolved;
   for (const auto& [address, r] : addresses) {
+    std::set<std::string> strings;  // top-level literal strings: a companion may name its bucket by value
+    if (const rego::Value* values = r.Get("values"); values && values->is_object())
+      for (const auto& [k, v] : values->object())
+        if (v.is_string() && strings.insert(v.as_string()).second) literals[v.as_string()].push_back(r);
     std::set<std::string> named;
     bool open = false;
     if (const rego::Value* values = r.Get("values"))
@@ -278,27 +284,34 @@ rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
     for (const auto& a : named) referrers[a].push_back(r);
     if (open) unresolved.emplace_back(RegoStr(address), r);
   }
-  rego::ObjectItems types, by_address, refs;
+  rego::ObjectItems types, by_address, refs, by_literal;
   for (auto& [t, rs] : by_type) types.emplace_back(RegoStr(t), rego::Value::MakeArray(std::move(rs)));
   for (auto& [a, r] : addresses) by_address.emplace_back(RegoStr(a), r);
   for (auto& [a, rs] : referrers) refs.emplace_back(RegoStr(a), rego::Value::MakeArray(std::move(rs)));
+  for (auto& [l, rs] : literals) by_literal.emplace_back(RegoStr(l), rego::Value::MakeArray(std::move(rs)));
   return rego::Value::MakeObject({{RegoStr("dir"), RegoStr(dir)},
                                   {RegoStr("resources"), resources.is_array() ? resources : rego::Value::EmptyArray()},
                                   {RegoStr("types"), rego::Value::MakeObject(std::move(types))},
                                   {RegoStr("addresses"), rego::Value::MakeObject(std::move(by_address))},
                                   {RegoStr("referrers"), rego::Value::MakeObject(std::move(refs))},
-                                  {RegoStr("unresolved"), rego::Value::MakeObject(std::move(unresolved))}});
+                                  {RegoStr("unresolved"), rego::Value::MakeObject(std::move(unresolved))},
+                                  {RegoStr("literals"), rego::Value::MakeObject(std::move(by_literal))}});
 }
 
 // The module view of an HCL module: every resource of every file, with its file.
-rego::Value TerraformModuleView(const std::string& dir, const std::vector<Json>& docs) {
+rego::Value TerraformModuleView(const std::string& dir, const std::vector<rego::Value>& docs) {
   rego::Array all;
-  for (const auto& d : docs)
-    for (const auto& r : d["resources"]) {
-      Json with_file = r;
-      with_file["file"] = d["file"];
-      all.push_back(rego::FromJson(with_file));
+  for (const auto& d : docs) {
+    const rego::Value* file = d.Get("file");
+    const rego::Value* resources = d.Get("resources");
+    if (!file || !resources || !resources->is_array()) continue;
+    for (const auto& r : resources->items()) {
+      if (!r.is_object()) continue;
+      rego::ObjectItems items = r.object();  // shallow: the members are shared
+      items.emplace_back(RegoStr("file"), *file);
+      all.push_back(rego::Value::MakeObject(std::move(items)));
     }
+  }
   return ModuleView(dir, rego::Value::MakeArray(std::move(all)));
 }
 
@@ -333,8 +346,7 @@ rego::Value KubernetesScanView(const std::vector<WorkResult>& loaded) {
 }
 
 // The document as `input`, with its module or scan view added.
-rego::Value Input(const Json& doc, const rego::Value& module, const rego::Value& scan) {
-  rego::Value v = rego::FromJson(doc);
+rego::Value Input(const Json& doc, const rego::Value& v, const rego::Value& module, const rego::Value& scan) {
   std::string format = doc.value("format", "");
   rego::ObjectItems items = v.object();
   if (format == "terraform" && module.defined()) {
@@ -383,7 +395,8 @@ class Scanner {
       if (!loaded) return Failed(out, loaded.error());
       out.docs = std::move(*loaded);
       for (auto& t : tf) out.texts.push_back(std::move(t.text));
-      out.module = TerraformModuleView(dir, out.docs);
+      for (const auto& d : out.docs) out.inputs.push_back(rego::FromJson(d));
+      out.module = TerraformModuleView(dir, out.inputs);
     } else {
       auto text = ReadFile(item.files.front());
       if (!text) return Failed(out, text.error());
@@ -391,6 +404,7 @@ class Scanner {
       if (!model) return Failed(out, model.error());
       if (model->is_null()) return;
       out.docs.push_back(std::move(*model));
+      out.inputs.push_back(rego::FromJson(out.docs.back()));
       out.texts.push_back(std::move(*text));
     }
     out.files += out.docs.size();
@@ -404,7 +418,7 @@ class Scanner {
     for (std::size_t i = 0; i < out.docs.size(); ++i) {
       const std::string file = out.docs[i]["file"].get<std::string>();
       rego::EvalOptions eo;
-      eo.input = Input(out.docs[i], out.module, scan);
+      eo.input = Input(out.docs[i], out.inputs[i], out.module, scan);
       std::size_t first = out.findings.size();
       for (const auto& [pkg, path] : packages_) {
         auto v = policy_.EvalPath(path, eo);
@@ -418,6 +432,7 @@ class Scanner {
       ApplySuppressions(out.texts[i], file, out.findings, first);
     }
     out.docs.clear();
+    out.inputs.clear();
     out.texts.clear();
     out.module = rego::Value();
     out.policy += ThreadCpu() - t1;
