@@ -264,7 +264,9 @@ rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
     }
   std::map<std::string, rego::Array> referrers, literals;
   rego::ObjectItems unresolved;
-  for (const auto& [address, r] : addresses) {
+  for (const auto& entry : addresses) {
+    const std::string& address = entry.first;  // not a structured binding: the lambda below captures it
+    const rego::Value& r = entry.second;
     std::set<std::string> strings;  // top-level literal strings: a companion may name its bucket by value
     if (const rego::Value* values = r.Get("values"); values && values->is_object())
       for (const auto& [k, v] : values->object())
