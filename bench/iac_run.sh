@@ -115,7 +115,7 @@ for ((i = 0; i < nk8s; i++)); do gen_k8s "$i" >"$work/k8s/app$i.yaml"; done
 cores=$(nproc)
 for jobs in 1 "$cores"; do
   start=$(date +%s.%N)
-  "$bin" scan iac "$work" --jobs "$jobs" --stats --fail-on none --format json --output "$work/out.json" >/dev/null 2>"$work/stats.txt"
+  "$bin" scan iac "$work/tf" "$work/k8s" --jobs "$jobs" --stats --fail-on none --format json --output "$work/out.json" >/dev/null 2>"$work/stats.txt"
   end=$(date +%s.%N)
   echo "jobs=$jobs: $(cat "$work/stats.txt"); process wall $(echo "$end - $start" | bc) s"
 done

@@ -312,28 +312,61 @@ deny contains f if {
 
 # METADATA
 # title: Namespace has no NetworkPolicy
-# description: Without a NetworkPolicy every pod in the namespace accepts traffic from every other pod in the cluster; segmentation starts with a default-deny policy shipped with the namespace. Checked per file, where a Namespace is defined.
+# description: Without a NetworkPolicy every pod in the namespace accepts traffic from every other pod in the cluster; segmentation starts with a default-deny policy shipped with the namespace. Checked over all manifests of the scan (input.scan) for each Namespace and for each namespace that workloads name; a workload without metadata.namespace is not checked (its namespace is decided at deploy time).
 # custom:
 #   id: TG-K8S-016
 #   severity: medium
-#   resources: [Namespace, NetworkPolicy]
+#   resources: [Namespace, NetworkPolicy, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
 #   pci: ["1.2.1", "1.3.1", "1.4.1"]
 #   cis: [CIS Kubernetes 1.8.0 5.3.2]
 #   nist: [SC-7, AC-4]
-#   remediation: Add a NetworkPolicy for the namespace in the same file, e.g. a default-deny with podSelector {} and policyTypes Ingress and Egress.
+#   remediation: Add a NetworkPolicy for the namespace to the scanned manifests, e.g. a default-deny with podSelector {} and policyTypes Ingress and Egress.
 deny contains f if {
 	lib.k8s
-	some r in input.resources
-	r.kind == "Namespace"
-	not has_network_policy(r.name)
-	f := lib.finding(rego.metadata.rule(), r, sprintf("%s: no NetworkPolicy for namespace %s in this file", [r.address, r.name]))
+	some [r, ns] in without_network_policy
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s: no NetworkPolicy for namespace %s among the scanned manifests", [r.address, ns]))
 }
 
-has_network_policy(ns) if {
-	some p in input.resources
-	p.kind == "NetworkPolicy"
-	object.get(p, "namespace", "") == ns
+# [resource, namespace] pairs to report: each Namespace of this file without
+# a NetworkPolicy in the scan ...
+without_network_policy contains [r, r.name] if {
+	some r in input.resources
+	r.kind == "Namespace"
+	count(scanned("NetworkPolicy", r.name)) == 0
 }
+
+# ... and a namespace that is not defined by a Namespace manifest of the scan,
+# once, at its first workload (by file and line). Needs the scan view: one
+# file alone cannot tell that no other file has the policy.
+without_network_policy contains [r, ns] if {
+	input.scan.by_kind
+	some r in workloads
+	ns := object.get(r, "namespace", "")
+	ns != ""
+	count(scanned("NetworkPolicy", ns)) == 0
+	not namespace_defined(ns)
+	first_workload(ns) == [input.file, r.line]
+}
+
+# The scanned documents of a kind in a namespace: input.scan.by_kind
+# (docs/iac-model.md), or this file's resources without a scan view.
+scanned(kind, ns) := object.get(object.get(input.scan.by_kind, kind, {}), ns, []) if {
+	input.scan.by_kind
+} else := [p | some p in input.resources; p.kind == kind; object.get(p, "namespace", "") == ns]
+
+namespace_defined(ns) if {
+	some d in scanned("Namespace", "")
+	d.name == ns
+}
+
+# [file, line] of the namespace's first workload in the scan (entries are in
+# file and line order, so the first of each kind suffices).
+first_workload(ns) := sort([[e.file, e.line] |
+	some kind in workload_kinds | {"Pod", "CronJob"}
+	es := scanned(kind, ns)
+	count(es) > 0
+	e := es[0]
+])[0]
 
 # METADATA
 # title: Istio mTLS is not STRICT

@@ -133,3 +133,50 @@ test_cronjob_init_container_checked if {
 }
 
 test_other_formats_ignored if count({v | some v in kubernetes.deny with input as {"format": "terraform", "resources": pod({"hostPID": true}).resources}}) == 0
+
+# The scan view as scan iac builds it (docs/iac-model.md): `here` are this
+# file's resources (file k.yaml), `elsewhere` the entries of other manifests.
+entry(file, r) := {"file": file, "kind": r.kind, "name": r.name, "namespace": r.namespace, "line": r.line}
+
+scan_input(here, elsewhere) := object.union(doc(here), {"scan": {
+	"documents": all,
+	"by_kind": {kind: {ns: [e | some e in all; e.kind == kind; e.namespace == ns] | some y in all; y.kind == kind; ns := y.namespace} | some x in all; kind := x.kind},
+}}) if {
+	all := array.concat([entry("k.yaml", r) | some r in here], [entry("z.yaml", r) | some r in elsewhere])
+}
+
+scan_ids(here, elsewhere) := {v.id | some v in kubernetes.deny with input as scan_input(here, elsewhere)}
+
+deployment := k("Deployment", "api", "payments", {"spec": {"template": {"spec": {"containers": [good]}}}})
+
+netpol := k("NetworkPolicy", "default-deny", "payments", {"spec": {"podSelector": {}}})
+
+test_k8s016_workload_policy_in_other_manifest_allowed if not "TG-K8S-016" in scan_ids([deployment], [netpol])
+
+test_k8s016_workload_policy_absent_everywhere_denied if "TG-K8S-016" in scan_ids([deployment], [k("Service", "api", "payments", {})])
+
+test_k8s016_workload_policy_other_namespace_denied if "TG-K8S-016" in scan_ids([deployment], [k("NetworkPolicy", "deny", "other", {})])
+
+test_k8s016_namespace_policy_in_other_manifest_allowed if not "TG-K8S-016" in scan_ids([k("Namespace", "payments", "", {})], [netpol])
+
+test_k8s016_namespace_policy_absent_everywhere_denied if "TG-K8S-016" in scan_ids([k("Namespace", "payments", "", {})], [deployment])
+
+# Reported once per namespace: at the Namespace when the scan defines it ...
+test_k8s016_workload_not_reported_when_namespace_defined if not "TG-K8S-016" in scan_ids([deployment], [k("Namespace", "payments", "", {})])
+
+# ... else at the namespace's first workload (k.yaml sorts before z.yaml).
+test_k8s016_first_workload_reported if "TG-K8S-016" in scan_ids([deployment], [k("StatefulSet", "db", "payments", {"spec": {"template": {"spec": {"containers": [good]}}}})])
+
+test_k8s016_later_workload_not_reported if {
+	first := [entry("a.yaml", k("StatefulSet", "db", "payments", {}))]
+	d := object.union(doc([deployment]), {"scan": {"documents": array.concat(first, [entry("k.yaml", deployment)]), "by_kind": {
+		"StatefulSet": {"payments": first},
+		"Deployment": {"payments": [entry("k.yaml", deployment)]},
+	}}})
+	not "TG-K8S-016" in {v.id | some v in kubernetes.deny with input as d}
+}
+
+# Without the scan view a workload's namespace is not judged from one file.
+test_k8s016_workload_without_scan_view_not_guessed if not "TG-K8S-016" in doc_ids([deployment])
+
+test_k8s016_workload_without_namespace_not_guessed if not "TG-K8S-016" in scan_ids([k("Deployment", "api", "", {"spec": {"template": {"spec": {"containers": [good]}}}})], [])

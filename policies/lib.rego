@@ -88,19 +88,59 @@ refers_to(x, r, name_attr) if {
 	x == r.values[name_attr]
 }
 
-# Some resource of `types` in this file refers to r through attribute `attr`,
-# or one refers to something this file cannot resolve (then it may be r: no
+# The resources of the module (all .tf files of the directory, or the whole
+# plan) of the given types: input.module.types (docs/iac-model.md), or the
+# file's own resources when the input carries no module view.
+module_resources(types) := [r | tf; some t in types; some r in input.module.types[t]] if {
+	input.module.types
+} else := resources(types)
+
+# Some resource of `types` in the module refers to r through attribute `attr`,
+# or one refers to something the module cannot resolve (then it may be r: no
 # guess). In plan JSON a reference to a value known only after apply is
-# absent (null) from the companion's values: unresolvable too.
+# absent (null) from the companion's values: unresolvable too (in HCL a
+# companion without the attribute is invalid and does not count). With the
+# module view the candidates come from its indexes (referrers of r, literals,
+# unresolved resources); without it from this file's resources.
 companion(types, attr, r, name_attr) if {
-	some c in resources(types)
+	some c in referrers(r)
+	c.type in types
 	refers_to(c.values[attr], r, name_attr)
 }
 
+companion(types, attr, r, name_attr) if {
+	some c in literal_users(r.values[name_attr])
+	c.type in types
+	c.values[attr] == r.values[name_attr]
+}
+
+companion(types, attr, _, _) if {
+	input.format == "terraform-plan"
+	some c in module_resources(types)
+	object.get(c.values, attr, null) == null
+}
+
 companion(types, attr, _, name_attr) if {
-	some c in resources(types)
+	some c in unresolved_resources
+	c.type in types
 	unresolvable(object.get(c.values, attr, null), name_attr)
 }
+
+# The resources whose unknown expressions may name r.
+referrers(r) := object.get(input.module.referrers, r.address, []) if {
+	input.module.referrers
+} else := [c | tf; some c in input.resources; some v in c.values; unknown(v)]
+
+# The resources with a top-level attribute set to the string.
+literal_users(v) := object.get(input.module.literals, v, []) if {
+	is_string(v)
+	input.module.literals
+} else := input.resources if is_string(v)
+
+# The resources with an unknown expression that names no declared resource.
+unresolved_resources := [c | some c in input.module.unresolved] if {
+	input.module.unresolved
+} else := input.resources
 
 unresolvable(x, _) if x == null
 
@@ -109,7 +149,17 @@ unresolvable(x, name_attr) if {
 	not names_any_resource(x, name_attr)
 }
 
+# With the module view: an address named in the expression (`type.name` or
+# `data.type.name`) is declared in the module (input.module.addresses, one
+# lookup per name instead of a walk over every resource).
+names_any_resource(x, _) if {
+	input.module.addresses
+	some a in regex.find_n(`(data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`, x.expr, -1)
+	input.module.addresses[a]
+}
+
 names_any_resource(x, name_attr) if {
+	not input.module.addresses
 	some o in input.resources
 	refers_to(x, o, name_attr)
 }

@@ -118,7 +118,7 @@ deny contains f if {
 	some r in lib.resources({"aws_s3_bucket"})
 	unset_or_empty(r.values, "server_side_encryption_configuration")
 	not lib.companion({"aws_s3_bucket_server_side_encryption_configuration"}, "bucket", r, "bucket")
-	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no server-side encryption configuration in this file", [r.address]))
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no server-side encryption configuration in its module", [r.address]))
 }
 
 unset_or_empty(o, key) if lib.unset(o, key)
@@ -176,7 +176,7 @@ deny contains f if {
 	some r in lib.resources({"aws_s3_bucket"})
 	unset_or_empty(r.values, "logging")
 	not lib.companion({"aws_s3_bucket_logging"}, "bucket", r, "bucket")
-	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no access logging in this file", [r.address]))
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no access logging in its module", [r.address]))
 }
 
 # METADATA
@@ -630,11 +630,11 @@ deny contains f if {
 #   pci: ["10.2.1", "1.2.7"]
 #   cis: [CIS AWS Foundations 2.0.0 3.9]
 #   nist: [AU-12, SI-4]
-#   remediation: Add an aws_flow_log with vpc_id = aws_vpc.<name>.id and traffic_type = "ALL" (in the same file).
+#   remediation: Add an aws_flow_log with vpc_id = aws_vpc.<name>.id and traffic_type = "ALL" (in any .tf file of the module).
 deny contains f if {
 	some r in lib.resources({"aws_vpc"})
 	not lib.companion({"aws_flow_log"}, "vpc_id", r, "id")
-	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no aws_flow_log in this file", [r.address]))
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no aws_flow_log in its module", [r.address]))
 }
 
 # METADATA

@@ -282,3 +282,73 @@ test_plan_input_checked if {
 }
 
 test_other_formats_ignored if count({v | some v in terraform.deny with input as {"format": "kubernetes", "resources": [res("aws_efs_file_system", "f", {})]}}) == 0
+
+# The cross-file view: input.module as scan iac builds it (docs/iac-model.md),
+# with `file_rs` in main.tf and `other_rs` in another file of the module.
+with_file(rs, file) := [object.union(r, {"file": file}) | some r in rs]
+
+module_input(file_rs, other_rs) := object.union(tf_input(file_rs), {"module": {
+	"dir": "infra",
+	"resources": all,
+	"types": {t: [r | some r in all; r.type == t] | some x in all; t := x.type},
+	"addresses": {r.address: r | some r in all},
+	"referrers": {a: rs |
+		some x in all
+		a := x.address
+		rs := [r | some r in all; r.address != a; some v in r.values; v.unknown; a in named(v.expr)]
+		count(rs) > 0
+	},
+	"literals": {v: [r | some r in all; some w in r.values; w == v] | some x in all; some v in x.values; is_string(v)},
+	"unresolved": {r.address: r | some r in all; some v in r.values; v.unknown; count([a | some a in named(v.expr); a in addrs]) == 0},
+}}) if {
+	all := array.concat(with_file(file_rs, "main.tf"), with_file(other_rs, "s3.tf"))
+	addrs := {r.address | some r in all}
+}
+
+named(expr) := regex.find_n(`(data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`, expr, -1)
+
+module_ids(file_rs, other_rs) := {v.id | some v in terraform.deny with input as module_input(file_rs, other_rs)}
+
+s3_companions := [
+	res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("aws_s3_bucket.b.id")}),
+	res("aws_s3_bucket_logging", "l", {"bucket": ref("aws_s3_bucket.b.id"), "target_bucket": "logs"}),
+	res("aws_s3_bucket_versioning", "v", {"bucket": ref("aws_s3_bucket.b.id"), "versioning_configuration": [{"status": "Enabled"}]}),
+]
+
+test_module_companions_in_other_file_allowed if {
+	found := module_ids([bucket], s3_companions)
+	not "TG-TF-006" in found
+	not "TG-TF-008" in found
+	not "TG-TF-009" in found
+}
+
+test_module_companions_absent_everywhere_denied if {
+	found := module_ids([bucket], [res("aws_s3_bucket_acl", "a", {"bucket": ref("aws_s3_bucket.b.id"), "acl": "private"})])
+	"TG-TF-006" in found
+	"TG-TF-008" in found
+	"TG-TF-009" in found
+}
+
+test_module_companion_literal_name_in_other_file_allowed if not "TG-TF-006" in module_ids([bucket], [res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": "bank-data"})])
+
+# aws_s3_bucket.c is declared in the other file: the reference resolves there,
+# so it is not a possible companion of b.
+test_module_companion_of_other_bucket_denied if {
+	other := [res("aws_s3_bucket", "c", {}), res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("aws_s3_bucket.c.id")})]
+	"TG-TF-006" in module_ids([bucket], other)
+}
+
+test_module_unresolvable_companion_not_guessed if not "TG-TF-006" in module_ids([bucket], [res("aws_s3_bucket_server_side_encryption_configuration", "e", {"bucket": ref("var.bucket")})])
+
+# Findings stay with the file that declares the resource: the bucket in the
+# other file is not reported from main.tf.
+test_module_other_file_resources_not_reported if count(module_ids([], [bucket])) == 0
+
+test_tf030_flow_log_in_other_file_allowed if not "TG-TF-030" in module_ids([res("aws_vpc", "v", {})], [res("aws_flow_log", "f", {"vpc_id": ref("aws_vpc.v.id"), "traffic_type": "ALL"})])
+
+test_tf030_flow_log_absent_everywhere_denied if "TG-TF-030" in module_ids([res("aws_vpc", "v", {})], [res("aws_subnet", "s", {"vpc_id": ref("aws_vpc.v.id")})])
+
+test_tf030_flow_log_for_other_vpc_denied if {
+	other := [res("aws_vpc", "w", {}), res("aws_flow_log", "f", {"vpc_id": ref("aws_vpc.w.id")})]
+	"TG-TF-030" in module_ids([res("aws_vpc", "v", {})], other)
+}

@@ -98,7 +98,9 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     return std::move(res->findings);
   }
   if (gate.kind == SourceKind::kScanner && gate.source == "iac") {
-    auto found = iac::Scan({root}, iac::ScanOptions{});
+    iac::ScanOptions iac_opts;
+    iac_opts.jobs = 0;  // all cores, as scan iac --jobs 0
+    auto found = iac::Scan({root}, iac_opts);
     if (!found) return Fail(found.error());
     for (auto& f : *found)
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();

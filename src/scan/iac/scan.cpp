@@ -193,12 +193,177 @@ struct WorkItem {
   bool terraform = false;
 };
 
+// The loaded documents of a work item (phase 1) and its findings (phase 2).
 struct WorkResult {
+  std::vector<Json> docs;
+  std::vector<rego::Value> inputs;  // the documents as Rego values (converted once)
+  std::vector<std::string> texts;
+  rego::Value module;  // input.module of a Terraform HCL module (shared by its documents)
   std::vector<Finding> findings;
   std::optional<Error> error;
   std::size_t files = 0;
   double load = 0, policy = 0;
 };
+
+rego::Value RegoStr(std::string s) { return rego::Value::String(std::move(s)); }
+
+// The resource addresses an expression may name: `type.name` and
+// `data.type.name` at the start of each dotted path (aws_s3_bucket.b.id,
+// data.aws_iam_policy_document.p.json).
+std::vector<std::string> NamedAddresses(const std::string& expr) {
+  std::vector<std::string> out;
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  for (std::size_t i = 0; i < expr.size();) {
+    if (!ident(expr[i]) || (i > 0 && (ident(expr[i - 1]) || expr[i - 1] == '.'))) {
+      ++i;
+      continue;
+    }
+    std::vector<std::string> segs;  // the dotted path starting at i
+    std::size_t j = i;
+    while (j < expr.size() && ident(expr[j])) {
+      std::size_t k = j;
+      while (k < expr.size() && ident(expr[k])) ++k;
+      segs.push_back(expr.substr(j, k - j));
+      j = k;
+      if (j + 1 < expr.size() && expr[j] == '.' && ident(expr[j + 1])) ++j;
+    }
+    if (segs.size() >= 2) out.push_back(segs[0] + "." + segs[1]);
+    if (segs.size() >= 3 && segs[0] == "data") out.push_back(segs[0] + "." + segs[1] + "." + segs[2]);
+    i = j;
+  }
+  return out;
+}
+
+// Calls f(expr) for every unknown expression inside the value.
+template <class F>
+void ForEachUnknown(const rego::Value& v, F&& f) {
+  if (v.is_object()) {
+    const rego::Value* u = v.Get("unknown");
+    const rego::Value* e = v.Get("expr");
+    if (u && u->is_bool() && u->as_bool() && e && e->is_string()) return f(e->as_string());
+    for (const auto& [k, x] : v.object()) ForEachUnknown(x, f);
+  } else if (v.is_array()) {
+    for (const auto& x : v.items()) ForEachUnknown(x, f);
+  }
+}
+
+// input.module: {dir, resources, types: {type: [resources of that type]},
+// addresses: {address: resource}, referrers: {address: [resources whose
+// unknown expressions name it]}, unresolved: {address: resource whose unknown
+// expressions name something not declared in the module}, literals: {string:
+// [resources with a top-level attribute of that value]}}. The indexes let a
+// companion check look up instead of walking the module for every resource;
+// the resource values are shared, not copied.
+rego::Value ModuleView(const std::string& dir, const rego::Value& resources) {
+  std::map<std::string, rego::Array> by_type;
+  std::map<std::string, rego::Value> addresses;
+  if (resources.is_array())
+    for (const auto& r : resources.items()) {
+      if (const rego::Value* t = r.Get("type"); t && t->is_string()) by_type[t->as_string()].push_back(r);
+      if (const rego::Value* a = r.Get("address"); a && a->is_string()) addresses.emplace(a->as_string(), r);
+    }
+  std::map<std::string, rego::Array> referrers, literals;
+  rego::ObjectItems unresolved;
+  for (const auto& entry : addresses) {
+    const std::string& address = entry.first;  // not a structured binding: the lambda below captures it
+    const rego::Value& r = entry.second;
+    std::set<std::string> strings;  // top-level literal strings: a companion may name its bucket by value
+    if (const rego::Value* values = r.Get("values"); values && values->is_object())
+      for (const auto& [k, v] : values->object())
+        if (v.is_string() && strings.insert(v.as_string()).second) literals[v.as_string()].push_back(r);
+    std::set<std::string> named;
+    bool open = false;
+    if (const rego::Value* values = r.Get("values"))
+      ForEachUnknown(*values, [&](const std::string& expr) {
+        bool resolved = false;
+        for (auto& a : NamedAddresses(expr))
+          if (a != address && addresses.count(a)) {
+            named.insert(a);
+            resolved = true;
+          }
+        open = open || !resolved;
+      });
+    for (const auto& a : named) referrers[a].push_back(r);
+    if (open) unresolved.emplace_back(RegoStr(address), r);
+  }
+  rego::ObjectItems types, by_address, refs, by_literal;
+  for (auto& [t, rs] : by_type) types.emplace_back(RegoStr(t), rego::Value::MakeArray(std::move(rs)));
+  for (auto& [a, r] : addresses) by_address.emplace_back(RegoStr(a), r);
+  for (auto& [a, rs] : referrers) refs.emplace_back(RegoStr(a), rego::Value::MakeArray(std::move(rs)));
+  for (auto& [l, rs] : literals) by_literal.emplace_back(RegoStr(l), rego::Value::MakeArray(std::move(rs)));
+  return rego::Value::MakeObject({{RegoStr("dir"), RegoStr(dir)},
+                                  {RegoStr("resources"), resources.is_array() ? resources : rego::Value::EmptyArray()},
+                                  {RegoStr("types"), rego::Value::MakeObject(std::move(types))},
+                                  {RegoStr("addresses"), rego::Value::MakeObject(std::move(by_address))},
+                                  {RegoStr("referrers"), rego::Value::MakeObject(std::move(refs))},
+                                  {RegoStr("unresolved"), rego::Value::MakeObject(std::move(unresolved))},
+                                  {RegoStr("literals"), rego::Value::MakeObject(std::move(by_literal))}});
+}
+
+// The module view of an HCL module: every resource of every file, with its file.
+rego::Value TerraformModuleView(const std::string& dir, const std::vector<rego::Value>& docs) {
+  rego::Array all;
+  for (const auto& d : docs) {
+    const rego::Value* file = d.Get("file");
+    const rego::Value* resources = d.Get("resources");
+    if (!file || !resources || !resources->is_array()) continue;
+    for (const auto& r : resources->items()) {
+      if (!r.is_object()) continue;
+      rego::ObjectItems items = r.object();  // shallow: the members are shared
+      items.emplace_back(RegoStr("file"), *file);
+      all.push_back(rego::Value::MakeObject(std::move(items)));
+    }
+  }
+  return ModuleView(dir, rego::Value::MakeArray(std::move(all)));
+}
+
+// input.scan of Kubernetes documents: {documents: [{file, kind, name,
+// namespace, line}] in file and line order, by_kind: {kind: {namespace:
+// [the same entries]}}}, built once per scan and shared by every document.
+rego::Value KubernetesScanView(const std::vector<WorkResult>& loaded) {
+  rego::Array documents;
+  std::map<std::string, std::map<std::string, rego::Array>> by_kind;
+  for (const auto& w : loaded)
+    for (const auto& d : w.docs) {
+      if (d.value("format", "") != "kubernetes") continue;
+      for (const auto& r : d["resources"]) {
+        std::string kind = Str(r, "kind"), ns = Str(r, "namespace");
+        rego::Value e = rego::Value::MakeObject({{RegoStr("file"), rego::FromJson(d["file"])},
+                                                 {RegoStr("kind"), RegoStr(kind)},
+                                                 {RegoStr("name"), RegoStr(Str(r, "name"))},
+                                                 {RegoStr("namespace"), RegoStr(ns)},
+                                                 {RegoStr("line"), rego::FromJson(r.value("line", Json(0)))}});
+        documents.push_back(e);
+        by_kind[kind][ns].push_back(std::move(e));
+      }
+    }
+  rego::ObjectItems kinds;
+  for (auto& [kind, namespaces] : by_kind) {
+    rego::ObjectItems per_ns;
+    for (auto& [ns, es] : namespaces) per_ns.emplace_back(RegoStr(ns), rego::Value::MakeArray(std::move(es)));
+    kinds.emplace_back(RegoStr(kind), rego::Value::MakeObject(std::move(per_ns)));
+  }
+  return rego::Value::MakeObject({{RegoStr("documents"), rego::Value::MakeArray(std::move(documents))},
+                                  {RegoStr("by_kind"), rego::Value::MakeObject(std::move(kinds))}});
+}
+
+// The document as `input`, with its module or scan view added.
+rego::Value Input(const Json& doc, const rego::Value& v, const rego::Value& module, const rego::Value& scan) {
+  std::string format = doc.value("format", "");
+  rego::ObjectItems items = v.object();
+  if (format == "terraform" && module.defined()) {
+    items.emplace_back(RegoStr("module"), module);
+  } else if (format == "terraform-plan") {  // the plan is its own module
+    const rego::Value* resources = v.Get("resources");
+    std::string dir = fs::path(Str(doc, "file")).parent_path().generic_string();
+    items.emplace_back(RegoStr("module"), ModuleView(dir, resources ? *resources : rego::Value::EmptyArray()));
+  } else if (format == "kubernetes") {
+    items.emplace_back(RegoStr("scan"), scan);
+  } else {
+    return v;
+  }
+  return rego::Value::MakeObject(std::move(items));
+}
 
 class Scanner {
  public:
@@ -212,10 +377,9 @@ class Scanner {
     }
   }
 
-  void Run(const WorkItem& item, WorkResult& out) const {
+  // Phase 1: read and parse.
+  void Load(const WorkItem& item, WorkResult& out) const {
     double t0 = ThreadCpu();
-    std::vector<Json> docs;
-    std::vector<std::string> texts;
     if (item.terraform) {
       std::vector<SourceText> tf, vars;
       for (const auto& f : item.files) {
@@ -231,24 +395,32 @@ class Scanner {
       }
       auto loaded = LoadTerraformModule(tf, vars);
       if (!loaded) return Failed(out, loaded.error());
-      docs = std::move(*loaded);
-      for (auto& t : tf) texts.push_back(std::move(t.text));
+      out.docs = std::move(*loaded);
+      for (auto& t : tf) out.texts.push_back(std::move(t.text));
+      for (const auto& d : out.docs) out.inputs.push_back(rego::FromJson(d));
+      out.module = TerraformModuleView(dir, out.inputs);
     } else {
       auto text = ReadFile(item.files.front());
       if (!text) return Failed(out, text.error());
       auto model = LoadFile(item.files.front(), *text);
       if (!model) return Failed(out, model.error());
       if (model->is_null()) return;
-      docs.push_back(std::move(*model));
-      texts.push_back(std::move(*text));
+      out.docs.push_back(std::move(*model));
+      out.inputs.push_back(rego::FromJson(out.docs.back()));
+      out.texts.push_back(std::move(*text));
     }
-    out.files += docs.size();
+    out.files += out.docs.size();
     out.load += ThreadCpu() - t0;
+  }
+
+  // Phase 2: evaluate the policies over each document; frees the documents.
+  void Evaluate(WorkResult& out, const rego::Value& scan) const {
+    if (out.error) return;
     double t1 = ThreadCpu();
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      const std::string file = docs[i]["file"].get<std::string>();
+    for (std::size_t i = 0; i < out.docs.size(); ++i) {
+      const std::string file = out.docs[i]["file"].get<std::string>();
       rego::EvalOptions eo;
-      eo.input = rego::FromJson(docs[i]);
+      eo.input = Input(out.docs[i], out.inputs[i], out.module, scan);
       std::size_t first = out.findings.size();
       for (const auto& [pkg, path] : packages_) {
         auto v = policy_.EvalPath(path, eo);
@@ -258,9 +430,13 @@ class Scanner {
         if (!results.is_array()) continue;
         for (const auto& r : results) out.findings.push_back(ToFinding(r, pkg, file));
       }
-      Relocate(docs[i], out.findings, first);
-      ApplySuppressions(texts[i], file, out.findings, first);
+      Relocate(out.docs[i], out.findings, first);
+      ApplySuppressions(out.texts[i], file, out.findings, first);
     }
+    out.docs.clear();
+    out.inputs.clear();
+    out.texts.clear();
+    out.module = rego::Value();
     out.policy += ThreadCpu() - t1;
   }
 
@@ -378,17 +554,24 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
   Scanner scanner(**policy, opts);
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
   jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(items.size(), 1)));
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < items.size();) scanner.Run(items[i], results[i]);
-  };
-  if (jobs <= 1) {
-    worker();
-  } else {
+  auto parallel = [&](auto&& work) {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < items.size();) work(i);
+    };
+    if (jobs <= 1) {
+      worker();
+      return;
+    }
     std::vector<std::thread> pool;
     for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
-  }
+  };
+  parallel([&](std::size_t i) { scanner.Load(items[i], results[i]); });
+  double t_scan = ThreadCpu();
+  const rego::Value scan = KubernetesScanView(results);  // needs every manifest: built between the phases
+  double scan_view_seconds = ThreadCpu() - t_scan;
+  parallel([&](std::size_t i) { scanner.Evaluate(results[i], scan); });
   std::vector<Finding> findings;
   ScanStats stats;
   stats.jobs = jobs;
@@ -400,6 +583,7 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
     for (auto& f : r.findings) findings.push_back(std::move(f));
   }
   stats.documents = stats.files;
+  stats.load_seconds += scan_view_seconds;
   stats.wall_seconds = Since(start);
   if (opts.stats) *opts.stats = stats;
   return findings;
