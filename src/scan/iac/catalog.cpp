@@ -13,31 +13,19 @@
 #include "rego/check.h"
 #include "rego/rego.h"
 #include "rego/value.h"
+#include "scan/iac/embedded_policies.h"
 
 namespace tollgate::iac {
 
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinPolicyFiles[];
-extern const std::size_t kBuiltinPolicyFileCount;
-
 namespace {
-
-bool IsTestFile(const std::string& f) { return f.size() >= 10 && f.compare(f.size() - 10, 10, "_test.rego") == 0; }
 
 Result<std::vector<rego::SourceFile>> Sources(const std::vector<std::string>& dirs) {
   std::vector<rego::SourceFile> out;
-  if (dirs.empty()) {
-    for (std::size_t i = 0; i < kBuiltinPolicyFileCount; ++i)
-      if (!IsTestFile(kBuiltinPolicyFiles[i].name)) out.push_back({kBuiltinPolicyFiles[i].name, kBuiltinPolicyFiles[i].text});
-    return out;
-  }
+  if (dirs.empty()) return EmbeddedPolicySources();
   auto files = rego::FindRegoFiles(dirs);
   if (!files) return Fail(files.error());
   for (const auto& f : *files) {
-    if (IsTestFile(f)) continue;
+    if (IsRegoTestFile(f)) continue;
     std::ifstream in(f, std::ios::binary);
     if (!in) return Fail(Error::NotFound(f + ": cannot read"));
     std::stringstream ss;

@@ -15,16 +15,10 @@
 #include "rego/check.h"
 #include "rego/rego.h"
 #include "rego/value.h"
+#include "scan/iac/embedded_policies.h"
 #include "scan/iac/iac.h"
 
 namespace tollgate::iac {
-
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinPolicyFiles[];
-extern const std::size_t kBuiltinPolicyFileCount;
 
 namespace fs = std::filesystem;
 
@@ -525,19 +519,13 @@ std::vector<WorkItem> Plan(const std::vector<std::string>& files) {
 Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const ScanOptions& opts) {
   auto start = Clock::now();
   std::vector<rego::SourceFile> sources;
-  if (opts.builtin && opts.builtin_dir.empty()) {
-    for (std::size_t i = 0; i < kBuiltinPolicyFileCount; ++i) {
-      std::string name = kBuiltinPolicyFiles[i].name;
-      if (name.size() >= 10 && name.compare(name.size() - 10, 10, "_test.rego") == 0) continue;
-      sources.push_back({name, kBuiltinPolicyFiles[i].text});
-    }
-  }
+  if (opts.builtin && opts.builtin_dir.empty()) sources = EmbeddedPolicySources();
   std::vector<std::string> dirs = opts.policy_dirs;
   if (opts.builtin && !opts.builtin_dir.empty()) dirs.insert(dirs.begin(), opts.builtin_dir);
   auto rego_files = rego::FindRegoFiles(dirs);
   if (!rego_files) return Fail(rego_files.error());
   for (const auto& f : *rego_files) {
-    if (f.size() >= 10 && f.compare(f.size() - 10, 10, "_test.rego") == 0) continue;
+    if (IsRegoTestFile(f)) continue;
     auto text = ReadFile(f);
     if (!text) return Fail(text.error());
     sources.push_back({f, *text});
