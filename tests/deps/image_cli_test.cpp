@@ -352,6 +352,15 @@ TEST_F(DepsCli, CorruptAndMaliciousImages) {
   auto missing = ReadImageTarball(Write("miss.tar", MakeTar({{"manifest.json", R"([{"Layers":["l.tar"]}])", ""}}, false)));
   ASSERT_FALSE(missing);
   EXPECT_THAT(missing.error().message(), HasSubstr("missing"));
+  // Found by fuzz_lockfiles: an OCI layer libarchive cannot open without
+  // setting an error message. One clear error naming the image and layer.
+  std::string truncated = std::string(TOLLGATE_SOURCE_DIR) + "/tests/deps/testdata/images/oci-truncated-gzip-layer.tar";
+  auto bad_layer = ReadImageTarball(truncated);
+  ASSERT_FALSE(bad_layer);
+  EXPECT_THAT(bad_layer.error().message(), HasSubstr("oci-truncated-gzip-layer.tar: layer "));
+  auto cli = Tg("sbom '" + truncated + "'");
+  EXPECT_EQ(cli.code, 2);
+  EXPECT_THAT(cli.err, HasSubstr("oci-truncated-gzip-layer.tar"));
 }
 
 TEST_F(DepsCli, ScanImageListsOsPackageFindingsForItsRelease) {

@@ -261,7 +261,8 @@ Status AdvisoryDb::ImportZip(const std::string& file, ImportStats& stats) {
     ~Closer() { archive_read_free(a); }
   } closer{a};
   if (archive_read_open_filename(a, file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    stats.warnings.push_back(file + ": not a readable zip archive: " + archive_error_string(a));
+    const char* err = archive_error_string(a);
+    stats.warnings.push_back(file + ": not a readable zip archive: " + (err ? err : "unknown error"));
     return Ok();
   }
   struct archive_entry* entry = nullptr;

@@ -329,8 +329,10 @@ Status ReadLayer(LayerSource& src, const std::string& image, const std::string& 
                  std::vector<std::string>& warnings) {
   TarReader reader;
   struct archive* in = reader.get();
-  if (archive_read_open(in, &src, nullptr, ReadFromSource, nullptr) != ARCHIVE_OK)
-    return Fail(Error::Input(image + ": layer " + layer_name + ": " + archive_error_string(in)));
+  if (archive_read_open(in, &src, nullptr, ReadFromSource, nullptr) != ARCHIVE_OK) {
+    const char* err = archive_error_string(in);  // may be null (e.g. an empty layer)
+    return Fail(Error::Input(image + ": layer " + layer_name + ": " + (err ? err : "not a readable archive")));
+  }
   while (true) {
     auto next = reader.Next(image + ": layer " + layer_name + ": corrupt");
     if (!next) return Fail(next.error());
@@ -564,8 +566,10 @@ Status ForEachTarEntry(const std::string& path,
                        const std::function<Status(struct archive*, const std::string&, struct archive_entry*)>& fn) {
   TarReader reader;
   struct archive* a = reader.get();
-  if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Fail(Error::Input(path + ": not a readable tar archive: " + archive_error_string(a)));
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    const char* err = archive_error_string(a);
+    return Fail(Error::Input(path + ": not a readable tar archive: " + (err ? err : "unknown error")));
+  }
   while (true) {
     auto next = reader.Next(path + ": corrupt image tarball");
     if (!next) return Fail(next.error());
