@@ -44,11 +44,6 @@ std::size_t LineStart(std::string_view d, std::size_t pos) {
   return p == std::string_view::npos || pos == 0 ? 0 : p + 1;
 }
 
-std::size_t LineEnd(std::string_view d, std::size_t pos) {
-  std::size_t p = d.find('\n', pos);
-  return p == std::string_view::npos ? d.size() : p;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -184,6 +179,9 @@ Window RuleWindow(const Rule& r) {
   Window w;
   if (r.regex.empty()) return w;
   w.back = MaxMatchWidth(r.regex);
+  // Vectorscan reports every end of a match; a window as wide as the
+  // longest match on both sides holds whichever match RE2 prefers.
+  w.ahead = std::max(kLookAhead, w.back);
   if (r.prefilter_window > 0) {
     w.back = w.ahead = static_cast<std::size_t>(r.prefilter_window);
   } else if (!r.prefilter.empty()) {
@@ -197,7 +195,7 @@ std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
   auto dir = CacheDir();
   if (dir.empty()) return {};
   Sha256Hasher h;
-  h.Update(std::string_view("tollgate-windows-v1\n"));
+  h.Update(std::string_view("tollgate-windows-v2\n"));
   h.Update(std::string_view(hs_version()));
   for (const Rule& r : rules) {
     h.Update(std::string_view("\0", 1));
@@ -271,7 +269,27 @@ struct Scanner::Impl {
   std::unordered_map<std::size_t, std::vector<std::size_t>> twins;
   std::vector<std::size_t> path_only;  // rules with a path and no regex
   hs_database_t* db = nullptr;
-  hs_scratch_t* scratch = nullptr;  // prototype, cloned per scan
+  hs_scratch_t* scratch = nullptr;  // prototype, cloned when the pool is empty
+  // Scratch spaces for concurrent scans: each Scan takes one and gives it
+  // back, so a scratch is cloned once per thread, not once per file.
+  mutable std::mutex pool_mu;
+  mutable std::vector<hs_scratch_t*> pool;
+  hs_scratch_t* TakeScratch() const {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu);
+      if (!pool.empty()) {
+        hs_scratch_t* s = pool.back();
+        pool.pop_back();
+        return s;
+      }
+    }
+    hs_scratch_t* s = nullptr;
+    return hs_clone_scratch(scratch, &s) == HS_SUCCESS ? s : nullptr;
+  }
+  void GiveScratch(hs_scratch_t* s) const {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    pool.push_back(s);
+  }
 
   // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
   // and keywords, entropy, stopwords and allowlist regexes filter them.
@@ -279,6 +297,7 @@ struct Scanner::Impl {
                std::vector<Match>& found) const;
 
   ~Impl() {
+    for (hs_scratch_t* s : pool) hs_free_scratch(s);
     if (scratch != nullptr) hs_free_scratch(scratch);
     if (db != nullptr) hs_free_database(db);
   }
@@ -421,13 +440,15 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t w
   const int ngroups = re.NumberOfCapturingGroups() + 1;
   const auto secret_group = static_cast<std::size_t>(rule.secret_group < ngroups ? rule.secret_group : 0);
   std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
-  re2::StringPiece text(window.data(), window.size());
-  std::size_t pos = 0;
-  while (pos <= window.size() && re.Match(text, pos, window.size(), RE2::UNANCHORED, groups.data(), ngroups)) {
+  // The whole buffer is RE2's text and the window only bounds the search,
+  // so ^, $ and \b see the bytes around the window as they are.
+  re2::StringPiece text(data.data(), data.size());
+  std::size_t pos = wb;
+  while (pos <= we && re.Match(text, pos, we, RE2::UNANCHORED, groups.data(), ngroups)) {
     const re2::StringPiece whole = groups[0];
     re2::StringPiece secret = groups[secret_group];
     if (secret.data() == nullptr) secret = whole;
-    const auto whole_off = static_cast<std::size_t>(whole.data() - window.data());
+    const auto whole_off = static_cast<std::size_t>(whole.data() - data.data());
     pos = whole_off + std::max<std::size_t>(whole.size(), 1);
     std::string_view sv(secret.data(), secret.size());
     if (sv.empty()) continue;
@@ -472,10 +493,9 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
 
   std::vector<Hit> hits;
   if (m.db != nullptr && !data.empty()) {
-    hs_scratch_t* scratch = nullptr;
-    if (hs_clone_scratch(m.scratch, &scratch) == HS_SUCCESS) {
+    if (hs_scratch_t* scratch = m.TakeScratch(); scratch != nullptr) {
       hs_scan(m.db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, OnHit, &hits);
-      hs_free_scratch(scratch);
+      m.GiveScratch(scratch);
     }
     if (!m.twins.empty())
       for (std::size_t n = hits.size(), k = 0; k < n; ++k)
@@ -494,8 +514,10 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
       if (!run) continue;
       std::size_t e = hits[h].end;
       const std::size_t back = m.lookbehind[ri];
-      std::size_t wb = LineStart(data, e > back ? e - back : 0);
-      std::size_t we = LineEnd(data, std::min(data.size(), e + m.lookahead[ri]));
+      // One byte more on each side than a match can need: a rule's leading
+      // or trailing boundary class may consume it.
+      std::size_t wb = e > back + 1 ? e - back - 1 : 0;
+      std::size_t we = std::min(data.size(), e + m.lookahead[ri] + 1);
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
       } else {
