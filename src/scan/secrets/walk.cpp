@@ -1,6 +1,12 @@
 // Walking files and directories for the secrets scanner; inline suppressions
 // and baselines.
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <algorithm>
 #include <atomic>
@@ -42,7 +48,15 @@ class GitIgnore {
     workdir_ = fs::canonical(wd, ec);
     // A tree the user names explicitly is scanned even if the enclosing
     // repository ignores it (a build directory, a vendored copy).
-    if (Ignored(root)) workdir_.clear();
+    if (Ignored(root)) {
+      workdir_.clear();
+      return;
+    }
+    // Paths under the root are resolved against it once, not per entry.
+    root_ = root;
+    fs::path abs = fs::weakly_canonical(root, ec);
+    if (!ec) root_rel_ = abs.lexically_relative(workdir_);
+    if (ec || root_rel_.empty() || *root_rel_.begin() == "..") workdir_.clear();
   }
   ~GitIgnore() {
     git_repository_free(repo_);
@@ -63,9 +77,21 @@ class GitIgnore {
     return ignored == 1;
   }
 
+  // Ignored() for an entry found by walking the root (no symlinks followed,
+  // so its path below the root is its path below the work tree).
+  bool IgnoredEntry(const fs::path& entry) const {
+    if (repo_ == nullptr || workdir_.empty()) return false;
+    fs::path rel = (root_rel_ / entry.lexically_relative(root_)).lexically_normal();
+    int ignored = 0;
+    if (git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) != 0) return false;
+    return ignored == 1;
+  }
+
  private:
   git_repository* repo_ = nullptr;
   fs::path workdir_;
+  fs::path root_;      // the walked root as given
+  fs::path root_rel_;  // ...and relative to the work tree ("." for the top)
 };
 
 bool LooksBinary(std::string_view data) {
@@ -108,19 +134,25 @@ std::vector<InlineAllow> FindInlineAllows(std::string_view data) {
 
 void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts, ScanResult& res) {
   std::string name = p.lexically_normal().generic_string();
-  std::error_code ec;
-  auto size = fs::file_size(p, ec);
-  if (ec) {
-    res.warnings.push_back(name + ": skipped: " + ec.message());
+  // One open and one fstat per file: the size check and the read see the
+  // same file, and the path is resolved once.
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    res.warnings.push_back(name + ": skipped: " + std::generic_category().message(errno));
     return;
   }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    res.warnings.push_back(name + ": skipped: not a readable regular file");
+    return;
+  }
+  const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > opts.max_file_bytes) {
     res.warnings.push_back(name + ": skipped: larger than " + std::to_string(opts.max_file_bytes) + " bytes");
-    return;
-  }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    res.warnings.push_back(name + ": skipped: cannot read");
     return;
   }
   // One buffer per worker thread, grown as needed and never zero-filled.
@@ -130,8 +162,18 @@ void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts
     buf.reset(new char[static_cast<std::size_t>(size)]);
     cap = static_cast<std::size_t>(size);
   }
-  in.read(buf.get(), static_cast<std::streamsize>(size));
-  ScanContent(scanner, std::string_view(buf.get(), static_cast<std::size_t>(in.gcount())), name, opts, res);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, buf.get() + got, static_cast<std::size_t>(size) - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      res.warnings.push_back(name + ": skipped: " + std::generic_category().message(errno));
+      return;
+    }
+    if (n == 0) break;  // the file shrank while being read: scan what there is
+    got += static_cast<std::size_t>(n);
+  }
+  ScanContent(scanner, std::string_view(buf.get(), got), name, opts, res);
 }
 
 }  // namespace
@@ -202,7 +244,7 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
       const fs::directory_entry& e = *it;
       std::error_code sec;
       const bool is_dir = e.is_directory(sec) && !e.is_symlink(sec);
-      if ((is_dir && e.path().filename() == ".git") || (opts.respect_gitignore && ignore.Ignored(e.path()))) {
+      if ((is_dir && e.path().filename() == ".git") || (opts.respect_gitignore && ignore.IgnoredEntry(e.path()))) {
         if (is_dir) it.disable_recursion_pending();
         continue;
       }
@@ -213,7 +255,8 @@ Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::stri
       if (e.is_regular_file(sec)) found.push_back(e.path());
     }
     if (ec) res.warnings.push_back(root + ": " + ec.message());
-    std::sort(found.begin(), found.end());  // deterministic output
+    std::sort(found.begin(), found.end(),  // deterministic output (byte order: cheaper than path order)
+              [](const fs::path& a, const fs::path& b) { return a.native() < b.native(); });
     files.insert(files.end(), found.begin(), found.end());
   }
 
