@@ -58,6 +58,7 @@ fuzz: deps
 bench: release
 	./bench/run.sh build/release
 	./bench/rego_run.sh build/release
+	./bench/secrets_engine_run.sh build/release
 
 clean:
 	rm -rf build
