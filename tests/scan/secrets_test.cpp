@@ -76,6 +76,40 @@ TEST(SecretsEngine, FindsAndLocatesSecrets) {
   EXPECT_EQ(m[0].column, 10u);
 }
 
+// RE2 confirms in a window around each hit with the whole buffer as
+// context: a secret deep inside a very long line is found at its column,
+// a word boundary sees the byte before the window, and ^ is the start of
+// the input (as in gitleaks), not of a window.
+TEST(SecretsEngine, WindowsSeeTheirContextOnLongLines) {
+  Scanner s = MakeScanner();
+  std::string line(1 << 20, 'q');
+  line.replace(700000, 1, " ");
+  line.insert(700001, "AKIAQX7TWDN3RH5KLMPZ ");
+  auto m = s.Scan(line + "\n", "min.js");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].line, 1u);
+  EXPECT_EQ(m[0].column, 700002u);
+  // glued to a longer word on the left: \b fails however far back it starts
+  std::string glued(1 << 20, 'q');
+  glued.insert(700000, "AKIAQX7TWDN3RH5KLMPZ ");
+  EXPECT_TRUE(s.Scan(glued, "min.js").empty());
+
+  auto anchored = ParseRules(R"toml(
+[[rule]]
+id = "first-line-token"
+description = "token on the first line only"
+regex = '''^tok_([A-Za-z0-9]{20})'''
+secret_group = 1
+keywords = ["tok_"]
+)toml",
+                             "anchored.toml");
+  ASSERT_TRUE(anchored.has_value()) << anchored.error().message();
+  auto first = Scanner::Compile(std::move(*anchored));
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  EXPECT_EQ(first->Scan("tok_Q7x2Lm9Vb4Nc8Rt1Kp5W\n", "a").size(), 1u);
+  EXPECT_TRUE(first->Scan("header\ntok_Q7x2Lm9Vb4Nc8Rt1Kp5W\n", "a").empty());
+}
+
 TEST(SecretsEngine, EntropyStopwordsAndAllowlists) {
   Scanner s = MakeScanner();
   EXPECT_TRUE(Ids(s, "AKIAAAAAAAAAAAAAAAAA").empty()) << "low entropy";
