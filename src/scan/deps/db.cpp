@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/hash.h"
+#include "scan/deps/archive_error.h"
 
 namespace tollgate::deps {
 namespace {
@@ -261,8 +262,7 @@ Status AdvisoryDb::ImportZip(const std::string& file, ImportStats& stats) {
     ~Closer() { archive_read_free(a); }
   } closer{a};
   if (archive_read_open_filename(a, file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    const char* err = archive_error_string(a);
-    stats.warnings.push_back(file + ": not a readable zip archive: " + (err ? err : "unknown error"));
+    stats.warnings.push_back(file + ": not a readable zip archive: " + ArchiveError(a, "unknown error"));
     return Ok();
   }
   struct archive_entry* entry = nullptr;
@@ -271,8 +271,7 @@ Status AdvisoryDb::ImportZip(const std::string& file, ImportStats& stats) {
     int rc = archive_read_next_header(a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      const char* err = archive_error_string(a);
-      stats.warnings.push_back(file + ": corrupt zip archive: " + (err ? err : "unknown error"));
+      stats.warnings.push_back(file + ": corrupt zip archive: " + ArchiveError(a, "unknown error"));
       return Ok();
     }
     if (++n > kMaxZipEntries) {
@@ -290,8 +289,7 @@ Status AdvisoryDb::ImportZip(const std::string& file, ImportStats& stats) {
     std::string data(static_cast<std::size_t>(size), '\0');
     auto got = archive_read_data(a, data.data(), data.size());
     if (got < 0 || static_cast<std::size_t>(got) != data.size()) {
-      const char* err = archive_error_string(a);
-      stats.warnings.push_back(file + "!" + name + ": corrupt zip entry: " + (err ? err : "short read"));
+      stats.warnings.push_back(file + "!" + name + ": corrupt zip entry: " + ArchiveError(a, "short read"));
       return Ok();
     }
     TG_TRY(ImportText(data, file + "!" + name, stats));

@@ -13,6 +13,7 @@
 
 #include "core/canonical_json.h"
 #include "core/hash.h"
+#include "scan/deps/archive_error.h"
 #include "scan/deps/packages.h"
 
 namespace tollgate::deps {
@@ -297,8 +298,7 @@ class TarReader {
     int rc = archive_read_next_header(a_, &e);
     if (rc == ARCHIVE_EOF) return nullptr;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      const char* err = archive_error_string(a_);
-      return Fail(Error::Input(what + ": " + (err ? err : "unknown error")));
+      return Fail(Error::Input(what + ": " + ArchiveError(a_, "unknown error")));
     }
     return e;
   }
@@ -330,8 +330,7 @@ Status ReadLayer(LayerSource& src, const std::string& image, const std::string& 
   TarReader reader;
   struct archive* in = reader.get();
   if (archive_read_open(in, &src, nullptr, ReadFromSource, nullptr) != ARCHIVE_OK) {
-    const char* err = archive_error_string(in);  // may be null (e.g. an empty layer)
-    return Fail(Error::Input(image + ": layer " + layer_name + ": " + (err ? err : "not a readable archive")));
+    return Fail(Error::Input(image + ": layer " + layer_name + ": " + ArchiveError(in, "not a readable archive")));
   }
   while (true) {
     auto next = reader.Next(image + ": layer " + layer_name + ": corrupt");
@@ -567,8 +566,7 @@ Status ForEachTarEntry(const std::string& path,
   TarReader reader;
   struct archive* a = reader.get();
   if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    const char* err = archive_error_string(a);
-    return Fail(Error::Input(path + ": not a readable tar archive: " + (err ? err : "unknown error")));
+    return Fail(Error::Input(path + ": not a readable tar archive: " + ArchiveError(a, "unknown error")));
   }
   while (true) {
     auto next = reader.Next(path + ": corrupt image tarball");

@@ -36,7 +36,7 @@ constexpr std::size_t kMinAllowPrefix = 12;
 // tree; outside one, nothing is ignored.
 class GitIgnore {
  public:
-  explicit GitIgnore(const fs::path& root) {
+  explicit GitIgnore(const fs::path& root) : root_(root) {
     git_libgit2_init();
     if (git_repository_open_ext(&repo_, root.c_str(), 0, nullptr) != 0) {
       repo_ = nullptr;
@@ -44,19 +44,20 @@ class GitIgnore {
     }
     const char* wd = git_repository_workdir(repo_);
     if (wd == nullptr) return;
+    // The root is resolved against the work tree once; entries below it
+    // are then placed by their path relative to it.
     std::error_code ec;
-    workdir_ = fs::canonical(wd, ec);
+    const fs::path workdir = fs::canonical(wd, ec);
+    if (ec) return;
+    const fs::path abs = fs::weakly_canonical(root, ec);
+    if (ec) return;
+    fs::path rel = abs.lexically_relative(workdir);
+    if (rel.empty() || *rel.begin() == "..") return;
     // A tree the user names explicitly is scanned even if the enclosing
     // repository ignores it (a build directory, a vendored copy).
-    if (Ignored(root)) {
-      workdir_.clear();
-      return;
-    }
-    // Paths under the root are resolved against it once, not per entry.
-    root_ = root;
-    fs::path abs = fs::weakly_canonical(root, ec);
-    if (!ec) root_rel_ = abs.lexically_relative(workdir_);
-    if (ec || root_rel_.empty() || *root_rel_.begin() == "..") workdir_.clear();
+    if (rel != "." && IgnoredRelative(rel)) return;
+    root_rel_ = std::move(rel);
+    active_ = true;
   }
   ~GitIgnore() {
     git_repository_free(repo_);
@@ -65,33 +66,23 @@ class GitIgnore {
   GitIgnore(const GitIgnore&) = delete;
   GitIgnore& operator=(const GitIgnore&) = delete;
 
-  bool Ignored(const fs::path& p) const {
-    if (repo_ == nullptr || workdir_.empty()) return false;
-    std::error_code ec;
-    fs::path abs = fs::weakly_canonical(p, ec);
-    if (ec) return false;
-    fs::path rel = abs.lexically_relative(workdir_);
-    if (rel.empty() || rel == "." || *rel.begin() == "..") return false;
-    int ignored = 0;
-    if (git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) != 0) return false;
-    return ignored == 1;
-  }
-
-  // Ignored() for an entry found by walking the root (no symlinks followed,
-  // so its path below the root is its path below the work tree).
+  // Whether .gitignore excludes an entry found by walking the root (no
+  // symlinks followed, so its path below the root is its path below the
+  // work tree).
   bool IgnoredEntry(const fs::path& entry) const {
-    if (repo_ == nullptr || workdir_.empty()) return false;
-    fs::path rel = (root_rel_ / entry.lexically_relative(root_)).lexically_normal();
-    int ignored = 0;
-    if (git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) != 0) return false;
-    return ignored == 1;
+    return active_ && IgnoredRelative((root_rel_ / entry.lexically_relative(root_)).lexically_normal());
   }
 
  private:
+  bool IgnoredRelative(const fs::path& rel) const {
+    int ignored = 0;
+    return git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) == 0 && ignored == 1;
+  }
+
   git_repository* repo_ = nullptr;
-  fs::path workdir_;
   fs::path root_;      // the walked root as given
   fs::path root_rel_;  // ...and relative to the work tree ("." for the top)
+  bool active_ = false;  // inside a work tree, and the root itself not ignored
 };
 
 bool LooksBinary(std::string_view data) {
