@@ -69,7 +69,12 @@ def regex(ns):
 def prefilter(ns):
     # For Vectorscan: the regex's bounded repeats make its prefilter slow, so
     # it looks for the names alone (a literal set) and RE2 confirms the rest.
-    return "(?:^|[^A-Za-z0-9])(?i:" + "|".join(ns) + ")[^a-z0-9\\n]"
+    # The follower may be a lower-case letter: the labelled rule allows a
+    # credential word right after the name (`openweatherapikey=`,
+    # `shortcutaccess`), so the prefilter must too. (Listing those words
+    # here instead made the Vectorscan scan 2.5x slower.)
+    return ("(?:^|[^A-Za-z0-9])(?i:" + "|".join(ns) + ")"
+            "[^0-9\\n]")
 
 
 def token(rng, n, alphabet=string.ascii_letters + string.digits):
@@ -131,6 +136,7 @@ def labelled_examples(rng):
         f"vatlayerTOKEN {token(rng, 32, string.ascii_lowercase + string.digits)}",
         f"cloudmersive-secret-key-{token(rng, 8, string.digits + 'abcdef')}-{token(rng, 4, string.digits + 'abcdef')}-4b1d-a456-{token(rng, 12, string.digits + 'abcdef')}",
         f"formbucket KEY {token(rng, 6)}.{token(rng, 6)}.{token(rng, 6)}-{token(rng, 4)}",
+        f"openweatherapikey={token(rng, 32, string.digits + 'abcdef')}",  # credential word joined on
     ]
 
 
