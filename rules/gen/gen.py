@@ -100,7 +100,10 @@ WORDS_AND_NUMBERS = [
 ]
 LABELLED_ALLOW = [
     "  '''^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_*$''',     # ENVIRONMENT_NAME\n",
-    "  '''^[^0-9]+$''',                          # no digit: words, names, prose\n",
+    # words without digits joined by _ + or -, each lower, UPPER, Capitalised or
+    # camelCase (coda_open_by_path, scripts-edge, Architecture, GITHUB_ID+org);
+    # random letters (ABCdefGHIjkl...) are no such words.
+    "  '''^(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)(?:[_+-]+(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*))*[_+=-]*$''',  # words\n",
     "  '''^v?[0-9]+(?:\\.[0-9]+)+(?:[-+.][A-Za-z0-9.-]*)?$''',  # a version (1.2.3, v0.0.0-2020...-abcdef)\n",
 ]
 DOTTED = [
@@ -114,6 +117,8 @@ LABELLED_NEGATIVES = [
     "calendarific_token = xyzxyzxyzxyzxyzxyzxyzxyzxyzxyz12",  # low entropy
     "boxes_api_key = 7d26543873f90efc5c31862fc6dabdf6",   # not the provider name
     "mixpanel_token = MIXPANEL_PROJECT_TOKEN_FROM_ENV",   # environment name
+    "coda_access = coda_open_by_path",                    # words
+    "box_token: scripts-edge-Architecture",                # words
 ]
 
 
@@ -137,6 +142,7 @@ def labelled_examples(rng):
         f"cloudmersive-secret-key-{token(rng, 8, string.digits + 'abcdef')}-{token(rng, 4, string.digits + 'abcdef')}-4b1d-a456-{token(rng, 12, string.digits + 'abcdef')}",
         f"formbucket KEY {token(rng, 6)}.{token(rng, 6)}.{token(rng, 6)}-{token(rng, 4)}",
         f"openweatherapikey={token(rng, 32, string.digits + 'abcdef')}",  # credential word joined on
+        "databox_token = " + "".join(rng.choice(string.ascii_letters) for _ in range(24)),  # random letters, no digit
     ]
 
 
