@@ -1,6 +1,6 @@
-// Fuzzes the secrets rule loader and the scanner: the input is read both as a
-// rule file (parsed and compiled), as text scanned with a fixed rule set, and
-// as file content that may be an archive.
+// Fuzzes the secrets rule loaders and the scanner: the input is read as a
+// rule file in our format and in gitleaks' (parsed and compiled), as text
+// scanned with a fixed rule set, and as file content that may be an archive.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,6 +24,9 @@ description = "password"
 regex = '''(?i)(?:password|secret)\s*[=:]\s*["']?([^"'\s]{8,64})'''
 secret_group = 1
 entropy = 3.0
+[rule.allowlist]
+regex_target = "line"
+regexes = ['''nosecret''']
 [[rule]]
 id = "pem"
 description = "private key"
@@ -45,6 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   auto rules = tollgate::secrets::ParseRules(text, "fuzz.toml");
   if (rules && rules->size() < 8) (void)tollgate::secrets::Scanner::Compile(std::move(*rules));
+  auto gitleaks = tollgate::secrets::ParseGitleaksRules(text, "fuzz.gitleaks.toml");
+  if (gitleaks && gitleaks->size() < 8) (void)tollgate::secrets::Scanner::Compile(std::move(*gitleaks));
   const auto& scanner = FixedScanner();
   auto matches = scanner.Scan(text, "fuzz.txt");
   (void)tollgate::secrets::ToFindings(scanner, text, "fuzz.txt", matches, {});

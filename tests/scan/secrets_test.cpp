@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -425,6 +426,131 @@ paths = ['''(^|/)vendor/''']
   auto bad = ParseGitleaksRules("[[rules]\nid = 1\n", "g.toml");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().message().rfind("g.toml:1:", 0), 0u) << bad.error().message();
+}
+
+// gitleaks allowlists beyond the simple form: regexes against the match or
+// its line, AND conditions, commit lists, global lists for named rules, and
+// composite ([[rules.required]]) rules.
+TEST(SecretsGitleaks, AllowlistTargetsConditionsAndComposites) {
+  const char* cfg = R"toml(
+[[rules]]
+id = "internal-token"
+regex = '''\b(itk_[a-z0-9]{24})\b'''
+secretGroup = 1
+keywords = ["itk_"]
+  [[rules.allowlists]]
+  regexTarget = "line"
+  regexes = ['''(?i)\bnotsecret\b''']
+  [[rules.allowlists]]
+  condition = "AND"
+  regexTarget = "match"
+  regexes = ['''^itk_0''']
+  paths = ['''(^|/)fixtures/''']
+  [[rules.allowlists]]
+  condition = "and"
+  commits = ["4b825dc642cb6eb9a060e54bf8d69288fbee4904"]
+  paths = ['''(^|/)legacy/''']
+
+[[rules]]
+id = "partner-key"
+regex = '''\b(pk_[A-Za-z0-9]{20})\b'''
+secretGroup = 1
+  [[rules.required]]
+  id = "partner-id"
+  withinLines = 2
+
+[[rules]]
+id = "partner-id"
+regex = '''\bpartner_id=(\d{6})\b'''
+secretGroup = 1
+
+[[allowlists]]
+targetRules = ["partner-key"]
+regexTarget = "match"
+regexes = ['''^pk_TEST''']
+
+[allowlist]
+regexTarget = "line"
+regexes = ['''# gitleaks-demo''']
+)toml";
+  auto rules = ParseGitleaksRules(cfg, ".gitleaks.toml");
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  auto s = Scanner::Compile(std::move(*rules));
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  using V = std::vector<std::string>;
+  const std::string tok = "itk_a8f3k2m9q7x1z5c4v6b0n2l8";
+  EXPECT_EQ(Ids(*s, "t = " + tok, "src/a.go"), V{"internal-token"});
+  EXPECT_TRUE(Ids(*s, "t = " + tok + "  # NotSecret", "src/a.go").empty()) << "line target";
+  EXPECT_EQ(Ids(*s, "# notsecret\nt = " + tok, "src/a.go"), V{"internal-token"}) << "only the match's own line";
+  EXPECT_TRUE(Ids(*s, "x = " + tok + " # gitleaks-demo", "src/a.go").empty()) << "global line allowlist";
+  const std::string zero = "itk_0a8f3k2m9q7x1z5c4v6b0n2l";
+  EXPECT_TRUE(Ids(*s, "t = " + zero, "test/fixtures/a.txt").empty()) << "AND: match regex and path both hold";
+  EXPECT_EQ(Ids(*s, "t = " + zero, "src/a.txt"), V{"internal-token"}) << "AND: the path does not hold";
+  EXPECT_EQ(Ids(*s, "t = " + tok, "test/fixtures/a.txt"), V{"internal-token"}) << "AND: the regex does not hold";
+  EXPECT_EQ(Ids(*s, "t = " + tok, "legacy/a.txt"), V{"internal-token"}) << "AND with commits never holds for a file";
+
+  const std::string key = "key = pk_Q7x2Lm9Vb4Nc8Rt1Kp5W";
+  EXPECT_TRUE(Ids(*s, key).empty()) << "composite rule without its companion";
+  EXPECT_EQ(Ids(*s, key + "\n\npartner_id=204518\n"), (V{"partner-key", "partner-id"}));
+  EXPECT_EQ(Ids(*s, key + "\n\n\n\npartner_id=204518\n"), V{"partner-id"}) << "companion too far";
+  EXPECT_EQ(Ids(*s, "key = pk_TESTLm9Vb4Nc8Rt1Kp5W\npartner_id=204518\n"), V{"partner-id"})
+      << "global allowlist for targetRules only";
+}
+
+// With useDefault, a [[rules]] entry that has no detector extends the
+// built-in rule of that id; one that extends nothing is an error.
+TEST(SecretsGitleaks, RulesWithoutDetectorsExtendBuiltins) {
+  auto rules = ParseGitleaksRules(R"toml(
+[extend]
+useDefault = true
+[[rules]]
+id = "aws-access-key-id"
+  [[rules.allowlists]]
+  regexTarget = "line"
+  regexes = ['''ci-fixture''']
+)toml", "ext.toml");
+  ASSERT_TRUE(rules.has_value()) << rules.error().message();
+  auto s = Scanner::Compile(std::move(*rules));
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  EXPECT_EQ(Ids(*s, "aws_access_key_id = AKIABF43KZKYYRGE7YRP\n"), std::vector<std::string>{"aws-access-key-id"});
+  // The extended rule is allowed there (a generic rule may still report the value).
+  const auto allowed = Ids(*s, "aws_access_key_id = AKIABF43KZKYYRGE7YRP  # ci-fixture\n");
+  EXPECT_EQ(std::count(allowed.begin(), allowed.end(), "aws-access-key-id"), 0);
+
+  auto orphan = ParseGitleaksRules("[[rules]]\nid = \"no-such-rule\"\n", "g.toml");
+  ASSERT_FALSE(orphan.has_value());
+  EXPECT_NE(orphan.error().message().find("g.toml:1:"), std::string::npos) << orphan.error().message();
+  for (const char* bad : {"[[rules]]\nid = \"a\"\nregex = 'x'\n[[rules.allowlists]]\nregexTarget = \"file\"\n",
+                          "[[rules]]\nid = \"a\"\nregex = 'x'\n[[rules.allowlists]]\ncondition = \"XOR\"\n",
+                          "[[rules]]\nid = \"a\"\nregex = 'x'\n[[allowlists]]\ntargetRules = [\"b\"]\n",
+                          "[[rules]]\nid = \"a\"\nregex = 'x'\n[[rules.required]]\nwithinLines = 2\n"}) {
+    auto r = ParseGitleaksRules(bad, "g.toml");
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().message().rfind("g.toml:", 0), 0u) << r.error().message();
+  }
+}
+
+// Our own format has the same allowlist targets and conditions.
+TEST(SecretsEngine, AllowlistRegexTargetsInOurFormat) {
+  Scanner s = MakeScanner(R"toml(
+[[rule]]
+id = "internal-token"
+description = "Internal token"
+regex = '''\b(itk_[a-z0-9]{24})\b'''
+secret_group = 1
+[rule.allowlist]
+regex_target = "line"
+condition = "AND"
+regexes = ['''tollgate-fixture''']
+paths = ['''^testdata/''']
+)toml");
+  const std::string line = "t = itk_a8f3k2m9q7x1z5c4v6b0n2l8  // tollgate-fixture\n";
+  EXPECT_TRUE(Ids(s, line, "testdata/a.go").empty());
+  EXPECT_EQ(Ids(s, line, "src/a.go"), std::vector<std::string>{"internal-token"});
+  auto bad = ParseRules("[[rule]]\nid = \"a\"\ndescription = \"d\"\nregex = 'x'\n[rule.allowlist]\nregex_target = \"file\"\n",
+                        "r.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("r.toml:6:"), std::string::npos) << bad.error().message();
 }
 
 // A regex Vectorscan cannot compile still runs, through RE2 alone.

@@ -34,34 +34,100 @@ std::string Str(const toml::table& t, const char* key) {
   return n != nullptr && n->is_string() ? std::string(n->as_string()->get()) : std::string();
 }
 
-struct Allowlist {
-  std::vector<std::string> regexes, stopwords, paths;
+struct ReadList {
+  Allowlist list;
+  std::vector<std::string> target_rules;  // global [[allowlists]] only
+  std::string where;                      // "file:line:col" for messages
 };
 
-// gitleaks allowlists: `regexes` (against the secret by default; regexTarget
-// "match" or "line" widen it, which we approximate by the secret), `paths`,
-// `stopwords`. `commits` has no meaning for file scans and is ignored.
-Result<Allowlist> ReadAllowlist(const std::string& name, const toml::table& t, const std::string& what) {
-  Allowlist a;
-  auto r = Strings(name, t, "regexes", what);
-  if (!r) return Fail(r.error());
-  a.regexes = std::move(*r);
-  auto w = Strings(name, t, "stopwords", what);
-  if (!w) return Fail(w.error());
-  for (auto& s : *w) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    a.stopwords.push_back(s);
+// One gitleaks allowlist: `regexes` (tested against regexTarget: the secret
+// by default, or the whole match or its line), `paths`, `stopwords`,
+// `condition` ("OR" by default, or "AND") and `commits`, which no file
+// matches (an OR list's commits are ignored; an AND list with commits never
+// applies, as in gitleaks' directory scans).
+Result<ReadList> ReadAllowlist(const std::string& name, const toml::table& t, const std::string& what) {
+  ReadList out;
+  out.where = Pos(name, t.source());
+  Allowlist& a = out.list;
+  for (auto [key, dest] : {std::pair{"regexes", &a.regexes}, {"stopwords", &a.stopwords}, {"paths", &a.paths}}) {
+    auto r = Strings(name, t, key, what);
+    if (!r) return Fail(r.error());
+    *dest = std::move(*r);
   }
-  auto p = Strings(name, t, "paths", what);
-  if (!p) return Fail(p.error());
-  a.paths = std::move(*p);
-  return a;
+  auto commits = Strings(name, t, "commits", what);
+  if (!commits) return Fail(commits.error());
+  a.has_commits = !commits->empty();
+  auto targets = Strings(name, t, "targetRules", what);
+  if (!targets) return Fail(targets.error());
+  out.target_rules = std::move(*targets);
+  if (const toml::node* rt = t.get("regexTarget")) {
+    auto target = rt->is_string() ? ParseRegexTarget(rt->as_string()->get()) : std::nullopt;
+    if (!target)
+      return Fail(Error::Input(Pos(name, rt->source()) + ": " + what +
+                               ": 'regexTarget' must be \"secret\", \"match\" or \"line\""));
+    a.target = *target;
+  }
+  if (const toml::node* c = t.get("condition")) {
+    std::string v = c->is_string() ? std::string(c->as_string()->get()) : std::string();
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    if (v != "OR" && v != "AND")
+      return Fail(Error::Input(Pos(name, c->source()) + ": " + what + ": 'condition' must be \"OR\" or \"AND\""));
+    a.all = v == "AND";
+  }
+  return out;
 }
 
-void AddAllowlist(Rule& r, const Allowlist& a) {
-  r.allow_regexes.insert(r.allow_regexes.end(), a.regexes.begin(), a.regexes.end());
-  r.allow_stopwords.insert(r.allow_stopwords.end(), a.stopwords.begin(), a.stopwords.end());
-  r.allow_paths.insert(r.allow_paths.end(), a.paths.begin(), a.paths.end());
+// A rule's allowlists: the old single [rules.allowlist] and the newer
+// [[rules.allowlists]] (or the global [allowlist] and [[allowlists]]).
+Result<std::vector<ReadList>> ReadAllowlists(const std::string& name, const toml::table& t, const char* one,
+                                             const char* many, const std::string& what) {
+  std::vector<ReadList> out;
+  if (const toml::node* n = t.get(one)) {
+    const toml::table* al = n->as_table();
+    if (al == nullptr) return Fail(Error::Input(Pos(name, n->source()) + ": " + what + ": '" + one + "' must be a table"));
+    auto a = ReadAllowlist(name, *al, what);
+    if (!a) return Fail(a.error());
+    out.push_back(std::move(*a));
+  }
+  if (const toml::node* n = t.get(many)) {
+    const toml::array* als = n->as_array();
+    if (als == nullptr)
+      return Fail(Error::Input(Pos(name, n->source()) + ": " + what + ": '" + many + "' must be an array of tables"));
+    for (const auto& item : *als) {
+      const toml::table* alt = item.as_table();
+      if (alt == nullptr)
+        return Fail(Error::Input(Pos(name, item.source()) + ": " + what + ": each '" + many + "' must be a table"));
+      auto a = ReadAllowlist(name, *alt, what);
+      if (!a) return Fail(a.error());
+      out.push_back(std::move(*a));
+    }
+  }
+  return out;
+}
+
+// gitleaks composite rules (v8.28): [[rules.required]] with `id` and
+// optional `withinLines`; without it the companion may be anywhere in the
+// input. `withinColumns` is not modelled, so such a rule reports a little
+// more than gitleaks would, never less.
+Result<std::vector<Companion>> ReadRequired(const std::string& name, const toml::table& t, const std::string& what) {
+  std::vector<Companion> out;
+  const toml::node* n = t.get("required");
+  if (n == nullptr) return out;
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) return Fail(Error::Input(Pos(name, n->source()) + ": " + what + ": 'required' must be an array of tables"));
+  for (const auto& item : *arr) {
+    const toml::table* rt = item.as_table();
+    if (rt == nullptr || Str(*rt, "id").empty())
+      return Fail(Error::Input(Pos(name, item.source()) + ": " + what + ": each [[rules.required]] needs an 'id'"));
+    Companion c{Str(*rt, "id"), -1};
+    if (const toml::node* wl = rt->get("withinLines")) {
+      if (!wl->is_integer() || wl->as_integer()->get() < 0 || wl->as_integer()->get() > 100000)
+        return Fail(Error::Input(Pos(name, wl->source()) + ": " + what + ": 'withinLines' must be an integer from 0"));
+      c.within_lines = static_cast<int>(wl->as_integer()->get());
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -100,13 +166,8 @@ Result<std::vector<Rule>> ParseGitleaksRules(std::string_view text, const std::s
       const std::string what = "rule '" + r.id + "'";
       r.origin = name + ":" + std::to_string(t->source().begin.line);
       r.description = Str(*t, "description");
-      if (r.description.empty()) r.description = r.id;
       r.regex = Str(*t, "regex");
       r.path = Str(*t, "path");
-      if (r.regex.empty() && r.path.empty())
-        return Fail(Error::Input(Pos(name, t->source()) + ": " + what + ": needs a 'regex' or a 'path'"));
-      r.severity = Severity::kHigh;
-      r.provider = "custom";
       if (const toml::node* g = t->get("secretGroup")) r.secret_group = static_cast<int>(g->value_or<std::int64_t>(0));
       if (const toml::node* e = t->get("entropy")) {
         if (!e->is_number()) return Fail(Error::Input(Pos(name, e->source()) + ": " + what + ": 'entropy' must be a number"));
@@ -118,31 +179,48 @@ Result<std::vector<Rule>> ParseGitleaksRules(std::string_view text, const std::s
         std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         r.keywords.push_back(k);
       }
-      // Old form [rules.allowlist] and new form [[rules.allowlists]].
-      if (const toml::table* al = (*t)["allowlist"].as_table()) {
-        auto a2 = ReadAllowlist(name, *al, what);
-        if (!a2) return Fail(a2.error());
-        AddAllowlist(r, *a2);
+      auto lists = ReadAllowlists(name, *t, "allowlist", "allowlists", what);
+      if (!lists) return Fail(lists.error());
+      auto required = ReadRequired(name, *t, what);
+      if (!required) return Fail(required.error());
+      r.companions = std::move(*required);
+
+      auto base = std::find_if(rules.begin(), rules.end(), [&](const Rule& b) { return b.id == r.id; });
+      if (r.regex.empty() && r.path.empty()) {
+        // No detector of its own: it extends the rule of that id (gitleaks
+        // inherits every attribute it does not set).
+        if (base == rules.end())
+          return Fail(Error::Input(Pos(name, t->source()) + ": " + what +
+                                   ": needs a 'regex' or a 'path' (or the id of a rule to extend)"));
+        if (!r.description.empty()) base->description = r.description;
+        if (t->contains("secretGroup")) base->secret_group = r.secret_group;
+        if (r.entropy) base->entropy = r.entropy;
+        base->keywords.insert(base->keywords.end(), r.keywords.begin(), r.keywords.end());
+        base->companions.insert(base->companions.end(), r.companions.begin(), r.companions.end());
+        for (auto& l : *lists) AddAllowlist(*base, std::move(l.list));
+        continue;
       }
-      if (const toml::array* als = (*t)["allowlists"].as_array()) {
-        for (const auto& al : *als) {
-          if (const toml::table* alt = al.as_table()) {
-            auto a2 = ReadAllowlist(name, *alt, what);
-            if (!a2) return Fail(a2.error());
-            AddAllowlist(r, *a2);
-          }
-        }
-      }
+      if (r.description.empty()) r.description = r.id;
+      r.severity = Severity::kHigh;
+      r.provider = "custom";
+      for (auto& l : *lists) AddAllowlist(r, std::move(l.list));
       // A custom rule with a built-in's id replaces it.
-      std::erase_if(rules, [&](const Rule& b) { return b.id == r.id; });
+      if (base != rules.end()) rules.erase(base);
       rules.push_back(std::move(r));
     }
   }
   std::erase_if(rules, [&](const Rule& r) { return disabled.count(r.id) != 0; });
-  if (const toml::table* global = root["allowlist"].as_table()) {
-    auto a = ReadAllowlist(name, *global, "[allowlist]");
-    if (!a) return Fail(a.error());
-    for (Rule& r : rules) AddAllowlist(r, *a);
+  // Global allowlists: the old [allowlist] and v8.25's [[allowlists]], which
+  // may name the rules they apply to (targetRules).
+  auto global = ReadAllowlists(name, root, "allowlist", "allowlists", "global allowlist");
+  if (!global) return Fail(global.error());
+  for (auto& g : *global) {
+    for (const std::string& id : g.target_rules)
+      if (std::none_of(rules.begin(), rules.end(), [&](const Rule& r) { return r.id == id; }))
+        return Fail(Error::Input(g.where + ": global allowlist: targetRules names unknown rule '" + id + "'"));
+    for (Rule& r : rules)
+      if (g.target_rules.empty() || std::count(g.target_rules.begin(), g.target_rules.end(), r.id) != 0)
+        AddAllowlist(r, g.list);
   }
   return rules;
 }

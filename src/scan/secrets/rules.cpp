@@ -126,12 +126,23 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   if (const toml::node* a = t.get("allowlist")) {
     const toml::table* at = a->as_table();
     if (at == nullptr) return Fail(rd.Bad(a, "'allowlist' must be a table"));
-    TG_TRY(OnlyKeys(name, *at, {"regexes", "stopwords", "paths"}, "rule '" + r.id + "' allowlist"));
-    TG_TRY(list(*at, "regexes", r.allow_regexes));
-    TG_TRY(list(*at, "stopwords", r.allow_stopwords));
-    for (auto& w : r.allow_stopwords)
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    TG_TRY(list(*at, "paths", r.allow_paths));
+    TG_TRY(OnlyKeys(name, *at, {"regexes", "stopwords", "paths", "regex_target", "condition"},
+                    "rule '" + r.id + "' allowlist"));
+    Allowlist al;
+    TG_TRY(list(*at, "regexes", al.regexes));
+    TG_TRY(list(*at, "stopwords", al.stopwords));
+    TG_TRY(list(*at, "paths", al.paths));
+    if (const toml::node* rt = at->get("regex_target")) {
+      auto target = rt->is_string() ? ParseRegexTarget(rt->as_string()->get()) : std::nullopt;
+      if (!target) return Fail(rd.Bad(rt, "'allowlist.regex_target' must be \"secret\", \"match\" or \"line\""));
+      al.target = *target;
+    }
+    if (const toml::node* c = at->get("condition")) {
+      const std::string v = c->is_string() ? std::string(c->as_string()->get()) : std::string();
+      if (v != "OR" && v != "AND") return Fail(rd.Bad(c, "'allowlist.condition' must be \"OR\" or \"AND\""));
+      al.all = v == "AND";
+    }
+    AddAllowlist(r, std::move(al));
   }
   if (const toml::node* q = t.get("requires")) {
     const toml::table* qt = q->as_table();
@@ -140,18 +151,44 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
     const toml::node* rr = qt->get("rule");
     const toml::node* wl = qt->get("within_lines");
     if (rr == nullptr || !rr->is_string()) return Fail(rd.Bad(q, "'requires.rule' must name a rule"));
-    r.requires_rule = rr->as_string()->get();
-    r.requires_within_lines = 5;
+    Companion c{std::string(rr->as_string()->get()), 5};
     if (wl != nullptr) {
       if (!wl->is_integer() || wl->as_integer()->get() < 0 || wl->as_integer()->get() > 1000)
         return Fail(rd.Bad(wl, "'requires.within_lines' must be an integer from 0 to 1000"));
-      r.requires_within_lines = static_cast<int>(wl->as_integer()->get());
+      c.within_lines = static_cast<int>(wl->as_integer()->get());
     }
+    r.companions.push_back(std::move(c));
   }
   return r;
 }
 
 }  // namespace
+
+std::optional<Allowlist::Target> ParseRegexTarget(std::string_view s) {
+  if (s == "secret") return Allowlist::Target::kSecret;
+  if (s == "match") return Allowlist::Target::kMatch;
+  if (s == "line") return Allowlist::Target::kLine;
+  return std::nullopt;
+}
+
+void AddAllowlist(Rule& r, Allowlist a) {
+  for (auto& w : a.stopwords)
+    for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (a.all) {
+    r.allowlists.push_back(std::move(a));
+    return;
+  }
+  r.allow_paths.insert(r.allow_paths.end(), a.paths.begin(), a.paths.end());
+  r.allow_stopwords.insert(r.allow_stopwords.end(), a.stopwords.begin(), a.stopwords.end());
+  if (a.target == Allowlist::Target::kSecret) {
+    r.allow_regexes.insert(r.allow_regexes.end(), a.regexes.begin(), a.regexes.end());
+  } else if (!a.regexes.empty()) {
+    Allowlist rest;
+    rest.target = a.target;
+    rest.regexes = std::move(a.regexes);
+    r.allowlists.push_back(std::move(rest));
+  }
+}
 
 Result<std::vector<Rule>> ParseRules(std::string_view text, const std::string& name) {
   toml::table root;
@@ -189,7 +226,8 @@ Result<std::vector<Rule>> LoadRulesFile(const std::string& path) {
   } catch (const toml::parse_error& err) {
     return Fail(Error::Input(Pos(path, err.source()) + ": invalid TOML: " + std::string(err.description())));
   }
-  if (probe.contains("rules") || probe.contains("extend") || probe.contains("allowlist") || probe.contains("title"))
+  if (probe.contains("rules") || probe.contains("extend") || probe.contains("allowlist") ||
+      probe.contains("allowlists") || probe.contains("title"))
     return ParseGitleaksRules(text, path);
   return ParseRules(text, path);
 }

@@ -195,7 +195,7 @@ std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
   auto dir = CacheDir();
   if (dir.empty()) return {};
   Sha256Hasher h;
-  h.Update(std::string_view("tollgate-windows-v2\n"));
+  h.Update(std::string_view("tollgate-windows-v3\n"));
   h.Update(std::string_view(hs_version()));
   for (const Rule& r : rules) {
     h.Update(std::string_view("\0", 1));
@@ -204,6 +204,18 @@ std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
     h.Update(r.prefilter);
     h.Update(std::string_view("\0", 1));
     h.Update(std::to_string(r.prefilter_window));
+    // A cache hit also means "these regexes compile" (see Compile), so the
+    // allowlist regexes are part of the key too.
+    for (const auto& a : r.allow_regexes) {
+      h.Update(std::string_view("\0a", 2));
+      h.Update(a);
+    }
+    for (const Allowlist& l : r.allowlists)
+      for (const auto* v : {&l.regexes, &l.paths})
+        for (const auto& a : *v) {
+          h.Update(std::string_view("\0l", 2));
+          h.Update(a);
+        }
   }
   return dir / ("secrets-" + HexEncode(h.Finish()) + ".windows");
 }
@@ -240,9 +252,17 @@ struct Scanner::Impl {
   std::vector<Rule> rules;
   // A rule's RE2 programs (its regex and allowlist), compiled on first use
   // when the rule set is known to compile (see LoadWindows), else up front.
+  struct List {  // a compiled Allowlist
+    Allowlist::Target target = Allowlist::Target::kSecret;
+    bool all = false;
+    bool has_commits = false;
+    std::vector<std::unique_ptr<RE2>> regexes, paths;
+    const std::vector<std::string>* stopwords = nullptr;
+  };
   struct Confirmer {
     std::unique_ptr<RE2> re;
     std::vector<std::unique_ptr<RE2>> allow;
+    std::vector<List> lists;
   };
   mutable std::vector<Confirmer> confirmers;
   mutable std::unique_ptr<std::once_flag[]> confirmer_once;
@@ -253,11 +273,22 @@ struct Scanner::Impl {
       Confirmer& c = confirmers[ri];
       if (!r.regex.empty()) c.re = std::make_unique<RE2>(r.regex, opts);
       for (const auto& a : r.allow_regexes) c.allow.push_back(std::make_unique<RE2>(a, opts));
+      for (const Allowlist& a : r.allowlists) {
+        List l;
+        l.target = a.target;
+        l.all = a.all;
+        l.has_commits = a.has_commits;
+        l.stopwords = &a.stopwords;
+        for (const auto& x : a.regexes) l.regexes.push_back(std::make_unique<RE2>(x, opts));
+        for (const auto& x : a.paths) l.paths.push_back(std::make_unique<RE2>(x, opts));
+        c.lists.push_back(std::move(l));
+      }
     });
     return confirmers[ri];
   }
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_path;
-  std::vector<int> requires_rule;  // index of the companion rule, or -1
+  // Per rule: its companions' rule indices and line distances (negative: anywhere).
+  std::vector<std::vector<std::pair<std::size_t, int>>> companions;
   std::vector<std::size_t> lookbehind;  // per rule: how far before a hit its match may start
   std::vector<std::size_t> lookahead;   // ...and how far after it it may end
   std::vector<std::unique_ptr<RE2>> path;  // per rule; null when the rule has no path condition
@@ -293,8 +324,12 @@ struct Scanner::Impl {
 
   // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
   // and keywords, entropy, stopwords and allowlist regexes filter them.
-  void Confirm(std::size_t ri, std::string_view data, std::size_t wb, std::size_t we,
+  void Confirm(std::size_t ri, std::string_view data, std::string_view file, std::size_t wb, std::size_t we,
                std::vector<Match>& found) const;
+  // Whether one of a rule's other allowlists (match/line targets, AND
+  // conditions) allows a candidate.
+  static bool AllowedByLists(const Confirmer& c, std::string_view data, std::string_view file,
+                             re2::StringPiece whole, re2::StringPiece secret);
 
   ~Impl() {
     for (hs_scratch_t* s : pool) hs_free_scratch(s);
@@ -340,6 +375,12 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
                         std::to_string(c.re->NumberOfCapturingGroups()) + " groups"));
       for (const auto& a : c.allow)
         if (!a->ok()) return Fail(bad("invalid allowlist regex: " + a->error()));
+      for (const auto& l : c.lists) {
+        for (const auto& a : l.regexes)
+          if (!a->ok()) return Fail(bad("invalid allowlist regex: " + a->error()));
+        for (const auto& a : l.paths)
+          if (!a->ok()) return Fail(bad("invalid allowlist path regex: " + a->error()));
+      }
     }
     impl->lookbehind.push_back(windows[i].back);
     impl->lookahead.push_back(windows[i].ahead);
@@ -357,14 +398,13 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
     }
   }
   for (const Rule& r : rules) {
-    int idx = -1;
-    if (!r.requires_rule.empty()) {
-      auto it = by_id.find(r.requires_rule);
+    impl->companions.emplace_back();
+    for (const Companion& c : r.companions) {
+      auto it = by_id.find(c.rule);
       if (it == by_id.end())
-        return Fail(Error::Input(r.origin + ": rule '" + r.id + "': requires unknown rule '" + r.requires_rule + "'"));
-      idx = it->second;
+        return Fail(Error::Input(r.origin + ": rule '" + r.id + "': requires unknown rule '" + c.rule + "'"));
+      impl->companions.back().emplace_back(static_cast<std::size_t>(it->second), c.within_lines);
     }
-    impl->requires_rule.push_back(idx);
   }
 
   // One Vectorscan database for every rule with a regex. Compiling a few
@@ -418,8 +458,57 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
   return Scanner(std::move(impl));
 }
 
-void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t wb, std::size_t we,
-                            std::vector<Match>& found) const {
+namespace {
+
+// The line that holds data[b, e): from the byte after the newline before b to
+// the newline at or after e.
+std::string_view LineAround(std::string_view data, std::size_t b, std::size_t e) {
+  const std::size_t nl = b == 0 ? std::string_view::npos : data.rfind('\n', b - 1);
+  const std::size_t start = nl == std::string_view::npos ? 0 : nl + 1;
+  std::size_t end = data.find('\n', e);
+  if (end == std::string_view::npos) end = data.size();
+  return data.substr(start, end - start);
+}
+
+bool HasStopword(std::string_view secret, const std::vector<std::string>& words) {
+  if (words.empty()) return false;
+  std::string low = Lower(secret);
+  return std::any_of(words.begin(), words.end(), [&](const std::string& w) { return low.find(w) != std::string::npos; });
+}
+
+}  // namespace
+
+bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, std::string_view file,
+                                   re2::StringPiece whole, re2::StringPiece secret) {
+  const re2::StringPiece path_sp(file.data(), file.size());
+  const auto b = static_cast<std::size_t>(whole.data() - data.data());
+  for (const List& l : c.lists) {
+    re2::StringPiece target = secret;
+    if (l.target == Allowlist::Target::kMatch) target = whole;
+    if (l.target == Allowlist::Target::kLine) {
+      std::string_view line = LineAround(data, b, b + whole.size());
+      target = re2::StringPiece(line.data(), line.size());
+    }
+    auto any = [](const std::vector<std::unique_ptr<RE2>>& res, const re2::StringPiece& text) {
+      return std::any_of(res.begin(), res.end(), [&](const auto& re) { return re->ok() && RE2::PartialMatch(text, *re); });
+    };
+    const bool by_regex = any(l.regexes, target);
+    const bool by_path = any(l.paths, path_sp);
+    const bool by_word = HasStopword(std::string_view(secret.data(), secret.size()), *l.stopwords);
+    if (l.all) {
+      // Every criterion given must hold; no file satisfies a commit list.
+      if (!l.has_commits && (l.regexes.empty() || by_regex) && (l.paths.empty() || by_path) &&
+          (l.stopwords->empty() || by_word) && !(l.regexes.empty() && l.paths.empty() && l.stopwords->empty()))
+        return true;
+    } else if (by_regex || by_path || by_word) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::string_view file, std::size_t wb,
+                            std::size_t we, std::vector<Match>& found) const {
   const Impl& m = *this;
   const Rule& rule = m.rules[ri];
   std::string_view window = data.substr(wb, we - wb);
@@ -453,16 +542,12 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::size_t w
     std::string_view sv(secret.data(), secret.size());
     if (sv.empty()) continue;
     if (rule.entropy && ShannonEntropy(sv) < *rule.entropy) continue;
-    if (!rule.allow_stopwords.empty()) {
-      std::string low = Lower(sv);
-      if (std::any_of(rule.allow_stopwords.begin(), rule.allow_stopwords.end(),
-                      [&](const std::string& w) { return low.find(w) != std::string::npos; }))
-        continue;
-    }
+    if (HasStopword(sv, rule.allow_stopwords)) continue;
     bool allowed = false;
     for (const auto& a : c.allow)
       if (a->ok() && RE2::PartialMatch(secret, *a)) allowed = true;
     if (allowed) continue;
+    if (!c.lists.empty() && AllowedByLists(c, data, file, whole, secret)) continue;
     Match mt;
     mt.rule = ri;
     mt.begin = static_cast<std::size_t>(secret.data() - data.data());
@@ -489,7 +574,7 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
   for (std::size_t ri : m.path_only)
     if (applies(ri)) found.push_back(Match{ri, 0, 0, 0, 0});
   for (std::size_t ri : m.re2_only)
-    if (!data.empty() && applies(ri)) m.Confirm(ri, data, 0, data.size(), found);
+    if (!data.empty() && applies(ri)) m.Confirm(ri, data, path, 0, data.size(), found);
 
   std::vector<Hit> hits;
   if (m.db != nullptr && !data.empty()) {
@@ -521,13 +606,13 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
       } else {
-        if (open) m.Confirm(ri, data, win_begin, win_end, found);
+        if (open) m.Confirm(ri, data, path, win_begin, win_end, found);
         win_begin = wb;
         win_end = we;
         open = true;
       }
     }
-    if (open) m.Confirm(ri, data, win_begin, win_end, found);
+    if (open) m.Confirm(ri, data, path, win_begin, win_end, found);
   }
   if (found.empty()) return out;
 
@@ -566,16 +651,14 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
   found.resize(kept);
   // Multi-part rules count only with their companion nearby.
   for (const Match& mt : found) {
-    int need = m.requires_rule[mt.rule];
-    if (need < 0) {
-      out.push_back(mt);
-      continue;
-    }
-    const auto within = static_cast<std::uint32_t>(m.rules[mt.rule].requires_within_lines);
-    bool companion = std::any_of(found.begin(), found.end(), [&](const Match& o) {
-      return static_cast<int>(o.rule) == need && (o.line > mt.line ? o.line - mt.line : mt.line - o.line) <= within;
+    const bool all_near = std::all_of(m.companions[mt.rule].begin(), m.companions[mt.rule].end(), [&](const auto& need) {
+      return std::any_of(found.begin(), found.end(), [&](const Match& o) {
+        return o.rule == need.first &&
+               (need.second < 0 || (o.line > mt.line ? o.line - mt.line : mt.line - o.line) <=
+                                       static_cast<std::uint32_t>(need.second));
+      });
     });
-    if (companion) out.push_back(mt);
+    if (all_near) out.push_back(mt);
   }
   return out;
 }

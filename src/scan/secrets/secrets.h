@@ -15,6 +15,27 @@
 
 namespace tollgate::secrets {
 
+// An allowlist beyond a rule's simple one (gitleaks `[[rules.allowlists]]`,
+// `[[allowlists]]`): its regexes test the secret, the whole match or the
+// match's line; with `all` (gitleaks `condition = "AND"`) a finding is
+// allowed only when every criterion given holds, otherwise when any does.
+struct Allowlist {
+  enum class Target { kSecret, kMatch, kLine };
+  Target target = Target::kSecret;
+  bool all = false;
+  bool has_commits = false;  // gitleaks `commits`: never true of a file, so an AND list with it never applies
+  std::vector<std::string> regexes;
+  std::vector<std::string> stopwords;  // lowercase substrings of the secret
+  std::vector<std::string> paths;
+};
+
+// A companion of a multi-part rule: the finding counts only when `rule` also
+// matched within `within_lines` lines (negative: anywhere in the same input).
+struct Companion {
+  std::string rule;
+  int within_lines = 5;
+};
+
 struct Rule {
   std::string id;
   std::string description;
@@ -37,13 +58,22 @@ struct Rule {
   std::vector<std::string> references;
   std::vector<std::string> examples;
   std::vector<std::string> negative_examples;
+  // The simple allowlist: any hit suppresses (regexes against the secret).
   std::vector<std::string> allow_regexes;    // against the secret
   std::vector<std::string> allow_stopwords;  // lowercase substrings of the secret
   std::vector<std::string> allow_paths;      // file paths where the rule is off
-  std::string requires_rule;                 // multi-part: companion rule id
-  int requires_within_lines = 0;
+  std::vector<Allowlist> allowlists;         // the others: match/line targets, AND conditions
+  std::vector<Companion> companions;         // multi-part ([rule.requires]): every companion must be near
   std::string origin;  // "rules/aws.toml:12" for messages
 };
+
+// "secret", "match" or "line" (gitleaks `regexTarget`); nullopt for others.
+std::optional<Allowlist::Target> ParseRegexTarget(std::string_view s);
+// Gives a rule an allowlist. An OR list is split exactly: its paths turn the
+// rule off on those files, its stopwords and secret regexes join the simple
+// allowlist, and only regexes on the match or line stay a list of their own.
+// An AND list stays whole.
+void AddAllowlist(Rule& r, Allowlist a);
 
 // Our TOML rule format (rules/README.md). `name` names the source in errors,
 // which read "<name>:<line>:<col>: rule '<id>': <problem>".
