@@ -63,9 +63,10 @@ Scanner MakeScanner(std::string_view toml = kRules) {
   return std::move(*s);
 }
 
-std::vector<std::string> Ids(const Scanner& s, std::string_view text, std::string_view path = "x.txt") {
+std::vector<std::string> Ids(const Scanner& s, std::string_view text, std::string_view path = "x.txt",
+                             std::string_view commit = {}) {
   std::vector<std::string> out;
-  for (const Match& m : s.Scan(text, path)) out.push_back(s.rules()[m.rule].id);
+  for (const Match& m : s.Scan(text, path, commit)) out.push_back(s.rules()[m.rule].id);
   return out;
 }
 
@@ -361,6 +362,27 @@ TEST(SecretsHistory, AttributesEachSecretToTheCommitThatIntroducedIt) {
   ASSERT_EQ(since->findings.size(), 1u);
   EXPECT_EQ(since->findings[0].location.file, "cfg.env");
 
+  // gitleaks commit allowlists apply to the commit a finding is attributed to.
+  std::string cfg_commit;
+  for (const auto& f : all->findings)
+    if (f.location.file == "cfg.env") cfg_commit = f.location.commit;
+  auto by_commit = [&](const std::string& allowlist) {
+    auto rules = ParseGitleaksRules(
+        "[[rules]]\nid = \"aws\"\nregex = '''\\b(AKIA[A-Z2-7]{16})\\b'''\nsecretGroup = 1\n" + allowlist, "c.toml");
+    EXPECT_TRUE(rules.has_value()) << rules.error().message();
+    auto sc = Scanner::Compile(std::move(*rules));
+    EXPECT_TRUE(sc.has_value());
+    auto r = ScanGitHistory(*sc, dir.string(), GitScanOptions{}, ScanOptions{});
+    EXPECT_TRUE(r.has_value());
+    std::set<std::string> out;
+    for (const auto& f : r->findings) out.insert(f.location.file);
+    return out;
+  };
+  EXPECT_EQ(by_commit("[allowlist]\ncommits = [\"" + cfg_commit + "\"]\n"), std::set<std::string>{"app.js"});
+  EXPECT_EQ(by_commit("[[allowlists]]\ncondition = \"AND\"\ncommits = [\"" + cfg_commit + "\"]\npaths = ['''^app''']\n"),
+            (std::set<std::string>{"app.js", "cfg.env"}))
+      << "AND: that commit, but not that path";
+
   EXPECT_FALSE(ScanGitHistory(s, dir.string(), GitScanOptions{"no-such-rev"}, ScanOptions{}).has_value());
   EXPECT_FALSE(ScanGitHistory(s, fs::temp_directory_path().string(), GitScanOptions{}, ScanOptions{}).has_value());
   fs::remove_all(dir);
@@ -487,7 +509,9 @@ regexes = ['''# gitleaks-demo''']
   EXPECT_TRUE(Ids(*s, "t = " + zero, "test/fixtures/a.txt").empty()) << "AND: match regex and path both hold";
   EXPECT_EQ(Ids(*s, "t = " + zero, "src/a.txt"), V{"internal-token"}) << "AND: the path does not hold";
   EXPECT_EQ(Ids(*s, "t = " + tok, "test/fixtures/a.txt"), V{"internal-token"}) << "AND: the regex does not hold";
-  EXPECT_EQ(Ids(*s, "t = " + tok, "legacy/a.txt"), V{"internal-token"}) << "AND with commits never holds for a file";
+  EXPECT_EQ(Ids(*s, "t = " + tok, "legacy/a.txt"), V{"internal-token"}) << "AND with commits: a file has no commit";
+  EXPECT_TRUE(Ids(*s, "t = " + tok, "legacy/a.txt", "4B825DC642CB6EB9A060E54BF8D69288FBEE4904").empty())
+      << "AND with commits: a blob of that commit (history scan)";
 
   const std::string key = "key = pk_Q7x2Lm9Vb4Nc8Rt1Kp5W";
   EXPECT_TRUE(Ids(*s, key).empty()) << "composite rule without its companion";

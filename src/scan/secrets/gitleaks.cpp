@@ -42,9 +42,8 @@ struct ReadList {
 
 // One gitleaks allowlist: `regexes` (tested against regexTarget: the secret
 // by default, or the whole match or its line), `paths`, `stopwords`,
-// `condition` ("OR" by default, or "AND") and `commits`, which no file
-// matches (an OR list's commits are ignored; an AND list with commits never
-// applies, as in gitleaks' directory scans).
+// `commits` (history scans: the commit a finding is attributed to) and
+// `condition` ("OR" by default, or "AND").
 Result<ReadList> ReadAllowlist(const std::string& name, const toml::table& t, const std::string& what) {
   ReadList out;
   out.where = Pos(name, t.source());
@@ -56,7 +55,7 @@ Result<ReadList> ReadAllowlist(const std::string& name, const toml::table& t, co
   }
   auto commits = Strings(name, t, "commits", what);
   if (!commits) return Fail(commits.error());
-  a.has_commits = !commits->empty();
+  a.commits = std::move(*commits);
   auto targets = Strings(name, t, "targetRules", what);
   if (!targets) return Fail(targets.error());
   out.target_rules = std::move(*targets);

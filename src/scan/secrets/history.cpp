@@ -174,7 +174,7 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
       }
       if (git_blob_is_binary(blob.get())) continue;
       std::string_view data(static_cast<const char*>(git_blob_rawcontent(blob.get())), static_cast<std::size_t>(size));
-      ScanBuffer(scanner, data, it.path, opts, one);
+      ScanBuffer(scanner, data, it.path, opts, one, sha);
     }
   };
   unsigned threads = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -178,6 +178,11 @@ void AddAllowlist(Rule& r, Allowlist a) {
     r.allowlists.push_back(std::move(a));
     return;
   }
+  if (!a.commits.empty()) {
+    Allowlist by_commit;
+    by_commit.commits = std::move(a.commits);
+    r.allowlists.push_back(std::move(by_commit));
+  }
   r.allow_paths.insert(r.allow_paths.end(), a.paths.begin(), a.paths.end());
   r.allow_stopwords.insert(r.allow_stopwords.end(), a.stopwords.begin(), a.stopwords.end());
   if (a.target == Allowlist::Target::kSecret) {

@@ -255,9 +255,9 @@ struct Scanner::Impl {
   struct List {  // a compiled Allowlist
     Allowlist::Target target = Allowlist::Target::kSecret;
     bool all = false;
-    bool has_commits = false;
     std::vector<std::unique_ptr<RE2>> regexes, paths;
     const std::vector<std::string>* stopwords = nullptr;
+    const std::vector<std::string>* commits = nullptr;
   };
   struct Confirmer {
     std::unique_ptr<RE2> re;
@@ -277,8 +277,8 @@ struct Scanner::Impl {
         List l;
         l.target = a.target;
         l.all = a.all;
-        l.has_commits = a.has_commits;
         l.stopwords = &a.stopwords;
+        l.commits = &a.commits;
         for (const auto& x : a.regexes) l.regexes.push_back(std::make_unique<RE2>(x, opts));
         for (const auto& x : a.paths) l.paths.push_back(std::make_unique<RE2>(x, opts));
         c.lists.push_back(std::move(l));
@@ -324,11 +324,15 @@ struct Scanner::Impl {
 
   // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
   // and keywords, entropy, stopwords and allowlist regexes filter them.
-  void Confirm(std::size_t ri, std::string_view data, std::string_view file, std::size_t wb, std::size_t we,
+  // Where the scanned data comes from, for path and commit allowlists.
+  struct Origin {
+    std::string_view path, commit;
+  };
+  void Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb, std::size_t we,
                std::vector<Match>& found) const;
   // Whether one of a rule's other allowlists (match/line targets, AND
   // conditions) allows a candidate.
-  static bool AllowedByLists(const Confirmer& c, std::string_view data, std::string_view file,
+  static bool AllowedByLists(const Confirmer& c, std::string_view data, const Origin& from,
                              re2::StringPiece whole, re2::StringPiece secret);
 
   ~Impl() {
@@ -478,9 +482,9 @@ bool HasStopword(std::string_view secret, const std::vector<std::string>& words)
 
 }  // namespace
 
-bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, std::string_view file,
+bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, const Origin& from,
                                    re2::StringPiece whole, re2::StringPiece secret) {
-  const re2::StringPiece path_sp(file.data(), file.size());
+  const re2::StringPiece path_sp(from.path.data(), from.path.size());
   const auto b = static_cast<std::size_t>(whole.data() - data.data());
   for (const List& l : c.lists) {
     re2::StringPiece target = secret;
@@ -495,19 +499,24 @@ bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, st
     const bool by_regex = any(l.regexes, target);
     const bool by_path = any(l.paths, path_sp);
     const bool by_word = HasStopword(std::string_view(secret.data(), secret.size()), *l.stopwords);
+    const bool by_commit =
+        !from.commit.empty() && std::any_of(l.commits->begin(), l.commits->end(), [&](const std::string& id) {
+          return id.size() == from.commit.size() && Lower(id) == Lower(from.commit);
+        });
     if (l.all) {
-      // Every criterion given must hold; no file satisfies a commit list.
-      if (!l.has_commits && (l.regexes.empty() || by_regex) && (l.paths.empty() || by_path) &&
-          (l.stopwords->empty() || by_word) && !(l.regexes.empty() && l.paths.empty() && l.stopwords->empty()))
+      // Every criterion given must hold (and at least one is given).
+      if ((l.regexes.empty() || by_regex) && (l.paths.empty() || by_path) && (l.stopwords->empty() || by_word) &&
+          (l.commits->empty() || by_commit) &&
+          !(l.regexes.empty() && l.paths.empty() && l.stopwords->empty() && l.commits->empty()))
         return true;
-    } else if (by_regex || by_path || by_word) {
+    } else if (by_regex || by_path || by_word || by_commit) {
       return true;
     }
   }
   return false;
 }
 
-void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::string_view file, std::size_t wb,
+void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb,
                             std::size_t we, std::vector<Match>& found) const {
   const Impl& m = *this;
   const Rule& rule = m.rules[ri];
@@ -547,7 +556,7 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::string_v
     for (const auto& a : c.allow)
       if (a->ok() && RE2::PartialMatch(secret, *a)) allowed = true;
     if (allowed) continue;
-    if (!c.lists.empty() && AllowedByLists(c, data, file, whole, secret)) continue;
+    if (!c.lists.empty() && AllowedByLists(c, data, from, whole, secret)) continue;
     Match mt;
     mt.rule = ri;
     mt.begin = static_cast<std::size_t>(secret.data() - data.data());
@@ -556,10 +565,11 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, std::string_v
   }
 }
 
-std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) const {
+std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path, std::string_view commit) const {
   std::vector<Match> out;
   const Impl& m = *impl_;
   if (data.size() > 0xffffffffu) return out;  // block mode limit; callers bound their inputs
+  const Impl::Origin from{path, commit};
   const re2::StringPiece path_sp(path.data(), path.size());
   // Whether a rule runs on this path: its path condition holds and no path
   // allowlist entry matches.
@@ -574,7 +584,7 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
   for (std::size_t ri : m.path_only)
     if (applies(ri)) found.push_back(Match{ri, 0, 0, 0, 0});
   for (std::size_t ri : m.re2_only)
-    if (!data.empty() && applies(ri)) m.Confirm(ri, data, path, 0, data.size(), found);
+    if (!data.empty() && applies(ri)) m.Confirm(ri, data, from, 0, data.size(), found);
 
   std::vector<Hit> hits;
   if (m.db != nullptr && !data.empty()) {
@@ -606,13 +616,13 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path) c
       if (open && wb <= win_end) {
         win_end = std::max(win_end, we);
       } else {
-        if (open) m.Confirm(ri, data, path, win_begin, win_end, found);
+        if (open) m.Confirm(ri, data, from, win_begin, win_end, found);
         win_begin = wb;
         win_end = we;
         open = true;
       }
     }
-    if (open) m.Confirm(ri, data, path, win_begin, win_end, found);
+    if (open) m.Confirm(ri, data, from, win_begin, win_end, found);
   }
   if (found.empty()) return out;
 

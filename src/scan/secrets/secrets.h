@@ -23,7 +23,9 @@ struct Allowlist {
   enum class Target { kSecret, kMatch, kLine };
   Target target = Target::kSecret;
   bool all = false;
-  bool has_commits = false;  // gitleaks `commits`: never true of a file, so an AND list with it never applies
+  // gitleaks `commits`: full commit ids. Only a history scan (--git) knows the
+  // commit of a finding; in a file scan no commit matches.
+  std::vector<std::string> commits;
   std::vector<std::string> regexes;
   std::vector<std::string> stopwords;  // lowercase substrings of the secret
   std::vector<std::string> paths;
@@ -106,8 +108,9 @@ class Scanner {
   ~Scanner();
 
   // All confirmed matches in `data`, in order of position. `path` enables the
-  // rules' path allowlists. Thread-safe: concurrent calls are fine.
-  std::vector<Match> Scan(std::string_view data, std::string_view path) const;
+  // rules' path allowlists, `commit` (history scans) their commit lists.
+  // Thread-safe: concurrent calls are fine.
+  std::vector<Match> Scan(std::string_view data, std::string_view path, std::string_view commit = {}) const;
 
   const std::vector<Rule>& rules() const;
 
@@ -155,9 +158,10 @@ void ScanContent(const Scanner& scanner, std::string_view data, const std::strin
                  ScanResult& res, int depth = 0);
 
 // Scans one text buffer (standard input, an archive member, a git blob) into
-// `res`, applying inline suppressions.
+// `res`, applying inline suppressions. `commit`: the commit a git blob is
+// attributed to, for allowlists that name commits.
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
-                ScanResult& res);
+                ScanResult& res, std::string_view commit = {});
 
 // Scans the history of the git repository containing `repo_path`: every blob
 // reachable from any ref (or, with `since`, from the refs but not from that

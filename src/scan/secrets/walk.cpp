@@ -192,10 +192,10 @@ void ScanContent(const Scanner& scanner, std::string_view data, const std::strin
 }
 
 void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
-                ScanResult& res) {
+                ScanResult& res, std::string_view commit) {
   ++res.files;
   res.bytes += data.size();
-  auto findings = ToFindings(scanner, data, name, scanner.Scan(data, name), opts);
+  auto findings = ToFindings(scanner, data, name, scanner.Scan(data, name, commit), opts);
   auto allows = FindInlineAllows(data);
   for (auto& f : findings) {
     auto it = std::find_if(allows.begin(), allows.end(),
