@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -64,6 +65,22 @@ int EmitReport(const tollgate::Report& r, const std::string& format, const std::
 
 // Adds --format and --output to a command.
 void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output);
+
+// A progress line on stderr for long work: while alive, it redraws
+// `line()` every quarter second, starting after one second (short runs show
+// nothing), and clears it when destroyed. Only when stderr is a terminal and
+// TOLLGATE_NO_PROGRESS is unset, so logs and pipes stay clean.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::function<std::string()> line);
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 extern const char* const kVersion;
 

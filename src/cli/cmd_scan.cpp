@@ -1,5 +1,7 @@
 // tollgate scan import|secrets: run one scanner or import a report, without gating.
+#include <chrono>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli.h"
 #include "scan/import/sarif.h"
@@ -56,6 +58,36 @@ struct ScanSecretsArgs {
   bool no_archives = false;
 };
 
+// Scans the paths (or their git histories), with a progress line on a terminal.
+Result<secrets::ScanResult> ScanTargets(const secrets::Scanner& scanner, const ScanSecretsArgs& a,
+                                        const std::vector<std::string>& paths, secrets::ScanOptions opts) {
+  secrets::ScanProgress progress;
+  opts.progress = &progress;
+  const auto started = std::chrono::steady_clock::now();
+  ProgressLine line([&] {
+    const double mb = static_cast<double>(progress.bytes.load(std::memory_order_relaxed)) / (1 << 20);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::ostringstream out;
+    out << "scanning: ";
+    if (a.git) out << progress.commits.load(std::memory_order_relaxed) << " commits, ";
+    out << progress.files.load(std::memory_order_relaxed) << (a.git ? " blobs, " : " files, ")
+        << static_cast<std::uint64_t>(mb) << " MB (" << static_cast<std::uint64_t>(secs > 0 ? mb / secs : 0)
+        << " MB/s)";
+    return out.str();
+  });
+  secrets::ScanResult res;
+  if (a.git) {
+    for (const auto& p : paths) {
+      auto h = secrets::ScanGitHistory(scanner, p, secrets::GitScanOptions{a.since}, opts);
+      if (!h) return Fail(h.error());
+      res.Absorb(std::move(*h));
+    }
+    return res;
+  }
+  if (paths.empty()) return res;
+  return secrets::ScanPaths(scanner, paths, opts);
+}
+
 int RunScanSecrets(const ScanSecretsArgs& a) {
   auto threshold = Threshold(a.fail_on);
   if (!threshold) return Report(threshold.error());
@@ -94,16 +126,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
     }
     secrets::ScanContent(*scanner, data, "stdin", opts, from_stdin);
   }
-  Result<secrets::ScanResult> res = secrets::ScanResult{};
-  if (a.git) {
-    for (const auto& p : paths) {
-      auto h = secrets::ScanGitHistory(*scanner, p, secrets::GitScanOptions{a.since}, opts);
-      if (!h) return Report(h.error());
-      res->Absorb(std::move(*h));
-    }
-  } else if (!paths.empty()) {
-    res = secrets::ScanPaths(*scanner, paths, opts);
-  }
+  Result<secrets::ScanResult> res = ScanTargets(*scanner, a, paths, opts);
   if (!res) return Report(res.error());
   res->Absorb(std::move(from_stdin));
   if (!a.write_baseline.empty()) {

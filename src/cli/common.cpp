@@ -2,10 +2,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "cli/cli.h"
 
@@ -86,6 +90,40 @@ int EmitReport(const tollgate::Report& r, const std::string& format, const std::
   if (auto s = WriteFileAtomic(output, body.str()); !s) return Report(s.error());
   if (*fmt != OutputFormat::kText) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
   return 0;
+}
+
+struct ProgressLine::State {
+  std::function<std::string()> line;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool drawn = false;
+  std::thread ticker;
+};
+
+ProgressLine::ProgressLine(std::function<std::string()> line) {
+  if (isatty(STDERR_FILENO) == 0 || std::getenv("TOLLGATE_NO_PROGRESS") != nullptr) return;
+  state_ = std::make_unique<State>();
+  state_->line = std::move(line);
+  state_->ticker = std::thread([s = state_.get()] {
+    std::unique_lock<std::mutex> lock(s->mu);
+    if (s->cv.wait_for(lock, std::chrono::seconds(1), [s] { return s->done; })) return;
+    do {
+      std::cerr << "\r\033[K" << s->line() << std::flush;
+      s->drawn = true;
+    } while (!s->cv.wait_for(lock, std::chrono::milliseconds(250), [s] { return s->done; }));
+  });
+}
+
+ProgressLine::~ProgressLine() {
+  if (!state_) return;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->done = true;
+  }
+  state_->cv.notify_all();
+  state_->ticker.join();
+  if (state_->drawn) std::cerr << "\r\033[K" << std::flush;
 }
 
 }  // namespace tollgate::cli

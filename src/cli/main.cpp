@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 pass/success, 1 gate blocked or findings above threshold, 2 bad usage/config/input,\n"
       "            3 ledger integrity failure, 4 internal error.\n"
-      "Environment: TOLLGATE_LEDGER (ledger path), TOLLGATE_LEDGER_KEY (checkpoint signing key), NO_COLOR.");
+      "Environment: TOLLGATE_LEDGER (ledger path), TOLLGATE_LEDGER_KEY (checkpoint signing key), NO_COLOR,\n"
+      "             TOLLGATE_NO_PROGRESS (no progress line on stderr).");
   cli::Context ctx;
   cli::RegisterKeys(app, ctx);
   cli::RegisterLedger(app, ctx);

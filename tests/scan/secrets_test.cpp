@@ -305,9 +305,13 @@ TEST(SecretsWalk, OutputDoesNotDependOnThreads) {
   ScanOptions one, many;
   one.threads = 1;
   many.threads = 4;
+  ScanProgress progress;  // the counters a progress line reads, added to from every worker
+  many.progress = &progress;
   auto a = ScanPaths(s, {dir.string()}, one);
   auto b = ScanPaths(s, {dir.string()}, many);
   ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_EQ(progress.files.load(), 40u);
+  EXPECT_EQ(progress.bytes.load(), b->bytes);
   ASSERT_EQ(a->findings.size(), 40u);
   ASSERT_EQ(b->findings.size(), 40u);
   for (std::size_t i = 0; i < 40; ++i) {

@@ -97,6 +97,7 @@ Result<ScanResult> ScanGitHistory(const Scanner& scanner, const std::string& rep
   std::unordered_set<git_oid, OidHash, OidEq> seen_blobs;
   git_oid oid;
   while (git_revwalk_next(&oid, walk.get()) == 0) {
+    if (opts.progress != nullptr) opts.progress->commits.fetch_add(1, std::memory_order_relaxed);
     char sha[GIT_OID_HEXSZ + 1];
     git_oid_tostr(sha, sizeof sha, &oid);
     git_commit* raw_commit = nullptr;

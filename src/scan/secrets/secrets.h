@@ -3,6 +3,7 @@
 // extracted, by RE2 on a bounded window around the hit (docs/secrets.md).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -125,7 +126,15 @@ double ShannonEntropy(std::string_view s);
 // "AKIA…KLMPZ (20 chars)": enough to recognise a secret, not to use it.
 std::string Redact(std::string_view secret);
 
+// Live counters for a progress display; a scan only adds to them.
+struct ScanProgress {
+  std::atomic<std::uint64_t> files{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> commits{0};  // history scans: commits walked so far
+};
+
 struct ScanOptions {
+  ScanProgress* progress = nullptr;  // optional; must outlive the scan
   std::uint64_t max_file_bytes = 50ull << 20;  // larger files are skipped with a warning
   bool redact = true;
   unsigned threads = 0;  // 0: one per core

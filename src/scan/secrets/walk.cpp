@@ -195,6 +195,10 @@ void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string
                 ScanResult& res, std::string_view commit) {
   ++res.files;
   res.bytes += data.size();
+  if (opts.progress != nullptr) {
+    opts.progress->files.fetch_add(1, std::memory_order_relaxed);
+    opts.progress->bytes.fetch_add(data.size(), std::memory_order_relaxed);
+  }
   auto findings = ToFindings(scanner, data, name, scanner.Scan(data, name, commit), opts);
   auto allows = FindInlineAllows(data);
   for (auto& f : findings) {
