@@ -90,8 +90,9 @@ IDENTIFIERS = [
     "  # identifiers: words joined by _ or +, each all-lower, ALL-UPPER or camel/Pascal\n"
     "  # case (crypto_box_curve25519xsalsa20poly1305_BYTES, GL_EXT_s3tc, kAudioTag_MPEG_7_1)\n"
     "  '''^(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+)(?:[_+]+(?:[A-Z0-9]+|[a-z0-9]+|[A-Z]*[a-z0-9]*(?:[A-Z][a-z0-9]+)+))+[_+=-]*$''',\n",
-    "  # CamelCase identifiers of words, acronyms and numbers (XF86MonBrightnessUp)\n"
-    "  '''^(?:[A-Z]+[0-9]*)?(?:[A-Z][a-z]+[0-9]*)+(?:[A-Z]+[0-9]*)?$''',\n",
+    "  # CamelCase identifiers of words, acronyms and numbers, alone or joined by\n"
+    "  # hyphens (XF86MonBrightnessUp, the font NimbusRomNo9L-Regu)\n"
+    "  '''^(?:(?:[A-Z]+[0-9]*)?(?:[A-Z][a-z]+[0-9]*)+(?:[A-Z]+[0-9]*)?(?:-|$))+$''',\n",
     "  '''^[a-z]+(?:[A-Z][a-z0-9]+)+$''',  # camelCase identifier\n",
 ]
 WORDS_AND_NUMBERS = [
@@ -183,6 +184,7 @@ def main():
         "bitbar_api_key = ${BITBAR_API_KEY}",                       # variable reference
         "BUGSNAG_TOKEN=your-bugsnag-token-here",                    # placeholder
         "chartmogulSecret = ChartmogulSecretProvider2Factory",      # identifier
+        "%!PS-AdobeFont-1.0: NimbusRomNo9L-Regu 1.05",              # CamelCase words joined by hyphens
         f"boxes_api_key = {token(rng, 32, hexd)}",                  # not the provider name
         "webflow_token = abcdefghijklmnopqrstuvwxyzabcdef",         # no digit
         "clockify_key = 12345678901234567890",                      # no letter
