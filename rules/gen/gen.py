@@ -98,13 +98,16 @@ IDENTIFIERS = [
 WORDS_AND_NUMBERS = [
     "  '''^[^0-9]+$''',                        # no digit: a word or identifier\n",
     "  '''^[^A-Za-z]+$''',                     # no letter: a number\n",
+    "  '''^[0-9a-f]{16}$''',                   # 64-bit hex: an id or short hash (cfn-lint schema hashes)\n",
 ]
 LABELLED_ALLOW = [
     "  '''^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_*$''',     # ENVIRONMENT_NAME\n",
-    # words without digits joined by _ + or -, each lower, UPPER, Capitalised or
-    # camelCase (coda_open_by_path, scripts-edge, Architecture, GITHUB_ID+org);
-    # random letters (ABCdefGHIjkl...) are no such words.
-    "  '''^(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)(?:[_+-]+(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*))*[_+=-]*$''',  # words\n",
+    # words joined by _ + or -, each lower, UPPER, Capitalised or camelCase,
+    # after two or more words maybe a number, maybe a file extension
+    # (coda_open_by_path, scripts-edge, Architecture, GITHUB_ID+org,
+    # identity-config.rst, in-a-different-aws-region-1628622402887); random
+    # letters (ABCdefGHIjkl...) are no such words.
+    "  '''^(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)(?:(?:[_+-]+(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*))*|(?:[_+-]+(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*))+[_+-]+[0-9]+)(?:\\.[a-z]{1,5})?[_+=-]*$''',  # words\n",
     "  '''^v?[0-9]+(?:\\.[0-9]+)+(?:[-+.][A-Za-z0-9.-]*)?$''',  # a version (1.2.3, v0.0.0-2020...-abcdef)\n",
 ]
 DOTTED = [
@@ -120,6 +123,8 @@ LABELLED_NEGATIVES = [
     "mixpanel_token = MIXPANEL_PROJECT_TOKEN_FROM_ENV",   # environment name
     "coda_access = coda_open_by_path",                    # words
     "box_token: scripts-edge-Architecture",                # words
+    "cloud-front-origin-access-identity-config.rst",       # words, a file name
+    '"id": "to-replicate-a-multi-region-key-in-a-different-aws-region-1628622402887"',  # words, a number
 ]
 
 
@@ -185,6 +190,7 @@ def main():
         "BUGSNAG_TOKEN=your-bugsnag-token-here",                    # placeholder
         "chartmogulSecret = ChartmogulSecretProvider2Factory",      # identifier
         "%!PS-AdobeFont-1.0: NimbusRomNo9L-Regu 1.05",              # CamelCase words joined by hyphens
+        '"AWS::Chatbot::CustomAction": "8dfc85a2f8e2f05e",',         # a 64-bit hex id
         f"boxes_api_key = {token(rng, 32, hexd)}",                  # not the provider name
         "webflow_token = abcdefghijklmnopqrstuvwxyzabcdef",         # no digit
         "clockify_key = 12345678901234567890",                      # no letter
