@@ -322,12 +322,12 @@ struct Scanner::Impl {
     pool.push_back(s);
   }
 
-  // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
-  // and keywords, entropy, stopwords and allowlist regexes filter them.
   // Where the scanned data comes from, for path and commit allowlists.
   struct Origin {
     std::string_view path, commit;
   };
+  // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
+  // and keywords, entropy, stopwords and allowlists filter them.
   void Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb, std::size_t we,
                std::vector<Match>& found) const;
   // Whether one of a rule's other allowlists (match/line targets, AND
