@@ -28,6 +28,13 @@ entropy = 3.0
 regex_target = "line"
 regexes = ['''nosecret''']
 [[rule]]
+id = "named"
+description = "vendor-named key (word-anchored prefilter)"
+regex = '''(?:^|[^A-Za-z0-9_]|[A-Z]_)(?i:acme|globex)(?:[^A-Za-z0-9\n][^\n]{0,20}?)?(?i:key|token)[ :=]{1,3}([A-Za-z0-9]{12,40})'''
+prefilter = '''(?:^|[^A-Za-z0-9])(?i:acme|globex)[^0-9\n]'''
+prefilter_word_anchor = 2
+secret_group = 1
+[[rule]]
 id = "pem"
 description = "private key"
 regex = '''-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----'''

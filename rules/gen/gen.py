@@ -160,6 +160,10 @@ def write_rule(f, q, rid, description, rx, entropy, examples, negatives, allow, 
     f.write('severity = "medium"\n')
     f.write("regex = '''" + rx + "'''\n")
     f.write("prefilter = '''" + pre + "'''\n")
+    # The prefilter ends one byte after a provider's name, and the regex's
+    # match starts at most two bytes before it (`[A-Z]_` in REACT_APP_BEAMER_KEY):
+    # RE2 tries those starts anchored instead of searching a window.
+    f.write("prefilter_word_anchor = 2\n")
     f.write("secret_group = 1\n")
     f.write(f"entropy = {entropy}\n")
     f.write('remediation = "Revoke the key in the provider\'s console, issue a new one into your secret manager, and remove this one from history."\n')

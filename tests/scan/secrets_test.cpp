@@ -689,6 +689,56 @@ secret_group = 1
   EXPECT_NE(bad.error().message().find("bad.toml:5"), std::string::npos) << bad.error().message();
 }
 
+// A word-anchored prefilter (RE2 tries only the starts just before the name
+// that ends at each hit) finds exactly what searching the window finds:
+// boundaries of one and two bytes, a name at the start of the input, a name
+// joined to a credential word, and a second name inside the first match,
+// which a search resumes after and so does not report twice. A search goes
+// on after the secret, so a trailing boundary that took the newline does not
+// hide a match at the start of the next line.
+TEST(SecretsEngine, WordAnchoredPrefilterFindsWhatTheWindowSearchFinds) {
+  auto compile = [](const std::string& anchor) {
+    auto rules = ParseRules(R"toml(
+[[rule]]
+id = "named"
+description = "value of a key setting named after a vendor"
+regex = '''(?:^|[^A-Za-z0-9_]|[A-Z]_)(?i:acme|globex)(?:[^A-Za-z0-9\n][^\n,;()]{0,24}?)?(?i:key|secret|token)[A-Za-z_.-]{0,16}?[ \t"'`:=-]{1,5}([A-Za-z0-9][A-Za-z0-9_+=.-]{10,60})(?:[^A-Za-z0-9_+=.-]|$)'''
+prefilter = '''(?:^|[^A-Za-z0-9])(?i:acme|globex)[^0-9\n]'''
+secret_group = 1
+)toml" + anchor, "w.toml");
+    EXPECT_TRUE(rules.has_value()) << rules.error().message();
+    auto s = Scanner::Compile(std::move(*rules));
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    return std::move(*s);
+  };
+  const Scanner window = compile("");
+  const Scanner anchored = compile("prefilter_word_anchor = 2\n");
+  const std::string text =
+      "acme_key = Q7w2E9r4T1y6U3i8\n"                              // at the start of the input
+      "export REACT_APP_GLOBEX_TOKEN=Z3x8C1v6B9n4M2k7\n"            // the two-byte boundary [A-Z]_
+      "globexsecret: Hq4Wm8Rt2Yp6Lz0Xc\n"                           // a credential word joined on
+      "ACME SECRET acme-9f8e7d6c-5b4a-3f2e-1d0c-acmeTOKENzz9\n"      // a second name inside the match
+      "acmes token Kd8Fj3Lq9Zx2Wv5T\n"                               // not the name
+      "x acme: nothing to see\n";
+  auto spans = [&](const Scanner& s) {
+    std::vector<std::string> out;
+    for (const Match& m : s.Scan(text, "a.txt")) out.push_back(text.substr(m.begin, m.end - m.begin));
+    return out;
+  };
+  const auto expected = spans(window);
+  EXPECT_EQ(expected, (std::vector<std::string>{"Q7w2E9r4T1y6U3i8", "Z3x8C1v6B9n4M2k7", "Hq4Wm8Rt2Yp6Lz0Xc",
+                                                "acme-9f8e7d6c-5b4a-3f2e-1d0c-acmeTOKENzz9"}));
+  EXPECT_EQ(spans(anchored), expected);
+
+  for (const char* bad : {"[[rule]]\nid = \"a\"\ndescription = \"d\"\nregex = 'x'\nprefilter_word_anchor = 2\n",
+                          "[[rule]]\nid = \"a\"\ndescription = \"d\"\nregex = 'x'\nprefilter = 'x'\nprefilter_word_anchor = 99\n"}) {
+    auto r = ParseRules(bad, "a.toml");
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().message().rfind("a.toml:", 0), 0u) << r.error().message();
+    EXPECT_NE(r.error().message().find("prefilter_word_anchor"), std::string::npos) << r.error().message();
+  }
+}
+
 
 // The second compile of a rule set reads the match windows from the cache and
 // compiles RE2 programs on first use; it must find exactly what the first

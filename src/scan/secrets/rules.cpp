@@ -73,7 +73,7 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   TG_TRY(OnlyKeys(name, t,
                   {"id", "description", "provider", "severity", "regex", "secret_group", "keywords", "entropy",
                    "remediation", "references", "examples", "negative_examples", "allowlist", "requires", "path",
-                   "prefilter", "prefilter_window"},
+                   "prefilter", "prefilter_window", "prefilter_word_anchor"},
                   "rule '" + r.id + "'"));
   auto get = [&](const char* key, bool required, std::string& out) -> Status {
     auto s = rd.String(key, required);
@@ -92,6 +92,13 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
     if (!w->is_integer() || w->as_integer()->get() < 1 || w->as_integer()->get() > 65536)
       return Fail(rd.Bad(w, "'prefilter_window' must be an integer from 1 to 65536 (bytes)"));
     r.prefilter_window = static_cast<int>(w->as_integer()->get());
+  }
+  if (const toml::node* w = t.get("prefilter_word_anchor")) {
+    if (r.prefilter.empty() || r.prefilter_window > 0)
+      return Fail(rd.Bad(w, "'prefilter_word_anchor' needs a 'prefilter' and no 'prefilter_window'"));
+    if (!w->is_integer() || w->as_integer()->get() < 0 || w->as_integer()->get() > 16)
+      return Fail(rd.Bad(w, "'prefilter_word_anchor' must be an integer from 0 to 16 (bytes)"));
+    r.prefilter_word_anchor = static_cast<int>(w->as_integer()->get());
   }
   if (r.regex.empty() && r.path.empty()) return Fail(rd.Bad(nullptr, "needs a 'regex', a 'path', or both"));
   TG_TRY(get("remediation", false, r.remediation));

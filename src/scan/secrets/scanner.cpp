@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <charconv>
 #include <climits>
@@ -328,8 +329,16 @@ struct Scanner::Impl {
   };
   // Confirms candidates of one rule in data[wb, we): RE2 finds each match,
   // and keywords, entropy, stopwords and allowlists filter them.
-  void Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb, std::size_t we,
-               std::vector<Match>& found) const;
+  // With `anchored`, RE2 tries one match starting exactly at wb. Returns
+  // whether that settles it: RE2 matched (before the filters), or nothing can
+  // match (no keyword near).
+  bool Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb, std::size_t we,
+               std::vector<Match>& found, bool anchored = false, std::size_t* match_end = nullptr) const;
+  // Confirms one hit of a rule with a prefilter_word_anchor: anchored tries at
+  // the few starts before the word that ends at the hit, none before `resume`
+  // (the end of this rule's previous match, where a search would go on).
+  void ConfirmAtWord(std::size_t ri, std::string_view data, const Origin& from, std::size_t hit_end,
+                     std::size_t& resume, std::vector<Match>& found) const;
   // Whether one of a rule's other allowlists (match/line targets, AND
   // conditions) allows a candidate.
   static bool AllowedByLists(const Confirmer& c, std::string_view data, const Origin& from,
@@ -516,8 +525,8 @@ bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, co
   return false;
 }
 
-void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb,
-                            std::size_t we, std::vector<Match>& found) const {
+bool Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin& from, std::size_t wb,
+                            std::size_t we, std::vector<Match>& found, bool anchored, std::size_t* match_end) const {
   const Impl& m = *this;
   const Rule& rule = m.rules[ri];
   std::string_view window = data.substr(wb, we - wb);
@@ -529,11 +538,11 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin&
     };
     if (!has_keyword(window)) {
       const std::size_t far = LineStart(data, wb > kLookBehind ? wb - kLookBehind : 0);
-      if (far == wb || !has_keyword(data.substr(far, we - far))) return;
+      if (far == wb || !has_keyword(data.substr(far, we - far))) return true;  // nothing can match here
     }
   }
   const Impl::Confirmer& c = m.ConfirmerOf(ri);
-  if (!c.re || !c.re->ok()) return;  // only if the cache of a validated rule set was tampered with
+  if (!c.re || !c.re->ok()) return true;  // only if the cache of a validated rule set was tampered with
   const RE2& re = *c.re;
   const int ngroups = re.NumberOfCapturingGroups() + 1;
   const auto secret_group = static_cast<std::size_t>(rule.secret_group < ngroups ? rule.secret_group : 0);
@@ -542,12 +551,20 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin&
   // so ^, $ and \b see the bytes around the window as they are.
   re2::StringPiece text(data.data(), data.size());
   std::size_t pos = wb;
-  while (pos <= we && re.Match(text, pos, we, RE2::UNANCHORED, groups.data(), ngroups)) {
+  const RE2::Anchor anchor = anchored ? RE2::ANCHOR_START : RE2::UNANCHORED;
+  bool matched = false;
+  while (pos <= we && !(anchored && matched) && re.Match(text, pos, we, anchor, groups.data(), ngroups)) {
+    matched = true;
     const re2::StringPiece whole = groups[0];
     re2::StringPiece secret = groups[secret_group];
     if (secret.data() == nullptr) secret = whole;
     const auto whole_off = static_cast<std::size_t>(whole.data() - data.data());
-    pos = whole_off + std::max<std::size_t>(whole.size(), 1);
+    // Go on after the secret, not after the whole match: a trailing boundary
+    // class ([^A-Za-z0-9]|$) may have taken the newline that the next match
+    // needs as its leading boundary.
+    const auto secret_end = static_cast<std::size_t>(secret.data() - data.data()) + secret.size();
+    pos = std::max(whole_off + 1, std::min(secret_end, whole_off + whole.size()));
+    if (match_end != nullptr) *match_end = pos;
     std::string_view sv(secret.data(), secret.size());
     if (sv.empty()) continue;
     if (rule.entropy && ShannonEntropy(sv) < *rule.entropy) continue;
@@ -562,6 +579,23 @@ void Scanner::Impl::Confirm(std::size_t ri, std::string_view data, const Origin&
     mt.begin = static_cast<std::size_t>(secret.data() - data.data());
     mt.end = mt.begin + secret.size();
     found.push_back(mt);
+  }
+  return matched;
+}
+
+void Scanner::Impl::ConfirmAtWord(std::size_t ri, std::string_view data, const Origin& from, std::size_t hit_end,
+                                  std::size_t& resume, std::vector<Match>& found) const {
+  auto alnum = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  // The follower is data[hit_end - 1]; the word ends before it.
+  const std::size_t floor = hit_end > lookbehind[ri] ? hit_end - lookbehind[ri] : 0;
+  std::size_t word = hit_end >= 2 ? hit_end - 2 : 0;
+  while (word > floor && alnum(data[word - 1])) --word;
+  const auto n = static_cast<std::size_t>(rules[ri].prefilter_word_anchor);
+  // Leftmost start first, as an unanchored search would prefer; the first
+  // start where the regex matches decides.
+  for (std::size_t start = std::max(resume, word >= n ? word - n : 0); start <= word; ++start) {
+    const std::size_t end = std::min(data.size(), start + lookbehind[ri] + lookahead[ri] + 1);
+    if (Confirm(ri, data, from, start, end, found, /*anchored=*/true, &resume)) return;
   }
 }
 
@@ -605,9 +639,14 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path, s
     // Merge the windows of this rule's hits, then run RE2 once per window.
     std::size_t win_begin = 0, win_end = 0;
     bool open = false;
+    std::size_t resume = 0;  // word-anchored rules: where the previous match ended
     for (; h < hits.size() && hits[h].rule == ri; ++h) {
       if (!run) continue;
       std::size_t e = hits[h].end;
+      if (m.rules[ri].prefilter_word_anchor > 0) {
+        m.ConfirmAtWord(ri, data, from, e, resume, found);
+        continue;
+      }
       const std::size_t back = m.lookbehind[ri];
       // One byte more on each side than a match can need: a rule's leading
       // or trailing boundary class may consume it.

@@ -53,6 +53,11 @@ struct Rule {
   // itself: RE2 looks this many bytes before and after each prefilter hit
   // (0: derived from the regex's width).
   int prefilter_window = 0;
+  // With a prefilter that ends one byte after a word of letters and digits
+  // (a list of names, then a follower): the regex's match starts at most this
+  // many bytes before that word, so RE2 tries only those starts, anchored,
+  // instead of searching a window (0: search the window).
+  int prefilter_word_anchor = 0;
   std::string path;   // optional: the rule applies only to files whose path matches; alone, it flags the file
   int secret_group = 0;
   std::vector<std::string> keywords;  // lowercase; the rule runs only where one occurs
