@@ -124,11 +124,14 @@ int RunGate(const GateArgs& a, const Clock& clock) {
 
   gate::EvaluationInput in;
   in.config = &*config;
+  std::vector<std::string> skipped;
   for (const auto& g : config->gates) {
-    auto f = gate::CollectFindings(g, *config, a.path);
+    auto f = gate::CollectFindings(g, *config, a.path, &skipped);
     if (!f) return Report(f.error());
     in.findings.push_back(std::move(*f));
   }
+  // What a scanner could not read is not a pass: say so, on stderr.
+  for (const auto& w : skipped) std::cerr << "tollgate: warning: " << w << "\n";
   std::string head;
   gate::Author author = gate::HeadAuthor(a.path, &head);
   if (!a.author.empty()) author = ParseAuthor(a.author);

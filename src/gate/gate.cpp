@@ -64,7 +64,12 @@ Status CheckSources(const Config& config) {
   return Ok();
 }
 
-Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root) {
+Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root,
+                                             std::vector<std::string>* warnings) {
+  auto warn = [&](const std::vector<std::string>& ws) {
+    if (warnings != nullptr)
+      for (const auto& w : ws) warnings->push_back(gate.name + ": " + w);
+  };
   if (gate.kind == SourceKind::kImport) return sarif::ImportSarifFile(Resolve(config, gate.source), gate.name);
   if (gate.kind == SourceKind::kScanner && gate.source == "secrets") {
     auto rules = secrets::BuiltinRules();
@@ -73,6 +78,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     if (!scanner) return Fail(scanner.error());
     auto res = secrets::ScanPaths(*scanner, {root}, secrets::ScanOptions{});
     if (!res) return Fail(res.error());
+    warn(res->warnings);
     // Report paths relative to the repository root, as the other gates do.
     for (auto& f : res->findings)
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
@@ -93,6 +99,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     if (!db) return Fail(GateError(config, gate, db.error().message()));
     auto res = deps::ScanDeps({root}, **db);
     if (!res) return Fail(res.error());
+    warn(res->inventory.warnings);
     for (auto& f : res->findings)
       f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
     return std::move(res->findings);

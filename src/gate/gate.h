@@ -19,8 +19,11 @@ namespace tollgate::gate {
 // present; a gate that cannot run is a configuration error naming it.
 Status CheckSources(const Config& config);
 
-// Findings of one gate (its scanner run, or its report imported).
-Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root);
+// Findings of one gate (its scanner run, or its report imported). What the
+// scanner skipped (an unreadable or oversized file, a broken symlink, an
+// unparseable lockfile entry) goes to `warnings` as "<gate>: <file>: <why>".
+Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root,
+                                             std::vector<std::string>* warnings = nullptr);
 
 // What a gate's source ran against, recorded in its ledger decision (the deps
 // gate: the advisory database digest and newest `modified`); empty if nothing.

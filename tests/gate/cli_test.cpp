@@ -240,6 +240,18 @@ TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   EXPECT_NE(all.find(fp), std::string::npos);
 }
 
+// A file the secrets scanner could not read is not silently passed: the gate
+// names it on stderr (and still decides on what it could read).
+TEST_F(CliTest, GateWarnsAboutWhatItsScannersSkipped) {
+  std::string ex = Example();
+  Write("payments-api/tollgate.yaml", "gates:\n  secrets: { scanner: secrets, fail_on: any, bypass: none }\n");
+  fs::create_symlink("no-such-file.env", fs::path(ex) / "app" / "broken.env");
+  auto r = Tg("gate '" + ex + "' --author 'Bob <bob@payments.example>' --commit c0ffee");
+  EXPECT_EQ(r.code, 1) << r.err;  // the planted key still blocks
+  EXPECT_NE(r.err.find("tollgate: warning: secrets: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("broken.env: skipped: broken symlink"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, GateConfigErrorsLeaveLedgerUntouched) {
   std::string ex = Example();
   Write("payments-api/tollgate.yaml", "version: 1\ngates:\n  sast: { import: reports/sast.sarif, fail_on: hgih, bypass: none }\n");
