@@ -67,11 +67,13 @@ Result<ReadList> ReadAllowlist(const std::string& name, const toml::table& t, co
     a.target = *target;
   }
   if (const toml::node* c = t.get("condition")) {
+    // gitleaks accepts either letter case.
     std::string v = c->is_string() ? std::string(c->as_string()->get()) : std::string();
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-    if (v != "OR" && v != "AND")
+    auto all = ParseConditionAll(v);
+    if (!all)
       return Fail(Error::Input(Pos(name, c->source()) + ": " + what + ": 'condition' must be \"OR\" or \"AND\""));
-    a.all = v == "AND";
+    a.all = *all;
   }
   return out;
 }

@@ -145,9 +145,9 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
       al.target = *target;
     }
     if (const toml::node* c = at->get("condition")) {
-      const std::string v = c->is_string() ? std::string(c->as_string()->get()) : std::string();
-      if (v != "OR" && v != "AND") return Fail(rd.Bad(c, "'allowlist.condition' must be \"OR\" or \"AND\""));
-      al.all = v == "AND";
+      auto all = c->is_string() ? ParseConditionAll(c->as_string()->get()) : std::nullopt;
+      if (!all) return Fail(rd.Bad(c, "'allowlist.condition' must be \"OR\" or \"AND\""));
+      al.all = *all;
     }
     AddAllowlist(r, std::move(al));
   }
@@ -178,9 +178,16 @@ std::optional<Allowlist::Target> ParseRegexTarget(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<bool> ParseConditionAll(std::string_view s) {
+  if (s == "OR") return false;
+  if (s == "AND") return true;
+  return std::nullopt;
+}
+
 void AddAllowlist(Rule& r, Allowlist a) {
-  for (auto& w : a.stopwords)
-    for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto* words : {&a.stopwords, &a.commits})
+    for (auto& w : *words)
+      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (a.all) {
     r.allowlists.push_back(std::move(a));
     return;

@@ -253,12 +253,9 @@ struct Scanner::Impl {
   std::vector<Rule> rules;
   // A rule's RE2 programs (its regex and allowlist), compiled on first use
   // when the rule set is known to compile (see LoadWindows), else up front.
-  struct List {  // a compiled Allowlist
-    Allowlist::Target target = Allowlist::Target::kSecret;
-    bool all = false;
+  struct List {  // a compiled Allowlist: its regexes and paths as RE2 programs
+    const Allowlist* spec = nullptr;  // in `rules`, which never changes after Compile
     std::vector<std::unique_ptr<RE2>> regexes, paths;
-    const std::vector<std::string>* stopwords = nullptr;
-    const std::vector<std::string>* commits = nullptr;
   };
   struct Confirmer {
     std::unique_ptr<RE2> re;
@@ -276,10 +273,7 @@ struct Scanner::Impl {
       for (const auto& a : r.allow_regexes) c.allow.push_back(std::make_unique<RE2>(a, opts));
       for (const Allowlist& a : r.allowlists) {
         List l;
-        l.target = a.target;
-        l.all = a.all;
-        l.stopwords = &a.stopwords;
-        l.commits = &a.commits;
+        l.spec = &a;
         for (const auto& x : a.regexes) l.regexes.push_back(std::make_unique<RE2>(x, opts));
         for (const auto& x : a.paths) l.paths.push_back(std::make_unique<RE2>(x, opts));
         c.lists.push_back(std::move(l));
@@ -495,10 +489,12 @@ bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, co
                                    re2::StringPiece whole, re2::StringPiece secret) {
   const re2::StringPiece path_sp(from.path.data(), from.path.size());
   const auto b = static_cast<std::size_t>(whole.data() - data.data());
+  const std::string commit = Lower(from.commit);  // listed commits are lowercased at load
   for (const List& l : c.lists) {
+    const Allowlist& a = *l.spec;
     re2::StringPiece target = secret;
-    if (l.target == Allowlist::Target::kMatch) target = whole;
-    if (l.target == Allowlist::Target::kLine) {
+    if (a.target == Allowlist::Target::kMatch) target = whole;
+    if (a.target == Allowlist::Target::kLine) {
       std::string_view line = LineAround(data, b, b + whole.size());
       target = re2::StringPiece(line.data(), line.size());
     }
@@ -507,16 +503,14 @@ bool Scanner::Impl::AllowedByLists(const Confirmer& c, std::string_view data, co
     };
     const bool by_regex = any(l.regexes, target);
     const bool by_path = any(l.paths, path_sp);
-    const bool by_word = HasStopword(std::string_view(secret.data(), secret.size()), *l.stopwords);
+    const bool by_word = HasStopword(std::string_view(secret.data(), secret.size()), a.stopwords);
     const bool by_commit =
-        !from.commit.empty() && std::any_of(l.commits->begin(), l.commits->end(), [&](const std::string& id) {
-          return id.size() == from.commit.size() && Lower(id) == Lower(from.commit);
-        });
-    if (l.all) {
+        !commit.empty() && std::find(a.commits.begin(), a.commits.end(), commit) != a.commits.end();
+    if (a.all) {
       // Every criterion given must hold (and at least one is given).
-      if ((l.regexes.empty() || by_regex) && (l.paths.empty() || by_path) && (l.stopwords->empty() || by_word) &&
-          (l.commits->empty() || by_commit) &&
-          !(l.regexes.empty() && l.paths.empty() && l.stopwords->empty() && l.commits->empty()))
+      if ((a.regexes.empty() || by_regex) && (a.paths.empty() || by_path) && (a.stopwords.empty() || by_word) &&
+          (a.commits.empty() || by_commit) &&
+          !(a.regexes.empty() && a.paths.empty() && a.stopwords.empty() && a.commits.empty()))
         return true;
     } else if (by_regex || by_path || by_word || by_commit) {
       return true;
@@ -636,14 +630,16 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path, s
   for (std::size_t h = 0; h < hits.size();) {
     const unsigned ri = hits[h].rule;
     const bool run = applies(ri);
-    // Merge the windows of this rule's hits, then run RE2 once per window.
+    const bool word_anchored = m.rules[ri].prefilter_word_anchor > 0;
+    // Word-anchored rules confirm each hit at its word; the others merge the
+    // windows of their hits and run RE2 once per window.
     std::size_t win_begin = 0, win_end = 0;
     bool open = false;
     std::size_t resume = 0;  // word-anchored rules: where the previous match ended
     for (; h < hits.size() && hits[h].rule == ri; ++h) {
       if (!run) continue;
       std::size_t e = hits[h].end;
-      if (m.rules[ri].prefilter_word_anchor > 0) {
+      if (word_anchored) {
         m.ConfirmAtWord(ri, data, from, e, resume, found);
         continue;
       }

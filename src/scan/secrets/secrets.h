@@ -24,8 +24,9 @@ struct Allowlist {
   enum class Target { kSecret, kMatch, kLine };
   Target target = Target::kSecret;
   bool all = false;
-  // gitleaks `commits`: full commit ids. Only a history scan (--git) knows the
-  // commit of a finding; in a file scan no commit matches.
+  // gitleaks `commits`: full commit ids (lowercased by AddAllowlist). Only a
+  // history scan (--git) knows the commit of a finding; in a file scan no
+  // commit matches.
   std::vector<std::string> commits;
   std::vector<std::string> regexes;
   std::vector<std::string> stopwords;  // lowercase substrings of the secret
@@ -77,10 +78,12 @@ struct Rule {
 
 // "secret", "match" or "line" (gitleaks `regexTarget`); nullopt for others.
 std::optional<Allowlist::Target> ParseRegexTarget(std::string_view s);
+// "OR" -> false, "AND" -> true (`all`; gitleaks `condition`); nullopt for others.
+std::optional<bool> ParseConditionAll(std::string_view s);
 // Gives a rule an allowlist. An OR list is split exactly: its paths turn the
 // rule off on those files, its stopwords and secret regexes join the simple
 // allowlist, and only regexes on the match or line stay a list of their own.
-// An AND list stays whole.
+// An AND list stays whole. Stopwords and commit ids are lowercased.
 void AddAllowlist(Rule& r, Allowlist a);
 
 // Our TOML rule format (rules/README.md). `name` names the source in errors,
