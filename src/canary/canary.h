@@ -115,4 +115,13 @@ Result<Judgement> Judge(const JudgeConfig& config, const Samples& baseline, cons
 Json ToJson(const Judgement& j);
 std::string ToText(const Judgement& j);
 
+// The ledger event of a judgement ("canary.judgement"): the verdict, scores
+// and metric results, the service, and the names of the inputs it judged.
+struct JudgementInputs {
+  std::string baseline;
+  std::string canary;
+  std::string config;
+};
+Json LedgerEvent(const JudgeConfig& config, const Judgement& j, const JudgementInputs& inputs);
+
 }  // namespace tollgate::canary

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/file.h"
 #include "core/report.h"
 #include "core/result.h"
 #include "core/signing.h"
@@ -55,9 +56,6 @@ std::string LedgerKeyPath(const std::string& flag);
 // The key of --key / $TOLLGATE_LEDGER_KEY, or none when neither is set.
 Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag);
 
-// Writes `content` to `path` atomically and durably: a temporary file in the
-// same directory, fsync, then rename over the target.
-Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
 // Writes a report in `format` to `output` (a file) or stdout. The human text
 // goes to stdout whenever the chosen format goes to a file.

@@ -7,7 +7,7 @@
 #include "core/hash.h"
 #include "delivery/delivery.h"
 #include "delivery/dora.h"
-#include "delivery/webhooks.h"
+#include "delivery/record.h"
 #include "ledger/ledger.h"
 
 namespace tollgate::cli {
@@ -33,7 +33,7 @@ struct DeliveryArgs {
   // event import
   std::string file;
   std::string format;
-  std::string signature;
+  std::optional<std::string> signature;
   std::string secret_file;
   std::string webhook_id;
   std::string webhook_timestamp;
@@ -49,154 +49,59 @@ struct DeliveryArgs {
   std::string attribution = "24h";
 };
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot open"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Checks every event against the history the ledger holds, fills changes
-// from git where asked, and appends the batch in one transaction: either
-// every event is recorded or none.
-int Record(const DeliveryArgs& a, std::vector<delivery::Event> events, const std::vector<std::string>& wheres,
+// Appends `events` and says how many were recorded.
+int Record(const DeliveryArgs& a, Result<std::vector<delivery::Event>> events, const std::vector<std::string>& wheres,
            const Clock& clock) {
+  if (!events) return Report(events.error());
   auto key = LoadLedgerKey(a.key);
   if (!key) return Report(key.error());
   auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
   if (!l) return Report(l.error());
-  delivery::EventLog log(delivery::EventLog::Mode::kStrict);
-  if (auto s = delivery::LoadEvents(**l, log); !s) return Report(s.error());
-  Millis now = delivery::ToMillis(clock.Now());
-  std::vector<Json> batch;
-  batch.reserve(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    auto& e = events[i];
-    if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && a.repo.empty()) {
-      // Pushed commits recorded as change events, when there are any.
-      e.deploy.changes = log.ChangesFromLog(e.deploy.service, e.deploy.env, e.deploy.commit);
-    } else if (e.kind == delivery::Event::Kind::kDeploy && !e.deploy.changes && !a.repo.empty()) {
-      auto prev = log.LastSuccessfulCommit(e.deploy.service, e.deploy.env);
-      auto changes = delivery::ChangesFromGit(a.repo, prev, e.deploy.commit, a.paths);
-      if (!changes) return Report(changes.error().WithContext(wheres[i]));
-      e.deploy.changes = std::move(*changes);
-      if (e.deploy.changes)
-        for (const auto& c : *e.deploy.changes)
-          if (c.time > e.deploy.time)
-            return Report(Error::Input(wheres[i] + ": commit " + c.commit + " (" + delivery::FormatTime(c.time) +
-                                       ") is later than the deploy (" + delivery::FormatTime(e.deploy.time) + ")"));
-    }
-    if (auto s = log.Add(e, wheres[i], now); !s) return Report(s.error());
-    batch.push_back(delivery::ToJson(e));
-  }
-  if (batch.empty()) {
+  auto appended = delivery::RecordEvents(**l, std::move(*events), wheres, delivery::RecordOptions{a.repo, a.paths},
+                                         key->has_value() ? &**key : nullptr, clock.Now());
+  if (!appended) return Report(appended.error());
+  if (appended->empty()) {
     std::cout << "recorded 0 events\n";
     return 0;
   }
-  auto appended = (*l)->Append(std::move(batch), key->has_value() ? &**key : nullptr);
-  if (!appended) return Report(appended.error());
   std::cout << "recorded " << appended->size() << " event" << (appended->size() == 1 ? "" : "s") << " (ledger entries "
             << appended->front().seq << ".." << appended->back().seq << ")\n";
   return 0;
 }
 
-Result<Millis> TimeOrNow(const std::string& text, const Clock& clock) {
-  if (text.empty()) return delivery::ToMillis(clock.Now());
-  auto t = delivery::ParseTime(text);
-  if (!t) return Fail(t.error().WithContext("--time"));
-  return *t;
+Result<std::vector<delivery::Event>> One(Result<delivery::Event> e) {
+  if (!e) return Fail(e.error());
+  return std::vector<delivery::Event>{std::move(*e)};
 }
 
 int RunDeploy(const DeliveryArgs& a, const Clock& clock) {
-  delivery::Event e;
-  e.kind = delivery::Event::Kind::kDeploy;
-  auto& d = e.deploy;
-  d.service = a.service;
-  d.env = a.env;
-  d.commit = a.commit;
-  d.success = a.status == "success";
-  auto t = TimeOrNow(a.time, clock);
-  if (!t) return Report(t.error());
-  d.time = *t;
-  if (!a.changes.empty()) {
-    std::vector<delivery::Change> changes;
-    for (const auto& c : a.changes) {
-      auto at = c.find('@');
-      if (at == std::string::npos || at == 0) return Report(Error::Input("--change \"" + c + "\": expected SHA@RFC3339"));
-      auto ct = delivery::ParseTime(c.substr(at + 1));
-      if (!ct) return Report(ct.error().WithContext("--change \"" + c + "\""));
-      if (*ct > d.time) return Report(Error::Input("--change \"" + c + "\": the commit is later than the deploy"));
-      changes.push_back({c.substr(0, at), *ct});
-    }
-    d.changes = std::move(changes);
-  }
-  // A stable id from what identifies the deploy, unless given.
-  d.id = a.id.empty() ? "deploy-" + HexEncode(Sha256(d.service + '\n' + d.env + '\n' + d.commit + '\n' +
-                                                     delivery::FormatTime(d.time)))
-                                        .substr(0, 16)
-                      : a.id;
-  return Record(a, {std::move(e)}, {"event deploy"}, clock);
+  delivery::DeployInput in{a.service, a.env, a.commit, a.status, a.time, a.id, a.changes};
+  return Record(a, One(delivery::MakeDeploy(in, clock.Now())), {"event deploy"}, clock);
 }
 
 int RunIncident(const DeliveryArgs& a, bool open, const Clock& clock) {
-  delivery::Event e;
-  e.kind = delivery::Event::Kind::kIncident;
-  auto& i = e.incident;
-  i.open = open;
-  i.id = a.id;
-  i.service = a.service;
-  i.caused_by = a.caused_by;
-  auto t = TimeOrNow(a.time, clock);
-  if (!t) return Report(t.error());
-  i.time = *t;
-  return Record(a, {std::move(e)}, {std::string("event incident ") + (open ? "open" : "resolve")}, clock);
+  return Record(a, One(delivery::MakeIncident(open, a.service, a.id, a.caused_by, a.time, clock.Now())),
+                {std::string("event incident ") + (open ? "open" : "resolve")}, clock);
 }
 
 int RunChange(const DeliveryArgs& a, const Clock& clock) {
-  delivery::Event e;
-  e.kind = delivery::Event::Kind::kChange;
-  e.change.service = a.service;
-  e.change.commit = a.commit;
-  e.change.ref = a.ref;
-  auto t = TimeOrNow(a.time, clock);
-  if (!t) return Report(t.error());
-  e.change.time = *t;
-  return Record(a, {std::move(e)}, {"event change"}, clock);
-}
-
-// Authenticates the file as a webhook delivery when --signature is given.
-Status CheckSignature(const DeliveryArgs& a, delivery::ImportFormat format, const std::string& body, const Clock& clock) {
-  if (a.signature.empty()) return Ok();
-  if (a.secret_file.empty()) return Fail(Error::Input("--signature needs --secret-file"));
-  auto secret = ReadWholeFile(a.secret_file);
-  if (!secret) return Fail(secret.error());
-  std::string s = *secret;
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  Status st = Ok();
-  switch (format) {
-    case delivery::ImportFormat::kGithub: st = delivery::VerifyGithubSignature(s, body, a.signature); break;
-    case delivery::ImportFormat::kPagerDuty: st = delivery::VerifyPagerDutySignature(s, body, a.signature); break;
-    case delivery::ImportFormat::kGitlab:
-      if (!a.webhook_id.empty() || !a.webhook_timestamp.empty()) {
-        st = delivery::VerifyStandardWebhook(s, a.webhook_id, a.webhook_timestamp, body, a.signature,
-                                             delivery::ToMillis(clock.Now()) / 1000);
-      } else {
-        st = delivery::VerifyGitlabToken(s, a.signature);
-      }
-      break;
-    default: return Fail(Error::Input("--signature applies to --format github, gitlab or pagerduty"));
-  }
-  if (!st) return Fail(st.error().WithContext(a.file));
-  return Ok();
+  return Record(a, One(delivery::MakeChange(a.service, a.commit, a.ref, a.time, clock.Now())), {"event change"}, clock);
 }
 
 int RunImport(const DeliveryArgs& a, const Clock& clock) {
   auto format = delivery::ParseImportFormat(a.format);
   if (!format) return Report(format.error());
-  auto text = ReadWholeFile(a.file);
+  auto text = ReadFileBounded(a.file, std::size_t{1} << 30, "events");
   if (!text) return Report(text.error());
-  if (auto s = CheckSignature(a, *format, *text, clock); !s) return Report(s.error());
+  std::optional<std::string> secret;
+  if (!a.secret_file.empty()) {
+    auto s = delivery::LoadWebhookSecret(a.secret_file);
+    if (!s) return Report(s.error());
+    secret = std::move(*s);
+  }
+  delivery::WebhookCredentials cred{a.signature, a.webhook_id, a.webhook_timestamp};
+  if (auto s = delivery::AuthenticateDelivery(*format, secret, cred, *text, delivery::ToMillis(clock.Now()) / 1000); !s)
+    return Report(s.error().WithContext(a.file));
   delivery::ImportOptions opts;
   opts.format = *format;
   opts.service = a.service;
@@ -206,22 +111,10 @@ int RunImport(const DeliveryArgs& a, const Clock& clock) {
   return Record(a, std::move(read->events), read->wheres, clock);
 }
 
-// "90d", "12w", "36h", "30m".
 Result<Millis> ParseDuration(const std::string& text, const std::string& flag) {
-  if (text.size() < 2) return Fail(Error::Input(flag + " \"" + text + "\": expected a number and a unit (m, h, d, w)"));
-  std::int64_t n = 0;
-  for (std::size_t k = 0; k + 1 < text.size(); ++k) {
-    if (text[k] < '0' || text[k] > '9' || n > 1'000'000)
-      return Fail(Error::Input(flag + " \"" + text + "\": expected a number and a unit (m, h, d, w)"));
-    n = n * 10 + (text[k] - '0');
-  }
-  switch (text.back()) {
-    case 'm': return n * 60 * 1000;
-    case 'h': return n * delivery::kHour;
-    case 'd': return n * delivery::kDay;
-    case 'w': return n * 7 * delivery::kDay;
-    default: return Fail(Error::Input(flag + " \"" + text + "\": the unit must be m, h, d or w"));
-  }
+  auto d = tollgate::ParseDuration(text);
+  if (!d) return Fail(d.error().WithContext(flag));
+  return static_cast<Millis>(d->count()) * 1000;
 }
 
 int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {

@@ -10,6 +10,7 @@
 #include "rego/conformance.h"
 #include "rego/documents.h"
 #include "rego/rego.h"
+#include "rego/test_runner.h"
 
 namespace tollgate::cli {
 namespace {
@@ -135,70 +136,30 @@ struct TestArgs {
 int RunTest(const TestArgs& a) {
   auto policy = rego::LoadPolicies(a.paths);
   if (!policy) return Report(policy.error());
-  struct Outcome {
-    std::string name;
-    std::string status;  // PASS, FAIL, ERROR
-    std::string error;
-    std::string location;
-    double ms = 0;
-  };
-  std::vector<Outcome> outcomes;
-  for (const auto& pkg : (*policy)->Packages()) {
-    for (const auto& name : (*policy)->RuleNames(pkg)) {
-      if (name.rfind("test_", 0) != 0) continue;
-      std::string full = "data." + pkg + "." + name;
-      if (!a.run.empty() && full.find(a.run) == std::string::npos) continue;
-      auto rules = (*policy)->RulesNamed(pkg, name);
-      auto start = std::chrono::steady_clock::now();
-      // Each definition of a test is a test of its own (as opa test runs them).
-      for (const auto* r : rules) {
-        Outcome o;
-        o.name = full;
-        o.location = r->loc.ToString();
-        auto rs = (*policy)->EvalRules({r}, rego::EvalOptions{}, false);
-        if (!rs) {
-          o.status = "ERROR";
-          o.error = rs.error().message();
-        } else {
-          bool pass = false;
-          for (const auto& rr : *rs)
-            if (rr.value.truthy()) pass = true;
-          o.status = pass ? "PASS" : "FAIL";
-        }
-        o.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-        outcomes.push_back(std::move(o));
-      }
-    }
-  }
-  std::size_t pass = 0, fail = 0, err = 0;
-  for (const auto& o : outcomes) {
-    if (o.status == "PASS") ++pass;
-    else if (o.status == "FAIL") ++fail;
-    else ++err;
-  }
+  rego::TestSummary sum = rego::RunTests(**policy, a.run);
   if (a.format == "json") {
     Json arr = Json::array();
-    for (const auto& o : outcomes) {
-      Json j{{"name", o.name}, {"location", o.location}, {"result", o.status}, {"duration_ms", o.ms}};
+    for (const auto& o : sum.outcomes) {
+      Json j{{"name", o.name}, {"location", o.location}, {"result", rego::StatusName(o.status)}, {"duration_ms", o.ms}};
       if (!o.error.empty()) j["error"] = o.error;
       arr.push_back(j);
     }
     std::cout << arr.dump(2) << "\n";
   } else {
-    for (const auto& o : outcomes) {
-      if (o.status == "PASS" && !a.verbose) continue;
-      std::cout << o.name << ": " << o.status;
+    for (const auto& o : sum.outcomes) {
+      if (o.status == rego::TestOutcome::Status::kPass && !a.verbose) continue;
+      std::cout << o.name << ": " << rego::StatusName(o.status);
       if (!o.error.empty()) std::cout << " (" << o.error << ")";
       std::cout << " [" << o.location << "]\n";
     }
     std::cout << "--------------------------------------------------------------------------------\n";
-    std::size_t n = outcomes.size();
-    if (pass) std::cout << "PASS: " << pass << "/" << n << "\n";
-    if (fail) std::cout << "FAIL: " << fail << "/" << n << "\n";
-    if (err) std::cout << "ERROR: " << err << "/" << n << "\n";
+    std::size_t n = sum.outcomes.size();
+    if (sum.pass) std::cout << "PASS: " << sum.pass << "/" << n << "\n";
+    if (sum.fail) std::cout << "FAIL: " << sum.fail << "/" << n << "\n";
+    if (sum.error) std::cout << "ERROR: " << sum.error << "/" << n << "\n";
     if (n == 0) std::cout << "no tests found\n";
   }
-  return fail + err == 0 ? 0 : static_cast<int>(ExitCode::kBlocked);
+  return sum.ok() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }
 
 struct CheckArgs {

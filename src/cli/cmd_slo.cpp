@@ -179,13 +179,8 @@ int RunCanaryJudge(const CanaryArgs& a, const Clock& clock) {
   if (!key) return Report(key.error());
   auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
   if (!l) return Report(l.error());
-  Json payload = canary::ToJson(*j);
-  payload["service"] = config->service;
-  payload["inputs"] = {{"baseline", a.baseline}, {"canary", a.canary}, {"config", a.config}};
   std::vector<Json> events;
-  events.push_back(Json{{"type", "canary.judgement"},
-                        {"subject", config->service.empty() ? std::string("canary") : config->service},
-                        {"payload", std::move(payload)}});
+  events.push_back(canary::LedgerEvent(*config, *j, canary::JudgementInputs{a.baseline, a.canary, a.config}));
   auto appended = (*l)->Append(std::move(events), key->has_value() ? &**key : nullptr);
   if (!appended) return Report(appended.error());
 

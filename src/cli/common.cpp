@@ -49,25 +49,6 @@ Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag) {
   return std::optional<SignerKey>(std::move(*k));
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) return Fail(Error::Io(path + ": cannot write"));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  bool ok = done == content.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Fail(Error::Io(path + ": cannot write"));
-  }
-  return Ok();
-}
-
 void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output) {
   cmd->add_option("--format", format, "Output format: text, json, sarif or junit")
       ->check(CLI::IsMember({"text", "json", "sarif", "junit"}))

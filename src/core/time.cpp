@@ -195,4 +195,44 @@ std::string FormatRfc3339(TimePoint t, bool fractional) {
   return out;
 }
 
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Fail(Error::Input("duration \"" + std::string(text) + "\": " + why + " (e.g. 5m, 1h30m, 90d, 12w)"));
+  };
+  if (text.empty()) return bad("empty");
+  constexpr std::int64_t kMax = std::int64_t{100} * 365 * 86400;
+  std::int64_t total = 0;
+  std::int64_t last_unit = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (n > kMax) return bad("too long");
+      n = n * 10 + (text[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0) return bad("expected a number");
+    if (i == text.size()) return bad("a number needs a unit");
+    std::int64_t unit = 0;
+    switch (text[i]) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: return bad("the unit must be s, m, h, d or w");
+    }
+    ++i;
+    if (last_unit != 0 && unit >= last_unit) return bad("units must go from largest to smallest");
+    last_unit = unit;
+    if (n > kMax / unit) return bad("too long");
+    total += n * unit;
+    if (total > kMax) return bad("too long");
+  }
+  if (total <= 0) return bad("must be positive");
+  return std::chrono::seconds(total);
+}
+
 }  // namespace tollgate

@@ -42,4 +42,9 @@ Result<TimePoint> ParseRfc3339(std::string_view text);
 // `fractional` is set and the time has them.
 std::string FormatRfc3339(TimePoint t, bool fractional = false);
 
+// A duration as Prometheus and most tools write it: one or more
+// number-unit pairs, units s, m, h, d (24 h) and w (7 d), largest first
+// ("90d", "12w", "1h30m"). Positive, at most 100 years. Errors quote the text.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
 }  // namespace tollgate

@@ -1,38 +1,23 @@
 // The changes a deploy ships, from git (libgit2): the commits reachable from
 // the deployed commit and not from the previous successful deploy's commit.
-#include <git2.h>
-
 #include <memory>
+
+#include "core/git.h"
 
 #include "delivery/delivery.h"
 
 namespace tollgate::delivery {
 namespace {
 
-// libgit2's global state for the duration of one call (it is reference counted).
-class GitLibrary {
- public:
-  GitLibrary() { git_libgit2_init(); }
-  ~GitLibrary() { git_libgit2_shutdown(); }
-  GitLibrary(const GitLibrary&) = delete;
-  GitLibrary& operator=(const GitLibrary&) = delete;
-};
+using GitLibrary = git::Library;
+using git::CommitPtr;
+using git::DiffPtr;
+using git::ObjectPtr;
+using git::RepoPtr;
+using git::TreePtr;
+using git::WalkPtr;
 
-template <typename T, void (*Free)(T*)>
-struct GitFree {
-  void operator()(T* p) const { Free(p); }
-};
-using RepoPtr = std::unique_ptr<git_repository, GitFree<git_repository, git_repository_free>>;
-using WalkPtr = std::unique_ptr<git_revwalk, GitFree<git_revwalk, git_revwalk_free>>;
-using CommitPtr = std::unique_ptr<git_commit, GitFree<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, GitFree<git_tree, git_tree_free>>;
-using DiffPtr = std::unique_ptr<git_diff, GitFree<git_diff, git_diff_free>>;
-using ObjectPtr = std::unique_ptr<git_object, GitFree<git_object, git_object_free>>;
-
-std::string GitMessage() {
-  const git_error* e = git_error_last();
-  return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
-}
+std::string GitMessage() { return git::LastError(); }
 
 Result<git_oid> Resolve(git_repository* repo, const std::string& repo_path, const std::string& rev) {
   git_object* obj = nullptr;

@@ -313,6 +313,7 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) { return 
 std::string HmacSha1Hex(std::string_view key, std::string_view data) { return Hmac(EVP_sha1(), key, data); }
 
 Status VerifyGithubSignature(std::string_view secret, std::string_view body, std::string_view header) {
+  if (secret.empty()) return Fail(Error::Input("X-Hub-Signature-256: no secret configured"));
   header = Trim(header);
   constexpr std::string_view kPrefix = "sha256=";
   if (header.substr(0, kPrefix.size()) != kPrefix)
@@ -367,6 +368,7 @@ Status VerifyStandardWebhook(std::string_view secret, std::string_view id, std::
 }
 
 Status VerifyPagerDutySignature(std::string_view secret, std::string_view body, std::string_view header) {
+  if (secret.empty()) return Fail(Error::Input("X-PagerDuty-Signature: no secret configured"));
   std::string expected = HmacSha256Hex(secret, body);
   std::size_t pos = 0;
   bool any = false;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "core/hash.h"
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/iac/iac.h"
@@ -76,7 +77,9 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     if (!rules) return Fail(rules.error());
     auto scanner = secrets::Scanner::Compile(std::move(*rules));
     if (!scanner) return Fail(scanner.error());
-    auto res = secrets::ScanPaths(*scanner, {root}, secrets::ScanOptions{});
+    secrets::ScanOptions opts;
+    opts.apply_inline_allows = false;  // an author's comment has no authority in a gate
+    auto res = secrets::ScanPaths(*scanner, {root}, opts);
     if (!res) return Fail(res.error());
     warn(res->warnings);
     // Report paths relative to the repository root, as the other gates do.
@@ -148,15 +151,26 @@ Evaluation Evaluate(const EvaluationInput& in) {
       if (out.gate.fail_on && f.severity >= *out.gate.fail_on) blocking_fps.insert(f.fingerprint);
 
     std::set<std::string> waived;
+    std::set<std::string> present;
+    for (const auto& f : out.findings) present.insert(f.fingerprint);
+    std::size_t stale = 0;
     for (const auto& w : in.waivers) {
       if (w.gate != out.gate.name) continue;
       WaiverDecision d{w.seq, w.fingerprint, w.approver, false, ""};
       if (!out.gate.bypass_allowed) {
         d.reason = "gate '" + out.gate.name + "' allows no bypass";
       } else if (blocking_fps.count(w.fingerprint) == 0) {
-        continue;  // not about a finding that blocks now: nothing to decide
+        // Not about a finding that blocks now: nothing to decide. A live
+        // waiver of this service that matches no finding at all is stale:
+        // listed, so it can be withdrawn, as stale suppressions are.
+        bool live = (w.service == in.scope.service || w.service == kAllServices);
+        if (auto exp = ParseRfc3339(w.expires); !exp || in.now >= *exp) live = false;
+        if (live && present.count(w.fingerprint) == 0 && ++stale <= 5)
+          out.notes.push_back("stale waiver (ledger index " + std::to_string(w.seq) + ", " + w.approver + ") for " +
+                              w.fingerprint.substr(0, 12) + ": matches no finding of this run");
+        continue;
       } else {
-        Verdict v = JudgeWaiver(w, keyring, out.gate.bypass_roles, &in.author, in.now);
+        Verdict v = JudgeWaiver(w, keyring, out.gate.bypass_roles, &in.author, in.now, &in.scope);
         d.accepted = v.accepted;
         d.reason = v.reason;
         if (v.accepted) waived.insert(w.fingerprint);
@@ -177,6 +191,8 @@ Evaluation Evaluate(const EvaluationInput& in) {
       out.notes.push_back("inline suppression of " + f.rule_id + " at " + where + " (" + sup.value("reason", "") + "): " + d.reason);
       out.waivers.push_back(std::move(d));
     }
+    if (stale > 5) out.notes.push_back(std::to_string(stale - 5) + " more stale waivers match no finding of this run");
+    out.stale_waivers = stale;
     if (!out.gate.bypass_allowed) out.notes.push_back("bypass: none (waivers are not accepted)");
     if (!out.gate.fail_on) out.notes.push_back("fail_on: none (report only)");
 
@@ -213,38 +229,100 @@ Evaluation Evaluate(const EvaluationInput& in) {
   return ev;
 }
 
+namespace {
+
+// A decision event never carries an unbounded array: long lists keep their
+// first kMaxListed items, with the full count and a digest of the whole.
+constexpr std::size_t kMaxListed = 1000;
+// Refused waivers are grouped by reason; each group keeps a few examples.
+constexpr std::size_t kMaxRefusedExamples = 5;
+
+std::string ListDigest(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  std::string joined;
+  for (const auto& i : items) joined += i + "\n";
+  return HexEncode(Sha256(joined));
+}
+
+// {"count": n, "digest": sha256 of the sorted list, "items": first kMaxListed, "truncated": bool}
+Json BoundedList(const std::vector<std::string>& items) {
+  Json listed = Json::array();
+  for (std::size_t i = 0; i < items.size() && i < kMaxListed; ++i) listed.push_back(items[i]);
+  return Json{{"count", items.size()}, {"digest", ListDigest(items)}, {"items", std::move(listed)},
+              {"truncated", items.size() > kMaxListed}};
+}
+
+// Accepted waivers one by one (bounded); refused ones counted per reason.
+Json WaiverSummary(const std::vector<WaiverDecision>& ws) {
+  Json accepted = Json::array();
+  std::map<std::string, Json> refused;
+  std::size_t accepted_count = 0;
+  for (const auto& w : ws) {
+    Json one{{"waiver_seq", w.seq}, {"finding", w.fingerprint}, {"approver", w.approver}};
+    if (w.accepted) {
+      if (++accepted_count <= kMaxListed) accepted.push_back(std::move(one));
+      continue;
+    }
+    Json& group = refused[w.reason];
+    if (group.is_null()) group = Json{{"reason", w.reason}, {"count", 0}, {"examples", Json::array()}};
+    group["count"] = group["count"].get<std::size_t>() + 1;
+    if (group["examples"].size() < kMaxRefusedExamples) group["examples"].push_back(std::move(one));
+  }
+  Json refused_list = Json::array();
+  for (auto& [reason, g] : refused) refused_list.push_back(std::move(g));
+  return Json{{"accepted", std::move(accepted)}, {"accepted_count", accepted_count}, {"refused", std::move(refused_list)}};
+}
+
+}  // namespace
+
 std::vector<Json> DecisionEvents(const Evaluation& e) {
   std::vector<Json> events;
   Json gates = Json::object();
   for (const auto& g : e.gates) {
     std::map<std::string, int> counts;
-    for (const auto& f : g.findings) ++counts[std::string(SeverityName(f.severity))];
-    Json waivers = Json::array();
-    for (const auto& w : g.waivers)
-      waivers.push_back(Json{{"waiver_seq", w.seq}, {"finding", w.fingerprint}, {"approver", w.approver},
-                             {"accepted", w.accepted}, {"reason", w.reason}});
+    std::vector<std::string> all;
+    all.reserve(g.findings.size());
+    Json suppressions = Json::array();
+    std::size_t suppression_count = 0;
+    for (const auto& f : g.findings) {
+      ++counts[std::string(SeverityName(f.severity))];
+      all.push_back(f.fingerprint);
+      if (f.details.contains("suppression") && ++suppression_count <= kMaxListed) {
+        const Json& sup = f.details["suppression"];
+        suppressions.push_back(Json{{"finding", f.fingerprint}, {"file", f.location.file},
+                                    {"line", sup.value("line", 0)}, {"kind", sup.value("kind", "inline")}});
+      }
+    }
     std::string decision = g.blocked ? "blocked" : "pass";
     gates[g.gate.name] = decision;
-    events.push_back(Json{{"type", "gate.decision"},
-                          {"subject", g.gate.name},
-                          {"payload",
-                           {{"gate", g.gate.name},
-                            {"service", e.service},
-                            {"commit", e.commit},
-                            {"source", g.gate.SourceLabel()},
-                            {"fail_on", g.gate.fail_on_text},
-                            {"bypass", g.gate.bypass_allowed ? Json(g.gate.bypass_roles) : Json("none")},
-                            {"decision", decision},
-                            {"findings", g.findings.size()},
-                            {"by_severity", counts},
-                            {"blocking", g.blocking_fingerprints},
-                            {"waived", g.waived},
-                            {"waivers", waivers}}}});
-    if (Json ev = SourceEvidence(g.gate); !ev.empty()) events.back()["payload"]["evidence"] = std::move(ev);
+    Json blocking = BoundedList(g.blocking_fingerprints);
+    Json waived = BoundedList(g.waived);
+    Json payload{{"gate", g.gate.name},
+                 {"service", e.service},
+                 {"commit", e.commit},
+                 {"source", g.gate.SourceLabel()},
+                 {"fail_on", g.gate.fail_on_text},
+                 {"bypass", g.gate.bypass_allowed ? Json(g.gate.bypass_roles) : Json("none")},
+                 {"decision", decision},
+                 {"findings", g.findings.size()},
+                 {"findings_digest", ListDigest(all)},
+                 {"by_severity", counts},
+                 {"blocking", blocking["items"]},
+                 {"blocking_count", blocking["count"]},
+                 {"blocking_digest", blocking["digest"]},
+                 {"waived", waived["items"]},
+                 {"waived_count", waived["count"]},
+                 {"waivers", WaiverSummary(g.waivers)},
+                 {"stale_waivers", g.stale_waivers},
+                 {"suppression_attempts", {{"count", suppression_count}, {"items", std::move(suppressions)}}}};
+    if (Json ev = SourceEvidence(g.gate); !ev.empty()) payload["evidence"] = std::move(ev);
+    events.push_back(Json{{"type", "gate.decision"}, {"subject", g.gate.name}, {"payload", std::move(payload)}});
   }
   Json approvals = Json::array();
+  std::size_t approval_count = 0;
   for (const auto& a : e.approvals.decisions)
-    approvals.push_back(Json{{"approval_seq", a.seq}, {"approver", a.approver}, {"accepted", a.accepted}, {"reason", a.reason}});
+    if (++approval_count <= kMaxListed)
+      approvals.push_back(Json{{"approval_seq", a.seq}, {"approver", a.approver}, {"accepted", a.accepted}, {"reason", a.reason}});
   events.push_back(Json{{"type", "gate.overall"},
                         {"subject", e.service},
                         {"actor", e.author.email.empty() ? e.author.name : e.author.email},
@@ -254,7 +332,8 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                           {"author", e.author.name},
                           {"decision", e.blocked ? "blocked" : "pass"},
                           {"gates", gates},
-                          {"approvals", {{"required", e.approvals.required}, {"valid", e.approvals.valid}, {"decisions", approvals}}}}}});
+                          {"approvals", {{"required", e.approvals.required}, {"valid", e.approvals.valid},
+                                         {"decisions", approvals}, {"decisions_count", approval_count}}}}}});
   return events;
 }
 
@@ -271,9 +350,15 @@ Report ToReport(const Evaluation& e, const std::string& version) {
     s.blocking = g.blocking;
     s.waived = g.waived.size();
     s.notes = g.notes;
-    for (const auto& w : g.waivers)
+    std::map<std::string, std::size_t> refused;  // reason -> count beyond the first few
+    for (const auto& w : g.waivers) {
+      if (!w.accepted && ++refused[w.reason] > kMaxRefusedExamples) continue;
       s.notes.push_back(std::string(w.accepted ? "waiver accepted" : "waiver refused") + " for " +
                         w.fingerprint.substr(0, 12) + " (" + w.approver + "): " + w.reason);
+    }
+    for (const auto& [reason, n] : refused)
+      if (n > kMaxRefusedExamples)
+        s.notes.push_back(std::to_string(n - kMaxRefusedExamples) + " more waivers refused: " + reason);
     r.gates.push_back(std::move(s));
     r.findings.insert(r.findings.end(), g.findings.begin(), g.findings.end());
     r.waived_fingerprints.insert(r.waived_fingerprints.end(), g.waived.begin(), g.waived.end());

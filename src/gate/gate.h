@@ -44,6 +44,7 @@ struct GateOutcome {
   std::vector<std::string> blocking_fingerprints;  // at or above fail_on, not waived
   std::vector<WaiverDecision> waivers;
   std::size_t blocking = 0;  // at or above fail_on and not waived
+  std::size_t stale_waivers = 0;  // live waivers of this service matching no finding
   bool blocked = false;
   std::vector<std::string> notes;
 };
@@ -77,6 +78,7 @@ struct EvaluationInput {
   std::vector<Waiver> waivers;                 // every waiver in the ledger
   std::vector<Approval> approvals;             // every approval in the ledger
   const Keyring* keyring = nullptr;            // may be null: then nothing verifies
+  WaiverScope scope;                           // where the gate runs: waivers must name it
   Author author;
   std::string commit;
   TimePoint now;

@@ -4,16 +4,16 @@
 #include <cctype>
 #include <initializer_list>
 
-#include <git2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/git.h"
 #include "core/hash.h"
 #include "gate/yaml_source.h"
 
 namespace tollgate::gate {
 namespace {
 
-constexpr std::string_view kWaiverDomain = "tollgate-waiver/v1\n";
+constexpr std::string_view kWaiverDomain = "tollgate-waiver/v2\n";  // v2: scoped to a service
 constexpr std::string_view kApprovalDomain = "tollgate-approval/v1\n";
 
 std::string Lower(std::string s) {
@@ -100,14 +100,14 @@ Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file)
       if (!item.IsMap()) return Fail(Error::Input(at + ": each key must be a mapping"));
       for (const auto& kv : item) {
         const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-        if (key != "name" && key != "email" && key != "key" && key != "roles")
-          return Fail(Error::Input(YamlPosition(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles)"));
+        if (key != "name" && key != "email" && key != "key" && key != "roles" && key != "identities")
+          return Fail(Error::Input(YamlPosition(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles, identities)"));
       }
       if (!item["name"] || !item["name"].IsScalar()) return Fail(Error::Input(at + ": 'name' is required"));
       if (!item["key"] || !item["key"].IsScalar()) return Fail(Error::Input(at + ": 'key' (a public verifier key) is required"));
       auto vk = VerifierKey::Parse(item["key"].Scalar());
       if (!vk) return Fail(vk.error().WithContext(YamlPosition(file, item["key"].Mark())));
-      KeyringEntry e{item["name"].Scalar(), "", *vk, {}};
+      KeyringEntry e{item["name"].Scalar(), "", *vk, {}, {}};
       if (vk->name() != e.name)
         return Fail(Error::Input(YamlPosition(file, item["key"].Mark()) + ": key is named '" + vk->name() + "' but the entry is '" + e.name + "'"));
       if (item["email"]) {
@@ -119,6 +119,15 @@ Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file)
         for (const auto& r : item["roles"]) {
           if (!r.IsScalar()) return Fail(Error::Input(YamlPosition(file, r.Mark()) + ": a role must be a string"));
           e.roles.push_back(r.Scalar());
+        }
+      }
+      if (item["identities"]) {
+        if (!item["identities"].IsSequence())
+          return Fail(Error::Input(YamlPosition(file, item["identities"].Mark()) + ": 'identities' must be a list"));
+        for (const auto& r : item["identities"]) {
+          if (!r.IsScalar() || r.Scalar().empty())
+            return Fail(Error::Input(YamlPosition(file, r.Mark()) + ": an identity is \"Name <email>\", an e-mail or a name"));
+          e.identities.push_back(r.Scalar());
         }
       }
       for (const auto& other : k.entries_)
@@ -137,55 +146,155 @@ const KeyringEntry* Keyring::FindByKey(const std::string& verifier_key) const {
   return nullptr;
 }
 
-bool Author::Is(const KeyringEntry& e) const {
-  if (!email.empty() && !e.email.empty()) return Lower(email) == Lower(e.email);
-  return !name.empty() && Lower(name) == Lower(e.name);
+namespace {
+
+std::string Trim(std::string s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// Lowercase, runs of whitespace as one space, trimmed: "Alice  SMITH " -> "alice smith".
+std::string NormalName(const std::string& n) {
+  std::string out;
+  bool space = false;
+  for (char ch : Trim(n)) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isspace(c)) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+std::string NormalEmail(const std::string& e) { return Lower(Trim(e)); }
+
+// "alice+ci@corp.example" -> "alice".
+std::string LocalPart(const std::string& email) {
+  std::string e = NormalEmail(email);
+  auto at = e.find('@');
+  if (at == std::string::npos) return "";
+  e = e.substr(0, at);
+  if (auto plus = e.find('+'); plus != std::string::npos) e = e.substr(0, plus);
+  return e;
+}
+
+struct Identities {
+  std::vector<std::string> names;   // normalised
+  std::vector<std::string> emails;  // normalised
+};
+
+Identities IdentitiesOf(const KeyringEntry& e) {
+  Identities ids;
+  auto add = [&](const Author& a) {
+    if (!a.name.empty()) ids.names.push_back(NormalName(a.name));
+    if (!a.email.empty()) ids.emails.push_back(NormalEmail(a.email));
+  };
+  add(Author{e.name, e.email});
+  for (const auto& text : e.identities) add(ParseAuthor(text));
+  return ids;
+}
+
+// Which identity of `ids` the author has, exactly.
+std::optional<std::string> ExactMatch(const Author& author, const Identities& ids) {
+  if (!author.email.empty()) {
+    std::string e = NormalEmail(author.email);
+    for (const auto& mine : ids.emails)
+      if (mine == e) return "e-mail " + mine;
+  }
+  if (!author.name.empty()) {
+    std::string n = NormalName(author.name);
+    for (const auto& mine : ids.names)
+      if (mine == n) return "name '" + mine + "'";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Author ParseAuthor(const std::string& s) {
+  Author a;
+  auto lt = s.find('<');
+  auto gt = s.find('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    a.email = Trim(s.substr(lt + 1, gt - lt - 1));
+    a.name = Trim(s.substr(0, lt));
+  } else if (s.find('@') != std::string::npos) {
+    a.email = Trim(s);
+  } else {
+    a.name = Trim(s);
+  }
+  return a;
+}
+
+std::optional<std::string> SamePerson(const Author& author, const KeyringEntry& signer, const Keyring& keyring) {
+  // Whom the keyring says the author is.
+  bool author_known = false;
+  for (const auto& entry : keyring.entries()) {
+    auto m = ExactMatch(author, IdentitiesOf(entry));
+    if (!m) continue;
+    author_known = true;
+    if (entry.name == signer.name) return "the author's " + *m + " is an identity of '" + signer.name + "'";
+  }
+  if (author_known) return std::nullopt;
+  // An author the keyring does not know: compare conservatively.
+  Identities ids = IdentitiesOf(signer);
+  if (auto m = ExactMatch(author, ids)) return "the author's " + *m + " is an identity of '" + signer.name + "'";
+  std::string local = LocalPart(author.email);
+  if (!local.empty())
+    for (const auto& mine : ids.emails)
+      if (LocalPart(mine) == local)
+        return "the author's e-mail local part '" + local + "' is that of '" + signer.name + "' (" + mine +
+               "), and the keyring does not know the author";
+  return std::nullopt;
 }
 
 Author HeadAuthor(const std::string& path, std::string* commit_out) {
   Author a;
-  git_libgit2_init();
-  git_repository* repo = nullptr;
-  if (git_repository_open_ext(&repo, path.c_str(), 0, nullptr) == 0) {
-    git_object* obj = nullptr;
-    if (git_revparse_single(&obj, repo, "HEAD") == 0 && git_object_type(obj) == GIT_OBJECT_COMMIT) {
-      auto* commit = reinterpret_cast<git_commit*>(obj);
-      const git_signature* sig = git_commit_author(commit);
-      if (sig != nullptr) {
-        a.name = sig->name ? sig->name : "";
-        a.email = sig->email ? sig->email : "";
-      }
-      if (commit_out != nullptr) {
-        char hex[GIT_OID_HEXSZ + 1];
-        git_oid_tostr(hex, sizeof hex, git_commit_id(commit));
-        *commit_out = hex;
-      }
-    }
-    git_object_free(obj);
-    git_repository_free(repo);
-  }
-  git_libgit2_shutdown();
+  auto head = git::Head(path);
+  if (!head) return a;
+  a.name = head->author_name;
+  a.email = head->author_email;
+  if (commit_out != nullptr) *commit_out = head->id;
   return a;
 }
 
 std::string Waiver::SigningText() const {
-  Json body{{"gate", gate}, {"finding", fingerprint}, {"reason", reason}, {"expires", expires},
-            {"issued", issued}, {"approver", approver}, {"key", key}};
+  Json body{{"service", service}, {"repository", repository}, {"branch", branch},
+            {"gate", gate},       {"finding", fingerprint},     {"reason", reason},
+            {"expires", expires}, {"issued", issued},           {"approver", approver},
+            {"key", key}};
   return std::string(kWaiverDomain) + Canon(body);
 }
 
 Json Waiver::ToEvent() const {
-  return Json{{"type", "waiver"}, {"gate", gate},         {"finding", fingerprint}, {"reason", reason},
-              {"expires", expires}, {"issued", issued}, {"approver", approver},   {"key", key},
-              {"signature", signature}, {"actor", approver}, {"subject", gate + "/" + fingerprint}};
+  Json e{{"type", "waiver"},   {"service", service}, {"gate", gate},         {"finding", fingerprint},
+         {"reason", reason},   {"expires", expires}, {"issued", issued},     {"approver", approver},
+         {"key", key},         {"signature", signature}, {"actor", approver},
+         {"subject", service + "/" + gate + "/" + fingerprint}};
+  if (!repository.empty()) e["repository"] = repository;
+  if (!branch.empty()) e["branch"] = branch;
+  return e;
 }
 
 Result<Waiver> Waiver::FromEvent(const Json& event) {
   Waiver w;
   TG_TRY(ReadFields(event, "waiver",
-                    {{"gate", &w.gate}, {"finding", &w.fingerprint}, {"reason", &w.reason}, {"expires", &w.expires},
-                     {"issued", &w.issued}, {"approver", &w.approver}, {"key", &w.key}, {"signature", &w.signature}},
+                    {{"service", &w.service}, {"gate", &w.gate}, {"finding", &w.fingerprint}, {"reason", &w.reason},
+                     {"expires", &w.expires}, {"issued", &w.issued}, {"approver", &w.approver}, {"key", &w.key},
+                     {"signature", &w.signature}},
                     &w.seq));
+  for (auto [key, out] : {std::pair{"repository", &w.repository}, std::pair{"branch", &w.branch}}) {
+    auto it = event.find(key);
+    if (it == event.end()) continue;
+    if (!it->is_string()) return Fail(Error::Input(std::string("waiver: \"") + key + "\" must be a string"));
+    *out = it->get<std::string>();
+  }
   return w;
 }
 
@@ -230,10 +339,33 @@ Waiver SignWaiver(Waiver w, const SignerKey& key) { return SignRecord(std::move(
 Approval SignApproval(Approval a, const SignerKey& key) { return SignRecord(std::move(a), key); }
 
 Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
-                    const Author* author, TimePoint now) {
+                    const Author* author, TimePoint now, const WaiverScope* scope) {
   Verdict v;
+  if (w.service.empty()) {
+    v.reason = "the waiver names no service";
+    return v;
+  }
   const KeyringEntry* e = CheckSigner(w.key, w.approver, w.SigningText(), w.signature, keyring, v);
   if (e == nullptr) return v;
+  if (w.service == kAllServices && !e->HasRole(kAllServicesRole)) {
+    v.reason = "a waiver for all services needs the '" + std::string(kAllServicesRole) + "' role, which '" + e->name +
+               "' does not hold";
+    return v;
+  }
+  if (scope != nullptr) {
+    if (w.service != kAllServices && w.service != scope->service) {
+      v.reason = "recorded for service '" + w.service + "', not '" + scope->service + "'";
+      return v;
+    }
+    if (!w.repository.empty() && w.repository != scope->repository) {
+      v.reason = "recorded for repository '" + w.repository + "', not '" + scope->repository + "'";
+      return v;
+    }
+    if (!w.branch.empty() && w.branch != scope->branch) {
+      v.reason = "recorded for branch '" + w.branch + "', not '" + scope->branch + "'";
+      return v;
+    }
+  }
   bool has_role = std::any_of(bypass_roles.begin(), bypass_roles.end(), [&](const auto& r) { return e->HasRole(r); });
   if (!has_role) {
     std::string roles;
@@ -254,9 +386,11 @@ Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<s
     v.reason = "the change's author is unknown, so four-eyes cannot be checked (pass --author)";
     return v;
   }
-  if (author != nullptr && author->Is(*e)) {
-    v.reason = "four-eyes: '" + e->name + "' is the author of the change";
-    return v;
+  if (author != nullptr) {
+    if (auto same = SamePerson(*author, *e, keyring)) {
+      v.reason = "four-eyes: '" + e->name + "' is the author of the change (" + *same + ")";
+      return v;
+    }
   }
   v.accepted = true;
   v.reason = "signed by '" + e->name + "', valid until " + w.expires;
@@ -272,8 +406,8 @@ Verdict JudgeApproval(const Approval& a, const Keyring& keyring, const Author& a
       v.reason = "the change's author is unknown, so four-eyes cannot be checked (pass --author)";
       return v;
     }
-    if (author.Is(*e)) {
-      v.reason = "four-eyes: '" + e->name + "' is the author of the change";
+    if (auto same = SamePerson(author, *e, keyring)) {
+      v.reason = "four-eyes: '" + e->name + "' is the author of the change (" + *same + ")";
       return v;
     }
   }

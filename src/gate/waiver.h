@@ -23,6 +23,9 @@ struct KeyringEntry {
   std::string email;
   VerifierKey key;
   std::vector<std::string> roles;
+  // Other identities of the same person: "Name <email>", "email" or "Name"
+  // (a personal address, a former name); four-eyes compares them all.
+  std::vector<std::string> identities;
   bool HasRole(const std::string& role) const;
 };
 
@@ -45,14 +48,33 @@ struct Author {
   std::string name;
   std::string email;
   bool known() const { return !name.empty() || !email.empty(); }
-  // True when the keyring entry is this person (same email, or same name).
-  bool Is(const KeyringEntry& e) const;
 };
+
+// "Name <email>", "email@host" or "Name" (the --author flag, an API field, a
+// keyring identity).
+Author ParseAuthor(const std::string& text);
+
+// Four-eyes: is `signer` the author? The keyring lists each person's
+// identities; a person matches the author when any identity does (e-mail
+// compared case-insensitively, names with case and spacing normalised). When
+// the author matches nobody in the keyring, the comparison is conservative:
+// the same display name or the same e-mail local part (before any "+tag")
+// counts as the same person. Returns which identity matched, or nullopt.
+std::optional<std::string> SamePerson(const Author& author, const KeyringEntry& signer, const Keyring& keyring);
 
 // Author of HEAD in the git repository containing `path`; unknown if none.
 Author HeadAuthor(const std::string& path, std::string* commit_out);
 
+// A waiver applies to one gate of one service (and, when it names them, one
+// repository and branch). kAllServices ("*") is a separate act: it counts only
+// when its signer also holds kAllServicesRole.
+inline constexpr const char* kAllServices = "*";
+inline constexpr const char* kAllServicesRole = "admin";
+
 struct Waiver {
+  std::string service;     // the service it applies to, or kAllServices
+  std::string repository;  // optional: only this repository
+  std::string branch;      // optional: only this branch
   std::string gate;
   std::string fingerprint;
   std::string reason;
@@ -94,12 +116,21 @@ struct Verdict {
   bool accepted = false;
   std::string reason;
 };
+// Where a gate runs: a waiver must name this service (and, if it names them,
+// this repository and branch).
+struct WaiverScope {
+  std::string service;
+  std::string repository;
+  std::string branch;
+};
+
 // A waiver needs a valid signature by a keyring key holding one of
-// `bypass_roles`, an expiry after `now`, and a signer other than `author`.
-// A null `author` skips the four-eyes check (when recording a waiver, before
-// the change under the gate is known); the gate always passes one.
+// `bypass_roles`, a scope that covers `scope`, an expiry after `now`, and a
+// signer other than `author`. A null `author` skips the four-eyes check (when
+// recording a waiver, before the change under the gate is known); the gate
+// always passes one. A null `scope` skips the scope check (when recording).
 Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
-                    const Author* author, TimePoint now);
+                    const Author* author, TimePoint now, const WaiverScope* scope = nullptr);
 Verdict JudgeApproval(const Approval& a, const Keyring& keyring, const Author& author, bool four_eyes);
 
 }  // namespace tollgate::gate

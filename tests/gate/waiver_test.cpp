@@ -29,6 +29,7 @@ TimePoint At(const char* t) { return *ParseRfc3339(t); }
 
 Waiver MakeWaiver(const SignerKey& key, const std::string& expires = "2026-06-30T23:59:59Z") {
   Waiver w;
+  w.service = "payments-api";
   w.gate = "sast";
   w.fingerprint = std::string(64, 'a');
   w.reason = "compensating control";
@@ -168,6 +169,7 @@ approvals: { required: 1 }
   in.author = kBob;
   in.commit = "abc";
   in.now = At("2026-06-15T00:00:00Z");
+  in.scope.service = "payments-api";  // the waivers' service
 
   Evaluation e0 = Evaluate(in);
   EXPECT_TRUE(e0.blocked);

@@ -922,6 +922,22 @@ class SarifReader {
     }
     f.references = std::move(*refs);
     f.tool = tool_name;
+    // A suppression the tool recorded (an in-source comment, a triage) is a
+    // request without authority: kept for the gate to report, never applied.
+    if (auto sup = result.find("suppressions"); sup != result.end() && sup->is_array()) {
+      for (const auto& one : *sup) {
+        if (!one.is_object()) continue;
+        std::string status = one.contains("status") && one["status"].is_string() ? one["status"].get<std::string>() : "accepted";
+        if (status == "rejected") continue;
+        std::string sup_kind = one.contains("kind") && one["kind"].is_string() ? one["kind"].get<std::string>() : "external";
+        std::string why = one.contains("justification") && one["justification"].is_string()
+                              ? one["justification"].get<std::string>()
+                              : "";
+        f.details["suppression"] = Json{{"kind", "sarif:" + sup_kind}, {"line", f.location.line}, {"status", status},
+                                        {"reason", why.empty() ? "suppressed in the SARIF report" : why}};
+        break;
+      }
+    }
     return std::optional<Finding>(std::move(f));
   }
 

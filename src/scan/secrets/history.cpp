@@ -1,6 +1,4 @@
 // Scanning git history with libgit2.
-#include <git2.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -10,37 +8,23 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/git.h"
 #include "core/time.h"
 #include "scan/secrets/secrets.h"
 
 namespace tollgate::secrets {
 namespace {
 
-// Owns libgit2's global state for the duration of a scan.
-class LibGit2 {
- public:
-  LibGit2() { git_libgit2_init(); }
-  ~LibGit2() { git_libgit2_shutdown(); }
-  LibGit2(const LibGit2&) = delete;
-  LibGit2& operator=(const LibGit2&) = delete;
-};
+using LibGit2 = git::Library;
+using Repo = git::RepoPtr;
+using Walk = git::WalkPtr;
+using Commit = git::CommitPtr;
+using Tree = git::TreePtr;
+using Diff = git::DiffPtr;
+using Blob = git::BlobPtr;
+using Object = git::ObjectPtr;
 
-template <typename T, void (*Free)(T*)>
-struct GitDeleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Repo = std::unique_ptr<git_repository, GitDeleter<git_repository, git_repository_free>>;
-using Walk = std::unique_ptr<git_revwalk, GitDeleter<git_revwalk, git_revwalk_free>>;
-using Commit = std::unique_ptr<git_commit, GitDeleter<git_commit, git_commit_free>>;
-using Tree = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
-using Diff = std::unique_ptr<git_diff, GitDeleter<git_diff, git_diff_free>>;
-using Blob = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
-using Object = std::unique_ptr<git_object, GitDeleter<git_object, git_object_free>>;
-
-std::string GitError(const std::string& what) {
-  const git_error* e = git_error_last();
-  return what + (e != nullptr && e->message != nullptr ? std::string(": ") + e->message : std::string());
-}
+std::string GitError(const std::string& what) { return what + ": " + git::LastError(); }
 
 struct OidHash {
   std::size_t operator()(const git_oid& o) const {

@@ -148,6 +148,11 @@ struct ScanOptions {
   unsigned threads = 0;  // 0: one per core
   bool respect_gitignore = true;  // skip what the enclosing git work tree ignores
   bool archives = true;           // look inside zip/tar/compressed files
+  // Inline "tollgate:allow:<fingerprint>" comments. Local scans apply them;
+  // a gate must not let the change's author decide, so it sets this to false:
+  // the finding is kept and carries details.suppression {line, kind, marker}
+  // for the gate to report (docs/secrets.md#suppressions).
+  bool apply_inline_allows = true;
 };
 
 struct ScanResult {

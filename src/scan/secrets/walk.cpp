@@ -206,6 +206,14 @@ void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string
                            [&](const InlineAllow& a) { return f.fingerprint.rfind(a.prefix, 0) == 0; });
     if (it != allows.end()) {
       it->used = true;
+      if (!opts.apply_inline_allows) {
+        f.details["suppression"] = Json{{"line", it->line},
+                                        {"kind", "inline"},
+                                        {"marker", std::string(kAllowMarker) + it->prefix},
+                                        {"reason", "tollgate:allow comment in the source"}};
+        res.findings.push_back(std::move(f));
+        continue;
+      }
       ++res.suppressed;
       continue;
     }

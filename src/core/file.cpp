@@ -1,0 +1,101 @@
+#include "core/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace tollgate {
+namespace {
+
+std::string Label(const std::string& path, const std::string& what) {
+  return what.empty() ? path : path + " (" + what + ")";
+}
+
+// Reads all of `fd` up to `max_bytes`; a larger input is an error.
+Result<std::string> ReadAll(int fd, const std::string& label, std::size_t max_bytes) {
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(Error::Io(label + ": cannot read: " + std::strerror(errno)));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes)
+      return Fail(Error::Input(label + ": larger than " + std::to_string(max_bytes) + " bytes"));
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes, const std::string& what) {
+  const std::string label = Label(path, what);
+  if (path == "-") return ReadAll(STDIN_FILENO, what.empty() ? "stdin" : "stdin (" + what + ")", max_bytes);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return Fail(Error::NotFound(label + ": no such file"));
+    if (err == EISDIR) return Fail(Error::Input(label + ": is a directory, not a file"));
+    return Fail(Error::Input(label + ": cannot open: " + std::strerror(err)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Fail(Error::Io(label + ": cannot stat: " + std::strerror(err)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file";
+    return Fail(Error::Input(label + ": is " + std::string(kind) + ", not a regular file"));
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Fail(Error::Input(label + ": " + std::to_string(st.st_size) + " bytes, larger than the limit of " +
+                             std::to_string(max_bytes)));
+  }
+  // Back to blocking reads for a regular file.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  auto r = ReadAll(fd, label, max_bytes);
+  ::close(fd);
+  return r;
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+  if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  bool ok = done == content.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Fail(Error::Io(path + ": cannot write"));
+  }
+  // The rename itself is durable only once the directory is synced.
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok();
+}
+
+}  // namespace tollgate
