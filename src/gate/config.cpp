@@ -3,103 +3,37 @@
 #include <filesystem>
 #include <set>
 
-#include <yaml-cpp/yaml.h>
-
-#include "gate/yaml_source.h"
+#include "core/yaml.h"
 
 namespace tollgate::gate {
 namespace {
 
-Error Bad(const std::string& file, const YAML::Node& n, const std::string& what) {
-  return Error::Input(YamlPosition(file, n.Mark()) + ": " + what);
-}
+constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
 
-const char* NodeKind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Undefined: return "nothing";
-  }
-  return "something else";
-}
-
-Result<std::string> ScalarString(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) return Fail(Bad(file, n, "'" + key + "' must be a string, not " + NodeKind(n)));
-  return n.Scalar();
-}
-
-Result<int> ScalarInt(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) return Fail(Bad(file, n, "'" + key + "' must be an integer, not " + NodeKind(n)));
-  try {
-    std::size_t used = 0;
-    int v = std::stoi(n.Scalar(), &used);
-    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
-    return v;
-  } catch (const std::exception&) {
-    return Fail(Bad(file, n, "'" + key + "' must be an integer, got '" + n.Scalar() + "'"));
-  }
-}
-
-Result<bool> ScalarBool(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    if (s == "true" || s == "True" || s == "yes") return true;
-    if (s == "false" || s == "False" || s == "no") return false;
-  }
-  return Fail(Bad(file, n, "'" + key + "' must be true or false"));
-}
-
-Result<std::vector<std::string>> StringList(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsSequence()) return Fail(Bad(file, n, "'" + key + "' must be a list of strings, not " + NodeKind(n)));
-  std::vector<std::string> out;
-  for (const auto& item : n) {
-    auto s = ScalarString(file, item, key + "[]");
-    if (!s) return Fail(s.error());
-    out.push_back(*s);
-  }
-  return out;
-}
-
-// Checks that every key of a mapping is one of `allowed`.
-Status OnlyKeys(const std::string& file, const YAML::Node& map, const std::set<std::string>& allowed,
-                const std::string& what) {
-  for (const auto& kv : map) {
-    if (!kv.first.IsScalar()) return Fail(Bad(file, kv.first, what + ": keys must be strings"));
-    if (allowed.count(kv.first.Scalar()) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return Fail(Bad(file, kv.first, "unknown key '" + kv.first.Scalar() + "' in " + what + " (expected one of: " + list + ")"));
-    }
-  }
-  return Ok();
-}
-
-Result<GateConfig> ParseGate(const std::string& file, const std::string& name, const YAML::Node& n) {
+Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, const YAML::Node& n) {
   GateConfig g;
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
-  if (!n.IsMap()) return Fail(Bad(file, n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(OnlyKeys(file, n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db"}, "gate '" + name + "'"));
+  if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db"}, "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
                                   {"import", SourceKind::kImport},
                                   {"policy", SourceKind::kPolicy},
                                   {"slo", SourceKind::kErrorBudget}}) {
     if (!n[key]) continue;
-    auto s = ScalarString(file, n[key], key);
+    auto s = r.String(n[key], key);
     if (!s) return Fail(s.error());
-    if (s->empty()) return Fail(Bad(file, n[key], std::string("'") + key + "' must not be empty"));
+    if (s->empty()) return Fail(r.Bad(n[key], std::string("'") + key + "' must not be empty"));
     g.kind = kind;
     g.source = *s;
     ++sources;
   }
   if (sources != 1)
-    return Fail(Bad(file, n, "gate '" + name + "' needs exactly one of scanner, import, policy or slo"));
+    return Fail(r.Bad(n, "gate '" + name + "' needs exactly one of scanner, import, policy or slo"));
 
   if (n["fail_on"]) {
-    auto s = ScalarString(file, n["fail_on"], "fail_on");
+    auto s = r.String(n["fail_on"], "fail_on");
     if (!s) return Fail(s.error());
     g.fail_on_text = *s;
     if (*s == "any") {
@@ -108,37 +42,37 @@ Result<GateConfig> ParseGate(const std::string& file, const std::string& name, c
       g.fail_on = std::nullopt;
     } else if (g.kind == SourceKind::kErrorBudget) {
       if (*s != "exhausted" && s->rfind("burn-rate>", 0) != 0)
-        return Fail(Bad(file, n["fail_on"], "fail_on of an error-budget gate must be 'exhausted' or 'burn-rate>X'"));
+        return Fail(r.Bad(n["fail_on"], "fail_on of an error-budget gate must be 'exhausted' or 'burn-rate>X'"));
     } else if (auto sev = ParseSeverity(*s)) {
       g.fail_on = *sev;
     } else {
-      return Fail(Bad(file, n["fail_on"], "fail_on must be one of critical, high, medium, low, info, any, none; got '" + *s + "'"));
+      return Fail(r.Bad(n["fail_on"], "fail_on must be one of critical, high, medium, low, info, any, none; got '" + *s + "'"));
     }
   }
 
   if (n["db"]) {  // the deps scanner's advisory database (docs/deps.md)
     if (g.kind != SourceKind::kScanner || g.source != "deps")
-      return Fail(Bad(file, n["db"], "'db' applies only to a 'scanner: deps' gate"));
-    auto s = ScalarString(file, n["db"], "db");
+      return Fail(r.Bad(n["db"], "'db' applies only to a 'scanner: deps' gate"));
+    auto s = r.String(n["db"], "db");
     if (!s) return Fail(s.error());
-    if (s->empty()) return Fail(Bad(file, n["db"], "'db' must not be empty"));
+    if (s->empty()) return Fail(r.Bad(n["db"], "'db' must not be empty"));
     g.db = *s;
   }
 
   if (!n["bypass"]) {
-    return Fail(Bad(file, n, "gate '" + name + "' must say who may bypass it: 'bypass: [roles]' or 'bypass: none'"));
+    return Fail(r.Bad(n, "gate '" + name + "' must say who may bypass it: 'bypass: [roles]' or 'bypass: none'"));
   }
   const YAML::Node& b = n["bypass"];
   if (b.IsScalar() && b.Scalar() == "none") {
     g.bypass_allowed = false;
   } else if (b.IsSequence()) {
-    auto roles = StringList(file, b, "bypass");
+    auto roles = r.StringList(b, "bypass");
     if (!roles) return Fail(roles.error());
-    if (roles->empty()) return Fail(Bad(file, b, "'bypass' lists no roles: write 'bypass: none' to forbid bypass"));
+    if (roles->empty()) return Fail(r.Bad(b, "'bypass' lists no roles: write 'bypass: none' to forbid bypass"));
     g.bypass_allowed = true;
     g.bypass_roles = std::move(*roles);
   } else {
-    return Fail(Bad(file, b, "'bypass' must be a list of roles or 'none'"));
+    return Fail(r.Bad(b, "'bypass' must be a list of roles or 'none'"));
   }
   return g;
 }
@@ -161,72 +95,77 @@ const GateConfig* Config::FindGate(const std::string& name) const {
   return nullptr;
 }
 
-Result<Config> ParseConfig(const std::string& text, const std::string& file) {
-  auto loaded = ParseYaml(text, file);
-  if (!loaded) return Fail(loaded.error());
+namespace {
+
+Result<Config> ParseConfigChecked(const std::string& text, const std::string& file) {
+  auto doc = yaml::ParseDocument(text, file);
+  if (!doc) return Fail(doc.error());
   // Read through a const reference: operator[] on a mutable node inserts.
-  const YAML::Node& root = *loaded;
+  const YAML::Node& root = doc->root;
   if (!root.IsMap()) return Fail(Error::Input(file + ": the configuration must be a YAML mapping"));
+  const yaml::Reader r(file);
   Config c;
   c.path = file;
-  TG_TRY(OnlyKeys(file, root, {"version", "service", "compliance", "gates", "approvals"}, "tollgate.yaml"));
-  try {
-    if (root["version"]) {
-      auto v = ScalarInt(file, root["version"], "version");
-      if (!v) return Fail(v.error());
-      if (*v != 1) return Fail(Bad(file, root["version"], "unsupported version " + std::to_string(*v) + " (this tollgate reads version 1)"));
-      c.version = *v;
+  TG_TRY(r.OnlyKeys(root, {"version", "service", "compliance", "gates", "approvals"}, "tollgate.yaml"));
+  if (root["version"]) {
+    auto v = r.Int(root["version"], "version");
+    if (!v) return Fail(v.error());
+    if (*v != 1) return Fail(r.Bad(root["version"], "unsupported version " + std::to_string(*v) + " (this tollgate reads version 1)"));
+    c.version = 1;
+  }
+  if (root["service"]) {
+    auto s = r.String(root["service"], "service");
+    if (!s) return Fail(s.error());
+    c.service = *s;
+  }
+  if (root["compliance"]) {
+    auto l = r.StringList(root["compliance"], "compliance");
+    if (!l) return Fail(l.error());
+    static const std::set<std::string> kFrameworks{"pci-dss", "sox", "soc2", "gdpr", "ffiec"};
+    for (const auto& f : *l)
+      if (kFrameworks.count(f) == 0)
+        return Fail(r.Bad(root["compliance"], "unknown compliance framework '" + f + "' (pci-dss, sox, soc2, gdpr, ffiec)"));
+    c.compliance = std::move(*l);
+  }
+  if (root["gates"]) {
+    const YAML::Node& gates = root["gates"];
+    if (!gates.IsMap()) return Fail(r.Bad(gates, "'gates' must be a mapping of gate name to gate"));
+    for (const auto& kv : gates) {  // names are unique: the reader refuses duplicate keys
+      auto name = r.String(kv.first, "gate name");
+      if (!name) return Fail(name.error());
+      auto g = ParseGate(r, *name, kv.second);
+      if (!g) return Fail(g.error());
+      c.gates.push_back(std::move(*g));
     }
-    if (root["service"]) {
-      auto s = ScalarString(file, root["service"], "service");
-      if (!s) return Fail(s.error());
-      c.service = *s;
+  }
+  if (root["approvals"]) {
+    const YAML::Node& a = root["approvals"];
+    if (!a.IsMap()) return Fail(r.Bad(a, "'approvals' must be a mapping"));
+    TG_TRY(r.OnlyKeys(a, {"required", "four_eyes"}, "approvals"));
+    if (a["required"]) {
+      auto n = r.Int(a["required"], "required");
+      if (!n) return Fail(n.error());
+      if (*n < 0 || *n > 10) return Fail(r.Bad(a["required"], "'required' must be between 0 and 10"));
+      c.approvals.required = static_cast<int>(*n);
     }
-    if (root["compliance"]) {
-      auto l = StringList(file, root["compliance"], "compliance");
-      if (!l) return Fail(l.error());
-      static const std::set<std::string> kFrameworks{"pci-dss", "sox", "soc2", "gdpr", "ffiec"};
-      for (const auto& f : *l)
-        if (kFrameworks.count(f) == 0)
-          return Fail(Bad(file, root["compliance"], "unknown compliance framework '" + f + "' (pci-dss, sox, soc2, gdpr, ffiec)"));
-      c.compliance = std::move(*l);
+    if (a["four_eyes"]) {
+      auto f = r.Bool(a["four_eyes"], "four_eyes");
+      if (!f) return Fail(f.error());
+      c.approvals.four_eyes = *f;
     }
-    if (root["gates"]) {
-      const YAML::Node& gates = root["gates"];
-      if (!gates.IsMap()) return Fail(Bad(file, gates, "'gates' must be a mapping of gate name to gate"));
-      for (const auto& kv : gates) {
-        auto name = ScalarString(file, kv.first, "gate name");
-        if (!name) return Fail(name.error());
-        auto g = ParseGate(file, *name, kv.second);
-        if (!g) return Fail(g.error());
-        c.gates.push_back(std::move(*g));
-      }
-    }
-    if (root["approvals"]) {
-      const YAML::Node& a = root["approvals"];
-      if (!a.IsMap()) return Fail(Bad(file, a, "'approvals' must be a mapping"));
-      TG_TRY(OnlyKeys(file, a, {"required", "four_eyes"}, "approvals"));
-      if (a["required"]) {
-        auto r = ScalarInt(file, a["required"], "required");
-        if (!r) return Fail(r.error());
-        if (*r < 0 || *r > 10) return Fail(Bad(file, a["required"], "'required' must be between 0 and 10"));
-        c.approvals.required = *r;
-      }
-      if (a["four_eyes"]) {
-        auto f = ScalarBool(file, a["four_eyes"], "four_eyes");
-        if (!f) return Fail(f.error());
-        c.approvals.four_eyes = *f;
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(YamlPosition(file, e.mark) + ": " + e.msg));
   }
   if (c.gates.empty()) return Fail(Error::Input(file + ": no gates configured"));
   return c;
 }
 
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& text, const std::string& file) {
+  return yaml::Guarded(file, [&] { return ParseConfigChecked(text, file); });
+}
+
 Result<Config> LoadConfig(const std::string& path) {
-  auto text = ReadYamlFile(path, "configuration");
+  auto text = yaml::ReadFile(path, kMaxConfigBytes, "configuration");
   if (!text) return Fail(text.error());
   auto c = ParseConfig(*text, path);
   if (!c) return c;

@@ -4,11 +4,9 @@
 #include <cctype>
 #include <initializer_list>
 
-#include <yaml-cpp/yaml.h>
-
 #include "core/git.h"
 #include "core/hash.h"
-#include "gate/yaml_source.h"
+#include "core/yaml.h"
 
 namespace tollgate::gate {
 namespace {
@@ -82,51 +80,51 @@ bool KeyringEntry::HasRole(const std::string& role) const {
 }
 
 Result<Keyring> Keyring::Load(const std::string& path) {
-  auto text = ReadYamlFile(path, "keyring");
+  auto text = yaml::ReadFile(path, std::size_t{1} << 20, "keyring");
   if (!text) return Fail(text.error());
   return Parse(*text, path);
 }
 
 Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file) {
-  auto loaded = ParseYaml(text, file);
+  auto loaded = yaml::ParseDocument(text, file);  // duplicate keys, second documents, alias bombs: errors
   if (!loaded) return Fail(loaded.error());
-  const YAML::Node& root = *loaded;
+  const YAML::Node& root = loaded->root;
   if (!root.IsMap() || !root["keys"] || !root["keys"].IsSequence())
     return Fail(Error::Input(file + ": a keyring is a mapping with a 'keys' list"));
   Keyring k;
   try {
     for (const auto& item : root["keys"]) {
-      std::string at = YamlPosition(file, item.Mark());
+      std::string at = yaml::Where(file, item.Mark());
       if (!item.IsMap()) return Fail(Error::Input(at + ": each key must be a mapping"));
       for (const auto& kv : item) {
         const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
         if (key != "name" && key != "email" && key != "key" && key != "roles" && key != "identities")
-          return Fail(Error::Input(YamlPosition(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles, identities)"));
+          return Fail(Error::Input(yaml::Where(file, kv.first.Mark()) + ": unknown key '" + key + "' (name, email, key, roles, identities)"));
       }
       if (!item["name"] || !item["name"].IsScalar()) return Fail(Error::Input(at + ": 'name' is required"));
       if (!item["key"] || !item["key"].IsScalar()) return Fail(Error::Input(at + ": 'key' (a public verifier key) is required"));
       auto vk = VerifierKey::Parse(item["key"].Scalar());
-      if (!vk) return Fail(vk.error().WithContext(YamlPosition(file, item["key"].Mark())));
+      if (!vk) return Fail(vk.error().WithContext(yaml::Where(file, item["key"].Mark())));
       KeyringEntry e{item["name"].Scalar(), "", *vk, {}, {}};
       if (vk->name() != e.name)
-        return Fail(Error::Input(YamlPosition(file, item["key"].Mark()) + ": key is named '" + vk->name() + "' but the entry is '" + e.name + "'"));
+        return Fail(Error::Input(yaml::Where(file, item["key"].Mark()) + ": key is named '" + vk->name() + "' but the entry is '" + e.name + "'"));
       if (item["email"]) {
-        if (!item["email"].IsScalar()) return Fail(Error::Input(YamlPosition(file, item["email"].Mark()) + ": 'email' must be a string"));
+        if (!item["email"].IsScalar()) return Fail(Error::Input(yaml::Where(file, item["email"].Mark()) + ": 'email' must be a string"));
         e.email = item["email"].Scalar();
       }
       if (item["roles"]) {
-        if (!item["roles"].IsSequence()) return Fail(Error::Input(YamlPosition(file, item["roles"].Mark()) + ": 'roles' must be a list"));
+        if (!item["roles"].IsSequence()) return Fail(Error::Input(yaml::Where(file, item["roles"].Mark()) + ": 'roles' must be a list"));
         for (const auto& r : item["roles"]) {
-          if (!r.IsScalar()) return Fail(Error::Input(YamlPosition(file, r.Mark()) + ": a role must be a string"));
+          if (!r.IsScalar()) return Fail(Error::Input(yaml::Where(file, r.Mark()) + ": a role must be a string"));
           e.roles.push_back(r.Scalar());
         }
       }
       if (item["identities"]) {
         if (!item["identities"].IsSequence())
-          return Fail(Error::Input(YamlPosition(file, item["identities"].Mark()) + ": 'identities' must be a list"));
+          return Fail(Error::Input(yaml::Where(file, item["identities"].Mark()) + ": 'identities' must be a list"));
         for (const auto& r : item["identities"]) {
           if (!r.IsScalar() || r.Scalar().empty())
-            return Fail(Error::Input(YamlPosition(file, r.Mark()) + ": an identity is \"Name <email>\", an e-mail or a name"));
+            return Fail(Error::Input(yaml::Where(file, r.Mark()) + ": an identity is \"Name <email>\", an e-mail or a name"));
           e.identities.push_back(r.Scalar());
         }
       }
@@ -135,7 +133,7 @@ Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file)
       k.entries_.push_back(std::move(e));
     }
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(YamlPosition(file, e.mark) + ": " + e.msg));
+    return Fail(Error::Input(yaml::Where(file, e.mark) + ": " + e.msg));
   }
   return k;
 }
