@@ -3,69 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
 #include "canary/canary.h"
+#include "core/file.h"
+#include "core/yaml.h"
 
 namespace tollgate::canary {
 namespace {
 
 constexpr std::size_t kMaxBytes = 64u << 20;
-
-Result<std::string> ReadFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot open the " + what));
-  std::string text;
-  text.resize(kMaxBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxBytes) return Fail(Error::Input(path + ": " + what + " larger than 64 MiB"));
-  return text;
-}
-
-std::string Pos(const std::string& file, const YAML::Node& n) {
-  if (n.Mark().is_null()) return file;
-  return file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
-}
-
-Error Bad(const std::string& file, const YAML::Node& n, const std::string& what) {
-  return Error::Input(Pos(file, n) + ": " + what);
-}
-
-Result<double> Number(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) return Fail(Bad(file, n, "'" + key + "' must be a number"));
-  const std::string& s = n.Scalar();
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    return Fail(Bad(file, n, "'" + key + "' must be a number, got '" + s + "'"));
-  return v;
-}
-
-Status OnlyKeys(const std::string& file, const YAML::Node& map, const std::set<std::string>& allowed, const std::string& what) {
-  if (!map.IsMap()) return Fail(Bad(file, map, what + " must be a mapping"));
-  for (const auto& kv : map) {
-    if (!kv.first.IsScalar() || allowed.count(kv.first.Scalar()) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return Fail(Bad(file, kv.first, "unknown key '" + (kv.first.IsScalar() ? kv.first.Scalar() : std::string("?")) +
-                                          "' in " + what + " (expected one of: " + list + ")"));
-    }
-  }
-  return Ok();
-}
-
-Result<bool> Bool(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (n.IsScalar()) {
-    if (n.Scalar() == "true") return true;
-    if (n.Scalar() == "false") return false;
-  }
-  return Fail(Bad(file, n, "'" + key + "' must be true or false"));
-}
 
 // A cell or JSON string: a number, or NaN spelled NaN/nan/null.
 Result<double> Value(const std::string& s) {
@@ -158,69 +106,65 @@ const char* VerdictName(Verdict v) {
 
 namespace {
 Result<JudgeConfig> ParseJudgeConfigUnchecked(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input((e.mark.is_null() ? file : file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1)) +
-                             ": invalid YAML: " + e.msg));
-  }
-  const YAML::Node& r = root;
+  auto doc = yaml::ParseDocument(text, file);
+  if (!doc) return Fail(doc.error());
+  const YAML::Node& r = doc->root;
+  const yaml::Reader y(file);
   if (!r.IsMap()) return Fail(Error::Input(file + ": the canary config must be a YAML mapping"));
-  TG_TRY(OnlyKeys(file, r, {"service", "confidence", "thresholds", "nan", "outliers", "groups", "metrics"}, "canary config"));
+  TG_TRY(y.OnlyKeys(r, {"service", "confidence", "thresholds", "nan", "outliers", "groups", "metrics"}, "canary config"));
   JudgeConfig c;
   if (r["service"]) {
-    if (!r["service"].IsScalar()) return Fail(Bad(file, r["service"], "'service' must be a string"));
+    if (!r["service"].IsScalar()) return Fail(y.Bad(r["service"], "'service' must be a string"));
     c.service = r["service"].Scalar();
   }
   if (r["confidence"]) {
-    auto v = Number(file, r["confidence"], "confidence");
+    auto v = y.Number(r["confidence"], "confidence");
     if (!v) return Fail(v.error());
-    if (!(*v > 0.5 && *v < 1)) return Fail(Bad(file, r["confidence"], "'confidence' must be between 0.5 and 1 (e.g. 0.95)"));
+    if (!(*v > 0.5 && *v < 1)) return Fail(y.Bad(r["confidence"], "'confidence' must be between 0.5 and 1 (e.g. 0.95)"));
     c.confidence = *v;
   }
   if (const YAML::Node t = r["thresholds"]) {
-    TG_TRY(OnlyKeys(file, t, {"pass", "marginal"}, "thresholds"));
+    TG_TRY(y.OnlyKeys(t, {"pass", "marginal"}, "thresholds"));
     if (t["pass"]) {
-      auto v = Number(file, t["pass"], "pass");
+      auto v = y.Number(t["pass"], "pass");
       if (!v) return Fail(v.error());
       c.pass_threshold = *v;
     }
     if (t["marginal"]) {
-      auto v = Number(file, t["marginal"], "marginal");
+      auto v = y.Number(t["marginal"], "marginal");
       if (!v) return Fail(v.error());
       c.marginal_threshold = *v;
     }
     if (c.pass_threshold < 0 || c.pass_threshold > 100 || c.marginal_threshold < 0 || c.marginal_threshold > c.pass_threshold)
-      return Fail(Bad(file, t, "thresholds must satisfy 0 <= marginal <= pass <= 100"));
+      return Fail(y.Bad(t, "thresholds must satisfy 0 <= marginal <= pass <= 100"));
   }
   if (r["nan"]) {
     const std::string s = r["nan"].IsScalar() ? r["nan"].Scalar() : "";
     if (s == "reject") c.nan = NanStrategy::kReject;
     else if (s == "remove") c.nan = NanStrategy::kRemove;
     else if (s == "zero") c.nan = NanStrategy::kZero;
-    else return Fail(Bad(file, r["nan"], "'nan' must be reject, remove or zero"));
+    else return Fail(y.Bad(r["nan"], "'nan' must be reject, remove or zero"));
   }
   if (const YAML::Node o = r["outliers"]) {
-    TG_TRY(OnlyKeys(file, o, {"strategy", "factor"}, "outliers"));
+    TG_TRY(y.OnlyKeys(o, {"strategy", "factor"}, "outliers"));
     if (o["strategy"]) {
       const std::string s = o["strategy"].IsScalar() ? o["strategy"].Scalar() : "";
-      if (s != "keep" && s != "remove") return Fail(Bad(file, o["strategy"], "'outliers.strategy' must be keep or remove"));
+      if (s != "keep" && s != "remove") return Fail(y.Bad(o["strategy"], "'outliers.strategy' must be keep or remove"));
       c.remove_outliers = s == "remove";
     }
     if (o["factor"]) {
-      auto v = Number(file, o["factor"], "factor");
+      auto v = y.Number(o["factor"], "factor");
       if (!v) return Fail(v.error());
-      if (*v <= 0) return Fail(Bad(file, o["factor"], "'outliers.factor' must be positive"));
+      if (*v <= 0) return Fail(y.Bad(o["factor"], "'outliers.factor' must be positive"));
       c.outlier_factor = *v;
     }
   }
   if (const YAML::Node g = r["groups"]) {
-    if (!g.IsMap()) return Fail(Bad(file, g, "'groups' must map group names to weights"));
+    if (!g.IsMap()) return Fail(y.Bad(g, "'groups' must map group names to weights"));
     for (const auto& kv : g) {
-      auto w = Number(file, kv.second, "groups." + kv.first.Scalar());
+      auto w = y.Number(kv.second, "groups." + kv.first.Scalar());
       if (!w) return Fail(w.error());
-      if (*w < 0) return Fail(Bad(file, kv.second, "group weights must not be negative"));
+      if (*w < 0) return Fail(y.Bad(kv.second, "group weights must not be negative"));
       c.group_weights[kv.first.Scalar()] = *w;
     }
   }
@@ -228,13 +172,13 @@ Result<JudgeConfig> ParseJudgeConfigUnchecked(const std::string& text, const std
   if (!ms || !ms.IsSequence() || ms.size() == 0) return Fail(Error::Input(file + ": 'metrics' must be a non-empty list"));
   std::set<std::string> names;
   for (const auto& m : ms) {
-    TG_TRY(OnlyKeys(file, m, {"name", "group", "direction", "tolerance", "critical"}, "metric"));
+    TG_TRY(y.OnlyKeys(m, {"name", "group", "direction", "tolerance", "critical"}, "metric"));
     MetricConfig mc;
-    if (!m["name"] || !m["name"].IsScalar() || m["name"].Scalar().empty()) return Fail(Bad(file, m, "a metric needs a 'name'"));
+    if (!m["name"] || !m["name"].IsScalar() || m["name"].Scalar().empty()) return Fail(y.Bad(m, "a metric needs a 'name'"));
     mc.name = m["name"].Scalar();
-    if (!names.insert(mc.name).second) return Fail(Bad(file, m["name"], "metric '" + mc.name + "' is listed twice"));
+    if (!names.insert(mc.name).second) return Fail(y.Bad(m["name"], "metric '" + mc.name + "' is listed twice"));
     if (m["group"]) {
-      if (!m["group"].IsScalar()) return Fail(Bad(file, m["group"], "'group' must be a string"));
+      if (!m["group"].IsScalar()) return Fail(y.Bad(m["group"], "'group' must be a string"));
       mc.group = m["group"].Scalar();
     }
     if (m["direction"]) {
@@ -242,16 +186,16 @@ Result<JudgeConfig> ParseJudgeConfigUnchecked(const std::string& text, const std
       if (d == "increase") mc.direction = Direction::kIncrease;
       else if (d == "decrease") mc.direction = Direction::kDecrease;
       else if (d == "either") mc.direction = Direction::kEither;
-      else return Fail(Bad(file, m["direction"], "'direction' (of harm) must be increase, decrease or either"));
+      else return Fail(y.Bad(m["direction"], "'direction' (of harm) must be increase, decrease or either"));
     }
     if (m["tolerance"]) {
-      auto v = Number(file, m["tolerance"], "tolerance");
+      auto v = y.Number(m["tolerance"], "tolerance");
       if (!v) return Fail(v.error());
-      if (*v < 0) return Fail(Bad(file, m["tolerance"], "'tolerance' must not be negative"));
+      if (*v < 0) return Fail(y.Bad(m["tolerance"], "'tolerance' must not be negative"));
       mc.tolerance = *v;
     }
     if (m["critical"]) {
-      auto b = Bool(file, m["critical"], "critical");
+      auto b = y.Bool(m["critical"], "critical");
       if (!b) return Fail(b.error());
       mc.critical = *b;
     }
@@ -262,17 +206,11 @@ Result<JudgeConfig> ParseJudgeConfigUnchecked(const std::string& text, const std
 }  // namespace
 
 Result<JudgeConfig> ParseJudgeConfig(const std::string& text, const std::string& file) {
-  try {
-    return ParseJudgeConfigUnchecked(text, file);
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return Fail(Error::Input(where + ": malformed canary config: " + e.msg));
-  }
+  return yaml::Guarded(file, [&] { return ParseJudgeConfigUnchecked(text, file); });
 }
 
 Result<JudgeConfig> LoadJudgeConfig(const std::string& path) {
-  auto text = ReadFile(path, "canary config");
+  auto text = yaml::ReadFile(path, kMaxBytes, "canary config");
   if (!text) return Fail(text.error());
   return ParseJudgeConfig(*text, path);
 }
@@ -346,7 +284,7 @@ Result<Samples> ParseSamples(const std::string& text, const std::string& file) {
 }
 
 Result<Samples> LoadSamples(const std::string& path) {
-  auto text = ReadFile(path, "sample file");
+  auto text = ReadFileBounded(path, kMaxBytes, "sample file");
   if (!text) return Fail(text.error());
   return ParseSamples(*text, path);
 }

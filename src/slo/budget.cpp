@@ -6,8 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/file.h"
 #include "slo/slo.h"
-#include "slo/yaml_read.h"
 
 namespace tollgate::slo {
 namespace {
@@ -96,7 +96,7 @@ Result<std::vector<Sample>> ParseSamplesCsv(const std::string& text, const std::
 }
 
 Result<std::vector<Sample>> LoadSamplesCsv(const std::string& path) {
-  auto text = ReadTextFile(path, "SLI data");
+  auto text = ReadFileBounded(path, std::size_t{4} << 20, "SLI data");
   if (!text) return Fail(text.error());
   return ParseSamplesCsv(*text, path);
 }

@@ -7,8 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml.h"
 #include "slo/slo.h"
-#include "slo/yaml_read.h"
 
 namespace tollgate::slo {
 namespace {
@@ -163,11 +163,10 @@ AlertWindows DefaultWindows(Seconds period) {
 
 namespace {
 Result<AlertWindows> ParseAlertWindowsUnchecked(const std::string& text, const std::string& file) {
-  auto docs = LoadAllYaml(text, file);
-  if (!docs) return Fail(docs.error());
-  if (docs->size() != 1) return Fail(Error::Input(file + ": expected one AlertWindows document"));
-  YamlReader r(file);
-  const YAML::Node doc = (*docs)[0];
+  auto parsed = yaml::ParseDocument(text, file);
+  if (!parsed) return Fail(parsed.error());
+  const yaml::Reader r(file);
+  const YAML::Node doc = parsed->root;
   TG_TRY(r.OnlyKeys(doc, {"apiVersion", "kind", "spec"}, "AlertWindows"));
   if (!doc["kind"] || doc["kind"].Scalar() != "AlertWindows") return Fail(r.Bad(doc, "kind must be AlertWindows"));
   const YAML::Node sp = doc["spec"];
@@ -208,17 +207,11 @@ Result<AlertWindows> ParseAlertWindowsUnchecked(const std::string& text, const s
 }  // namespace
 
 Result<AlertWindows> ParseAlertWindows(const std::string& text, const std::string& file) {
-  try {
-    return ParseAlertWindowsUnchecked(text, file);
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return Fail(Error::Input(where + ": malformed alert windows: " + e.msg));
-  }
+  return yaml::Guarded(file, [&] { return ParseAlertWindowsUnchecked(text, file); });
 }
 
 Result<AlertWindows> LoadAlertWindows(const std::string& path) {
-  auto text = ReadTextFile(path, "alert windows file");
+  auto text = yaml::ReadFile(path, std::size_t{1} << 20, "alert windows file");
   if (!text) return Fail(text.error());
   return ParseAlertWindows(*text, path);
 }

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/yaml.h"
 #include "slo/slo.h"
-#include "slo/yaml_read.h"
 
 namespace tollgate::slo {
 namespace {
@@ -15,14 +15,14 @@ namespace {
 constexpr std::int64_t kDay = 86400;
 
 // The SLI query must be a template over the window, as Sloth requires.
-Status NeedsWindow(const YamlReader& r, const YAML::Node& n, const std::string& q, const std::string& key) {
+Status NeedsWindow(const yaml::Reader& r, const YAML::Node& n, const std::string& q, const std::string& key) {
   if (q.find("{{.window}}") == std::string::npos && q.find("{{ .window }}") == std::string::npos)
     return Fail(r.Bad(n, "'" + key + "' must contain {{.window}} where the rate window goes"));
   return Ok();
 }
 
 // Prometheus label names: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__".
-Status CheckLabelNames(const YamlReader& r, const YAML::Node& n, const std::map<std::string, std::string>& labels) {
+Status CheckLabelNames(const yaml::Reader& r, const YAML::Node& n, const std::map<std::string, std::string>& labels) {
   for (const auto& [k, v] : labels) {
     bool ok = !k.empty() && k.rfind("__", 0) != 0 && (std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_');
     for (char c : k) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
@@ -31,7 +31,7 @@ Status CheckLabelNames(const YamlReader& r, const YAML::Node& n, const std::map<
   return Ok();
 }
 
-Status CheckObjective(const YamlReader& r, const YAML::Node& n, double objective) {
+Status CheckObjective(const yaml::Reader& r, const YAML::Node& n, double objective) {
   if (!(objective > 0) || !(objective < 100))
     return Fail(r.Bad(n, "impossible objective " + std::to_string(objective) +
                              ": it must be above 0 and below 100 percent (100% leaves no error budget)"));
@@ -44,7 +44,7 @@ const YAML::Node Key(const YAML::Node& map, const char* snake, const char* camel
   return map[camel];
 }
 
-Result<AlertSeverity> ParseSeverity(const YamlReader& r, const YAML::Node& n, const std::string& what) {
+Result<AlertSeverity> ParseSeverity(const yaml::Reader& r, const YAML::Node& n, const std::string& what) {
   AlertSeverity s;
   if (!n || n.IsNull()) return s;
   TG_TRY(r.OnlyKeys(n, {"disable", "labels", "annotations"}, what));
@@ -75,7 +75,7 @@ struct Extension {
 };
 
 // The `tollgate:` block: period, min_events and (top level only) data sources.
-Status ParseExtension(const YamlReader& r, const YAML::Node& n, bool top, Extension& ext) {
+Status ParseExtension(const yaml::Reader& r, const YAML::Node& n, bool top, Extension& ext) {
   if (top)
     TG_TRY(r.OnlyKeys(n, {"period", "min_events", "data", "prometheus"}, "tollgate"));
   else
@@ -108,7 +108,7 @@ Status ParseExtension(const YamlReader& r, const YAML::Node& n, bool top, Extens
 }
 
 // One SLO of a Sloth document (either spelling).
-Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::string& service,
+Result<Slo> ParseSlothSlo(const yaml::Reader& r, const YAML::Node& n, const std::string& service,
                           const std::map<std::string, std::string>& labels, const Extension& top,
                           const std::string& format) {
   if (n.IsMap() && n["plugins"]) return Fail(r.Bad(n["plugins"], "Sloth SLO plugins are Sloth Go code and are not supported"));
@@ -213,7 +213,7 @@ Result<Slo> ParseSlothSlo(const YamlReader& r, const YAML::Node& n, const std::s
   return s;
 }
 
-Status ParseSloth(const YamlReader& r, const YAML::Node& doc, bool k8s, Spec& spec) {
+Status ParseSloth(const yaml::Reader& r, const YAML::Node& doc, bool k8s, Spec& spec) {
   const std::string format = k8s ? "sloth.slok.dev/v1" : "prometheus/v1";
   YAML::Node body = doc;
   for (const YAML::Node& n : {doc, doc["spec"]})
@@ -258,7 +258,7 @@ Status ParseSloth(const YamlReader& r, const YAML::Node& doc, bool k8s, Spec& sp
 }
 
 // OpenSLO v1alpha as Sloth reads it: one SLO per objective, named <name>-<i>.
-Status ParseOpenSloV1alpha(const YamlReader& r, const YAML::Node& doc, Spec& spec) {
+Status ParseOpenSloV1alpha(const yaml::Reader& r, const YAML::Node& doc, Spec& spec) {
   TG_TRY(r.OnlyKeys(doc, {"apiVersion", "kind", "metadata", "spec"}, "openslo/v1alpha document"));
   if (!doc["kind"] || doc["kind"].Scalar() != "SLO") return Fail(r.Bad(doc, "only kind SLO is read from openslo/v1alpha"));
   const YAML::Node md = doc["metadata"];
@@ -333,7 +333,7 @@ Result<Period> OpenSloPeriod(const std::string& d, bool rolling) {
   return p;
 }
 
-std::string MetricQuery(const YamlReader& r, const YAML::Node& m, std::string* err_where) {
+std::string MetricQuery(const yaml::Reader& r, const YAML::Node& m, std::string* err_where) {
   // { metricSource: { type: Prometheus, spec: { query: ... } } }
   const YAML::Node ms = m["metricSource"];
   if (ms && ms["spec"] && ms["spec"]["query"] && ms["spec"]["query"].IsScalar()) return ms["spec"]["query"].Scalar();
@@ -341,7 +341,7 @@ std::string MetricQuery(const YamlReader& r, const YAML::Node& m, std::string* e
   return {};
 }
 
-Result<Sli> OpenSloV1Indicator(const YamlReader& r, const YAML::Node& sli_spec, std::optional<double>* threshold_value,
+Result<Sli> OpenSloV1Indicator(const yaml::Reader& r, const YAML::Node& sli_spec, std::optional<double>* threshold_value,
                                std::string* threshold_op) {
   Sli sli;
   std::string where;
@@ -388,7 +388,7 @@ Result<std::string> ThresholdRatioQuery(const std::string& query, const std::str
   return "1 - avg_over_time(((" + query + ") " + it->second + " bool " + v + ")[{{.window}}:1m])";
 }
 
-Status ParseOpenSloV1(const YamlReader& r, const std::vector<YAML::Node>& docs, Spec& spec) {
+Status ParseOpenSloV1(const yaml::Reader& r, const std::vector<YAML::Node>& docs, Spec& spec) {
   // SLIs defined as their own documents, for indicatorRef.
   std::map<std::string, YAML::Node> slis;
   for (const auto& d : docs)
@@ -571,28 +571,17 @@ double Slo::ErrorBudget() const {
 
 namespace {
 
-// yaml-cpp throws on some shapes the readers do not check one by one (a
-// subscript of a scalar deep inside an OpenSLO document): an Input error.
-template <typename F>
-auto CatchYaml(const std::string& file, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return Fail(Error::Input(where + ": malformed spec: " + e.msg));
-  }
-}
+constexpr std::size_t kMaxSpecBytes = std::size_t{4} << 20;
 
 Result<Spec> ParseSpecUnchecked(const std::string& text, const std::string& file) {
-  auto docs = LoadAllYaml(text, file);
+  auto docs = yaml::ParseStream(text, file);  // OpenSLO files hold several documents
   if (!docs) return Fail(docs.error());
-  YamlReader r(file);
+  const yaml::Reader r(file);
   Spec spec;
   spec.path = file;
   std::vector<YAML::Node> openslo_v1;
-  for (const auto& doc : *docs) {
-    if (doc.IsNull()) continue;
+  for (const auto& d : *docs) {
+    const YAML::Node& doc = d.root;
     if (!doc.IsMap()) return Fail(r.Bad(doc, "an SLO spec document must be a mapping"));
     if (doc["version"]) {
       if (!doc["version"].IsScalar() || doc["version"].Scalar() != "prometheus/v1")
@@ -625,11 +614,13 @@ Result<Spec> ParseSpecUnchecked(const std::string& text, const std::string& file
 }  // namespace
 
 Result<Spec> ParseSpec(const std::string& text, const std::string& file) {
-  return CatchYaml(file, [&] { return ParseSpecUnchecked(text, file); });
+  // yaml-cpp throws on some shapes the readers do not check one by one (a
+  // subscript of a scalar deep inside an OpenSLO document).
+  return yaml::Guarded(file, [&] { return ParseSpecUnchecked(text, file); });
 }
 
 Result<Spec> LoadSpec(const std::string& path) {
-  auto text = ReadTextFile(path, "SLO spec");
+  auto text = yaml::ReadFile(path, kMaxSpecBytes, "SLO spec");
   if (!text) return Fail(text.error());
   auto spec = ParseSpec(*text, path);
   if (!spec) return spec;
