@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include <toml++/toml.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/canonical_json.h"
+#include "core/yaml.h"
 #include "scan/deps/osv.h"
 #include "scan/deps/packages.h"
 
@@ -196,35 +196,29 @@ bool PnpmKey(std::string key, std::string& name, std::string& version) {
 
 std::uint32_t YamlLine(const YAML::Node& n) { return static_cast<std::uint32_t>(n.Mark().line + 1); }
 
-Result<YAML::Node> LoadYaml(std::string_view text, const std::string& file) {
-  // yaml-cpp expands aliases lazily, so a "billion laughs" document stays
-  // small; depth is bounded by the walkers below.
-  try {
-    return YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
-  }
-}
-
+// pnpm 11 and later may write two documents: an "env" lockfile (pnpm itself,
+// config dependencies) and then the project's. Both install packages, so
+// every document is read.
 Status ParsePnpmLock(std::string_view text, const std::string& file, Inventory& out) {
-  auto doc = LoadYaml(text, file);
-  if (!doc) return Fail(doc.error());
-  try {
-    if (!doc->IsMap()) return Fail(Error::Input(file + ": expected a YAML mapping"));
-    YAML::Node pk = (*doc)["packages"];
-    if (!pk || !pk.IsMap()) return Ok();
-    for (const auto& kv : pk) {
-      if (!kv.first.IsScalar()) continue;
-      std::string name, version;
-      if (!PnpmKey(kv.first.Scalar(), name, version)) continue;
-      if (kv.second.IsMap() && kv.second["version"] && kv.second["version"].IsScalar())
-        version = kv.second["version"].Scalar();
-      Add(out, Ecosystem::kNpm, name, version, file, YamlLine(kv.first));
+  auto docs = yaml::ParseStream(text, file);
+  if (!docs) return Fail(docs.error());
+  return yaml::Guarded(file, [&]() -> Status {
+    for (const auto& d : *docs) {
+      const YAML::Node& doc = d.root;
+      if (!doc.IsMap()) return Fail(Error::Input(yaml::Where(file, doc.Mark()) + ": expected a YAML mapping"));
+      const YAML::Node pk = doc["packages"];
+      if (!pk || !pk.IsMap()) continue;
+      for (const auto& kv : pk) {
+        if (!kv.first.IsScalar()) continue;
+        std::string name, version;
+        if (!PnpmKey(kv.first.Scalar(), name, version)) continue;
+        if (kv.second.IsMap() && kv.second["version"] && kv.second["version"].IsScalar())
+          version = kv.second["version"].Scalar();
+        Add(out, Ecosystem::kNpm, name, version, file, YamlLine(kv.first));
+      }
     }
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
-  }
-  return Ok();
+    return Ok();
+  });
 }
 
 // bun.lock is JSON with trailing commas (JSONC); drop those and // comments.

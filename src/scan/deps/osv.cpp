@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include <yaml-cpp/yaml.h>
-
-#include "core/utf8.h"
+#include "core/yaml.h"
 #include "scan/deps/cvss.h"
 
 namespace tollgate::deps {
@@ -15,57 +13,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-constexpr int kMaxYamlDepth = 64;
-
-// YAML files in the wild carry Latin-1 bytes; JSON (and the database) hold
-// UTF-8 only, so invalid sequences become U+FFFD.
-std::string ValidUtf8(const std::string& s) {
-  if (IsValidUtf8(s)) return s;
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t before = i;
-    auto cp = DecodeUtf8(s, i);
-    if (cp) {
-      AppendUtf8(out, *cp);
-    } else {
-      AppendUtf8(out, 0xFFFD);
-      if (i == before) ++i;
-    }
-  }
-  return out;
-}
-
-// YAML to JSON: every scalar becomes a string (OSV fields that matter are
-// strings; versions such as 1.10 must keep their spelling).
-Result<Json> YamlToJson(const YAML::Node& n, std::string_view what, int depth) {
-  if (depth > kMaxYamlDepth) return Fail(Error::Input(std::string(what) + ": YAML nested too deeply"));
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return Json(nullptr);
-    case YAML::NodeType::Scalar: return Json(ValidUtf8(n.Scalar()));
-    case YAML::NodeType::Sequence: {
-      Json arr = Json::array();
-      for (const auto& c : n) {
-        auto v = YamlToJson(c, what, depth + 1);
-        if (!v) return v;
-        arr.push_back(std::move(*v));
-      }
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      Json obj = Json::object();
-      for (const auto& kv : n) {
-        if (!kv.first.IsScalar()) return Fail(Error::Input(std::string(what) + ": non-scalar YAML key"));
-        auto v = YamlToJson(kv.second, what, depth + 1);
-        if (!v) return v;
-        obj[ValidUtf8(kv.first.Scalar())] = std::move(*v);
-      }
-      return obj;
-    }
-  }
-  return Json(nullptr);
-}
+constexpr std::size_t kMaxYamlDepth = 64;
 
 Error FieldError(std::string_view what, std::string_view field, std::string_view problem) {
   return Error::Input(std::string(what) + ": " + std::string(field) + ": " + std::string(problem));
@@ -117,12 +65,14 @@ void SortEvents(OsvRange& r, Ecosystem e) {
 
 Result<Json> ParseOsvText(std::string_view text, std::string_view what) {
   if (EndsWith(what, ".yaml") || EndsWith(what, ".yml")) {
-    try {
-      YAML::Node n = YAML::Load(std::string(text));
-      return YamlToJson(n, what, 0);
-    } catch (const YAML::Exception& e) {
-      return Fail(Error::Input(std::string(what) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
-    }
+    const std::string file(what);
+    yaml::Limits limits;
+    limits.max_depth = kMaxYamlDepth;
+    auto doc = yaml::ParseDocument(text, file, limits);
+    if (!doc) return Fail(doc.error());
+    // Every scalar stays a string: versions such as 1.10 keep their spelling.
+    yaml::Budget budget = yaml::Budget::For(*doc);
+    return yaml::ToJson(doc->root, file, budget, yaml::JsonOptions{true});
   }
   return ParseJson(text, what);
 }

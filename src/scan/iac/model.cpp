@@ -1,12 +1,9 @@
 // Loaders of the IaC document model (docs/iac-model.md).
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <sstream>
 
-#include "rego/documents.h"
-#include "rego/value.h"
+#include "core/yaml.h"
 #include "scan/iac/hcl_ast.h"
 #include "scan/iac/iac.h"
 
@@ -60,24 +57,6 @@ void CollectModuleResources(const Json& module, std::string_view text, Json& out
   if (auto it = module.find("child_modules"); it != module.end() && it->is_array())
     for (const auto& c : *it) CollectModuleResources(c, text, out, depth + 1);
 }
-
-// Counts the nodes of a YAML document as a consumer sees them (aliases
-// expanded), stopping when the budget or the depth limit runs out: bounds
-// "billion laughs" documents before they are converted.
-bool WithinBudget(const YAML::Node& n, std::size_t& budget, std::size_t depth) {
-  if (budget == 0 || depth > kMaxDepth) return false;
-  --budget;
-  if (n.IsSequence()) {
-    for (const auto& c : n)
-      if (!WithinBudget(c, budget, depth + 1)) return false;
-  } else if (n.IsMap()) {
-    for (const auto& kv : n)
-      if (!WithinBudget(kv.first, budget, depth + 1) || !WithinBudget(kv.second, budget, depth + 1)) return false;
-  }
-  return true;
-}
-
-constexpr std::size_t kMaxYamlNodes = 2'000'000;
 
 Json DockerArgs(const std::string& value) {
   std::string v = value;
@@ -173,21 +152,18 @@ Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text) {
 }
 
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
-  }
+  // A manifest is a stream of documents; each is bounded by the YAML reader
+  // (duplicate keys, alias bombs and deep nesting are errors).
+  yaml::Limits limits;
+  limits.max_depth = kMaxDepth;
+  auto docs = yaml::ParseStream(text, file, limits);
+  if (!docs) return Fail(docs.error());
   Json resources = Json::array();
-  auto add = [&](const YAML::Node& n, std::size_t doc) -> Status {
+  auto add = [&](const YAML::Node& n, std::size_t doc, yaml::Budget& budget) -> Status {
     if (!n.IsMap()) return Ok();
-    Json v;
-    try {
-      v = rego::ToJson(rego::FromYamlNode(n));
-    } catch (const std::exception& e) {
-      return Fail(Error::Input(file + ":" + std::to_string(n.Mark().line + 1) + ": " + e.what()));
-    }
+    auto converted = yaml::ToJson(n, file, budget);
+    if (!converted) return Fail(converted.error());
+    Json v = std::move(*converted);
     if (!v.is_object() || !v.contains("kind")) return Ok();
     std::string kind = v["kind"].is_string() ? v["kind"].get<std::string>() : "";
     const Json md = v.contains("metadata") && v["metadata"].is_object() ? v["metadata"] : Json::object();
@@ -202,20 +178,17 @@ Result<Json> LoadKubernetes(const std::string& file, std::string_view text) {
                              {"values", std::move(v)}});
     return Ok();
   };
-  std::size_t budget = kMaxYamlNodes;
-  for (std::size_t i = 0; i < docs.size(); ++i) {
-    const YAML::Node& d = docs[i];
+  for (std::size_t i = 0; i < docs->size(); ++i) {
+    const YAML::Node& d = (*docs)[i].root;
     if (!d.IsMap()) continue;
-    if (!WithinBudget(d, budget, 0))
-      return Fail(Error::Input(file + ":" + std::to_string(d.Mark().line + 1) +
-                               ": document too large or too deeply nested once aliases are expanded (limit " +
-                               std::to_string(kMaxYamlNodes) + " nodes, depth " + std::to_string(kMaxDepth) + ")"));
+    yaml::Budget budget = yaml::Budget::For((*docs)[i]);
     YAML::Node kind = d["kind"];
     YAML::Node items = d["items"];
+    const std::size_t index = (*docs)[i].index;
     if (kind && kind.IsScalar() && EndsWith(kind.Scalar(), "List") && items && items.IsSequence()) {
-      for (const auto& it : items) TG_TRY(add(it, i));
+      for (const auto& it : items) TG_TRY(add(it, index, budget));
     } else {
-      TG_TRY(add(d, i));
+      TG_TRY(add(d, index, budget));
     }
   }
   return Json{{"format", "kubernetes"}, {"file", file}, {"resources", resources}};
