@@ -305,18 +305,37 @@ Value JsonIsValid(const Args& a, BuiltinContext&) {
   return Value::Bool(ParseJsonValue(a[0].as_string(), "json").has_value());
 }
 Value YamlMarshal(const Args& a, BuiltinContext&) { return Value::String(ToYamlText(a[0])); }
-Value YamlUnmarshal(const Args& a, BuiltinContext&) {
-  auto v = ParseYamlDocuments(ArgString("yaml.unmarshal", a, 0), "yaml.unmarshal");
+// yaml.unmarshal reads the first document of the string (every document is
+// checked: duplicate keys, alias bombs and deep nesting are errors). What the
+// document takes once decoded is checked against the evaluation's memory
+// budget before any of it is made.
+Value YamlUnmarshal(const Args& a, BuiltinContext& ctx) {
+  const std::string& text = ArgString("yaml.unmarshal", a, 0);
+  if (!IsValidUtf8(text)) ThrowBuiltinError("yaml.unmarshal: not valid UTF-8");
+  auto docs = yaml::ParseStream(text, "");
+  if (!docs) ThrowBuiltinError("yaml.unmarshal: " + docs.error().message());
+  if (docs->empty()) return Value::Null();
+  const yaml::Document& d = docs->front();
+  if (DecodedBytes(d) > ctx.MemoryLeft())
+    ThrowMemoryBudget(ctx.max_memory, "yaml.unmarshal would decode about " + std::to_string(DecodedBytes(d)) + " bytes");
+  auto v = YamlDocumentValue(d, "");
   if (!v) ThrowBuiltinError("yaml.unmarshal: " + v.error().message());
-  if (v->empty()) return Value::Null();
-  return (*v)[0];
+  return *v;
 }
 Value YamlIsValid(const Args& a, BuiltinContext&) {
   if (!a[0].is_string()) return Value::Bool(false);
-  return Value::Bool(ParseYamlDocuments(a[0].as_string(), "yaml").has_value());
+  return Value::Bool(IsValidUtf8(a[0].as_string()) && yaml::ParseStream(a[0].as_string(), "").has_value());
 }
 
 }  // namespace
+
+void ThrowMemoryBudget(std::uint64_t max_memory, const std::string& what) {
+  throw EvalError{"eval_budget_error",
+                  "evaluation exceeded the memory budget of " + std::to_string(max_memory) + " bytes" +
+                      (what.empty() ? "" : " (" + what + ")"),
+                  {},
+                  true};
+}
 
 void AddEncodingBuiltins(BuiltinRegistry& r) {
   r.Add("base64.encode", 1, B64Enc);

@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
+#include "core/yaml.h"
 #include "rego/documents.h"
 #include "rego/rego.h"
 
@@ -15,6 +13,8 @@ namespace tollgate::rego {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxCaseFileBytes = std::size_t{16} << 20;
 
 Value Normalize(const Value& v) { return FromJson(ToJson(v)); }
 
@@ -41,7 +41,8 @@ Value SortBindingArrays(const Value& row) {
   return Value::MakeObject(std::move(items));
 }
 
-CaseOutcome RunCase(const YAML::Node& c, const std::string& file) {
+// `budget`: what converting this file's YAML to values may still take.
+CaseOutcome RunCase(const YAML::Node& c, const std::string& file, yaml::Budget& budget) {
   CaseOutcome out;
   out.note = c["note"] ? c["note"].as<std::string>() : file;
   auto fail = [&](std::string why) {
@@ -60,9 +61,17 @@ CaseOutcome RunCase(const YAML::Node& c, const std::string& file) {
   opts.max_steps = 20'000'000;
   opts.strict_builtin_errors = c["strict_error"] && c["strict_error"].as<bool>();
   opts.now_ns = std::int64_t{1'700'000'000'000'000'000};
-  if (c["data"]) opts.data = FromYamlNode(c["data"]);
+  if (c["data"]) {
+    auto d = FromYamlNode(c["data"], file, budget);
+    if (!d) return fail(d.error().message());
+    opts.data = *d;
+  }
   if (!opts.data.is_object()) opts.data = Value::EmptyObject();
-  if (c["input"]) opts.input = FromYamlNode(c["input"]);
+  if (c["input"]) {
+    auto in = FromYamlNode(c["input"], file, budget);
+    if (!in) return fail(in.error().message());
+    opts.input = *in;
+  }
   if (c["input_term"]) {
     auto empty = Policy::Compile({});
     if (!empty) return fail(empty.error().message());
@@ -90,7 +99,11 @@ CaseOutcome RunCase(const YAML::Node& c, const std::string& file) {
     return out;
   }
   std::vector<Value> want;
-  for (const auto& row : c["want_result"]) want.push_back(Normalize(FromYamlNode(row)));
+  for (const auto& row : c["want_result"]) {
+    auto w = FromYamlNode(row, file, budget);
+    if (!w) return fail(w.error().message());
+    want.push_back(Normalize(*w));
+  }
   std::vector<Value> got;
   for (const auto& row : result->rows) {
     ObjectItems items;
@@ -126,28 +139,34 @@ Result<ConformanceReport> RunConformance(const std::string& dir) {
   for (const auto& f : files) {
     fs::path rel = f.lexically_relative(root);
     std::string folder = std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : root_name;
-    std::ifstream in(f);
-    std::stringstream ss;
-    ss << in.rdbuf();
     std::vector<CaseOutcome> outcomes;
-    try {
-      YAML::Node doc = YAML::Load(ss.str());
-      for (const auto& c : doc["cases"]) {
-        CaseOutcome o;
-        try {
-          o = RunCase(c, rel.string());
-        } catch (const std::exception& e) {
-          o.note = c["note"] ? c["note"].as<std::string>() : rel.string();
-          o.status = CaseOutcome::Status::kFailed;
-          o.detail = std::string("exception: ") + e.what();
-        }
-        outcomes.push_back(std::move(o));
-      }
-    } catch (const YAML::Exception& e) {
+    auto unreadable = [&](const std::string& why) {
       CaseOutcome o;
       o.note = rel.string();
-      o.detail = std::string("unreadable case file: ") + e.what();
+      o.detail = "unreadable case file: " + why;
       outcomes.push_back(std::move(o));
+    };
+    auto text = yaml::ReadFile(f.string(), kMaxCaseFileBytes, "conformance cases");
+    auto doc = text ? yaml::ParseDocument(*text, rel.string()) : Result<yaml::Document>(Fail(text.error()));
+    if (!doc) {
+      unreadable(doc.error().message());
+    } else {
+      yaml::Budget budget = yaml::Budget::For(*doc);
+      try {
+        for (const auto& c : doc->root["cases"]) {
+          CaseOutcome o;
+          try {
+            o = RunCase(c, rel.string(), budget);
+          } catch (const std::exception& e) {
+            o.note = c["note"] && c["note"].IsScalar() ? c["note"].Scalar() : rel.string();
+            o.status = CaseOutcome::Status::kFailed;
+            o.detail = std::string("exception: ") + e.what();
+          }
+          outcomes.push_back(std::move(o));
+        }
+      } catch (const YAML::Exception& e) {
+        unreadable(e.what());
+      }
     }
     for (auto& o : outcomes) {
       o.folder = folder;

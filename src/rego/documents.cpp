@@ -8,70 +8,53 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/canonical_json.h"
+#include "core/file.h"
 #include "core/utf8.h"
 
 namespace tollgate::rego {
 
 namespace {
 
-constexpr int kMaxYamlDepth = 256;
-
-bool LooksLikeInt(const std::string& s) {
-  std::size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-  if (i >= s.size()) return false;
-  for (; i < s.size(); ++i)
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-  return true;
-}
-
-bool LooksLikeFloat(const std::string& s) {
-  std::size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-  bool digits = false, dot = false, exp = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      digits = true;
-    } else if (c == '.' && !dot && !exp) {
-      dot = true;
-    } else if ((c == 'e' || c == 'E') && digits && !exp) {
-      exp = true;
-      if (i + 1 < s.size() && (s[i + 1] == '+' || s[i + 1] == '-')) ++i;
-      digits = false;
-    } else {
-      return false;
-    }
-  }
-  return digits;
-}
-
 Value ScalarValue(const YAML::Node& n) {
   const std::string& s = n.Scalar();
-  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return Value::String(s);
-  if (s == "null" || s == "~" || s == "Null" || s == "NULL" || s.empty()) return Value::Null();
-  if (s == "true" || s == "True" || s == "TRUE") return Value::Bool(true);
-  if (s == "false" || s == "False" || s == "FALSE") return Value::Bool(false);
-  if (LooksLikeInt(s)) return Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
-  if (LooksLikeFloat(s)) return Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
+  switch (yaml::Resolve(n)) {
+    case yaml::ScalarType::kNull: return Value::Null();
+    case yaml::ScalarType::kBool: return Value::Bool(s[0] == 't' || s[0] == 'T');
+    case yaml::ScalarType::kInt:
+    case yaml::ScalarType::kFloat: return Value::NumberFromText(s[0] == '+' ? s.substr(1) : s);
+    case yaml::ScalarType::kString: break;
+  }
   return Value::String(s);
 }
 
-Value YamlToValueRec(const YAML::Node& n, int depth) {
-  if (depth > kMaxYamlDepth) throw YAML::Exception(n.Mark(), "nesting too deep");
+Result<Value> YamlToValueRec(const YAML::Node& n, const std::string& file, yaml::Budget& budget, std::size_t depth) {
+  const bool collection = n.IsSequence() || n.IsMap();
+  if (!budget.Take(n.IsScalar() ? n.Scalar().size() : 0) || (collection && depth >= budget.depth))
+    return Fail(yaml::BudgetError(file, n, budget));
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return Value::Null();
     case YAML::NodeType::Scalar: return ScalarValue(n);
     case YAML::NodeType::Sequence: {
       Array a;
-      for (const auto& e : n) a.push_back(YamlToValueRec(e, depth + 1));
+      a.reserve(n.size());
+      for (const auto& e : n) {
+        auto v = YamlToValueRec(e, file, budget, depth + 1);
+        if (!v) return v;
+        a.push_back(std::move(*v));
+      }
       return Value::MakeArray(std::move(a));
     }
     case YAML::NodeType::Map: {
       ObjectItems o;
+      o.reserve(n.size());
       for (const auto& kv : n) {
-        Value k = YamlToValueRec(kv.first, depth + 1);
-        if (!k.is_string()) k = Value::String(kv.first.Scalar());
-        o.emplace_back(std::move(k), YamlToValueRec(kv.second, depth + 1));
+        if (!kv.first.IsScalar() && !kv.first.IsNull()) return Fail(yaml::CollectionKeyError(file, kv.first));
+        if (!budget.Take(kv.first.Scalar().size())) return Fail(yaml::BudgetError(file, kv.first, budget));
+        Value k = Value::String(kv.first.Scalar());  // keys are strings, as written (1: a gives "1")
+        auto v = YamlToValueRec(kv.second, file, budget, depth + 1);
+        if (!v) return v;
+        o.emplace_back(std::move(k), std::move(*v));
       }
       return Value::MakeObject(std::move(o));
     }
@@ -140,7 +123,24 @@ void EmitYaml(YAML::Emitter& e, const Value& v) {
 
 }  // namespace
 
-Value FromYamlNode(const YAML::Node& n) { return YamlToValueRec(n, 0); }
+Result<Value> FromYamlNode(const YAML::Node& n, const std::string& file, yaml::Budget& budget) {
+  return YamlToValueRec(n, file, budget, 0);
+}
+
+std::uint64_t DecodedBytes(const yaml::Document& doc) {
+  // A Value per node (an array element or half an object member) plus the
+  // string payloads: what value.cpp counts against the evaluator's budget.
+  return doc.nodes * (sizeof(Value) + sizeof(std::string)) + doc.scalar_bytes;
+}
+
+Result<Value> YamlDocumentValue(const yaml::Document& doc, const std::string& file, std::uint64_t max_bytes) {
+  if (DecodedBytes(doc) > max_bytes)
+    return Fail(Error::Input(yaml::Where(file, doc.start) + ": the document takes about " +
+                             std::to_string(DecodedBytes(doc)) + " bytes decoded, more than the memory budget of " +
+                             std::to_string(max_bytes)));
+  yaml::Budget budget = yaml::Budget::For(doc);
+  return FromYamlNode(doc.root, file, budget);
+}
 
 Result<Value> ParseJsonValue(std::string_view text, const std::string& what) {
   auto j = ParseJson(text, what);
@@ -148,20 +148,20 @@ Result<Value> ParseJsonValue(std::string_view text, const std::string& what) {
   return FromJson(*j);
 }
 
-Result<std::vector<Value>> ParseYamlDocuments(std::string_view text, const std::string& what) {
+Result<std::vector<Value>> ParseYamlDocuments(std::string_view text, const std::string& what,
+                                              const DecodeLimits& limits) {
   if (!IsValidUtf8(text)) return Fail(Error::Input(what + ": not valid UTF-8"));
-  try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    std::vector<Value> out;
-    for (const auto& d : docs) {
-      if (d.IsNull()) continue;
-      out.push_back(YamlToValueRec(d, 0));
-    }
-    return out;
-  } catch (const YAML::Exception& e) {
-    return Fail(Error::Input(what + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                             ": " + e.msg));
+  auto docs = yaml::ParseStream(text, what, limits.yaml);
+  if (!docs) return Fail(docs.error());
+  std::uint64_t left = limits.max_bytes;
+  std::vector<Value> out;
+  for (const auto& d : *docs) {
+    auto v = YamlDocumentValue(d, what, left);
+    if (!v) return Fail(v.error());
+    left -= DecodedBytes(d);
+    out.push_back(std::move(*v));
   }
+  return out;
 }
 
 Result<Value> ParseTomlValue(std::string_view text, const std::string& what) {
@@ -193,7 +193,8 @@ Result<Value> ParseIniValue(std::string_view text, const std::string& what) {
     if (eq == std::string::npos) return Fail(Error::Input(what + ":" + std::to_string(n) + ": expected key = value"));
     std::string k = Trim(t.substr(0, eq));
     std::string v = Unquote(Trim(t.substr(eq + 1)));
-    Value val = LooksLikeInt(v) || LooksLikeFloat(v) ? Value::NumberFromText(v)
+    const yaml::ScalarType type = yaml::ResolvePlain(v);
+    Value val = type == yaml::ScalarType::kInt || type == yaml::ScalarType::kFloat ? Value::NumberFromText(v)
                : (v == "true" || v == "false") ? Value::Bool(v == "true") : Value::String(v);
     (sections.empty() ? top : sections.back().second).emplace_back(Value::String(k), val);
   }
@@ -282,7 +283,8 @@ Result<Value> ParseDockerfileValue(std::string_view text, const std::string& wha
   return Value::MakeArray({Value::MakeArray(std::move(out))});
 }
 
-Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::string_view text) {
+Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::string_view text,
+                                             const DecodeLimits& limits) {
   std::string lower = path;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto ends = [&](const char* s) {
@@ -303,7 +305,13 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
     if (!v) return Fail(v.error());
     return std::vector<Value>{v->items()[0]};
   }
-  return ParseYamlDocuments(text, path);
+  return ParseYamlDocuments(text, path, limits);
+}
+
+Result<std::vector<Value>> ReadDocumentFile(const std::string& path, const DecodeLimits& limits) {
+  auto text = ReadFileBounded(path, limits.max_file_bytes, "input");
+  if (!text) return Fail(text.error());
+  return ParseDocumentFile(path == "-" ? "stdin.yaml" : path, *text, limits);
 }
 
 std::string ToYamlText(const Value& v) {

@@ -99,6 +99,8 @@ class Evaluator {
     }
     bctx_.rand_state = &rand_state_;
     bctx_.cache = &builtin_cache_;
+    bctx_.max_memory = opts.max_memory;
+    bctx_.memory_base = memory_base_;
   }
 
   QueryResult RunQuery(const CompiledQuery& q) {
@@ -192,8 +194,7 @@ class Evaluator {
   void Step() {
     if (++steps_ > opts_.max_steps)
       throw EvalError{"eval_budget_error", "evaluation exceeded the step budget of " + std::to_string(opts_.max_steps) + " steps", {}, true};
-    if (tl_value_bytes - memory_base_ > opts_.max_memory)
-      throw EvalError{"eval_budget_error", "evaluation exceeded the memory budget of " + std::to_string(opts_.max_memory) + " bytes", {}, true};
+    if (tl_value_bytes - memory_base_ > opts_.max_memory) ThrowMemoryBudget(opts_.max_memory, "");
   }
 
   // ---- bodies and expressions ----

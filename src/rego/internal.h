@@ -33,7 +33,20 @@ struct BuiltinContext {
   std::int64_t now_ns = 0;
   std::uint64_t* rand_state = nullptr;
   std::map<std::string, Value>* cache = nullptr;  // per-query memo (time.now_ns, rand)
+  // The evaluation's memory budget (EvalOptions::max_memory) and the value of
+  // tl_value_bytes when it began: built-ins that decode (yaml.unmarshal) check
+  // what they would create against what is left, before creating it.
+  std::uint64_t max_memory = UINT64_MAX;
+  std::uint64_t memory_base = 0;
+  std::uint64_t MemoryLeft() const {
+    const std::uint64_t used = tl_value_bytes - memory_base;
+    return used >= max_memory ? 0 : max_memory - used;
+  }
 };
+
+// The error that ends an evaluation over its memory budget (never swallowed
+// as a builtin error).
+[[noreturn]] void ThrowMemoryBudget(std::uint64_t max_memory, const std::string& what);
 
 using BuiltinFn = Value (*)(const std::vector<Value>& args, BuiltinContext& ctx);
 

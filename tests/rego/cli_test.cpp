@@ -1,12 +1,16 @@
 // End-to-end tests of `tollgate policy ...` through the built binary.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "core/yaml_bomb.h"
 
 namespace {
 
@@ -165,6 +169,93 @@ violation contains {"msg": "privileged pod", "severity": "medium"} if input.spec
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("broken.rego:3:1"), std::string::npos) << bad.out;
   fs::remove_all(dir);
+}
+
+}  // namespace
+
+// YAML inputs and yaml.unmarshal through the binary (issue 14 items 7 and 10):
+// quick, small refusals with file:line:column; --max-memory bounds decoding.
+namespace {
+
+// The peak resident size of the largest child waited for so far (ctest runs
+// each test in its own process, so: of this test's runs).
+long PeakChildRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_maxrss;
+}
+
+class PolicyYamlCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tollgate_policy_yaml_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "policy");
+    std::ofstream(dir_ / "policy" / "p.rego") << "package main\nimport rego.v1\n"
+                                                 "deny contains \"deployment\" if input.kind == \"Deployment\"\n"
+                                                 "decoded := yaml.unmarshal(input.text)\n";
+    std::ofstream(dir_ / "bomb.yaml") << tollgate::testdata::BillionLaughs("kind: Deployment\n");
+    std::ofstream(dir_ / "dup.yaml") << "kind: Service\nspec: {}\nkind: Deployment\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string P(const char* name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(PolicyYamlCli, BillionLaughsInputIsExitTwoQuicklyAndSmall) {
+  for (const std::string& args : {"policy check -p " + P("policy") + " " + P("bomb.yaml"),
+                                  "policy eval -d " + P("policy") + " -i " + P("bomb.yaml") + " data.main.deny"}) {
+    auto t0 = std::chrono::steady_clock::now();
+    CliRun r = Exec(args);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << args;
+    EXPECT_EQ(r.rc, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(P("bomb.yaml") + ":"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("once its aliases are expanded"), std::string::npos) << r.out;
+    EXPECT_LT(PeakChildRssKb(), 256 * 1024) << args;
+  }
+}
+
+TEST_F(PolicyYamlCli, DuplicateKeyInInputIsExitTwo) {
+  CliRun r = Exec("policy check -p " + P("policy") + " " + P("dup.yaml"));
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find(P("dup.yaml") + ":3:1: key \"kind\" already set in map (first at line 1, column 1)"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(PolicyYamlCli, MaxMemoryBoundsALargeYamlUnmarshal) {
+  std::string list = "[";
+  for (int i = 0; i < 300000; ++i) list += (i ? ",x" : "x") + std::to_string(i);
+  list += "]";
+  std::ofstream(dir_ / "in.json") << nlohmann::json{{"text", list}}.dump();
+  CliRun tight = Exec("policy eval -d " + P("policy") + " -i " + P("in.json") + " --max-memory 8000000 'count(data.main.decoded)'");
+  EXPECT_EQ(tight.rc, 2) << tight.out;
+  EXPECT_NE(tight.out.find("evaluation exceeded the memory budget of 8000000 bytes (yaml.unmarshal"), std::string::npos)
+      << tight.out;
+  CliRun ok = Exec("policy eval -d " + P("policy") + " -i " + P("in.json") + " 'count(data.main.decoded)'");
+  EXPECT_EQ(ok.rc, 0) << ok.out;
+  EXPECT_NE(ok.out.find("\"value\":300000"), std::string::npos) << ok.out;
+  std::ofstream(dir_ / "bomb.json") << nlohmann::json{{"text", tollgate::testdata::BillionLaughs()}}.dump();
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun bomb = Exec("policy eval -d " + P("policy") + " -i " + P("bomb.json") + " data.main.decoded");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(bomb.out.find("\"result\""), std::string::npos) << bomb.out;  // undefined: a built-in error
+  EXPECT_LT(PeakChildRssKb(), 256 * 1024);
+}
+
+// The policy gate reads its inputs with the same reader.
+TEST_F(PolicyYamlCli, BillionLaughsInAPolicyGateInputIsRefused) {
+  std::ofstream(dir_ / "tollgate.yaml") << "version: 1\nservice: demo\ngates:\n  k8s: { policy: policy/, fail_on: high, bypass: none }\n";
+  fs::create_directories(dir_ / "deploy");
+  std::ofstream(dir_ / "deploy" / "bomb.yaml") << tollgate::testdata::BillionLaughs("kind: Deployment\n");
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun r = Exec("gate " + dir_.string() + " --ledger " + P("l.db") +
+                  " --commit 0000000000000000000000000000000000000000 --author 'A <a@x>'");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_NE(r.rc, 0) << r.out;
+  EXPECT_NE(r.rc, 4) << r.out;
+  EXPECT_NE(r.out.find("once its aliases are expanded"), std::string::npos) << r.out;
+  EXPECT_LT(PeakChildRssKb(), 256 * 1024);
 }
 
 }  // namespace
