@@ -17,7 +17,7 @@ DEB_PACKAGES += libgmp-dev
 # IaC: Unicode normalisation (NFC) of HCL strings.
 DEB_PACKAGES += libicu-dev
 
-.PHONY: deps release debug asan demo test test-asan fuzz bench clean
+.PHONY: deps release debug asan demo serve test test-asan fuzz bench clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -41,6 +41,13 @@ asan: deps
 # The main job on the bundled example: a blocked gate, a waiver, an approval, a passing gate.
 demo: release
 	./examples/demo.sh build/release/src/tollgate
+
+# The platform service on the example: prints the URL and a first admin token.
+SERVE_DIR ?= build/serve
+serve: release
+	mkdir -p $(SERVE_DIR)
+	build/release/src/tollgate serve --listen 127.0.0.1:8080 --ledger $(SERVE_DIR)/ledger.db \
+	  --service payments-api=examples/payments-api/tollgate.yaml
 
 test: release
 	ctest --preset release -j $(JOBS)

@@ -3,7 +3,7 @@
 # headers listed here, and only if that module is among its dependencies.
 # Dependencies point down the table of docs/ARCHITECTURE (core uses nothing of
 # ours; cli uses everything).
-set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac ledger slo canary delivery gate cli)
+set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac ledger slo canary delivery gate server cli)
 
 set(TOLLGATE_PUBLIC_core canonical_json.h file.h finding.h git.h hash.h report.h result.h signing.h time.h utf8.h yaml.h)
 set(TOLLGATE_PUBLIC_scan/import sarif.h)
@@ -17,6 +17,7 @@ set(TOLLGATE_PUBLIC_slo slo.h)
 set(TOLLGATE_PUBLIC_canary canary.h)
 set(TOLLGATE_PUBLIC_delivery delivery.h dora.h record.h webhooks.h)
 set(TOLLGATE_PUBLIC_gate gate.h config.h waiver.h run.h)
+set(TOLLGATE_PUBLIC_server server.h client.h)
 set(TOLLGATE_PUBLIC_cli "")
 
 set(TOLLGATE_DEPS_core "")
@@ -30,4 +31,5 @@ set(TOLLGATE_DEPS_slo core)
 set(TOLLGATE_DEPS_canary core)
 set(TOLLGATE_DEPS_delivery core ledger)
 set(TOLLGATE_DEPS_gate core ledger rego scan/import scan/secrets scan/deps scan/iac slo)
+set(TOLLGATE_DEPS_server core ledger gate delivery slo scan/iac)
 set(TOLLGATE_DEPS_cli ${TOLLGATE_MODULES})

@@ -41,6 +41,7 @@ void RegisterScanDeps(CLI::App& scan, Context& ctx);
 // tollgate scan iac (issue 7), added to the `scan` group by RegisterScan.
 void RegisterScanIac(CLI::App& scan, Context& ctx);
 void RegisterDelivery(CLI::App& app, Context& ctx);
+void RegisterServe(CLI::App& app, Context& ctx);  // tollgate serve (cmd_serve.cpp)
 void RegisterPolicy(CLI::App& app, Context& ctx);
 // tollgate policy docs (issue 7), added to the `policy` group by RegisterPolicy.
 void RegisterPolicyDocs(CLI::App& policy, Context& ctx);

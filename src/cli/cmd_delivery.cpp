@@ -1,4 +1,5 @@
 // tollgate event deploy|change|incident|import, tollgate dora report|levels
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include "delivery/delivery.h"
 #include "delivery/dora.h"
 #include "delivery/record.h"
+#include "server/client.h"
 #include "ledger/ledger.h"
 
 namespace tollgate::cli {
@@ -18,6 +20,7 @@ using delivery::Millis;
 struct DeliveryArgs {
   std::string ledger;
   std::string key;
+  std::string server;  // --server URL: record through `tollgate serve`
   // event deploy / incident
   std::string service;
   std::string env;
@@ -53,6 +56,20 @@ struct DeliveryArgs {
 int Record(const DeliveryArgs& a, Result<std::vector<delivery::Event>> events, const std::vector<std::string>& wheres,
            const Clock& clock) {
   if (!events) return Report(events.error());
+  if (!a.server.empty()) {
+    std::string jsonl;
+    for (const auto& e : *events) jsonl += delivery::ToJson(e).dump() + "\n";
+    if (jsonl.empty()) {
+      std::cout << "recorded 0 events\n";
+      return 0;
+    }
+    const char* token = std::getenv("TOLLGATE_TOKEN");
+    auto sent = server::PostEvents(server::Remote{a.server, token ? token : "", ""}, jsonl);
+    if (!sent) return Report(sent.error());
+    std::cout << "recorded " << sent->recorded << " event" << (sent->recorded == 1 ? "" : "s") << " at " << a.server
+              << " (ledger entries " << sent->first << ".." << sent->last << ")\n";
+    return 0;
+  }
   auto key = LoadLedgerKey(a.key);
   if (!key) return Report(key.error());
   auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
@@ -172,6 +189,7 @@ void RegisterDelivery(CLI::App& app, Context& ctx) {
   auto add_ledger = [&](CLI::App* c) {
     c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
     c->add_option("--key", a->key, "Checkpoint signing key file (default $TOLLGATE_LEDGER_KEY)");
+    c->add_option("--server", a->server, "Record through `tollgate serve` at URL (token in $TOLLGATE_TOKEN)");
   };
   auto add_git = [&](CLI::App* c) {
     c->add_option("--repo", a->repo,

@@ -1,9 +1,11 @@
 // tollgate gate, waive, approve: run every gate, decide, and record.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli.h"
 #include "gate/run.h"
+#include "server/client.h"
 #include "ledger/ledger.h"
 
 namespace tollgate::cli {
@@ -21,6 +23,8 @@ struct GateArgs {
   std::string commit;
   std::string format = "text";
   std::string output;
+  std::string server;   // --server URL: decide through `tollgate serve`
+  std::string ca_file;
   // waive / approve
   std::string gate;
   std::string finding;
@@ -51,6 +55,15 @@ int RunGate(const GateArgs& a, const Clock& clock) {
   if (!submission) return Report(submission.error());
   // What a scanner could not read is not a pass: say so, on stderr.
   for (const auto& w : submission->warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  if (!a.server.empty()) {
+    const char* token = std::getenv("TOLLGATE_TOKEN");
+    auto remote = server::SubmitGateRun(server::Remote{a.server, token ? token : "", a.ca_file}, *config, *submission);
+    if (!remote) return Report(remote.error());
+    if (int rc = EmitReport(remote->report, a.format, a.output); rc != 0) return rc;
+    if (a.format == "text" || !a.output.empty())
+      std::cout << "recorded: ledger entries " << remote->first << ".." << remote->last << " at " << a.server << "\n";
+    return remote->blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
+  }
   auto l = OpenLedgerForWrite(a, clock);
   if (!l) return Report(l.error());
   auto run = gate::DecideAndRecord(*config, std::move(*submission), keyring->has_value() ? &**keyring : nullptr, **l,
@@ -130,6 +143,9 @@ void RegisterGate(CLI::App& app, Context& ctx) {
   g->add_option("--author", a->author, "Author of the change, 'Name <email>' (default: HEAD's author)");
   g->add_option("--commit", a->commit, "Commit under the gate (default: HEAD)");
   AddOutputOptions(g, a->format, a->output);
+  g->add_option("--server", a->server,
+                "Decide through `tollgate serve` at URL (its waivers, approvals and ledger; token in $TOLLGATE_TOKEN)");
+  g->add_option("--ca-file", a->ca_file, "With an https --server: PEM certificates to trust");
   g->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunGate(*a, clock); }; });
 }
 

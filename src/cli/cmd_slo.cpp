@@ -99,51 +99,20 @@ struct SloBudgetArgs {
 
 int RunSloBudget(const SloBudgetArgs& a, const Clock& clock) {
   if (a.format != "text" && a.format != "json") return Report(Error::Input("--format must be text or json"));
-  auto spec = slo::LoadSpec(a.spec);
-  if (!spec) return Report(spec.error());
-  std::string data = a.data, prom = a.prometheus;
-  if (data.empty() && prom.empty()) {
-    data = spec->source.data;
-    prom = spec->source.prometheus;
-  }
-  if (data.empty() == prom.empty())
-    return Report(Error::Input("slo budget: give exactly one of --data FILE and --prometheus URL (or set tollgate.data in the spec)"));
-  std::vector<const slo::Slo*> chosen;
-  for (const auto& s : spec->slos)
-    if (a.slo_name.empty() || s.name == a.slo_name) chosen.push_back(&s);
-  if (chosen.empty()) return Report(Error::NotFound(a.spec + ": no SLO named '" + a.slo_name + "'"));
-  std::optional<TimePoint> at;
+  slo::BudgetRequest req;
+  req.spec = a.spec;
+  req.data = a.data;
+  req.prometheus = a.prometheus;
+  req.slo = a.slo_name;
+  req.step = a.step;
   if (!a.at.empty()) {
     auto t = ParseRfc3339(a.at);
     if (!t) return Report(t.error().WithContext("--at"));
-    at = *t;
+    req.at = *t;
   }
-  std::vector<slo::BudgetStatus> out;
-  if (!data.empty()) {
-    if (chosen.size() != 1)
-      return Report(Error::Input("slo budget: a CSV holds one SLI; the spec has " + std::to_string(chosen.size()) +
-                                 " SLOs: choose one with --slo NAME"));
-    auto samples = slo::LoadSamplesCsv(data);
-    if (!samples) return Report(samples.error());
-    const TimePoint now = at.value_or(samples->back().time);
-    out.push_back(slo::ComputeBudget(*chosen[0], chosen[0]->period.value_or(slo::Period{}), *samples, now));
-  } else {
-    const TimePoint now = at.value_or(clock.Now());
-    auto http = slo::MakeHttpGetter();
-    for (const auto* s : chosen) {
-      const slo::Period period = s->period.value_or(slo::Period{});
-      const TimePoint from = period.Start(now);
-      slo::Seconds step = slo::DefaultStep(from, now);
-      if (!a.step.empty()) {
-        auto st = slo::ParseDuration(a.step);
-        if (!st) return Report(st.error().WithContext("--step"));
-        step = *st;
-      }
-      auto samples = slo::QueryPrometheus(*http, prom, *s, from, now, step);
-      if (!samples) return Report(samples.error());
-      out.push_back(slo::ComputeBudget(*s, period, *samples, now));
-    }
-  }
+  auto budgets = slo::Budgets(req, clock.Now());
+  if (!budgets) return Report(budgets.error());
+  const auto& out = *budgets;
   if (a.format == "json") {
     Json arr = Json::array();
     for (const auto& b : out) arr.push_back(slo::ToJson(b));

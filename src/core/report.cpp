@@ -527,11 +527,64 @@ void WriteJson(const Report& r, std::ostream& out) {
   for (const Finding& f : index.findings()) {
     Json j = ToJson(f);
     j["waived"] = index.IsWaived(f);
+    j["blocking"] = index.State(f) == FindingState::kBlocking;
     findings.push_back(std::move(j));
   }
   doc["findings"] = std::move(findings);
   if (r.metadata.is_object() && !r.metadata.empty()) doc["metadata"] = r.metadata;
   out << DumpJson(doc) << "\n";
+}
+
+Result<Report> ReportFromJson(const Json& doc) {
+  auto bad = [](const std::string& what) { return Fail(Error::Input("report JSON: " + what)); };
+  if (!doc.is_object()) return bad("expected an object");
+  Report r;
+  if (auto t = doc.find("tool"); t != doc.end() && t->is_object()) {
+    r.tool_name = t->value("name", r.tool_name);
+    r.tool_version = t->value("version", "");
+  }
+  if (auto o = doc.find("overall"); o != doc.end()) {
+    if (!o->is_string()) return bad("\"overall\" must be a string");
+    r.overall = o->get<std::string>();
+  }
+  if (auto gs = doc.find("gates"); gs != doc.end()) {
+    if (!gs->is_array()) return bad("\"gates\" must be an array");
+    for (const Json& g : *gs) {
+      if (!g.is_object()) return bad("a gate must be an object");
+      GateSummary s;
+      try {
+        s.name = g.at("name").get<std::string>();
+        s.source = g.value("source", "");
+        s.fail_on = g.value("fail_on", "");
+        s.decision = g.value("decision", "");
+        s.findings = g.value("findings", std::size_t{0});
+        s.blocking = g.value("blocking", std::size_t{0});
+        s.waived = g.value("waived", std::size_t{0});
+        if (g.contains("notes")) s.notes = g.at("notes").get<std::vector<std::string>>();
+      } catch (const Json::exception& e) {
+        return bad(std::string("gate: ") + e.what());
+      }
+      r.gates.push_back(std::move(s));
+    }
+  }
+  if (auto fs = doc.find("findings"); fs != doc.end()) {
+    if (!fs->is_array()) return bad("\"findings\" must be an array");
+    for (const Json& j : *fs) {
+      if (!j.is_object()) return bad("a finding must be an object");
+      Json plain = j;
+      bool waived = plain.value("waived", false);
+      bool blocking = plain.value("blocking", false);
+      plain.erase("waived");
+      plain.erase("blocking");
+      auto f = FindingFromJson(plain);
+      if (!f) return Fail(f.error().WithContext("report JSON"));
+      if (waived) r.waived_fingerprints.push_back(f->fingerprint);
+      if (blocking) r.blocking_fingerprints.push_back(f->fingerprint);
+      r.findings.push_back(std::move(*f));
+    }
+  }
+  if (auto m = doc.find("metadata"); m != doc.end() && m->is_object()) r.metadata = *m;
+  return r;
 }
 
 void WriteSarif(const Report& r, std::ostream& out) {

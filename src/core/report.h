@@ -50,6 +50,9 @@ struct TextOptions {
 
 void WriteText(const Report& r, std::ostream& out, const TextOptions& opts);
 void WriteJson(const Report& r, std::ostream& out);
+// Reads what WriteJson wrote (a gate run answered by the server, rendered by
+// the CLI exactly as a local run).
+Result<Report> ReportFromJson(const Json& doc);
 // SARIF 2.1.0, valid against the OASIS schema: one run, rules collected from
 // the findings, results with level, locations and partialFingerprints.
 void WriteSarif(const Report& r, std::ostream& out);

@@ -331,6 +331,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                           {"commit", e.commit},
                           {"author", e.author.name},
                           {"decision", e.blocked ? "blocked" : "pass"},
+                          {"recorded_by", e.recorded_by},
                           {"gates", gates},
                           {"approvals", {{"required", e.approvals.required}, {"valid", e.approvals.valid},
                                          {"decisions", approvals}, {"decisions_count", approval_count}}}}}});

@@ -66,6 +66,7 @@ struct ApprovalOutcome {
 struct Evaluation {
   std::string service;
   std::string commit;
+  std::string recorded_by;  // the service's principal that submitted the run, if any
   Author author;
   std::vector<GateOutcome> gates;
   ApprovalOutcome approvals;

@@ -133,6 +133,7 @@ Result<RunResult> DecideAndRecord(const Config& config, Submission submission, c
 
   RunResult r;
   r.evaluation = Evaluate(in);
+  r.evaluation.recorded_by = submission.recorded_by;
   auto appended = ledger.Append(DecisionEvents(r.evaluation), ledger_key);
   if (!appended) return Fail(appended.error());
   r.recorded = std::move(*appended);

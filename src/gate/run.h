@@ -39,6 +39,7 @@ struct Submission {
   std::string repository;  // the origin remote's URL, when known
   std::string branch;      // the checked-out branch, when known
   Author author;
+  std::string recorded_by;  // the service's principal that submitted the run; empty for a local run
   std::vector<std::vector<Finding>> findings;  // one list per configured gate, in order
   std::vector<std::string> warnings;           // what a scanner could not read, "<gate>: <file>: <why>"
 };

@@ -138,6 +138,12 @@ Result<Keyring> Keyring::Parse(const std::string& text, const std::string& file)
   return k;
 }
 
+Keyring Keyring::FromEntries(std::vector<KeyringEntry> entries) {
+  Keyring k;
+  k.entries_ = std::move(entries);
+  return k;
+}
+
 const KeyringEntry* Keyring::FindByKey(const std::string& verifier_key) const {
   for (const auto& e : entries_)
     if (e.key.ToString() == verifier_key) return &e;

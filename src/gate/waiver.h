@@ -34,6 +34,8 @@ class Keyring {
   // .tollgate/keys.yaml:  keys: [{name, email?, key: "<verifier key>", roles: [..]}]
   static Result<Keyring> Load(const std::string& path);
   static Result<Keyring> Parse(const std::string& text, const std::string& file);
+  // A keyring from entries held elsewhere (the service's principals).
+  static Keyring FromEntries(std::vector<KeyringEntry> entries);
 
   // The entry whose public key is `key` (name, id and key bytes all equal).
   const KeyringEntry* FindByKey(const std::string& verifier_key) const;

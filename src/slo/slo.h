@@ -220,4 +220,18 @@ Result<std::vector<Finding>> FreezeFindings(const Spec& spec, const std::vector<
 // Loads the spec and its data (CSV, or Prometheus at `now`) and checks it.
 Result<std::vector<Finding>> CheckErrorBudget(const std::string& spec_path, const FreezeOptions& opts);
 
+// Error budgets of a spec's SLOs, as `tollgate slo budget` and the service's
+// /api/v1/reports/slo compute them: from a CSV of one SLI (`data`) or
+// Prometheus (`prometheus`); when neither is given, from the spec's own
+// tollgate.data / tollgate.prometheus.
+struct BudgetRequest {
+  std::string spec;        // the SLO spec file
+  std::string data;        // CSV samples
+  std::string prometheus;  // base URL
+  std::string slo;         // only this SLO; empty: all
+  std::optional<TimePoint> at;  // default: the last sample (CSV) or now (Prometheus)
+  std::string step;        // Prometheus query step; empty: DefaultStep
+};
+Result<std::vector<BudgetStatus>> Budgets(const BudgetRequest& request, TimePoint now);
+
 }  // namespace tollgate::slo

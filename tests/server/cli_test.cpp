@@ -1,0 +1,181 @@
+// `tollgate serve` as a process on loopback: the CLI gates and records events
+// through it; /metrics passes promtool; SIGKILL during ingestion loses no
+// acknowledged event; two server processes append to one ledger at once and
+// it verifies afterwards.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "support/cli_harness.h"
+
+namespace tollgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A `tollgate serve` child on a free loopback port.
+class ServerProcess {
+ public:
+  ServerProcess(const fs::path& dir, const std::string& ledger, const std::string& state, const std::string& extra = "") {
+    log_ = (dir / ("serve-" + std::to_string(counter_++) + ".log")).string();
+    std::string cmd = std::string("exec '") + TOLLGATE_BINARY + "' serve --listen 127.0.0.1:0 --ledger '" + ledger +
+                      "' --state '" + state + "' " + extra + " >'" + log_ + "' 2>&1";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && url_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::string text = ReadAll(log_);
+      auto at = text.find("listening on ");
+      if (at != std::string::npos && text.find('\n', at) != std::string::npos)
+        url_ = text.substr(at + 13, text.find('\n', at) - at - 13);
+      auto tok = text.find("admin token: ");
+      if (tok != std::string::npos && text.find('\n', tok) != std::string::npos)
+        token_ = text.substr(tok + 13, text.find('\n', tok) - tok - 13);
+    }
+  }
+  ~ServerProcess() { Kill(SIGTERM); }
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  const std::string& url() const { return url_; }
+  const std::string& token() const { return token_; }
+  std::string log() const { return ReadAll(log_); }
+
+ private:
+  static inline int counter_ = 0;
+  pid_t pid_ = -1;
+  std::string log_, url_, token_;
+};
+
+class ServeCli : public CliHarness {
+ protected:
+  std::string Curl(const std::string& args) {
+    auto r = Run("curl -sS --max-time 20 " + args);
+    return r.out;
+  }
+};
+
+TEST_F(ServeCli, GateThroughTheServerPrintsAndExitsAsLocally) {
+  std::string example = std::string(TOLLGATE_SOURCE_DIR) + "/examples/payments-api";
+  ASSERT_EQ(Tg("db import '" + example + "/advisories'").code, 0);  // the dependency gate reads it, offline
+  ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string(),
+                    "--service payments-api='" + example + "/tollgate.yaml'");
+  ASSERT_FALSE(srv.url().empty()) << srv.log();
+  ASSERT_EQ(srv.token().rfind("tg_", 0), 0u) << srv.log();
+  EXPECT_NE(Curl(srv.url() + "/healthz").find("ok"), std::string::npos);
+
+  // Without a token: refused, exit 2, one line.
+  auto anon = Tg("gate '" + example + "' --server " + srv.url() + " --author 'Dev <dev@x.example>'");
+  EXPECT_EQ(anon.code, 2) << anon.err;
+  auto r = Run("TOLLGATE_TOKEN=" + srv.token() + " '" + TOLLGATE_BINARY + "' gate '" + example + "' --server " + srv.url() +
+               " --author 'Dev <dev@x.example>' --commit " + std::string(40, 'c'));
+  EXPECT_EQ(r.code, 1) << r.out << r.err;  // the example's planted key blocks
+  EXPECT_NE(r.out.find("stripe-live-secret-key"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recorded: ledger entries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(srv.url()), std::string::npos);
+
+  // Delivery events through the server.
+  auto ev = Run("TOLLGATE_TOKEN=" + srv.token() + " '" + TOLLGATE_BINARY +
+                "' event deploy --service payments-api --env prod --commit a1 --time 2026-03-02T10:00:00Z --server " +
+                srv.url());
+  EXPECT_EQ(ev.code, 0) << ev.err;
+  EXPECT_NE(ev.out.find("recorded 1 event"), std::string::npos) << ev.out;
+  srv.Kill(SIGTERM);
+  auto verify = Tg("ledger verify");
+  EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+TEST_F(ServeCli, MetricsPassPromtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
+  ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string());
+  ASSERT_FALSE(srv.url().empty()) << srv.log();
+  (void)Curl("-H 'Content-Type: application/x-ndjson' -H 'Authorization: Bearer " + srv.token() + "' " + srv.url() + "/api/v1/ledger/head");
+  (void)Curl(srv.url() + "/nope");
+  Write("metrics.txt", Curl(srv.url() + "/metrics"));
+  auto check = Run("promtool check metrics < metrics.txt");
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
+}
+
+TEST_F(ServeCli, SigkillDuringIngestionLosesNoAcknowledgedEvent) {
+  ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string());
+  ASSERT_FALSE(srv.url().empty()) << srv.log();
+  // Batches of 50 deploys, posted one after another; each acknowledged batch
+  // is counted, then the server is killed mid-stream.
+  std::string script =
+      "i=0; while [ $i -lt 40 ]; do f=batch$i.jsonl; : > $f; j=0; while [ $j -lt 50 ]; do "
+      "printf '{\"type\":\"deploy\",\"id\":\"d%d-%d\",\"service\":\"s%d\",\"env\":\"prod\",\"commit\":\"c%d\",\"status\":\"success\",\"time\":\"2026-03-02T10:%02d:00Z\"}\\n' "
+      "$i $j $i $j $j >> $f; j=$((j+1)); done; "
+      "code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/x-ndjson' -H 'Authorization: Bearer " +
+      srv.token() + "' --data-binary @$f " + srv.url() +
+      "/api/v1/events); [ \"$code\" = 201 ] && echo $i >> acked; i=$((i+1)); done";
+  pid_t poster = fork();
+  if (poster == 0) {
+    std::string cmd = "cd '" + dir_.string() + "' && " + script;
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  srv.Kill(SIGKILL);
+  int status = 0;
+  waitpid(poster, &status, 0);
+  std::string acked = Slurp((dir_ / "acked").string());
+  std::size_t batches = Count(acked, '\n');
+  ASSERT_GT(batches, 0u) << "no batch was acknowledged before the kill";
+  auto verify = Tg("ledger verify");
+  EXPECT_EQ(verify.code, 0) << verify.err;
+  auto shown = Tg("ledger show --type deploy");
+  EXPECT_GE(Count(shown.out, '\n'), batches * 50) << "acknowledged batches: " << batches;
+  // Each acknowledged batch is there whole.
+  std::istringstream in(acked);
+  std::string b;
+  while (std::getline(in, b)) EXPECT_NE(shown.out.find("\"id\":\"d" + b + "-49\""), std::string::npos) << b;
+}
+
+TEST_F(ServeCli, TwoServersAppendToOneLedgerConcurrently) {
+  std::string state = (dir_ / "state.db").string();
+  ServerProcess a(dir_, ledger_, state);
+  ASSERT_FALSE(a.url().empty()) << a.log();
+  std::string token = a.token();
+  ServerProcess b(dir_, ledger_, state);
+  ASSERT_FALSE(b.url().empty()) << b.log();
+  EXPECT_TRUE(b.token().empty()) << "the second replica shares the state: no new admin";
+  auto load = [&](const std::string& url, int who) {
+    std::string script = "i=0; while [ $i -lt 20 ]; do printf '{\"type\":\"deploy\",\"id\":\"r" + std::to_string(who) +
+                         "-%d\",\"service\":\"svc" + std::to_string(who) +
+                         "\",\"env\":\"prod\",\"commit\":\"c%d\",\"status\":\"success\",\"time\":\"2026-03-02T10:%02d:00Z\"}\\n' $i $i $i > "
+                         "ev" + std::to_string(who) + ".jsonl; curl -s -o /dev/null -H 'Content-Type: application/x-ndjson' -H 'Authorization: Bearer " + token +
+                         "' --data-binary @ev" + std::to_string(who) + ".jsonl " + url + "/api/v1/events; i=$((i+1)); done";
+    return Run(script);
+  };
+  std::thread t1([&] { load(a.url(), 1); });
+  std::thread t2([&] { load(b.url(), 2); });
+  t1.join();
+  t2.join();
+  a.Kill(SIGTERM);
+  b.Kill(SIGTERM);
+  auto verify = Tg("ledger verify");
+  EXPECT_EQ(verify.code, 0) << verify.err;
+  auto shown = Tg("ledger show --type deploy");
+  EXPECT_EQ(Count(shown.out, '\n'), 40u) << shown.out.substr(0, 400);
+}
+
+}  // namespace
+}  // namespace tollgate::testing
