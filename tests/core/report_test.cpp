@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/corpus.h"
+
 #include "core/canonical_json.h"
 
 namespace tollgate {
@@ -305,7 +307,7 @@ TEST(ReportSarif, LevelsAndScores) {
 
 // Validate `sarif` against the OASIS schema with Python's jsonschema.
 void ExpectValidSarif(const std::string& sarif) {
-  if (!fs::exists(kSarifSchema)) GTEST_SKIP() << "SARIF schema not found at " << kSarifSchema;
+  TG_REQUIRE_CORPUS(kSarifSchema, "the SARIF 2.1.0 schema");
   if (!HavePython()) GTEST_SKIP() << "python3 not installed; cannot validate SARIF against the schema";
   if (!Succeeds("python3 -c 'import jsonschema' >/dev/null 2>&1")) {
     GTEST_SKIP() << "python3 module jsonschema not installed; cannot validate SARIF against the schema";

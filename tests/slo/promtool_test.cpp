@@ -5,6 +5,8 @@
 // Skips with a message when promtool (Debian package `prometheus`) is absent.
 #include <gtest/gtest.h>
 
+#include "support/corpus.h"
+
 #include "slo/slo.h"
 #include "test_util.h"
 
@@ -69,7 +71,7 @@ TEST_F(PromtoolTest, CheckRulesAcceptsEveryTemplate) {
 
 TEST_F(PromtoolTest, CheckRulesAcceptsOurRulesForTheSlothCorpus) {
   const fs::path ex = fs::path(TOLLGATE_SHARED_DIR) / "corpora" / "sloth" / "examples";
-  if (!fs::is_directory(ex)) GTEST_SKIP() << "no Sloth corpus at " << ex;
+  TG_REQUIRE_CORPUS(ex, "the Sloth examples");
   int checked = 0;
   for (const auto& e : fs::directory_iterator(ex)) {
     if (!e.is_regular_file()) continue;

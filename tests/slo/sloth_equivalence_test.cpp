@@ -13,6 +13,8 @@
 #include <set>
 
 #include <gtest/gtest.h>
+
+#include "support/corpus.h"
 #include <yaml-cpp/yaml.h>
 
 #include "slo/slo.h"
@@ -201,7 +203,7 @@ std::vector<Case> Cases() {
 }
 
 TEST(SlothEquivalence, SameWindowsFactorsThresholdsAndSliExpressions) {
-  if (!fs::is_directory(kSloth)) GTEST_SKIP() << "no Sloth corpus at " << kSloth << " (../shared is absent)";
+  TG_REQUIRE_CORPUS(kSloth, "the Sloth corpus");
   int accepted = 0, rejected = 0, slos = 0;
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.in + " -> " + fs::path(c.out).filename().string());
@@ -238,7 +240,7 @@ TEST(SlothEquivalence, SameWindowsFactorsThresholdsAndSliExpressions) {
 
 TEST(SlothEquivalence, ValidateCorpusGoodPassesBadFails) {
   const fs::path v = kSloth / "test" / "integration" / "prometheus" / "testdata" / "validate";
-  if (!fs::is_directory(v)) GTEST_SKIP() << "no Sloth corpus at " << kSloth << " (../shared is absent)";
+  TG_REQUIRE_CORPUS(v, "the Sloth corpus");
   int good = 0, bad = 0;
   for (const auto& e : fs::directory_iterator(v / "good")) {
     auto s = slo::LoadSpec(e.path().string());
