@@ -16,6 +16,8 @@ DEB_PACKAGES += libsimdjson-dev
 DEB_PACKAGES += libgmp-dev
 # IaC: Unicode normalisation (NFC) of HCL strings.
 DEB_PACKAGES += libicu-dev
+# Platform service (issue 16): Boost.Beast/Asio 1.74 HTTP layer (bench/http/README.md; not libboost1.81-dev, which conflicts with python3-scipy), wrk for its load benchmarks.
+DEB_PACKAGES += libboost-dev wrk
 
 .PHONY: deps release debug asan demo serve test test-asan fuzz bench clean
 

@@ -89,8 +89,8 @@ App::App(const std::string& db_path)
   exec(db_,
        "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, type TEXT NOT NULL, time TEXT NOT NULL, "
        "service TEXT, body TEXT NOT NULL)");
-  if (sqlite3_prepare_v2(db_, "INSERT INTO events(type, time, service, body) VALUES(?,?,?,?)", -1, &insert_,
-                         nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, "INSERT INTO events(type, time, service, body) VALUES(?,?,?,?)", -1, &insert_, nullptr) !=
+      SQLITE_OK) {
     throw std::runtime_error(sqlite3_errmsg(db_));
   }
   refresher_ = std::thread([this] { refresh_loop(); });
@@ -131,7 +131,8 @@ Reply App::events(std::string_view body) {
     ++line_no;
     if (line.empty()) continue;
     auto ev = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (ev.is_discarded() || !ev.is_object()) return error(400, "line " + std::to_string(line_no) + ": not a JSON object");
+    if (ev.is_discarded() || !ev.is_object())
+      return error(400, "line " + std::to_string(line_no) + ": not a JSON object");
     auto type = ev.find("type");
     auto time = ev.find("time");
     if (type == ev.end() || !type->is_string() || time == ev.end() || !time->is_string()) {
@@ -190,8 +191,9 @@ Reply App::admission(std::string_view body) const {
   }
   nlohmann::json response = {{"uid", req["uid"]}, {"allowed", allowed}};
   if (!allowed) response["status"] = {{"code", 403}, {"message", message}};
-  return {200, nlohmann::json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"response", response}}
-                   .dump()};
+  return {200,
+          nlohmann::json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"response", response}}
+              .dump()};
 }
 
 std::int64_t App::stored_events() {

@@ -3,7 +3,9 @@
 // deadline for an idle connection plus the request header and one for the body (--timeout). POST /events is
 // parsed and committed on a small pool (--blocking, default 2) so that the event loop keeps serving during the
 // fsync; the commits themselves are serialised by the App's database mutex.
+// clang-format off
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it (GCC 12, C++20)
+// clang-format on
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -79,9 +81,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req.method() == http::verb::post && target == "/events") {
       net::post(ctx_.blocking, [self = shared_from_this(), body = std::move(req.body()), keep] {
         httpbench::Reply r = self->ctx_.app.events(body);
-        net::post(self->stream_.get_executor(), [self, r = std::move(r), keep]() mutable {
-          self->send(r.status, std::move(r.body), keep);
-        });
+        net::post(self->stream_.get_executor(),
+                  [self, r = std::move(r), keep]() mutable { self->send(r.status, std::move(r.body), keep); });
       });
       return;
     }
@@ -158,8 +159,8 @@ int main(int argc, char** argv) {
   Context ctx{app, blocking, opt.max_body, std::chrono::seconds(opt.timeout_s)};
 
   net::io_context ioc(opt.threads);
-  std::make_shared<Listener>(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(opt.port)),
-                             ctx)
+  std::make_shared<Listener>(
+      ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(opt.port)), ctx)
       ->accept();
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) { ioc.stop(); });

@@ -50,9 +50,8 @@ int main(int argc, char** argv) {
   svr.Get("/static", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.static_body(), "application/json");
   });
-  svr.Get("/report", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(app.report(), "application/json");
-  });
+  svr.Get("/report",
+          [&](const httplib::Request&, httplib::Response& res) { res.set_content(app.report(), "application/json"); });
   auto reply = [](httplib::Response& res, httpbench::Reply r) {
     res.status = r.status;
     res.set_content(std::move(r.body), "application/json");

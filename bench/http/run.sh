@@ -8,7 +8,7 @@
 # (repetitions of every configuration, 2), CONNS (wrk connections, 32). --quick: DURATION=3, REPS=1, short
 # hostile-client runs (a smoke test, not figures to quote).
 # Output: a table per section on stdout; raw rows in $BUILD/results.csv and $BUILD/hostile.txt.
-# Full run: about 15 minutes. Needs wrk and python3 (Debian packages wrk, python3).
+# Full run: about 18 minutes. Needs wrk and python3 (Debian packages wrk, python3).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +55,7 @@ main_cfgs=(beast-1 beast-2 httplib-2 httplib-4 httplib-def)
 # config:route pairs: what httplib's default keep-alive count (5) and Nagle cost on /static, and what a single
 # blocking thread (parse and commit serial) costs Beast on /events.
 variants=(httplib-def-ka5:static httplib-def-nagle:static beast-1-b1:events)
+latency_cfgs=(beast-1 beast-2 httplib-def)
 hostile_cfgs=(beast-1 httplib-def httplib-def-guard)
 routes=(static report events admission)
 
@@ -88,26 +89,29 @@ to_ms() {  # wrk latency (123.00us, 1.23ms, 1.23s) -> milliseconds
                          else if (v ~ /m$/) n *= 60000; printf "%.3f", n }'
 }
 
-run_wrk() {  # route -> wrk output file
-  local route=$1 out=$scratch/wrk.out
+run_wrk() {  # route connections -> wrk output file
+  local route=$1 n=$2 out=$scratch/wrk.out threads=2
   local method=GET body="" ctype=""
   case $route in
     events) method=POST body=$here/data/events.jsonl ctype=application/x-ndjson ;;
     admission) method=POST body=$here/data/admission.json ctype=application/json ;;
   esac
+  [[ $n -lt 2 ]] && threads=1
   WRK_METHOD=$method WRK_BODY=$body WRK_CTYPE=$ctype \
-    wrk -t2 -c"$conns" -d"${duration}s" --timeout 5s --latency -s "$here/wrk.lua" "http://127.0.0.1:$port/$route" >"$out"
+    wrk -t"$threads" -c"$n" -d"${duration}s" --timeout 5s --latency -s "$here/wrk.lua" "http://127.0.0.1:$port/$route" >"$out"
   echo "$out"
 }
 
 results=$build/results.csv
-echo "rep,config,route,rps,p50_ms,p99_ms,ok,other,socket_errors,seconds,events_per_s,acked,stored,peak_rss_kib" >"$results"
+echo "rep,config,route,rps,p50_ms,p99_ms,ok,other,socket_errors,seconds,events_per_s,acked,stored,peak_rss_kib,cpu_us_per_req" >"$results"
 echo "# http bench: $(nproc) cores, $(uptime), wrk -t2 -c$conns -d${duration}s, reps=$reps"
 
-measure() {  # rep config route
-  local rep=$1 c=$2 route=$3 out rps p50 p99 ok other errs secs eps acked stored rss
+measure() {  # rep config route [connections: default $conns with 2 wrk threads; 1 = one connection, one thread]
+  local rep=$1 c=$2 route=$3 n=${4:-$conns} label=$2 out rps p50 p99 ok other errs secs eps acked stored rss ticks reqs cpu
+  [[ $n != "$conns" ]] && label="$c@c$n"
   start_server "$c"
-  out=$(run_wrk "$route")
+  out=$(run_wrk "$route" "$n")
+  ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")  # server CPU (user + system), whole life
   stop_server
   rps=$(awk '/^Requests\/sec/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
@@ -116,9 +120,11 @@ measure() {  # rep config route
   other=$(sed -n 's/^STATUS ok=[0-9]* other=\([0-9]*\)/\1/p' "$out")
   errs=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
   secs=$(awk '/requests in/ {v = $4; sub(/,$/, "", v); n = v + 0; if (v ~ /ms$/) n /= 1000; else if (v ~ /m$/) n *= 60; print n}' "$out")
+  reqs=$(awk '/requests in/ {print $1}' "$out")
+  cpu=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')
   eps=0
   [[ $route == events ]] && eps=$(awk -v ok="$ok" -v s="$secs" 'BEGIN { printf "%.0f", ok * 50 / s }')
-  echo "$rep,$c,$route,$rps,$p50,$p99,$ok,$other,${errs:-0},$secs,$eps,$acked,$stored,$rss" | tee -a "$results" >&2
+  echo "$rep,$label,$route,$rps,$p50,$p99,$ok,$other,${errs:-0},$secs,$eps,$acked,$stored,$rss,$cpu" | tee -a "$results" >&2
 }
 
 # Interleaved: each repetition runs every route on every configuration, so background load hits all alike.
@@ -127,6 +133,10 @@ for rep in $(seq "$reps"); do
     for c in "${main_cfgs[@]}"; do measure "$rep" "$c" "$route"; done
   done
   for v in "${variants[@]}"; do measure "$rep" "${v%%:*}" "${v#*:}"; done
+  # Latency without queueing: one client, one connection (the admission goal is a latency, not a throughput).
+  for route in static admission; do
+    for c in "${latency_cfgs[@]}"; do measure "$rep" "$c" "$route" 1; done
+  done
 done
 
 hostile=$build/hostile.txt

@@ -34,8 +34,9 @@ def main():
             static_mean[c] = sum(float(r["rps"]) for r in rs) / len(rs)
 
     print("| route | config | req/s mean (min-max) | vs /static | p50 ms (each run) | p99 ms (each run) | "
-          "acked events/s (each run) | non-2xx / socket errors | peak RSS MiB | stored = acked |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "acked events/s (each run) | server CPU µs/req (each run) | non-2xx / socket errors | peak RSS MiB | "
+          "stored = acked |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for route in ["static", "report", "events", "admission"]:
         for (c, r_) in order:
             if r_ != route:
@@ -50,7 +51,7 @@ def main():
             stored = "yes" if all(r["acked"] == r["stored"] for r in rs) else "NO"
             print(f"| /{route} | {c} | {mean:,.0f} ({min(rps):,.0f}-{max(rps):,.0f}) | {ratio} | "
                   f"{fmt_list([float(r['p50_ms']) for r in rs])} | {fmt_list([float(r['p99_ms']) for r in rs])} | "
-                  f"{eps} | {bad} | {rss:.1f} | {stored} |")
+                  f"{eps} | {fmt_list([float(r.get('cpu_us_per_req') or 'nan') for r in rs], 0)} | {bad} | {rss:.1f} | {stored} |")
     print()
     print("Goals (issue 16): " + "; ".join(f"/{k}: {v}" for k, v in GOALS.items()))
     if len(sys.argv) > 2:
