@@ -1,7 +1,8 @@
 // Fuzzes the Rego parser, compiler and evaluator: the input is split at the
 // first NUL into a module and a JSON input document; any input yields a
 // result or an Error, never a crash, a hang (the step budget bounds the
-// evaluation) or unbounded memory.
+// evaluation) or unbounded memory. The module is read as v0 when its first
+// byte is odd, so both syntaxes are fuzzed.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,7 +13,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto [module, input_text] = SplitAtNul(data, size);
-  auto policy = tollgate::rego::Policy::Compile({{"fuzz.rego", module}});
+  tollgate::rego::CompileOptions co;
+  co.version = size > 0 && (data[0] & 1) ? tollgate::rego::RegoVersion::kV0 : tollgate::rego::RegoVersion::kV1;
+  auto policy = tollgate::rego::Policy::Compile({{"fuzz.rego", module}}, co);
   if (!policy) {
     (void)policy.error().message();
     return 0;

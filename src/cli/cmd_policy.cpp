@@ -45,10 +45,19 @@ struct EvalArgs {
   bool explain = false;
   std::uint64_t max_steps = 50'000'000;
   std::uint64_t max_memory = std::uint64_t{4} << 30;
+  bool v0 = false;
 };
 
+rego::CompileOptions Syntax(bool v0) {
+  rego::CompileOptions o;
+  o.version = v0 ? rego::RegoVersion::kV0 : rego::RegoVersion::kV1;
+  return o;
+}
+
+constexpr const char* kV0Help = "Read modules as Rego v0 (OPA 0.x syntax) unless they import rego.v1 or a .manifest says otherwise";
+
 // -d paths: .rego files are modules; .json/.yaml files are base data merged at the root.
-Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego::Value* data) {
+Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego::Value* data, const rego::CompileOptions& co) {
   std::vector<std::string> rego_paths;
   *data = rego::Value::EmptyObject();
   for (const auto& p : paths) {
@@ -66,12 +75,12 @@ Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego
       rego_paths.push_back(p);
     }
   }
-  return rego::LoadPolicies(rego_paths);
+  return rego::LoadPolicies(rego_paths, co);
 }
 
 int RunEval(const EvalArgs& a) {
   rego::Value data;
-  auto policy = LoadWithData(a.data, &data);
+  auto policy = LoadWithData(a.data, &data, Syntax(a.v0));
   if (!policy) return Report(policy.error());
   rego::EvalOptions opts;
   opts.data = data;
@@ -131,10 +140,11 @@ struct TestArgs {
   std::string format = "text";
   bool verbose = false;
   std::string run;
+  bool v0 = false;
 };
 
 int RunTest(const TestArgs& a) {
-  auto policy = rego::LoadPolicies(a.paths);
+  auto policy = rego::LoadPolicies(a.paths, Syntax(a.v0));
   if (!policy) return Report(policy.error());
   rego::TestSummary sum = rego::RunTests(**policy, a.run);
   if (a.format == "json") {
@@ -171,10 +181,11 @@ struct CheckArgs {
   bool explain = false;
   bool fail_on_warn = false;
   std::vector<std::string> inputs;
+  bool v0 = false;
 };
 
 int RunCheck(const CheckArgs& a) {
-  auto policy = rego::LoadPolicies(a.policies);
+  auto policy = rego::LoadPolicies(a.policies, Syntax(a.v0));
   if (!policy) return Report(policy.error());
   rego::CheckOptions opts;
   if (!a.namespaces.empty()) opts.namespaces = a.namespaces;
@@ -268,6 +279,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   eval->add_option("--max-steps", ea->max_steps, "Evaluation step budget")->capture_default_str();
   eval->add_option("--max-memory", ea->max_memory, "Evaluation memory budget in bytes (strings and collections created)")
       ->capture_default_str();
+  eval->add_flag("--v0-compatible", ea->v0, kV0Help);
   eval->add_option("QUERY", ea->query, "Query, e.g. data.main.deny")->required();
   eval->callback([&ctx, ea] { ctx.action = [ea] { return RunEval(*ea); }; });
 
@@ -277,6 +289,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   test->add_option("--format", ta->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   test->add_flag("-v,--verbose", ta->verbose, "Also list passing tests");
   test->add_option("-r,--run", ta->run, "Only tests whose name contains this text");
+  test->add_flag("--v0-compatible", ta->v0, kV0Help);
   test->callback([&ctx, ta] { ctx.action = [ta] { return RunTest(*ta); }; });
 
   auto ca = std::make_shared<CheckArgs>();
@@ -287,6 +300,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   AddOutputOptions(check, ca->format, ca->output);
   check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
   check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
+  check->add_flag("--v0-compatible", ca->v0, kV0Help);
   check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files; '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
 
@@ -295,13 +309,17 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   auto verbose = std::make_shared<bool>(false);
   auto known = std::make_shared<std::string>();
   auto write_known = std::make_shared<std::string>();
+  auto conf_v0 = std::make_shared<bool>(false);
+  conf->add_flag("--v0-compatible", *conf_v0, "The cases are written in Rego v0 (as OPA's testdata/v0)");
   conf->add_option("DIR", *dir, "Directory of conformance cases (one folder per feature)")->required();
   conf->add_flag("-v,--verbose", *verbose, "List every failing case with the reason");
   conf->add_option("--known-failures", *known, "File of expected failures (folder/note per line): any difference fails");
   conf->add_option("--write-known-failures", *write_known, "Write the failing cases (folder/note per line) to FILE");
-  conf->callback([&ctx, dir, verbose, known, write_known] {
-    ctx.action = [dir, verbose, known, write_known]() -> int {
-      auto r = rego::RunConformance(*dir);
+  conf->callback([&ctx, dir, verbose, known, write_known, conf_v0] {
+    ctx.action = [dir, verbose, known, write_known, conf_v0]() -> int {
+      rego::ConformanceOptions copts;
+      copts.version = *conf_v0 ? rego::RegoVersion::kV0 : rego::RegoVersion::kV1;
+      auto r = rego::RunConformance(*dir, copts);
       if (!r) return Report(r.error());
       std::cout << rego::FormatConformance(*r, *verbose);
       if (!write_known->empty()) {

@@ -13,6 +13,10 @@
 
 namespace tollgate::rego {
 
+// The Rego syntax a module is written in (OPA 1.x: v1 by default, v0 with
+// --v0-compatible or a rego_version setting).
+enum class RegoVersion : std::uint8_t { kV0, kV1 };
+
 struct Location {
   std::string file;
   int line = 0;
@@ -123,6 +127,10 @@ struct Import {
 
 struct Module {
   std::string file;
+  RegoVersion version = RegoVersion::kV1;
+  // v1, or v0 with `import rego.v1`: OPA's v1 compile checks apply (no
+  // shadowing of input/data, no duplicate imports, no deprecated built-ins).
+  bool v1_compatible = true;
   Location package_loc;
   Value package_annotations;  // METADATA above `package` (scope package), undefined if none
   std::vector<Value> package;  // path under data

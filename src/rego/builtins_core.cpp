@@ -1089,6 +1089,7 @@ const BuiltinRegistry& Builtins() {
     AddJsonSchemaBuiltins(*r);
     AddTemplateBuiltins(*r);
     AddGlobsBuiltins(*r);
+    AddDeprecatedBuiltins(*r);
     return r;
   }();
   return *kRegistry;

@@ -1,9 +1,12 @@
 #include "rego/check.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -30,18 +33,82 @@ Result<std::vector<std::string>> FindRegoFiles(const std::vector<std::string>& p
   return files;
 }
 
-Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths) {
-  auto files = FindRegoFiles(paths);
-  if (!files) return Fail(files.error());
-  std::vector<SourceFile> sources;
-  for (const auto& f : *files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) return Fail(Error::Io(f + ": cannot read"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    sources.push_back({f, ss.str()});
+namespace {
+
+// A directory's bundle manifest: its default version and per-file globs.
+struct Manifest {
+  std::optional<RegoVersion> version;
+  std::vector<std::pair<std::string, RegoVersion>> files;
+};
+
+Result<RegoVersion> VersionOf(const nlohmann::json& j, const std::string& where) {
+  if (j.is_number_integer() && (j.get<int>() == 0 || j.get<int>() == 1))
+    return j.get<int>() == 0 ? RegoVersion::kV0 : RegoVersion::kV1;
+  return Fail(Error::Input(where + ": rego_version must be 0 or 1"));
+}
+
+Result<Manifest> ReadManifest(const fs::path& dir) {
+  Manifest m;
+  fs::path p = dir / ".manifest";
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return m;
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Fail(Error::Input(p.string() + ": not a JSON object"));
+  if (j.contains("rego_version")) {
+    auto v = VersionOf(j["rego_version"], p.string());
+    if (!v) return Fail(v.error());
+    m.version = *v;
   }
-  return Policy::Compile(sources);
+  if (j.contains("file_rego_versions")) {
+    if (!j["file_rego_versions"].is_object()) return Fail(Error::Input(p.string() + ": file_rego_versions must be an object"));
+    for (const auto& [glob, ver] : j["file_rego_versions"].items()) {
+      auto v = VersionOf(ver, p.string() + ": file_rego_versions." + glob);
+      if (!v) return Fail(v.error());
+      m.files.emplace_back(glob.size() > 0 && glob[0] == '/' ? glob.substr(1) : glob, *v);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<std::vector<SourceFile>> ReadPolicySources(const std::vector<std::string>& paths, const CompileOptions& opts) {
+  std::vector<SourceFile> sources;
+  for (const auto& root : paths) {
+    auto files = FindRegoFiles({root});
+    if (!files) return Fail(files.error());
+    Manifest man;
+    std::error_code ec;
+    if (fs::is_directory(root, ec)) {
+      auto m = ReadManifest(root);
+      if (!m) return Fail(m.error());
+      man = std::move(*m);
+    }
+    for (const auto& f : *files) {
+      std::ifstream in(f, std::ios::binary);
+      if (!in) return Fail(Error::Io(f + ": cannot read"));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      SourceFile sf{f, ss.str(), man.version.value_or(opts.version)};
+      std::string rel = fs::path(f).lexically_relative(root).generic_string();
+      for (const auto& [glob, v] : man.files)
+        if (fnmatch(glob.c_str(), rel.c_str(), 0) == 0) sf.version = v;
+      sources.push_back(std::move(sf));
+    }
+  }
+  std::sort(sources.begin(), sources.end(), [](const SourceFile& a, const SourceFile& b) { return a.name < b.name; });
+  sources.erase(std::unique(sources.begin(), sources.end(), [](const SourceFile& a, const SourceFile& b) { return a.name == b.name; }),
+                sources.end());
+  return sources;
+}
+
+Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths, const CompileOptions& opts) {
+  auto sources = ReadPolicySources(paths, opts);
+  if (!sources) return Fail(sources.error());
+  return Policy::Compile(*sources, opts);
 }
 
 namespace {

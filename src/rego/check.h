@@ -13,7 +13,13 @@ namespace tollgate::rego {
 
 // Reads every *.rego file under the given files/directories (sorted, so the
 // result does not depend on directory order) and compiles them together.
-Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths);
+// `opts.version` is the syntax of files nothing else decides (--v0-compatible
+// makes it v0); a directory given may carry OPA's bundle `.manifest`
+// ({"rego_version": 0|1, "file_rego_versions": {"glob": 0|1}}, globs relative
+// to that directory) to set the version of its files.
+Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths, const CompileOptions& opts = {});
+// The same files with the version each is read in.
+Result<std::vector<SourceFile>> ReadPolicySources(const std::vector<std::string>& paths, const CompileOptions& opts = {});
 // The *.rego files the paths name, sorted.
 Result<std::vector<std::string>> FindRegoFiles(const std::vector<std::string>& paths);
 

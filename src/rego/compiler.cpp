@@ -4,6 +4,7 @@
 // expression runs after the expressions that bind its inputs (OPA's safety
 // reordering), reporting unsafe variables.
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "rego/internal.h"
@@ -66,6 +67,8 @@ struct PackageCtx {
   std::vector<Value> path;
   std::set<std::string> rule_names;
   std::map<std::string, Term> imports;  // alias -> ref term (data... or input...)
+  bool v1_checks = false;  // a v1 module (or v0 with rego.v1): deprecated built-ins are refused
+  bool query = false;      // a query body: `==` is a call (OPA rewrites it to `=` only in rules)
 };
 
 class Compiler {
@@ -82,8 +85,50 @@ class Compiler {
       for (auto& r : m->rules) Place(*m, r);
     }
     for (auto& m : mut_->modules) {
+      CheckModule(*m);
       PackageCtx pkg = ContextFor(*m);
       for (auto& r : m->rules) CompileRule(pkg, *r);
+    }
+  }
+
+  // OPA's root-document checks: function arguments never shadow input/data;
+  // in v1 modules neither do rule names nor := variables.
+  static void CheckShadowingBody(const Body& b) {
+    for (const auto& e : b.exprs) {
+      if (e.kind == ExprKind::kAssign && e.terms[0].kind == TermKind::kVar &&
+          (e.terms[0].name == "input" || e.terms[0].name == "data"))
+        Throw(e.loc, "rego_compile_error", "variables must not shadow " + e.terms[0].name + " (use a different variable name)");
+      for (const auto& t : e.terms) CheckShadowingTerm(t);
+      if (e.kind == ExprKind::kCall)
+        for (const auto& t : e.call.args) CheckShadowingTerm(t);
+      if (e.body) CheckShadowingBody(*e.body);
+    }
+  }
+  static void CheckShadowingTerm(const Term& t) {
+    if (t.body) CheckShadowingBody(*t.body);
+    for (const auto& a : t.args) CheckShadowingTerm(a);
+  }
+  // Arguments are patterns: a variable named input or data anywhere in one
+  // (but in object keys, sets and calls) would shadow the root document.
+  static void CheckArgShadowing(const Rule& r, const Term& a) {
+    if (a.kind == TermKind::kVar && (a.name == "input" || a.name == "data"))
+      Throw(r.loc, "rego_compile_error", "args must not shadow " + a.name + " (use a different variable name)");
+    if (a.kind == TermKind::kArray)
+      for (const auto& x : a.args) CheckArgShadowing(r, x);
+    if (a.kind == TermKind::kObject)
+      for (std::size_t i = 1; i < a.args.size(); i += 2) CheckArgShadowing(r, a.args[i]);
+  }
+  static void CheckModule(const Module& m) {
+    for (const auto& r : m.rules) {
+      for (const auto& a : r->args) CheckArgShadowing(*r, a);
+      if (!m.v1_compatible) continue;
+      const std::string& name = r->head_ref[0].name;
+      if (name == "input" || name == "data")
+        Throw(r->loc, "rego_compile_error", "rules must not shadow " + name + " (use a different rule name)");
+      CheckShadowingBody(r->body);
+      for (const auto& e : r->else_chain) CheckShadowingBody(e->body);
+      for (const auto& k : r->keys) CheckShadowingTerm(k);
+      if (r->has_value) CheckShadowingTerm(r->value);
     }
   }
 
@@ -92,6 +137,7 @@ class Compiler {
     if (!parsed) throw CompileError{parsed.error().message()};
     Body body = std::move(*parsed);
     PackageCtx pkg;
+    pkg.query = true;
     slot_names_.clear();
     wildcards_.clear();
     Scope scope;
@@ -162,9 +208,25 @@ class Compiler {
     n->rules.push_back(r.get());
   }
 
+  static std::string ImportText(const Import& im) {
+    std::string s = "import ";
+    const Term& p = im.path;
+    if (p.kind == TermKind::kVar) {
+      s += p.name;
+    } else {
+      s += p.args[0].name;
+      for (std::size_t i = 1; i < p.args.size(); ++i)
+        s += p.args[i].value.is_string() ? "." + p.args[i].value.as_string() : "[" + ToRegoString(p.args[i].value) + "]";
+    }
+    if (!im.alias.empty()) s += " as " + im.alias;
+    return s;
+  }
+
   PackageCtx ContextFor(const Module& m) {
     PackageCtx pkg;
     pkg.path = m.package;
+    pkg.v1_checks = m.v1_compatible;
+    std::map<std::string, const Import*> seen;
     const Node* n = &impl_.root;
     for (const auto& p : m.package) {
       auto it = n->children.find(p);
@@ -194,7 +256,12 @@ class Compiler {
           alias = last.value.is_string() ? last.value.as_string() : "";
         }
       }
-      if (!alias.empty()) pkg.imports[alias] = p;
+      if (!alias.empty()) {
+        if (m.v1_compatible && seen.count(alias))
+          Throw(im.loc, "rego_compile_error", "import must not shadow " + ImportText(*seen[alias]));
+        seen[alias] = &im;
+        pkg.imports[alias] = p;
+      }
     }
     return pkg;
   }
@@ -298,6 +365,88 @@ class Compiler {
       scope.current = idx;
       ResolveExpr(body.exprs[idx], scope, pkg);
     }
+    HoistNegated(body, scope, pkg);
+  }
+
+  // OPA's "rewrite dynamic terms": the references, calls and nested calls a
+  // negated call or comparison takes as arguments are bound by expressions
+  // of their own before it, outside the `not`. So `not f(input.missing)` is
+  // undefined (the body fails) when input.missing is undefined, and
+  // `not startswith(input.names[_], "a")` holds when some name does not
+  // start with "a". In rules `a == b` is unification (refs stay inside the
+  // negation, only calls nested in them move out); in queries it is a call.
+  void HoistNegated(Body& body, Scope& scope, const PackageCtx& pkg) {
+    bool any = false;
+    for (const auto& e : body.exprs) any = any || e.negated;
+    if (!any) return;
+    std::vector<Expr> out;
+    out.reserve(body.exprs.size());
+    for (auto& e : body.exprs) {
+      if (e.negated) {
+        std::vector<Expr> extra;
+        auto hoist = [&](Term& t) {
+          Expr g;
+          g.kind = ExprKind::kUnify;
+          g.loc = t.loc;
+          g.op = "=";
+          g.text = e.text;
+          g.withs = e.withs;
+          Term v;
+          v.kind = TermKind::kVar;
+          v.loc = t.loc;
+          v.name = "__local" + std::to_string(hoisted_++) + "__";
+          v.slot = NewSlot(scope, v.name);
+          scope.vars[v.name] = v.slot;
+          g.terms.push_back(v);
+          g.terms.push_back(std::move(t));
+          t = std::move(v);
+          extra.push_back(std::move(g));
+        };
+        std::function<void(Term&)> one = [&](Term& t) {
+          switch (t.kind) {
+            case TermKind::kRef:
+            case TermKind::kCall: hoist(t); return;
+            case TermKind::kArray:
+            case TermKind::kSet:
+            case TermKind::kObject:
+              for (auto& a : t.args) one(a);
+              return;
+            default: return;
+          }
+        };
+        // A term in equality position: a call moves out whole; a ref keeps its
+        // place but its dynamic operands move out.
+        auto in_eq = [&](Term& t) {
+          if (t.kind == TermKind::kCall) {
+            hoist(t);
+          } else if (t.kind == TermKind::kRef) {
+            if (t.args[0].kind != TermKind::kVar) one(t.args[0]);
+            for (std::size_t i = 1; i < t.args.size(); ++i) one(t.args[i]);
+          } else if (t.kind != TermKind::kArrayCompr && t.kind != TermKind::kSetCompr &&
+                     t.kind != TermKind::kObjectCompr) {
+            one(t);
+          }
+        };
+        if (e.kind == ExprKind::kTerm && e.terms[0].kind == TermKind::kCall) {
+          Term& call = e.terms[0];
+          if (!pkg.query && call.name == "equal" && call.builtin && call.args.size() == 2) {
+            for (auto& a : call.args) in_eq(a);
+          } else {
+            for (auto& a : call.args) one(a);
+          }
+        } else if (e.kind == ExprKind::kTerm) {
+          if (e.terms[0].kind != TermKind::kCall) in_eq(e.terms[0]);
+        } else if (e.kind == ExprKind::kUnify && e.op == "call") {
+          one(e.terms[0]);
+          for (auto& a : e.terms[1].args) one(a);
+        } else if (e.kind == ExprKind::kUnify || e.kind == ExprKind::kAssign) {
+          for (auto& t : e.terms) in_eq(t);
+        }
+        for (auto& x : extra) out.push_back(std::move(x));
+      }
+      out.push_back(std::move(e));
+    }
+    body.exprs = std::move(out);
   }
 
   static int LookupOuter(const Scope* s, const std::string& name) {
@@ -356,6 +505,7 @@ class Compiler {
       } else if (e.call.args.size() == arity + 1) {
         Term out = e.call.args.back();
         e.call.args.pop_back();
+        e.op = "call";  // f(x, out): the call is the expression, not an operand
         e.kind = ExprKind::kUnify;
         e.terms.clear();
         e.terms.push_back(std::move(out));
@@ -502,6 +652,8 @@ class Compiler {
       }
     }
     if (const Builtin* b = Builtins().Find(name)) {
+      if (pkg.v1_checks && IsDeprecatedBuiltin(name))
+        Throw(call.loc, "rego_type_error", "deprecated built-in function calls in expression: " + name);
       call.builtin = b;
       return true;
     }
@@ -543,7 +695,10 @@ class Compiler {
           t.slot = outer;
           return;
         }
-        if (t.name == "input" || t.name == "data") {
+        // Imports and rule names come before the root documents (a v0 rule
+        // named input is what `input` means in its package, as in OPA).
+        bool root = t.name == "input" || t.name == "data";
+        if (root && !pkg.imports.count(t.name) && !pkg.rule_names.count(t.name)) {
           Term ref;
           ref.kind = TermKind::kRef;
           ref.loc = t.loc;
@@ -1036,16 +1191,19 @@ class Compiler {
   const Policy::Impl& impl_;
   Policy::Impl* mut_;
   std::set<int> wildcards_;
+  int hoisted_ = 0;
   std::map<const Body*, std::set<int>> body_locals_;
   std::vector<std::unique_ptr<Scope>> scopes_;
 };
 
 }  // namespace
 
-Result<PolicyPtr> Policy::Compile(const std::vector<SourceFile>& files) {
+Result<PolicyPtr> Policy::Compile(const std::vector<SourceFile>& files, const CompileOptions& opts) {
   std::vector<Module> modules;
   for (const auto& f : files) {
-    auto m = ParseModule(f.text, f.name);
+    ParseOptions po;
+    po.version = f.version.value_or(opts.version);
+    auto m = ParseModule(f.text, f.name, po);
     if (!m) return Fail(m.error());
     modules.push_back(std::move(*m));
   }

@@ -42,7 +42,7 @@ Value SortBindingArrays(const Value& row) {
 }
 
 // `budget`: what converting this file's YAML to values may still take.
-CaseOutcome RunCase(const YAML::Node& c, const std::string& file, yaml::Budget& budget) {
+CaseOutcome RunCase(const YAML::Node& c, const std::string& file, yaml::Budget& budget, const ConformanceOptions& copts) {
   CaseOutcome out;
   out.note = c["note"] ? c["note"].as<std::string>() : file;
   auto fail = [&](std::string why) {
@@ -82,7 +82,9 @@ CaseOutcome RunCase(const YAML::Node& c, const std::string& file, yaml::Budget& 
   std::string want_code = c["want_error_code"] ? c["want_error_code"].as<std::string>() : "";
   std::string want_error = c["want_error"] ? c["want_error"].as<std::string>() : "";
   bool want_err = !want_code.empty() || c["want_error"];
-  auto policy = Policy::Compile(files);
+  CompileOptions compile_opts;
+  compile_opts.version = copts.version;
+  auto policy = Policy::Compile(files, compile_opts);
   Result<QueryResult> result = policy ? (*policy)->Query(query, opts) : Result<QueryResult>(Fail(policy.error()));
   if (want_err) {
     if (result) return fail("expected error " + want_code + " " + want_error + ", got a result");
@@ -123,7 +125,7 @@ CaseOutcome RunCase(const YAML::Node& c, const std::string& file, yaml::Budget& 
 
 }  // namespace
 
-Result<ConformanceReport> RunConformance(const std::string& dir) {
+Result<ConformanceReport> RunConformance(const std::string& dir, const ConformanceOptions& copts) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Fail(Error::NotFound(dir + ": not a directory"));
   std::vector<fs::path> files;
@@ -156,7 +158,7 @@ Result<ConformanceReport> RunConformance(const std::string& dir) {
         for (const auto& c : doc->root["cases"]) {
           CaseOutcome o;
           try {
-            o = RunCase(c, rel.string(), budget);
+            o = RunCase(c, rel.string(), budget, copts);
           } catch (const std::exception& e) {
             o.note = c["note"] && c["note"].IsScalar() ? c["note"].Scalar() : rel.string();
             o.status = CaseOutcome::Status::kFailed;

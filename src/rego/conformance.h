@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "rego/ast.h"
 
 namespace tollgate::rego {
 
@@ -27,9 +28,15 @@ struct ConformanceReport {
   std::map<std::string, std::array<std::size_t, 3>> folders;
 };
 
+struct ConformanceOptions {
+  // The syntax of the cases' modules: OPA keeps v0 cases apart
+  // (test/cases/testdata/v0) and runs them with --v0-compatible.
+  RegoVersion version = RegoVersion::kV1;
+};
+
 // Runs every *.yaml / *.yml under `dir` (recursively). A file that is not
 // readable YAML fails as one case.
-Result<ConformanceReport> RunConformance(const std::string& dir);
+Result<ConformanceReport> RunConformance(const std::string& dir, const ConformanceOptions& opts = {});
 
 // "folder: P passed, F failed, S skipped" lines then the total line
 // "N passed, N failed, N skipped". With `verbose`, each failure's note and

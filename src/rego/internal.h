@@ -86,6 +86,9 @@ void AddX509Builtins(BuiltinRegistry& r);
 void AddJsonSchemaBuiltins(BuiltinRegistry& r);
 void AddTemplateBuiltins(BuiltinRegistry& r);
 void AddGlobsBuiltins(BuiltinRegistry& r);
+void AddDeprecatedBuiltins(BuiltinRegistry& r);
+// any, all, re_match, net.cidr_overlap, set_diff, cast_*: refused in v1 modules.
+bool IsDeprecatedBuiltin(std::string_view name);
 
 // Argument helpers for built-ins.
 const std::string& ArgString(std::string_view fn, const std::vector<Value>& a, int i);

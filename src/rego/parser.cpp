@@ -19,12 +19,21 @@ constexpr int kMaxDepth = 200;
 
 class Parser {
  public:
-  Parser(std::vector<Token> toks, std::string file, std::string_view src)
-      : toks_(std::move(toks)), file_(std::move(file)), src_(src) {}
+  Parser(std::vector<Token> toks, std::string file, std::string_view src, const ParseOptions& opts = {})
+      : toks_(std::move(toks)), file_(std::move(file)), src_(src), version_(opts.version) {
+    bool v1 = version_ == RegoVersion::kV1;
+    kw_if_ = kw_contains_ = kw_in_ = kw_every_ = v1;
+    v1_checks_ = v1;
+  }
+
+  // OPA's v1 errors found while parsing (all of them, as OPA reports them).
+  const std::vector<std::string>& errors() const { return errors_; }
 
   Module ParseModuleTokens() {
     Module m;
     m.file = file_;
+    m.version = version_;
+    m.v1_compatible = version_ == RegoVersion::kV1;
     SkipNL();
     if (!IsIdent("package")) Fail("expected 'package'");
     m.package_loc = Loc();
@@ -49,11 +58,11 @@ class Parser {
       if (Peek().kind == Tok::kEof) break;
       if (IsKeyword("import")) {
         m.imports.push_back(ParseImport());
+        ApplyImport(m.imports.back(), m);
         EndOfStatement();
         continue;
       }
-      auto r = ParseRule();
-      m.rules.push_back(std::move(r));
+      for (auto& r : ParseRules()) m.rules.push_back(std::move(r));
     }
     return m;
   }
@@ -85,8 +94,68 @@ class Parser {
     return Peek(ahead).kind == Tok::kIdent && Peek(ahead).text == s;
   }
   // A keyword, unless directly followed by '.' (then it names a rule: as.foo).
+  // In v0, `if`, `contains`, `in` and `every` are keywords only once imported.
   bool IsKeyword(const char* s, std::size_t ahead = 0) const {
-    return IsIdent(s, ahead) && !(IsPunct(".", ahead + 1) && !Peek(ahead + 1).space_before);
+    return KeywordEnabled(s) && IsIdent(s, ahead) && !(IsPunct(".", ahead + 1) && !Peek(ahead + 1).space_before);
+  }
+  bool KeywordEnabled(std::string_view s) const {
+    if (s == "if") return kw_if_;
+    if (s == "contains") return kw_contains_;
+    if (s == "in") return kw_in_;
+    if (s == "every") return kw_every_;
+    return true;
+  }
+
+  // future.keywords[.kw] and rego.v1 imports: keywords (v0) and v1 checks.
+  void ApplyImport(const Import& im, Module& m) {
+    const Term& p = im.path;
+    if (p.kind != TermKind::kRef || p.args[0].kind != TermKind::kVar) {
+      if (p.kind == TermKind::kVar && (p.name == "future" || p.name == "rego"))
+        ImportError(im, p.name == "future" ? "invalid import, must be `future.keywords`"
+                                           : "invalid import `rego`, must be `rego.v1`");
+      return;
+    }
+    const std::string& root = p.args[0].name;
+    if (root != "future" && root != "rego") return;
+    std::vector<std::string> parts;
+    for (std::size_t i = 1; i < p.args.size(); ++i)
+      parts.push_back(p.args[i].value.is_string() ? p.args[i].value.as_string() : "?");
+    if (!im.alias.empty()) {
+      ImportError(im, "`" + root + "` imports cannot be aliased");
+      return;
+    }
+    if (root == "rego") {
+      if (parts.size() != 1 || parts[0] != "v1") {
+        std::string path = "rego";
+        for (const auto& x : parts) path += "." + x;
+        ImportError(im, "invalid import `" + path + "`, must be `rego.v1`");
+        return;
+      }
+      kw_if_ = kw_contains_ = kw_in_ = kw_every_ = true;
+      v1_checks_ = true;
+      m.v1_compatible = true;
+      return;
+    }
+    if (parts.empty() || parts[0] != "keywords" || parts.size() > 2) {
+      ImportError(im, "invalid import, must be `future.keywords`");
+      return;
+    }
+    if (parts.size() == 1) {
+      kw_if_ = kw_contains_ = kw_in_ = kw_every_ = true;
+      return;
+    }
+    const std::string& kw = parts[1];
+    if (kw == "if") kw_if_ = true;
+    else if (kw == "contains") kw_contains_ = true;
+    else if (kw == "in") kw_in_ = true;
+    else if (kw == "every") kw_every_ = true;
+    else ImportError(im, "unexpected keyword, must be one of [contains every if in]");
+  }
+  [[noreturn]] void ImportError(const Import& im, const std::string& what) const {
+    throw ParseError{im.loc.ToString() + ": rego_parse_error: " + what};
+  }
+  void V1Error(const Location& loc, const std::string& what) {
+    errors_.push_back(loc.ToString() + ": rego_parse_error: " + what);
   }
   bool IsPunct(const char* s, std::size_t ahead = 0) const {
     return Peek(ahead).kind == Tok::kPunct && Peek(ahead).text == s;
@@ -215,7 +284,11 @@ class Parser {
     return s;
   }
 
-  std::shared_ptr<Rule> ParseRule() {
+  enum class BodyKind { kNone, kIf, kBraced };
+
+  // One rule statement; v0 rules with several bodies (`p { a } { b }`) give
+  // one rule per body.
+  std::vector<std::shared_ptr<Rule>> ParseRules() {
     auto r = std::make_shared<Rule>();
     r->loc = Loc();
     if (IsKeyword("default")) {
@@ -229,6 +302,7 @@ class Parser {
     } else {
       r->head_ref = head.args;
     }
+    const std::size_t ref_len = r->head_ref.size();
     r->name = head.kind == TermKind::kVar ? head.name : RefName(head);
     if (r->name.empty()) r->name = r->head_ref[0].name;
     bool is_function = false;
@@ -260,33 +334,52 @@ class Parser {
       r->value = ParseTerm();
       r->has_value = true;
     }
-    // Ref heads: the first non-ground component onwards are keys.
-    std::size_t first_var = r->head_ref.size();
-    for (std::size_t i = 1; i < r->head_ref.size(); ++i) {
-      if (r->head_ref[i].kind != TermKind::kScalar) {
-        first_var = i;
-        break;
-      }
-    }
-    std::vector<Term> dyn(r->head_ref.begin() + static_cast<std::ptrdiff_t>(first_var), r->head_ref.end());
-    r->head_ref.resize(first_var);
-    if (is_function) {
-      if (!dyn.empty()) Fail("function names must be ground");
-      r->kind = RuleKind::kFunction;
-    } else if (contains) {
+    const bool has_if = !r->is_default && IsKeyword("if");
+    // OPA: `p[x] { }` and `p.q { }` (a two-part head with neither value nor
+    // `if`) are partial set rules; in v1 they fail the `contains` check.
+    const bool v0_set = !r->is_default && !is_function && !contains && !r->has_value && !has_if && ref_len == 2;
+    if (v0_set) {
       r->kind = RuleKind::kPartialSet;
-      dyn.push_back(std::move(r->keys[0]));
-      r->keys = std::move(dyn);
-    } else if (!dyn.empty()) {
-      // p[x] := v, p[x].q[y] := v, and p[x] if ... (value true).
-      r->kind = RuleKind::kPartialObject;
-      r->keys = std::move(dyn);
+      r->keys.push_back(r->head_ref[1]);
+      r->head_ref.resize(1);
+    } else {
+      // Ref heads: the first non-ground component onwards are keys.
+      std::size_t first_var = r->head_ref.size();
+      for (std::size_t i = 1; i < r->head_ref.size(); ++i) {
+        if (r->head_ref[i].kind != TermKind::kScalar) {
+          first_var = i;
+          break;
+        }
+      }
+      std::vector<Term> dyn(r->head_ref.begin() + static_cast<std::ptrdiff_t>(first_var), r->head_ref.end());
+      r->head_ref.resize(first_var);
+      if (is_function) {
+        if (!dyn.empty()) Fail("function names must be ground");
+        r->kind = RuleKind::kFunction;
+      } else if (contains) {
+        r->kind = RuleKind::kPartialSet;
+        dyn.push_back(std::move(r->keys[0]));
+        r->keys = std::move(dyn);
+      } else if (!dyn.empty()) {
+        // p[x] := v, p[x].q[y] := v, and p[x] if ... (value true).
+        r->kind = RuleKind::kPartialObject;
+        r->keys = std::move(dyn);
+      }
     }
     if (r->is_default) {
       if (!r->has_value) r->value = MakeScalar(Value::Bool(true), r->loc), r->has_value = true;
-      return r;
+      return {r};
     }
-    ParseRuleBody(*r, r->body);
+    const char* what = is_function ? "function" : "rule";
+    BodyKind bk = ParseRuleBody(*r, r->body);
+    if (bk == BodyKind::kNone && !contains && !is_function && !r->has_value && ref_len == 1)
+      throw ParseError{r->loc.ToString() + ": rego_parse_error: var cannot be used for rule name"};
+    if (v1_checks_) {
+      if (bk == BodyKind::kBraced) V1Error(r->loc, std::string("`if` keyword is required before ") + what + " body");
+      if (v0_set) V1Error(r->loc, "`contains` keyword is required for partial set rules");
+      if (bk == BodyKind::kNone && !v0_set && !contains && !is_function && !r->has_value)
+        V1Error(r->loc, std::string(what) + " must have value assignment and/or body declaration");
+    }
     // else chain
     while (true) {
       std::size_t save = pos_;
@@ -295,6 +388,8 @@ class Parser {
         pos_ = save;
         break;
       }
+      if (r->kind == RuleKind::kPartialSet) Fail("else keyword cannot be used on multi-value rules");
+      if (!r->keys.empty()) Fail("else keyword cannot be used on rules with variables in head");
       auto e = std::make_shared<Rule>();
       e->loc = Loc();
       Next();
@@ -303,13 +398,39 @@ class Parser {
         e->value = ParseTerm();
         e->has_value = true;
       }
-      ParseRuleBody(*e, e->body);
+      if (ParseRuleBody(*e, e->body) == BodyKind::kBraced && v1_checks_)
+        V1Error(e->loc, std::string("`if` keyword is required before ") + what + " body");
       r->else_chain.push_back(std::move(e));
     }
-    return r;
+    std::vector<std::shared_ptr<Rule>> out{r};
+    if (bk == BodyKind::kNone) return out;
+    // Further bodies: `p { a } { b }` defines p twice (OPA's chained bodies).
+    while (true) {
+      std::size_t save = pos_;
+      SkipNL();
+      if (!IsPunct("{")) {
+        pos_ = save;
+        break;
+      }
+      if (!r->else_chain.empty()) Fail("expected else keyword");
+      auto next = std::make_shared<Rule>();
+      next->loc = Loc();
+      next->kind = r->kind;
+      next->head_ref = r->head_ref;
+      next->keys = r->keys;
+      next->args = r->args;
+      next->value = r->value;
+      next->has_value = r->has_value;
+      next->name = r->name;
+      next->body = ParseBracedBody();
+      if (v1_checks_ && bk != BodyKind::kIf)
+        V1Error(next->loc, std::string("`if` keyword is required before ") + what + " body");
+      out.push_back(std::move(next));
+    }
+    return out;
   }
 
-  void ParseRuleBody(Rule& r, Body& body) {
+  BodyKind ParseRuleBody(Rule& r, Body& body) {
     if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
@@ -330,16 +451,19 @@ class Parser {
         SkipNL();
         body.exprs.push_back(ParseExpr());
       }
-    } else if (IsPunct("{")) {
-      body = ParseBracedBody();
-    } else {
-      Term t = MakeScalar(Value::Bool(true), r.loc);
-      Expr e;
-      e.kind = ExprKind::kTerm;
-      e.loc = r.loc;
-      e.terms.push_back(t);
-      body.exprs.push_back(std::move(e));
+      return BodyKind::kIf;
     }
+    if (IsPunct("{")) {
+      body = ParseBracedBody();
+      return BodyKind::kBraced;
+    }
+    Term t = MakeScalar(Value::Bool(true), r.loc);
+    Expr e;
+    e.kind = ExprKind::kTerm;
+    e.loc = r.loc;
+    e.terms.push_back(t);
+    body.exprs.push_back(std::move(e));
+    return BodyKind::kNone;
   }
 
   Body ParseBracedBody() {
@@ -646,7 +770,7 @@ class Parser {
         static const std::set<std::string> kReserved = {"not", "with", "as", "default", "else", "import", "package",
                                                         "some", "every", "if", "contains", "in"};
         bool called = IsPunct("(", 1) && !Peek(1).space_before;
-        if (!dotted && !called && kReserved.count(t.text)) Fail("expected a term");
+        if (!dotted && !called && kReserved.count(t.text) && KeywordEnabled(t.text)) Fail("expected a term");
         Term head = MakeVar(Next().text, loc);
         // A dotted name followed by '(' is a call.
         std::string name = head.name;
@@ -838,6 +962,10 @@ class Parser {
   int no_bar_ = 0;
   int template_vars_ = 0;
   bool in_args_ = false;
+  RegoVersion version_ = RegoVersion::kV1;
+  bool kw_if_ = true, kw_contains_ = true, kw_in_ = true, kw_every_ = true;
+  bool v1_checks_ = true;
+  std::vector<std::string> errors_;
 };
 
 }  // namespace
@@ -915,14 +1043,19 @@ Status AttachAnnotations(std::string_view src, const std::string& file, Module& 
 
 }  // namespace
 
-Result<Module> ParseModule(std::string_view src, const std::string& file) {
+Result<Module> ParseModule(std::string_view src, const std::string& file, const ParseOptions& opts) {
   if (!IsValidUtf8(src)) return Fail(Error::Input(file + ":1:1: rego_parse_error: source is not valid UTF-8"));
   auto toks = Lex(src, file);
   if (!toks) return Fail(Error::Input(toks.error().message()));
   Module m;
   try {
-    Parser p(std::move(*toks), file, src);
+    Parser p(std::move(*toks), file, src, opts);
     m = p.ParseModuleTokens();
+    if (!p.errors().empty()) {
+      std::string msg;
+      for (std::size_t i = 0; i < p.errors().size() && i < 10; ++i) msg += (i ? "; " : "") + p.errors()[i];
+      return Fail(Error::Input(msg));
+    }
   } catch (const ParseError& e) {
     return Fail(Error::Input(e.message));
   }

@@ -1,4 +1,4 @@
-// Rego v1 parser: source text to a Module (or a query Body). Errors read
+// Rego parser (v1 and v0): source text to a Module (or a query Body). Errors read
 // "file:line:col: rego_parse_error: expected X, found Y".
 #pragma once
 
@@ -10,7 +10,16 @@
 
 namespace tollgate::rego {
 
-Result<Module> ParseModule(std::string_view src, const std::string& file);
+struct ParseOptions {
+  RegoVersion version = RegoVersion::kV1;
+};
+
+// v1 (the default) refuses v0-only syntax with OPA's errors ("`if` keyword is
+// required before rule body", "`contains` keyword is required for partial set
+// rules"); v0 reads it as OPA 0.x did (`p[x] { }` is a partial set rule, `if`,
+// `contains`, `in` and `every` are keywords only once imported from
+// future.keywords or rego.v1). Several errors are joined with "; ".
+Result<Module> ParseModule(std::string_view src, const std::string& file, const ParseOptions& opts = {});
 Result<Body> ParseQuery(std::string_view src, const std::string& file = "query");
 
 }  // namespace tollgate::rego

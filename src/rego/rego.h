@@ -28,6 +28,13 @@ namespace tollgate::rego {
 struct SourceFile {
   std::string name;
   std::string text;
+  // The syntax of this file; unset: CompileOptions::version. v0 and v1
+  // modules may be compiled together (OPA's per-file rego_version).
+  std::optional<RegoVersion> version = std::nullopt;
+};
+
+struct CompileOptions {
+  RegoVersion version = RegoVersion::kV1;  // --v0-compatible: kV0
 };
 
 // One step of an explanation: an expression that was evaluated, where, and
@@ -91,7 +98,7 @@ class Policy {
   // Parses and compiles the modules (merged by package). Fails with a
   // file:line:col message for syntax errors, unsafe variables, recursion,
   // unknown functions and wrong arity.
-  static Result<PolicyPtr> Compile(const std::vector<SourceFile>& files);
+  static Result<PolicyPtr> Compile(const std::vector<SourceFile>& files, const CompileOptions& opts = {});
   static Result<PolicyPtr> CompileModules(std::vector<Module> modules);
 
   // Compiles and evaluates `query` (e.g. "data.main.deny" or "x := data.a[_]").
