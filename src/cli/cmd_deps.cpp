@@ -80,6 +80,9 @@ int RunScanDeps(const ScanDepsArgs& a) {
   if (!db) return Report(db.error());
   auto res = deps::ScanDeps(a.paths, **db);
   if (!res) return Report(res.error());
+  // What could not be read or parsed is a finding, as in the gate.
+  walk::AddProblemFindings(res->inventory.problems, deps::kToolName, Severity::kHigh, res->findings,
+                           res->inventory.warnings);
   for (const auto& w : res->inventory.warnings) std::cerr << "tollgate: warning: " << w << "\n";
   tollgate::Report r;
   r.tool_version = kVersion;
@@ -102,6 +105,7 @@ int RunSbom(const SbomArgs& a, const Clock& clock) {
   auto inv = deps::CollectPackages(a.paths);
   if (!inv) return Report(inv.error());
   for (const auto& w : inv->warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  for (const auto& p : inv->problems) std::cerr << "tollgate: warning: not in the SBOM: " << p.Text() << "\n";
   std::string name = a.name;
   if (name.empty()) name = fs::absolute(a.paths.front()).lexically_normal().filename().string();
   if (name.empty()) name = a.paths.front();

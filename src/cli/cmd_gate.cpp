@@ -25,6 +25,7 @@ struct GateArgs {
   std::string output;
   std::string server;   // --server URL: decide through `tollgate serve`
   std::string ca_file;
+  bool strict = false;  // a file a scanner cannot parse stops the run
   // waive / approve
   std::string gate;
   std::string finding;
@@ -51,7 +52,7 @@ int RunGate(const GateArgs& a, const Clock& clock) {
   if (!keyring) return Report(keyring.error());
   auto ledger_key = LoadLedgerKey(a.key);
   if (!ledger_key) return Report(ledger_key.error());
-  auto submission = gate::Collect(*config, gate::CollectOptions{root, a.author, a.commit});
+  auto submission = gate::Collect(*config, gate::CollectOptions{root, a.author, a.commit, a.strict});
   if (!submission) return Report(submission.error());
   // What a scanner could not read is not a pass: say so, on stderr.
   for (const auto& w : submission->warnings) std::cerr << "tollgate: warning: " << w << "\n";
@@ -142,6 +143,8 @@ void RegisterGate(CLI::App& app, Context& ctx) {
   g->add_option("--keyring", a->keyring, "Approvers' keyring (default: PATH/.tollgate/keys.yaml)");
   g->add_option("--author", a->author, "Author of the change, 'Name <email>' (default: HEAD's author)");
   g->add_option("--commit", a->commit, "Commit under the gate (default: HEAD)");
+  g->add_flag("--strict", a->strict,
+              "A file a scanner cannot parse stops the run (exit 2, nothing recorded) instead of being a parse-error finding");
   AddOutputOptions(g, a->format, a->output);
   g->add_option("--server", a->server,
                 "Decide through `tollgate serve` at URL (its waivers, approvals and ledger; token in $TOLLGATE_TOKEN)");

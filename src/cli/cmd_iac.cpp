@@ -20,6 +20,9 @@ struct ScanIacArgs {
   std::vector<std::string> var_files;
   unsigned jobs = 1;
   bool stats = false;
+  bool strict = false;
+  bool no_gitignore = false;
+  std::vector<std::string> exclude;
 };
 
 int RunScanIac(const ScanIacArgs& a) {
@@ -36,10 +39,16 @@ int RunScanIac(const ScanIacArgs& a) {
   opts.builtin_dir = a.builtin_dir;
   opts.var_files = a.var_files;
   opts.jobs = a.jobs;
+  opts.strict = a.strict;
+  opts.exclude = a.exclude;
+  opts.gitignore = !a.no_gitignore;
+  std::vector<std::string> notes;
+  opts.notes = &notes;
   iac::ScanStats stats;
   opts.stats = &stats;
   auto findings = iac::Scan(a.paths, opts);
   if (!findings) return Report(findings.error());
+  for (const auto& n : notes) std::cerr << "tollgate: note: " << n << "\n";
   if (a.stats) {
     double rate = stats.wall_seconds > 0 ? static_cast<double>(stats.files) / stats.wall_seconds : 0;
     std::fprintf(stderr, "tollgate: iac: %zu files in %.3f s (%.0f files/s, %u jobs); parse %.3f s, policy %.3f s (CPU time, summed over jobs)\n",
@@ -70,6 +79,10 @@ void RegisterScanIac(CLI::App& scan, Context& ctx) {
   cmd->add_option("--var-file", a->var_files, "Terraform variable definitions (.tfvars) applied after terraform.tfvars and *.auto.tfvars");
   cmd->add_option("--jobs,-j", a->jobs, "Worker threads (0 = all cores); output is the same for any value")->capture_default_str();
   cmd->add_flag("--stats", a->stats, "Print files/s and the parse/policy time split to stderr");
+  cmd->add_flag("--strict", a->strict,
+                "A file that cannot be read or parsed stops the scan (exit 2) instead of being a finding");
+  cmd->add_option("--exclude", a->exclude, "Leave out paths matching this glob (below each path; repeatable)");
+  cmd->add_flag("--no-gitignore", a->no_gitignore, "Also scan files that .gitignore excludes");
   AddOutputOptions(cmd, a->format, a->output);
   cmd->add_option("--fail-on", a->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
       ->capture_default_str();

@@ -56,6 +56,7 @@ struct ScanSecretsArgs {
   std::string since;
   bool no_gitignore = false;
   bool no_archives = false;
+  std::vector<std::string> exclude;
 };
 
 // Scans the paths (or their git histories), with a progress line on a terminal.
@@ -110,6 +111,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   opts.threads = a.threads;
   opts.respect_gitignore = !a.no_gitignore;
   opts.archives = !a.no_archives;
+  opts.exclude = a.exclude;
   // "-" reads standard input (bounded like a file); everything else is a path.
   std::vector<std::string> paths;
   secrets::ScanResult from_stdin;
@@ -129,6 +131,9 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   Result<secrets::ScanResult> res = ScanTargets(*scanner, a, paths, opts);
   if (!res) return Report(res.error());
   res->Absorb(std::move(from_stdin));
+  // What could not be read completely is a finding, as in the gate.
+  walk::AddProblemFindings(res->problems, "tollgate-secrets", Severity::kHigh, res->findings, res->warnings);
+  SortFindings(res->findings);
   if (!a.write_baseline.empty()) {
     if (auto s = WriteFileAtomic(a.write_baseline, secrets::BaselineJson(res->findings)); !s) return Report(s.error());
     std::cerr << "tollgate: wrote " << res->findings.size() << " findings to the baseline " << a.write_baseline << "\n";
@@ -179,6 +184,7 @@ void RegisterScan(CLI::App& app, Context& ctx) {
   sec->add_flag("--no-archives", s->no_archives,
                 "Do not look inside zip/tar/7z and gzip/bzip2/xz/zstd files (scanned in memory, never extracted)");
   sec->add_option("--threads", s->threads, "Worker threads (default: one per core)");
+  sec->add_option("--exclude", s->exclude, "Leave out paths matching this glob (below each PATH; repeatable): never opened");
   sec->add_option("--baseline", s->baseline, "Accept the findings listed in this baseline file (by secret, not by line)");
   sec->add_option("--write-baseline", s->write_baseline, "Write every current finding to a baseline file and exit 0");
   sec->callback([&ctx, s] { ctx.action = [s] { return RunScanSecrets(*s); }; });

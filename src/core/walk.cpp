@@ -497,6 +497,14 @@ Finding ProblemFinding(const Problem& p, const std::string& tool, Severity parse
   return f;
 }
 
+void AddProblemFindings(const std::vector<Problem>& problems, const std::string& tool, Severity parse_error_severity,
+                        std::vector<Finding>& findings, std::vector<std::string>& notes) {
+  for (const auto& p : problems) {
+    if (p.kind == ProblemKind::kNote) notes.push_back(p.Text());
+    else findings.push_back(ProblemFinding(p, tool, parse_error_severity));
+  }
+}
+
 Problem ParseProblem(const std::string& path, const std::string& repo_path, const std::string& message) {
   Problem p{ProblemKind::kParseError, path, repo_path, 0, "syntax", message};
   // "path:line[:column]: reason"

@@ -141,6 +141,11 @@ bool Excluded(const std::vector<std::string>& patterns, std::string_view path, b
 // path and the cause, so a waiver survives other edits of the file.
 Finding ProblemFinding(const Problem& p, const std::string& tool, Severity parse_error_severity = Severity::kHigh);
 
+// Appends a finding for each problem (ProblemFinding) and the text of each
+// note to `notes`: what `scan` and the gate show alike.
+void AddProblemFindings(const std::vector<Problem>& problems, const std::string& tool, Severity parse_error_severity,
+                        std::vector<Finding>& findings, std::vector<std::string>& notes);
+
 // A parse-error problem from a parser's error message, which starts with
 // "file:line[:column]: " when the parser knows where (the path prefix is
 // taken off the reason).

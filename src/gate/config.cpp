@@ -10,12 +10,22 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
 
+// `parse_errors:` a severity name.
+Result<Severity> ParseErrorSeverity(const yaml::Reader& r, const YAML::Node& n) {
+  auto s = r.String(n, "parse_errors");
+  if (!s) return Fail(s.error());
+  auto sev = ParseSeverity(*s);
+  if (!sev) return Fail(r.Bad(n, "parse_errors must be one of critical, high, medium, low, info; got '" + *s + "'"));
+  return *sev;
+}
+
 Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, const YAML::Node& n) {
   GateConfig g;
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db"}, "gate '" + name + "'"));
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "exclude", "parse_errors"},
+                    "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
                                   {"import", SourceKind::kImport},
@@ -57,6 +67,22 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     if (!s) return Fail(s.error());
     if (s->empty()) return Fail(r.Bad(n["db"], "'db' must not be empty"));
     g.db = *s;
+  }
+
+  // What the gate's walk leaves out (docs/scanning.md): scanner and policy gates only.
+  for (const char* key : {"exclude", "parse_errors"}) {
+    if (n[key] && g.kind != SourceKind::kScanner && g.kind != SourceKind::kPolicy)
+      return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to scanner and policy gates"));
+  }
+  if (n["exclude"]) {
+    auto l = r.StringList(n["exclude"], "exclude");
+    if (!l) return Fail(l.error());
+    g.exclude = std::move(*l);
+  }
+  if (n["parse_errors"]) {
+    auto sev = ParseErrorSeverity(r, n["parse_errors"]);
+    if (!sev) return Fail(sev.error());
+    g.parse_errors = *sev;
   }
 
   if (!n["bypass"]) {
@@ -106,7 +132,8 @@ Result<Config> ParseConfigChecked(const std::string& text, const std::string& fi
   const yaml::Reader r(file);
   Config c;
   c.path = file;
-  TG_TRY(r.OnlyKeys(root, {"version", "service", "compliance", "gates", "approvals"}, "tollgate.yaml"));
+  TG_TRY(r.OnlyKeys(root, {"version", "service", "compliance", "exclude", "parse_errors", "gates", "approvals"},
+                    "tollgate.yaml"));
   if (root["version"]) {
     auto v = r.Int(root["version"], "version");
     if (!v) return Fail(v.error());
@@ -126,6 +153,16 @@ Result<Config> ParseConfigChecked(const std::string& text, const std::string& fi
       if (kFrameworks.count(f) == 0)
         return Fail(r.Bad(root["compliance"], "unknown compliance framework '" + f + "' (pci-dss, sox, soc2, gdpr, ffiec)"));
     c.compliance = std::move(*l);
+  }
+  if (root["exclude"]) {
+    auto l = r.StringList(root["exclude"], "exclude");
+    if (!l) return Fail(l.error());
+    c.exclude = std::move(*l);
+  }
+  if (root["parse_errors"]) {
+    auto sev = ParseErrorSeverity(r, root["parse_errors"]);
+    if (!sev) return Fail(sev.error());
+    c.parse_errors = *sev;
   }
   if (root["gates"]) {
     const YAML::Node& gates = root["gates"];
@@ -180,9 +217,9 @@ Result<Config> LoadConfig(const std::string& path) {
 Config DefaultConfig() {
   Config c;
   c.base_dir = ".";
-  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0, ""};
-  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0, ""};
-  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0, ""};
+  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0, "", {}, std::nullopt};
+  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt};
+  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt};
   c.gates = {secrets, deps, iac};
   return c;
 }

@@ -26,6 +26,11 @@ struct GateConfig {
   // `db:` of a deps scanner gate: the advisory database directory (relative
   // to the config file once loaded); empty: $TOLLGATE_DB, else the cache.
   std::string db;
+  // Scanner and policy gates: globs left out of this gate's walk, besides the
+  // top-level ones (core/walk.h), and the severity of its parse-error
+  // findings when not the top-level one.
+  std::vector<std::string> exclude;
+  std::optional<Severity> parse_errors;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };
@@ -41,6 +46,10 @@ struct Config {
   std::vector<std::string> compliance;
   std::vector<GateConfig> gates;
   ApprovalsConfig approvals;
+  // Globs every scanner and policy gate leaves out (relative to the directory
+  // of tollgate.yaml), and the severity of a file that cannot be parsed.
+  std::vector<std::string> exclude;
+  Severity parse_errors = Severity::kHigh;
   std::string path;      // the file it came from; empty for the defaults
   std::string base_dir;  // relative paths in the config resolve against this
 

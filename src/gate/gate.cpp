@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/hash.h"
+#include "core/walk.h"
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/iac/iac.h"
@@ -65,12 +66,45 @@ Status CheckSources(const Config& config) {
   return Ok();
 }
 
+namespace {
+
+// Scanner findings name files relative to the gate's root, as every gate does.
+void RelativeTo(const std::string& root, std::vector<Finding>& findings) {
+  const fs::path base = fs::path(root).lexically_normal();
+  for (auto& f : findings) {
+    std::string rel = fs::path(f.location.file).lexically_relative(base).generic_string();
+    if (!rel.empty() && rel.rfind("..", 0) != 0) f.location.file = rel;
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root,
-                                             std::vector<std::string>* warnings) {
-  auto warn = [&](const std::vector<std::string>& ws) {
-    if (warnings != nullptr)
-      for (const auto& w : ws) warnings->push_back(gate.name + ": " + w);
+                                             std::vector<std::string>* warnings, bool strict) {
+  // Notes name paths relative to the root, as findings do.
+  std::string prefix = fs::path(root).lexically_normal().generic_string();
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  prefix = prefix == "." ? "" : prefix + "/";
+  auto warn = [&](const std::string& w) {
+    if (warnings == nullptr) return;
+    const bool below = !prefix.empty() && w.compare(0, prefix.size(), prefix) == 0;
+    warnings->push_back(gate.name + ": " + (below ? w.substr(prefix.size()) : w));
   };
+  auto warn_all = [&](const std::vector<std::string>& ws) {
+    for (const auto& w : ws) warn(w);
+  };
+  // What every scanner and policy gate leaves out: the top-level and the gate's globs.
+  std::vector<std::string> exclude = config.exclude;
+  exclude.insert(exclude.end(), gate.exclude.begin(), gate.exclude.end());
+  const Severity parse_errors = gate.parse_errors.value_or(config.parse_errors);
+
+  // A scanner's failure says which gate it was (the error keeps its kind).
+  auto in_gate = [&](const Error& e) {
+    std::string where = config.path.empty() ? "default configuration" : config.path;
+    if (gate.line > 0) where += ":" + std::to_string(gate.line);
+    return e.WithContext(where + ": gate '" + gate.name + "'");
+  };
+
   if (gate.kind == SourceKind::kImport) return sarif::ImportSarifFile(Resolve(config, gate.source), gate.name);
   if (gate.kind == SourceKind::kScanner && gate.source == "secrets") {
     auto rules = secrets::BuiltinRules();
@@ -79,15 +113,26 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     if (!scanner) return Fail(scanner.error());
     secrets::ScanOptions opts;
     opts.apply_inline_allows = false;  // an author's comment has no authority in a gate
+    opts.exclude = exclude;
     auto res = secrets::ScanPaths(*scanner, {root}, opts);
-    if (!res) return Fail(res.error());
-    warn(res->warnings);
-    // Report paths relative to the repository root, as the other gates do.
-    for (auto& f : res->findings)
-      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
+    if (!res) return Fail(in_gate(res.error()));
+    walk::AddProblemFindings(res->problems, "tollgate-secrets", parse_errors, res->findings, res->warnings);
+    warn_all(res->warnings);
+    RelativeTo(root, res->findings);
     return std::move(res->findings);
   }
-  if (gate.kind == SourceKind::kPolicy) return CollectPolicyFindings(Resolve(config, gate.source), root, gate.name);
+  if (gate.kind == SourceKind::kPolicy) {
+    PolicyScanOptions opts;
+    opts.exclude = exclude;
+    opts.strict = strict;
+    opts.parse_error_severity = parse_errors;
+    std::vector<std::string> notes;
+    opts.notes = &notes;
+    auto found = CollectPolicyFindings(Resolve(config, gate.source), root, gate.name, opts);
+    if (!found) return Fail(in_gate(found.error()));
+    warn_all(notes);
+    return found;
+  }
   if (gate.kind == SourceKind::kErrorBudget) {
     // The deploy freeze (src/slo): a spent budget is a critical finding.
     std::string fail_on = gate.fail_on_text;
@@ -100,20 +145,31 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
   if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
     auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(gate.db), false);
     if (!db) return Fail(GateError(config, gate, db.error().message()));
-    auto res = deps::ScanDeps({root}, **db);
-    if (!res) return Fail(res.error());
-    warn(res->inventory.warnings);
-    for (auto& f : res->findings)
-      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
+    deps::CollectOptions opts;
+    opts.exclude = exclude;
+    auto res = deps::ScanDeps({root}, **db, opts);
+    if (!res) return Fail(in_gate(res.error()));
+    if (strict)
+      for (const auto& p : res->inventory.problems)
+        if (p.kind == walk::ProblemKind::kParseError) return Fail(in_gate(Error::Input(p.Text())));
+    walk::AddProblemFindings(res->inventory.problems, deps::kToolName, parse_errors, res->findings,
+                             res->inventory.warnings);
+    warn_all(res->inventory.warnings);
+    RelativeTo(root, res->findings);
     return std::move(res->findings);
   }
   if (gate.kind == SourceKind::kScanner && gate.source == "iac") {
     iac::ScanOptions iac_opts;
     iac_opts.jobs = 0;  // all cores, as scan iac --jobs 0
+    iac_opts.exclude = exclude;
+    iac_opts.strict = strict;
+    iac_opts.parse_error_severity = parse_errors;
+    std::vector<std::string> notes;
+    iac_opts.notes = &notes;
     auto found = iac::Scan({root}, iac_opts);
-    if (!found) return Fail(found.error());
-    for (auto& f : *found)
-      f.location.file = fs::path(f.location.file).lexically_relative(fs::path(root).lexically_normal()).generic_string();
+    if (!found) return Fail(in_gate(found.error()));
+    warn_all(notes);
+    RelativeTo(root, *found);
     return found;
   }
   return Fail(GateError(config, gate, gate.SourceLabel() + " is not available in this build of tollgate"));
@@ -315,6 +371,21 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                  {"waivers", WaiverSummary(g.waivers)},
                  {"stale_waivers", g.stale_waivers},
                  {"suppression_attempts", {{"count", suppression_count}, {"items", std::move(suppressions)}}}};
+    // What the gate's scanner could not read or parse: the files and why,
+    // so the ledger records what was skipped (bounded like every list here).
+    for (const auto& [rule, key] : {std::pair<std::string_view, const char*>{walk::kIncompleteScanRule, "incomplete"},
+                                    {walk::kParseErrorRule, "parse_errors"}}) {
+      Json items = Json::array();
+      std::size_t count = 0;
+      for (const auto& f : g.findings) {
+        if (f.rule_id != rule) continue;
+        if (++count > kMaxListed) continue;
+        Json item{{"file", f.location.file}, {"cause", f.details.value("cause", "")}, {"finding", f.fingerprint}};
+        if (f.location.line > 0) item["line"] = f.location.line;
+        items.push_back(std::move(item));
+      }
+      if (count > 0) payload[key] = Json{{"count", count}, {"items", std::move(items)}};
+    }
     if (Json ev = SourceEvidence(g.gate); !ev.empty()) payload["evidence"] = std::move(ev);
     events.push_back(Json{{"type", "gate.decision"}, {"subject", g.gate.name}, {"payload", std::move(payload)}});
   }

@@ -19,11 +19,17 @@ namespace tollgate::gate {
 // present; a gate that cannot run is a configuration error naming it.
 Status CheckSources(const Config& config);
 
-// Findings of one gate (its scanner run, or its report imported). What the
-// scanner skipped (an unreadable or oversized file, a broken symlink, an
-// unparseable lockfile entry) goes to `warnings` as "<gate>: <file>: <why>".
+// Findings of one gate (its scanner run, or its report imported), paths
+// relative to `root`. What a scanner could not read completely (an
+// unreadable, oversized or special file, a symbolic link loop, an archive
+// bomb) is an `incomplete-scan` finding of the gate, a file it could not parse
+// a `parse-error` finding (severity `parse_errors:`; with `strict`, an error
+// instead); notes (Helm charts left out, a broken symlink, an unresolvable
+// lockfile entry) go to `warnings` as "<gate>: <file>: <why>". Scanner and
+// policy gates leave out the top-level and the gate's `exclude:` globs and
+// what .gitignore ignores (docs/scanning.md).
 Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Config& config, const std::string& root,
-                                             std::vector<std::string>* warnings = nullptr);
+                                             std::vector<std::string>* warnings = nullptr, bool strict = false);
 
 // What a gate's source ran against, recorded in its ledger decision (the deps
 // gate: the advisory database digest and newest `modified`); empty if nothing.

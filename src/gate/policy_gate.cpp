@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <map>
+#include <set>
 
+#include "core/jsonc.h"
+#include "core/walk.h"
 #include "rego/check.h"
 #include "rego/documents.h"
+#include "scan/iac/iac.h"
 
 namespace tollgate::gate {
 
@@ -14,14 +17,81 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uintmax_t kMaxInputBytes = 4u << 20;
+constexpr std::uint64_t kMaxInputBytes = 4u << 20;
 
-bool IsConfigFile(const fs::path& p) {
-  std::string name = p.filename().string();
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".json" || ext == ".yaml" || ext == ".yml" || ext == ".toml" || ext == ".ini" || name == ".env" ||
-         name == "Dockerfile" || name.rfind("Dockerfile.", 0) == 0;
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsConfigFile(std::string_view name) {
+  const std::string ext = Lower(fs::path(name).extension().string());
+  return ext == ".json" || ext == ".jsonc" || ext == ".yaml" || ext == ".yml" || ext == ".toml" || ext == ".ini" ||
+         name == ".env" || name == "Dockerfile" || name.rfind("Dockerfile.", 0) == 0;
+}
+
+bool IsYaml(const std::string& path) {
+  const std::string ext = Lower(fs::path(path).extension().string());
+  return ext == ".yaml" || ext == ".yml";
+}
+
+// The first line of each YAML document of a stream (its first line with
+// content), in order; empty when it cannot be matched to `documents`.
+std::vector<std::uint32_t> YamlDocumentLines(std::string_view text, std::size_t documents) {
+  std::vector<std::uint32_t> starts;
+  bool open = false;  // inside a document that has content
+  std::uint32_t n = 0;
+  for (std::size_t at = 0; at <= text.size();) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view l = text.substr(at, nl - at);
+    ++n;
+    at = nl + 1;
+    if (l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r')) {
+      open = false;
+      continue;
+    }
+    if (l.substr(0, 3) == "..." || l.substr(0, 1) == "%") continue;
+    std::size_t first = l.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || l[first] == '#') continue;
+    if (!open) {
+      starts.push_back(n);
+      open = true;
+    }
+  }
+  if (starts.size() != documents) return {};
+  return starts;
+}
+
+// The line a result is about: the violation's own `line`; else, in a
+// Dockerfile, the one instruction whose text the message quotes; else the
+// line where the document starts (YAML and JSON).
+std::uint32_t ResultLine(const rego::CheckResult& c, const Json& dockerfile, std::uint32_t doc_line) {
+  if (c.metadata.is_object())
+    if (const rego::Value* l = c.metadata.Get("line"); l && l->is_number()) {
+      const double d = l->as_double();
+      if (d >= 1 && d < 1e9) return static_cast<std::uint32_t>(d);
+    }
+  if (dockerfile.is_object()) {
+    std::uint32_t line = 0;
+    int quoted = 0;
+    for (const auto& ins : dockerfile["instructions"]) {
+      std::string value = ins.value("value", "");
+      if (value.size() < 3 || c.msg.find(value) == std::string::npos) {
+        // or an argument of it ("ubuntu:latest" of FROM ubuntu:latest AS x)
+        bool arg = false;
+        for (const auto& a : ins.value("args", Json::array()))
+          if (a.is_string() && a.get<std::string>().size() >= 3 && c.msg.find(a.get<std::string>()) != std::string::npos)
+            arg = true;
+        if (!arg) continue;
+      }
+      ++quoted;
+      line = ins.value("line", 0u);
+    }
+    return quoted == 1 ? line : 0;
+  }
+  return doc_line;
 }
 
 }  // namespace
@@ -35,42 +105,127 @@ Status CheckPolicySource(const std::string& policy_dir) {
 }
 
 Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
-                                                   const std::string& gate) {
+                                                   const std::string& gate, const PolicyScanOptions& opts) {
   auto policy = rego::LoadPolicies({policy_dir});
   if (!policy) return Fail(policy.error());
-  rego::CheckOptions opts;
-  opts.all_namespaces = true;
-  opts.explain = true;
-  std::vector<fs::path> inputs;
-  fs::path policy_abs = fs::weakly_canonical(policy_dir);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (it->is_directory()) {
-      std::string name = p.filename().string();
-      if ((!name.empty() && name[0] == '.') || name == "build" || name == "node_modules" || fs::weakly_canonical(p) == policy_abs)
-        it.disable_recursion_pending();
-      continue;
+  rego::CheckOptions check;
+  check.all_namespaces = true;
+  check.explain = true;
+
+  walk::Options wo;
+  wo.gitignore = opts.gitignore;
+  wo.exclude = opts.exclude;
+  wo.max_file_bytes = kMaxInputBytes;
+  // Hidden directories are read (.vscode, .devcontainer, .github hold
+  // configuration), except Terraform's module cache.
+  wo.prune = {"build", "node_modules", ".terraform"};
+  wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name); };
+  // The policies themselves are not inputs.
+  const fs::path root_abs = fs::weakly_canonical(root), policy_abs = fs::weakly_canonical(policy_dir);
+  const fs::path policy_rel = policy_abs.lexically_relative(root_abs);
+  if (!policy_rel.empty() && *policy_rel.begin() != ".." && policy_rel != ".")
+    wo.exclude.push_back(policy_rel.generic_string() + "/**");
+
+  std::vector<Finding> out;
+  std::vector<walk::Problem> problems;
+  iac::HelmCharts charts;
+  std::map<std::string, std::size_t> templates;  // chart -> raw templates left out
+  std::optional<Error> failure;
+  std::string text;
+  std::set<std::string> patches;  // Kustomize patch files: partial manifests
+  auto check_file = [&](const walk::Entry& e) {
+    if (failure) return;
+    // Raw Helm templates are Go templates, not YAML until rendered.
+    if (const std::string chart = charts.ChartOf(e.path); !chart.empty() && IsYaml(e.path)) {
+      ++templates[chart];
+      return;
     }
-    if (it->is_regular_file() && IsConfigFile(p) && it->file_size() <= kMaxInputBytes) inputs.push_back(p);
+    if (patches.count(fs::path(e.path).lexically_normal().generic_string())) return;
+    if (auto p = walk::ReadFile(e, kMaxInputBytes, text)) {
+      problems.push_back(std::move(*p));
+      return;
+    }
+    const std::string& rel = e.rel;  // conftest's filename: relative to the root
+    if (IsJsoncFile(rel)) text = JsoncToJson(text);
+    auto docs = rego::ParseDocumentFile(rel, text);
+    if (!docs) {
+      problems.push_back(walk::ParseProblem(rel, e.repo_path, docs.error().message()));
+      return;
+    }
+    std::vector<std::uint32_t> lines;
+    if (IsYaml(rel)) lines = YamlDocumentLines(text, docs->size());
+    else if (Lower(fs::path(rel).extension().string()).rfind(".json", 0) == 0) lines = {1};
+    Json dockerfile;
+    if (iac::DetectFormat(rel, text) == iac::Format::kDockerfile) {
+      auto d = iac::LoadDockerfile(rel, text);
+      if (d) dockerfile = std::move(*d);
+    }
+    // One document at a time, so each result knows its document's line.
+    for (std::size_t i = 0; i < docs->size(); ++i) {
+      auto rs = rego::CheckDocuments(**policy, rel, {(*docs)[i]}, check);
+      if (!rs) {
+        failure = rs.error();
+        return;
+      }
+      std::map<std::pair<std::string, std::string>, std::uint32_t> result_lines;  // (rule id, message) -> line
+      for (const auto& fc : *rs)
+        for (const auto* list : {&fc.failures, &fc.warnings})
+          for (const auto& c : *list)
+            result_lines[{"rego." + fc.ns + "." + c.rule, c.msg}] =
+                ResultLine(c, dockerfile, i < lines.size() ? lines[i] : 0);
+      for (auto& f : rego::CheckFindings(*rs, gate, true)) {
+        if (auto it = result_lines.find({f.rule_id, f.message}); it != result_lines.end()) f.location.line = it->second;
+        // The repository-relative path: the same whichever way the root is spelled.
+        f.fingerprint = MakeFingerprint(f.rule_id, {e.repo_path, f.message});
+        out.push_back(std::move(f));
+      }
+    }
+  };
+  // The walk first (paths only), so that every kustomization is known before
+  // the files it lists as patches are checked.
+  std::vector<walk::Entry> files;
+  auto walked = walk::Walk(
+      {root}, wo, [&](const walk::Entry& e) { files.push_back(e); },
+      [&](walk::Problem p) {
+        if (p.kind == walk::ProblemKind::kNote) {
+          if (opts.notes != nullptr) opts.notes->push_back(p.Text());
+        } else {
+          problems.push_back(std::move(p));
+        }
+      });
+  if (!walked) return Fail(walked.error());
+  for (const auto& e : files) {
+    if (!iac::IsKustomization(fs::path(e.path).filename().string())) continue;
+    if (walk::ReadFile(e, kMaxInputBytes, text)) continue;  // reported when the file is checked
+    const std::string dir = fs::path(e.path).parent_path().generic_string();
+    std::size_t n = 0;
+    for (const auto& p : iac::KustomizePatches(dir.empty() ? "." : dir, text))
+      n += patches.insert(fs::path(p).lexically_normal().generic_string()).second ? 1u : 0u;
+    if (n > 0 && opts.notes != nullptr)
+      opts.notes->push_back(e.path + ": kustomize overlay: " + std::to_string(n) +
+                            " patch file(s) are partial manifests and were not checked on their own (check the "
+                            "output of `kustomize build` to see them applied)");
   }
-  if (ec) return Fail(Error::Io(root + ": " + ec.message()));
-  std::sort(inputs.begin(), inputs.end());
-  std::vector<rego::FileCheck> results;
-  for (const auto& p : inputs) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string rel = p.lexically_relative(fs::path(root).lexically_normal()).generic_string();
-    if (rel.empty() || rel.rfind("..", 0) == 0) rel = p.generic_string();
-    auto docs = rego::ParseDocumentFile(rel, ss.str());
-    if (!docs) return Fail(docs.error());
-    auto rs = rego::CheckDocuments(**policy, rel, *docs, opts);
-    if (!rs) return Fail(rs.error());
-    results.insert(results.end(), rs->begin(), rs->end());
+  for (const auto& e : files) check_file(e);
+  if (failure) return Fail(*failure);
+  for (const auto& [chart, n] : templates)
+    if (opts.notes != nullptr)
+      opts.notes->push_back(chart + ": helm chart: " + std::to_string(n) +
+                            " raw template(s) not checked (Go templates are not YAML until rendered: check the output "
+                            "of `helm template`)");
+  if (opts.strict && !problems.empty()) return Fail(Error::Input(problems.front().Text()));
+  for (auto& p : problems) {
+    // Problems found by the walker carry the shown path; findings are relative to the root.
+    if (p.path.compare(0, root.size(), root) == 0 && root != ".") {
+      std::string rel = fs::path(p.path).lexically_relative(fs::path(root)).generic_string();
+      if (!rel.empty() && rel.rfind("..", 0) != 0) p.path = rel;
+    }
+    Finding f = walk::ProblemFinding(p, "tollgate-rego", opts.parse_error_severity);
+    f.gate = gate;
+    out.push_back(std::move(f));
   }
-  return rego::CheckFindings(results, gate, true);
+  SortFindings(out);
+  return out;
 }
 
 }  // namespace tollgate::gate

@@ -13,12 +13,26 @@ namespace tollgate::gate {
 // Fails (config error) when the policy directory is missing or does not compile.
 Status CheckPolicySource(const std::string& policy_dir);
 
+struct PolicyScanOptions {
+  std::vector<std::string> exclude;  // globs below the root (core/walk.h)
+  bool gitignore = true;
+  bool strict = false;  // a file that does not parse fails the gate run instead of being a finding
+  Severity parse_error_severity = Severity::kHigh;
+  std::vector<std::string>* notes = nullptr;  // Helm charts left out, dangling links
+};
+
 // Evaluates the policies in `policy_dir` (all packages) against every
-// configuration file under `root` (JSON, YAML, TOML, INI, .env, Dockerfile;
-// hidden directories, the policy directory and files over 4 MiB are skipped).
-// deny/violation results are findings with the violation's own severity
-// (default high), warn results are low; paths are relative to `root`.
+// configuration file under `root` (JSON, JSON with comments where the file's
+// tool reads it so, YAML, TOML, INI, .env, Dockerfile), walked by the core
+// walker: build, node_modules, .terraform, the policy directory,
+// .gitignore'd and excluded paths are left out, raw Helm chart templates too
+// (one note per chart). deny/violation results are findings with the
+// violation's own severity (default high) and the line of the document (or
+// Dockerfile instruction) they are about; warn results are low; paths are
+// relative to `root`, fingerprints to the repository. A file over 4 MiB or
+// unreadable is an `incomplete-scan` finding, one that does not parse a
+// `parse-error` finding (with `strict`, an error).
 Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
-                                                   const std::string& gate);
+                                                   const std::string& gate, const PolicyScanOptions& opts = {});
 
 }  // namespace tollgate::gate

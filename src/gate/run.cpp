@@ -96,7 +96,7 @@ Result<Submission> Collect(const Config& config, const CollectOptions& options) 
   Submission s;
   s.service = config.service;
   for (const auto& g : config.gates) {
-    auto f = CollectFindings(g, config, options.root, &s.warnings);
+    auto f = CollectFindings(g, config, options.root, &s.warnings, options.strict);
     if (!f) return Fail(f.error());
     s.findings.push_back(std::move(*f));
   }

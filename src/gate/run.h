@@ -48,6 +48,7 @@ struct CollectOptions {
   std::string root = ".";
   std::string author;  // "Name <email>"; empty: HEAD's author
   std::string commit;  // empty: HEAD
+  bool strict = false;  // a file a scanner cannot parse fails the run (exit 2) instead of being a finding
 };
 
 // Runs every configured gate's source over `options.root`.

@@ -440,10 +440,11 @@ TEST_F(DepsCli, DbStatusAndErrors) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_THAT(bad.err, HasSubstr("package-lock.json:4:"));
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1);
-  // in a walked tree it is a warning and the scan goes on
-  auto walked = Tg("scan deps p");
-  EXPECT_EQ(walked.code, 0);
-  EXPECT_THAT(walked.err, HasSubstr("warning"));
+  // in a walked tree it is a parse-error finding (file and line) and the scan goes on
+  auto walked = Tg("scan deps p --format json");
+  EXPECT_EQ(walked.code, 1) << walked.err;
+  EXPECT_THAT(walked.out, HasSubstr("\"rule_id\": \"parse-error\""));
+  EXPECT_THAT(walked.out, HasSubstr("p/package-lock.json"));
   EXPECT_EQ(Tg("scan deps does-not-exist").code, 2);
 }
 

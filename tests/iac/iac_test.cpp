@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -259,8 +260,18 @@ TEST(IacScan, EndToEndFindingsWithLines) {
   EXPECT_EQ((*custom)[0].rule_id, "TG-TF-001");
   EXPECT_EQ((*custom)[1].rule_id, "C1");
   EXPECT_EQ((*custom)[1].severity, tollgate::Severity::kLow);
-  // Bad input is an error naming the file.
+  // A file that does not parse is a parse-error finding naming the file and
+  // line; the rest is scanned. With `strict` it is an error naming the file.
   std::ofstream(dir / "broken.tf") << "resource \"a\" {\n";
+  auto found = Scan({dir.string()}, opts);
+  ASSERT_TRUE(found) << found.error().message();
+  auto parse = std::find_if(found->begin(), found->end(), [](const tollgate::Finding& x) { return x.rule_id == "parse-error"; });
+  ASSERT_NE(parse, found->end());
+  EXPECT_NE(parse->location.file.find("broken.tf"), std::string::npos);
+  EXPECT_EQ(parse->location.line, 1u);
+  EXPECT_EQ(parse->severity, tollgate::Severity::kHigh);
+  EXPECT_TRUE(std::any_of(found->begin(), found->end(), [](const tollgate::Finding& x) { return x.rule_id == "TG-TF-001"; }));
+  opts.strict = true;
   auto bad = Scan({dir.string()}, opts);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("broken.tf:"), std::string::npos);
@@ -285,7 +296,11 @@ TEST(IacCli, ScanAndGate) {
   EXPECT_NE(j["findings"][0].dump().find("k8s.yaml"), std::string::npos);
   EXPECT_EQ(RunCli("scan iac " + dir.string() + " --fail-on critical", &out), 0) << out;
   std::ofstream(dir / "bad.tf") << "resource \"x\" \"y\" {\n  = 3\n}\n";
-  EXPECT_EQ(RunCli("scan iac " + dir.string(), &out), 2) << out;
+  EXPECT_EQ(RunCli("scan iac " + dir.string(), &out), 1) << out;  // a parse-error finding; the rest is scanned
+  EXPECT_NE(out.find("parse-error"), std::string::npos) << out;
+  EXPECT_NE(out.find("bad.tf:2"), std::string::npos) << out;
+  EXPECT_NE(out.find("TG-K8S-003"), std::string::npos) << out;
+  EXPECT_EQ(RunCli("scan iac --strict " + dir.string(), &out), 2) << out;
   EXPECT_NE(out.find("bad.tf:2:"), std::string::npos) << out;
   EXPECT_EQ(RunCli("scan iac " + (dir / "missing").string(), &out), 2) << out;
   fs::remove(dir / "bad.tf");

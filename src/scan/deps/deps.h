@@ -39,7 +39,7 @@ Result<std::vector<Finding>> MatchPackages(const std::vector<Package>& packages,
 std::vector<Finding> MatchPackagesNaive(const std::vector<Package>& packages, const std::vector<Advisory>& all);
 
 // CollectPackages + MatchPackages, recording the database used.
-Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryDb& db);
+Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryDb& db, const CollectOptions& opts = {});
 
 // SBOMs of an inventory: CycloneDX 1.5 JSON and SPDX 2.3 JSON.
 // `name` names the scanned subject; `timestamp` is RFC 3339 UTC.

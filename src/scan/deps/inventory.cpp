@@ -142,7 +142,16 @@ std::string ReadSmallFile(const fs::path& p, std::uintmax_t limit, std::string* 
 // A file inside a root filesystem, by its path relative to the root.
 using FileReader = std::function<std::optional<std::string>(const std::string&)>;
 
-void ReadOsPackages(const FileReader& read, const std::string& label, Inventory& out) {
+// A database that does not parse goes to `bad` (rel path, error); without
+// it, to the warnings.
+using BadFile = std::function<void(const std::string& rel, const Error& e)>;
+
+void ReadOsPackages(const FileReader& read, const std::string& label, Inventory& out, const BadFile& bad = nullptr) {
+  auto report = [&](const char* rel, const Status& s) {
+    if (s) return;
+    if (bad) bad(rel, s.error());
+    else out.warnings.push_back(s.error().message());
+  };
   std::string distro;
   std::string release;
   for (const char* f : {"etc/os-release", "usr/lib/os-release"}) {
@@ -152,8 +161,7 @@ void ReadOsPackages(const FileReader& read, const std::string& label, Inventory&
     }
   }
   if (auto t = read("var/lib/dpkg/status")) {
-    auto s = ParseDpkgStatus(*t, label + "var/lib/dpkg/status", release, out);
-    if (!s) out.warnings.push_back(s.error().message());
+    report("var/lib/dpkg/status", ParseDpkgStatus(*t, label + "var/lib/dpkg/status", release, out));
     if (distro == "ubuntu")  // OSV: "Ubuntu:22.04:LTS"; the release keeps its minor part
       for (auto& p : out.packages)
         if (p.ecosystem == Ecosystem::kDebian && p.file == label + "var/lib/dpkg/status") {
@@ -162,22 +170,19 @@ void ReadOsPackages(const FileReader& read, const std::string& label, Inventory&
         }
   }
   if (auto t = read("lib/apk/db/installed")) {
-    auto s = ParseApkInstalled(*t, label + "lib/apk/db/installed", AlpineRelease(release), out);
-    if (!s) out.warnings.push_back(s.error().message());
+    report("lib/apk/db/installed", ParseApkInstalled(*t, label + "lib/apk/db/installed", AlpineRelease(release), out));
   }
   bool rpm = false;
   for (const char* rpmdb : {"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"}) {
     if (rpm) break;
     if (auto t = read(rpmdb)) {
       rpm = true;
-      auto s = ParseRpmDb(*t, label + rpmdb, distro, release, out);
-      if (!s) out.warnings.push_back(s.error().message());
+      report(rpmdb, ParseRpmDb(*t, label + rpmdb, distro, release, out));
     }
   }
   if (!rpm) {
     if (auto t = read("var/lib/rpm/Packages")) {
-      auto s = ParseRpmBdb(*t, label + "var/lib/rpm/Packages", distro, release, out);
-      if (!s) out.warnings.push_back(s.error().message());
+      report("var/lib/rpm/Packages", ParseRpmBdb(*t, label + "var/lib/rpm/Packages", distro, release, out));
     }
   }
 }
@@ -189,8 +194,9 @@ bool IsTarball(const fs::path& p) {
   return false;
 }
 
-void ScanDirectory(const fs::path& root, Inventory& out) {
+void ScanDirectory(const fs::path& root, const CollectOptions& opts, Inventory& out) {
   std::error_code ec;
+  const walk::RepoPaths repo(root.string());
   // Root filesystem?
   bool rootfs = fs::exists(root / "var/lib/dpkg/status", ec) || fs::exists(root / "lib/apk/db/installed", ec) ||
                 fs::exists(root / "var/lib/rpm/rpmdb.sqlite", ec) || fs::exists(root / "usr/lib/sysimage/rpm/rpmdb.sqlite", ec) ||
@@ -203,43 +209,45 @@ void ScanDirectory(const fs::path& root, Inventory& out) {
           fs::path p = root / rel;
           std::error_code e2;
           // never follow a symlink out of the root filesystem
-          if (fs::is_symlink(p, e2) || !fs::is_regular_file(p, e2)) return std::nullopt;
-          std::string err;
-          std::string t = ReadSmallFile(p, kMaxImageFileBytes, &err);
-          if (!err.empty()) return std::nullopt;
-          return t;
+          if (fs::is_symlink(p, e2) || !fs::exists(p, e2)) return std::nullopt;
+          walk::Entry e{p.generic_string(), rel, repo.Of(p.string()), 0, false};
+          std::string text;
+          if (auto problem = walk::ReadFile(e, kMaxImageFileBytes, text)) {
+            out.problems.push_back(std::move(*problem));  // there, but not read: incomplete
+            return std::nullopt;
+          }
+          return text;
         },
-        label, out);
+        label, out,
+        [&](const std::string& rel, const Error& e) {
+          const std::string p = (root / rel).generic_string();
+          out.problems.push_back(walk::ParseProblem(label + rel, repo.Of(p), e.message()));
+        });
   }
-  std::vector<fs::path> files;
-  auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const auto& entry = *it;
-    std::string name = entry.path().filename().string();
-    std::error_code e2;
-    if (entry.is_symlink(e2)) {
-      continue;  // never follow links (absolute links in images point at the host)
-    }
-    if (entry.is_directory(e2)) {
-      if (name == ".git" || name == "node_modules" || name == "proc" || name == "sys" || name == "dev")
-        it.disable_recursion_pending();
-      continue;
-    }
-    if (!entry.is_regular_file(e2)) continue;
-    if (!LockfileKind(name).empty()) files.push_back(entry.path());
-  }
-  if (ec) out.warnings.push_back(root.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::string err;
-    std::string text = ReadSmallFile(f, kMaxLockfileBytes, &err);
-    if (!err.empty()) {
-      out.warnings.push_back(f.generic_string() + ": " + err);
-      continue;
-    }
-    auto s = ParseLockfile(LockfileKind(f.filename().string()), text, f.generic_string(), out);
-    if (!s) out.warnings.push_back(s.error().message());
-  }
+  walk::Options wo;
+  wo.gitignore = opts.gitignore;
+  wo.exclude = opts.exclude;
+  wo.max_file_bytes = kMaxLockfileBytes;
+  // node_modules holds installed copies (the lockfile names them); proc, sys
+  // and dev of a root filesystem hold no packages.
+  wo.prune = {"node_modules", "proc", "sys", "dev"};
+  wo.want = [](std::string_view name, std::string_view) { return !LockfileKind(name).empty(); };
+  std::string text;
+  auto walked = walk::Walk(
+      {root.string()}, wo,
+      [&](const walk::Entry& e) {
+        if (auto problem = walk::ReadFile(e, kMaxLockfileBytes, text)) {
+          out.problems.push_back(std::move(*problem));
+          return;
+        }
+        auto s = ParseLockfile(LockfileKind(fs::path(e.path).filename().string()), text, e.path, out);
+        if (!s) out.problems.push_back(walk::ParseProblem(e.path, e.repo_path, s.error().message()));
+      },
+      [&](walk::Problem p) {
+        if (p.kind == walk::ProblemKind::kNote) out.warnings.push_back(p.Text());
+        else out.problems.push_back(std::move(p));
+      });
+  if (!walked) out.warnings.push_back(walked.error().message());
 }
 
 // ---------------------------------------------------------------- images
@@ -725,7 +733,7 @@ bool IsImageLayoutDirectory(const std::string& dir) {
   return fs::is_regular_file(fs::path(dir) / "oci-layout", ec) && fs::is_regular_file(fs::path(dir) / "index.json", ec);
 }
 
-Result<Inventory> CollectPackages(const std::vector<std::string>& paths) {
+Result<Inventory> CollectPackages(const std::vector<std::string>& paths, const CollectOptions& opts) {
   Inventory inv;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -736,7 +744,7 @@ Result<Inventory> CollectPackages(const std::vector<std::string>& paths) {
       inv.packages.insert(inv.packages.end(), img->packages.begin(), img->packages.end());
       inv.warnings.insert(inv.warnings.end(), img->warnings.begin(), img->warnings.end());
     } else if (fs::is_directory(path, ec)) {
-      ScanDirectory(path, inv);
+      ScanDirectory(path, opts, inv);
     } else if (fs::is_regular_file(path, ec)) {
       if (IsTarball(path)) {
         auto img = ReadImageTarball(p);

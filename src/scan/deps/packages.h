@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/walk.h"
 #include "scan/deps/version.h"
 
 namespace tollgate::deps {
@@ -25,7 +26,10 @@ struct Package {
 
 struct Inventory {
   std::vector<Package> packages;
-  std::vector<std::string> warnings;  // "file:line: problem" for unparseable or unresolvable entries
+  std::vector<std::string> warnings;  // "file:line: problem" for unresolvable entries and skipped image entries
+  // Files found while walking a tree that could not be read completely
+  // (incomplete) or parsed (parse errors): a gate makes each a finding.
+  std::vector<walk::Problem> problems;
 };
 
 // The lockfile kind of a file name ("package-lock.json" -> "npm"), or empty
@@ -60,11 +64,18 @@ Status ParseRpmBdb(std::string_view bdb_bytes, const std::string& file, const st
 bool PackageFromPurl(std::string_view purl, Package& out);
 std::string MakePurl(const Package& p);
 
-// Walks files and directories (skipping .git and node_modules), reading
-// every recognised lockfile and, in a root filesystem, the dpkg and apk
+// Walks files and directories with the core walker (skipping .git,
+// node_modules, what .gitignore ignores and `exclude` globs), reading every
+// recognised lockfile and, in a root filesystem, the dpkg, apk and rpm
 // databases. A file that is a tar archive is read as a `docker save` / OCI
-// image. Parse errors of single files become warnings naming the file.
-Result<Inventory> CollectPackages(const std::vector<std::string>& paths);
+// image. A file named on the command line that does not parse is an error;
+// one found while walking is a problem (parse error or incomplete read) and
+// the walk goes on.
+struct CollectOptions {
+  std::vector<std::string> exclude;
+  bool gitignore = true;
+};
+Result<Inventory> CollectPackages(const std::vector<std::string>& paths, const CollectOptions& opts = {});
 
 // Reads a `docker save` tarball (manifest.json) or an OCI image layout
 // tarball (oci-layout, index.json, blobs/sha256/...): layers applied in

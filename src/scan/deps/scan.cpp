@@ -202,9 +202,9 @@ std::vector<Finding> MatchPackagesNaive(const std::vector<Package>& packages, co
   return out;
 }
 
-Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryDb& db) {
+Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryDb& db, const CollectOptions& opts) {
   DepsScanResult r;
-  auto inv = CollectPackages(paths);
+  auto inv = CollectPackages(paths, opts);
   if (!inv) return Fail(inv.error());
   r.inventory = std::move(*inv);
   auto st = db.Summary();

@@ -31,16 +31,39 @@ Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text);
 // The .tf files of one module directory, evaluated together: `var.x` from
 // variable defaults overridden by the tfvars (in order: terraform.tfvars,
 // *.auto.tfvars, --var-file), `local.x` from locals. One document per file.
-Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars);
+// With `bad`, a file that does not parse is left out (its error added to
+// `bad`) and the rest of the module is loaded; without, it fails the load.
+Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars,
+                                              std::vector<Error>* bad = nullptr);
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text);
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text);
 Result<Json> LoadDockerfile(const std::string& file, std::string_view text);
 // Dispatches on DetectFormat; a null Json for kNone.
 Result<Json> LoadFile(const std::string& file, std::string_view text);
 
-// The infrastructure files under the paths (files are taken as given;
-// directories are walked, skipping hidden ones, build and node_modules), sorted.
-Result<std::vector<std::string>> FindFiles(const std::vector<std::string>& paths);
+// Whether a file name is one `scan iac` reads (.tf, .json, .yaml/.yml,
+// Dockerfile, Dockerfile.*, *.dockerfile, Containerfile); its content decides
+// the rest (DetectFormat).
+bool IsCandidate(std::string_view name);
+
+// Helm charts: a file below a `templates/` directory whose parent holds
+// `Chart.yaml` is a raw template (Go templates, not YAML until rendered).
+// ChartOf gives that chart directory (as the path spells it), or "" when the
+// file is not a template. Answers are cached per directory.
+class HelmCharts {
+ public:
+  std::string ChartOf(const std::string& path);
+
+ private:
+  std::vector<std::pair<std::string, bool>> known_;  // directory -> holds Chart.yaml
+  bool HasChart(const std::string& dir);
+};
+
+// Kustomize: the patch files a kustomization (kustomization.yaml, .yml or
+// Kustomization in `dir`) names under patches, patchesStrategicMerge and
+// patchesJson6902, as paths joined to `dir`. They are partial manifests.
+std::vector<std::string> KustomizePatches(const std::string& dir, std::string_view kustomization);
+bool IsKustomization(std::string_view name);
 
 struct ScanStats {
   std::size_t files = 0;        // infrastructure files loaded
@@ -52,6 +75,16 @@ struct ScanStats {
 };
 
 struct ScanOptions {
+  // Walking (core/walk.h): globs to leave out, and whether .gitignore counts.
+  std::vector<std::string> exclude;
+  bool gitignore = true;
+  // A file that does not parse is a `parse-error` finding of this severity
+  // and the rest is scanned; with `strict`, it fails the scan (exit 2).
+  bool strict = false;
+  Severity parse_error_severity = Severity::kHigh;
+  // Notes (Helm charts and Kustomize patches left out, dangling links): one
+  // line each, when set.
+  std::vector<std::string>* notes = nullptr;
   std::vector<std::string> policy_dirs;  // user policies, added to the built-ins
   bool builtin = true;
   std::string builtin_dir;               // load built-ins from here instead of the embedded copy
@@ -77,8 +110,12 @@ std::vector<std::pair<std::uint32_t, Suppression>> FindSuppressions(std::string_
 // the plan's `configuration`) declares it.
 void MapPlanToSource(Json& plan_doc, const Json& configuration, const std::string& plan_file);
 
-// Loads the files, evaluates every `deny` rule of every package under
-// tollgate.iac (built-ins) and of the user's packages, returns findings.
+// Walks the paths, loads the files, evaluates every `deny` rule of every
+// package under tollgate.iac (built-ins) and of the user's packages, returns
+// findings, plus an `incomplete-scan` finding for each file it could not read
+// (unreadable, over 8 MiB, a FIFO, a symbolic link loop) and a `parse-error`
+// one for each it could not parse. Fingerprints use repository-relative
+// paths (walk::RepoPaths), so every spelling of a path gives the same ones.
 // Findings covered by an inline suppression carry details.suppression
 // {check, reason, line}; they are not dropped (see docs/iac-model.md).
 Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const ScanOptions& opts);

@@ -12,7 +12,10 @@
 #include <sstream>
 #include <utility>
 
+#include "core/file.h"
+#include "core/walk.h"
 #include "rego/check.h"
+#include "rego/documents.h"
 #include "rego/rego.h"
 #include "rego/value.h"
 #include "scan/iac/embedded_policies.h"
@@ -24,28 +27,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uintmax_t kMaxFileBytes = 8u << 20;
+constexpr std::uint64_t kMaxFileBytes = 8u << 20;
 
-bool Candidate(const fs::path& p) {
-  std::string name = p.filename().string();
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  auto ends = [&](const char* s) { return lower.size() >= std::strlen(s) && lower.compare(lower.size() - std::strlen(s), std::string::npos, s) == 0; };
-  return ends(".tf") || ends(".json") || ends(".yaml") || ends(".yml") || lower == "dockerfile" || lower.rfind("dockerfile.", 0) == 0 ||
-         ends(".dockerfile") || lower == "containerfile";
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) return Fail(Error::NotFound(path + ": " + ec.message()));
-  if (size > kMaxFileBytes) return Fail(Error::Input(path + ": larger than 8 MiB"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
+
+// Policy files and --var-file: named by the user, read bounded (never
+// blocking on a FIFO).
+Result<std::string> ReadFile(const std::string& path) { return ReadFileBounded(path, kMaxFileBytes); }
 
 std::string Str(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -54,7 +50,7 @@ std::string Str(const Json& j, const char* key) {
 
 // One deny result → a finding. The result is an object {msg, id, severity,
 // title, pci, nist, cis, remediation, line, address} or a plain message string.
-Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file) {
+Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file, const std::string& repo_file) {
   Finding f;
   f.gate = "iac";
   f.tool = "tollgate-iac";
@@ -86,35 +82,63 @@ Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file
     if (!title.empty()) f.details["title"] = title;
     if (!address.empty()) f.details["address"] = address;
   }
-  f.fingerprint = MakeFingerprint(f.rule_id, {file, Str(r, "address"), f.message});
+  // The repository-relative path: the same for every spelling of the scanned path.
+  f.fingerprint = MakeFingerprint(f.rule_id, {repo_file, Str(r, "address"), f.message});
   return f;
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> FindFiles(const std::vector<std::string>& paths) {
-  std::vector<std::string> out;
-  for (const auto& root : paths) {
-    std::error_code ec;
-    if (fs::is_regular_file(root, ec)) {
-      out.push_back(root);
-      continue;
-    }
-    if (!fs::is_directory(root, ec)) return Fail(Error::NotFound(root + ": no such file or directory"));
-    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const fs::path& p = it->path();
-      std::string name = p.filename().string();
-      if (it->is_directory()) {
-        if ((!name.empty() && name[0] == '.') || name == "build" || name == "node_modules") it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file() && Candidate(p)) out.push_back(p.generic_string());
-    }
-    if (ec) return Fail(Error::Io(root + ": " + ec.message()));
+bool IsCandidate(std::string_view name) {
+  const std::string lower = Lower(name);
+  return EndsWith(lower, ".tf") || EndsWith(lower, ".json") || EndsWith(lower, ".yaml") || EndsWith(lower, ".yml") ||
+         lower == "dockerfile" || lower.rfind("dockerfile.", 0) == 0 || EndsWith(lower, ".dockerfile") ||
+         lower == "containerfile";
+}
+
+bool HelmCharts::HasChart(const std::string& dir) {
+  for (const auto& [d, has] : known_)
+    if (d == dir) return has;
+  std::error_code ec;
+  const fs::path base = dir.empty() ? fs::path(".") : fs::path(dir);
+  const bool has = fs::is_regular_file(base / "Chart.yaml", ec) || fs::is_regular_file(base / "Chart.yml", ec);
+  known_.emplace_back(dir, has);
+  return has;
+}
+
+std::string HelmCharts::ChartOf(const std::string& path) {
+  // The nearest `templates` directory above the file whose parent is a chart.
+  fs::path p = fs::path(path).parent_path();
+  for (; !p.empty() && p.has_filename(); p = p.parent_path()) {
+    if (p.filename() != "templates") continue;
+    const std::string chart = p.parent_path().generic_string();
+    if (HasChart(chart)) return chart.empty() ? "." : chart;
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return "";
+}
+
+bool IsKustomization(std::string_view name) {
+  return name == "kustomization.yaml" || name == "kustomization.yml" || name == "Kustomization";
+}
+
+std::vector<std::string> KustomizePatches(const std::string& dir, std::string_view kustomization) {
+  std::vector<std::string> out;
+  auto docs = rego::ParseYamlDocuments(kustomization, dir + "/kustomization.yaml");
+  if (!docs || docs->empty() || !docs->front().is_object()) return out;
+  const rego::Value& k = docs->front();
+  auto add = [&](const rego::Value& v) {
+    if (v.is_string() && v.as_string().find('\n') == std::string::npos)  // not an inline patch
+      out.push_back((fs::path(dir) / v.as_string()).lexically_normal().generic_string());
+  };
+  for (const char* key : {"patches", "patchesStrategicMerge", "patchesJson6902"}) {
+    const rego::Value* list = k.Get(key);
+    if (list == nullptr || !list->is_array()) continue;
+    for (const auto& item : list->items()) {
+      if (item.is_string()) add(item);
+      else if (item.is_object())
+        if (const rego::Value* path = item.Get("path")) add(*path);
+    }
+  }
   return out;
 }
 
@@ -183,7 +207,7 @@ double ThreadCpu() {
 // One unit of work: a Terraform module directory (its .tf files together) or
 // one other file.
 struct WorkItem {
-  std::vector<std::string> files;
+  std::vector<walk::Entry> files;
   bool terraform = false;
 };
 
@@ -192,6 +216,8 @@ struct WorkResult {
   std::vector<Json> docs;
   std::vector<rego::Value> inputs;  // the documents as Rego values (converted once)
   std::vector<std::string> texts;
+  std::vector<std::string> repo_files;  // each document's repository-relative path (fingerprints)
+  std::vector<walk::Problem> problems;  // files of the item that could not be read or parsed
   rego::Value module;  // input.module of a Terraform HCL module (shared by its documents)
   std::vector<Finding> findings;
   std::optional<Error> error;
@@ -371,38 +397,75 @@ class Scanner {
     }
   }
 
-  // Phase 1: read and parse.
+  // Phase 1: read and parse. A file that cannot be read or parsed is a
+  // problem of the item; the rest of the item (the module's other files) is
+  // still loaded.
   void Load(const WorkItem& item, WorkResult& out) const {
     double t0 = ThreadCpu();
     if (item.terraform) {
       std::vector<SourceText> tf, vars;
-      for (const auto& f : item.files) {
-        auto text = ReadFile(f);
-        if (!text) return Failed(out, text.error());
-        tf.push_back({f, *text});
+      std::map<std::string, std::string> repo_of;  // shown path -> repository path
+      for (const auto& e : item.files) {
+        std::string text;
+        if (auto p = walk::ReadFile(e, kMaxFileBytes, text)) {
+          out.problems.push_back(std::move(*p));
+          continue;
+        }
+        tf.push_back({e.path, std::move(text)});
+        repo_of[e.path] = e.repo_path;
       }
-      std::string dir = fs::path(item.files.front()).parent_path().generic_string();
+      const walk::Entry& first = item.files.front();
+      const std::string dir = fs::path(first.path).parent_path().generic_string();
+      const std::string repo_dir = fs::path(first.repo_path).parent_path().generic_string();
       for (const auto& v : TfvarsFiles(dir)) {
         auto text = ReadFile(v);
-        if (!text) return Failed(out, text.error());
+        std::string repo_v = repo_dir.empty() ? fs::path(v).filename().string() : repo_dir + "/" + fs::path(v).filename().string();
+        if (!text) {
+          out.problems.push_back(walk::Problem{walk::ProblemKind::kIncomplete, v, repo_v, 0, "unreadable",
+                                               "variable definitions not read: " + Reason(text.error().message(), v)});
+          continue;
+        }
         vars.push_back({v, *text});
+        repo_of[v] = repo_v;
       }
-      auto loaded = LoadTerraformModule(tf, vars);
+      std::vector<Error> bad;
+      auto loaded = LoadTerraformModule(tf, vars, opts_.strict ? nullptr : &bad);
       if (!loaded) return Failed(out, loaded.error());
+      for (const auto& e : bad) {
+        std::string file = FileOf(e.message(), repo_of);
+        out.problems.push_back(walk::ParseProblem(file, repo_of.count(file) ? repo_of[file] : file, e.message()));
+      }
       out.docs = std::move(*loaded);
-      for (auto& t : tf) out.texts.push_back(std::move(t.text));
-      for (const auto& d : out.docs) out.inputs.push_back(rego::FromJson(d));
+      std::map<std::string, std::string> texts;
+      for (auto& t : tf) texts[t.file] = std::move(t.text);
+      for (const auto& d : out.docs) {
+        const std::string file = d["file"].get<std::string>();
+        out.texts.push_back(std::move(texts[file]));
+        out.repo_files.push_back(repo_of.count(file) ? repo_of[file] : file);
+        out.inputs.push_back(rego::FromJson(d));
+      }
       out.module = TerraformModuleView(dir, out.inputs);
     } else {
-      auto text = ReadFile(item.files.front());
-      if (!text) return Failed(out, text.error());
-      auto model = LoadFile(item.files.front(), *text);
-      if (!model) return Failed(out, model.error());
+      const walk::Entry& e = item.files.front();
+      std::string text;
+      if (auto p = walk::ReadFile(e, kMaxFileBytes, text)) {
+        if (opts_.strict) return Failed(out, Error::Input(p->Text()));
+        out.problems.push_back(std::move(*p));
+        return;
+      }
+      auto model = LoadFile(e.path, text);
+      if (!model) {
+        if (opts_.strict) return Failed(out, model.error());
+        out.problems.push_back(walk::ParseProblem(e.path, e.repo_path, model.error().message()));
+        return;
+      }
       if (model->is_null()) return;
       out.docs.push_back(std::move(*model));
       out.inputs.push_back(rego::FromJson(out.docs.back()));
-      out.texts.push_back(std::move(*text));
+      out.texts.push_back(std::move(text));
+      out.repo_files.push_back(e.repo_path);
     }
+    if (opts_.strict && !out.problems.empty()) return Failed(out, Error::Input(out.problems.front().Text()));
     out.files += out.docs.size();
     out.load += ThreadCpu() - t0;
   }
@@ -422,20 +485,76 @@ class Scanner {
         if (!v->defined()) continue;
         Json results = rego::ToJson(*v);
         if (!results.is_array()) continue;
-        for (const auto& r : results) out.findings.push_back(ToFinding(r, pkg, file));
+        for (const auto& r : results) out.findings.push_back(ToFinding(r, pkg, file, out.repo_files[i]));
       }
+      LocateResources(out.docs[i], out.findings, first);
       Relocate(out.docs[i], out.findings, first);
       ApplySuppressions(out.texts[i], file, out.findings, first);
     }
     out.docs.clear();
     out.inputs.clear();
     out.texts.clear();
+    out.repo_files.clear();
     out.module = rego::Value();
     out.policy += ThreadCpu() - t1;
   }
 
  private:
   static void Failed(WorkResult& out, Error e) { out.error = std::move(e); }
+
+  // The file a parser's message names ("file:line:col: ..."): the longest
+  // known path it starts with.
+  static std::string FileOf(const std::string& message, const std::map<std::string, std::string>& known) {
+    std::string best;
+    for (const auto& [file, repo] : known)
+      if (file.size() > best.size() && message.compare(0, file.size(), file) == 0 && message.size() > file.size() &&
+          message[file.size()] == ':')
+        best = file;
+    return best;
+  }
+
+  // A message without its "path: " prefix.
+  static std::string Reason(const std::string& message, const std::string& path) {
+    if (message.compare(0, path.size() + 2, path + ": ") == 0) return message.substr(path.size() + 2);
+    return message;
+  }
+
+  // A finding of a policy that gave no line points at the resource it is
+  // about, where the document has lines: the resource its `address` names,
+  // else the one resource whose address (or Kubernetes name) the message
+  // quotes, else the document's only resource.
+  static void LocateResources(const Json& doc, std::vector<Finding>& findings, std::size_t first) {
+    auto it = doc.find("resources");
+    if (it == doc.end() || !it->is_array() || it->empty()) return;
+    const Json& resources = *it;
+    auto line_of = [](const Json& r) { return r.value("line", Json(0)).is_number_unsigned() ? r.value("line", 0u) : 0u; };
+    for (std::size_t i = first; i < findings.size(); ++i) {
+      Finding& f = findings[i];
+      if (f.location.line != 0) continue;
+      std::uint32_t line = 0;
+      if (f.details.contains("address") && f.details["address"].is_string()) {
+        for (const auto& r : resources)
+          if (r.value("address", "") == f.details["address"].get<std::string>()) line = line_of(r);
+      }
+      if (line == 0) {
+        const Json* only = nullptr;
+        int named = 0;
+        for (const auto& r : resources) {
+          std::string address = r.value("address", ""), name = r.value("name", "");
+          bool quoted = (!address.empty() && f.message.find(address) != std::string::npos) ||
+                        (doc.value("format", "") == "kubernetes" && name.size() > 2 &&
+                         f.message.find(name) != std::string::npos);
+          if (quoted) {
+            ++named;
+            only = &r;
+          }
+        }
+        if (named == 1) line = line_of(*only);
+        else if (named == 0 && resources.size() == 1) line = line_of(resources.front());
+      }
+      f.location.line = line;
+    }
+  }
 
   // terraform.tfvars, then *.auto.tfvars (sorted), then --var-file.
   std::vector<std::string> TfvarsFiles(const std::string& dir) const {
@@ -498,12 +617,12 @@ class Scanner {
 };
 
 // Groups the files into work items: each directory's .tf files together.
-std::vector<WorkItem> Plan(const std::vector<std::string>& files) {
+std::vector<WorkItem> Plan(const std::vector<walk::Entry>& files) {
   std::vector<WorkItem> items;
   std::map<std::string, std::size_t> tf_dirs;
   for (const auto& f : files) {
-    if (DetectFormat(f, "") == Format::kTerraform) {
-      std::string dir = fs::path(f).parent_path().generic_string();
+    if (DetectFormat(f.path, "") == Format::kTerraform) {
+      std::string dir = fs::path(f.path).parent_path().generic_string();
       auto [it, fresh] = tf_dirs.emplace(dir, items.size());
       if (fresh) items.push_back(WorkItem{{}, true});
       items[it->second].files.push_back(f);
@@ -512,6 +631,64 @@ std::vector<WorkItem> Plan(const std::vector<std::string>& files) {
     }
   }
   return items;
+}
+
+// The files of the scan: walked (core/walk.h), then Helm chart templates and
+// Kustomize patches set aside with one note per chart or overlay.
+Status FindInputs(const std::vector<std::string>& paths, const ScanOptions& opts, std::vector<walk::Entry>& files,
+                  std::vector<walk::Problem>& problems, std::vector<std::string>& notes) {
+  walk::Options wo;
+  wo.gitignore = opts.gitignore;
+  wo.exclude = opts.exclude;
+  wo.max_file_bytes = kMaxFileBytes;
+  wo.prune = {"build", "node_modules"};
+  wo.prune_hidden = true;
+  wo.want = [](std::string_view name, std::string_view) { return IsCandidate(name) || IsKustomization(name); };
+  std::vector<walk::Entry> all;
+  TG_TRY(walk::Walk(
+      paths, wo, [&](const walk::Entry& e) { all.push_back(e); },
+      [&](walk::Problem p) {
+        if (p.kind == walk::ProblemKind::kNote) notes.push_back(p.Text());
+        else problems.push_back(std::move(p));
+      }));
+  // Kustomize overlays: their patches are partial manifests.
+  std::set<std::string> patches;
+  for (const auto& e : all) {
+    if (!IsKustomization(fs::path(e.path).filename().string())) continue;
+    std::string text;
+    if (auto p = walk::ReadFile(e, kMaxFileBytes, text)) {
+      problems.push_back(std::move(*p));
+      continue;
+    }
+    const std::string dir = fs::path(e.path).parent_path().generic_string();
+    auto listed = KustomizePatches(dir.empty() ? "." : dir, text);
+    std::size_t n = 0;
+    for (auto& p : listed) n += patches.insert(fs::path(p).lexically_normal().generic_string()).second ? std::size_t{1} : std::size_t{0};
+    if (n > 0)
+      notes.push_back(e.path + ": kustomize overlay: " + std::to_string(n) +
+                      " patch file(s) are partial manifests and were not checked on their own (check the output of "
+                      "`kustomize build` to see them applied)");
+  }
+  HelmCharts charts;
+  std::map<std::string, std::size_t> templates;  // chart -> raw templates left out
+  for (auto& e : all) {
+    const std::string name = fs::path(e.path).filename().string();
+    if (!IsCandidate(name)) continue;  // a `Kustomization` file
+    if (!e.named) {
+      const std::string chart = charts.ChartOf(e.path);
+      if (!chart.empty()) {
+        ++templates[chart];
+        continue;
+      }
+      if (patches.count(fs::path(e.path).lexically_normal().generic_string())) continue;
+    }
+    files.push_back(std::move(e));
+  }
+  for (const auto& [chart, n] : templates)
+    notes.push_back(chart + ": helm chart: " + std::to_string(n) +
+                    " template(s) not checked raw (Go templates are not YAML until rendered: scan the output of "
+                    "`helm template`)");
+  return Ok();
 }
 
 }  // namespace
@@ -535,9 +712,13 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
   for (const auto& v : opts.var_files)
     if (std::error_code ec; !fs::is_regular_file(v, ec)) return Fail(Error::NotFound(v + ": no such variable file"));
 
-  auto files = FindFiles(paths);
-  if (!files) return Fail(files.error());
-  std::vector<WorkItem> items = Plan(*files);
+  std::vector<walk::Entry> files;
+  std::vector<walk::Problem> problems;
+  std::vector<std::string> notes;
+  TG_TRY(FindInputs(paths, opts, files, problems, notes));
+  if (opts.strict && !problems.empty()) return Fail(Error::Input(problems.front().Text()));
+  if (opts.notes != nullptr) opts.notes->insert(opts.notes->end(), notes.begin(), notes.end());
+  std::vector<WorkItem> items = Plan(files);
   std::vector<WorkResult> results(items.size());
   Scanner scanner(**policy, opts);
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
@@ -569,6 +750,11 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
     stats.load_seconds += r.load;
     stats.policy_seconds += r.policy;
     for (auto& f : r.findings) findings.push_back(std::move(f));
+    for (auto& p : r.problems) problems.push_back(std::move(p));
+  }
+  for (const auto& p : problems) {
+    findings.push_back(walk::ProblemFinding(p, "tollgate-iac", opts.parse_error_severity));
+    findings.back().gate = "iac";
   }
   stats.documents = stats.files;
   stats.load_seconds += scan_view_seconds;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/file.h"
 #include "scan/iac/hcl_ast.h"
 #include "scan/iac/iac.h"
 
@@ -15,11 +16,17 @@ namespace {
 
 class Module {
  public:
-  Status Load(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars) {
+  // With `bad`, a file that does not parse is left out of the module and its
+  // error added there; without, the first such error fails the load.
+  Status Load(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars, std::vector<Error>* bad) {
     for (const auto& s : tf) {
-      hcl::File f;
-      IAC_ASSIGN(f, hcl::Parse(s.file, s.text));
-      files_.push_back(std::make_unique<hcl::File>(std::move(f)));
+      auto f = hcl::Parse(s.file, s.text);
+      if (!f) {
+        if (bad == nullptr) return Fail(f.error());
+        bad->push_back(f.error());
+        continue;
+      }
+      files_.push_back(std::make_unique<hcl::File>(std::move(*f)));
     }
     hcl::Scope empty;
     for (const auto& f : files_) {
@@ -34,14 +41,19 @@ class Module {
     }
     // terraform.tfvars, then *.auto.tfvars, then --var-file: later ones win
     for (const auto& s : tfvars) {
-      hcl::File f;
-      IAC_ASSIGN(f, hcl::Parse(s.file, s.text));
-      if (!f.body.blocks.empty()) {
-        const auto& b = f.body.blocks.front();
-        return Fail(Error::Input(s.file + ":" + std::to_string(b.pos.line) + ":" + std::to_string(b.pos.column) +
-                                 ": a variable definitions file holds only 'name = value' lines"));
+      auto parsed = hcl::Parse(s.file, s.text);
+      Status ok = parsed ? Status() : Status(Fail(parsed.error()));
+      if (parsed && !parsed->body.blocks.empty()) {
+        const auto& b = parsed->body.blocks.front();
+        ok = Fail(Error::Input(s.file + ":" + std::to_string(b.pos.line) + ":" + std::to_string(b.pos.column) +
+                               ": a variable definitions file holds only 'name = value' lines"));
       }
-      for (const auto& a : f.body.attributes) vars_[a.name] = hcl::Evaluate(*a.expr, empty, f.text);
+      if (!ok) {
+        if (bad == nullptr) return ok;
+        bad->push_back(ok.error());
+        continue;
+      }
+      for (const auto& a : parsed->body.attributes) vars_[a.name] = hcl::Evaluate(*a.expr, empty, parsed->text);
     }
     scope_.lookup = [this](const std::string& root, const std::string& attr) -> const Json* { return Lookup(root, attr); };
     return Ok();
@@ -101,9 +113,10 @@ class Module {
 
 }  // namespace
 
-Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars) {
+Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars,
+                                              std::vector<Error>* bad) {
   Module m;
-  TG_TRY(m.Load(tf, tfvars));
+  TG_TRY(m.Load(tf, tfvars, bad));
   return m.Documents();
 }
 
@@ -164,12 +177,12 @@ std::map<std::string, SourceLine> DeclaredResources(const fs::path& dir) {
   std::error_code ec;
   std::vector<SourceText> tf;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->path().extension() != ".tf") continue;
-    if (it->file_size(ec) > (8u << 20)) return out;  // the scan reports it as too large
-    std::ifstream in(it->path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    tf.push_back({it->path().lexically_normal().generic_string(), ss.str()});
+    if (it->is_symlink(ec) || it->path().extension() != ".tf") continue;  // links are never followed
+    // Bounded, and never blocking on a FIFO; what cannot be read is
+    // reported when the directory is scanned itself.
+    auto text = ReadFileBounded(it->path().string(), 8u << 20);
+    if (!text) return out;
+    tf.push_back({it->path().lexically_normal().generic_string(), std::move(*text)});
   }
   std::sort(tf.begin(), tf.end(), [](const SourceText& a, const SourceText& b) { return a.file < b.file; });
   if (tf.empty()) return out;

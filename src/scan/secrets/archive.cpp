@@ -42,6 +42,12 @@ struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
+// Content that could not be read completely: an incomplete-scan problem of
+// the archive (or member); its repository path is filled in by the caller.
+void Incomplete(ScanResult& res, const std::string& path, const char* cause, const std::string& reason) {
+  res.problems.push_back(walk::Problem{walk::ProblemKind::kIncomplete, path, "", 0, cause, reason});
+}
+
 }  // namespace
 
 bool IsArchive(std::string_view d) {
@@ -52,20 +58,29 @@ bool IsArchive(std::string_view d) {
 void ScanArchive(const Scanner& scanner, std::string_view data, const std::string& name, const ScanOptions& opts,
                  ScanResult& res, int depth) {
   if (depth >= kMaxDepth) {
-    res.warnings.push_back(name + ": skipped: archives nested deeper than " + std::to_string(kMaxDepth));
+    Incomplete(res, name, "archive-depth", "not read: archives nested deeper than " + std::to_string(kMaxDepth));
     return;
   }
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   if (!a) {
-    res.warnings.push_back(name + ": skipped: out of memory");
+    Incomplete(res, name, "unreadable", "not read: out of memory");
     return;
   }
   archive_read_support_filter_all(a.get());
-  archive_read_support_format_all(a.get());
+  // Only the formats IsArchive recognises (and tar or a lone stream inside a
+  // compressed one). "All" would let text formats such as mtree claim a
+  // compressed text file: its content would never be scanned.
+  archive_read_support_format_zip(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_7zip(a.get());
   // A lone compressed file (.gz, .xz, ...) is one member with its content.
   if (Compressed(data)) archive_read_support_format_raw(a.get());
+  // Magic bytes at the start of text are still text: scan it as such.
+  const bool text = data.substr(0, 8000).find('\0') == std::string_view::npos;
   if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
-    res.warnings.push_back(name + ": skipped: not a readable archive: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
+    if (text) return ScanBuffer(scanner, data, name, opts, res);
+    Incomplete(res, name, "archive-corrupt",
+               "not read: not a readable archive: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
     return;
   }
   const std::uint64_t budget =
@@ -76,11 +91,13 @@ void ScanArchive(const Scanner& scanner, std::string_view data, const std::strin
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
-      res.warnings.push_back(name + ": stopped reading: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
+      if (members == 0 && text) return ScanBuffer(scanner, data, name, opts, res);
+      Incomplete(res, name, "archive-corrupt",
+                 "stopped reading: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
       break;
     }
     if (++members > kMaxMembers) {
-      res.warnings.push_back(name + ": stopped reading: more than " + std::to_string(kMaxMembers) + " members");
+      Incomplete(res, name, "archive-members", "stopped reading: more than " + std::to_string(kMaxMembers) + " members");
       break;
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links, devices: nothing to read
@@ -100,14 +117,15 @@ void ScanArchive(const Scanner& scanner, std::string_view data, const std::strin
       la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
       if (n == 0) break;
       if (n < 0) {
-        res.warnings.push_back(member + ": skipped: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
+        Incomplete(res, member, "archive-corrupt",
+                   "not read: " + CleanName(archive_error_string(a.get()), "corrupt or truncated"));
         content.clear();
         break;
       }
       expanded += static_cast<std::uint64_t>(n);
       if (expanded > budget) {
-        res.warnings.push_back(name + ": stopped reading: expands beyond " + std::to_string(budget >> 20) +
-                               " MiB (a decompression bomb?)");
+        Incomplete(res, name, "archive-bomb",
+                   "stopped reading: expands beyond " + std::to_string(budget >> 20) + " MiB (a decompression bomb?)");
         return;
       }
       if (content.size() + static_cast<std::size_t>(n) > opts.max_file_bytes) {
@@ -117,7 +135,7 @@ void ScanArchive(const Scanner& scanner, std::string_view data, const std::strin
       content.append(buf, static_cast<std::size_t>(n));
     }
     if (too_big) {
-      res.warnings.push_back(member + ": skipped: larger than " + std::to_string(opts.max_file_bytes) + " bytes");
+      Incomplete(res, member, "too-large", "not read: larger than " + std::to_string(opts.max_file_bytes) + " bytes");
       continue;
     }
     ScanContent(scanner, content, member, opts, res, depth + 1);

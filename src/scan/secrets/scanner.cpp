@@ -680,20 +680,8 @@ std::vector<Match> Scanner::Scan(std::string_view data, std::string_view path, s
     mt.line = line;
     mt.column = static_cast<std::uint32_t>(mt.begin - line_start + 1);
   }
-  // A provider-specific rule is the better report of a secret that a generic
-  // rule (provider "generic") also matched: drop the generic overlap.
-  std::vector<bool> drop(found.size(), false);
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    for (std::size_t j = i + 1; j < found.size() && found[j].begin < found[i].end; ++j) {
-      const bool gi = m.rules[found[i].rule].provider == "generic";
-      const bool gj = m.rules[found[j].rule].provider == "generic";
-      if (gi != gj) drop[gi ? i : j] = true;
-    }
-  }
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < found.size(); ++i)
-    if (!drop[i]) found[kept++] = found[i];
-  found.resize(kept);
+  // Several rules may match one secret: ScanBuffer keeps one finding per
+  // secret (the most specific rule's) and lists the others.
   // Multi-part rules count only with their companion nearby.
   for (const Match& mt : found) {
     const bool all_near = std::all_of(m.companions[mt.rule].begin(), m.companions[mt.rule].end(), [&](const auto& need) {

@@ -13,6 +13,7 @@
 
 #include "core/finding.h"
 #include "core/result.h"
+#include "core/walk.h"
 
 namespace tollgate::secrets {
 
@@ -116,7 +117,8 @@ class Scanner {
   Scanner& operator=(Scanner&&) noexcept;
   ~Scanner();
 
-  // All confirmed matches in `data`, in order of position. `path` enables the
+  // All confirmed matches in `data`, in order of position, every rule that
+  // matched (ScanBuffer makes one finding per secret). `path` enables the
   // rules' path allowlists, `commit` (history scans) their commit lists.
   // Thread-safe: concurrent calls are fine.
   std::vector<Match> Scan(std::string_view data, std::string_view path, std::string_view commit = {}) const;
@@ -147,6 +149,7 @@ struct ScanOptions {
   bool redact = true;
   unsigned threads = 0;  // 0: one per core
   bool respect_gitignore = true;  // skip what the enclosing git work tree ignores
+  std::vector<std::string> exclude;  // globs below each root (core/walk.h); excluded files are never opened
   bool archives = true;           // look inside zip/tar/compressed files
   // Inline "tollgate:allow:<fingerprint>" comments. Local scans apply them;
   // a gate must not let the change's author decide, so it sets this to false:
@@ -157,7 +160,11 @@ struct ScanOptions {
 
 struct ScanResult {
   std::vector<Finding> findings;
-  std::vector<std::string> warnings;  // skipped files and why
+  // What could not be read completely (an unreadable, oversized or special
+  // file, a symbolic link loop, an archive bomb or a corrupt archive): a gate
+  // turns each into an `incomplete-scan` finding (walk::ProblemFinding).
+  std::vector<walk::Problem> problems;
+  std::vector<std::string> warnings;  // notes: nothing was lost (a broken symlink)
   // Inline "tollgate:allow:<fingerprint prefix>" comments that matched no
   // finding: "file:line: ..." so they can be removed.
   std::vector<std::string> stale_suppressions;
@@ -169,9 +176,12 @@ struct ScanResult {
   void Absorb(ScanResult&& other);
 };
 
-// Scans files and directories (recursively; .git, paths the enclosing git
-// work tree ignores, binaries by content sniff and oversized files (with a
-// warning) are skipped). Paths in findings are as given, '/' separated.
+// Scans files and directories with the core walker (recursively; .git, paths
+// the enclosing git work tree ignores and `exclude` globs are skipped,
+// binaries by content sniff too; what cannot be read completely is a
+// problem). Paths in findings are as given, '/' separated. One secret that
+// several rules find is one finding: the most specific rule's, the others
+// listed in details.also_matched.
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts);
 
 // Scans the content of one file or stream: an archive's members (when

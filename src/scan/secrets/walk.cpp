@@ -1,23 +1,13 @@
-// Walking files and directories for the secrets scanner; inline suppressions
-// and baselines.
-#include <fcntl.h>
+// The secrets scanner over files (through the core walker), one finding per
+// secret, inline suppressions and baselines.
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <system_error>
 
 #include <algorithm>
-#include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <git2.h>
 
 #include "core/canonical_json.h"
 #include "scan/secrets/archive.h"
@@ -26,64 +16,9 @@
 namespace tollgate::secrets {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr std::size_t kSniffBytes = 8000;
 constexpr std::string_view kAllowMarker = "tollgate:allow:";
 constexpr std::size_t kMinAllowPrefix = 12;
-
-// Answers "does .gitignore exclude this path?" for trees inside a git work
-// tree; outside one, nothing is ignored.
-class GitIgnore {
- public:
-  explicit GitIgnore(const fs::path& root) : root_(root) {
-    git_libgit2_init();
-    if (git_repository_open_ext(&repo_, root.c_str(), 0, nullptr) != 0) {
-      repo_ = nullptr;
-      return;
-    }
-    const char* wd = git_repository_workdir(repo_);
-    if (wd == nullptr) return;
-    // The root is resolved against the work tree once; entries below it
-    // are then placed by their path relative to it.
-    std::error_code ec;
-    const fs::path workdir = fs::canonical(wd, ec);
-    if (ec) return;
-    const fs::path abs = fs::weakly_canonical(root, ec);
-    if (ec) return;
-    fs::path rel = abs.lexically_relative(workdir);
-    if (rel.empty() || *rel.begin() == "..") return;
-    // A tree the user names explicitly is scanned even if the enclosing
-    // repository ignores it (a build directory, a vendored copy).
-    if (rel != "." && IgnoredRelative(rel)) return;
-    root_rel_ = std::move(rel);
-    active_ = true;
-  }
-  ~GitIgnore() {
-    git_repository_free(repo_);
-    git_libgit2_shutdown();
-  }
-  GitIgnore(const GitIgnore&) = delete;
-  GitIgnore& operator=(const GitIgnore&) = delete;
-
-  // Whether .gitignore excludes an entry found by walking the root (no
-  // symlinks followed, so its path below the root is its path below the
-  // work tree).
-  bool IgnoredEntry(const fs::path& entry) const {
-    return active_ && IgnoredRelative((root_rel_ / entry.lexically_relative(root_)).lexically_normal());
-  }
-
- private:
-  bool IgnoredRelative(const fs::path& rel) const {
-    int ignored = 0;
-    return git_ignore_path_is_ignored(&ignored, repo_, rel.generic_string().c_str()) == 0 && ignored == 1;
-  }
-
-  git_repository* repo_ = nullptr;
-  fs::path root_;      // the walked root as given
-  fs::path root_rel_;  // ...and relative to the work tree ("." for the top)
-  bool active_ = false;  // inside a work tree, and the root itself not ignored
-};
 
 bool LooksBinary(std::string_view data) {
   return data.substr(0, kSniffBytes).find('\0') != std::string_view::npos;
@@ -123,48 +58,64 @@ std::vector<InlineAllow> FindInlineAllows(std::string_view data) {
   return out;
 }
 
-void ScanFile(const Scanner& scanner, const fs::path& p, const ScanOptions& opts, ScanResult& res) {
-  std::string name = p.lexically_normal().generic_string();
-  // One open and one fstat per file: the size check and the read see the
-  // same file, and the path is resolved once.
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    res.warnings.push_back(name + ": skipped: " + std::generic_category().message(errno));
-    return;
-  }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    res.warnings.push_back(name + ": skipped: not a readable regular file");
-    return;
-  }
-  const auto size = static_cast<std::uintmax_t>(st.st_size);
-  if (size > opts.max_file_bytes) {
-    res.warnings.push_back(name + ": skipped: larger than " + std::to_string(opts.max_file_bytes) + " bytes");
-    return;
-  }
+// Reads and scans one walked file. Archive members' problems get the
+// archive's repository path (plus "!member") for their fingerprints.
+void ScanFile(const Scanner& scanner, const walk::Entry& e, const ScanOptions& opts, ScanResult& res) {
   // One buffer per worker thread, grown as needed and never zero-filled.
-  thread_local std::unique_ptr<char[]> buf;
-  thread_local std::size_t cap = 0;
-  if (size > cap) {
-    buf.reset(new char[static_cast<std::size_t>(size)]);
-    cap = static_cast<std::size_t>(size);
+  thread_local walk::ReadBuffer buf;
+  if (auto problem = walk::ReadFile(e, opts.max_file_bytes, buf)) {
+    res.problems.push_back(std::move(*problem));
+    return;
   }
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::read(fd, buf.get() + got, static_cast<std::size_t>(size) - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      res.warnings.push_back(name + ": skipped: " + std::generic_category().message(errno));
-      return;
+  const std::size_t first = res.problems.size();
+  ScanContent(scanner, buf.view(), e.path, opts, res);
+  for (std::size_t i = first; i < res.problems.size(); ++i) {
+    walk::Problem& p = res.problems[i];
+    if (p.repo_path.empty() && p.path.compare(0, e.path.size(), e.path) == 0)
+      p.repo_path = e.repo_path + p.path.substr(e.path.size());
+  }
+}
+
+// The more specific of two rules that found the same secret: a provider's
+// rule over a generic one, then the higher severity (the rule that knows the
+// credential rates it), then the rule loaded first.
+bool MoreSpecific(const Rule& a, std::size_t ai, const Rule& b, std::size_t bi) {
+  const bool ag = a.provider == "generic", bg = b.provider == "generic";
+  if (ag != bg) return bg;
+  if (a.severity != b.severity) return a.severity > b.severity;
+  return ai < bi;
+}
+
+// One secret found by several rules (overlapping spans) is one match: the
+// most specific rule's; the others are returned by index of the kept match.
+std::vector<Match> OneMatchPerSecret(const Scanner& scanner, std::vector<Match> matches,
+                                     std::vector<std::vector<std::size_t>>& also) {
+  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;
+  });
+  const auto& rules = scanner.rules();
+  std::vector<Match> out;
+  also.clear();
+  for (std::size_t i = 0; i < matches.size();) {
+    // A group: matches overlapping the first one's span (or a later member's).
+    std::size_t j = i + 1, end = matches[i].end, best = i;
+    // A path-only rule's match (begin == end == 0) overlaps nothing.
+    while (j < matches.size() && matches[i].end > matches[i].begin && matches[j].end > matches[j].begin &&
+           matches[j].begin < end) {
+      end = std::max(end, matches[j].end);
+      if (MoreSpecific(rules[matches[j].rule], matches[j].rule, rules[matches[best].rule], matches[best].rule)) best = j;
+      ++j;
     }
-    if (n == 0) break;  // the file shrank while being read: scan what there is
-    got += static_cast<std::size_t>(n);
+    std::vector<std::size_t> others;
+    for (std::size_t k = i; k < j; ++k)
+      if (k != best && matches[k].rule != matches[best].rule) others.push_back(matches[k].rule);
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+    out.push_back(matches[best]);
+    also.push_back(std::move(others));
+    i = j;
   }
-  ScanContent(scanner, std::string_view(buf.get(), got), name, opts, res);
+  return out;
 }
 
 }  // namespace
@@ -174,6 +125,7 @@ void ScanResult::Absorb(ScanResult&& other) {
     dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
   };
   move_all(findings, other.findings);
+  move_all(problems, other.problems);
   move_all(warnings, other.warnings);
   move_all(stale_suppressions, other.stale_suppressions);
   suppressed += other.suppressed;
@@ -199,7 +151,15 @@ void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string
     opts.progress->files.fetch_add(1, std::memory_order_relaxed);
     opts.progress->bytes.fetch_add(data.size(), std::memory_order_relaxed);
   }
-  auto findings = ToFindings(scanner, data, name, scanner.Scan(data, name, commit), opts);
+  std::vector<std::vector<std::size_t>> also;
+  const auto matches = OneMatchPerSecret(scanner, scanner.Scan(data, name, commit), also);
+  auto findings = ToFindings(scanner, data, name, matches, opts);
+  for (std::size_t i = 0; i < findings.size() && i < also.size(); ++i) {
+    if (also[i].empty()) continue;
+    Json ids = Json::array();
+    for (std::size_t r : also[i]) ids.push_back(scanner.rules()[r].id);
+    findings[i].details["also_matched"] = std::move(ids);
+  }
   auto allows = FindInlineAllows(data);
   for (auto& f : findings) {
     auto it = std::find_if(allows.begin(), allows.end(),
@@ -227,58 +187,28 @@ void ScanBuffer(const Scanner& scanner, std::string_view data, const std::string
 
 Result<ScanResult> ScanPaths(const Scanner& scanner, const std::vector<std::string>& paths, const ScanOptions& opts) {
   ScanResult res;
-  std::vector<fs::path> files;
-  for (const auto& root : paths) {
-    std::error_code ec;
-    auto st = fs::status(root, ec);
-    if (ec || !fs::exists(st)) return Fail(Error::NotFound(root + ": no such file or directory"));
-    if (fs::is_regular_file(st)) {
-      files.emplace_back(root);
-      continue;
-    }
-    if (!fs::is_directory(st)) {
-      res.warnings.push_back(root + ": skipped: not a regular file or directory");
-      continue;
-    }
-    std::vector<fs::path> found;
-    const GitIgnore ignore(root);
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      const fs::directory_entry& e = *it;
-      std::error_code sec;
-      const bool is_dir = e.is_directory(sec) && !e.is_symlink(sec);
-      if ((is_dir && e.path().filename() == ".git") || (opts.respect_gitignore && ignore.IgnoredEntry(e.path()))) {
-        if (is_dir) it.disable_recursion_pending();
-        continue;
-      }
-      if (e.is_symlink(sec)) {
-        if (!fs::exists(e.path(), sec)) res.warnings.push_back(e.path().generic_string() + ": skipped: broken symlink");
-        continue;  // never follow links out of the tree
-      }
-      if (e.is_regular_file(sec)) found.push_back(e.path());
-    }
-    if (ec) res.warnings.push_back(root + ": " + ec.message());
-    std::sort(found.begin(), found.end(),  // deterministic output (byte order: cheaper than path order)
-              [](const fs::path& a, const fs::path& b) { return a.native() < b.native(); });
-    files.insert(files.end(), found.begin(), found.end());
-  }
-
-  // A work queue over files: each worker takes the next index; results are
-  // kept per file and merged in file order, so output does not depend on
-  // scheduling. Memory is bounded by the files in flight (one per worker).
+  walk::Options wo;
+  wo.gitignore = opts.respect_gitignore;
+  wo.exclude = opts.exclude;
+  wo.max_file_bytes = opts.max_file_bytes;
+  // A work queue over files while the walk goes on: each worker keeps its own
+  // result; findings, problems and warnings are sorted at the end, so output
+  // does not depend on scheduling. Memory is bounded by the files in flight.
   unsigned threads = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(files.size(), 1)));
-  std::vector<ScanResult> per_file(files.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < files.size(); i = next++) ScanFile(scanner, files[i], opts, per_file[i]);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (auto& r : per_file) res.Absorb(std::move(r));
+  std::vector<ScanResult> per_worker(threads);
+  auto walked = walk::WalkParallel(
+      paths, wo, threads, [&](const walk::Entry& e, unsigned w) { ScanFile(scanner, e, opts, per_worker[w]); },
+      [&](walk::Problem p) {
+        if (p.kind == walk::ProblemKind::kNote) res.warnings.push_back(p.Text());
+        else res.problems.push_back(std::move(p));
+      });
+  if (!walked) return Fail(walked.error());
+  for (auto& r : per_worker) res.Absorb(std::move(r));
   SortFindings(res.findings);
+  std::sort(res.problems.begin(), res.problems.end(),
+            [](const walk::Problem& a, const walk::Problem& b) { return a.path < b.path; });
+  std::sort(res.warnings.begin(), res.warnings.end());
+  std::sort(res.stale_suppressions.begin(), res.stale_suppressions.end());
   return res;
 }
 
