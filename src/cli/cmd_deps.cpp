@@ -66,6 +66,8 @@ struct ScanDepsArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "any";
+  std::vector<std::string> exclude;
+  bool no_gitignore = false;
 };
 
 int RunScanDeps(const ScanDepsArgs& a) {
@@ -78,7 +80,10 @@ int RunScanDeps(const ScanDepsArgs& a) {
   }
   auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(a.db), false);
   if (!db) return Report(db.error());
-  auto res = deps::ScanDeps(a.paths, **db);
+  deps::CollectOptions opts;
+  opts.exclude = a.exclude;
+  opts.gitignore = !a.no_gitignore;
+  auto res = deps::ScanDeps(a.paths, **db, opts);
   if (!res) return Report(res.error());
   // What could not be read or parsed is a finding, as in the gate.
   walk::AddProblemFindings(res->inventory.problems, deps::kToolName, Severity::kHigh, res->findings,
@@ -128,6 +133,8 @@ void RegisterScanDeps(CLI::App& scan, Context& ctx) {
   auto* cmd = scan.add_subcommand("deps", "Match lockfiles, SBOMs, root filesystems and image tarballs against the offline OSV database");
   cmd->add_option("paths", s->paths, "Directories, lockfiles, SBOMs or `docker save` tarballs")->required();
   cmd->add_option("--db", s->db, "Advisory database directory (default: $TOLLGATE_DB, else the user cache directory)");
+  cmd->add_option("--exclude", s->exclude, "Leave out paths matching this glob (below each path; repeatable): never opened");
+  cmd->add_flag("--no-gitignore", s->no_gitignore, "Also read lockfiles that .gitignore excludes");
   AddOutputOptions(cmd, s->format, s->output);
   cmd->add_option("--fail-on", s->fail_on, "Exit 1 when a finding is at or above: critical|high|medium|low|info|any|none")
       ->capture_default_str();

@@ -201,6 +201,33 @@ TEST_F(RepoScanTest, ExcludedFilesAreNeverOpened) {
   EXPECT_EQ(gates, (std::set<std::string>{"secrets", "iac", "conf"})) << rep2.dump(1);
 }
 
+// `scan secrets|deps|iac --exclude` leave paths out unopened as the gate's
+// `exclude:` does; without it, a FIFO where a file would be read is an
+// incomplete-scan finding of each scanner, never a hang.
+TEST_F(RepoScanTest, ScanCommandsTakeExcludeGlobs) {
+  Write("adv/GHSA-tg00-none.json",
+        R"({"id": "GHSA-tg00-0002", "modified": "2026-01-01T00:00:00Z", "summary": "x",
+            "affected": [{"package": {"ecosystem": "npm", "name": "nothing-installed"},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv").code, 0);
+  Write("repo/main.tf", "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n");
+  fs::create_directories(dir_ / "repo/vendor/lib");
+  for (const char* fifo : {"vendor/lib/package-lock.json", "vendor/lib/k8s.yaml"})
+    ASSERT_EQ(::mkfifo((dir_ / "repo" / fifo).c_str(), 0644), 0) << fifo;
+  const std::string tg = "timeout 120 '" + std::string(TOLLGATE_BINARY) + "' ";
+  for (const char* scanner : {"secrets", "deps", "iac"}) {
+    auto excluded = Run(tg + "scan " + scanner + " repo --exclude 'vendor/**' --fail-on critical --format json");
+    ASSERT_NE(excluded.code, 124) << scanner << ": an excluded FIFO was opened";
+    EXPECT_EQ(excluded.code, 0) << scanner << excluded.out << excluded.err;
+    EXPECT_THAT(excluded.out, Not(HasSubstr("incomplete-scan"))) << scanner;
+    auto whole = Run(tg + "scan " + scanner + " repo --fail-on high --format json");
+    ASSERT_NE(whole.code, 124) << scanner;
+    EXPECT_EQ(whole.code, 1) << scanner << whole.out << whole.err;
+    EXPECT_THAT(whole.out, HasSubstr("\"rule_id\": \"incomplete-scan\"")) << scanner;
+    EXPECT_THAT(whole.out, HasSubstr("vendor/lib/")) << scanner;
+  }
+}
+
 // .gitignore holds for every scanner, as it did for secrets.
 TEST_F(RepoScanTest, GitignoreHoldsForEveryScanner) {
   Platform();
@@ -232,9 +259,21 @@ TEST_F(RepoScanTest, FingerprintsAreTheSameForEverySpelling) {
   ASSERT_EQ(Run("cd platform && git init -q .").code, 0);
   Write("platform/services/ledger/.env", "aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\n");
   ASSERT_EQ(::mkfifo((dir_ / "platform/services/ledger/socket.yaml").c_str(), 0644), 0);
+  // Dependencies: a vulnerable package (content fingerprint) and a lockfile
+  // that does not parse (path fingerprint).
+  Write("adv/GHSA-tg00-left-pad.json",
+        R"({"id": "GHSA-tg00-0001", "modified": "2026-01-01T00:00:00Z", "summary": "left-pad test advisory",
+            "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv").code, 0);
+  Write("platform/web/package-lock.json",
+        R"({"name": "web", "lockfileVersion": 3, "requires": true,
+            "packages": {"": {"name": "web"}, "node_modules/left-pad": {"version": "1.1.0"}}})");
+  Write("platform/services/ledger/Pipfile.lock", "{ \"_meta\": ");
   Write("platform/tollgate.yaml",
         "gates:\n"
         "  secrets: { scanner: secrets, fail_on: any, bypass: none }\n"
+        "  deps: { scanner: deps, fail_on: high, bypass: [security] }\n"
         "  iac: { scanner: iac, fail_on: high, bypass: [security] }\n"
         "  conf: { policy: policy, fail_on: high, bypass: [security] }\n");
   const std::string tg = "'" + std::string(TOLLGATE_BINARY) + "'";
@@ -243,15 +282,23 @@ TEST_F(RepoScanTest, FingerprintsAreTheSameForEverySpelling) {
                "cd . && " + tg + " scan iac '" + abs + "'", "cd platform && " + tg + " scan iac .",
                "cd platform/infra && " + tg + " scan iac .. "}},
       {"secrets", {"cd . && " + tg + " scan secrets platform", "cd platform/web && " + tg + " scan secrets ..",
-                   "cd . && " + tg + " scan secrets '" + abs + "/'"}}};
+                   "cd . && " + tg + " scan secrets '" + abs + "/'"}},
+      {"deps", {"cd . && " + tg + " scan deps platform", "cd . && " + tg + " scan deps ./platform/",
+                "cd platform && " + tg + " scan deps .", "cd platform/web && " + tg + " scan deps ..",
+                "cd / && " + tg + " scan deps '" + abs + "'"}}};
   for (const auto& [scanner, commands] : spellings) {
     std::set<std::string> first;
     for (std::size_t i = 0; i < commands.size(); ++i) {
       const std::string out = (dir_ / ("s" + std::to_string(i) + ".json")).string();
       auto r = Run("timeout 120 sh -c \"" + commands[i] + " --format json --output '" + out + "'\"");
       ASSERT_EQ(r.code, 1) << commands[i] << "\n" << r.err;
-      auto fps = Fingerprints(json::parse(Slurp(out)));
+      const json rep = json::parse(Slurp(out));
+      auto fps = Fingerprints(rep);
       ASSERT_FALSE(fps.empty()) << commands[i];
+      if (scanner == "deps") {  // both kinds: a vulnerability and a parse error
+        EXPECT_EQ(Findings(rep, "", "parse-error").size(), 1u) << commands[i] << rep.dump(1);
+        EXPECT_EQ(fps.size(), 2u) << commands[i] << rep.dump(1);
+      }
       if (i == 0) first = fps;
       EXPECT_EQ(fps, first) << commands[i];
     }
