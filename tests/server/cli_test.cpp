@@ -36,7 +36,7 @@ class ServerProcess {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    for (int i = 0; i < 200 && url_.empty(); ++i) {
+    for (int i = 0; i < 600 && url_.empty(); ++i) {  // up to 30 s: ASan builds under load start slowly
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::string text = ReadAll(log_);
       auto at = text.find("listening on ");

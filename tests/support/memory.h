@@ -1,0 +1,42 @@
+// Peak resident memory of this process or its children, and the limits tests
+// hold them to. Under AddressSanitizer every process carries shadow memory and
+// a freed-memory quarantine (256 MB by default), so a limit is widened by that
+// overhead there; it still catches the unbounded growth the tests are about
+// (an expanded alias bomb is gigabytes).
+#pragma once
+
+#include <sys/resource.h>
+
+namespace tollgate::testing {
+
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kUnderAsan = true;
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+
+// The largest resident size of any child waited for so far, in KiB.
+inline long PeakChildRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_maxrss;
+}
+
+// This process's largest resident size so far, in KiB.
+inline long PeakSelfRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// `kb` for a process whose own work needs at most that much; under ASan plus
+// the sanitizer's quarantine and shadow overhead.
+inline constexpr long RssLimitKb(long kb) { return kUnderAsan ? kb * 2 + 512 * 1024 : kb; }
+
+}  // namespace tollgate::testing
