@@ -1,10 +1,12 @@
-// tollgate ledger append|show|verify|proof|checkpoint|export
+// tollgate ledger init|append|show|verify|proof|checkpoint|export
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/cli.h"
 #include "core/canonical_json.h"
+#include "core/file.h"
 #include "ledger/ledger.h"
 
 namespace tollgate::cli {
@@ -22,38 +24,36 @@ struct LedgerArgs {
   std::uint64_t size = 0;
   std::uint64_t to = 0;
   std::string output;
+  std::string checkpoint;
+  bool require_signed_head = false;
 };
 
 Result<std::unique_ptr<ledger::Ledger>> OpenLedger(const LedgerArgs& a, const Clock& clock, ledger::OpenMode mode) {
   return ledger::Ledger::Open(LedgerLocation(a.ledger), mode, clock);
 }
 
+int RunInit(const LedgerArgs& a, const Clock& clock) {
+  auto key = LoadLedgerKey(a.key);
+  if (!key) return Report(key.error());
+  auto l = ledger::Ledger::Init(LedgerLocation(a.ledger), clock, key->has_value() ? &**key : nullptr);
+  if (!l) return Report(l.error());
+  auto origin = (*l)->Origin();
+  if (!origin) return Report(origin.error());
+  std::cout << "created ledger " << LedgerLocation(a.ledger) << " (origin " << *origin << ")";
+  if (key->has_value()) std::cout << ", with a checkpoint of the empty log signed by " << (*key)->name();
+  std::cout << "\n";
+  return 0;
+}
+
 int RunAppend(const LedgerArgs& a, const Clock& clock) {
   // Read and check the whole batch first: a bad line leaves the ledger as it was.
-  std::vector<Json> events;
-  std::string line;
-  std::size_t lineno = 0;
-  while (std::getline(std::cin, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    std::string where = "stdin:" + std::to_string(lineno);
-    auto j = ParseJson(line, "stdin");
-    if (!j) {
-      // The line was parsed alone, so its errors say line 1: name the real one.
-      std::string msg = j.error().message();
-      if (msg.rfind("stdin:1:", 0) == 0) msg = where + ":" + msg.substr(8);
-      return Report(Error::Input(msg));
-    }
-    if (auto s = ledger::Ledger::ValidateEvent(*j, where); !s) return Report(s.error());
-    events.push_back(std::move(*j));
-  }
-  if (events.empty()) return Report(Error::Input("stdin: no events (expected JSON Lines, one object per line)"));
+  auto events = ledger::ReadEventBatch(std::cin, "stdin");
+  if (!events) return Report(events.error());
   auto key = LoadLedgerKey(a.key);
   if (!key) return Report(key.error());
   auto l = OpenLedger(a, clock, ledger::OpenMode::kCreate);
   if (!l) return Report(l.error());
-  auto appended = (*l)->Append(std::move(events), key->has_value() ? &**key : nullptr);
+  auto appended = (*l)->Append(std::move(*events), key->has_value() ? &**key : nullptr);
   if (!appended) return Report(appended.error());
   std::ostringstream out;
   for (const auto& e : *appended) out << e.seq << " " << ledger::HashHex(e.leaf_hash) << "\n";
@@ -72,18 +72,29 @@ int RunShow(const LedgerArgs& a, const Clock& clock) {
   return 0;
 }
 
-Result<ledger::VerifyOptions> TrustedKeys(const LedgerArgs& a) {
+// A saved checkpoint is a few hundred bytes; anything much larger is not one.
+Result<std::string> ReadCheckpointFile(const std::string& path) {
+  return ReadFileBounded(path, 64 * 1024, "saved checkpoint");
+}
+
+Result<ledger::VerifyOptions> VerifyOptionsOf(const LedgerArgs& a) {
   ledger::VerifyOptions opts;
   for (const auto& path : a.trusted) {
     auto k = ReadVerifierKeyFile(path);
     if (!k) return Fail(k.error());
     opts.trusted_keys.push_back(*k);
   }
+  opts.require_signed_head = a.require_signed_head;
+  if (!a.checkpoint.empty()) {
+    auto text = ReadCheckpointFile(a.checkpoint);
+    if (!text) return Fail(text.error());
+    opts.extends = ledger::SavedCheckpoint{a.checkpoint, std::move(*text)};
+  }
   return opts;
 }
 
 int RunVerify(const LedgerArgs& a, const Clock& clock) {
-  auto opts = TrustedKeys(a);
+  auto opts = VerifyOptionsOf(a);
   if (!opts) return Report(opts.error());
   Result<ledger::VerifyReport> rep = Fail(Error::Internal("unset"));
   std::string what;
@@ -94,22 +105,28 @@ int RunVerify(const LedgerArgs& a, const Clock& clock) {
     ss << in.rdbuf();
     auto j = ParseJson(ss.str(), a.bundle);
     if (!j) return Report(j.error());
-    rep = ledger::VerifyBundle(*j, *opts);
     what = a.bundle;
+    rep = ledger::VerifyBundle(*j, *opts);
+    if (!rep) return Report(rep.error().WithContext(what));
   } else {
-    auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
-    if (!l) return Report(l.error());
-    rep = (*l)->Verify(*opts);
     what = LedgerLocation(a.ledger);
+    rep = ledger::VerifyLedger(what, *opts, clock);
+    if (!rep) return Report(rep.error());
   }
-  if (!rep) return Report(rep.error().WithContext(what));
   std::cout << "ok: " << what << ": " << rep->size << " entries, root " << ledger::HashHex(rep->root) << ", "
             << rep->checkpoints_verified << " signed checkpoints verified";
   if (rep->checkpoints_verified > 0) std::cout << " (latest at size " << rep->latest_checkpoint_size << ")";
   std::cout << "\n";
+  if (rep->extends_size)
+    std::cout << "extends " << a.checkpoint << ": the first " << *rep->extends_size << " entries are the log it signed ("
+              << rep->extends_proof_hashes << "-hash consistency proof verified)\n";
   if (rep->checkpoints_verified == 0 && rep->size > 0)
     std::cerr << "tollgate: warning: no signed checkpoint: the ledger is consistent, but nothing proves it was not rewritten "
                  "(append with --key)\n";
+  else if (rep->unsigned_entries > 0)
+    std::cerr << "tollgate: warning: " << rep->unsigned_entries
+              << (rep->unsigned_entries == 1 ? " entry lies" : " entries lie") << " after the last signed checkpoint (at size "
+              << rep->latest_checkpoint_size << "), covered by no signature (--require-signed-head fails on this)\n";
   return 0;
 }
 
@@ -195,6 +212,11 @@ void RegisterLedger(CLI::App& app, Context& ctx) {
   };
   const Clock& clock = ctx.clock;
 
+  auto* init = ledger->add_subcommand("init", "Create an empty ledger where no file exists (origin and creation recorded)");
+  add_ledger(init);
+  init->add_option("--key", a->key, "Also sign a checkpoint of the empty log (default $TOLLGATE_LEDGER_KEY)");
+  init->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunInit(*a, clock); }; });
+
   auto* append = ledger->add_subcommand("append", "Append JSON Lines events from stdin as one batch; prints 'index leafhash' per entry");
   add_ledger(append);
   add_key(append);
@@ -211,6 +233,10 @@ void RegisterLedger(CLI::App& app, Context& ctx) {
   add_ledger(verify);
   verify->add_option("--bundle", a->bundle, "Verify an exported bundle instead of a database");
   verify->add_option("--trusted-key", a->trusted, "Public key file (FILE.pub) whose checkpoints count; repeatable");
+  verify->add_option("--checkpoint", a->checkpoint,
+                     "A checkpoint saved earlier (ledger checkpoint output): prove the log still extends it");
+  verify->add_flag("--require-signed-head", a->require_signed_head,
+                   "Fail when entries lie after the last signed checkpoint");
   verify->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunVerify(*a, clock); }; });
 
   auto* proof = ledger->add_subcommand("proof", "Print inclusion or consistency proofs as JSON");

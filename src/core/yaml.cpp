@@ -6,10 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <sstream>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/file.h"
 #include "core/utf8.h"
@@ -17,7 +15,7 @@
 namespace tollgate::yaml {
 namespace {
 
-// Thrown from inside yaml-cpp's parser to stop it; caught in Scan().
+// Thrown from inside yaml-cpp's parser to stop it; caught in Parse().
 struct Refusal {
   Error error;
 };
@@ -114,7 +112,7 @@ class Checker : public YAML::EventHandler {
     const Anchor& a = it->second;
     if (!a.complete) Refuse(mark, "alias *" + a.name + " refers to a node that contains it (a cycle)");
     Begin(mark, false);
-    Key(mark, a.scalar ? "s" + a.text : "*" + std::to_string(anchor), a.label);
+    if (WantsKey()) Key(mark, a.scalar ? "s" + a.text : "*" + std::to_string(anchor), [&] { return a.label; });
     Grow(mark, a.nodes, a.bytes);
     // The aliased collections nest here too: chained aliases could otherwise
     // nest far deeper than the text does, and every walk recurses.
@@ -180,14 +178,18 @@ class Checker : public YAML::EventHandler {
     Capture(";", mark);
   }
 
-  // A scalar or alias that may be a key of the innermost mapping.
-  void Key(const YAML::Mark& mark, const std::string& sig, const std::string& label) {
+  // Whether the node that begins is a mapping key or part of one.
+  bool WantsKey() const { return capturing_ > 0 || (!frames_.empty() && frames_.back().map && frames_.back().next_is_key); }
+
+  // A scalar or alias that is a key of the innermost mapping, or part of a
+  // collection key; `label` says how it reads in a message.
+  template <typename Label>
+  void Key(const YAML::Mark& mark, const std::string& sig, Label&& label) {
     Capture(sig, mark);
-    if (frames_.empty()) return;
     Frame& f = frames_.back();
     if (!f.map || !f.next_is_key) return;
     auto [it, fresh] = f.keys.emplace(sig, mark);
-    if (!fresh) Duplicate(mark, label, it->second);
+    if (!fresh) Duplicate(mark, label(), it->second);
   }
 
   [[noreturn]] void Duplicate(const YAML::Mark& mark, const std::string& label, const YAML::Mark& first) const {
@@ -234,11 +236,9 @@ class Checker : public YAML::EventHandler {
             const std::string& value) {
     Begin(mark, null && anchor == 0);
     // A null key reads as the empty string, as the conversions make it.
-    const std::string sig = "s" + value;
-    const std::string label = KeyLabel(tag, value, null);
-    Key(mark, sig, label);
+    if (WantsKey()) Key(mark, "s" + value, [&] { return KeyLabel(tag, value, null); });
     Grow(mark, 1, value.size());
-    Remember(anchor, Anchor{"", true, true, value, label, 1, value.size(), 0});
+    if (anchor != 0) Remember(anchor, Anchor{"", true, true, value, KeyLabel(tag, value, null), 1, value.size(), 0});
     pending_anchor_.clear();
     Done(1, value.size(), 0);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ostream>
+#include <span>
 #include <unordered_map>
 
 #include <openssl/rand.h>
@@ -14,6 +15,9 @@ namespace {
 
 constexpr std::string_view kBundleFormat = "tollgate-ledger-bundle/1";
 constexpr std::size_t kMaxEventBytes = 1 << 20;
+// meta "created_by": how the ledger came to be (docs/ledger-format.md).
+constexpr const char* kCreatedByInit = "ledger init";
+constexpr const char* kCreatedByWrite = "first write";
 
 // Perfect subtree hashes from a store: stored nodes from kStoredLevel up,
 // recomputed from leaf hashes below it (or when a node row is missing).
@@ -43,6 +47,21 @@ class StoreSubtrees final : public SubtreeSource {
 
  private:
   LedgerStore& store_;
+};
+
+// Perfect subtree hashes over leaf hashes held in memory (a bundle's).
+class LeafSubtrees final : public SubtreeSource {
+ public:
+  explicit LeafSubtrees(std::span<const Hash256> leaves) : leaves_(leaves) {}
+
+  Result<Hash256> PerfectSubtree(std::uint64_t begin, unsigned level) override {
+    std::uint64_t count = std::uint64_t{1} << level;
+    if (begin + count > leaves_.size()) return Fail(Error::Internal("subtree beyond the leaves"));
+    return RootFromLeafHashes(leaves_.subspan(begin, count));
+  }
+
+ private:
+  std::span<const Hash256> leaves_;
 };
 
 // Returns the raw JSON text of a top-level member of a canonical JSON object
@@ -105,9 +124,32 @@ std::string IndexError(std::uint64_t seq, const std::string& what) {
   return "entry " + std::to_string(seq) + ": " + what;
 }
 
+// "entry 7: ..." or "entries 3..7: ...".
+std::string RangeError(std::uint64_t first, std::uint64_t last, const std::string& what) {
+  if (first >= last) return IndexError(last, what);
+  return "entries " + std::to_string(first) + ".." + std::to_string(last) + ": " + what;
+}
+
+// A stored node that does not match the entries below it. With the leaf
+// hashes intact, the changed entry was named already; here one of them was
+// changed together with its leaf hash (or the node itself was), and levels
+// below kStoredLevel are not stored, so the culprit is known only to lie
+// among the node's entries at or after the last verified checkpoint.
+std::string NodeMismatch(unsigned level, std::uint64_t index, std::uint64_t verified_below) {
+  std::uint64_t first = index << level;
+  std::uint64_t last = first + (std::uint64_t{1} << level) - 1;
+  std::uint64_t lo = std::max(first, verified_below);
+  return RangeError(lo, last, std::string(lo < last ? "one of these entries was" : "it was") +
+                                  " changed and its leaf hash rewritten, or the tree node was: the stored tree node "
+                                  "over entries " +
+                                  std::to_string(first) + ".." + std::to_string(last) + " does not match them");
+}
+
 // Checks one checkpoint against a recomputed root and its signature.
+// `verified_below`: the size of the last checkpoint that verified, so that a
+// root mismatch names the entries that can be at fault.
 Status CheckCheckpoint(const StoredCheckpoint& c, const std::string& origin, const Hash256& recomputed,
-                       const VerifyOptions& opts) {
+                       const VerifyOptions& opts, std::uint64_t verified_below = 0) {
   std::string at = "checkpoint at size " + std::to_string(c.size);
   auto note = ParseNote(c.note);
   if (!note) return Fail(Error::Integrity(at + ": " + note.error().message()));
@@ -126,9 +168,16 @@ Status CheckCheckpoint(const StoredCheckpoint& c, const std::string& origin, con
   }
   if (!NoteVerifiedBy(*note, *key))
     return Fail(Error::Integrity(at + ": signature by " + key->name() + " does not verify"));
-  if (recomputed != c.root)
-    return Fail(Error::Integrity(at + ": root does not match the entries (an entry below index " +
-                                 std::to_string(c.size) + " was changed, inserted, removed or reordered)"));
+  if (recomputed != c.root && c.size == 0)
+    return Fail(Error::Integrity(at + ": its root is not the root of the empty log"));
+  if (recomputed != c.root) {
+    // Entries below the last checkpoint that verified are as it signed them.
+    std::uint64_t lo = std::min(verified_below, c.size - 1);
+    return Fail(Error::Integrity(RangeError(lo, c.size - 1,
+                                            std::string(lo + 1 < c.size ? "one of these entries was" : "it was") +
+                                                " changed, inserted, removed or reordered: " + at +
+                                                ": root does not match the entries")));
+  }
   return Ok();
 }
 
@@ -155,6 +204,102 @@ Status CheckEntryBody(std::uint64_t seq, std::string_view body) {
   if (embedded != seq)
     return Fail(Error::Integrity(IndexError(seq, "holds the entry recorded as " + std::to_string(embedded) +
                                                      " (entries were reordered, inserted or removed)")));
+  return Ok();
+}
+
+// A stored entry as written: its body re-hashes to its leaf hash, holds its
+// own seq, and its stored type is the body's.
+Status CheckEntry(const StoredEntry& e) {
+  if (LeafHash(AsBytes(e.body)) != e.leaf_hash)
+    return Fail(Error::Integrity(IndexError(e.seq, "content does not match its leaf hash (changed)")));
+  TG_TRY(CheckEntryBody(e.seq, e.body));
+  return CheckEntryType(e.seq, e.body, e.type);
+}
+
+// meta "head": "<size> <hex root>", the log as the last write left it. Not
+// signed and not evidence: it anchors the write path's tail check in a ledger
+// with no signed checkpoint, and lets verify notice entries removed after it.
+struct Head {
+  std::uint64_t size = 0;
+  Hash256 root{};
+};
+
+std::string HeadText(std::uint64_t size, const Hash256& root) { return std::to_string(size) + " " + HexEncode(root); }
+
+Result<std::optional<Head>> ReadHead(LedgerStore& store) {
+  auto text = store.GetMeta("head");
+  if (!text) return Fail(text.error());
+  if (!text->has_value()) return std::optional<Head>();  // written by a Tollgate before the head record
+  const std::string& t = **text;
+  Head h;
+  std::size_t sp = t.find(' ');
+  auto [p, ec] = std::from_chars(t.data(), t.data() + (sp == std::string::npos ? t.size() : sp), h.size);
+  auto root = sp == std::string::npos ? std::nullopt : HashFromHex(t.substr(sp + 1));
+  if (ec != std::errc() || p != t.data() + sp || !root)
+    return Fail(Error::Integrity("the head record in the ledger's metadata is malformed"));
+  h.root = *root;
+  return std::optional<Head>(h);
+}
+
+// The log no longer holds what the last write left.
+Status CheckHead(const Head& head, std::uint64_t size, const Hash256& root_at_head_size) {
+  if (head.size > size)
+    return Fail(Error::Integrity(IndexError(size, "missing: the last write left " + std::to_string(head.size) +
+                                                      " entries but the ledger holds " + std::to_string(size))));
+  if (root_at_head_size != head.root)
+    return Fail(Error::Integrity(RangeError(0, head.size == 0 ? 0 : head.size - 1,
+                                            "changed since the last write: their root is not the one it recorded")));
+  return Ok();
+}
+
+// A saved checkpoint, parsed, and its signature checked against the trusted
+// keys when there are any.
+Result<Checkpoint> ParseSaved(const SavedCheckpoint& saved, const VerifyOptions& opts) {
+  auto note = ParseNote(saved.text);
+  auto cp = ParseCheckpointText(note ? std::string_view(note->text) : std::string_view(saved.text));
+  if (!cp) return Fail(Error::Input(saved.name + ": not a checkpoint: " + cp.error().message()));
+  if (cp->size == 0 && cp->root != EmptyRoot())
+    return Fail(Error::Input(saved.name + ": not a checkpoint: the root of an empty log is SHA-256 of nothing"));
+  if (!opts.trusted_keys.empty()) {
+    if (!note)
+      return Fail(Error::Integrity(saved.name + ": the saved checkpoint carries no valid signature block, and " +
+                                   "a trusted key must have signed it"));
+    bool signed_by_trusted = std::any_of(opts.trusted_keys.begin(), opts.trusted_keys.end(),
+                                         [&](const VerifierKey& k) { return NoteVerifiedBy(*note, k); });
+    if (!signed_by_trusted)
+      return Fail(Error::Integrity(saved.name + ": the saved checkpoint is not signed by a trusted key (altered, or "
+                                                "signed by another key)"));
+  }
+  return cp;
+}
+
+// Proves that a log of `size` entries with root `root` (recomputed from its
+// entries) extends a saved checkpoint, as a Certificate Transparency monitor
+// does: same origin, at least as long, and an RFC 9162 consistency proof
+// computed from `src` that VerifyConsistency, which shares no code with the
+// prover, accepts for the saved root and the recomputed one.
+Status CheckExtends(const SavedCheckpoint& saved, const Checkpoint& cp, const std::string& origin, std::uint64_t size,
+                    const Hash256& root, const std::optional<Hash256>& root_at_saved_size, SubtreeSource& src,
+                    VerifyReport& rep) {
+  const std::string what = "the saved checkpoint " + saved.name + " (size " + std::to_string(cp.size) + ")";
+  if (cp.origin != origin)
+    return Fail(Error::Integrity(what + " is of the log " + cp.origin + ", but this ledger is " +
+                                 (origin.empty() ? "of no named log" : origin) + ": the ledger was replaced"));
+  if (cp.size > size)
+    return Fail(Error::Integrity(IndexError(size, "missing: " + what + " covers " + std::to_string(cp.size) +
+                                                      " entries but the ledger holds " + std::to_string(size) +
+                                                      " (shortened)")));
+  rep.extends_size = cp.size;
+  if (cp.size == 0) return Ok();  // an empty log is a prefix of every log of its origin
+  auto proof = ledger::ConsistencyProof(src, cp.size, size);
+  if (!proof) return Fail(proof.error());
+  if (auto ok = VerifyConsistency(cp.size, size, cp.root, root, *proof); !ok) {
+    std::string why = root_at_saved_size && *root_at_saved_size != cp.root
+                          ? "the first " + std::to_string(cp.size) + " entries no longer have its root (rewritten or replaced)"
+                          : ok.error().message();
+    return Fail(Error::Integrity(RangeError(0, cp.size - 1, "the ledger does not extend " + what + ": " + why)));
+  }
+  rep.extends_proof_hashes = proof->size();
   return Ok();
 }
 
@@ -191,13 +336,67 @@ Result<Checkpoint> ParseCheckpointText(std::string_view text) {
 
 Ledger::Ledger(std::unique_ptr<LedgerStore> store, const Clock& clock) : store_(std::move(store)), clock_(clock) {}
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& location, OpenMode mode, const Clock& clock) {
+namespace {
+
+Result<std::unique_ptr<LedgerStore>> OpenStore(const std::string& location, OpenMode mode) {
   if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0)
     return Fail(Error::Input(location.substr(0, location.find(':')) +
                              ": the PostgreSQL ledger backend is not built in this version; use a SQLite path"));
-  auto store = OpenSqliteStore(location, mode);
+  return OpenSqliteStore(location, mode);
+}
+
+StoredCheckpoint MakeCheckpoint(const std::string& origin, std::uint64_t size, const Hash256& root,
+                                const SignerKey& signer, const Clock& clock) {
+  Checkpoint cp{origin, size, root};
+  return StoredCheckpoint{cp.size, cp.root, SignNote(CheckpointText(cp), signer), signer.verifier().ToString(),
+                          FormatRfc3339(clock.Now())};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& location, OpenMode mode, const Clock& clock) {
+  auto store = OpenStore(location, mode);
   if (!store) return Fail(store.error());
-  return std::make_unique<Ledger>(std::move(*store), clock);
+  auto l = std::make_unique<Ledger>(std::move(*store), clock);
+  l->location_ = location;
+  if (l->store_->Creating()) return l;
+  // A ledger is never without its origin: the write that creates it records
+  // it. And one with no entries and no checkpoint was made by `ledger init`,
+  // since a first write always appends.
+  auto origin = l->store_->GetMeta("origin");
+  if (!origin) return Fail(origin.error());
+  if (!origin->has_value())
+    return Fail(Error::Integrity(location + ": a ledger with no origin: its metadata was removed, or an older Tollgate "
+                                            "opened it and never wrote (remove it deliberately and run `tollgate ledger init`)"));
+  auto size = l->store_->Size();
+  if (!size) return Fail(size.error());
+  if (*size == 0) {
+    auto by = l->store_->GetMeta("created_by");
+    if (!by) return Fail(by.error());
+    auto last = l->store_->LastCheckpoint();
+    if (!last) return Fail(last.error());
+    if (by->value_or("") != kCreatedByInit && !last->has_value())
+      return Fail(Error::Integrity(location + ": holds no entries, but was not created empty by `ledger init`: its "
+                                              "entries were removed"));
+  }
+  return l;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Init(const std::string& location, const Clock& clock, const SignerKey* signer) {
+  auto store = OpenStore(location, OpenMode::kInit);
+  if (!store) return Fail(store.error());
+  auto l = std::make_unique<Ledger>(std::move(*store), clock);
+  l->location_ = location;
+  auto made = l->InTransaction<bool>([&]() -> Result<bool> {
+    auto origin = l->EnsureOrigin(kCreatedByInit);
+    if (!origin) return Fail(origin.error());
+    if (signer != nullptr) TG_TRY(l->store_->PutCheckpoint(MakeCheckpoint(*origin, 0, EmptyRoot(), *signer, clock)));
+    TG_TRY(l->store_->PutMeta("head", HeadText(0, EmptyRoot())));
+    return true;
+  });
+  if (!made) return Fail(made.error());
+  l->verified_ = CompactRange();
+  return l;
 }
 
 Status Ledger::ValidateEvent(const Json& event, const std::string& where) {
@@ -215,13 +414,18 @@ Status Ledger::ValidateEvent(const Json& event, const std::string& where) {
   return Ok();
 }
 
-Result<std::string> Ledger::EnsureOrigin() {
+Result<std::string> Ledger::EnsureOrigin(const char* created_by) {
+  if (store_->Creating()) {
+    std::string origin = "tollgate/ledger/" + RandomHex(8);
+    TG_TRY(store_->PutMeta("origin", origin));
+    TG_TRY(store_->PutMeta("created", FormatRfc3339(clock_.Now())));
+    TG_TRY(store_->PutMeta("created_by", created_by));
+    return origin;
+  }
   auto o = store_->GetMeta("origin");
   if (!o) return Fail(o.error());
-  if (o->has_value()) return **o;
-  std::string origin = "tollgate/ledger/" + RandomHex(8);
-  TG_TRY(store_->PutMeta("origin", origin));
-  return origin;
+  if (!o->has_value()) return Fail(Error::Integrity(location_ + ": a ledger with no origin: its metadata was removed"));
+  return **o;
 }
 
 Result<std::string> Ledger::Origin() {
@@ -230,25 +434,142 @@ Result<std::string> Ledger::Origin() {
   return o->value_or("");
 }
 
-Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, const SignerKey* signer) {
-  // Check everything before touching the store: a bad event leaves the
-  // ledger as it was.
-  std::string now = FormatRfc3339(clock_.Now(), true);
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    TG_TRY(ValidateEvent(events[i], "event " + std::to_string(i + 1)));
-    if (!events[i].contains("time")) events[i]["time"] = now;
-  }
-  std::vector<Json>& prepared = events;
+Error Ledger::Damaged(const Error& e) const {
+  if (e.code() != ErrorCode::kIntegrity) return e;
+  return Error::Integrity((location_.empty() ? "" : location_ + ": ") + e.message() +
+                          "; refusing to extend a damaged ledger, nothing was written (run `tollgate ledger verify`)");
+}
 
-  TG_TRY(store_->BeginWrite());
-  auto run = [&]() -> Result<std::vector<AppendedEntry>> {
-    auto origin = EnsureOrigin();
+template <typename T, typename F>
+Result<T> Ledger::InTransaction(F&& write) {
+  for (int attempt = 0;; ++attempt) {
+    TG_TRY(store_->BeginWrite());
+    Result<T> result = write();
+    if (!result) {
+      store_->Rollback();
+      return result;
+    }
+    Status committed = store_->Commit();
+    if (committed) return result;
+    if (attempt == 0 && store_->TakeCreationRace()) continue;
+    return Fail(committed.error());
+  }
+}
+
+Result<CompactRange> Ledger::CheckTail(std::uint64_t size, const std::string& origin) {
+  StoreSubtrees src(*store_);
+  CompactRange range;
+  std::uint64_t from = 0;
+  auto last = store_->LastCheckpoint();
+  if (!last) return Fail(last.error());
+  if (last->has_value()) {
+    const StoredCheckpoint& cp = **last;
+    if (cp.size > size)
+      return Fail(Error::Integrity(IndexError(size, "missing: a checkpoint covers " + std::to_string(cp.size) +
+                                                        " entries but the ledger holds " + std::to_string(size))));
+    auto at = CompactRange::AtSize(src, cp.size);
+    if (!at) return Fail(at.error());
+    TG_TRY(CheckCheckpoint(cp, origin, at->Root(), VerifyOptions{}));
+    range = std::move(*at);
+    from = cp.size;
+  }
+  auto head = ReadHead(*store_);
+  if (!head) return Fail(head.error());
+  if (head->has_value()) {
+    if ((*head)->size > size) TG_TRY(CheckHead(**head, size, Hash256{}));
+    auto at = CompactRange::AtSize(src, (*head)->size);
+    if (!at) return Fail(at.error());
+    TG_TRY(CheckHead(**head, size, at->Root()));
+    // With no signed checkpoint, the head anchors the tail: re-hashing the
+    // whole log on every write would cost O(n) per append.
+    if (!last->has_value()) {
+      range = std::move(*at);
+      from = range.size();
+    }
+  }
+  const std::uint64_t signed_size = from;
+  // What this Ledger checked or wrote itself, if the log still has its root.
+  if (verified_ && verified_->size() > from && verified_->size() <= size) {
+    auto again = RangeHash(src, 0, verified_->size());
+    if (!again) return Fail(again.error());
+    if (*again != verified_->Root())
+      return Fail(Error::Integrity(RangeError(from, verified_->size() - 1,
+                                              "changed since this process checked them (the stored tree no longer "
+                                              "gives their root)")));
+    range = *verified_;
+    from = range.size();
+  }
+  Status problem = Ok();
+  auto sink = [&](unsigned level, std::uint64_t index, const Hash256& h) {
+    if (level < kStoredLevel || !problem) return;
+    auto stored = store_->GetNode(level, index);
+    if (!stored) {
+      problem = Fail(stored.error());
+    } else if (!stored->has_value() || **stored != h) {
+      problem = Fail(Error::Integrity(NodeMismatch(level, index, signed_size)));
+    }
+  };
+  std::uint64_t expected = from;
+  TG_TRY(store_->ScanEntries(from, 0, "", [&](const StoredEntry& e) {
+    if (e.seq != expected) {
+      problem = Fail(Error::Integrity(IndexError(expected, "missing (the next stored entry is " + std::to_string(e.seq) + ")")));
+      return false;
+    }
+    problem = CheckEntry(e);
+    if (!problem) return false;
+    range.Append(e.leaf_hash, sink);
+    ++expected;
+    return static_cast<bool>(problem);
+  }));
+  TG_TRY(problem);
+  if (expected != size) return Fail(Error::Integrity(IndexError(expected, "missing")));
+  return range;
+}
+
+Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, const SignerKey* signer) {
+  // Check everything before taking the write lock: a bad event leaves the
+  // ledger as it was.
+  for (std::size_t i = 0; i < events.size(); ++i) TG_TRY(ValidateEvent(events[i], "event " + std::to_string(i + 1)));
+  return WriteBatch([&]() -> Result<std::vector<Json>*> { return &events; }, signer);
+}
+
+Result<std::vector<AppendedEntry>> Ledger::AppendChecked(const PrepareFn& prepare, const SignerKey* signer) {
+  std::vector<Json> batch;
+  return WriteBatch(
+      [&]() -> Result<std::vector<Json>*> {
+        auto prepared = prepare();
+        if (!prepared) return Fail(prepared.error());
+        for (std::size_t i = 0; i < prepared->size(); ++i)
+          TG_TRY(ValidateEvent((*prepared)[i], "event " + std::to_string(i + 1)));
+        batch = std::move(*prepared);
+        return &batch;
+      },
+      signer);
+}
+
+Result<std::vector<AppendedEntry>> Ledger::WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
+                                                      const SignerKey* signer) {
+  std::string now = FormatRfc3339(clock_.Now(), true);
+  std::optional<CompactRange> written;
+  bool nothing_to_create = false;
+  // Runs again if another writer created the ledger first: `source` is asked
+  // again then, so a check sees that writer's entries.
+  auto result = InTransaction<std::vector<AppendedEntry>>([&]() -> Result<std::vector<AppendedEntry>> {
+    auto origin = EnsureOrigin(kCreatedByWrite);
     if (!origin) return Fail(origin.error());
     auto size = store_->Size();
     if (!size) return Fail(size.error());
-    StoreSubtrees src(*store_);
-    auto range = CompactRange::AtSize(src, *size);
-    if (!range) return Fail(range.error());
+    auto range = CheckTail(*size, *origin);
+    if (!range) return Fail(Damaged(range.error()));
+    verified_ = *range;  // a check inside `source` reads the log just verified, under the write lock
+    auto got = source();
+    if (!got) return Fail(got.error());
+    std::vector<Json>& prepared = **got;
+    if (prepared.empty() && signer == nullptr && store_->Creating()) {
+      // Nothing to record: do not leave behind an empty ledger nobody asked for.
+      nothing_to_create = true;
+      return Fail(Error::Internal("rolled back: nothing to append"));
+    }
     std::vector<AppendedEntry> out;
     out.reserve(prepared.size());
     Status node_status = Ok();
@@ -258,6 +579,7 @@ Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, cons
     StoredEntry row;
     for (std::size_t i = 0; i < prepared.size(); ++i) {
       Json& e = prepared[i];
+      if (!e.contains("time")) e["time"] = now;
       row.seq = *size + i;
       e["seq"] = row.seq;
       auto body = Canonicalize(e);
@@ -272,44 +594,35 @@ Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, cons
       TG_TRY(node_status);
       out.push_back({row.seq, row.leaf_hash});
     }
-    if (signer != nullptr) {
-      Checkpoint cp{*origin, range->size(), range->Root()};
-      StoredCheckpoint sc{cp.size, cp.root, SignNote(CheckpointText(cp), *signer), signer->verifier().ToString(),
-                          FormatRfc3339(clock_.Now())};
-      TG_TRY(store_->PutCheckpoint(sc));
-    }
+    if (out.empty() && signer == nullptr) return out;  // nothing written: head unchanged
+    if (signer != nullptr)
+      TG_TRY(store_->PutCheckpoint(MakeCheckpoint(*origin, range->size(), range->Root(), *signer, clock_)));
+    TG_TRY(store_->PutMeta("head", HeadText(range->size(), range->Root())));
+    written = std::move(*range);
     return out;
-  };
-  auto result = run();
-  if (!result) {
-    store_->Rollback();
-    return result;
-  }
-  TG_TRY(store_->Commit());
+  });
+  if (nothing_to_create) return std::vector<AppendedEntry>{};
+  if (result && written) verified_ = std::move(written);
+  if (!result) verified_.reset();
   return result;
 }
 
 Result<StoredCheckpoint> Ledger::SignCheckpoint(const SignerKey& signer) {
-  TG_TRY(store_->BeginWrite());
-  auto run = [&]() -> Result<StoredCheckpoint> {
-    auto origin = EnsureOrigin();
+  std::optional<CompactRange> checked;
+  auto result = InTransaction<StoredCheckpoint>([&]() -> Result<StoredCheckpoint> {
+    auto origin = EnsureOrigin(kCreatedByWrite);
     if (!origin) return Fail(origin.error());
     auto size = store_->Size();
     if (!size) return Fail(size.error());
-    auto root = RootAt(*size);
-    if (!root) return Fail(root.error());
-    Checkpoint cp{*origin, *size, *root};
-    StoredCheckpoint sc{cp.size, cp.root, SignNote(CheckpointText(cp), signer), signer.verifier().ToString(),
-                        FormatRfc3339(clock_.Now())};
+    auto range = CheckTail(*size, *origin);
+    if (!range) return Fail(Damaged(range.error()));
+    StoredCheckpoint sc = MakeCheckpoint(*origin, range->size(), range->Root(), signer, clock_);
     TG_TRY(store_->PutCheckpoint(sc));
+    TG_TRY(store_->PutMeta("head", HeadText(range->size(), range->Root())));
+    checked = std::move(*range);
     return sc;
-  };
-  auto result = run();
-  if (!result) {
-    store_->Rollback();
-    return result;
-  }
-  TG_TRY(store_->Commit());
+  });
+  if (result) verified_ = std::move(checked);
   return result;
 }
 
@@ -322,7 +635,19 @@ Result<Hash256> Ledger::RootAt(std::uint64_t size) {
 
 Status Ledger::Scan(std::uint64_t from, std::uint64_t limit, const std::string& type,
                     const std::function<bool(const StoredEntry&)>& fn) {
-  return store_->ScanEntries(from, limit, type, fn);
+  Status problem = Ok();
+  std::uint64_t expected = from;
+  TG_TRY(store_->ScanEntries(from, limit, type, [&](const StoredEntry& e) {
+    if (type.empty() && e.seq != expected) {
+      problem = Fail(Error::Integrity(IndexError(expected, "missing (the next stored entry is " + std::to_string(e.seq) + ")")));
+      return false;
+    }
+    ++expected;
+    problem = CheckEntry(e);
+    return problem && fn(e);
+  }));
+  if (!problem && !location_.empty()) return Fail(problem.error().WithContext(location_));
+  return problem;
 }
 
 Result<std::vector<Hash256>> Ledger::InclusionProof(std::uint64_t index, std::uint64_t size) {
@@ -342,10 +667,47 @@ Result<Hash256> Ledger::LeafHashAt(std::uint64_t index) {
   return l->front();
 }
 
+namespace {
+
+// The checks after every entry and checkpoint matched: trust, the saved
+// checkpoint, the signed head. `src` yields subtrees of the verified log.
+Status FinishVerify(const VerifyOptions& opts, const std::optional<Checkpoint>& saved,
+                    const std::optional<Hash256>& root_at_saved_size, SubtreeSource& src, VerifyReport& rep) {
+  if (!opts.trusted_keys.empty() && rep.checkpoints_verified == 0)
+    return Fail(Error::Integrity(rep.size == 0 ? "no checkpoint signed by a trusted key (the ledger is empty)"
+                                               : "no checkpoint signed by a trusted key"));
+  rep.unsigned_entries = rep.size - (rep.checkpoints_verified > 0 ? rep.latest_checkpoint_size : 0);
+  if (saved) TG_TRY(CheckExtends(*opts.extends, *saved, rep.origin, rep.size, rep.root, root_at_saved_size, src, rep));
+  if (opts.require_signed_head) {
+    if (rep.checkpoints_verified == 0)
+      return Fail(Error::Integrity("no signed checkpoint: none of the " + std::to_string(rep.size) +
+                                   " entries is covered by a signature (--require-signed-head)"));
+    if (rep.unsigned_entries > 0)
+      return Fail(Error::Integrity(RangeError(rep.latest_checkpoint_size, rep.size - 1,
+                                              "after the last signed checkpoint (at size " +
+                                                  std::to_string(rep.latest_checkpoint_size) +
+                                                  "), covered by no signature (--require-signed-head)")));
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
   VerifyReport rep;
+  std::optional<Checkpoint> saved;
+  if (opts.extends) {
+    auto parsed = ParseSaved(*opts.extends, opts);
+    if (!parsed) return Fail(parsed.error());
+    saved = *parsed;
+  }
+  std::optional<Hash256> root_at_saved_size;
   auto origin = Origin();
   if (!origin) return Fail(origin.error());
+  rep.origin = *origin;
+  auto head = ReadHead(*store_);
+  if (!head) return Fail(head.error());
+  std::optional<Hash256> root_at_head_size;
   auto cps = store_->Checkpoints();
   if (!cps) return Fail(cps.error());
   std::unordered_map<std::uint64_t, Hash256> nodes;
@@ -358,8 +720,10 @@ Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
   std::size_t nodes_seen = 0;
   Status problem = Ok();
   auto check_checkpoints_at = [&](std::uint64_t size) {
+    if (saved && saved->size == size) root_at_saved_size = range.Root();
+    if (*head && (*head)->size == size) root_at_head_size = range.Root();
     while (problem && next_cp < cps->size() && (*cps)[next_cp].size == size) {
-      problem = CheckCheckpoint((*cps)[next_cp], *origin, range.Root(), opts);
+      problem = CheckCheckpoint((*cps)[next_cp], *origin, range.Root(), opts, rep.latest_checkpoint_size);
       if (problem) {
         ++rep.checkpoints_verified;
         rep.latest_checkpoint_size = size;
@@ -370,11 +734,8 @@ Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
   auto sink = [&](unsigned level, std::uint64_t index, const Hash256& h) {
     if (level < kStoredLevel || !problem) return;
     auto it = nodes.find((std::uint64_t{level} << 56) | index);
-    std::uint64_t first = index << level;
     if (it == nodes.end() || it->second != h) {
-      problem = Fail(Error::Integrity(IndexError(first, "the stored tree node over entries " + std::to_string(first) +
-                                                            ".." + std::to_string(first + (std::uint64_t{1} << level) - 1) +
-                                                            " does not match them")));
+      problem = Fail(Error::Integrity(NodeMismatch(level, index, rep.latest_checkpoint_size)));
     } else {
       ++nodes_seen;
     }
@@ -386,15 +747,9 @@ Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
       problem = Fail(Error::Integrity(IndexError(expected, "missing (the next stored entry is " + std::to_string(e.seq) + ")")));
       return false;
     }
-    Hash256 leaf = LeafHash(AsBytes(e.body));
-    if (leaf != e.leaf_hash) {
-      problem = Fail(Error::Integrity(IndexError(e.seq, "content does not match its leaf hash (changed)")));
-      return false;
-    }
-    problem = CheckEntryBody(e.seq, e.body);
-    if (problem) problem = CheckEntryType(e.seq, e.body, e.type);
+    problem = CheckEntry(e);
     if (!problem) return false;
-    range.Append(leaf, sink);
+    range.Append(e.leaf_hash, sink);
     ++expected;
     check_checkpoints_at(expected);
     return static_cast<bool>(problem);
@@ -407,10 +762,28 @@ Result<VerifyReport> Ledger::Verify(const VerifyOptions& opts) {
   if (nodes_seen != nodes.size())
     return Fail(Error::Integrity("the ledger holds " + std::to_string(nodes.size() - nodes_seen) +
                                  " tree nodes beyond its entries"));
-  if (!opts.trusted_keys.empty() && rep.checkpoints_verified == 0 && expected > 0)
-    return Fail(Error::Integrity("no checkpoint signed by a trusted key"));
+  if (*head) TG_TRY(CheckHead(**head, expected, root_at_head_size.value_or(Hash256{})));
   rep.size = expected;
   rep.root = range.Root();
+  StoreSubtrees src(*store_);
+  TG_TRY(FinishVerify(opts, saved, root_at_saved_size, src, rep));
+  return rep;
+}
+
+Result<VerifyReport> VerifyLedger(const std::string& location, const VerifyOptions& opts, const Clock& clock) {
+  if (opts.extends) {  // a malformed or forged saved checkpoint is reported first
+    auto parsed = ParseSaved(*opts.extends, opts);
+    if (!parsed) return Fail(parsed.error());
+  }
+  auto l = Ledger::Open(location, OpenMode::kExisting, clock);
+  if (!l) {
+    if (l.error().code() != ErrorCode::kNotFound || (!opts.extends && opts.trusted_keys.empty())) return Fail(l.error());
+    std::string why = opts.extends ? "the saved checkpoint " + opts.extends->name + " shows that one existed"
+                                   : "one signed by the trusted key is expected";
+    return Fail(Error::Integrity(location + ": no ledger here, but " + why + " (deleted or moved)"));
+  }
+  auto rep = (*l)->Verify(opts);
+  if (!rep) return Fail(rep.error().WithContext(location));
   return rep;
 }
 
@@ -482,12 +855,22 @@ Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts)
   }
   std::sort(cps.begin(), cps.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
 
+  std::optional<Checkpoint> saved;
+  if (opts.extends) {
+    auto parsed = ParseSaved(*opts.extends, opts);
+    if (!parsed) return Fail(parsed.error());
+    saved = *parsed;
+  }
+  std::optional<Hash256> root_at_saved_size;
+  std::vector<Hash256> leaves;  // for the consistency proof, only with a saved checkpoint
   VerifyReport rep;
+  rep.origin = origin;
   CompactRange range;
   std::size_t next_cp = 0;
   auto check_checkpoints_at = [&](std::uint64_t size) -> Status {
+    if (saved && saved->size == size) root_at_saved_size = range.Root();
     for (; next_cp < cps.size() && cps[next_cp].size == size; ++next_cp) {
-      TG_TRY(CheckCheckpoint(cps[next_cp], origin, range.Root(), opts));
+      TG_TRY(CheckCheckpoint(cps[next_cp], origin, range.Root(), opts, rep.latest_checkpoint_size));
       ++rep.checkpoints_verified;
       rep.latest_checkpoint_size = size;
     }
@@ -508,20 +891,81 @@ Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts)
         return Fail(Error::Integrity(IndexError(i, "content does not match its leaf hash (changed)")));
     }
     range.Append(leaf);
+    if (saved) leaves.push_back(leaf);
     TG_TRY(check_checkpoints_at(range.size()));
   }
   if (next_cp < cps.size())
     return Fail(Error::Integrity(IndexError(range.size(), "missing: a checkpoint covers " + std::to_string(cps[next_cp].size) +
                                                               " entries but the bundle holds " + std::to_string(range.size()))));
-  if (!opts.trusted_keys.empty() && rep.checkpoints_verified == 0 && range.size() > 0)
-    return Fail(Error::Integrity("no checkpoint signed by a trusted key"));
   rep.size = range.size();
   rep.root = range.Root();
   if (bundle.contains("root")) {
     auto claimed = bundle["root"].is_string() ? HashFromHex(bundle["root"].get<std::string>()) : std::nullopt;
     if (!claimed || *claimed != rep.root) return Fail(Error::Integrity("bundle: root does not match its entries"));
   }
+  LeafSubtrees src(leaves);
+  TG_TRY(FinishVerify(opts, saved, root_at_saved_size, src, rep));
   return rep;
+}
+
+std::optional<std::string> ReservedTypeCommand(std::string_view type) {
+  struct Reserved {
+    std::string_view type;
+    std::string_view command;
+  };
+  static constexpr Reserved kReserved[] = {
+      {"deploy", "`tollgate event deploy` or `tollgate event import`"},
+      {"change", "`tollgate event change` or `tollgate event import`"},
+      {"incident", "`tollgate event incident` or `tollgate event import`"},
+      {"waiver", "`tollgate waive`"},
+      {"approval", "`tollgate approve`"},
+      {"canary.judgement", "`tollgate canary judge`"},
+      {"gate", "`tollgate gate`"},
+  };
+  // Compared without regard to ASCII case, so "Deploy" does not pass for a
+  // free type while a reader or a reviewer takes it for a deploy.
+  std::string lower(type);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  for (const auto& r : kReserved)
+    if (lower == r.type) return std::string(r.command);
+  if (lower.rfind("gate.", 0) == 0) return std::string("`tollgate gate`");
+  return std::nullopt;
+}
+
+Result<std::vector<Json>> ReadEventBatch(std::istream& in, const std::string& name) {
+  std::vector<Json> events;
+  std::string line;
+  std::size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string where = name + ":" + std::to_string(lineno);
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
+      return Fail(Error::Input(where + ":1: a byte order mark (U+FEFF) before the JSON Lines: save them as UTF-8 "
+                                       "without one"));
+    std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    if (line[first] != '{')
+      return Fail(Error::Input(where + ":" + std::to_string(first + 1) + ": expected a JSON object, one per line"));
+    auto j = ParseJson(line, name);
+    if (!j) {
+      // The line was parsed alone, so its errors say line 1: name the real one.
+      std::string msg = j.error().message();
+      std::string alone = name + ":1:";
+      if (msg.rfind(alone, 0) == 0) msg = where + ":" + msg.substr(alone.size());
+      return Fail(Error::Input(msg));
+    }
+    TG_TRY(Ledger::ValidateEvent(*j, where));
+    const auto& type = (*j)["type"].get_ref<const std::string&>();
+    if (auto command = ReservedTypeCommand(type))
+      return Fail(Error::Input(where + ": type \"" + type + "\" is reserved: record it with " + *command +
+                               ", which check it before it enters the ledger"));
+    events.push_back(std::move(*j));
+  }
+  if (in.bad()) return Fail(Error::Io(name + ": read error"));
+  if (events.empty()) return Fail(Error::Input(name + ": no events (expected JSON Lines, one object per line)"));
+  return events;
 }
 
 }  // namespace tollgate::ledger

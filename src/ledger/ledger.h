@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/canonical_json.h"
@@ -16,6 +18,7 @@
 #include "core/result.h"
 #include "core/signing.h"
 #include "core/time.h"
+#include "ledger/merkle.h"
 #include "ledger/store.h"
 
 namespace tollgate::ledger {
@@ -36,10 +39,23 @@ struct Checkpoint {
 std::string CheckpointText(const Checkpoint& c);
 Result<Checkpoint> ParseCheckpointText(std::string_view text);
 
+// A checkpoint kept outside the ledger (as `ledger checkpoint` prints it: a
+// signed note, or its bare checkpoint text), to prove the log still extends it.
+struct SavedCheckpoint {
+  std::string name;  // where it came from, for messages ("cp-2026-11-28.txt")
+  std::string text;
+};
+
 struct VerifyOptions {
   // Keys the auditor trusts, from outside the ledger. When set, a checkpoint
-  // counts only if one of these signed it, and at least one must exist.
+  // counts only if one of these signed it, and at least one must exist, even
+  // in an empty ledger. A saved checkpoint must be signed by one of them.
   std::vector<VerifierKey> trusted_keys;
+  // Entries after the last signed checkpoint are an integrity failure.
+  bool require_signed_head = false;
+  // The log must extend this checkpoint: same origin, at least its size, and
+  // an RFC 9162 consistency proof from it to the current root that verifies.
+  std::optional<SavedCheckpoint> extends;
 };
 
 struct VerifyReport {
@@ -47,7 +63,29 @@ struct VerifyReport {
   Hash256 root{};
   std::size_t checkpoints_verified = 0;
   std::uint64_t latest_checkpoint_size = 0;
+  // Entries no verified checkpoint covers (all of them when none was).
+  std::uint64_t unsigned_entries = 0;
+  std::string origin;
+  // With VerifyOptions::extends: the saved checkpoint's size and the length
+  // of the consistency proof that was verified.
+  std::optional<std::uint64_t> extends_size;
+  std::size_t extends_proof_hashes = 0;
 };
+
+// Event types that Tollgate's own commands record after validating them. An
+// untyped append path (`ledger append`, the HTTP API's raw append) refuses
+// them, so that a forged deploy, waiver or gate decision cannot enter the log
+// unchecked. Returns the command(s) that record `type`, or nothing when the
+// type is free. Reserved: deploy, incident, change, waiver, approval,
+// canary.judgement, gate.* (gate.decision, gate.overall, ...).
+std::optional<std::string> ReservedTypeCommand(std::string_view type);
+
+// Reads a batch for an untyped append: JSON Lines, one event object per line
+// (blank lines skipped, a trailing CR removed), each parsed strictly and
+// checked with Ledger::ValidateEvent and ReservedTypeCommand. Errors name
+// `name`:LINE[:COLUMN]. A byte order mark or anything but an object is
+// refused; so is input with no events.
+Result<std::vector<Json>> ReadEventBatch(std::istream& in, const std::string& name);
 
 // The ledger's content as a self-contained JSON bundle (docs/ledger-format.md).
 struct BundleVerifyResult {
@@ -60,8 +98,18 @@ class Ledger {
   Ledger(std::unique_ptr<LedgerStore> store, const Clock& clock);
 
   // Opens the ledger at `location` (a SQLite file path; postgres:// URLs are
-  // reserved for the PostgreSQL backend).
+  // reserved for the PostgreSQL backend). With kCreate and no file there, the
+  // first write creates the ledger (recording origin, creation time and
+  // "created_by": "first write" in meta). An existing ledger must have an
+  // origin, and one with no entries and no checkpoint must have been made by
+  // `ledger init`: anything else is an Integrity error (docs/ledger-format.md).
   static Result<std::unique_ptr<Ledger>> Open(const std::string& location, OpenMode mode, const Clock& clock);
+
+  // Creates an empty ledger at `location`, where no file may exist (Input
+  // error otherwise), recording "created_by": "ledger init". With a signer,
+  // also a signed checkpoint of the empty log.
+  static Result<std::unique_ptr<Ledger>> Init(const std::string& location, const Clock& clock,
+                                              const SignerKey* signer = nullptr);
 
   // Check an event before appending: an object with a string "type" and no
   // reserved "seq" member. `where` prefixes error messages ("stdin:3").
@@ -70,16 +118,31 @@ class Ledger {
   // Append a batch in one transaction: either every event is recorded or none.
   // Each event gets "seq" (its index) and "time" (now, unless present).
   // With a signer, the batch ends with a signed checkpoint of the new head.
+  // First, inside the transaction, the tail it extends is checked (CheckTail
+  // below); a damaged tail is an Integrity error and nothing is written.
   Result<std::vector<AppendedEntry>> Append(std::vector<Json> events, const SignerKey* signer);
 
-  // Sign and store a checkpoint of the current head.
+  // Check and append as one write transaction: `prepare` runs with the write
+  // lock held (it may read this Ledger, e.g. Scan, and sees every earlier
+  // writer's entries) and returns the events to append, possibly none; they
+  // are validated and appended as Append does. An error from `prepare`
+  // writes nothing. `prepare` runs again if the transaction is redone (after
+  // losing the race to create the ledger), so it must not consume its input. Two processes doing this at once are serialised, so both
+  // cannot pass a check the other's append would have failed.
+  using PrepareFn = std::function<Result<std::vector<Json>>()>;
+  Result<std::vector<AppendedEntry>> AppendChecked(const PrepareFn& prepare, const SignerKey* signer);
+
+  // Sign and store a checkpoint of the current head, after the same tail check.
   Result<StoredCheckpoint> SignCheckpoint(const SignerKey& signer);
 
   Result<std::uint64_t> Size();
   Result<Hash256> RootAt(std::uint64_t size);
   Result<std::string> Origin();
 
-  // Entries with seq in [from, from+limit) (limit 0 = all), optionally of one type.
+  // Entries with seq in [from, from+limit) (limit 0 = all), optionally of one
+  // type. Each entry is checked before `fn` sees it: its body re-hashes to its
+  // stored leaf hash, its embedded "seq" is its index and its stored type is
+  // its body's; a mismatch stops the scan with an Integrity error naming it.
   Status Scan(std::uint64_t from, std::uint64_t limit, const std::string& type,
               const std::function<bool(const StoredEntry&)>& fn);
 
@@ -102,11 +165,36 @@ class Ledger {
   Result<Json> Export();
 
  private:
-  Result<std::string> EnsureOrigin();
+  // Inside a write transaction: the origin, written if the ledger is being
+  // created (with `created_by`), else required.
+  Result<std::string> EnsureOrigin(const char* created_by);
+  // Inside a write transaction, before extending a log of `size` entries:
+  // the last checkpoint (signature, origin) matches the root recomputed from
+  // stored nodes and leaf hashes, and every entry after it (or after what
+  // this Ledger verified or wrote itself, if later and unchanged) re-hashes
+  // to its leaf hash, holds its own seq and type, and matches the stored
+  // nodes it completes. Returns the frontier of the verified log.
+  Result<CompactRange> CheckTail(std::uint64_t size, const std::string& origin);
+  // Append and AppendChecked: one write transaction appending the batch that
+  // `source` gives (asked again if the transaction is redone).
+  Result<std::vector<AppendedEntry>> WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
+                                                const SignerKey* signer);
+  // Runs `write` in one write transaction; redoes it once if another writer
+  // created the ledger first (LedgerStore::TakeCreationRace).
+  template <typename T, typename F>
+  Result<T> InTransaction(F&& write);
+  Error Damaged(const Error& e) const;
 
   std::unique_ptr<LedgerStore> store_;
   const Clock& clock_;
+  std::string location_;
+  std::optional<CompactRange> verified_;  // a frontier this Ledger checked or wrote itself
 };
+
+// Opens the ledger at `location` and verifies it. A missing ledger is an
+// Integrity error (not NotFound) when the options say one is expected: a
+// trusted key or a saved checkpoint.
+Result<VerifyReport> VerifyLedger(const std::string& location, const VerifyOptions& opts, const Clock& clock);
 
 // Verify an exported bundle with no database.
 Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts);

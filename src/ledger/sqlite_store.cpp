@@ -1,8 +1,15 @@
 // SQLite backend of the ledger (docs/ledger-format.md describes the schema).
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>  // renameat2
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <system_error>
 
@@ -48,6 +55,10 @@ class Stmt {
   ~Stmt() { sqlite3_finalize(s_); }
   sqlite3_stmt** out() { return &s_; }
   sqlite3_stmt* get() const { return s_; }
+  void Finalize() {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+  }
 
  private:
   sqlite3_stmt* s_ = nullptr;
@@ -87,57 +98,41 @@ class SqliteStore final : public LedgerStore {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
   ~SqliteStore() override {
-    if (in_tx_) Rollback();
-    // close_v2 defers the close until the cached statements (members,
-    // destroyed after this body) are finalised.
-    sqlite3_close_v2(db_);
+    if (in_tx_ && db_ != nullptr) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!temp_path_.empty()) DropTempFile();
+    Disconnect();
   }
 
   Status Open(OpenMode mode) {
-    std::error_code ec;
-    bool exists = std::filesystem::exists(path_, ec);
-    if (!exists && mode == OpenMode::kExisting) return Fail(Error::NotFound(path_ + ": no ledger here"));
-    if (!exists) {
-      auto parent = std::filesystem::path(path_).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return Fail(Error::Input(path_ + ": is a directory, not a ledger file"));
+      if (!S_ISREG(st.st_mode)) return Fail(Error::Input(path_ + ": not a regular file, so not a ledger"));
+      if (mode == OpenMode::kInit)
+        return Fail(Error::Input(path_ + ": already exists; `ledger init` creates a ledger only where there is no file"));
+      return OpenExisting(static_cast<std::uint64_t>(st.st_size));
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (exists ? 0 : SQLITE_OPEN_CREATE);
-    if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) return Fail(SqlError("cannot open"));
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    sqlite3_extended_result_codes(db_, 1);
-    // Probe the file before anything writes to it: a file that is not a
-    // ledger must stay as it was.
-    TG_TRY(Exec("PRAGMA journal_mode=WAL"));
-    TG_TRY(Exec("PRAGMA synchronous=FULL"));
-    TG_TRY(Exec("PRAGMA foreign_keys=OFF"));
-    auto version = UserVersion();
-    if (!version) return Fail(version.error());
-    if (*version == 0) {
-      auto has_tables = HasTables();
-      if (!has_tables) return Fail(has_tables.error());
-      if (*has_tables) return Fail(Error::Integrity(path_ + ": not a tollgate ledger (unknown tables, no schema version)"));
-      TG_TRY(Exec("BEGIN IMMEDIATE"));
-      auto v2 = UserVersion();  // another process may have initialised it meanwhile
-      if (v2 && *v2 == 0) {
-        Status s = Exec(kSchema);
-        if (s) s = Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
-        if (!s) {
-          (void)Exec("ROLLBACK");
-          return s;
-        }
-      }
-      TG_TRY(Exec("COMMIT"));
-    } else if (*version != kSchemaVersion) {
-      return Fail(Error::Integrity(path_ + ": unsupported ledger schema version " + std::to_string(*version)));
-    }
-    TG_TRY(Prepare(ins_entry_, "INSERT INTO entries(seq,type,leaf_hash,body) VALUES(?,?,?,?)"));
-    TG_TRY(Prepare(ins_node_, "INSERT OR REPLACE INTO nodes(id,hash) VALUES(?,?)"));
-    TG_TRY(Prepare(get_node_, "SELECT hash FROM nodes WHERE id=?"));
-    TG_TRY(Prepare(get_leaves_, "SELECT seq, leaf_hash FROM entries WHERE seq>=? AND seq<? ORDER BY seq"));
-    return Ok();
+    int err = errno;
+    struct stat lst {};
+    if (err == ENOENT && ::lstat(path_.c_str(), &lst) == 0)
+      return Fail(Error::Input(path_ + ": a symbolic link to nothing, not a ledger"));
+    if (err == ENOTDIR) return Fail(Error::Input(path_ + ": a parent of this path is not a directory"));
+    if (err != ENOENT) return Fail(Error::Io(path_ + ": " + std::strerror(err)));
+    if (mode == OpenMode::kExisting) return Fail(Error::NotFound(path_ + ": no ledger here"));
+    creating_ = true;
+    init_ = mode == OpenMode::kInit;
+    return ConnectMemory();
+  }
+
+  bool Creating() const override { return creating_; }
+  bool TakeCreationRace() override {
+    bool r = raced_;
+    raced_ = false;
+    return r;
   }
 
   Status BeginWrite() override {
+    if (creating_ && temp_path_.empty()) TG_TRY(StartTempFile());
     TG_TRY(Exec("BEGIN IMMEDIATE"));
     in_tx_ = true;
     return Ok();
@@ -149,11 +144,16 @@ class SqliteStore final : public LedgerStore {
       return s;
     }
     in_tx_ = false;
+    if (!temp_path_.empty()) return Publish();
     return Ok();
   }
   void Rollback() override {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (db_ != nullptr) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     in_tx_ = false;
+    if (!temp_path_.empty()) {
+      DropTempFile();
+      (void)ConnectMemory();
+    }
   }
 
   Result<std::uint64_t> Size() override {
@@ -327,22 +327,212 @@ class SqliteStore final : public LedgerStore {
     TG_TRY(Prepare(s, "SELECT size, root, note, key, created FROM checkpoints ORDER BY size, key"));
     std::vector<StoredCheckpoint> out;
     int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      StoredCheckpoint c;
-      c.size = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
-      bool ok = false;
-      c.root = BlobToHash(s.get(), 1, &ok);
-      if (!ok) c.root.fill(0);
-      c.note = ColumnText(s.get(), 2);
-      c.key = ColumnText(s.get(), 3);
-      c.created = ColumnText(s.get(), 4);
-      out.push_back(std::move(c));
-    }
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(CheckpointRow(s.get()));
     if (rc != SQLITE_DONE) return Fail(SqlError("cannot read checkpoints"));
     return out;
   }
 
+  Result<std::optional<StoredCheckpoint>> LastCheckpoint() override {
+    Stmt s;
+    TG_TRY(Prepare(s, "SELECT size, root, note, key, created FROM checkpoints ORDER BY size DESC, key LIMIT 1"));
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) return std::optional<StoredCheckpoint>(CheckpointRow(s.get()));
+    if (rc != SQLITE_DONE) return Fail(SqlError("cannot read checkpoints"));
+    return std::optional<StoredCheckpoint>();
+  }
+
  private:
+  static StoredCheckpoint CheckpointRow(sqlite3_stmt* s) {
+    StoredCheckpoint c;
+    c.size = static_cast<std::uint64_t>(sqlite3_column_int64(s, 0));
+    bool ok = false;
+    c.root = BlobToHash(s, 1, &ok);
+    if (!ok) c.root.fill(0);
+    c.note = ColumnText(s, 2);
+    c.key = ColumnText(s, 3);
+    c.created = ColumnText(s, 4);
+    return c;
+  }
+
+  // An existing file must be a whole ledger before anything writes to it: a
+  // file that is not one stays as it was.
+  Status OpenExisting(std::uint64_t file_size) {
+    TG_TRY(CheckFileShape(file_size));
+    TG_TRY(Connect(path_, SQLITE_OPEN_READWRITE));
+    TG_TRY(CheckSchema());
+    TG_TRY(Exec("PRAGMA journal_mode=WAL"));
+    TG_TRY(Exec("PRAGMA synchronous=FULL"));
+    return PrepareCached();
+  }
+
+  // What the file looks like from outside SQLite. Tollgate never leaves a
+  // ledger file empty or cut short (a new one is linked into place whole),
+  // so either is damage or replacement, not a new ledger.
+  Status CheckFileShape(std::uint64_t size) const {
+    if (size == 0)
+      return Fail(Error::Integrity(path_ + ": empty file (0 bytes), not a ledger: truncated or replaced (`tollgate ledger "
+                                           "init` starts a new ledger where there is no file)"));
+    char header[100] = {};
+    std::ifstream in(path_, std::ios::binary);
+    in.read(header, sizeof header);
+    if (in.gcount() != static_cast<std::streamsize>(sizeof header) ||
+        std::memcmp(header, "SQLite format 3", 16) != 0)
+      return Fail(Error::Integrity(path_ + ": not a tollgate ledger (not an SQLite database)"));
+    auto b16 = static_cast<unsigned char>(header[16]), b17 = static_cast<unsigned char>(header[17]);
+    std::uint64_t page = (std::uint64_t{b16} << 8) | b17;
+    if (page == 1) page = 65536;
+    if (page < 512 || (page & (page - 1)) != 0)
+      return Fail(Error::Integrity(path_ + ": not a tollgate ledger (invalid SQLite page size)"));
+    if (size % page != 0)
+      return Fail(Error::Integrity(path_ + ": truncated or damaged: its size (" + std::to_string(size) +
+                                   " bytes) is not a whole number of " + std::to_string(page) + "-byte pages"));
+    return Ok();
+  }
+
+  Status CheckSchema() {
+    auto version = UserVersion();
+    if (!version) return Fail(version.error());
+    if (*version == 0) {
+      auto has_tables = HasTables();
+      if (!has_tables) return Fail(has_tables.error());
+      if (*has_tables) return Fail(Error::Integrity(path_ + ": not a tollgate ledger (unknown tables, no schema version)"));
+      return Fail(Error::Integrity(path_ + ": an empty SQLite database, not a ledger: replaced, or never written by Tollgate"));
+    }
+    if (*version != kSchemaVersion)
+      return Fail(Error::Integrity(path_ + ": unsupported ledger schema version " + std::to_string(*version)));
+    for (const char* table : {"meta", "entries", "nodes", "checkpoints"}) {
+      Stmt s;
+      TG_TRY(Prepare(s, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"));
+      sqlite3_bind_text(s.get(), 1, table, -1, SQLITE_STATIC);
+      if (sqlite3_step(s.get()) != SQLITE_ROW) return Fail(SqlError("cannot read the schema"));
+      if (sqlite3_column_int(s.get(), 0) != 1)
+        return Fail(Error::Integrity(path_ + ": not a whole ledger: its table '" + table + "' is missing"));
+    }
+    return Ok();
+  }
+
+  Status Connect(const std::string& file, int flags) {
+    Disconnect();
+    if (sqlite3_open_v2(file.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      Error e = SqlError("cannot open");
+      Disconnect();
+      return Fail(e);
+    }
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db_, 1);
+    return Exec("PRAGMA foreign_keys=OFF");
+  }
+
+  void Disconnect() {
+    for (Stmt* s : {&ins_entry_, &ins_node_, &get_node_, &get_leaves_}) s->Finalize();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+  Status CreateSchema() {
+    TG_TRY(Exec(kSchema));
+    return Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  }
+
+  Status PrepareCached() {
+    TG_TRY(Prepare(ins_entry_, "INSERT INTO entries(seq,type,leaf_hash,body) VALUES(?,?,?,?)"));
+    TG_TRY(Prepare(ins_node_, "INSERT OR REPLACE INTO nodes(id,hash) VALUES(?,?)"));
+    TG_TRY(Prepare(get_node_, "SELECT hash FROM nodes WHERE id=?"));
+    return Prepare(get_leaves_, "SELECT seq, leaf_hash FROM entries WHERE seq>=? AND seq<? ORDER BY seq");
+  }
+
+  // A ledger that does not exist yet reads as an empty one.
+  Status ConnectMemory() {
+    TG_TRY(Connect(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+    TG_TRY(CreateSchema());
+    return PrepareCached();
+  }
+
+  // The first write of a new ledger goes to a temporary file beside it.
+  Status StartTempFile() {
+    std::error_code ec;
+    auto target = std::filesystem::path(path_);
+    if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+    std::random_device rd;
+    std::string name(".");
+    name.append(target.filename().string()).append(".new-").append(std::to_string(::getpid()));
+    name.append("-").append(std::to_string(rd()));
+    temp_path_ = (target.parent_path() / name).string();
+    Status s = Connect(temp_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (s) s = Exec("PRAGMA journal_mode=WAL");
+    if (s) s = Exec("PRAGMA synchronous=FULL");
+    if (s) s = CreateSchema();
+    if (s) s = PrepareCached();
+    if (!s) {
+      DropTempFile();
+      (void)ConnectMemory();
+      return Fail(Error::Io(path_ + ": cannot create the ledger: " + s.error().message()));
+    }
+    return Ok();
+  }
+
+  void DropTempFile() {
+    Disconnect();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((temp_path_ + suffix).c_str());
+    temp_path_.clear();
+  }
+
+  // Links the committed temporary file into place, unless another writer
+  // created the ledger first: then this store opens theirs, and the caller
+  // redoes its batch (TakeCreationRace).
+  Status Publish() {
+    // Everything into the main file: closing the only connection checkpoints
+    // the WAL and removes it.
+    Status s = Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    Disconnect();
+    std::error_code ec;
+    if (s && std::filesystem::exists(temp_path_ + "-wal", ec))
+      s = Fail(Error::Io(path_ + ": cannot create the ledger: its journal did not fold into the file"));
+    int err = 0;
+    if (s && ::link(temp_path_.c_str(), path_.c_str()) != 0) {
+      err = errno;
+      // Some filesystems have no hard links; a rename that refuses to
+      // replace does the same.
+      if (err != EEXIST)
+        err = ::renameat2(AT_FDCWD, temp_path_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0 ? 0 : errno;
+    }
+    DropTempFile();
+    creating_ = false;
+    if (!s) {
+      creating_ = true;
+      (void)ConnectMemory();
+      return s;
+    }
+    if (err == EEXIST) {
+      if (init_) return Fail(Error::Input(path_ + ": already exists (created while `ledger init` ran)"));
+      struct stat st {};
+      if (::stat(path_.c_str(), &st) != 0) return Fail(Error::Io(path_ + ": " + std::strerror(errno)));
+      TG_TRY(OpenExisting(static_cast<std::uint64_t>(st.st_size)));
+      raced_ = true;
+      return Fail(Error::Io(path_ + ": created by another writer meanwhile"));
+    }
+    if (err != 0) {
+      creating_ = true;
+      (void)ConnectMemory();
+      return Fail(Error::Io(path_ + ": cannot create the ledger: " + std::strerror(err)));
+    }
+    SyncParentDirectory();
+    return OpenExisting(FileSize());
+  }
+
+  std::uint64_t FileSize() const {
+    struct stat st {};
+    return ::stat(path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  }
+
+  void SyncParentDirectory() const {
+    auto parent = std::filesystem::path(path_).parent_path();
+    int fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+
   Error SqlError(const std::string& what) const {
     int code = db_ ? sqlite3_errcode(db_) : SQLITE_CANTOPEN;
     std::string msg = path_ + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "cannot open");
@@ -381,6 +571,10 @@ class SqliteStore final : public LedgerStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   bool in_tx_ = false;
+  bool creating_ = false;   // no file yet: reads see an empty log (in memory)
+  bool init_ = false;       // opened with kInit: a file made meanwhile is an error
+  bool raced_ = false;      // see TakeCreationRace
+  std::string temp_path_;   // the new ledger being written, before it is linked into place
   Stmt ins_entry_, ins_node_, get_node_, get_leaves_;
 };
 

@@ -79,12 +79,40 @@ class LedgerStore {
   // Every stored node, in no particular order.
   virtual Status ScanNodes(const std::function<void(unsigned level, std::uint64_t index, const Hash256&)>& fn) = 0;
   virtual Result<std::vector<StoredCheckpoint>> Checkpoints() = 0;
+  // The checkpoint of the largest size (any one of them if several keys
+  // signed that size), or none. The default reads them all; a backend may do
+  // better.
+  virtual Result<std::optional<StoredCheckpoint>> LastCheckpoint() {
+    auto all = Checkpoints();
+    if (!all) return Fail(all.error());
+    if (all->empty()) return std::optional<StoredCheckpoint>();
+    return std::optional<StoredCheckpoint>(all->back());
+  }
+
+  // True while the store stands for a ledger that does not exist yet (opened
+  // with kCreate or kInit where there was no file): reads see an empty log and
+  // the first committed write creates it.
+  virtual bool Creating() const { return false; }
+  // True once after a Commit that failed because another writer created the
+  // ledger first: the store now reads and writes that ledger, and the caller
+  // redoes its batch against it.
+  virtual bool TakeCreationRace() { return false; }
 };
 
-enum class OpenMode { kCreate, kExisting };
+// kExisting: the ledger must exist (NotFound otherwise).
+// kCreate:   open it, or, where no file exists, stand for a new ledger that
+//            the first committed write creates, whole and at once.
+// kInit:     like kCreate, but only where no file exists (Input otherwise).
+enum class OpenMode { kCreate, kExisting, kInit };
 
-// Opens (or creates) a SQLite ledger file. WAL journal, synchronous=FULL,
-// a busy timeout so concurrent writers queue rather than fail.
+// Opens a SQLite ledger file. WAL journal, synchronous=FULL, a busy timeout
+// so concurrent writers queue rather than fail. An existing file must be a
+// whole ledger: a 0-byte file, a file that is not a whole number of pages
+// (truncated), an empty SQLite database or another program's database is an
+// Integrity error, a directory an Input error; nothing is written to it.
+// A new ledger is built in a temporary file beside `path` and linked into
+// place when its first write transaction commits, so no reader ever sees a
+// half-made ledger.
 Result<std::unique_ptr<LedgerStore>> OpenSqliteStore(const std::string& path, OpenMode mode);
 
 }  // namespace tollgate::ledger

@@ -25,33 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-FixedClock& TestClock() {
-  static FixedClock clock(TimePoint(std::chrono::seconds(1767225600)));  // 2026-01-01T00:00:00Z
-  return clock;
-}
-
-std::unique_ptr<Ledger> MustOpen(const std::string& path, OpenMode mode = OpenMode::kCreate) {
-  auto l = Ledger::Open(path, mode, TestClock());
-  EXPECT_TRUE(l.has_value()) << (l ? "" : l.error().message());
-  return l ? std::move(*l) : nullptr;
-}
-
-std::vector<Json> Events(int n, int start = 0) {
-  std::vector<Json> v;
-  for (int i = 0; i < n; ++i) v.push_back(Json{{"type", "test"}, {"payload", {{"n", start + i}}}});
-  return v;
-}
-
-void Sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
+using namespace tollgate::ledger::test;
 
 std::string SqlText(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;

@@ -20,33 +20,7 @@ namespace tollgate::ledger {
 namespace {
 
 using testing::TempDir;
-
-FixedClock& TestClock() {
-  static FixedClock clock(TimePoint(std::chrono::seconds(1767225600)));  // 2026-01-01T00:00:00Z
-  return clock;
-}
-
-std::unique_ptr<Ledger> OpenLedger(const std::string& path, OpenMode mode = OpenMode::kCreate) {
-  auto l = Ledger::Open(path, mode, TestClock());
-  EXPECT_TRUE(l.has_value()) << (l ? "" : l.error().message());
-  return l ? std::move(*l) : nullptr;
-}
-
-std::vector<Json> Events(int n, int start = 0) {
-  std::vector<Json> v;
-  for (int i = 0; i < n; ++i) v.push_back(Json{{"type", "test"}, {"payload", {{"n", start + i}}}});
-  return v;
-}
-
-void Sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
+using namespace tollgate::ledger::test;
 
 SignerKey TestKey(const std::string& name = "test-ledger") {
   auto k = SignerKey::Generate(name);
@@ -56,7 +30,7 @@ SignerKey TestKey(const std::string& name = "test-ledger") {
 
 TEST(Ledger, AppendAssignsSeqAndVerifies) {
   TempDir dir;
-  auto l = OpenLedger(dir / "l.db");
+  auto l = MustOpen(dir / "l.db");
   auto a = l->Append(Events(40), nullptr);
   ASSERT_TRUE(a.has_value()) << a.error().message();
   ASSERT_EQ(a->size(), 40u);
@@ -90,7 +64,7 @@ TEST(Ledger, AppendAssignsSeqAndVerifies) {
 
 TEST(Ledger, ProofsFromStoredNodesVerify) {
   TempDir dir;
-  auto l = OpenLedger(dir / "l.db");
+  auto l = MustOpen(dir / "l.db");
   for (int batch = 0; batch < 7; ++batch) ASSERT_TRUE(l->Append(Events(13 + batch, batch * 100), nullptr));
   auto size = *l->Size();
   for (std::uint64_t n : {std::uint64_t{1}, std::uint64_t{16}, std::uint64_t{17}, std::uint64_t{64}, size}) {
@@ -111,7 +85,7 @@ TEST(Ledger, ProofsFromStoredNodesVerify) {
 
 TEST(Ledger, RejectedBatchLeavesLedgerUnchanged) {
   TempDir dir;
-  auto l = OpenLedger(dir / "l.db");
+  auto l = MustOpen(dir / "l.db");
   ASSERT_TRUE(l->Append(Events(5), nullptr));
   auto bad = Events(3);
   bad.push_back(Json{{"payload", 1}});  // no type
@@ -132,7 +106,7 @@ TEST(Ledger, RejectedBatchLeavesLedgerUnchanged) {
 TEST(Ledger, SignedCheckpointsVerifyAndPinTrustedKeys) {
   TempDir dir;
   auto key = TestKey();
-  auto l = OpenLedger(dir / "l.db");
+  auto l = MustOpen(dir / "l.db");
   ASSERT_TRUE(l->Append(Events(10), &key));
   ASSERT_TRUE(l->Append(Events(10, 10), &key));
   auto cp = l->SignCheckpoint(key);
@@ -163,12 +137,12 @@ class TamperTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_ / "l.db";
-    auto l = OpenLedger(path_);
+    auto l = MustOpen(path_);
     ASSERT_TRUE(l->Append(Events(50), &key_));
   }
   // Runs verify and returns the error message (empty if it passed).
   std::string VerifyError() {
-    auto l = OpenLedger(path_, OpenMode::kExisting);
+    auto l = MustOpen(path_, OpenMode::kExisting);
     auto r = l->Verify({});
     if (r) return "";
     EXPECT_EQ(r.error().code(), ErrorCode::kIntegrity) << r.error().message();
@@ -189,7 +163,7 @@ TEST_F(TamperTest, ChangedEntryNamesIndex) {
 TEST_F(TamperTest, ChangedEntryWithRecomputedLeafHashIsCaught) {
   // An attacker who also rewrites the leaf hash is caught by the stored tree
   // nodes and, above all, by the signed checkpoint.
-  auto l = OpenLedger(path_, OpenMode::kExisting);
+  auto l = MustOpen(path_, OpenMode::kExisting);
   std::string body;
   ASSERT_TRUE(l->Scan(17, 1, "", [&](const StoredEntry& e) { body = e.body; return false; }));
   l.reset();
@@ -261,7 +235,7 @@ TEST(LedgerFiles, MissingAndCorruptFiles) {
 TEST(LedgerBundle, ExportVerifiesAndDetectsTampering) {
   TempDir dir;
   auto key = TestKey();
-  auto l = OpenLedger(dir / "l.db");
+  auto l = MustOpen(dir / "l.db");
   ASSERT_TRUE(l->Append(Events(30), &key));
   ASSERT_TRUE(l->Append(Events(5, 30), &key));
   auto bundle = l->Export();
@@ -305,7 +279,7 @@ TEST(LedgerBundle, ExportVerifiesAndDetectsTampering) {
 TEST(LedgerDurability, SigkillDuringBulkAppendLeavesVerifiableLedger) {
   TempDir dir;
   std::string path = dir / "l.db";
-  { ASSERT_TRUE(OpenLedger(path)->Append(Events(1), nullptr)); }
+  { ASSERT_TRUE(MustOpen(path)->Append(Events(1), nullptr)); }
   for (int round = 0; round < 3; ++round) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
@@ -322,7 +296,7 @@ TEST(LedgerDurability, SigkillDuringBulkAppendLeavesVerifiableLedger) {
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "writer finished before it could be killed";
-    auto l = OpenLedger(path, OpenMode::kExisting);
+    auto l = MustOpen(path, OpenMode::kExisting);
     auto rep = l->Verify({});
     ASSERT_TRUE(rep.has_value()) << rep.error().message();
     EXPECT_EQ((rep->size - 1) % 500, 0u) << "a torn batch is visible";
@@ -333,7 +307,7 @@ TEST(LedgerDurability, SigkillDuringBulkAppendLeavesVerifiableLedger) {
 TEST(LedgerConcurrency, TwoWritersBothSucceed) {
   TempDir dir;
   std::string path = dir / "l.db";
-  { ASSERT_TRUE(OpenLedger(path)->Append(Events(1), nullptr)); }
+  { ASSERT_TRUE(MustOpen(path)->Append(Events(1), nullptr)); }
   constexpr int kBatches = 60, kPerBatch = 7;
   pid_t pids[2];
   for (int w = 0; w < 2; ++w) {
@@ -355,7 +329,7 @@ TEST(LedgerConcurrency, TwoWritersBothSucceed) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
   }
-  auto l = OpenLedger(path, OpenMode::kExisting);
+  auto l = MustOpen(path, OpenMode::kExisting);
   auto rep = l->Verify({});
   ASSERT_TRUE(rep.has_value()) << rep.error().message();
   EXPECT_EQ(rep->size, 1u + 2 * kBatches * kPerBatch);
