@@ -530,7 +530,7 @@ Result<std::vector<AppendedEntry>> Ledger::Append(std::vector<Json> events, cons
   // Check everything before taking the write lock: a bad event leaves the
   // ledger as it was.
   for (std::size_t i = 0; i < events.size(); ++i) TG_TRY(ValidateEvent(events[i], "event " + std::to_string(i + 1)));
-  return WriteBatch([&]() -> Result<std::vector<Json>*> { return &events; }, signer);
+  return WriteBatch([&]() -> Result<std::vector<Json>*> { return &events; }, signer, /*sign_empty=*/true);
 }
 
 Result<std::vector<AppendedEntry>> Ledger::AppendChecked(const PrepareFn& prepare, const SignerKey* signer) {
@@ -544,11 +544,11 @@ Result<std::vector<AppendedEntry>> Ledger::AppendChecked(const PrepareFn& prepar
         batch = std::move(*prepared);
         return &batch;
       },
-      signer);
+      signer, /*sign_empty=*/false);
 }
 
 Result<std::vector<AppendedEntry>> Ledger::WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
-                                                      const SignerKey* signer) {
+                                                      const SignerKey* signer, bool sign_empty) {
   std::string now = FormatRfc3339(clock_.Now(), true);
   std::optional<CompactRange> written;
   bool nothing_to_create = false;
@@ -565,6 +565,7 @@ Result<std::vector<AppendedEntry>> Ledger::WriteBatch(const std::function<Result
     auto got = source();
     if (!got) return Fail(got.error());
     std::vector<Json>& prepared = **got;
+    if (prepared.empty() && !sign_empty) signer = nullptr;
     if (prepared.empty() && signer == nullptr && store_->Creating()) {
       // Nothing to record: do not leave behind an empty ledger nobody asked for.
       nothing_to_create = true;

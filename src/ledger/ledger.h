@@ -124,7 +124,8 @@ class Ledger {
 
   // Check and append as one write transaction: `prepare` runs with the write
   // lock held (it may read this Ledger, e.g. Scan, and sees every earlier
-  // writer's entries) and returns the events to append, possibly none; they
+  // writer's entries) and returns the events to append, possibly none (then
+  // nothing is written, not even a checkpoint); they
   // are validated and appended as Append does. An error from `prepare`
   // writes nothing. `prepare` runs again if the transaction is redone (after
   // losing the race to create the ledger), so it must not consume its input. Two processes doing this at once are serialised, so both
@@ -176,9 +177,10 @@ class Ledger {
   // nodes it completes. Returns the frontier of the verified log.
   Result<CompactRange> CheckTail(std::uint64_t size, const std::string& origin);
   // Append and AppendChecked: one write transaction appending the batch that
-  // `source` gives (asked again if the transaction is redone).
+  // `source` gives (asked again if the transaction is redone). An empty
+  // batch is signed (a checkpoint of the head) only with `sign_empty`.
   Result<std::vector<AppendedEntry>> WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
-                                                const SignerKey* signer);
+                                                const SignerKey* signer, bool sign_empty);
   // Runs `write` in one write transaction; redoes it once if another writer
   // created the ledger first (LedgerStore::TakeCreationRace).
   template <typename T, typename F>
