@@ -1,6 +1,6 @@
 // Fuzzes `tollgate event import`: JSON Lines, CSV and webhook payloads (the
 // first byte picks the format), then the history rules of EventLog, and the
-// DORA computation over whatever was accepted. Every accepted event must
+// DORA computation over whatever was accepted (in whatever order it came). Every accepted event must
 // survive the round trip through its ledger form.
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto read = ReadImportText(text, "fuzz", opts);
   if (!read) return 0;
   if (read->events.size() != read->wheres.size()) __builtin_trap();
-  EventLog log;
+  EventLog log(EventLog::Mode::kReport);
   const Millis now = 4'102'444'800'000;  // 2100-01-01
   for (std::size_t i = 0; i < read->events.size(); ++i) {
     const Event& e = read->events[i];
@@ -32,8 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       tollgate::Json again = ToJson(*back);
       if (again != j) __builtin_trap();
     }
-    (void)log.Add(e, read->wheres[i], now);
+    (void)log.Add(e, read->wheres[i], now, i);
   }
+  if (!log.Finish()) __builtin_trap();
   auto levels = BuiltinLevels();
   if (!levels) __builtin_trap();
   DoraOptions o;

@@ -52,6 +52,33 @@ struct DeliveryArgs {
   std::string attribution = "24h";
 };
 
+// Says what recording did: on stdout how many events were recorded, on
+// stderr what was skipped and why.
+int Summarize(const Result<delivery::RecordSummary>& r) {
+  if (!r) return Report(r.error());
+  for (const auto& n : r->notes) std::cerr << "tollgate: note: " << n << "\n";
+  if (r->history_problems > 0)
+    std::cerr << "tollgate: note: " << r->history_problems << " delivery entr"
+              << (r->history_problems == 1 ? "y" : "ies")
+              << " of the ledger cannot be used and " << (r->history_problems == 1 ? "was" : "were")
+              << " skipped (`tollgate dora report` lists them)\n";
+  std::cout << "recorded " << r->recorded << " event" << (r->recorded == 1 ? "" : "s");
+  if (r->recorded > 0) std::cout << " (ledger entries " << r->first_seq << ".." << r->last_seq << ")";
+  if (r->refined > 0) std::cout << ", of which " << r->refined << " give the changes of deploys recorded before";
+  if (r->duplicates > 0)
+    std::cout << "; " << r->duplicates << " already recorded (not recorded again)";
+  std::cout << "\n";
+  return 0;
+}
+
+Result<std::unique_ptr<ledger::Ledger>> OpenForWriting(const DeliveryArgs& a, const Clock& clock,
+                                                       std::optional<SignerKey>& key) {
+  auto k = LoadLedgerKey(a.key);
+  if (!k) return Fail(k.error());
+  key = std::move(*k);
+  return ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
+}
+
 // Appends `events` and says how many were recorded.
 int Record(const DeliveryArgs& a, Result<std::vector<delivery::Event>> events, const std::vector<std::string>& wheres,
            const Clock& clock) {
@@ -70,20 +97,11 @@ int Record(const DeliveryArgs& a, Result<std::vector<delivery::Event>> events, c
               << " (ledger entries " << sent->first << ".." << sent->last << ")\n";
     return 0;
   }
-  auto key = LoadLedgerKey(a.key);
-  if (!key) return Report(key.error());
-  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kCreate, clock);
+  std::optional<SignerKey> key;
+  auto l = OpenForWriting(a, clock, key);
   if (!l) return Report(l.error());
-  auto appended = delivery::RecordEvents(**l, std::move(*events), wheres, delivery::RecordOptions{a.repo, a.paths},
-                                         key->has_value() ? &**key : nullptr, clock.Now());
-  if (!appended) return Report(appended.error());
-  if (appended->empty()) {
-    std::cout << "recorded 0 events\n";
-    return 0;
-  }
-  std::cout << "recorded " << appended->size() << " event" << (appended->size() == 1 ? "" : "s") << " (ledger entries "
-            << appended->front().seq << ".." << appended->back().seq << ")\n";
-  return 0;
+  return Summarize(delivery::RecordEvents(**l, std::move(*events), wheres, delivery::RecordOptions{a.repo, a.paths},
+                                          key ? &*key : nullptr, clock.Now()));
 }
 
 Result<std::vector<delivery::Event>> One(Result<delivery::Event> e) {
@@ -108,24 +126,28 @@ int RunChange(const DeliveryArgs& a, const Clock& clock) {
 int RunImport(const DeliveryArgs& a, const Clock& clock) {
   auto format = delivery::ParseImportFormat(a.format);
   if (!format) return Report(format.error());
-  auto text = ReadFileBounded(a.file, std::size_t{1} << 30, "events");
-  if (!text) return Report(text.error());
-  std::optional<std::string> secret;
+  delivery::ImportRequest req;
+  req.path = a.file;
+  req.import.format = *format;
+  req.import.service = a.service;
   if (!a.secret_file.empty()) {
     auto s = delivery::LoadWebhookSecret(a.secret_file);
     if (!s) return Report(s.error());
-    secret = std::move(*s);
+    req.secret = std::move(*s);
   }
-  delivery::WebhookCredentials cred{a.signature, a.webhook_id, a.webhook_timestamp};
-  if (auto s = delivery::AuthenticateDelivery(*format, secret, cred, *text, delivery::ToMillis(clock.Now()) / 1000); !s)
-    return Report(s.error().WithContext(a.file));
-  delivery::ImportOptions opts;
-  opts.format = *format;
-  opts.service = a.service;
-  auto read = delivery::ReadImportText(*text, a.file, opts);
-  if (!read) return Report(read.error());
-  for (const auto& n : read->notes) std::cerr << "tollgate: note: " << n << "\n";
-  return Record(a, std::move(read->events), read->wheres, clock);
+  req.credentials = delivery::WebhookCredentials{a.signature, a.webhook_id, a.webhook_timestamp};
+  req.record = delivery::RecordOptions{a.repo, a.paths};
+  if (!a.server.empty()) {
+    // Through `tollgate serve`: one request body, so the file is read whole.
+    auto read = delivery::ReadAuthenticated(req, clock.Now());
+    if (!read) return Report(read.error());
+    for (const auto& n : read->notes) std::cerr << "tollgate: note: " << n << "\n";
+    return Record(a, std::move(read->events), read->wheres, clock);
+  }
+  std::optional<SignerKey> key;
+  auto l = OpenForWriting(a, clock, key);
+  if (!l) return Report(l.error());
+  return Summarize(delivery::ImportFile(**l, req, key ? &*key : nullptr, clock.Now()));
 }
 
 Result<Millis> ParseDuration(const std::string& text, const std::string& flag) {

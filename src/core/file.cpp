@@ -36,9 +36,9 @@ Result<std::string> ReadAll(int fd, const std::string& label, std::size_t max_by
 
 }  // namespace
 
-Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes, const std::string& what) {
+Result<int> OpenRegularFile(const std::string& path, const std::string& what) {
   const std::string label = Label(path, what);
-  if (path == "-") return ReadAll(STDIN_FILENO, what.empty() ? "stdin" : "stdin (" + what + ")", max_bytes);
+  if (path == "-") return STDIN_FILENO;
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
@@ -58,16 +58,25 @@ Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_byt
     const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file";
     return Fail(Error::Input(label + ": is " + std::string(kind) + ", not a regular file"));
   }
-  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return Fail(Error::Input(label + ": " + std::to_string(st.st_size) + " bytes, larger than the limit of " +
-                             std::to_string(max_bytes)));
-  }
   // Back to blocking reads for a regular file.
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  auto r = ReadAll(fd, label, max_bytes);
-  ::close(fd);
+  return fd;
+}
+
+Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes, const std::string& what) {
+  const std::string label = Label(path, what);
+  if (path == "-") return ReadAll(STDIN_FILENO, what.empty() ? "stdin" : "stdin (" + what + ")", max_bytes);
+  auto fd = OpenRegularFile(path, what);
+  if (!fd) return Fail(fd.error());
+  struct stat st {};
+  if (::fstat(*fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(*fd);
+    return Fail(Error::Input(label + ": " + std::to_string(st.st_size) + " bytes, larger than the limit of " +
+                             std::to_string(max_bytes)));
+  }
+  auto r = ReadAll(*fd, label, max_bytes);
+  ::close(*fd);
   return r;
 }
 

@@ -19,6 +19,12 @@ inline constexpr std::size_t kDefaultMaxFileBytes = std::size_t{64} << 20;  // 6
 Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes = kDefaultMaxFileBytes,
                                     const std::string& what = "");
 
+// Opens a regular file for reading as it goes (input too large to hold whole),
+// with the checks of ReadFileBounded: a directory, FIFO, socket or device is
+// bad input and never blocks. "-" is standard input (not closed by the caller).
+// Returns a blocking descriptor that the caller closes.
+Result<int> OpenRegularFile(const std::string& path, const std::string& what = "");
+
 // Writes `content` to `path` atomically and durably: a temporary file in the
 // same directory, fsync, rename over the target, fsync of the directory.
 Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode = 0644);

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,16 +108,23 @@ struct DeployRecord {
   bool changes_known = false;
   std::uint32_t changes_begin = 0;  // [begin, end) in EventLog::change_times()
   std::uint32_t changes_end = 0;
+  std::uint64_t seq = 0;  // the ledger entry it was read from (kNoSeq for a new event)
 };
 
 inline constexpr std::int64_t kNoDeploy = -1;
+// An incident whose caused_by cannot be used (no such deploy, another
+// service's, or one after it opened): it marks no deploy failed.
+inline constexpr std::int64_t kUnusableCause = -2;
+inline constexpr std::uint64_t kNoSeq = UINT64_MAX;
 
 struct IncidentRecord {
-  Millis opened = 0;
+  Millis opened = 0;    // valid when has_open
   Millis resolved = 0;  // valid when is_resolved
+  bool has_open = false;
   bool is_resolved = false;
   std::uint32_t service = 0;
-  std::int64_t caused_by = kNoDeploy;  // index into EventLog::deploys(), or kNoDeploy
+  std::int64_t caused_by = kNoDeploy;  // index into EventLog::deploys() (after Finish), kNoDeploy or kUnusableCause
+  std::uint64_t open_seq = kNoSeq, resolve_seq = kNoSeq;
 };
 
 // A deploy as the EventLog takes it; the views must stay valid for the call.
@@ -125,14 +133,23 @@ struct DeployView {
   bool success = true;
   Millis time = 0;
   bool changes_known = false;
-  const Millis* change_times = nullptr;  // `change_count` commit times
+  const Millis* change_times = nullptr;                // `change_count` commit times
+  const std::string_view* change_commits = nullptr;   // and their commits
   std::size_t change_count = 0;
+  std::uint64_t seq = kNoSeq;
 };
 
 struct IncidentView {
   bool open = true;
   std::string_view id, service, caused_by;
   Millis time = 0;
+  std::uint64_t seq = kNoSeq;
+};
+
+struct ChangeView {
+  std::string_view service, commit;
+  Millis time = 0;
+  std::uint64_t seq = kNoSeq;
 };
 
 // Names the event in an error message ("events.jsonl:3"); called only when
@@ -145,82 +162,108 @@ struct StringHash {
 };
 using NameMap = std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>;
 
+// A delivery entry of the ledger that a report or a check cannot use, and
+// why. It is skipped, never fatal: an append-only log cannot be repaired, so
+// one bad entry must not stop every later report (issue 14 item 8).
+struct Problem {
+  std::uint64_t seq = 0;  // the ledger entry
+  std::string reason;
+};
+
+// What EventLog::Add made of an event.
+enum class Added {
+  kNew,        // recorded in the log
+  kDuplicate,  // the log already holds it (a replayed delivery): nothing new
+  kRefined,    // a deploy the log holds with unknown changes; its changes are now known
+};
+
+// Every deploy, incident and pushed change, in any order of arrival: the
+// metrics are computed by event time, so events may arrive late (webhook
+// retries, two providers, backfills). Each event is identified by its id
+// (deploys), service and id (incidents) or service and commit (changes). The
+// same event twice is a duplicate (idempotent); the same identity with other
+// content is an error, except that a deploy recorded with unknown changes may
+// later be given them (a refinement).
 class EventLog {
  public:
   enum class Mode {
-    // Every rule is checked as events are added (import): unique deploy ids,
-    // monotonic deploy times per service and environment, open before
-    // resolve, caused_by naming a known earlier deploy of the same service.
+    // Checking new events against the history (import): keeps what the
+    // rules need (ids, digests of contents, incident states), not the
+    // report's details. Deploy commits only after KeepCommits().
     kStrict,
-    // Reading what the ledger already holds for a report: the same rules,
-    // except that deploy ids are not indexed; caused_by references are
-    // resolved once at the end (Finish), which keeps a million events fast.
+    // Reading the ledger for a report: keeps everything; Finish() orders the
+    // deploys by time and derives what depends on other events.
     kReport,
   };
-  explicit EventLog(Mode mode = Mode::kStrict) : mode_(mode) {}
+  explicit EventLog(Mode mode = Mode::kStrict);
+  ~EventLog();
+  EventLog(EventLog&&) noexcept;
+  EventLog& operator=(EventLog&&) noexcept;
   Mode mode() const { return mode_; }
 
-  // Adds an event after checking it against the history; on error the log
-  // is unchanged. `now` bounds event times (no event may lie more than five
-  // minutes in the future).
-  Status Add(const Event& e, const std::string& where, Millis now);
-  Status AddDeploy(const DeployView& d, const WhereFn& where, Millis now);
-  Status AddIncident(const IncidentView& i, const WhereFn& where, Millis now);
-  // A pushed commit; the same commit twice for one service is an error (a replayed delivery).
-  Status AddChange(std::string_view service, std::string_view commit, Millis time, const WhereFn& where, Millis now);
-  // Resolves deferred caused_by references (kReport); a no-op in kStrict.
+  // kStrict: also keep deploy commits, for PreviousSuccess/NextSuccess (changes from git).
+  void KeepCommits();
+
+  // Adds an event after checking it against the log; on error the log is
+  // unchanged. `now` bounds event times (no event may lie more than five
+  // minutes in the future). Errors: malformed content, a change committed
+  // after its deploy, an identity already held with other content, an
+  // incident resolved before it was opened, and (kStrict) caused_by naming a
+  // known deploy of another service or one after the incident opened.
+  Result<Added> Add(const Event& e, const std::string& where, Millis now, std::uint64_t seq = kNoSeq);
+  Result<Added> AddDeploy(const DeployView& d, const WhereFn& where, Millis now);
+  Result<Added> AddIncident(const IncidentView& i, const WhereFn& where, Millis now);
+  Result<Added> AddChange(const ChangeView& c, const WhereFn& where, Millis now);
+  // An entry that cannot be used (LoadEvents records those Add refuses).
+  void AddProblem(std::uint64_t seq, std::string reason);
+
+  // kReport, after the last Add: orders deploys by (time, id); gives each
+  // successful deploy with unknown changes the pushed changes between the
+  // previous successful deploy of its stream and its commit; drops changes an
+  // earlier successful deploy of the stream already shipped; pairs incidents
+  // and resolves caused_by. What cannot be used becomes a problem. A no-op in
+  // kStrict; ComputeDora needs a finished kReport log.
   Status Finish();
+  bool finished() const { return finished_; }
 
   const std::vector<DeployRecord>& deploys() const { return deploys_; }
   const std::vector<IncidentRecord>& incidents() const { return incidents_; }
   const std::vector<Millis>& change_times() const { return change_times_; }
   const std::vector<std::string>& names() const { return names_; }
+  // Sorted by ledger entry after Finish.
+  const std::vector<Problem>& problems() const { return problems_; }
   // Index of a name, if any event used it.
   std::optional<std::uint32_t> Find(std::string_view name) const;
+  // Whether a deploy names `service` (in any environment).
+  bool IsService(std::string_view service) const;
 
-  // The commit of the last successful deploy of (service, env), if any: where
-  // git's list of changes for the next deploy starts. kStrict only (a report
-  // does not keep commits).
-  std::optional<std::string> LastSuccessfulCommit(std::string_view service, std::string_view env) const;
-
-  // The changes a deploy of `commit` to (service, env) ships according to the
-  // recorded change events: those after the previous successful deploy's
-  // commit up to and including `commit`. Unknown (nullopt) when either commit
-  // was never recorded as a change, or there is no previous successful deploy.
-  std::optional<std::vector<Change>> ChangesFromLog(std::string_view service, std::string_view env,
-                                                    std::string_view commit) const;
+  // A successful deploy of a stream (service, environment), for changes from
+  // git: the one just before or just after a deploy at `time` with id `id`
+  // in (time, id) order. kStrict after KeepCommits(), or kReport.
+  struct StreamDeploy {
+    std::string id, commit;
+    Millis time = 0;
+    bool changes_known = false;
+  };
+  std::optional<StreamDeploy> PreviousSuccess(std::string_view service, std::string_view env, Millis time,
+                                              std::string_view id) const;
+  std::optional<StreamDeploy> NextSuccess(std::string_view service, std::string_view env, Millis time,
+                                          std::string_view id) const;
 
  private:
+  struct Impl;
   std::uint32_t Intern(std::string_view name);
-  static std::uint64_t StreamKey(std::uint32_t service, std::uint32_t env) {
-    return (std::uint64_t{service} << 32) | env;
-  }
 
   Mode mode_;
+  bool finished_ = false;
   std::vector<DeployRecord> deploys_;
   std::vector<IncidentRecord> incidents_;
   std::vector<Millis> change_times_;
   std::vector<std::string> names_;
   std::vector<std::uint8_t> is_service_;  // by name index: some deploy names it as its service
   NameMap name_index_;
-  NameMap deploy_by_id_;                                                  // kStrict
-  std::vector<std::pair<std::string, std::size_t>> pending_causes_;       // kReport: (deploy id, incident)
-  std::string deploy_id_arena_;                                           // kReport: every id, back to back
-  std::vector<std::uint32_t> deploy_id_ends_;                             // kReport: end of each id in the arena
-  std::unordered_map<std::string, std::size_t> incident_by_key_;         // service '\0' id -> index
-  // Per stream (service, environment): the time of its last deploy and the
-  // commit of its last successful one.
-  struct Stream {
-    Millis last_time = 0;
-    std::string last_success_commit;
-  };
-  std::unordered_map<std::uint64_t, Stream> streams_;
-  // Per service: recorded changes in order, and where each commit is.
-  struct ChangeLog {
-    std::vector<Change> changes;
-    std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index;
-  };
-  std::unordered_map<std::string, ChangeLog, StringHash, std::equal_to<>> change_logs_;
+  std::vector<Problem> problems_;
+  std::unique_ptr<Impl> impl_;  // ids, digests, commits, streams
 };
 
 // Import file formats. kJsonLines and kCsv are Tollgate's own; the others are
@@ -240,11 +283,32 @@ struct ImportResult {
   std::vector<std::string> notes;   // payloads that are not deploys or incidents, and why they were skipped
 };
 
+// Events read one at a time, so that a large file is never held whole.
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // The next event and where it comes from ("events.jsonl:3"); false at the end.
+  virtual Result<bool> Next(Event& event, std::string& where) = 0;
+  // What was skipped and why (a CSV byte order mark, webhook payloads that are no events).
+  std::vector<std::string> notes;
+};
+
+// GitHub, GitLab and PagerDuty payloads: authenticated and read whole.
+bool IsWebhookFormat(ImportFormat format);
+inline constexpr std::size_t kMaxPayloadFileBytes = std::size_t{64} << 20;
+
 // Reads every event of an import file. Errors name the file and line
 // ("events.csv:4: ..."). Nothing is checked against the history here: that is
-// EventLog's job.
+// EventLog's job. JSON Lines must not start with a UTF-8 byte order mark
+// (refused, as JSON forbids it); CSV may (skipped, with a note). CSV fields
+// must be valid UTF-8; a line or record is at most 1 MiB.
 Result<ImportResult> ReadImportText(std::string_view text, const std::string& file, const ImportOptions& opts);
 Result<ImportResult> ReadImportFile(const std::string& path, const ImportOptions& opts);
+
+// JSON Lines or CSV (opts.format, or by `file`'s extension) read from `fd` as
+// the events are taken, in chunks of 1 MiB; the caller keeps `fd` open while
+// the source is used, and closes it.
+Result<std::unique_ptr<EventSource>> OpenEventStream(int fd, const std::string& file, const ImportOptions& opts);
 
 // Commits between the previous successful deploy and `to` (DevLake's rule):
 // those reachable from `to` and not from `from`, with committer times, only

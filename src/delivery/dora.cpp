@@ -176,7 +176,12 @@ double Percentile(std::vector<double>& v, double p) {
 
 Result<DoraReport> ComputeDora(const EventLog& log, const DoraOptions& opts, const LevelTable& levels) {
   if (opts.to <= opts.from) return Fail(Error::Input("the report window is empty: --to must be after --from"));
+  if (log.mode() != EventLog::Mode::kReport || !log.finished())
+    return Fail(Error::Internal("ComputeDora needs a finished report log (EventLog::Finish)"));
   DoraReport r;
+  r.problem_count = log.problems().size();
+  r.problems.assign(log.problems().begin(),
+                    log.problems().begin() + static_cast<std::ptrdiff_t>(std::min(log.problems().size(), kMaxListedProblems)));
   r.levels_version = levels.version;
   r.options = opts;
   const auto& deploys = log.deploys();
@@ -208,12 +213,13 @@ Result<DoraReport> ComputeDora(const EventLog& log, const DoraOptions& opts, con
     if (env && d.env == *env && d.success) successes_by_service[d.service].push_back(static_cast<std::uint32_t>(k));
   }
   for (const auto& inc : incidents) {
+    if (inc.caused_by == kUnusableCause) continue;
     if (inc.caused_by != kNoDeploy) {
       failed[static_cast<std::size_t>(inc.caused_by)] = 1;
       continue;
     }
     const auto& list = successes_by_service[inc.service];
-    // Deploys of one stream are in time order (EventLog enforces it).
+    // Deploys are in (time, id) order (EventLog::Finish).
     auto it = std::upper_bound(list.begin(), list.end(), inc.opened,
                                [&](Millis t, std::uint32_t idx) { return t < deploys[idx].time; });
     if (it == list.begin()) continue;
@@ -313,6 +319,10 @@ Json DoraToJson(const DoraReport& r) {
            {"overall", std::move(j["overall"])},
            {"services", std::move(j["services"])}};
   if (!r.options.service.empty()) out["service"] = r.options.service;
+  Json problems = Json::array();
+  for (const auto& p : r.problems) problems.push_back(Json{{"entry", p.seq}, {"reason", p.reason}});
+  out["problems"] = Json{{"count", r.problem_count}, {"entries", std::move(problems)}};
+  if (r.problem_count > r.problems.size()) out["problems"]["omitted"] = r.problem_count - r.problems.size();
   if (r.options.by != Period::kNone) {
     Json periods = Json::array();
     for (const auto& p : r.periods) {
@@ -361,6 +371,15 @@ std::string DoraToText(const DoraReport& r) {
     out << "\n" << FormatTime(p.from) << " to " << FormatTime(p.to) << "\n";
     table(p.scope);
   }
+  if (r.problem_count > 0) {
+    constexpr std::size_t kListed = 20;
+    out << "\nproblems: " << r.problem_count << " delivery entr" << (r.problem_count == 1 ? "y" : "ies")
+        << " of the ledger could not be used and " << (r.problem_count == 1 ? "was" : "were") << " skipped:\n";
+    for (std::size_t k = 0; k < r.problems.size() && k < kListed; ++k)
+      out << "  entry " << r.problems[k].seq << ": " << r.problems[k].reason << "\n";
+    if (r.problem_count > kListed)
+      out << "  ... and " << r.problem_count - kListed << " more (--format json lists " << kMaxListedProblems << ")\n";
+  }
   return out.str();
 }
 
@@ -382,6 +401,13 @@ std::string DoraToCsv(const DoraReport& r) {
   };
   scope(r.options.from, r.options.to, r.all);
   for (const auto& p : r.periods) scope(p.from, p.to, p.scope);
+  // Entries that could not be used: a second table after a blank line.
+  if (r.problem_count > 0) {
+    out << "\nentry,problem\n";
+    for (const auto& p : r.problems) out << p.seq << "," << CsvField(p.reason) << "\n";
+    if (r.problem_count > r.problems.size())
+      out << "," << CsvField(std::to_string(r.problem_count - r.problems.size()) + " more not listed") << "\n";
+  }
   return out.str();
 }
 

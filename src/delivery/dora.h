@@ -108,16 +108,24 @@ struct PeriodReport {
   Scope scope;
 };
 
+// At most this many problems are listed in a report (all are counted).
+inline constexpr std::size_t kMaxListedProblems = 1000;
+
 struct DoraReport {
   std::string levels_version;
   DoraOptions options;
   Scope all;
   std::vector<PeriodReport> periods;
+  // Delivery entries of the ledger that could not be used (skipped), of any
+  // service: how many, and the first kMaxListedProblems by ledger entry.
+  std::uint64_t problem_count = 0;
+  std::vector<Problem> problems;
 };
 
-// Computes the report. Per-deploy figures (lead times, whether it failed) do
-// not depend on the window: an incident after the window still marks a
-// deploy inside it as failed.
+// Computes the report from a finished kReport log (LoadEvents finishes it).
+// Per-deploy figures (lead times, whether it failed) do not depend on the
+// window: an incident after the window still marks a deploy inside it as
+// failed.
 Result<DoraReport> ComputeDora(const EventLog& log, const DoraOptions& opts, const LevelTable& levels);
 
 // Linear-interpolation percentile of unsorted values (R type 7, NumPy's
@@ -128,8 +136,11 @@ Json DoraToJson(const DoraReport& r);
 std::string DoraToText(const DoraReport& r);
 std::string DoraToCsv(const DoraReport& r);
 
-// Reads every deploy and incident the ledger holds into `log` (a kReport log)
-// and finishes it. Errors name the ledger entry.
+// Reads every deploy, incident and change the ledger holds into `log` and
+// finishes it. An entry that cannot be used (malformed, or against the rules
+// of EventLog::Add) is skipped and recorded in log.problems(); a duplicate is
+// counted once and listed too. Only a damaged store is an error (Integrity:
+// a body that is not a JSON object, a type column that does not match).
 Status LoadEvents(ledger::Ledger& ledger, EventLog& log);
 
 }  // namespace tollgate::delivery

@@ -1,9 +1,14 @@
 // Delivery events: the ledger form, and the rules a new event must satisfy.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <set>
+#include <unordered_set>
 
+#include "core/hash.h"
 #include "delivery/delivery.h"
+#include "delivery/string_table.h"
 
 namespace tollgate::delivery {
 namespace {
@@ -240,6 +245,118 @@ Result<Event> EventFromJson(const Json& j, const std::string& where, bool from_l
   return e;
 }
 
+namespace {
+
+// ---- EventLog ---------------------------------------------------------------
+
+using Digest = std::array<std::uint8_t, 16>;
+
+Digest Truncate(const Hash256& h) {
+  Digest d{};
+  std::copy_n(h.begin(), d.size(), d.begin());
+  return d;
+}
+
+// What identifies a deploy's facts besides its id. Length-prefixed, so no two
+// different tuples hash the same input.
+Digest FactsDigest(std::string_view service, std::string_view env, std::string_view commit, bool success, Millis time) {
+  Sha256Hasher h;
+  for (std::string_view part : {service, env, commit}) {
+    h.Update(std::to_string(part.size()) + ":");
+    h.Update(part);
+  }
+  h.Update(std::string(success ? "s" : "f") + std::to_string(time));
+  return Truncate(h.Finish());
+}
+
+// The changes as a set: the same commits and times in any order are the same.
+Digest ChangesDigest(const std::string_view* commits, const Millis* times, std::size_t n) {
+  std::vector<std::pair<std::string_view, Millis>> items;
+  items.reserve(n);
+  for (std::size_t k = 0; k < n; ++k) items.emplace_back(commits[k], times[k]);
+  std::sort(items.begin(), items.end());
+  Sha256Hasher h;
+  for (const auto& [c, t] : items) {
+    h.Update(std::to_string(c.size()) + ":");
+    h.Update(c);
+    h.Update(std::to_string(t) + ";");
+  }
+  return Truncate(h.Finish());
+}
+
+std::string Entry(std::uint64_t seq) {
+  return seq == kNoSeq ? std::string("earlier in this batch") : "ledger entry " + std::to_string(seq);
+}
+
+std::string Key(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a);
+  k.push_back('\0');
+  k.append(b);
+  return k;
+}
+
+std::uint64_t StreamKey(std::uint32_t service, std::uint32_t env) { return (std::uint64_t{service} << 32) | env; }
+
+}  // namespace
+
+struct EventLog::Impl {
+  // Deploys by ordinal (the order they were added): their ids (an id is
+  // added once, so its index in the table is the ordinal), commits and, in
+  // kStrict, digests of their contents.
+  StringTable deploy_ids;
+  bool keep_commits = false;
+  StringArena deploy_commits;
+  struct Digests {
+    Digest facts{};
+    Digest changes{};
+  };
+  std::vector<Digests> digests;
+  // kReport: the commit of each change slot (change_times_ holds its time).
+  StringArena change_commits;
+  // Incidents: "service\0id" -> incident index; the caused_by of each
+  // (an index into cause_strings, whose entry 0 is "").
+  StringTable incident_keys;
+  StringArena cause_strings;
+  std::vector<std::uint32_t> cause_of;
+  std::string_view CauseOf(std::uint32_t incident) const { return cause_strings[cause_of[incident]]; }
+  // Pushed changes: "service\0commit" -> change index.
+  StringTable change_keys;
+  struct ChangeRecord {
+    Millis time = 0;
+    std::uint32_t service = 0;
+    std::uint64_t seq = kNoSeq;
+  };
+  std::vector<ChangeRecord> changes;
+  // kStrict with commits: each stream's successful deploys in (time, id)
+  // order, and the time of every deploy by ordinal.
+  std::vector<Millis> deploy_times;
+  struct ByTimeThenId {
+    using is_transparent = void;
+    const Impl* impl;
+    std::pair<Millis, std::string_view> KeyOf(std::uint32_t ordinal) const {
+      return {impl->deploy_times[ordinal], impl->deploy_ids[ordinal]};
+    }
+    bool operator()(std::uint32_t a, std::uint32_t b) const { return KeyOf(a) < KeyOf(b); }
+    bool operator()(std::uint32_t a, const std::pair<Millis, std::string_view>& b) const { return KeyOf(a) < b; }
+    bool operator()(const std::pair<Millis, std::string_view>& a, std::uint32_t b) const { return a < KeyOf(b); }
+  };
+  std::unordered_map<std::uint64_t, std::set<std::uint32_t, ByTimeThenId>> streams;
+};
+
+EventLog::EventLog(Mode mode) : mode_(mode), impl_(std::make_unique<Impl>()) {
+  impl_->keep_commits = mode == Mode::kReport;
+  impl_->cause_strings.Add("");
+}
+EventLog::~EventLog() = default;
+EventLog::EventLog(EventLog&&) noexcept = default;
+EventLog& EventLog::operator=(EventLog&&) noexcept = default;
+
+void EventLog::KeepCommits() {
+  if (mode_ == Mode::kStrict && deploys_.empty()) impl_->keep_commits = true;
+}
+
 std::uint32_t EventLog::Intern(std::string_view name) {
   auto it = name_index_.find(name);
   if (it != name_index_.end()) return it->second;
@@ -255,191 +372,357 @@ std::optional<std::uint32_t> EventLog::Find(std::string_view name) const {
   return it->second;
 }
 
-std::optional<std::string> EventLog::LastSuccessfulCommit(std::string_view service, std::string_view env) const {
-  auto s = Find(service), e = Find(env);
-  if (!s || !e) return std::nullopt;
-  auto it = streams_.find(StreamKey(*s, *e));
-  if (it == streams_.end() || it->second.last_success_commit.empty()) return std::nullopt;
-  return it->second.last_success_commit;
+bool EventLog::IsService(std::string_view service) const {
+  auto s = Find(service);
+  return s && *s < is_service_.size() && is_service_[*s];
 }
 
-Status EventLog::Add(const Event& e, const std::string& where, Millis now) {
+void EventLog::AddProblem(std::uint64_t seq, std::string reason) { problems_.push_back({seq, std::move(reason)}); }
+
+Result<Added> EventLog::Add(const Event& e, const std::string& where, Millis now, std::uint64_t seq) {
   WhereFn w = [&where] { return where; };
   if (e.kind == Event::Kind::kDeploy) {
     const DeployEvent& d = e.deploy;
     std::vector<Millis> times;
+    std::vector<std::string_view> commits;
     if (d.changes) {
       times.reserve(d.changes->size());
-      for (const auto& c : *d.changes) times.push_back(c.time);
+      commits.reserve(d.changes->size());
+      for (const auto& c : *d.changes) {
+        times.push_back(c.time);
+        commits.push_back(c.commit);
+      }
     }
-    DeployView v{d.id, d.service, d.env, d.commit, d.success, d.time, d.changes.has_value(), times.data(), times.size()};
+    DeployView v{d.id,        d.service,          d.env,        d.commit,       d.success, d.time, d.changes.has_value(),
+                 times.data(), commits.data(), times.size(), seq};
     return AddDeploy(v, w, now);
   }
-  if (e.kind == Event::Kind::kChange) return AddChange(e.change.service, e.change.commit, e.change.time, w, now);
+  if (e.kind == Event::Kind::kChange) return AddChange(ChangeView{e.change.service, e.change.commit, e.change.time, seq}, w, now);
   const IncidentEvent& i = e.incident;
-  return AddIncident(IncidentView{i.open, i.id, i.service, i.caused_by, i.time}, w, now);
+  return AddIncident(IncidentView{i.open, i.id, i.service, i.caused_by, i.time, seq}, w, now);
 }
 
-Status EventLog::AddChange(std::string_view service, std::string_view commit, Millis time, const WhereFn& where,
-                           Millis now) {
-  if (time > now + kFutureSkew)
-    return Fail(Error::Input(where() + ": change " + Quote(commit) + " at " + FormatTime(time) + " is in the future (now " +
-                             FormatTime(now) + ")"));
-  auto it = change_logs_.find(service);
-  if (it == change_logs_.end()) it = change_logs_.emplace(std::string(service), ChangeLog{}).first;
-  ChangeLog& log = it->second;
-  if (log.index.find(commit) != log.index.end())
-    return Fail(Error::Input(where() + ": change " + Quote(commit) + " of " + std::string(service) + " is already recorded"));
-  log.index.emplace(std::string(commit), log.changes.size());
-  log.changes.push_back({std::string(commit), time});
-  return Ok();
+Result<Added> EventLog::AddChange(const ChangeView& c, const WhereFn& where, Millis now) {
+  if (finished_) return Fail(Error::Internal("EventLog: Add after Finish"));
+  if (c.time > now + kFutureSkew)
+    return Fail(Error::Input(where() + ": change " + Quote(c.commit) + " at " + FormatTime(c.time) +
+                             " is in the future (now " + FormatTime(now) + ")"));
+  std::string key = Key(c.service, c.commit);
+  if (auto k = impl_->change_keys.Find(key)) {
+    const auto& r = impl_->changes[*k];
+    if (r.time == c.time) return Added::kDuplicate;
+    return Fail(Error::Input(where() + ": change " + Quote(c.commit) + " of " + std::string(c.service) +
+                             " is already recorded (" + Entry(r.seq) + ") with commit time " + FormatTime(r.time) +
+                             ", not " + FormatTime(c.time)));
+  }
+  impl_->change_keys.Add(key);
+  impl_->changes.push_back({c.time, Intern(c.service), c.seq});
+  return Added::kNew;
 }
 
-std::optional<std::vector<Change>> EventLog::ChangesFromLog(std::string_view service, std::string_view env,
-                                                            std::string_view commit) const {
-  auto log = change_logs_.find(service);
-  if (log == change_logs_.end()) return std::nullopt;
-  auto to = log->second.index.find(commit);
-  auto prev = LastSuccessfulCommit(service, env);
-  if (to == log->second.index.end() || !prev) return std::nullopt;
-  auto from = log->second.index.find(*prev);
-  if (from == log->second.index.end()) return std::nullopt;
-  std::vector<Change> out;
-  // A rollback to an older commit ships nothing new.
-  for (std::size_t k = from->second + 1; k <= to->second; ++k) out.push_back(log->second.changes[k]);
-  return out;
-}
-
-Status EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now) {
+Result<Added> EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Millis now) {
+  if (finished_) return Fail(Error::Internal("EventLog: Add after Finish"));
   if (d.time > now + kFutureSkew)
     return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " at " + FormatTime(d.time) + " is in the future (now " +
                              FormatTime(now) + ")"));
-  if (mode_ == Mode::kStrict && deploy_by_id_.find(d.id) != deploy_by_id_.end())
-    return Fail(Error::Input(where() + ": deploy id " + Quote(d.id) + " is already recorded"));
-  if (change_times_.size() + d.change_count > UINT32_MAX || deploy_id_arena_.size() + d.id.size() > UINT32_MAX)
-    return Fail(Error::Input(where() + ": too many deploys or changes for one report"));
+  if (change_times_.size() + d.change_count > UINT32_MAX || deploys_.size() >= UINT32_MAX - 1)
+    return Fail(Error::Input(where() + ": too many deploys or changes for one log"));
   for (std::size_t k = 0; k < d.change_count; ++k)
     if (d.change_times[k] > d.time)
       return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + ": a change's commit time " +
                                FormatTime(d.change_times[k]) + " is after the deploy (" + FormatTime(d.time) + ")"));
-  // Check before interning, so a rejected event leaves the log as it was.
-  std::optional<std::uint32_t> s = Find(d.service), en = Find(d.env);
-  Stream* stream = nullptr;
-  if (s && en) {
-    auto it = streams_.find(StreamKey(*s, *en));
-    if (it != streams_.end()) {
-      stream = &it->second;
-      if (d.time < stream->last_time)
-        return Fail(Error::Input(where() + ": time goes backwards: deploy " + Quote(d.id) + " of " +
-                                 std::string(d.service) + "/" + std::string(d.env) + " at " + FormatTime(d.time) +
-                                 " is before the previous deploy at " + FormatTime(stream->last_time)));
+  Impl& m = *impl_;
+  const bool report = mode_ == Mode::kReport;
+  auto changes_digest = [&] {
+    if (!d.changes_known) return Digest{};
+    std::vector<std::string_view> none(d.change_count);
+    return ChangesDigest(d.change_commits != nullptr ? d.change_commits : none.data(), d.change_times, d.change_count);
+  };
+  auto add_changes = [&](DeployRecord& r) {
+    r.changes_known = d.changes_known;
+    r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
+    if (report) {
+      change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
+      for (std::size_t k = 0; k < d.change_count; ++k)
+        m.change_commits.Add(d.change_commits != nullptr ? d.change_commits[k] : std::string_view());
     }
+    r.changes_end = static_cast<std::uint32_t>(change_times_.size());
+  };
+
+  if (auto ordinal = m.deploy_ids.Find(d.id)) {
+    DeployRecord& r = deploys_[*ordinal];
+    Digest facts_old = report ? FactsDigest(names_[r.service], names_[r.env], m.deploy_commits[*ordinal], r.success, r.time)
+                              : m.digests[*ordinal].facts;
+    if (facts_old != FactsDigest(d.service, d.env, d.commit, d.success, d.time))
+      return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(r.seq) +
+                               ") with another service, environment, commit, status or time: " + names_[r.service] +
+                               "/" + names_[r.env] + (r.success ? " success" : " failure") + " at " +
+                               FormatTime(r.time)));
+    if (!d.changes_known) return Added::kDuplicate;
+    if (!r.changes_known) {
+      if (report) {
+        add_changes(r);
+      } else {
+        m.digests[*ordinal].changes = changes_digest();
+        r.changes_known = true;
+      }
+      return Added::kRefined;
+    }
+    Digest changes_old;
+    if (report) {
+      std::vector<std::string_view> commits;
+      for (std::uint32_t k = r.changes_begin; k < r.changes_end; ++k) commits.push_back(m.change_commits[k]);
+      changes_old = ChangesDigest(commits.data(), change_times_.data() + r.changes_begin, commits.size());
+    } else {
+      changes_old = m.digests[*ordinal].changes;
+    }
+    if (changes_old == changes_digest()) return Added::kDuplicate;
+    return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(r.seq) +
+                             ") with other changes"));
   }
-  std::uint32_t service = s ? *s : Intern(d.service);
-  std::uint32_t env = en ? *en : Intern(d.env);
+
+  std::uint32_t service = Intern(d.service);
+  std::uint32_t env = Intern(d.env);
   if (is_service_.size() < names_.size()) is_service_.resize(names_.size(), 0);
   is_service_[service] = 1;
-  if (stream == nullptr) stream = &streams_[StreamKey(service, env)];
   DeployRecord r;
   r.time = d.time;
   r.service = service;
   r.env = env;
   r.success = d.success;
-  r.changes_known = d.changes_known;
-  r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
-  change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
-  r.changes_end = static_cast<std::uint32_t>(change_times_.size());
-  stream->last_time = d.time;
-  if (d.success && mode_ == Mode::kStrict) stream->last_success_commit.assign(d.commit);
-  if (mode_ == Mode::kStrict) {
-    deploy_by_id_.emplace(std::string(d.id), static_cast<std::uint32_t>(deploys_.size()));
-  } else {
-    deploy_id_arena_.append(d.id);
-    deploy_id_ends_.push_back(static_cast<std::uint32_t>(deploy_id_arena_.size()));
-  }
+  r.seq = d.seq;
+  add_changes(r);
+  auto ordinal = static_cast<std::uint32_t>(deploys_.size());
   deploys_.push_back(r);
-  return Ok();
+  m.deploy_ids.Add(d.id);
+  if (m.keep_commits) m.deploy_commits.Add(d.commit);
+  if (!report) {
+    if (m.keep_commits) m.deploy_times.push_back(d.time);
+    m.digests.push_back({FactsDigest(d.service, d.env, d.commit, d.success, d.time), changes_digest()});
+    if (m.keep_commits && d.success) {
+      auto it = m.streams.find(StreamKey(service, env));
+      if (it == m.streams.end())
+        it = m.streams.emplace(StreamKey(service, env), std::set<std::uint32_t, Impl::ByTimeThenId>(Impl::ByTimeThenId{&m}))
+                 .first;
+      it->second.insert(ordinal);
+    }
+  }
+  return Added::kNew;
 }
 
-Status EventLog::AddIncident(const IncidentView& i, const WhereFn& where, Millis now) {
+Result<Added> EventLog::AddIncident(const IncidentView& i, const WhereFn& where, Millis now) {
+  if (finished_) return Fail(Error::Internal("EventLog: Add after Finish"));
   if (i.time > now + kFutureSkew)
     return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " at " + FormatTime(i.time) +
                              " is in the future (now " + FormatTime(now) + ")"));
-  auto service = Find(i.service);
-  if (!service || *service >= is_service_.size() || !is_service_[*service])
-    return Fail(Error::Input(where() + ": unknown service " + Quote(i.service) +
-                             ": no deploy of it is recorded (record its deploys first, or name it with --service)"));
-  std::string key = std::string(i.service) + '\0' + std::string(i.id);
-  auto it = incident_by_key_.find(key);
-  if (i.open) {
-    if (it != incident_by_key_.end())
-      return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
-                               " is already open" + (incidents_[it->second].is_resolved ? " (and resolved)" : "")));
-    std::int64_t cause = kNoDeploy;
-    if (!i.caused_by.empty()) {
-      if (mode_ == Mode::kStrict) {
-        auto d = deploy_by_id_.find(i.caused_by);
-        if (d == deploy_by_id_.end())
-          return Fail(Error::Input(where() + ": incident " + Quote(i.id) + ": caused_by names no recorded deploy " +
-                                   Quote(i.caused_by)));
-        const DeployRecord& dr = deploys_[d->second];
-        if (dr.service != *service)
-          return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
-                                   ": caused_by deploy " + Quote(i.caused_by) + " is of service " + names_[dr.service]));
-        if (dr.time > i.time)
-          return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " opened at " + FormatTime(i.time) +
-                                   ", before the deploy " + Quote(i.caused_by) + " that caused it (" +
-                                   FormatTime(dr.time) + ")"));
-        cause = d->second;
-      } else {
-        pending_causes_.emplace_back(std::string(i.caused_by), incidents_.size());
-      }
-    }
-    IncidentRecord r;
-    r.opened = i.time;
-    r.service = *service;
-    r.caused_by = cause;
-    incident_by_key_.emplace(std::move(key), incidents_.size());
-    incidents_.push_back(r);
-    return Ok();
-  }
-  if (it == incident_by_key_.end())
-    return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
-                             " is resolved but was never opened"));
-  IncidentRecord& r = incidents_[it->second];
-  if (r.is_resolved)
-    return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
-                             " is already resolved"));
-  if (i.time < r.opened)
-    return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " resolved at " + FormatTime(i.time) +
-                             ", before it was opened (" + FormatTime(r.opened) + ")"));
-  if (!i.caused_by.empty())
+  if (!i.open && !i.caused_by.empty())
     return Fail(Error::Input(where() + ": caused_by belongs on the open event of incident " + Quote(i.id)));
-  r.resolved = i.time;
-  r.is_resolved = true;
-  return Ok();
+  Impl& m = *impl_;
+  // The cause is checked when its deploy is known; a report checks it again
+  // once every event is in (Finish), whatever the order they came in.
+  if (i.open && !i.caused_by.empty() && mode_ == Mode::kStrict) {
+    if (auto ordinal = m.deploy_ids.Find(i.caused_by)) {
+      const DeployRecord& dr = deploys_[*ordinal];
+      if (names_[dr.service] != i.service)
+        return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
+                                 ": caused_by deploy " + Quote(i.caused_by) + " is of service " + names_[dr.service]));
+      if (dr.time > i.time)
+        return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " opened at " + FormatTime(i.time) +
+                                 ", before the deploy " + Quote(i.caused_by) + " that caused it (" + FormatTime(dr.time) +
+                                 ")"));
+    }
+  }
+  std::string key = Key(i.service, i.id);
+  auto k = m.incident_keys.Find(key);
+  if (k) {
+    IncidentRecord& r = incidents_[*k];
+    if (i.open && r.has_open) {
+      if (r.opened == i.time && m.CauseOf(*k) == i.caused_by) return Added::kDuplicate;
+      return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
+                               " is already open (" + Entry(r.open_seq) + ", at " + FormatTime(r.opened) +
+                               (m.CauseOf(*k).empty() ? std::string() : ", caused by " + Quote(m.CauseOf(*k))) +
+                               ")"));
+    }
+    if (!i.open && r.is_resolved) {
+      if (r.resolved == i.time) return Added::kDuplicate;
+      return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
+                               " is already resolved (" + Entry(r.resolve_seq) + ", at " + FormatTime(r.resolved) + ")"));
+    }
+    if (i.open && r.is_resolved && r.resolved < i.time)
+      return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " opened at " + FormatTime(i.time) +
+                               ", after it was resolved (" + FormatTime(r.resolved) + ")"));
+    if (!i.open && r.has_open && i.time < r.opened)
+      return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " resolved at " + FormatTime(i.time) +
+                               ", before it was opened (" + FormatTime(r.opened) + ")"));
+  } else {
+    k = m.incident_keys.Add(key);
+    IncidentRecord r;
+    r.service = Intern(i.service);
+    incidents_.push_back(r);
+    m.cause_of.push_back(0);
+  }
+  IncidentRecord& r = incidents_[*k];
+  if (i.open) {
+    r.has_open = true;
+    r.opened = i.time;
+    r.open_seq = i.seq;
+    if (!i.caused_by.empty()) m.cause_of[*k] = m.cause_strings.Add(i.caused_by);
+  } else {
+    r.is_resolved = true;
+    r.resolved = i.time;
+    r.resolve_seq = i.seq;
+  }
+  return Added::kNew;
+}
+
+std::optional<EventLog::StreamDeploy> EventLog::PreviousSuccess(std::string_view service, std::string_view env,
+                                                                Millis time, std::string_view id) const {
+  auto s = Find(service), e = Find(env);
+  if (!s || !e || mode_ != Mode::kStrict) return std::nullopt;
+  auto it = impl_->streams.find(StreamKey(*s, *e));
+  if (it == impl_->streams.end()) return std::nullopt;
+  auto pos = it->second.lower_bound(std::pair<Millis, std::string_view>(time, id));
+  if (pos == it->second.begin()) return std::nullopt;
+  std::uint32_t o = *std::prev(pos);
+  return StreamDeploy{std::string(impl_->deploy_ids[o]), std::string(impl_->deploy_commits[o]), deploys_[o].time,
+                      deploys_[o].changes_known};
+}
+
+std::optional<EventLog::StreamDeploy> EventLog::NextSuccess(std::string_view service, std::string_view env, Millis time,
+                                                            std::string_view id) const {
+  auto s = Find(service), e = Find(env);
+  if (!s || !e || mode_ != Mode::kStrict) return std::nullopt;
+  auto it = impl_->streams.find(StreamKey(*s, *e));
+  if (it == impl_->streams.end()) return std::nullopt;
+  auto pos = it->second.upper_bound(std::pair<Millis, std::string_view>(time, id));
+  if (pos == it->second.end()) return std::nullopt;
+  std::uint32_t o = *pos;
+  return StreamDeploy{std::string(impl_->deploy_ids[o]), std::string(impl_->deploy_commits[o]), deploys_[o].time,
+                      deploys_[o].changes_known};
 }
 
 Status EventLog::Finish() {
-  if (mode_ != Mode::kReport || pending_causes_.empty()) return Ok();
-  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> wanted;
-  for (const auto& [id, inc] : pending_causes_) wanted.emplace(id, SIZE_MAX);
-  std::uint32_t begin = 0;
-  for (std::size_t k = 0; k < deploy_id_ends_.size(); ++k) {
-    std::string_view id(deploy_id_arena_.data() + begin, deploy_id_ends_[k] - begin);
-    begin = deploy_id_ends_[k];
-    auto it = wanted.find(id);
-    if (it != wanted.end() && it->second == SIZE_MAX) it->second = k;
+  if (mode_ != Mode::kReport || finished_) return Ok();
+  Impl& m = *impl_;
+  const std::size_t n = deploys_.size();
+
+  // 1. Deploys in (time, id) order: the order of arrival must not matter.
+  std::vector<std::uint32_t> order(n);  // position -> ordinal
+  for (std::uint32_t k = 0; k < n; ++k) order[k] = k;
+  auto before = [&](std::uint32_t a, std::uint32_t b) {
+    if (deploys_[a].time != deploys_[b].time) return deploys_[a].time < deploys_[b].time;
+    return m.deploy_ids[a] < m.deploy_ids[b];
+  };
+  if (!std::is_sorted(order.begin(), order.end(), before)) std::sort(order.begin(), order.end(), before);
+  std::vector<std::uint32_t> position(n);  // ordinal -> position
+  for (std::uint32_t p = 0; p < n; ++p) position[order[p]] = p;
+
+  // 2. The changes each successful deploy ships, stream by stream in time
+  // order: its own list, or the pushed changes after the previous successful
+  // deploy's commit up to its own; either way without the commits an earlier
+  // successful deploy of the stream already shipped.
+  std::vector<std::vector<std::uint32_t>> pushed(names_.size());  // by service: change indexes in (time, commit) order
+  for (std::uint32_t c = 0; c < m.changes.size(); ++c) pushed[m.changes[c].service].push_back(c);
+  auto commit_of = [&](std::uint32_t c) {
+    std::string_view key = m.change_keys[c];
+    return key.substr(key.find('\0') + 1);
+  };
+  std::vector<std::uint32_t> rank(m.changes.size());
+  for (auto& list : pushed) {
+    std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
+      if (m.changes[a].time != m.changes[b].time) return m.changes[a].time < m.changes[b].time;
+      return commit_of(a) < commit_of(b);
+    });
+    for (std::uint32_t r = 0; r < list.size(); ++r) rank[list[r]] = r;
   }
-  for (const auto& [id, inc] : pending_causes_) {
-    std::size_t d = wanted[id];
-    IncidentRecord& r = incidents_[inc];
-    // The ledger may hold events that bypassed import (ledger append): an
-    // unknown, foreign or later cause is ignored rather than trusted.
-    if (d == SIZE_MAX || deploys_[d].service != r.service || deploys_[d].time > r.opened) continue;
-    r.caused_by = static_cast<std::int64_t>(d);
+  struct StreamState {
+    std::int64_t previous = -1;  // ordinal of the previous successful deploy
+    std::unordered_set<std::string_view> shipped;
+  };
+  std::unordered_map<std::uint64_t, StreamState> streams;
+  std::vector<DeployRecord> sorted;
+  sorted.reserve(n);
+  std::vector<Millis> times;
+  StringArena commits;
+  for (std::uint32_t p = 0; p < n; ++p) {
+    std::uint32_t o = order[p];
+    DeployRecord d = deploys_[o];
+    auto begin = static_cast<std::uint32_t>(times.size());
+    if (d.success) {
+      StreamState& st = streams[StreamKey(d.service, d.env)];
+      auto ship = [&](std::string_view commit, Millis time) {
+        if (st.shipped.insert(commit).second) {
+          times.push_back(time);
+          commits.Add(commit);
+        }
+      };
+      if (d.changes_known) {
+        for (std::uint32_t k = d.changes_begin; k < d.changes_end; ++k) ship(m.change_commits[k], change_times_[k]);
+      } else if (st.previous >= 0 && !m.changes.empty()) {
+        std::string_view service = names_[d.service];
+        auto from = m.change_keys.Find(Key(service, m.deploy_commits[static_cast<std::uint32_t>(st.previous)]));
+        auto to = m.change_keys.Find(Key(service, m.deploy_commits[o]));
+        if (from && to) {
+          d.changes_known = true;
+          const auto& list = pushed[d.service];
+          // A rollback to an older commit ships nothing new.
+          for (std::uint32_t r = rank[*from] + 1; r <= rank[*to] && r < list.size(); ++r)
+            ship(commit_of(list[r]), m.changes[list[r]].time);
+        }
+      }
+      st.previous = o;
+    }
+    d.changes_begin = begin;
+    d.changes_end = static_cast<std::uint32_t>(times.size());
+    sorted.push_back(d);
   }
-  pending_causes_.clear();
+  streams.clear();
+
+  // 3. Incidents: paired, of a known service, and caused by a deploy that can
+  // have caused them.
+  std::vector<IncidentRecord> kept;
+  for (std::uint32_t k = 0; k < incidents_.size(); ++k) {
+    IncidentRecord r = incidents_[k];
+    std::string_view key = m.incident_keys[k];
+    std::string id(key.substr(key.find('\0') + 1));
+    const std::string& service = names_[r.service];
+    if (!r.has_open) {
+      AddProblem(r.resolve_seq, "incident " + Quote(id) + " of " + service + " is resolved but never opened: skipped");
+      continue;
+    }
+    if (!IsService(service)) {
+      std::string why = "incident " + Quote(id) + ": no deploy of service " + Quote(service) +
+                        " is recorded (name the pager's service with --service): skipped";
+      AddProblem(r.open_seq, why);
+      if (r.is_resolved) AddProblem(r.resolve_seq, why);
+      continue;
+    }
+    std::string_view cause = m.CauseOf(k);
+    if (!cause.empty()) {
+      auto o = m.deploy_ids.Find(cause);
+      std::string prefix = "incident " + Quote(id) + " of " + service + ": caused_by " + Quote(cause);
+      r.caused_by = kUnusableCause;
+      if (!o) {
+        AddProblem(r.open_seq, prefix + " names no recorded deploy; it counts, but marks no deploy failed");
+      } else if (deploys_[*o].service != r.service) {
+        AddProblem(r.open_seq, prefix + " is a deploy of " + names_[deploys_[*o].service] +
+                                   "; it counts, but marks no deploy failed");
+      } else if (deploys_[*o].time > r.opened) {
+        AddProblem(r.open_seq, prefix + " is a deploy after the incident opened (" + FormatTime(deploys_[*o].time) +
+                                   "); it counts, but marks no deploy failed");
+      } else {
+        r.caused_by = position[*o];
+      }
+    }
+    kept.push_back(r);
+  }
+
+  deploys_ = std::move(sorted);
+  change_times_ = std::move(times);
+  m.change_commits = std::move(commits);
+  incidents_ = std::move(kept);
+  std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) { return a.seq < b.seq; });
+  finished_ = true;
   return Ok();
 }
 

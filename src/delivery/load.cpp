@@ -70,35 +70,60 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
   simdjson::dom::parser parser;
   std::string buf;  // the body with simdjson's padding after it
   std::vector<Millis> change_times;
+  std::vector<std::string_view> change_commits;
   const Millis no_future = std::numeric_limits<Millis>::max() / 2;
   Status status = Ok();
   std::uint64_t seq = 0;
-  WhereFn where = [&seq] { return "ledger entry " + std::to_string(seq); };
+  // Problems are listed by entry, so their reasons do not repeat it.
+  WhereFn where = [] { return std::string(); };
   auto visit = [&](std::uint64_t s, std::string_view type, std::string_view body) -> bool {
     seq = s;
-    auto fail = [&](const Error& err) {
-      status = Fail(err);
-      return false;
+    // An event that cannot be used is skipped and listed, never fatal.
+    auto skip = [&](const Error& err) {
+      std::string reason = err.message();
+      if (reason.rfind(": ", 0) == 0) reason.erase(0, 2);
+      log.AddProblem(seq, std::move(reason));
+      return true;
+    };
+    auto duplicate = [&](Result<Added> r, const char* what) {
+      if (!r) return skip(r.error());
+      if (*r == Added::kDuplicate)
+        log.AddProblem(seq, std::string("the same ") + what + " as an earlier entry: counted once");
+      return true;
     };
     if (buf.size() < body.size() + simdjson::SIMDJSON_PADDING) buf.resize(body.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(buf.data(), body.data(), body.size());
     simdjson::dom::object obj;
-    if (parser.parse(buf.data(), body.size(), false).get(obj) != simdjson::SUCCESS)
-      return fail(Error::Integrity(where() + ": the body is not a JSON object"));
+    // Only a damaged store can hold these: the ledger writes canonical JSON
+    // objects and the type column from the body (`ledger verify` finds them).
+    if (parser.parse(buf.data(), body.size(), false).get(obj) != simdjson::SUCCESS) {
+      status = Fail(Error::Integrity("ledger entry " + std::to_string(seq) + ": the body is not a JSON object"));
+      return false;
+    }
     Fields f;
-    if (!ReadFields(obj, f)) return fail(Error::Input(where() + ": \"" + std::string(f.bad) + "\" has the wrong type"));
-    if (f.type != type) return fail(Error::Integrity(where() + ": the type column does not match the body"));
+    if (!ReadFields(obj, f)) return skip(Error::Input("\"" + std::string(f.bad) + "\" has the wrong type"));
+    if (f.type != type) {
+      status = Fail(Error::Integrity("ledger entry " + std::to_string(seq) + ": the type column does not match the body"));
+      return false;
+    }
+    // Every required member that is missing, then the time.
+    std::vector<std::pair<std::string_view, const char*>> required;
+    if (type == "change") required = {{f.service, "service"}, {f.commit, "commit"}};
+    else if (type == "deploy") required = {{f.id, "id"}, {f.service, "service"}, {f.env, "env"}, {f.commit, "commit"}};
+    else required = {{f.action, "action"}, {f.id, "id"}, {f.service, "service"}};
+    required.emplace_back(f.time, "time");
+    std::string missing;
+    for (auto [v, name] : required)
+      if (v.empty()) missing += std::string(missing.empty() ? "" : ", ") + "\"" + name + "\"";
+    if (!missing.empty()) return skip(Error::Input("missing or empty " + missing));
     auto t = TimeOf(f.time, where);
-    if (!t) return fail(t.error());
+    if (!t) return skip(t.error());
     if (type == "change") {
-      for (auto [v, name] : {std::pair{f.service, "service"}, {f.commit, "commit"}})
-        if (auto r = Require(v, name, where); !r) return fail(r.error());
-      if (auto r = log.AddChange(f.service, f.commit, *t, where, no_future); !r) return fail(r.error());
-      return true;
+      return duplicate(log.AddChange(ChangeView{f.service, f.commit, *t, seq}, where, no_future), "change");
     }
     if (type == "deploy") {
-      for (auto [v, name] : {std::pair{f.id, "id"}, {f.service, "service"}, {f.env, "env"}, {f.commit, "commit"}})
-        if (auto r = Require(v, name, where); !r) return fail(r.error());
+      if (!f.status.empty() && f.status != "success" && f.status != "failure")
+        return skip(Error::Input("\"status\" must be \"success\" or \"failure\""));
       DeployView v;
       v.id = f.id;
       v.service = f.service;
@@ -106,41 +131,38 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
       v.commit = f.commit;
       v.success = f.status.empty() || f.status == "success";
       v.time = *t;
+      v.seq = seq;
       change_times.clear();
+      change_commits.clear();
       if (f.has_changes) {
         v.changes_known = true;
         for (element c : f.changes) {
-          std::string_view ct;
-          if (c["time"].get(ct) != simdjson::SUCCESS)
-            return fail(Error::Input(where() + ": a change needs a string \"time\""));
+          std::string_view ct, cc;
+          if (c["time"].get(ct) != simdjson::SUCCESS || c["commit"].get(cc) != simdjson::SUCCESS)
+            return skip(Error::Input("a change needs a string \"commit\" and \"time\""));
           auto ms = TimeOf(ct, where);
-          if (!ms) return fail(ms.error());
+          if (!ms) return skip(ms.error());
           change_times.push_back(*ms);
+          change_commits.push_back(cc);
         }
       }
       v.change_times = change_times.data();
+      v.change_commits = change_commits.data();
       v.change_count = change_times.size();
-      if (auto r = log.AddDeploy(v, where, no_future); !r) return fail(r.error());
-      return true;
+      return duplicate(log.AddDeploy(v, where, no_future), "deploy");
     }
-    for (auto [v, name] : {std::pair{f.action, "action"}, {f.id, "id"}, {f.service, "service"}})
-      if (auto r = Require(v, name, where); !r) return fail(r.error());
     if (f.action != "open" && f.action != "resolve")
-      return fail(Error::Input(where() + ": \"action\" must be \"open\" or \"resolve\""));
+      return skip(Error::Input("\"action\" must be \"open\" or \"resolve\""));
     IncidentView v;
     v.open = f.action == "open";
     v.id = f.id;
     v.service = f.service;
     v.caused_by = f.caused_by;
     v.time = *t;
-    if (auto r = log.AddIncident(v, where, no_future); !r) return fail(r.error());
-    return true;
+    v.seq = seq;
+    return duplicate(log.AddIncident(v, where, no_future), "incident event");
   };
-  // Change events matter only when recording (they become deploys' changes);
-  // a report reads the deploys, which carry them.
-  std::vector<std::string> types{"deploy", "incident"};
-  if (log.mode() == EventLog::Mode::kStrict) types.push_back("change");
-  TG_TRY(ledger.ScanBodies(types, visit));
+  TG_TRY(ledger.ScanBodies({"deploy", "incident", "change"}, visit));
   TG_TRY(status);
   return log.Finish();
 }

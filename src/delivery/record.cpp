@@ -1,5 +1,9 @@
 #include "delivery/record.h"
 
+#include <unistd.h>
+
+#include <map>
+
 #include "core/file.h"
 #include "core/hash.h"
 #include "delivery/dora.h"
@@ -109,37 +113,189 @@ Status AuthenticateDelivery(ImportFormat format, const std::optional<std::string
   return Fail(Error::Internal("unreachable webhook format"));
 }
 
-Result<std::vector<ledger::AppendedEntry>> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
-                                                        const std::vector<std::string>& wheres,
-                                                        const RecordOptions& options, const SignerKey* ledger_key,
-                                                        TimePoint now_tp) {
-  if (wheres.size() != events.size()) return Fail(Error::Internal("RecordEvents: one 'where' per event"));
-  EventLog log(EventLog::Mode::kStrict);
-  TG_TRY(LoadEvents(ledger, log));
-  Millis now = ToMillis(now_tp);
-  std::vector<Json> batch;
-  batch.reserve(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    auto& e = events[i];
-    if (e.kind == Event::Kind::kDeploy && !e.deploy.changes && options.repo.empty()) {
-      // Pushed commits recorded as change events, when there are any.
-      e.deploy.changes = log.ChangesFromLog(e.deploy.service, e.deploy.env, e.deploy.commit);
-    } else if (e.kind == Event::Kind::kDeploy && !e.deploy.changes && !options.repo.empty()) {
-      auto prev = log.LastSuccessfulCommit(e.deploy.service, e.deploy.env);
-      auto changes = ChangesFromGit(options.repo, prev, e.deploy.commit, options.paths);
-      if (!changes) return Fail(changes.error().WithContext(wheres[i]));
-      e.deploy.changes = std::move(*changes);
-      if (e.deploy.changes)
-        for (const auto& c : *e.deploy.changes)
-          if (c.time > e.deploy.time)
-            return Fail(Error::Input(wheres[i] + ": commit " + c.commit + " (" + FormatTime(c.time) +
-                                     ") is later than the deploy (" + FormatTime(e.deploy.time) + ")"));
-    }
-    TG_TRY(log.Add(e, wheres[i], now));
-    batch.push_back(ToJson(e));
+namespace {
+
+class ListSource : public EventSource {
+ public:
+  ListSource(std::vector<Event> events, const std::vector<std::string>& wheres)
+      : events_(std::move(events)), wheres_(wheres) {}
+  Result<bool> Next(Event& event, std::string& where) override {
+    if (next_ >= events_.size()) return false;
+    event = std::move(events_[next_]);
+    where = wheres_[next_];
+    ++next_;
+    return true;
   }
-  if (batch.empty()) return std::vector<ledger::AppendedEntry>{};
-  return ledger.Append(std::move(batch), ledger_key);
+
+ private:
+  std::vector<Event> events_;
+  const std::vector<std::string>& wheres_;
+  std::size_t next_ = 0;
+};
+
+// Incidents of services no deploy names yet: reports skip them until one
+// does. Counted per service, named once each.
+struct UnknownServices {
+  std::map<std::string, std::pair<std::string, std::size_t>> by_service;  // service -> (first where, count)
+  void Note(const Event& e, const std::string& where) {
+    if (e.kind != Event::Kind::kIncident || by_service.size() > 100) return;
+    auto& [first, count] = by_service[e.incident.service];
+    if (count++ == 0) first = where;
+  }
+  void Report(const EventLog& log, std::vector<std::string>& notes) const {
+    for (const auto& [service, seen] : by_service) {
+      if (log.IsService(service)) continue;
+      notes.push_back(seen.first + ": no deploy of service \"" + service + "\" is recorded (" +
+                      std::to_string(seen.second) + " incident event" + (seen.second == 1 ? "" : "s") +
+                      "): reports skip its incidents until one is; a pager's service name can be mapped with --service");
+    }
+  }
+};
+
+Error NoEvents(const std::string& path) { return Error::Input(path + ": no events (an empty file records nothing)"); }
+
+// The commits a deploy of `to` at `time` ships according to git, since `from`;
+// none may be later than the deploy.
+Result<std::optional<std::vector<Change>>> GitChanges(const RecordOptions& options, const std::optional<std::string>& from,
+                                                      const std::string& to, Millis time, const std::string& where) {
+  auto changes = ChangesFromGit(options.repo, from, to, options.paths);
+  if (!changes) return Fail(changes.error().WithContext(where));
+  if (*changes)
+    for (const auto& c : **changes)
+      if (c.time > time)
+        return Fail(Error::Input(where + ": commit " + c.commit + " (" + FormatTime(c.time) +
+                                 ") is later than the deploy (" + FormatTime(time) + ")"));
+  return changes;
+}
+
+}  // namespace
+
+Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                 const SignerKey* ledger_key, TimePoint now_tp) {
+  RecordSummary summary;
+  EventLog log(EventLog::Mode::kStrict);
+  const bool git = !options.repo.empty();
+  if (git) log.KeepCommits();
+  TG_TRY(LoadEvents(ledger, log));
+  summary.history_problems = log.problems().size();
+  const Millis now = ToMillis(now_tp);
+  std::vector<Json> batch;
+  UnknownServices unknown;
+  Event e;
+  std::string where;
+  for (;;) {
+    auto got = source.Next(e, where);
+    if (!got) return Fail(got.error());
+    if (!*got) break;
+    if (e.kind == Event::Kind::kDeploy && !e.deploy.changes && git) {
+      // The commits since the previous successful deploy of the stream by
+      // time, whatever order the deploys come in.
+      auto prev = log.PreviousSuccess(e.deploy.service, e.deploy.env, e.deploy.time, e.deploy.id);
+      auto changes = GitChanges(options, prev ? std::optional<std::string>(prev->commit) : std::nullopt, e.deploy.commit,
+                                e.deploy.time, where);
+      if (!changes) return Fail(changes.error());
+      e.deploy.changes = std::move(*changes);
+    }
+    auto added = log.Add(e, where, now);
+    if (!added) return Fail(added.error());
+    if (*added == Added::kDuplicate) {
+      ++summary.duplicates;
+      continue;
+    }
+    if (*added == Added::kRefined) ++summary.refined;
+    unknown.Note(e, where);
+    batch.push_back(ToJson(e));
+    if (git && e.kind == Event::Kind::kDeploy && e.deploy.success && *added == Added::kNew) {
+      // A later successful deploy recorded with unknown changes because this
+      // one was missing: git now bounds its range.
+      auto next = log.NextSuccess(e.deploy.service, e.deploy.env, e.deploy.time, e.deploy.id);
+      if (next && !next->changes_known) {
+        std::string next_where = where + " (changes of the later deploy \"" + next->id + "\")";
+        auto changes = GitChanges(options, e.deploy.commit, next->commit, next->time, next_where);
+        if (!changes) return Fail(changes.error());
+        if (*changes) {
+          Event refined;
+          refined.kind = Event::Kind::kDeploy;
+          refined.deploy = DeployEvent{next->id, e.deploy.service, e.deploy.env, next->commit, true, next->time,
+                                       std::move(*changes), ""};
+          auto r = log.Add(refined, next_where, now);
+          if (!r) return Fail(r.error());
+          if (*r == Added::kRefined) {
+            ++summary.refined;
+            batch.push_back(ToJson(refined));
+          }
+        }
+      }
+    }
+  }
+  summary.notes = std::move(source.notes);
+  unknown.Report(log, summary.notes);
+  if (batch.empty()) return summary;
+  auto appended = ledger.Append(std::move(batch), ledger_key);
+  if (!appended) return Fail(appended.error());
+  summary.recorded = appended->size();
+  summary.first_seq = appended->front().seq;
+  summary.last_seq = appended->back().seq;
+  return summary;
+}
+
+Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
+                                   const std::vector<std::string>& wheres, const RecordOptions& options,
+                                   const SignerKey* ledger_key, TimePoint now) {
+  if (wheres.size() != events.size()) return Fail(Error::Internal("RecordEvents: one 'where' per event"));
+  ListSource source(std::move(events), wheres);
+  return RecordFrom(ledger, source, options, ledger_key, now);
+}
+
+Result<ImportResult> ReadAuthenticated(const ImportRequest& request, TimePoint now) {
+  const std::string& path = request.path;
+  auto text = ReadFileBounded(path, kMaxPayloadFileBytes, "events");
+  if (!text) return Fail(text.error());
+  if (auto s = AuthenticateDelivery(request.import.format, request.secret, request.credentials, *text,
+                                    ToMillis(now) / 1000);
+      !s)
+    return Fail(s.error().WithContext(path));
+  auto read = ReadImportText(*text, path, request.import);
+  if (!read) return Fail(read.error());
+  if (read->events.empty() && !IsWebhookFormat(request.import.format)) return Fail(NoEvents(path));
+  return read;
+}
+
+Result<RecordSummary> ImportFile(ledger::Ledger& ledger, const ImportRequest& request, const SignerKey* ledger_key,
+                                 TimePoint now) {
+  const std::string& path = request.path;
+  if (IsWebhookFormat(request.import.format) || request.secret || request.credentials.signature) {
+    auto read = ReadAuthenticated(request, now);
+    if (!read) return Fail(read.error());
+    ListSource source(std::move(read->events), read->wheres);
+    source.notes = std::move(read->notes);
+    return RecordFrom(ledger, source, request.record, ledger_key, now);
+  }
+  auto fd = OpenRegularFile(path, "events");
+  if (!fd) return Fail(fd.error());
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
+  } closer{*fd};
+  auto source = OpenEventStream(*fd, path, request.import);
+  if (!source) return Fail(source.error());
+  // Counts what the source yields, so that a file without events is refused.
+  struct Counting : EventSource {
+    EventSource& inner;
+    std::uint64_t events = 0;
+    explicit Counting(EventSource& s) : inner(s) {}
+    Result<bool> Next(Event& event, std::string& where) override {
+      auto got = inner.Next(event, where);
+      if (got && *got) ++events;
+      if (got && !*got) notes = std::move(inner.notes);
+      return got;
+    }
+  } counting(**source);
+  auto summary = RecordFrom(ledger, counting, request.record, ledger_key, now);
+  if (summary && counting.events == 0) return Fail(NoEvents(path));
+  return summary;
 }
 
 }  // namespace tollgate::delivery

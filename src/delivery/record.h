@@ -63,13 +63,57 @@ struct RecordOptions {
   std::vector<std::string> paths;   // only commits touching these paths (a monorepo's service)
 };
 
-// Checks every event against the history the ledger holds, fills changes from
-// recorded change events or git, and appends the batch in one transaction:
-// either every event is recorded or none. `wheres` names each event in errors.
-// An empty batch records nothing and returns no entries.
-Result<std::vector<ledger::AppendedEntry>> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
-                                                        const std::vector<std::string>& wheres,
-                                                        const RecordOptions& options, const SignerKey* ledger_key,
-                                                        TimePoint now);
+// What recording a batch did.
+struct RecordSummary {
+  std::uint64_t recorded = 0;          // ledger entries appended
+  std::uint64_t first_seq = 0;         // the first and last of them, when recorded > 0
+  std::uint64_t last_seq = 0;
+  std::uint64_t duplicates = 0;        // events the ledger already held (replayed deliveries): not recorded again
+  std::uint64_t refined = 0;           // of `recorded`: deploys recorded before whose changes are now known
+  std::uint64_t history_problems = 0;  // delivery entries of the ledger that cannot be used (`dora report` lists them)
+  std::vector<std::string> notes;      // what the caller should hear: payloads skipped, incidents of unknown services
+};
+
+// Checks every event against the history the ledger holds and the events
+// before it, and appends the batch in one transaction: either every new event
+// is recorded or none. Events may come in any order of time. An event the
+// ledger already holds is not recorded again (a replayed delivery is
+// idempotent); the same id with other content is an error naming the event
+// (`wheres`, one per event). A deploy without changes is recorded so; reports
+// derive its changes from recorded pushes, or, with `options.repo`, its
+// changes come from git, since the previous successful deploy of its stream
+// by time (and a later deploy recorded with unknown changes because this one
+// was missing gets them too: a refinement). Entries of the ledger that
+// cannot be used are skipped and counted, never fatal. An empty batch
+// records nothing.
+Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
+                                   const std::vector<std::string>& wheres, const RecordOptions& options,
+                                   const SignerKey* ledger_key, TimePoint now);
+
+// The same for events read one at a time (RecordEvents is this over a list).
+Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                 const SignerKey* ledger_key, TimePoint now);
+
+// `tollgate event import FILE` as one call.
+struct ImportRequest {
+  std::string path;                     // the file; "-" is standard input
+  ImportOptions import;                 // format and --service
+  std::optional<std::string> secret;    // the webhook secret (LoadWebhookSecret), if any
+  WebhookCredentials credentials;       // how the delivery claims to be authentic
+  RecordOptions record;
+};
+
+// Reads the whole file (at most kMaxPayloadFileBytes), authenticates it as a
+// webhook delivery (AuthenticateDelivery) and reads its events. A JSON Lines
+// or CSV file without events is an error.
+Result<ImportResult> ReadAuthenticated(const ImportRequest& request, TimePoint now);
+
+// Authenticates a webhook delivery (AuthenticateDelivery), reads the file
+// and records its events (RecordFrom). JSON Lines and CSV are read as they
+// are recorded, so memory does not grow with the file; webhook payloads
+// (authenticated over the whole body) are read whole, up to 64 MiB. A JSON
+// Lines or CSV file without events is an error, as `ledger append` of one is.
+Result<RecordSummary> ImportFile(ledger::Ledger& ledger, const ImportRequest& request, const SignerKey* ledger_key,
+                                 TimePoint now);
 
 }  // namespace tollgate::delivery

@@ -660,23 +660,25 @@ class ServiceImpl final : public Service {
     io.service = service;
     auto read = delivery::ReadImportText(text, source, io);
     if (!read) return ErrorResponse(read.error());
-    Result<std::vector<ledger::AppendedEntry>> appended = Fail(Error::Internal("unset"));
+    Result<delivery::RecordSummary> appended = Fail(Error::Internal("unset"));
     {
       std::lock_guard<std::mutex> lock(ledger_mu_);
       appended = delivery::RecordEvents(*ledger_, std::move(read->events), read->wheres, delivery::RecordOptions{},
                                         ledger_key_ ? &*ledger_key_ : nullptr, clock_.Now());
     }
     if (!appended) return ErrorResponse(appended.error());
-    metrics_.Appended(appended->size());
-    Json out{{"recorded", appended->size()}, {"notes", read->notes}};
-    if (!appended->empty()) {
-      out["ledger"] = {{"first", appended->front().seq}, {"last", appended->back().seq}};
+    metrics_.Appended(appended->recorded);
+    std::vector<std::string> notes = read->notes;
+    notes.insert(notes.end(), appended->notes.begin(), appended->notes.end());
+    Json out{{"recorded", appended->recorded}, {"duplicates", appended->duplicates}, {"notes", notes}};
+    if (appended->recorded > 0) {
+      out["ledger"] = {{"first", appended->first_seq}, {"last", appended->last_seq}};
       if (auto s = RecordAudit("api.events", actor,
-                               Json{{"source", source}, {"first", appended->front().seq}, {"last", appended->back().seq}});
+                               Json{{"source", source}, {"first", appended->first_seq}, {"last", appended->last_seq}});
           !s)
         return ErrorResponse(s.error());
     }
-    return JsonResponse(appended->empty() ? 200 : 201, out);
+    return JsonResponse(appended->recorded == 0 ? 200 : 201, out);
   }
 
   HttpResponse PostEvents(const HttpRequest& req, const Caller& caller) {

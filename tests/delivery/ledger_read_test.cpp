@@ -90,36 +90,47 @@ TEST_F(LedgerRead, LoadEventsAgreesWithTheStrictLog) {
     EventLog log(mode);
     auto s = LoadEvents(*ledger_, log);
     ASSERT_TRUE(s) << s.error().message();
+    EXPECT_TRUE(log.problems().empty());
     ASSERT_EQ(log.deploys().size(), 2u);
+    EXPECT_EQ(log.deploys()[0].seq, 0u);
     EXPECT_TRUE(log.deploys()[0].changes_known);
     EXPECT_FALSE(log.deploys()[1].changes_known);
     EXPECT_FALSE(log.deploys()[1].success);
-    EXPECT_EQ(log.change_times(), std::vector<Millis>{T("2026-01-05T08:00:00Z")});
     ASSERT_EQ(log.incidents().size(), 1u);
-    EXPECT_EQ(log.incidents()[0].caused_by, 0);
     EXPECT_EQ(log.incidents()[0].resolved, T("2026-01-06T11:30:00.500Z"));
+    EXPECT_EQ(log.incidents()[0].open_seq, 2u);
   }
+  EventLog report(EventLog::Mode::kReport);
+  ASSERT_TRUE(LoadEvents(*ledger_, report));
+  EXPECT_EQ(report.change_times(), std::vector<Millis>{T("2026-01-05T08:00:00Z")});
+  EXPECT_EQ(report.incidents()[0].caused_by, 0);
 }
 
-TEST_F(LedgerRead, EntriesThatBypassedImportAreReportedByEntry) {
-  // `ledger append` accepts any typed object; a report names the bad entry.
+// Issue 14 item 8: entries that bypassed `event import` (an older `ledger
+// append`, or a direct write) are skipped and listed, never fatal.
+TEST_F(LedgerRead, EntriesThatBypassedImportAreSkippedAndListedByEntry) {
   Append(R"({"type":"deploy","id":"d1","service":"s","env":"prod","commit":"a","time":"2026-01-05T10:00:00Z"}
 {"type":"deploy","id":"d2","service":"s","commit":"b","time":"2026-01-06T10:00:00Z"}
+{"type":"deploy","id":7,"service":"s","env":"prod","commit":"a","time":"2026-01-05T10:00:00Z"}
+{"type":"deploy","id":"d3","service":"s","env":"prod","commit":"c","status":"maybe","time":"2026-01-07T10:00:00Z"}
+{"type":"incident","action":"close","id":"i1","service":"s","time":"2026-01-07T10:00:00Z"}
+{"type":"change","service":"s","time":"2026-01-07T10:00:00Z"}
 )");
-  EventLog log(EventLog::Mode::kReport);
-  auto s = LoadEvents(*ledger_, log);
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().exit_code(), ExitCode::kInput);
-  EXPECT_NE(s.error().message().find("ledger entry 1: missing or empty \"env\""), std::string::npos) << s.error().message();
-}
-
-TEST_F(LedgerRead, WrongTypedMembersAreErrorsNotCrashes) {
-  Append(R"({"type":"deploy","id":7,"service":"s","env":"prod","commit":"a","time":"2026-01-05T10:00:00Z"}
-)");
-  EventLog log(EventLog::Mode::kReport);
-  auto s = LoadEvents(*ledger_, log);
-  ASSERT_FALSE(s);
-  EXPECT_NE(s.error().message().find("ledger entry 0: \"id\" has the wrong type"), std::string::npos) << s.error().message();
+  for (auto mode : {EventLog::Mode::kStrict, EventLog::Mode::kReport}) {
+    EventLog log(mode);
+    auto s = LoadEvents(*ledger_, log);
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_EQ(log.deploys().size(), 1u);
+    ASSERT_EQ(log.problems().size(), 5u);
+    EXPECT_EQ(log.problems()[0].seq, 1u);
+    EXPECT_EQ(log.problems()[0].reason, "missing or empty \"env\"");
+    EXPECT_EQ(log.problems()[1].seq, 2u);
+    EXPECT_EQ(log.problems()[1].reason, "\"id\" has the wrong type");
+    EXPECT_EQ(log.problems()[2].reason, "\"status\" must be \"success\" or \"failure\"");
+    EXPECT_EQ(log.problems()[3].reason, "\"action\" must be \"open\" or \"resolve\"");
+    EXPECT_EQ(log.problems()[4].seq, 5u);
+    EXPECT_EQ(log.problems()[4].reason, "missing or empty \"commit\"");
+  }
 }
 
 }  // namespace
