@@ -170,15 +170,26 @@ Result<std::optional<std::vector<Change>>> GitChanges(const RecordOptions& optio
 
 }  // namespace
 
-Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
-                                 const SignerKey* ledger_key, TimePoint now_tp) {
-  RecordSummary summary;
+namespace {
+
+// Events read once, kept to be checked again if the write transaction is
+// redone (only when the ledger started empty: see RecordFrom).
+struct Kept {
+  std::vector<Event> events;
+  std::vector<std::string> wheres;
+  std::vector<std::string> notes;
+};
+
+// Checks each event `source` yields against the ledger's history and the
+// events before it; returns the ledger entries to append. Runs under the
+// ledger's write lock (Ledger::AppendChecked).
+Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                     Millis now, RecordSummary& summary, Kept* kept) {
   EventLog log(EventLog::Mode::kStrict);
   const bool git = !options.repo.empty();
   if (git) log.KeepCommits();
   TG_TRY(LoadEvents(ledger, log));
   summary.history_problems = log.problems().size();
-  const Millis now = ToMillis(now_tp);
   std::vector<Json> batch;
   UnknownServices unknown;
   Event e;
@@ -187,6 +198,10 @@ Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, co
     auto got = source.Next(e, where);
     if (!got) return Fail(got.error());
     if (!*got) break;
+    if (kept != nullptr) {
+      kept->events.push_back(e);
+      kept->wheres.push_back(where);
+    }
     if (e.kind == Event::Kind::kDeploy && !e.deploy.changes && git) {
       // The commits since the previous successful deploy of the stream by
       // time, whatever order the deploys come in.
@@ -228,14 +243,45 @@ Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, co
       }
     }
   }
-  summary.notes = std::move(source.notes);
+  if (kept != nullptr) kept->notes = source.notes;
+  for (auto& n : source.notes) summary.notes.push_back(std::move(n));
+  source.notes.clear();
   unknown.Report(log, summary.notes);
-  if (batch.empty()) return summary;
-  auto appended = ledger.Append(std::move(batch), ledger_key);
+  return batch;
+}
+
+}  // namespace
+
+Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                 const SignerKey* ledger_key, TimePoint now_tp) {
+  // Check and append are one write transaction, so two imports racing on one
+  // ledger cannot both pass their checks. The transaction is redone only if
+  // another writer created the ledger first; the events read from `source`
+  // (which cannot be read twice) are then checked again from a copy kept
+  // while the ledger was empty.
+  RecordSummary summary;
+  const Millis now = ToMillis(now_tp);
+  Kept kept;
+  int attempt = 0;
+  auto appended = ledger.AppendChecked(
+      [&]() -> Result<std::vector<Json>> {
+        summary = RecordSummary{};
+        if (attempt++ == 0) {
+          auto size = ledger.Size();
+          if (!size) return Fail(size.error());
+          return CheckBatch(ledger, source, options, now, summary, *size == 0 ? &kept : nullptr);
+        }
+        ListSource again(kept.events, kept.wheres);
+        again.notes = kept.notes;
+        return CheckBatch(ledger, again, options, now, summary, nullptr);
+      },
+      ledger_key);
   if (!appended) return Fail(appended.error());
   summary.recorded = appended->size();
-  summary.first_seq = appended->front().seq;
-  summary.last_seq = appended->back().seq;
+  if (!appended->empty()) {
+    summary.first_seq = appended->front().seq;
+    summary.last_seq = appended->back().seq;
+  }
   return summary;
 }
 
