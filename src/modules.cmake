@@ -10,7 +10,7 @@ set(TOLLGATE_PUBLIC_scan/import sarif.h)
 set(TOLLGATE_PUBLIC_scan/secrets secrets.h)
 set(TOLLGATE_PUBLIC_scan/deps deps.h)
 # ast.h and value.h are the types rego.h's API hands out.
-set(TOLLGATE_PUBLIC_rego rego.h ast.h value.h check.h documents.h conformance.h test_runner.h)
+set(TOLLGATE_PUBLIC_rego rego.h ast.h value.h check.h documents.h conformance.h test_runner.h migrate.h)
 set(TOLLGATE_PUBLIC_scan/iac iac.h catalog.h)
 set(TOLLGATE_PUBLIC_ledger ledger.h store.h)
 set(TOLLGATE_PUBLIC_slo slo.h)

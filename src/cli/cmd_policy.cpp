@@ -9,6 +9,7 @@
 #include "rego/check.h"
 #include "rego/conformance.h"
 #include "rego/documents.h"
+#include "rego/migrate.h"
 #include "rego/rego.h"
 #include "rego/test_runner.h"
 
@@ -260,6 +261,68 @@ int RunCheck(const CheckArgs& a) {
   return rc;
 }
 
+struct FmtArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> inputs;
+  std::vector<std::string> data;
+  bool v0_to_v1 = false;
+  bool write = false;
+};
+
+// policy fmt --v0-to-v1: rewrite, prove on tests and inputs, then print or write.
+int RunFmt(const FmtArgs& a) {
+  if (!a.v0_to_v1) return Report(Error::Input("policy fmt: only --v0-to-v1 is supported (Tollgate has no formatter)"));
+  auto sources = rego::ReadPolicySources(a.paths, Syntax(true));
+  if (!sources) return Report(sources.error());
+  std::vector<rego::SourceFile> v0;
+  std::vector<rego::SourceFile> v1;
+  std::vector<bool> changed;
+  for (const auto& f : *sources) {
+    if (f.version == rego::RegoVersion::kV1) {
+      v1.push_back(f);  // already v1 (a .manifest says so): kept as it is
+      changed.push_back(false);
+      continue;
+    }
+    auto m = rego::MigrateV0ToV1({f});
+    if (!m) return Report(m.error());
+    v1.push_back((*m)[0]);
+    changed.push_back(true);
+    v0.push_back(f);
+  }
+  std::vector<rego::SourceFile> before = v0;
+  for (const auto& f : *sources)
+    if (f.version == rego::RegoVersion::kV1) before.push_back(f);
+  rego::Value data;
+  if (!a.data.empty()) {
+    auto ignored = LoadWithData(a.data, &data, Syntax(false));
+    if (!ignored) return Report(ignored.error());
+  }
+  std::vector<rego::Value> inputs;
+  for (const auto& in : a.inputs) {
+    auto docs = ReadDocuments(in);
+    if (!docs) return Report(docs.error());
+    inputs.insert(inputs.end(), docs->begin(), docs->end());
+  }
+  auto proof = rego::ProveMigration(before, v1, inputs, data);
+  if (!proof) return Report(proof.error());
+  for (const auto& d : proof->differences) std::cerr << "tollgate: differs: " << d << "\n";
+  std::cerr << (proof->proved() ? "proved: " : "NOT proved: ") << proof->values << " package documents (" << proof->packages
+            << " packages x " << proof->inputs << " inputs) and " << proof->tests
+            << " tests give the same results in v0 and in the v1 rewrite\n";
+  if (!proof->proved()) return static_cast<int>(ExitCode::kBlocked);
+  for (std::size_t i = 0; i < v1.size(); ++i) {
+    if (!changed[i]) continue;
+    if (a.write) {
+      if (auto st = WriteFileAtomic(v1[i].name, v1[i].text); !st) return Report(st.error());
+      std::cerr << "rewrote " << v1[i].name << "\n";
+    } else {
+      if (v0.size() > 1) std::cout << "# ---- " << v1[i].name << "\n";
+      std::cout << v1[i].text;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 void RegisterPolicy(CLI::App& app, Context& ctx) {
@@ -303,6 +366,15 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   check->add_flag("--v0-compatible", ca->v0, kV0Help);
   check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files; '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
+
+  auto fa = std::make_shared<FmtArgs>();
+  auto* fmt = policy->add_subcommand("fmt", "Rewrite Rego v0 modules to v1 (--v0-to-v1), proved on their tests and inputs");
+  fmt->add_flag("--v0-to-v1", fa->v0_to_v1, "Rewrite v0 to v1: if, contains, one rule per body, deprecated built-ins replaced");
+  fmt->add_flag("-w,--write", fa->write, "Write the rewrite back to the files (only once proved)");
+  fmt->add_option("-i,--input", fa->inputs, "Input document(s) to compare both versions on; repeatable")->allow_extra_args(false);
+  fmt->add_option("-d,--data", fa->data, "Base data (.json/.yaml) for both versions; repeatable")->allow_extra_args(false);
+  fmt->add_option("FILE", fa->paths, "v0 modules or directories (evaluated together)")->required();
+  fmt->callback([&ctx, fa] { ctx.action = [fa] { return RunFmt(*fa); }; });
 
   auto* conf = policy->add_subcommand("conformance", "Run OPA's YAML conformance cases in DIR");
   auto dir = std::make_shared<std::string>();

@@ -4,6 +4,7 @@
 
 #include "core/utf8.h"
 #include "rego/documents.h"
+#include "rego/internal.h"
 #include "rego/lexer.h"
 
 namespace tollgate::rego {
@@ -251,22 +252,33 @@ class Parser {
     ref.kind = TermKind::kRef;
     ref.loc = head.loc;
     ref.args.push_back(std::move(head));
+    std::vector<SegSpan> spans;
     while (true) {
+      SegSpan sp;
+      if (record_) sp.start = Off(Peek());
       if (IsPunct(".") && !Peek().space_before) {
         Next();
         if (Peek().kind != Tok::kIdent) Fail("expected a name after '.'");
         Location l = Loc();
+        sp.dotted = true;
+        if (record_) sp.inner_start = Off(Peek());
         ref.args.push_back(MakeScalar(Value::String(Next().text), l));
+        if (record_) sp.end = sp.inner_end = sp.inner_start + ref.args.back().value.as_string().size();
       } else if (IsPunct("[") && !Peek().space_before) {
         Next();
         SkipNL();
+        if (record_) sp.inner_start = Off(Peek());
         ref.args.push_back(ParseTerm());
+        if (record_) sp.inner_end = TrimEnd(Off(Peek()));
         SkipNL();
+        if (record_) sp.end = Off(Peek()) + 1;
         Expect("]");
       } else {
         break;
       }
+      if (record_) spans.push_back(sp);
     }
+    if (record_) last_ref_spans_ = std::move(spans);
     return ref;
   }
 
@@ -296,7 +308,10 @@ class Parser {
       r->is_default = true;
     }
     if (Peek().kind != Tok::kIdent) Fail("expected a rule name");
+    const std::size_t head_start = record_ ? Off(Peek()) : 0;
+    last_ref_spans_.clear();
     Term head = ParseRefTerm();
+    const std::vector<SegSpan> head_spans = last_ref_spans_;
     if (head.kind == TermKind::kVar) {
       r->head_ref.push_back(head);
     } else {
@@ -335,6 +350,7 @@ class Parser {
       r->has_value = true;
     }
     const bool has_if = !r->is_default && IsKeyword("if");
+    const std::size_t head_end = record_ ? TrimEnd(Off(Peek())) : 0;
     // OPA: `p[x] { }` and `p.q { }` (a two-part head with neither value nor
     // `if`) are partial set rules; in v1 they fail the `contains` check.
     const bool v0_set = !r->is_default && !is_function && !contains && !r->has_value && !has_if && ref_len == 2;
@@ -342,6 +358,16 @@ class Parser {
       r->kind = RuleKind::kPartialSet;
       r->keys.push_back(r->head_ref[1]);
       r->head_ref.resize(1);
+      if (record_ && !head_spans.empty()) {
+        // p[x] -> p contains x; p.q -> p contains "q"
+        const SegSpan& sp = head_spans.back();
+        if (sp.dotted) {
+          Replace(sp.start, sp.end, " contains \"" + std::string(src_.substr(sp.inner_start, sp.inner_end - sp.inner_start)) + "\"");
+        } else {
+          Replace(sp.start, sp.inner_start, " contains ");
+          Replace(sp.inner_end, sp.end, "");
+        }
+      }
     } else {
       // Ref heads: the first non-ground component onwards are keys.
       std::size_t first_var = r->head_ref.size();
@@ -374,6 +400,8 @@ class Parser {
     BodyKind bk = ParseRuleBody(*r, r->body);
     if (bk == BodyKind::kNone && !contains && !is_function && !r->has_value && ref_len == 1)
       throw ParseError{r->loc.ToString() + ": rego_parse_error: var cannot be used for rule name"};
+    if (record_ && bk == BodyKind::kNone && !v0_set && !contains && !is_function && !r->has_value)
+      Replace(head_end, head_end, " := true");  // a.b.c alone -> a.b.c := true
     if (v1_checks_) {
       if (bk == BodyKind::kBraced) V1Error(r->loc, std::string("`if` keyword is required before ") + what + " body");
       if (v0_set) V1Error(r->loc, "`contains` keyword is required for partial set rules");
@@ -413,6 +441,17 @@ class Parser {
         break;
       }
       if (!r->else_chain.empty()) Fail("expected else keyword");
+      if (record_) {
+        // The next body becomes a rule of its own: `\n\n<head> if {`.
+        std::size_t open = Off(Peek());
+        Edit e;
+        e.start = e.end = open;
+        if (src_.substr(last_close_ + 1, open - last_close_ - 1).find_first_not_of(" \t\r\n") == std::string_view::npos)
+          e.start = last_close_ + 1;
+        e.head_start = head_start;
+        e.head_end = head_end;
+        edits_.push_back(std::move(e));
+      }
       auto next = std::make_shared<Rule>();
       next->loc = Loc();
       next->kind = r->kind;
@@ -454,6 +493,7 @@ class Parser {
       return BodyKind::kIf;
     }
     if (IsPunct("{")) {
+      if (record_) Replace(Off(Peek()), Off(Peek()), "if ");
       body = ParseBracedBody();
       return BodyKind::kBraced;
     }
@@ -477,6 +517,7 @@ class Parser {
       if (!IsPunct(";") && Peek().kind != Tok::kNewline) Fail("expected ';', a new line or '}'");
       SkipNLAndSemis();
     }
+    if (record_) last_close_ = Off(Peek());
     Next();
     if (b.exprs.empty()) Fail("expected a non-empty body");
     return b;
@@ -714,8 +755,12 @@ class Parser {
     int saved_bar = no_bar_;
     no_bar_ = 0;
     SkipNL();
+    last_arg_spans_.clear();
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
     while (!IsPunct(close)) {
+      std::size_t a = record_ ? Off(Peek()) : 0;
       args.push_back(ParseTerm());
+      if (record_) spans.emplace_back(a, TrimEnd(Off(Peek())));
       SkipNL();
       if (IsPunct(",")) {
         Next();
@@ -724,9 +769,11 @@ class Parser {
         Fail(std::string("expected ',' or '") + close + "'");
       }
     }
+    if (record_) last_close_ = Off(Peek());
     Next();
     in_args_ = saved;
     no_bar_ = saved_bar;
+    last_arg_spans_ = std::move(spans);
     return args;
   }
 
@@ -771,6 +818,7 @@ class Parser {
                                                         "some", "every", "if", "contains", "in"};
         bool called = IsPunct("(", 1) && !Peek(1).space_before;
         if (!dotted && !called && kReserved.count(t.text) && KeywordEnabled(t.text)) Fail("expected a term");
+        const Token t_start = Peek();
         Term head = MakeVar(Next().text, loc);
         // A dotted name followed by '(' is a call.
         std::string name = head.name;
@@ -781,7 +829,16 @@ class Parser {
         }
         if (IsPunct("(") && !Peek().space_before) {
           Next();
+          std::size_t call_start = record_ ? Off(t_start) : 0;
           Term call = MakeCall(name, ParseArgs(")"), loc);
+          if (record_ && template_depth_ == 0 && IsDeprecatedBuiltin(name)) {
+            Edit e;
+            e.start = call_start;
+            e.end = last_close_ + 1;
+            e.call = name;
+            e.args = last_arg_spans_;
+            edits_.push_back(std::move(e));
+          }
           return ParseRefTail(std::move(call));
         }
         pos_ = save;
@@ -812,6 +869,13 @@ class Parser {
   }
 
   Term ParseTemplate() {
+    struct Depth {
+      int& d;
+      explicit Depth(int& x) : d(x) { ++d; }
+      ~Depth() { --d; }
+      Depth(const Depth&) = delete;
+      Depth& operator=(const Depth&) = delete;
+    } depth(template_depth_);
     Term t;
     t.kind = TermKind::kTemplate;
     t.loc = Loc();
@@ -966,6 +1030,104 @@ class Parser {
   bool kw_if_ = true, kw_contains_ = true, kw_in_ = true, kw_every_ = true;
   bool v1_checks_ = true;
   std::vector<std::string> errors_;
+
+ public:
+  // ---- the v0-to-v1 rewrite: source edits recorded while parsing v0 ----
+  struct Edit {
+    std::size_t start = 0, end = 0;  // the replaced span (start == end: an insertion)
+    std::string text;
+    std::string call;                                        // a deprecated built-in call to rewrite
+    std::vector<std::pair<std::size_t, std::size_t>> args;  // its arguments' spans
+    std::size_t head_start = 0, head_end = 0;                // a chained body: the head to repeat
+  };
+  void RecordEdits() {
+    record_ = true;
+    std::size_t start = 0;
+    line_starts_.push_back(0);
+    while ((start = src_.find('\n', start)) != std::string_view::npos) line_starts_.push_back(++start);
+  }
+  // The source with every recorded edit applied.
+  std::string Rewritten() {
+    std::stable_sort(edits_.begin(), edits_.end(), [](const Edit& a, const Edit& b) {
+      return a.start != b.start ? a.start < b.start : a.end < b.end;
+    });
+    return Render(0, src_.size());
+  }
+
+ private:
+  struct SegSpan {
+    std::size_t start = 0, end = 0, inner_start = 0, inner_end = 0;
+    bool dotted = false;
+  };
+  std::size_t Off(const Token& t) const {
+    std::size_t line = static_cast<std::size_t>(t.line);
+    if (line == 0 || line > line_starts_.size()) return src_.size();
+    return std::min(src_.size(), line_starts_[line - 1] + static_cast<std::size_t>(t.col) - 1);
+  }
+  // `end` moved back over trailing whitespace and comments' newlines.
+  std::size_t TrimEnd(std::size_t end) const {
+    while (end > 0 && (src_[end - 1] == ' ' || src_[end - 1] == '\t' || src_[end - 1] == '\n' || src_[end - 1] == '\r')) --end;
+    return end;
+  }
+  void Replace(std::size_t start, std::size_t end, std::string text) {
+    Edit e;
+    e.start = start;
+    e.end = end;
+    e.text = std::move(text);
+    edits_.push_back(std::move(e));
+  }
+  std::string Render(std::size_t start, std::size_t end) const {
+    std::string out;
+    std::size_t pos = start;
+    for (const auto& e : edits_) {
+      if (e.start < pos || e.end > end || e.start < start) continue;  // nested in one already applied
+      out.append(src_.substr(pos, e.start - pos));
+      if (!e.call.empty()) {
+        out += RenderCall(e);
+      } else if (e.head_end > e.head_start) {
+        out += "\n\n" + Render(e.head_start, e.head_end) + " if ";
+      } else {
+        out += e.text;
+      }
+      pos = e.end;
+    }
+    if (pos < end) out.append(src_.substr(pos, end - pos));
+    return out;
+  }
+  // The v1 spelling of a deprecated built-in call.
+  std::string RenderCall(const Edit& e) const {
+    std::vector<std::string> a;
+    for (const auto& [s, t] : e.args) a.push_back(Render(s, t));
+    // Undefined when the argument is (as the built-ins were): the value is
+    // built inside [ ... | u := arg][0].
+    std::string v = "__v" + std::to_string(e.start) + "__";
+    std::string u = "__u" + std::to_string(e.start) + "__";
+    std::string r;
+    const std::string& n = e.call;
+    std::size_t arity = (n == "set_diff" || n == "re_match" || n == "net.cidr_overlap") ? 2 : 1;
+    if (a.size() != arity && a.size() != arity + 1) return std::string(src_.substr(e.start, e.end - e.start));
+    if (n == "re_match") r = "regex.match(" + a[0] + ", " + a[1] + ")";
+    else if (n == "net.cidr_overlap") r = "net.cidr_contains(" + a[0] + ", " + a[1] + ")";
+    else if (n == "set_diff") r = "(" + a[0] + " - " + a[1] + ")";
+    else if (n == "any") r = "(true in " + a[0] + ")";
+    else if (n == "all") r = "[count([" + v + " | some " + v + " in " + u + "; " + v + " != true]) == 0 | " + u + " := " + a[0] + "][0]";
+    else if (n == "cast_array") r = "[[" + v + " | some " + v + " in " + u + "] | " + u + " := " + a[0] + "][0]";
+    else if (n == "cast_set") r = "[{" + v + " | some " + v + " in " + u + "} | " + u + " := " + a[0] + "][0]";
+    else {
+      std::string check = n == "cast_string" ? "is_string" : n == "cast_boolean" ? "is_boolean" : n == "cast_null" ? "is_null" : "is_object";
+      r = "[" + u + " | " + u + " := " + a[0] + "; " + check + "(" + u + ")][0]";
+    }
+    if (a.size() == arity + 1) r = a.back() + " = " + r;
+    return r;
+  }
+
+  bool record_ = false;
+  std::vector<std::size_t> line_starts_;
+  std::vector<Edit> edits_;
+  std::vector<SegSpan> last_ref_spans_;
+  std::vector<std::pair<std::size_t, std::size_t>> last_arg_spans_;
+  std::size_t last_close_ = 0;
+  int template_depth_ = 0;
 };
 
 }  // namespace
@@ -1061,6 +1223,27 @@ Result<Module> ParseModule(std::string_view src, const std::string& file, const 
   }
   if (src.find("METADATA") != std::string_view::npos) TG_TRY(AttachAnnotations(src, file, m));
   return m;
+}
+
+Result<std::string> RewriteV0ToV1(std::string_view src, const std::string& file) {
+  if (!IsValidUtf8(src)) return Fail(Error::Input(file + ":1:1: rego_parse_error: source is not valid UTF-8"));
+  auto toks = Lex(src, file);
+  if (!toks) return Fail(Error::Input(toks.error().message()));
+  std::string out;
+  try {
+    ParseOptions po;
+    po.version = RegoVersion::kV0;
+    Parser p(std::move(*toks), file, src, po);
+    p.RecordEdits();
+    Module m = p.ParseModuleTokens();
+    if (!p.errors().empty()) return Fail(Error::Input(p.errors()[0]));
+    out = p.Rewritten();
+  } catch (const ParseError& e) {
+    return Fail(Error::Input(e.message));
+  }
+  auto check = ParseModule(out, file, ParseOptions{});
+  if (!check) return Fail(Error::Input("the v1 rewrite does not parse: " + check.error().message()));
+  return out;
 }
 
 Result<Body> ParseQuery(std::string_view src, const std::string& file) {

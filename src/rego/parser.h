@@ -20,6 +20,14 @@ struct ParseOptions {
 // `contains`, `in` and `every` are keywords only once imported from
 // future.keywords or rego.v1). Several errors are joined with "; ".
 Result<Module> ParseModule(std::string_view src, const std::string& file, const ParseOptions& opts = {});
+// A v0 module rewritten to v1 by editing its source (comments and layout
+// stay): `if` before bodies, `p[x] { }` -> `p contains x if { }`, several
+// bodies -> one rule each, `a.b.c` alone -> `a.b.c := true`, deprecated
+// built-ins -> their v1 spelling (re_match -> regex.match, net.cidr_overlap ->
+// net.cidr_contains, set_diff -> `-`, any/all/cast_* -> `in`, comprehensions).
+// Fails when the v0 module does not parse or the result does not parse as v1.
+Result<std::string> RewriteV0ToV1(std::string_view src, const std::string& file);
+
 Result<Body> ParseQuery(std::string_view src, const std::string& file = "query");
 
 }  // namespace tollgate::rego
