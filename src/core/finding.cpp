@@ -156,6 +156,11 @@ Result<Finding> FindingFromJson(const Json& j) {
       f.references.push_back(r.get<std::string>());
     }
   }
+  for (const auto& [key, value] : j.items()) {
+    static constexpr std::string_view kFields[] = {"rule_id", "gate",        "severity",   "message", "location",
+                                                   "fingerprint", "remediation", "references", "tool"};
+    if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields)) f.details[key] = value;
+  }
   return f;
 }
 

@@ -48,6 +48,11 @@ struct Finding {
 // piece of location-independent content (e.g. file path and the matched text).
 std::string MakeFingerprint(std::string_view rule_id, const std::vector<std::string_view>& content);
 
+// A finding's JSON: the fields above, with the keys of `details` beside them
+// (a detail named like a field is left out). FindingFromJson is its inverse:
+// keys that are not fields become `details` again, so what a scanner said
+// (an incomplete-scan's cause, a suppression attempt, other matching rules)
+// survives a trip through a report or the service's API.
 Json ToJson(const Finding& f);
 Result<Finding> FindingFromJson(const Json& j);
 

@@ -140,6 +140,19 @@ TEST(FindingJsonTest, RoundTrip) {
   ExpectSameFinding(*back, f);
 }
 
+// Details sit beside the fields in JSON and come back as details: an
+// incomplete-scan's cause reaches the ledger through the service's API too.
+TEST(FindingJsonTest, RoundTripKeepsDetails) {
+  Finding f = SampleFinding();
+  f.details = Json{{"cause", "archive-bomb"}, {"also_matched", Json::array({"generic-token"})},
+                   {"suppression", Json{{"line", 3}, {"kind", "inline"}}}};
+  const auto back = FindingFromJson(ToJson(f));
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  ExpectSameFinding(*back, f);
+  EXPECT_EQ(back->details, f.details);
+  EXPECT_EQ(ToJson(*back), ToJson(f));
+}
+
 TEST(FindingJsonTest, RoundTripThroughCanonicalText) {
   const Finding f = SampleFinding();
   const auto text = Canonicalize(ToJson(f));

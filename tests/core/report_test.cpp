@@ -215,7 +215,11 @@ TEST(ReportJson, RoundTrips) {
   const Json& findings = (*doc)["findings"];
   ASSERT_EQ(findings.size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
-    auto back = FindingFromJson(findings[i]);
+    // `waived` and `blocking` are the report's, not the finding's (ReportFromJson takes them off too).
+    Json plain = findings[i];
+    plain.erase("waived");
+    plain.erase("blocking");
+    auto back = FindingFromJson(plain);
     ASSERT_TRUE(back.has_value()) << back.error().message();
     EXPECT_EQ(ToJson(*back), ToJson(want[i]));
     EXPECT_EQ(findings[i]["waived"], want[i].rule_id == "generic-token");

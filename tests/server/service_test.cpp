@@ -200,6 +200,27 @@ Json FindingJson(const std::string& fp, const std::string& severity) {
               {"location", {{"file", "app/db.py"}, {"line", 3}}}, {"fingerprint", fp}};
 }
 
+// What the client's scanner could not read reaches the ledger through the
+// API as it does locally: the decision lists the file and why (issue 14 item 6).
+TEST(Server, GateRunRecordsWhatTheScannerCouldNotRead) {
+  Fixture fx;
+  Json incomplete{{"rule_id", "incomplete-scan"}, {"severity", "high"},
+                  {"message", "could not be scanned completely: stopped reading: expands beyond 256 MiB"},
+                  {"location", {{"file", "backup.sql.gz"}}}, {"fingerprint", std::string(64, 'b')},
+                  {"tool", "tollgate-secrets"}, {"cause", "archive-bomb"}, {"reason", "stopped reading"}};
+  Json run{{"service", "payments-api"},
+           {"commit", std::string(40, 'c')},
+           {"author", "Dev <p-developer@corp.example>"},
+           {"gates", {{"secrets", {incomplete}}, {"sast", Json::array()}}}};
+  auto r = fx.Call("POST", "/api/v1/gate-runs", fx.tokens["developer"], run.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Fixture::Parse(r)["decision"], "blocked");
+  auto bundle = fx.Call("GET", "/api/v1/ledger/export", fx.tokens["auditor"]);
+  ASSERT_EQ(bundle.status, 200) << bundle.body;
+  // Only the decision's `incomplete` items carry the cause.
+  EXPECT_NE(bundle.body.find("archive-bomb"), std::string::npos) << bundle.body.substr(0, 2000);
+}
+
 TEST(Server, GateRunsUseTheServersConfigAndWaivers) {
   Fixture fx;
   std::string fp(64, 'a');
