@@ -198,6 +198,11 @@ Evaluation Evaluate(const EvaluationInput& in) {
   for (std::size_t gi = 0; gi < config.gates.size(); ++gi) {
     GateOutcome out;
     out.gate = config.gates[gi];
+    // What the gate's walk left out, as configured: the top-level globs and its own.
+    if (out.gate.kind == SourceKind::kScanner || out.gate.kind == SourceKind::kPolicy) {
+      out.gate.exclude.insert(out.gate.exclude.begin(), config.exclude.begin(), config.exclude.end());
+      if (!out.gate.parse_errors) out.gate.parse_errors = config.parse_errors;
+    }
     if (gi < in.findings.size()) out.findings = in.findings[gi];
     for (auto& f : out.findings) f.gate = out.gate.name;
     SortFindings(out.findings);
@@ -386,6 +391,9 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
       }
       if (count > 0) payload[key] = Json{{"count", count}, {"items", std::move(items)}};
     }
+    // The scope the configuration gave the gate's walk: an auditor sees what was
+    // deliberately left out (the globs are the configuration's, so bounded by it).
+    if (!g.gate.exclude.empty()) payload["exclude"] = g.gate.exclude;
     if (Json ev = SourceEvidence(g.gate); !ev.empty()) payload["evidence"] = std::move(ev);
     events.push_back(Json{{"type", "gate.decision"}, {"subject", g.gate.name}, {"payload", std::move(payload)}});
   }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -189,6 +190,17 @@ TEST_F(RepoScanTest, ExcludedFilesAreNeverOpened) {
   json rep = Report("out.json");
   EXPECT_TRUE(Findings(rep, "", "incomplete-scan").empty()) << rep.dump(1);
   EXPECT_TRUE(Findings(rep, "", "parse-error").empty()) << rep.dump(1);  // broken.tf and broken.yaml are excluded
+  // The ledger records what each gate's walk left out by configuration.
+  std::map<std::string, json> excluded;  // gate -> payload.exclude
+  std::istringstream ledger(Tg("ledger show").out);
+  for (std::string line; std::getline(ledger, line);) {
+    json e = json::parse(line, nullptr, false);
+    if (e.is_object() && e.value("type", "") == "gate.decision")
+      excluded[e["payload"]["gate"].get<std::string>()] = e["payload"].value("exclude", json());
+  }
+  EXPECT_EQ(excluded["secrets"], json({"docs/generated/**", "**/*.fifo.yaml", "infra/envs/prod/*.tf"}));
+  EXPECT_EQ(excluded["iac"], json({"docs/generated/**", "**/*.fifo.yaml", "infra/envs/prod/*.tf"}));
+  EXPECT_EQ(excluded["conf"], json({"docs/generated/**", "**/*.fifo.yaml", "services/ledger/broken.yaml"}));
   // The same FIFO, not excluded, is reported by every scanner that reads its name.
   fs::remove(dir_ / "platform/web/x.fifo.yaml");
   ASSERT_EQ(::mkfifo((dir_ / "platform/web/pipe.yaml").c_str(), 0644), 0);
