@@ -80,22 +80,47 @@ Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_byt
   return r;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+namespace {
+
+Status WriteAllTo(int fd, std::string_view content, const std::string& path) {
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(n < 0 ? errno : EIO)));
     done += static_cast<std::size_t>(n);
   }
-  bool ok = done == content.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+  return Ok();
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written to, never
+    // replaced by a renamed file; a directory or socket is bad input.
+    if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+      return Fail(Error::Input(path + ": not a regular file, a device or a pipe; nothing written"));
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+    Status s = WriteAllTo(fd, content, path);
+    ::close(fd);
+    return s;
+  }
+  // A temporary file of its own beside the target (concurrent writers never
+  // share one), renamed over it once whole and synced.
+  std::string tmp = path + ".tmp-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+  Status s = WriteAllTo(fd, content, path);
+  if (s && (::fchmod(fd, static_cast<mode_t>(mode)) != 0 || ::fsync(fd) != 0))
+    s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+  if (::close(fd) != 0 && s) s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+  if (s && std::rename(tmp.c_str(), path.c_str()) != 0) s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
+  if (!s) {
     std::remove(tmp.c_str());
-    return Fail(Error::Io(path + ": cannot write"));
+    return s;
   }
   // The rename itself is durable only once the directory is synced.
   std::filesystem::path dir = std::filesystem::path(path).parent_path();

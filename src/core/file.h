@@ -25,8 +25,10 @@ Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_byt
 // Returns a blocking descriptor that the caller closes.
 Result<int> OpenRegularFile(const std::string& path, const std::string& what = "");
 
-// Writes `content` to `path` atomically and durably: a temporary file in the
-// same directory, fsync, rename over the target, fsync of the directory.
+// Writes `content` to `path` atomically and durably: a temporary file of its
+// own in the same directory, fsync, rename over the target, fsync of the
+// directory. A device or pipe (/dev/null, /dev/stdout, a FIFO) is written to
+// in place, never replaced; any other non-regular target is an Input error.
 Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
 }  // namespace tollgate
