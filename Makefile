@@ -18,6 +18,9 @@ DEB_PACKAGES += libgmp-dev
 DEB_PACKAGES += libicu-dev
 # Platform service (issue 16): Boost.Beast/Asio 1.74 HTTP layer (bench/http/README.md; not libboost1.81-dev, which conflicts with python3-scipy), wrk for its load benchmarks.
 DEB_PACKAGES += libboost-dev wrk
+# The PostgreSQL ledger and server state (issue 16); the server itself is
+# installed by .ci/postgres.sh for the tests.
+DEB_PACKAGES += libpq-dev
 
 .PHONY: deps release debug asan demo serve test test-asan fuzz bench clean
 

@@ -12,7 +12,7 @@ set(TOLLGATE_PUBLIC_scan/deps deps.h)
 # ast.h and value.h are the types rego.h's API hands out.
 set(TOLLGATE_PUBLIC_rego rego.h ast.h value.h check.h documents.h conformance.h test_runner.h migrate.h)
 set(TOLLGATE_PUBLIC_scan/iac iac.h catalog.h)
-set(TOLLGATE_PUBLIC_ledger ledger.h store.h)
+set(TOLLGATE_PUBLIC_ledger ledger.h store.h pg.h)
 set(TOLLGATE_PUBLIC_slo slo.h)
 set(TOLLGATE_PUBLIC_canary canary.h)
 set(TOLLGATE_PUBLIC_delivery delivery.h dora.h record.h webhooks.h)

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "ledger/merkle.h"
+#include "ledger/pg.h"
 
 namespace tollgate::ledger {
 namespace {
@@ -339,10 +340,7 @@ Ledger::Ledger(std::unique_ptr<LedgerStore> store, const Clock& clock) : store_(
 namespace {
 
 Result<std::unique_ptr<LedgerStore>> OpenStore(const std::string& location, OpenMode mode) {
-  if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0)
-    return Fail(Error::Input(location.substr(0, location.find(':')) +
-                             ": the PostgreSQL ledger backend is not built in this version; use a SQLite path"));
-  return OpenSqliteStore(location, mode);
+  return pg::IsUrl(location) ? OpenPostgresStore(location, mode) : OpenSqliteStore(location, mode);
 }
 
 StoredCheckpoint MakeCheckpoint(const std::string& origin, std::uint64_t size, const Hash256& root,

@@ -115,4 +115,13 @@ enum class OpenMode { kCreate, kExisting, kInit };
 // half-made ledger.
 Result<std::unique_ptr<LedgerStore>> OpenSqliteStore(const std::string& path, OpenMode mode);
 
+// Opens a PostgreSQL ledger: the tables of the SQLite schema in the current
+// schema of the database `url` names (postgres://...; see
+// docs/ledger-format.md). Write transactions of every process on that
+// database are serialised by an advisory lock. With no ledger tables there,
+// kExisting is NotFound, kCreate and kInit stand for a new ledger whose
+// tables the first committed write creates; kInit refuses existing tables
+// (Input). Tables that are not a whole ledger are an Integrity error.
+Result<std::unique_ptr<LedgerStore>> OpenPostgresStore(const std::string& url, OpenMode mode);
+
 }  // namespace tollgate::ledger

@@ -1,5 +1,6 @@
-// The SQLite-backed ledger: append, proofs, checkpoints, tamper detection,
-// crash safety and concurrent writers.
+// The ledger on each storage backend (SQLite, and PostgreSQL when
+// TOLLGATE_PG_URL is set): append, proofs, checkpoints, tamper detection,
+// crash safety and concurrent writers. The same tests run on both.
 #include "ledger/ledger.h"
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/merkle.h"
+#include "support/postgres.h"
 #include "test_support.h"
 
 namespace tollgate::ledger {
@@ -28,9 +30,42 @@ SignerKey TestKey(const std::string& name = "test-ledger") {
   return *k;
 }
 
-TEST(Ledger, AppendAssignsSeqAndVerifies) {
-  TempDir dir;
-  auto l = MustOpen(dir / "l.db");
+// One ledger location per test on the backend named by the parameter: a
+// SQLite file in a temporary directory, or a PostgreSQL schema of its own.
+class Backend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      TG_REQUIRE_POSTGRES();
+      pg_ = std::make_unique<testing::PgSchema>();
+      ASSERT_EQ(pg_->error(), "");
+      path_ = pg_->url();
+    } else {
+      path_ = dir_ / "l.db";
+    }
+  }
+  // Changes the stored rows behind the ledger's back, as an attacker with
+  // write access to the database would: `sqlite` or `postgres` SQL.
+  void Sql(const std::string& sqlite, const std::string& postgres) {
+    if (pg_) {
+      pg_->Sql(postgres);
+    } else {
+      ::tollgate::ledger::test::Sql(path_, sqlite);
+    }
+  }
+  void Sql(const std::string& both) { Sql(both, both); }
+
+  TempDir dir_;
+  std::unique_ptr<testing::PgSchema> pg_;
+  std::string path_;
+};
+
+std::string BackendName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+using LedgerStore = Backend;
+
+TEST_P(LedgerStore, AppendAssignsSeqAndVerifies) {
+  auto l = MustOpen(path_);
   auto a = l->Append(Events(40), nullptr);
   ASSERT_TRUE(a.has_value()) << a.error().message();
   ASSERT_EQ(a->size(), 40u);
@@ -62,9 +97,8 @@ TEST(Ledger, AppendAssignsSeqAndVerifies) {
   EXPECT_EQ(*root, rep->root);
 }
 
-TEST(Ledger, ProofsFromStoredNodesVerify) {
-  TempDir dir;
-  auto l = MustOpen(dir / "l.db");
+TEST_P(LedgerStore, ProofsFromStoredNodesVerify) {
+  auto l = MustOpen(path_);
   for (int batch = 0; batch < 7; ++batch) ASSERT_TRUE(l->Append(Events(13 + batch, batch * 100), nullptr));
   auto size = *l->Size();
   for (std::uint64_t n : {std::uint64_t{1}, std::uint64_t{16}, std::uint64_t{17}, std::uint64_t{64}, size}) {
@@ -83,9 +117,8 @@ TEST(Ledger, ProofsFromStoredNodesVerify) {
   EXPECT_FALSE(l->InclusionProof(size, size).has_value());
 }
 
-TEST(Ledger, RejectedBatchLeavesLedgerUnchanged) {
-  TempDir dir;
-  auto l = MustOpen(dir / "l.db");
+TEST_P(LedgerStore, RejectedBatchLeavesLedgerUnchanged) {
+  auto l = MustOpen(path_);
   ASSERT_TRUE(l->Append(Events(5), nullptr));
   auto bad = Events(3);
   bad.push_back(Json{{"payload", 1}});  // no type
@@ -103,10 +136,9 @@ TEST(Ledger, RejectedBatchLeavesLedgerUnchanged) {
   EXPECT_TRUE(l->Verify({}).has_value());
 }
 
-TEST(Ledger, SignedCheckpointsVerifyAndPinTrustedKeys) {
-  TempDir dir;
+TEST_P(LedgerStore, SignedCheckpointsVerifyAndPinTrustedKeys) {
   auto key = TestKey();
-  auto l = MustOpen(dir / "l.db");
+  auto l = MustOpen(path_);
   ASSERT_TRUE(l->Append(Events(10), &key));
   ASSERT_TRUE(l->Append(Events(10, 10), &key));
   auto cp = l->SignCheckpoint(key);
@@ -133,10 +165,11 @@ TEST(Ledger, SignedCheckpointsVerifyAndPinTrustedKeys) {
   EXPECT_EQ(bad.error().code(), ErrorCode::kIntegrity);
 }
 
-class TamperTest : public ::testing::Test {
+class TamperTest : public Backend {
  protected:
   void SetUp() override {
-    path_ = dir_ / "l.db";
+    Backend::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     auto l = MustOpen(path_);
     ASSERT_TRUE(l->Append(Events(50), &key_));
   }
@@ -148,19 +181,19 @@ class TamperTest : public ::testing::Test {
     EXPECT_EQ(r.error().code(), ErrorCode::kIntegrity) << r.error().message();
     return r.error().message();
   }
-  TempDir dir_;
-  std::string path_;
   SignerKey key_ = TestKey();
 };
 
-TEST_F(TamperTest, IntactPasses) { EXPECT_EQ(VerifyError(), ""); }
+TEST_P(TamperTest, IntactPasses) { EXPECT_EQ(VerifyError(), ""); }
 
-TEST_F(TamperTest, ChangedEntryNamesIndex) {
-  Sql(path_, "UPDATE entries SET body = replace(body, '\"n\":17', '\"n\":71') WHERE seq = 17");
+TEST_P(TamperTest, ChangedEntryNamesIndex) {
+  Sql("UPDATE entries SET body = replace(body, '\"n\":17', '\"n\":71') WHERE seq = 17",
+      "UPDATE entries SET body = convert_to(replace(convert_from(body, 'UTF8'), '\"n\":17', '\"n\":71'), 'UTF8') "
+      "WHERE seq = 17");
   EXPECT_EQ(VerifyError().rfind("entry 17:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, ChangedEntryWithRecomputedLeafHashIsCaught) {
+TEST_P(TamperTest, ChangedEntryWithRecomputedLeafHashIsCaught) {
   // An attacker who also rewrites the leaf hash is caught by the stored tree
   // nodes and, above all, by the signed checkpoint.
   auto l = MustOpen(path_, OpenMode::kExisting);
@@ -170,43 +203,45 @@ TEST_F(TamperTest, ChangedEntryWithRecomputedLeafHashIsCaught) {
   std::string forged = body;
   forged.replace(forged.find("\"n\":17"), 6, "\"n\":99");
   std::string hex = HexEncode(LeafHash(AsBytes(forged)));
-  Sql(path_, "UPDATE entries SET body = '" + forged + "', leaf_hash = x'" + hex + "' WHERE seq = 17");
+  Sql("UPDATE entries SET body = '" + forged + "', leaf_hash = x'" + hex + "' WHERE seq = 17",
+      "UPDATE entries SET body = convert_to('" + forged + "', 'UTF8'), leaf_hash = decode('" + hex +
+          "', 'hex') WHERE seq = 17");
   EXPECT_NE(VerifyError(), "");
-  Sql(path_, "DELETE FROM nodes");
+  Sql("DELETE FROM nodes");
   std::string msg = VerifyError();
   EXPECT_NE(msg, "");
 }
 
-TEST_F(TamperTest, DeletedEntryNamesIndex) {
-  Sql(path_, "DELETE FROM entries WHERE seq = 23");
+TEST_P(TamperTest, DeletedEntryNamesIndex) {
+  Sql("DELETE FROM entries WHERE seq = 23");
   EXPECT_EQ(VerifyError().rfind("entry 23:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, TruncationBelowCheckpointIsCaught) {
-  Sql(path_, "DELETE FROM entries WHERE seq >= 45");
+TEST_P(TamperTest, TruncationBelowCheckpointIsCaught) {
+  Sql("DELETE FROM entries WHERE seq >= 45");
   EXPECT_EQ(VerifyError().rfind("entry 45:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, ReorderedEntriesNameIndex) {
-  Sql(path_,
-      "UPDATE entries SET seq = -1 WHERE seq = 30; UPDATE entries SET seq = 30 WHERE seq = 31;"
+TEST_P(TamperTest, ReorderedEntriesNameIndex) {
+  Sql("UPDATE entries SET seq = -1 WHERE seq = 30; UPDATE entries SET seq = 30 WHERE seq = 31;"
       "UPDATE entries SET seq = 31 WHERE seq = -1;");
   EXPECT_EQ(VerifyError().rfind("entry 30:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, InsertedEntryNamesIndex) {
-  Sql(path_, "UPDATE entries SET seq = seq + 1000 WHERE seq >= 12; UPDATE entries SET seq = seq - 999 WHERE seq >= 1012;"
-             "INSERT INTO entries(seq,type,leaf_hash,body) SELECT 12, type, leaf_hash, body FROM entries WHERE seq = 11;");
+TEST_P(TamperTest, InsertedEntryNamesIndex) {
+  Sql("UPDATE entries SET seq = seq + 1000 WHERE seq >= 12; UPDATE entries SET seq = seq - 999 WHERE seq >= 1012;"
+      "INSERT INTO entries(seq,type,leaf_hash,body) SELECT 12, type, leaf_hash, body FROM entries WHERE seq = 11;");
   EXPECT_EQ(VerifyError().rfind("entry 12:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, RetypedEntryNamesIndex) {
-  Sql(path_, "UPDATE entries SET type = 'waiver' WHERE seq = 9");
+TEST_P(TamperTest, RetypedEntryNamesIndex) {
+  Sql("UPDATE entries SET type = 'waiver' WHERE seq = 9");
   EXPECT_EQ(VerifyError().rfind("entry 9:", 0), 0u) << VerifyError();
 }
 
-TEST_F(TamperTest, BadSignatureIsCaught) {
-  Sql(path_, "UPDATE checkpoints SET note = replace(note, substr(note, -20, 8), 'AAAAAAAA')");
+TEST_P(TamperTest, BadSignatureIsCaught) {
+  Sql("UPDATE checkpoints SET note = replace(note, substr(note, -20, 8), 'AAAAAAAA')",
+      "UPDATE checkpoints SET note = replace(note, substr(note, length(note) - 19, 8), 'AAAAAAAA')");
   EXPECT_NE(VerifyError().find("signature"), std::string::npos) << VerifyError();
 }
 
@@ -232,10 +267,9 @@ TEST(LedgerFiles, MissingAndCorruptFiles) {
   EXPECT_EQ(foreign.error().exit_code(), ExitCode::kIntegrity);
 }
 
-TEST(LedgerBundle, ExportVerifiesAndDetectsTampering) {
-  TempDir dir;
+TEST_P(LedgerStore, ExportVerifiesAndDetectsTampering) {
   auto key = TestKey();
-  auto l = MustOpen(dir / "l.db");
+  auto l = MustOpen(path_);
   ASSERT_TRUE(l->Append(Events(30), &key));
   ASSERT_TRUE(l->Append(Events(5, 30), &key));
   auto bundle = l->Export();
@@ -276,9 +310,8 @@ TEST(LedgerBundle, ExportVerifiesAndDetectsTampering) {
 
 // A writer killed with SIGKILL in the middle of bulk appends leaves a ledger
 // that verifies: every committed batch is whole, the torn one is absent.
-TEST(LedgerDurability, SigkillDuringBulkAppendLeavesVerifiableLedger) {
-  TempDir dir;
-  std::string path = dir / "l.db";
+TEST_P(LedgerStore, SigkillDuringBulkAppendLeavesVerifiableLedger) {
+  const std::string& path = path_;
   { ASSERT_TRUE(MustOpen(path)->Append(Events(1), nullptr)); }
   for (int round = 0; round < 3; ++round) {
     pid_t pid = fork();
@@ -304,9 +337,8 @@ TEST(LedgerDurability, SigkillDuringBulkAppendLeavesVerifiableLedger) {
 }
 
 // Two processes appending at once both succeed; the log stays consistent.
-TEST(LedgerConcurrency, TwoWritersBothSucceed) {
-  TempDir dir;
-  std::string path = dir / "l.db";
+TEST_P(LedgerStore, TwoWritersBothSucceed) {
+  const std::string& path = path_;
   { ASSERT_TRUE(MustOpen(path)->Append(Events(1), nullptr)); }
   constexpr int kBatches = 60, kPerBatch = 7;
   pid_t pids[2];
@@ -335,6 +367,9 @@ TEST(LedgerConcurrency, TwoWritersBothSucceed) {
   EXPECT_EQ(rep->size, 1u + 2 * kBatches * kPerBatch);
   EXPECT_EQ(rep->checkpoints_verified, 2u * kBatches);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerStore, ::testing::Values("sqlite", "postgres"), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, TamperTest, ::testing::Values("sqlite", "postgres"), BackendName);
 
 }  // namespace
 }  // namespace tollgate::ledger
