@@ -5,6 +5,7 @@
 
 #include "core/file.h"
 #include "core/yaml.h"
+#include "ledger/pg.h"
 #include "server/server.h"
 
 namespace tollgate::server {
@@ -53,7 +54,7 @@ Result<ServerOptions> LoadServerConfig(const std::string& path) {
       if (!root[key]) continue;
       auto s = r.String(root[key], key);
       if (!s) return Fail(s.error());
-      *out = Resolve(base, *s);
+      *out = ledger::pg::IsUrl(*s) ? *s : Resolve(base, *s);  // a postgres:// URL is not a path
     }
     if (const YAML::Node& svcs = root["services"]) {
       if (!svcs.IsSequence()) return Fail(r.Bad(svcs, "'services' must be a list"));

@@ -19,6 +19,7 @@
 #include "delivery/record.h"
 #include "gate/run.h"
 #include "ledger/ledger.h"
+#include "ledger/pg.h"
 #include "server/internal.h"
 #include "server/metrics.h"
 #include "server/server.h"
@@ -129,12 +130,11 @@ class ServiceImpl final : public Service {
     ledger_ = std::move(*l);
     std::string state = opts_.state;
     if (state.empty()) {
-      if (opts_.ledger.rfind("postgres", 0) == 0)
-        return Fail(Error::Input("--state: a PostgreSQL ledger needs the server state location given explicitly"));
-      fs::path p(opts_.ledger);
-      state = (p.parent_path() / "server.db").string();
+      // Beside the ledger: in the same PostgreSQL database, or a file in the
+      // SQLite ledger's directory.
+      state = ledger::pg::IsUrl(opts_.ledger) ? opts_.ledger : (fs::path(opts_.ledger).parent_path() / "server.db").string();
     }
-    auto st = OpenSqliteState(state);
+    auto st = ledger::pg::IsUrl(state) ? OpenPostgresState(state) : OpenSqliteState(state);
     if (!st) return Fail(st.error());
     state_ = std::move(*st);
     if (!opts_.ledger_key.empty()) {
@@ -261,7 +261,9 @@ class ServiceImpl final : public Service {
     if (!*empty) return Ok();
     auto p = NewPrincipal("admin", "", {"admin"}, "");
     if (!p) return Fail(p.error());
-    TG_TRY(state_->PutPrincipal(*p));
+    auto first = state_->AddFirstPrincipal(*p);  // another replica may have bootstrapped meanwhile
+    if (!first) return Fail(first.error());
+    if (!*first) return Ok();
     auto token = IssueToken("admin", "bootstrap", "");
     if (!token) return Fail(token.error());
     bootstrap_token_ = *token;

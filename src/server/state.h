@@ -41,6 +41,9 @@ class StateStore {
   virtual ~StateStore() = default;
   virtual Result<bool> Empty() = 0;  // no principal yet
   virtual Status PutPrincipal(const Principal& p) = 0;  // insert or replace
+  // Stores `p` only while there is no principal at all, atomically (replicas
+  // bootstrapping at once create one admin); false when there was one.
+  virtual Result<bool> AddFirstPrincipal(const Principal& p) = 0;
   virtual Result<std::optional<Principal>> GetPrincipal(const std::string& name) = 0;
   virtual Result<std::vector<Principal>> Principals() = 0;
   virtual Status PutToken(const TokenRecord& t) = 0;
@@ -54,5 +57,8 @@ class StateStore {
 };
 
 Result<std::unique_ptr<StateStore>> OpenSqliteState(const std::string& path);
+// The same tables in the current schema of a PostgreSQL database
+// (postgres://...), created if missing; shared by the replicas.
+Result<std::unique_ptr<StateStore>> OpenPostgresState(const std::string& url);
 
 }  // namespace tollgate::server

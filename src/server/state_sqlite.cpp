@@ -73,6 +73,17 @@ class SqliteState final : public StateStore {
     return Ok();
   }
 
+  Result<bool> AddFirstPrincipal(const Principal& p) override {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO principals(name,email,roles,public_key,private_key,disabled) "
+           "SELECT ?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM principals)");
+    if (!s.ok()) return Fail(Err("prepare"));
+    s.Bind(1, p.name).Bind(2, p.email).Bind(3, Json(p.roles).dump()).Bind(4, p.public_key).Bind(5, p.private_key);
+    s.Bind(6, std::int64_t{p.disabled ? 1 : 0});
+    if (s.Step() != SQLITE_DONE) return Fail(Err("store principal"));
+    return sqlite3_changes(db_) == 1;
+  }
+
   Result<std::optional<Principal>> GetPrincipal(const std::string& name) override {
     Stmt s(db_, "SELECT name,email,roles,public_key,private_key,disabled FROM principals WHERE name=?");
     if (!s.ok()) return Fail(Err("prepare"));

@@ -1,7 +1,7 @@
 // `tollgate serve` as a process on loopback: the CLI gates and records events
 // through it; /metrics passes promtool; SIGKILL during ingestion loses no
 // acknowledged event; two server processes append to one ledger at once and
-// it verifies afterwards.
+// it verifies afterwards, on a SQLite file and on one PostgreSQL database.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/cli_harness.h"
+#include "support/postgres.h"
 
 namespace tollgate::testing {
 namespace {
@@ -29,8 +30,9 @@ class ServerProcess {
  public:
   ServerProcess(const fs::path& dir, const std::string& ledger, const std::string& state, const std::string& extra = "") {
     log_ = (dir / ("serve-" + std::to_string(counter_++) + ".log")).string();
-    std::string cmd = std::string("exec '") + TOLLGATE_BINARY + "' serve --listen 127.0.0.1:0 --ledger '" + ledger +
-                      "' --state '" + state + "' " + extra + " >'" + log_ + "' 2>&1";
+    // No state: the default (beside the ledger, or in its PostgreSQL database).
+    std::string cmd = std::string("exec '") + TOLLGATE_BINARY + "' serve --listen 127.0.0.1:0 --ledger '" + ledger + "' " +
+                      (state.empty() ? "" : "--state '" + state + "' ") + extra + " >'" + log_ + "' 2>&1";
     pid_ = fork();
     if (pid_ == 0) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -175,6 +177,64 @@ TEST_F(ServeCli, TwoServersAppendToOneLedgerConcurrently) {
   EXPECT_EQ(verify.code, 0) << verify.err;
   auto shown = Tg("ledger show --type deploy");
   EXPECT_EQ(Count(shown.out, '\n'), 40u) << shown.out.substr(0, 400);
+}
+
+// Two replicas on one PostgreSQL database (ledger and state), each taking
+// batches from two clients at once: every acknowledged event is in the ledger
+// once, and `ledger verify --ledger postgres://...` passes.
+TEST_F(ServeCli, TwoServersAppendToOnePostgresDatabaseConcurrently) {
+  TG_REQUIRE_POSTGRES();
+  PgSchema db;
+  ASSERT_EQ(db.error(), "");
+  ServerProcess a(dir_, db.url(), "");
+  ASSERT_FALSE(a.url().empty()) << a.log();
+  std::string token = a.token();
+  ASSERT_FALSE(token.empty()) << a.log();
+  ServerProcess b(dir_, db.url(), "");
+  ASSERT_FALSE(b.url().empty()) << b.log();
+  EXPECT_TRUE(b.token().empty()) << "the second replica shares the state: no new admin";
+  constexpr int kBatches = 25, kPerBatch = 10;
+  // Client `who` posts kBatches batches to `url`, its own service's deploys
+  // in time order; acknowledged batches are listed in acked<who>.
+  auto load = [&](const std::string& url, int who) {
+    std::string w = std::to_string(who);
+    std::string script =
+        "i=0; while [ $i -lt " + std::to_string(kBatches) + " ]; do : > ev" + w + ".jsonl; j=0; while [ $j -lt " +
+        std::to_string(kPerBatch) + " ]; do printf '{\"type\":\"deploy\",\"id\":\"r" + w +
+        "-%d-%d\",\"service\":\"svc" + w +
+        "\",\"env\":\"prod\",\"commit\":\"c%d\",\"status\":\"success\",\"time\":\"2026-03-02T10:%02d:%02dZ\"}\\n' "
+        "$i $j $i $i $j >> ev" + w + ".jsonl; j=$((j+1)); done; "
+        "code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Content-Type: application/x-ndjson' "
+        "-H 'Authorization: Bearer " + token + "' --data-binary @ev" + w + ".jsonl " + url +
+        "/api/v1/events); [ \"$code\" = 201 ] && echo $i >> acked" + w + "; i=$((i+1)); done";
+    return Run(script);
+  };
+  std::vector<std::thread> clients;
+  for (int who = 0; who < 4; ++who) clients.emplace_back([&, who] { load(who % 2 == 0 ? a.url() : b.url(), who); });
+  for (auto& t : clients) t.join();
+  a.Kill(SIGTERM);
+  b.Kill(SIGTERM);
+
+  auto verify = Tg("ledger verify --ledger '" + db.url() + "'");
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  auto shown = Tg("ledger show --type deploy --ledger '" + db.url() + "'");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  std::size_t acked_batches = 0;
+  for (int who = 0; who < 4; ++who) {
+    std::istringstream in(Slurp((dir_ / ("acked" + std::to_string(who))).string()));
+    std::string i;
+    while (std::getline(in, i)) {
+      ++acked_batches;
+      for (int j = 0; j < kPerBatch; ++j) {
+        std::string id = "\"id\":\"r" + std::to_string(who) + "-" + i + "-" + std::to_string(j) + "\"";
+        auto at = shown.out.find(id);
+        EXPECT_NE(at, std::string::npos) << id << " was acknowledged but is not in the ledger";
+        EXPECT_EQ(shown.out.find(id, at + 1), std::string::npos) << id << " is in the ledger twice";
+      }
+    }
+  }
+  EXPECT_EQ(acked_batches, 4u * kBatches) << "every batch is acknowledged: the replicas queue, they do not fail";
+  EXPECT_EQ(Count(shown.out, '\n'), acked_batches * kPerBatch);
 }
 
 }  // namespace

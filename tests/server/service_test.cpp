@@ -1,6 +1,8 @@
 // The service through Service::Handle (no sockets): authentication, the
 // role table of every route, escalation attempts, webhooks, gate runs with
-// server-side waivers, and the OpenAPI document against the routes.
+// server-side waivers, and the OpenAPI document against the routes. Each
+// test runs with the ledger and the state on SQLite files, and again on
+// PostgreSQL when TOLLGATE_PG_URL is set (one schema per test).
 #include "server/server.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include "core/canonical_json.h"
 #include "core/hash.h"
 #include "delivery/webhooks.h"
+#include "support/postgres.h"
 #include "support/temp_dir.h"
 
 namespace tollgate::server {
@@ -25,17 +28,56 @@ const char* kConfig =
     "  secrets: { import: none.sarif, fail_on: any, bypass: none }\n"
     "  sast: { import: none.sarif, fail_on: high, bypass: [security] }\n";
 
-struct Fixture {
+// Skips the PostgreSQL instance when there is no database to test on.
+class Server : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") TG_REQUIRE_POSTGRES();
+  }
+};
+
+std::string BackendName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// Where the ledger and the state live: SQLite files in `dir`, or, for
+// "postgres", a schema of its own holding both (the state defaults to the
+// ledger's database).
+struct Storage {
+  explicit Storage(const std::string& backend) {
+    if (backend == "postgres") {
+      pg = std::make_unique<testing::PgSchema>();
+      EXPECT_EQ(pg->error(), "");
+    }
+  }
+  void Place(ServerOptions& o) const {
+    if (pg) {
+      o.ledger = pg->url();
+      o.state.clear();
+    } else {
+      o.ledger = dir / "ledger.db";
+      o.state = dir / "server.db";
+    }
+  }
+  // Every byte the state holds about tokens, to check that none is a token.
+  std::string TokenBytes() {
+    if (pg) return pg->Text("SELECT string_agg(t::text, ' ') FROM tokens t");
+    std::ifstream in(dir / "server.db", std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
   TempDir dir;
+  std::unique_ptr<testing::PgSchema> pg;
+};
+
+struct Fixture {
+  Storage storage;
+  TempDir& dir = storage.dir;
   FixedClock clock{*ParseRfc3339("2026-06-15T00:00:00Z")};
   std::unique_ptr<Service> svc;
   std::string admin;
   std::map<std::string, std::string> tokens;  // role -> token of a principal holding only that role
 
-  explicit Fixture(std::string github_secret = "") {
+  explicit Fixture(const std::string& backend, std::string github_secret = "") : storage(backend) {
     ServerOptions o;
-    o.ledger = dir / "ledger.db";
-    o.state = dir / "server.db";
+    storage.Place(o);
     o.rate_per_second = 0;  // the rate limit has a test of its own
     o.services.push_back(ServiceEntry{"payments-api", dir.Write("tollgate.yaml", kConfig), "team-payments", ""});
     if (!github_secret.empty()) o.webhooks["github"] = WebhookConfig{github_secret, "payments-api"};
@@ -104,8 +146,8 @@ std::set<std::string> Expected(const std::string& method, const std::string& pat
   return writers;
 }
 
-TEST(Server, EveryRouteAgainstEveryRole) {
-  Fixture fx;
+TEST_P(Server, EveryRouteAgainstEveryRole) {
+  Fixture fx(GetParam());
   Json doc = *ParseJson(fx.svc->OpenApi(), "openapi");
   int checked = 0;
   for (auto& [path, ops] : doc["paths"].items()) {
@@ -132,8 +174,8 @@ TEST(Server, EveryRouteAgainstEveryRole) {
   EXPECT_GE(checked, 7 * 15);
 }
 
-TEST(Server, EscalationAttemptsAreRefusedAndNothingIsWritten) {
-  Fixture fx;
+TEST_P(Server, EscalationAttemptsAreRefusedAndNothingIsWritten) {
+  Fixture fx(GetParam());
   std::uint64_t before = fx.LedgerSize();
   const std::string dev = fx.tokens["developer"];
   EXPECT_EQ(fx.Call("POST", "/api/v1/principals", dev, Json{{"name", "eve"}, {"roles", {"admin"}}}.dump()).status, 403);
@@ -144,8 +186,8 @@ TEST(Server, EscalationAttemptsAreRefusedAndNothingIsWritten) {
   EXPECT_EQ(fx.LedgerSize(), before);
 }
 
-TEST(Server, UnknownRevokedAndExpiredTokensAreRefused) {
-  Fixture fx;
+TEST_P(Server, UnknownRevokedAndExpiredTokensAreRefused) {
+  Fixture fx(GetParam());
   EXPECT_EQ(fx.Call("GET", "/api/v1/whoami", "tg_not-a-token").status, 401);
   EXPECT_EQ(fx.Call("GET", "/api/v1/whoami", fx.tokens["developer"]).status, 200);
   auto rv = fx.Call("POST", "/api/v1/tokens/revoke", fx.admin, Json{{"token", fx.tokens["developer"]}}.dump());
@@ -160,21 +202,21 @@ TEST(Server, UnknownRevokedAndExpiredTokensAreRefused) {
   EXPECT_EQ(fx.Call("GET", "/api/v1/whoami", short_lived).status, 200);
   fx.clock.Set(*ParseRfc3339("2026-06-21T00:00:00Z"));
   EXPECT_EQ(fx.Call("GET", "/api/v1/whoami", short_lived).status, 401);
-  // Tokens are stored as hashes only: the state file never holds one.
-  std::ifstream in(fx.dir / "server.db", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Tokens are stored as hashes only: the state never holds one.
+  std::string bytes = fx.storage.TokenBytes();
+  EXPECT_NE(bytes, "");
   EXPECT_EQ(bytes.find(short_lived), std::string::npos);
 }
 
-TEST(Server, WebhooksWithoutASecretRefuseEverything) {
-  Fixture fx;  // no webhook secret configured
+TEST_P(Server, WebhooksWithoutASecretRefuseEverything) {
+  Fixture fx(GetParam());  // no webhook secret configured
   auto r = fx.Call("POST", "/webhooks/github", "", "{}", {{"x-hub-signature-256", "sha256=" + std::string(64, '0')}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(fx.Call("POST", "/webhooks/pagerduty", "", "{}").status, 401);
 }
 
-TEST(Server, GithubWebhookIsVerifiedAndIdempotent) {
-  Fixture fx("gh-secret");
+TEST_P(Server, GithubWebhookIsVerifiedAndIdempotent) {
+  Fixture fx(GetParam(), "gh-secret");
   std::string body = R"({"deployment_status":{"state":"success","environment":"prod","created_at":"2026-06-14T10:00:00Z","updated_at":"2026-06-14T10:00:00Z","id":7},"deployment":{"id":42,"sha":"abc123","environment":"prod","created_at":"2026-06-14T09:59:00Z"},"repository":{"name":"payments-api","full_name":"org/payments-api"}})";
   std::uint64_t before = fx.LedgerSize();
   auto forged = fx.Call("POST", "/webhooks/github", "", body,
@@ -202,8 +244,8 @@ Json FindingJson(const std::string& fp, const std::string& severity) {
 
 // What the client's scanner could not read reaches the ledger through the
 // API as it does locally: the decision lists the file and why (issue 14 item 6).
-TEST(Server, GateRunRecordsWhatTheScannerCouldNotRead) {
-  Fixture fx;
+TEST_P(Server, GateRunRecordsWhatTheScannerCouldNotRead) {
+  Fixture fx(GetParam());
   Json incomplete{{"rule_id", "incomplete-scan"}, {"severity", "high"},
                   {"message", "could not be scanned completely: stopped reading: expands beyond 256 MiB"},
                   {"location", {{"file", "backup.sql.gz"}}}, {"fingerprint", std::string(64, 'b')},
@@ -221,8 +263,8 @@ TEST(Server, GateRunRecordsWhatTheScannerCouldNotRead) {
   EXPECT_NE(bundle.body.find("archive-bomb"), std::string::npos) << bundle.body.substr(0, 2000);
 }
 
-TEST(Server, GateRunsUseTheServersConfigAndWaivers) {
-  Fixture fx;
+TEST_P(Server, GateRunsUseTheServersConfigAndWaivers) {
+  Fixture fx(GetParam());
   std::string fp(64, 'a');
   Json run{{"service", "payments-api"},
            {"commit", std::string(40, 'c')},
@@ -269,8 +311,8 @@ TEST(Server, GateRunsUseTheServersConfigAndWaivers) {
   EXPECT_EQ(fx.Call("POST", "/api/v1/gate-runs", fx.tokens["developer"], "not json").status, 400);
 }
 
-TEST(Server, EventsAndDoraReport) {
-  Fixture fx;
+TEST_P(Server, EventsAndDoraReport) {
+  Fixture fx(GetParam());
   std::string jsonl =
       R"({"type":"deploy","id":"d1","service":"api","env":"prod","commit":"a1","status":"success","time":"2026-03-02T10:00:00Z","changes":[{"commit":"c1","time":"2026-03-02T08:00:00Z"}]})"
       "\n"
@@ -289,8 +331,8 @@ TEST(Server, EventsAndDoraReport) {
   EXPECT_EQ(fx.Call("POST", "/api/v1/events", fx.tokens["release-manager"], "{\"type\":\"deploy\"}\n").status, 400);
 }
 
-TEST(Server, LedgerRoutesGiveProofsThatVerify) {
-  Fixture fx;
+TEST_P(Server, LedgerRoutesGiveProofsThatVerify) {
+  Fixture fx(GetParam());
   auto head = Fixture::Parse(fx.Call("GET", "/api/v1/ledger/head", fx.tokens["auditor"]));
   std::uint64_t size = head["size"];
   ASSERT_GE(size, 2u);
@@ -306,8 +348,8 @@ TEST(Server, LedgerRoutesGiveProofsThatVerify) {
   EXPECT_EQ(Fixture::Parse(exp)["size"], size);
 }
 
-TEST(Server, OpenApiDocumentMatchesTheRoutes) {
-  Fixture fx;
+TEST_P(Server, OpenApiDocumentMatchesTheRoutes) {
+  Fixture fx(GetParam());
   Json doc = *ParseJson(fx.svc->OpenApi(), "openapi");
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.1", 0), 0u);
   for (const char* p : {"/api/v1/gate-runs", "/api/v1/events", "/api/v1/waivers", "/api/v1/approvals", "/api/v1/reports/dora",
@@ -328,8 +370,8 @@ TEST(Server, OpenApiDocumentMatchesTheRoutes) {
   EXPECT_EQ(fx.Call("PUT", "/api/v1/ledger/head", fx.admin).status, 405);
 }
 
-TEST(Server, AdmissionNeedsTls) {
-  Fixture fx;
+TEST_P(Server, AdmissionNeedsTls) {
+  Fixture fx(GetParam());
   HttpRequest r;
   r.method = "POST";
   r.path = "/admission/validate";
@@ -344,8 +386,8 @@ TEST(Server, AdmissionNeedsTls) {
   EXPECT_EQ(j["response"]["status"]["code"], 403);
 }
 
-TEST(Server, MetricsCountRequests) {
-  Fixture fx;
+TEST_P(Server, MetricsCountRequests) {
+  Fixture fx(GetParam());
   (void)fx.Call("GET", "/api/v1/whoami", fx.admin);
   auto m = fx.Call("GET", "/metrics", "");
   ASSERT_EQ(m.status, 200);
@@ -354,12 +396,11 @@ TEST(Server, MetricsCountRequests) {
   EXPECT_EQ(m.body.find("tg_"), std::string::npos) << "no token in metrics";
 }
 
-TEST(Server, RateLimitPerPrincipal) {
-  TempDir dir;
+TEST_P(Server, RateLimitPerPrincipal) {
+  Storage storage(GetParam());
   FixedClock clock(*ParseRfc3339("2026-06-15T00:00:00Z"));
   ServerOptions o;
-  o.ledger = dir / "ledger.db";
-  o.state = dir / "server.db";
+  storage.Place(o);
   o.rate_per_second = 1;  // a burst of 10
   auto s = Service::Open(o, clock);
   ASSERT_TRUE(s.has_value()) << s.error().message();
@@ -374,6 +415,8 @@ TEST(Server, RateLimitPerPrincipal) {
   }
   EXPECT_GE(limited, 15);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Server, ::testing::Values("sqlite", "postgres"), BackendName);
 
 }  // namespace
 }  // namespace tollgate::server

@@ -62,6 +62,15 @@ class PgSchema {
     auto s = admin_->Run("SET search_path TO " + name_ + "; " + sql, "test SQL");
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message());
   }
+  // The first column of the first row of a query in this schema, as text
+  // ("" when there is no row).
+  std::string Text(const std::string& query) {
+    if (!admin_) return "";
+    if (!admin_->Run("SET search_path TO " + name_, "test SQL")) return "";
+    auto r = admin_->Exec("SELECT (" + query + ")::text", "test SQL");
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
+    return r && r->size() > 0 ? r->Text(0, 0) : "";
+  }
 
  private:
   std::string name_, url_, error_;
