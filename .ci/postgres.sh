@@ -44,13 +44,19 @@ case "$cmd" in
     fi
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bin/initdb" -D "$dir/data" -U tollgate -A trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     fsync=off; [ "${PG_DURABLE:-0}" = 1 ] && fsync=on
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' -c fsync=$fsync -c max_connections=200" \
-      >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    # A free port: one nothing answers on, and that the server could bind.
+    started=
+    for attempt in 1 2 3 4 5; do
+      port=$(( 20000 + RANDOM % 40000 ))
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+      if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' -c fsync=$fsync -c max_connections=200" \
+        >/dev/null; then started=1; break; fi
+    done
+    [ -n "$started" ] || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U tollgate tollgate
     echo "export TOLLGATE_PG_URL=postgresql://tollgate@127.0.0.1:$port/tollgate"
     ;;

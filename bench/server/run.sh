@@ -4,22 +4,46 @@
 # served by the same HTTP stack in the same run (GET /api/v1/openapi.json, a
 # precomputed document): durable event ingestion in batches, cached DORA
 # report reads, ledger proofs, and admission reviews over HTTPS.
+#
+# The ledger and server state are SQLite files in a temporary directory, or,
+# with POSTGRES set, PostgreSQL: POSTGRES=local starts a throwaway cluster
+# with fsync on (.ci/postgres.sh, PG_DURABLE=1); POSTGRES=postgres://... uses
+# that database, in a schema of its own dropped at the end (needs psql).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); export BENCH_DIR="$here"
 build=${1:-build/release}; secs=${2:-10}
 tg=$(realpath "$build/src/tollgate")
-work=$(mktemp -d); trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); pid=; pgdir=; schema=
+cleanup() {
+  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+  [ -n "$schema" ] && psql "$POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
+  [ -n "$pgdir" ] && "$here/../../.ci/postgres.sh" stop "$pgdir"
+  rm -rf "$work"
+}
+trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 2; }
+ledger="$work/ledger.db"; backend=sqlite
+if [ "${POSTGRES:-}" = local ]; then
+  pgdir=$(mktemp -d)
+  eval "$(PG_DURABLE=1 "$here/../../.ci/postgres.sh" start "$pgdir")"
+  ledger=$TOLLGATE_PG_URL; backend="postgresql (local cluster, fsync on)"
+elif [ -n "${POSTGRES:-}" ]; then
+  command -v psql >/dev/null || { echo "psql is not installed (apt-get install postgresql-client)"; exit 2; }
+  schema=tollgate_bench_$$
+  psql "$POSTGRES" -qc "CREATE SCHEMA $schema" >/dev/null
+  case "$POSTGRES" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  ledger="$POSTGRES${sep}options=-csearch_path%3D$schema"; backend="postgresql (schema $schema)"
+fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 # The per-principal rate limit is off here: the benchmark is one principal.
 printf 'version: 1\nlimits: { rate_per_second: 0 }\n' > "$work/server.yaml"
-"$tg" serve --config "$work/server.yaml" --listen 127.0.0.1:0 --ledger "$work/ledger.db" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+"$tg" serve --config "$work/server.yaml" --listen 127.0.0.1:0 --ledger "$ledger" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
   --threads "${THREADS:-8}" >"$work/serve.log" 2>"$work/serve.err" & pid=$!
 for i in $(seq 1 100); do grep -q '^listening on' "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^listening on //p' "$work/serve.log"); token=$(sed -n 's/^admin token: //p' "$work/serve.log")
 [ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }
-echo "server $url, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${secs}s per run"
+echo "server $url, ledger and state on $backend, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${secs}s per run"
 
 run() {  # run NAME SCRIPT [env...]
   local name=$1 script=$2; shift 2
@@ -53,4 +77,4 @@ cat > "$work/review.json" <<'J'
 J
 run "admission review" post.lua PATH_Q=/admission/validate BODY_FILE="$work/review.json"
 awk -v d="$dora" -v e="$ev" -v b="$base" 'BEGIN{printf "ratios to the static baseline: dora report %.2f, event batches %.2f\n", d/b, e/b}'
-"$tg" ledger verify --ledger "$work/ledger.db" | tail -1
+"$tg" ledger verify --ledger "$ledger" | tail -1
