@@ -119,7 +119,8 @@ class PostgresStore final : public LedgerStore {
     return CheckSchema(*present);
   }
 
-  bool Creating() const /*override*/ { return creating_ && !schema_in_tx_; }
+  // True until the transaction that creates the tables commits.
+  bool Creating() const override { return creating_; }
 
   Status BeginWrite() override {
     TG_TRY(db_->Reconnect());
@@ -154,7 +155,7 @@ class PostgresStore final : public LedgerStore {
   }
 
   Result<std::uint64_t> Size() override {
-    if (Creating()) return std::uint64_t{0};
+    if (NoTables()) return std::uint64_t{0};
     TG_TRY(BeforeRead());
     auto r = db_->Exec("SELECT COALESCE(MAX(seq)+1, 0) FROM entries", "read the ledger size");
     if (!r) return Fail(r.error());
@@ -194,7 +195,7 @@ class PostgresStore final : public LedgerStore {
   }
 
   Result<std::optional<std::string>> GetMeta(const std::string& key) override {
-    if (Creating()) return std::optional<std::string>();
+    if (NoTables()) return std::optional<std::string>();
     TG_TRY(BeforeRead());
     pg::Params p;
     p.Text(key);
@@ -205,7 +206,7 @@ class PostgresStore final : public LedgerStore {
   }
 
   Result<std::optional<Hash256>> GetNode(unsigned level, std::uint64_t index) override {
-    if (Creating()) return std::optional<Hash256>();
+    if (NoTables()) return std::optional<Hash256>();
     TG_TRY(BeforeRead());
     pg::Params p;
     p.Int(NodeId(level, index));
@@ -221,7 +222,7 @@ class PostgresStore final : public LedgerStore {
 
   Result<std::vector<Hash256>> GetLeafHashes(std::uint64_t begin, std::uint64_t end) override {
     std::vector<Hash256> out;
-    if (Creating() || end <= begin) return out;
+    if (NoTables() || end <= begin) return out;
     TG_TRY(BeforeRead());
     pg::Params p;
     p.Int(static_cast<std::int64_t>(begin)).Int(static_cast<std::int64_t>(end));
@@ -240,7 +241,7 @@ class PostgresStore final : public LedgerStore {
 
   Status ScanEntries(std::uint64_t from, std::uint64_t limit, const std::string& type,
                      const std::function<bool(const StoredEntry&)>& fn) override {
-    if (Creating()) return Ok();
+    if (NoTables()) return Ok();
     TG_TRY(BeforeRead());
     // Pages in seq order, each one statement; the log only grows, so later
     // pages continue the earlier ones.
@@ -274,7 +275,7 @@ class PostgresStore final : public LedgerStore {
   }
 
   Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) override {
-    if (types.empty() || Creating()) return Ok();
+    if (types.empty() || NoTables()) return Ok();
     TG_TRY(BeforeRead());
     std::uint64_t from = 0;
     for (;;) {
@@ -294,7 +295,7 @@ class PostgresStore final : public LedgerStore {
   }
 
   Status ScanNodes(const std::function<void(unsigned, std::uint64_t, const Hash256&)>& fn) override {
-    if (Creating()) return Ok();
+    if (NoTables()) return Ok();
     TG_TRY(BeforeRead());
     auto r = db_->Exec("SELECT id, hash FROM nodes", "read tree nodes");
     if (!r) return Fail(r.error());
@@ -309,7 +310,7 @@ class PostgresStore final : public LedgerStore {
 
   Result<std::vector<StoredCheckpoint>> Checkpoints() override {
     std::vector<StoredCheckpoint> out;
-    if (Creating()) return out;
+    if (NoTables()) return out;
     TG_TRY(BeforeRead());
     // Keys in byte order, as SQLite sorts them, whatever the database's collation.
     auto r = db_->Exec("SELECT size, root, note, key, created FROM checkpoints ORDER BY size, key COLLATE \"C\"",
@@ -319,8 +320,8 @@ class PostgresStore final : public LedgerStore {
     return out;
   }
 
-  Result<std::optional<StoredCheckpoint>> LastCheckpoint() /*override*/ {
-    if (Creating()) return std::optional<StoredCheckpoint>();
+  Result<std::optional<StoredCheckpoint>> LastCheckpoint() override {
+    if (NoTables()) return std::optional<StoredCheckpoint>();
     TG_TRY(BeforeRead());
     auto r = db_->Exec(
         "SELECT size, root, note, key, created FROM checkpoints ORDER BY size DESC, key COLLATE \"C\" LIMIT 1",
@@ -337,6 +338,8 @@ class PostgresStore final : public LedgerStore {
   };
 
   const std::string& Name() const { return db_->name(); }
+  // No ledger tables to read yet: reads see an empty log.
+  bool NoTables() const { return creating_ && !schema_in_tx_; }
 
   static StoredCheckpoint CheckpointRow(const pg::Rows& r, int i) {
     StoredCheckpoint c;

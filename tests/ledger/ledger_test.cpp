@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -366,6 +367,55 @@ TEST_P(LedgerStore, TwoWritersBothSucceed) {
   ASSERT_TRUE(rep.has_value()) << rep.error().message();
   EXPECT_EQ(rep->size, 1u + 2 * kBatches * kPerBatch);
   EXPECT_EQ(rep->checkpoints_verified, 2u * kBatches);
+}
+
+// Check and append under one write lock on either backend: processes
+// racing to record the same ids record each once.
+TEST_P(LedgerStore, AppendCheckedRecordsEachIdOnceAcrossProcesses) {
+  const std::string& path = path_;
+  { ASSERT_TRUE(MustOpen(path)->Append(Events(1), nullptr)); }
+  constexpr int kWriters = 3, kIds = 20;
+  std::vector<pid_t> pids;
+  for (int w = 0; w < kWriters; ++w) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto l = Ledger::Open(path, OpenMode::kExisting, TestClock());
+      if (!l) _exit(3);
+      for (int k = 0; k < kIds; ++k) {
+        std::string id = "id" + std::to_string((k + w * 7) % kIds);
+        auto r = (*l)->AppendChecked(
+            [&]() -> Result<std::vector<Json>> {
+              bool seen = false;
+              TG_TRY((*l)->Scan(0, 0, "claim", [&](const StoredEntry& e) {
+                seen = seen || Json::parse(e.body)["id"] == id;
+                return !seen;
+              }));
+              if (seen) return std::vector<Json>{};
+              return std::vector<Json>{Json{{"type", "claim"}, {"id", id}}};
+            },
+            nullptr);
+        if (!r) _exit(4);
+      }
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  auto l = MustOpen(path, OpenMode::kExisting);
+  std::map<std::string, int> count;
+  ASSERT_TRUE(l->Scan(0, 0, "claim", [&](const StoredEntry& e) {
+    ++count[Json::parse(e.body)["id"].get<std::string>()];
+    return true;
+  }));
+  EXPECT_EQ(count.size(), static_cast<std::size_t>(kIds));
+  for (const auto& [id, n] : count) EXPECT_EQ(n, 1) << id;
+  EXPECT_TRUE(l->Verify({}).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerStore, ::testing::Values("sqlite", "postgres"), BackendName);
