@@ -99,15 +99,9 @@ int RunVerify(const LedgerArgs& a, const Clock& clock) {
   Result<ledger::VerifyReport> rep = Fail(Error::Internal("unset"));
   std::string what;
   if (!a.bundle.empty()) {
-    std::ifstream in(a.bundle, std::ios::binary);
-    if (!in) return Report(Error::NotFound(a.bundle + ": cannot open the bundle"));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto j = ParseJson(ss.str(), a.bundle);
-    if (!j) return Report(j.error());
     what = a.bundle;
-    rep = ledger::VerifyBundle(*j, *opts);
-    if (!rep) return Report(rep.error().WithContext(what));
+    rep = ledger::VerifyBundleFile(a.bundle, *opts);
+    if (!rep) return Report(rep.error());
   } else {
     what = LedgerLocation(a.ledger);
     rep = ledger::VerifyLedger(what, *opts, clock);
@@ -190,11 +184,10 @@ int RunCheckpoint(const LedgerArgs& a, const Clock& clock) {
 int RunExport(const LedgerArgs& a, const Clock& clock) {
   auto l = OpenLedger(a, clock, ledger::OpenMode::kExisting);
   if (!l) return Report(l.error());
-  auto bundle = (*l)->Export();
-  if (!bundle) return Report(bundle.error());
-  if (auto s = WriteFileAtomic(a.output, bundle->dump(1) + "\n"); !s) return Report(s.error());
-  std::cout << "exported " << (*bundle)["size"].get<std::uint64_t>() << " entries and " << (*bundle)["checkpoints"].size()
-            << " checkpoints to " << a.output << "\n";
+  auto summary = (*l)->ExportToFile(a.output);
+  if (!summary) return Report(summary.error());
+  std::cout << "exported " << summary->size << " entries and " << summary->checkpoints << " checkpoints to " << a.output
+            << "\n";
   return 0;
 }
 

@@ -303,22 +303,6 @@ std::string PositionOf(std::string_view text, std::size_t offset, std::string_vi
   return std::string(what) + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
-// nlohmann's messages read "[json.exception.parse_error.101] parse error at
-// line 1, column 2: syntax error ..."; keep only the description, because the
-// position is reported in our own form.
-std::string DescriptionOf(const char* what) {
-  std::string_view s(what);
-  if (!s.empty() && s.front() == '[') {
-    const std::size_t close = s.find("] ");
-    if (close != std::string_view::npos) s.remove_prefix(close + 2);
-  }
-  if (s.starts_with("parse error")) {
-    const std::size_t colon = s.find(": ");
-    if (colon != std::string_view::npos) s.remove_prefix(colon + 2);
-  }
-  return SanitizeForMessage(s);
-}
-
 // Builds the DOM through nlohmann's own SAX builder and adds the checks
 // nlohmann does not make: duplicate member names and a nesting limit.
 class StrictSax {
@@ -376,7 +360,7 @@ class StrictSax {
   bool parse_error(std::size_t position, const std::string& /*last_token*/,
                    const Json::exception& ex) {
     // nlohmann counts characters read, so the offending one is the last read.
-    return Reject(position > 0 ? position - 1 : 0, DescriptionOf(ex.what()));
+    return Reject(position > 0 ? position - 1 : 0, JsonErrorDescription(ex.what()));
   }
 
   // Set once parsing stopped on an error: the offset and the description.
@@ -423,6 +407,22 @@ class StrictSax {
 };
 
 }  // namespace
+
+// nlohmann's messages read "[json.exception.parse_error.101] parse error at
+// line 1, column 2: syntax error ..."; keep only the description, because the
+// position is reported in our own form.
+std::string JsonErrorDescription(const char* what) {
+  std::string_view s(what);
+  if (!s.empty() && s.front() == '[') {
+    const std::size_t close = s.find("] ");
+    if (close != std::string_view::npos) s.remove_prefix(close + 2);
+  }
+  if (s.starts_with("parse error")) {
+    const std::size_t colon = s.find(": ");
+    if (colon != std::string_view::npos) s.remove_prefix(colon + 2);
+  }
+  return SanitizeForMessage(s);
+}
 
 std::string FormatEcmaNumber(double value) {
   if (std::isnan(value)) return "NaN";

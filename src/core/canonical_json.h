@@ -42,4 +42,8 @@ std::string FormatEcmaNumber(double value);
 // "<what>:<line>:<column>: <problem>"; the column counts code points.
 Result<Json> ParseJson(std::string_view text, std::string_view what);
 
+// The problem in one of nlohmann's parse error messages, without its prefix
+// and position (reported in our own form), made safe for a one-line message.
+std::string JsonErrorDescription(const char* what);
+
 }  // namespace tollgate

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <ostream>
 #include <span>
 #include <unordered_map>
 
 #include <openssl/rand.h>
 
+#include "core/stream_file.h"
+#include "core/json_stream.h"
 #include "ledger/merkle.h"
 #include "ledger/pg.h"
 
@@ -48,21 +51,6 @@ class StoreSubtrees final : public SubtreeSource {
 
  private:
   LedgerStore& store_;
-};
-
-// Perfect subtree hashes over leaf hashes held in memory (a bundle's).
-class LeafSubtrees final : public SubtreeSource {
- public:
-  explicit LeafSubtrees(std::span<const Hash256> leaves) : leaves_(leaves) {}
-
-  Result<Hash256> PerfectSubtree(std::uint64_t begin, unsigned level) override {
-    std::uint64_t count = std::uint64_t{1} << level;
-    if (begin + count > leaves_.size()) return Fail(Error::Internal("subtree beyond the leaves"));
-    return RootFromLeafHashes(leaves_.subspan(begin, count));
-  }
-
- private:
-  std::span<const Hash256> leaves_;
 };
 
 // Returns the raw JSON text of a top-level member of a canonical JSON object
@@ -786,124 +774,368 @@ Result<VerifyReport> VerifyLedger(const std::string& location, const VerifyOptio
   return rep;
 }
 
-Result<Json> Ledger::Export() {
-  Json bundle;
+namespace {
+
+// `text` (nlohmann's dump(1) of a value) as it reads nested `depth` levels
+// deep in a document dumped with indent 1. JSON strings hold no raw newline,
+// so every newline starts a line of the value.
+std::string Indented(const std::string& text, std::size_t depth) {
+  std::string out;
+  out.reserve(text.size() + depth * 8);
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '\n') out.append(depth, ' ');
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ExportSummary> Ledger::ExportBundle(const std::function<Status(std::string_view)>& write) {
+  // The bundle is written as nlohmann's dump(1) of the whole document would
+  // write it (members in alphabetical order, one space per level), one
+  // member and one entry at a time, so that memory stays flat.
   auto origin = Origin();
   if (!origin) return Fail(origin.error());
-  bundle["format"] = kBundleFormat;
-  bundle["origin"] = *origin;
-  Json entries = Json::array();
-  Status problem = Ok();
-  TG_TRY(store_->ScanEntries(0, 0, "", [&](const StoredEntry& e) {
-    auto parsed = ParseJson(e.body, "entry " + std::to_string(e.seq));
-    if (!parsed) {
-      problem = Fail(Error::Integrity(parsed.error().message()));
-      return false;
-    }
-    entries.push_back(Json{{"seq", e.seq}, {"leaf_hash", HashHex(e.leaf_hash)}, {"entry", std::move(*parsed)}});
-    return true;
-  }));
-  TG_TRY(problem);
-  auto size = static_cast<std::uint64_t>(entries.size());
-  auto root = RootAt(size);
-  if (!root) return Fail(root.error());
-  bundle["size"] = size;
-  bundle["root"] = HashHex(*root);
+  // Entries and checkpoints of one size: a writer appending meanwhile adds
+  // nothing to the bundle.
+  auto stored = store_->Size();
+  if (!stored) return Fail(stored.error());
   auto cps = store_->Checkpoints();
   if (!cps) return Fail(cps.error());
   Json checkpoints = Json::array();
   Json keys = Json::array();
   for (const auto& c : *cps) {
+    if (c.size > *stored) continue;
     checkpoints.push_back(Json{{"size", c.size}, {"root", HashHex(c.root)}, {"note", c.note}, {"key", c.key}, {"created", c.created}});
     if (std::find(keys.begin(), keys.end(), c.key) == keys.end()) keys.push_back(c.key);
   }
-  bundle["checkpoints"] = std::move(checkpoints);
-  bundle["keys"] = std::move(keys);
-  bundle["entries"] = std::move(entries);
-  return bundle;
+  ExportSummary summary;
+  summary.checkpoints = checkpoints.size();
+  TG_TRY(write("{\n \"checkpoints\": " + Indented(checkpoints.dump(1), 1) + ",\n \"entries\": ["));
+  checkpoints = Json();
+  Status problem = Ok();
+  std::uint64_t count = 0;
+  std::string text;
+  if (*stored > 0) {
+    TG_TRY(store_->ScanEntries(0, *stored, "", [&](const StoredEntry& e) {
+      auto parsed = ParseJson(e.body, "entry " + std::to_string(e.seq));
+      if (!parsed) {
+        problem = Fail(Error::Integrity(parsed.error().message()));
+        return false;
+      }
+      Json item{{"seq", e.seq}, {"leaf_hash", HashHex(e.leaf_hash)}, {"entry", std::move(*parsed)}};
+      text.assign(count == 0 ? "\n  " : ",\n  ");
+      text += Indented(item.dump(1), 2);
+      problem = write(text);
+      ++count;
+      return static_cast<bool>(problem);
+    }));
+  }
+  TG_TRY(problem);
+  auto root = RootAt(count);
+  if (!root) return Fail(root.error());
+  summary.size = count;
+  TG_TRY(write(std::string(count > 0 ? "\n ]" : "]") + ",\n \"format\": " + Json(kBundleFormat).dump() +
+               ",\n \"keys\": " + Indented(keys.dump(1), 1) + ",\n \"origin\": " + Json(*origin).dump() +
+               ",\n \"root\": " + Json(HashHex(*root)).dump() + ",\n \"size\": " + std::to_string(count) + "\n}\n"));
+  return summary;
 }
 
-Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts) {
-  auto bad = [](const std::string& m) { return Fail(Error::Input("bundle: " + m)); };
-  if (!bundle.is_object()) return bad("not a JSON object");
-  // Untrusted input: check every type before reading (value() would throw).
-  auto text_of = [&](const char* key) -> std::string {
-    auto it = bundle.find(key);
-    return it != bundle.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  if (text_of("format") != kBundleFormat) return bad("format is not " + std::string(kBundleFormat));
-  const std::string origin = text_of("origin");
-  const auto& entries = bundle.find("entries");
-  const auto& checkpoints = bundle.find("checkpoints");
-  if (entries == bundle.end() || !entries->is_array()) return bad("\"entries\" must be an array");
-  if (checkpoints == bundle.end() || !checkpoints->is_array()) return bad("\"checkpoints\" must be an array");
+Result<ExportSummary> Ledger::ExportToFile(const std::string& path) {
+  auto out = AtomicFileWriter::Create(path);
+  if (!out) return Fail(out.error());
+  auto summary = ExportBundle([&](std::string_view piece) { return out->Write(piece); });
+  if (!summary) return summary;  // the temporary file goes, `path` is untouched
+  TG_TRY(out->Commit());
+  return summary;
+}
 
-  std::vector<StoredCheckpoint> cps;
-  for (const auto& c : *checkpoints) {
-    if (!c.is_object() || !c.contains("size") || !c["size"].is_number_unsigned() || !c.contains("note") ||
-        !c["note"].is_string() || !c.contains("key") || !c["key"].is_string() || !c.contains("root") || !c["root"].is_string())
-      return Fail(Error::Integrity("bundle: malformed checkpoint"));
-    StoredCheckpoint sc;
-    sc.size = c["size"].get<std::uint64_t>();
-    auto root = HashFromHex(c["root"].get<std::string>());
-    if (!root) return Fail(Error::Integrity("bundle: checkpoint root is not a hex hash"));
-    sc.root = *root;
-    sc.note = c["note"].get<std::string>();
-    sc.key = c["key"].get<std::string>();
-    cps.push_back(std::move(sc));
-  }
-  std::sort(cps.begin(), cps.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
-
-  std::optional<Checkpoint> saved;
-  if (opts.extends) {
-    auto parsed = ParseSaved(*opts.extends, opts);
-    if (!parsed) return Fail(parsed.error());
-    saved = *parsed;
-  }
-  std::optional<Hash256> root_at_saved_size;
-  std::vector<Hash256> leaves;  // for the consistency proof, only with a saved checkpoint
-  VerifyReport rep;
-  rep.origin = origin;
-  CompactRange range;
-  std::size_t next_cp = 0;
-  auto check_checkpoints_at = [&](std::uint64_t size) -> Status {
-    if (saved && saved->size == size) root_at_saved_size = range.Root();
-    for (; next_cp < cps.size() && cps[next_cp].size == size; ++next_cp) {
-      TG_TRY(CheckCheckpoint(cps[next_cp], origin, range.Root(), opts, rep.latest_checkpoint_size));
-      ++rep.checkpoints_verified;
-      rep.latest_checkpoint_size = size;
-    }
+Result<Json> Ledger::Export() {
+  std::string text;
+  auto summary = ExportBundle([&](std::string_view piece) {
+    text.append(piece);
     return Ok();
-  };
-  TG_TRY(check_checkpoints_at(0));
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const Json& item = (*entries)[i];
-    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object())
-      return Fail(Error::Integrity(IndexError(i, "malformed bundle item")));
+  });
+  if (!summary) return Fail(summary.error());
+  return ParseJson(text, "bundle");
+}
+
+namespace {
+
+// Perfect subtrees of a bundle's tree kept while its leaves stream past, for
+// the consistency proof from a saved checkpoint of size m to the bundle's
+// size n (unknown until the end): the frontier of m (the subtree of each set
+// bit of m), the perfect subtree starting where each level's boundary at m
+// rounds up to (the right siblings along m's path), and the latest subtree of
+// each level (the frontier of n). That is O(log n) hashes; every subtree an
+// RFC 9162 consistency proof from m to n asks for is among them.
+class StreamedSubtrees final : public SubtreeSource {
+ public:
+  explicit StreamedSubtrees(std::uint64_t m) : m_(m) {}
+
+  void Add(unsigned level, std::uint64_t index, const Hash256& h) {
+    if (level >= 64) return;
+    const std::uint64_t width = std::uint64_t{1} << level;
+    const bool frontier_of_m = ((m_ >> level) & 1) != 0 && index == (m_ >> level) - 1;
+    const bool right_of_m = index == (m_ + width - 1) >> level;
+    if (frontier_of_m || right_of_m) kept_[{level, index}] = h;
+    latest_[level] = {index, h};
+  }
+
+  Result<Hash256> PerfectSubtree(std::uint64_t begin, unsigned level) override {
+    if (level >= 64) return Fail(Error::Internal("subtree level out of range"));
+    const std::uint64_t index = begin >> level;
+    if (auto it = kept_.find({level, index}); it != kept_.end()) return it->second;
+    if (auto it = latest_.find(level); it != latest_.end() && it->second.first == index) return it->second.second;
+    return Fail(Error::Internal("bundle: subtree " + std::to_string(level) + "/" + std::to_string(index) +
+                                " was not kept for the consistency proof"));
+  }
+
+ private:
+  std::uint64_t m_;
+  std::map<std::pair<unsigned, std::uint64_t>, Hash256> kept_;
+  std::map<unsigned, std::pair<std::uint64_t, Hash256>> latest_;
+};
+
+// Verifies a bundle fed to it member by member and entry by entry, holding
+// the checkpoints and O(log n) hashes, never the entries. Problems are
+// recorded and reported by Finish() in the order a check of the whole
+// document makes them: the document's shape (format, entries, checkpoints),
+// the saved checkpoint, then, in the order of the log, each checkpoint at its
+// size and each entry, then truncation, the claimed root, trust.
+class BundleChecker {
+ public:
+  explicit BundleChecker(const VerifyOptions& opts) : opts_(opts) {
+    if (opts.extends) {
+      auto parsed = ParseSaved(*opts.extends, opts);
+      if (!parsed) saved_error_ = parsed.error();
+      else {
+        saved_ = *parsed;
+        subtrees_.emplace(saved_->size);
+      }
+    }
+  }
+
+  void NotAnObject() { not_object_ = true; }
+
+  void Member(const std::string& key, Json value) {
+    if (key == "format") format_ok_ = value.is_string() && value.get_ref<const std::string&>() == kBundleFormat;
+    else if (key == "origin") origin_ = value.is_string() ? value.get<std::string>() : std::string();
+    else if (key == "root") claimed_root_ = std::move(value);
+    else if (key == "checkpoints") SetCheckpoints(value);
+  }
+
+  // The "entries" member starts: false when its items need not be read.
+  bool EntriesBegin(bool is_array) {
+    entries_seen_ = true;
+    entries_array_ = is_array;
+    return is_array;
+  }
+  bool HaveCheckpoints() const { return checkpoints_seen_; }
+  // Items are worth reading: the shape so far allows them, none failed yet.
+  bool ReadingEntries() const { return !entry_error_ && !checkpoint_error_ && !saved_error_; }
+
+  void Entry(const Json& item) {
+    if (!ReadingEntries()) return;
+    if (range_.size() == 0) RootsAt(0);
+    const std::uint64_t i = range_.size();
+    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object()) {
+      entry_error_ = Error::Integrity(IndexError(i, "malformed bundle item"));
+      return;
+    }
     auto body = Canonicalize(item["entry"]);
-    if (!body) return Fail(Error::Integrity(IndexError(i, body.error().message())));
-    TG_TRY(CheckEntryBody(i, *body));
+    if (!body) {
+      entry_error_ = Error::Integrity(IndexError(i, body.error().message()));
+      return;
+    }
+    if (auto s = CheckEntryBody(i, *body); !s) {
+      entry_error_ = s.error();
+      return;
+    }
     Hash256 leaf = LeafHash(AsBytes(*body));
     if (item.contains("leaf_hash")) {
       auto claimed = item["leaf_hash"].is_string() ? HashFromHex(item["leaf_hash"].get<std::string>()) : std::nullopt;
-      if (!claimed || *claimed != leaf)
-        return Fail(Error::Integrity(IndexError(i, "content does not match its leaf hash (changed)")));
+      if (!claimed || *claimed != leaf) {
+        entry_error_ = Error::Integrity(IndexError(i, "content does not match its leaf hash (changed)"));
+        return;
+      }
     }
-    range.Append(leaf);
-    if (saved) leaves.push_back(leaf);
-    TG_TRY(check_checkpoints_at(range.size()));
+    if (subtrees_) {
+      range_.Append(leaf, [&](unsigned level, std::uint64_t index, const Hash256& h) { subtrees_->Add(level, index, h); });
+    } else {
+      range_.Append(leaf);
+    }
+    RootsAt(range_.size());
   }
-  if (next_cp < cps.size())
-    return Fail(Error::Integrity(IndexError(range.size(), "missing: a checkpoint covers " + std::to_string(cps[next_cp].size) +
-                                                              " entries but the bundle holds " + std::to_string(range.size()))));
-  rep.size = range.size();
-  rep.root = range.Root();
-  if (bundle.contains("root")) {
-    auto claimed = bundle["root"].is_string() ? HashFromHex(bundle["root"].get<std::string>()) : std::nullopt;
-    if (!claimed || *claimed != rep.root) return Fail(Error::Integrity("bundle: root does not match its entries"));
+
+  Result<VerifyReport> Finish() {
+    auto bad = [](const std::string& m) { return Fail(Error::Input("bundle: " + m)); };
+    if (not_object_) return bad("not a JSON object");
+    if (!format_ok_) return bad("format is not " + std::string(kBundleFormat));
+    if (!entries_seen_ || !entries_array_) return bad("\"entries\" must be an array");
+    if (!checkpoints_seen_ || !checkpoints_array_) return bad("\"checkpoints\" must be an array");
+    if (checkpoint_error_) return Fail(*checkpoint_error_);
+    if (saved_error_) return Fail(*saved_error_);
+    if (range_.size() == 0) RootsAt(0);
+
+    VerifyReport rep;
+    rep.origin = origin_;
+    std::size_t next_cp = 0;
+    for (; next_cp < cps_.size() && cps_[next_cp].size <= range_.size(); ++next_cp) {
+      TG_TRY(CheckCheckpoint(cps_[next_cp], origin_, roots_[next_cp], opts_, rep.latest_checkpoint_size));
+      ++rep.checkpoints_verified;
+      rep.latest_checkpoint_size = cps_[next_cp].size;
+    }
+    if (entry_error_) return Fail(*entry_error_);
+    if (next_cp < cps_.size())
+      return Fail(Error::Integrity(IndexError(range_.size(), "missing: a checkpoint covers " + std::to_string(cps_[next_cp].size) +
+                                                                 " entries but the bundle holds " + std::to_string(range_.size()))));
+    rep.size = range_.size();
+    rep.root = range_.Root();
+    if (!claimed_root_.is_discarded()) {
+      auto claimed = claimed_root_.is_string() ? HashFromHex(claimed_root_.get<std::string>()) : std::nullopt;
+      if (!claimed || *claimed != rep.root) return Fail(Error::Integrity("bundle: root does not match its entries"));
+    }
+    StreamedSubtrees none(0);
+    SubtreeSource& src = subtrees_ ? static_cast<SubtreeSource&>(*subtrees_) : none;
+    TG_TRY(FinishVerify(opts_, saved_, root_at_saved_size_, src, rep));
+    return rep;
   }
-  LeafSubtrees src(leaves);
-  TG_TRY(FinishVerify(opts, saved, root_at_saved_size, src, rep));
+
+ private:
+  void SetCheckpoints(const Json& list) {
+    checkpoints_seen_ = true;
+    checkpoints_array_ = list.is_array();
+    if (!checkpoints_array_) return;
+    for (const auto& c : list) {
+      if (!c.is_object() || !c.contains("size") || !c["size"].is_number_unsigned() || !c.contains("note") ||
+          !c["note"].is_string() || !c.contains("key") || !c["key"].is_string() || !c.contains("root") ||
+          !c["root"].is_string()) {
+        checkpoint_error_ = Error::Integrity("bundle: malformed checkpoint");
+        return;
+      }
+      StoredCheckpoint sc;
+      sc.size = c["size"].get<std::uint64_t>();
+      auto root = HashFromHex(c["root"].get<std::string>());
+      if (!root) {
+        checkpoint_error_ = Error::Integrity("bundle: checkpoint root is not a hex hash");
+        return;
+      }
+      sc.root = *root;
+      sc.note = c["note"].get<std::string>();
+      sc.key = c["key"].get<std::string>();
+      cps_.push_back(std::move(sc));
+    }
+    std::stable_sort(cps_.begin(), cps_.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
+    roots_.assign(cps_.size(), Hash256{});
+  }
+
+  // The log has reached `size` entries: remember its root for the
+  // checkpoints (and the saved checkpoint) of that size.
+  void RootsAt(std::uint64_t size) {
+    while (next_root_ < cps_.size() && cps_[next_root_].size < size) ++next_root_;
+    bool needed = saved_ && saved_->size == size;
+    for (std::size_t j = next_root_; j < cps_.size() && cps_[j].size == size; ++j) needed = true;
+    if (!needed) return;
+    Hash256 root = range_.Root();
+    if (saved_ && saved_->size == size) root_at_saved_size_ = root;
+    for (; next_root_ < cps_.size() && cps_[next_root_].size == size; ++next_root_) roots_[next_root_] = root;
+  }
+
+  const VerifyOptions& opts_;
+  bool not_object_ = false;
+  bool format_ok_ = false;
+  bool entries_seen_ = false, entries_array_ = false;
+  bool checkpoints_seen_ = false, checkpoints_array_ = false;
+  std::string origin_;
+  Json claimed_root_ = Json::value_t::discarded;
+  std::vector<StoredCheckpoint> cps_;  // by size
+  std::vector<Hash256> roots_;         // the recomputed root at each one's size
+  std::size_t next_root_ = 0;
+  std::optional<Error> checkpoint_error_, saved_error_, entry_error_;
+  std::optional<Checkpoint> saved_;
+  std::optional<Hash256> root_at_saved_size_;
+  std::optional<StreamedSubtrees> subtrees_;
+  CompactRange range_;
+};
+
+// Feeds a bundle file to a BundleChecker as it is read. Tollgate writes the
+// members in alphabetical order, so the checkpoints come before the entries
+// and one pass does; when a bundle has them the other way round, the first
+// pass skips the entries and a second pass reads only them.
+class BundleStream final : public JsonStreamHandler {
+ public:
+  BundleStream(BundleChecker& c, bool entries_pass) : c_(c), entries_pass_(entries_pass) {}
+
+  Take Begin(const JsonPath& path, Type type) override {
+    if (path.empty()) {
+      if (type == Type::kObject) return Take::kEnter;
+      if (!entries_pass_) c_.NotAnObject();
+      return Take::kSkip;
+    }
+    const std::string& key = path[0].key;
+    if (path.size() == 1) {
+      if (key == "entries") {
+        if (entries_pass_) return type == Type::kArray ? Take::kEnter : Take::kSkip;
+        if (!c_.EntriesBegin(type == Type::kArray)) return Take::kSkip;
+        if (!c_.HaveCheckpoints()) {
+          deferred_ = true;
+          return Take::kSkip;
+        }
+        return c_.ReadingEntries() ? Take::kEnter : Take::kSkip;
+      }
+      if (entries_pass_) return Take::kSkip;
+      if (key == "checkpoints" || key == "format" || key == "origin" || key == "root") return Take::kValue;
+      return Take::kSkip;
+    }
+    if (path.size() == 2 && key == "entries") return c_.ReadingEntries() ? Take::kValue : Take::kSkip;
+    return Take::kSkip;
+  }
+
+  Status Value(const JsonPath& path, Json value) override {
+    if (path.size() == 1) c_.Member(path[0].key, std::move(value));
+    else c_.Entry(value);
+    return Ok();
+  }
+
+  bool deferred() const { return deferred_; }
+
+ private:
+  BundleChecker& c_;
+  bool entries_pass_;
+  bool deferred_ = false;
+};
+
+}  // namespace
+
+Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts) {
+  BundleChecker c(opts);
+  if (!bundle.is_object()) {
+    c.NotAnObject();
+    return c.Finish();
+  }
+  for (const char* key : {"format", "origin", "root", "checkpoints"})
+    if (auto it = bundle.find(key); it != bundle.end()) c.Member(key, *it);
+  if (auto it = bundle.find("entries"); it != bundle.end() && c.EntriesBegin(it->is_array())) {
+    for (const Json& item : *it) {
+      if (!c.ReadingEntries()) break;
+      c.Entry(item);
+    }
+  }
+  return c.Finish();
+}
+
+Result<VerifyReport> VerifyBundleFile(const std::string& path, const VerifyOptions& opts) {
+  BundleChecker c(opts);
+  BundleStream first(c, /*entries_pass=*/false);
+  TG_TRY(StreamJsonFile(path, first));
+  if (first.deferred() && c.HaveCheckpoints() && c.ReadingEntries()) {
+    BundleStream second(c, /*entries_pass=*/true);
+    TG_TRY(StreamJsonFile(path, second));
+  }
+  auto rep = c.Finish();
+  if (!rep) return Fail(rep.error().WithContext(path));
   return rep;
 }
 

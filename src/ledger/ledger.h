@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -87,9 +88,10 @@ std::optional<std::string> ReservedTypeCommand(std::string_view type);
 // refused; so is input with no events.
 Result<std::vector<Json>> ReadEventBatch(std::istream& in, const std::string& name);
 
-// The ledger's content as a self-contained JSON bundle (docs/ledger-format.md).
-struct BundleVerifyResult {
-  VerifyReport report;
+// What an export wrote.
+struct ExportSummary {
+  std::uint64_t size = 0;
+  std::size_t checkpoints = 0;
 };
 
 class Ledger {
@@ -162,7 +164,16 @@ class Ledger {
   // message names the first bad index.
   Result<VerifyReport> Verify(const VerifyOptions& opts);
 
-  // The bundle as JSON (entries as objects, checkpoints, verifier keys).
+  // The export bundle (docs/ledger-format.md), written piece by piece to
+  // `write` as the store hands out entries, so memory does not grow with the
+  // ledger: the bytes of nlohmann's dump(1) of the bundle, and a final
+  // newline. It holds the entries and checkpoints of the log's size when the
+  // export began. An error from `write` stops it and is returned.
+  Result<ExportSummary> ExportBundle(const std::function<Status(std::string_view)>& write);
+  // ExportBundle into `path`, atomically (core/file.h AtomicFileWriter): on
+  // any error `path` is left as it was.
+  Result<ExportSummary> ExportToFile(const std::string& path);
+  // The bundle as JSON, in memory (small ledgers, tests).
   Result<Json> Export();
 
  private:
@@ -200,6 +211,13 @@ Result<VerifyReport> VerifyLedger(const std::string& location, const VerifyOptio
 
 // Verify an exported bundle with no database.
 Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts);
+
+// Verify the bundle in the file `path` as it is read: entries are checked and
+// hashed one at a time into an O(log n) tree frontier, so memory does not grow
+// with the entries (only with the checkpoints, which are held). A malformed or
+// truncated file is an Input error naming "path:line:column"; a problem
+// with the log, an error as VerifyBundle's, prefixed with `path`.
+Result<VerifyReport> VerifyBundleFile(const std::string& path, const VerifyOptions& opts);
 
 std::string HashHex(const Hash256& h);
 
