@@ -34,7 +34,7 @@ int RunScanImport(const ScanImportArgs& a) {
   SortFindings(*findings);
   tollgate::Report r;
   r.tool_version = kVersion;
-  r.findings = *findings;
+  r.findings = std::move(*findings);
   for (const auto& f : r.findings)
     if (*threshold && f.severity >= **threshold) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;

@@ -18,11 +18,12 @@
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/json_stream.h"
 
 namespace tollgate::sarif {
 namespace {
@@ -256,27 +258,67 @@ class SarifReader {
  public:
   SarifReader(std::string_view source, std::string_view gate) : source_(source), gate_(gate) {}
 
-  Result<std::vector<Finding>> Import(const Json& root) {
-    if (!root.is_object()) return Fail(Bad("(root)", "expected an object"));
-    auto version = Get(root, "", "version", Kind::kString, true);
-    if (!version) return Fail(version.error());
-    const std::string& v = (*version)->get_ref<const std::string&>();
-    if (v != "2.1.0") {
-      return Fail(Bad("version", "unsupported SARIF version \"" + v + "\" (expected \"2.1.0\")"));
-    }
-    auto runs = Get(root, "", "runs", Kind::kArray, true);
-    if (!runs) return Fail(runs.error());
-    std::vector<Finding> out;
-    for (std::size_t i = 0; i < (*runs)->size(); ++i) {
-      TG_TRY(ImportRun((**runs)[i], Element("runs", i), out));
-    }
-    return out;
-  }
-
- private:
   Error Bad(const std::string& path, std::string_view problem) const {
     return Error::Input(source_ + ": " + path + ": " + std::string(problem));
   }
+
+  // The document's "version" member (absent: nullptr).
+  Status CheckVersion(const Json* version) const {
+    if (version == nullptr) return Fail(Bad("version", "required property is missing"));
+    if (!version->is_string()) return Fail(Bad("version", Expected(Kind::kString)));
+    const std::string& v = version->get_ref<const std::string&>();
+    if (v != "2.1.0") return Fail(Bad("version", "unsupported SARIF version \"" + v + "\" (expected \"2.1.0\")"));
+    return Ok();
+  }
+
+  // Reads what a run's results refer to (its tool's rules, artifacts,
+  // taxonomies, base ids) from `run`, an object holding those members of the
+  // run at `path`; it must outlive the ImportResult calls that follow.
+  Status SetupRun(const Json& run, const std::string& path) {
+    auto tool = Get(run, path, "tool", Kind::kObject, true);
+    if (!tool) return Fail(tool.error());
+    std::string tool_path = Member(path, "tool");
+    auto driver = Get(**tool, tool_path, "driver", Kind::kObject, true);
+    if (!driver) return Fail(driver.error());
+    std::string driver_path = Member(tool_path, "driver");
+    auto driver_name = Get(**driver, driver_path, "name", Kind::kString, true);
+    if (!driver_name) return Fail(driver_name.error());
+
+    auto driver_rules = ReadRuleSet(**driver, driver_path);
+    if (!driver_rules) return Fail(driver_rules.error());
+    driver_ = std::move(*driver_rules);
+    extensions_.clear();
+    auto extensions = Get(**tool, tool_path, "extensions", Kind::kArray, false);
+    if (!extensions) return Fail(extensions.error());
+    if (*extensions != nullptr) {
+      std::string ext_path = Member(tool_path, "extensions");
+      for (std::size_t i = 0; i < (*extensions)->size(); ++i) {
+        const Json& ext = (**extensions)[i];
+        if (!ext.is_object()) return Fail(Bad(Element(ext_path, i), "expected an object"));
+        auto set = ReadRuleSet(ext, Element(ext_path, i));
+        if (!set) return Fail(set.error());
+        extensions_.push_back(std::move(*set));
+      }
+    }
+
+    auto artifacts = Get(run, path, "artifacts", Kind::kArray, false);
+    if (!artifacts) return Fail(artifacts.error());
+    artifacts_ = *artifacts;
+    auto taxonomies = Get(run, path, "taxonomies", Kind::kArray, false);
+    if (!taxonomies) return Fail(taxonomies.error());
+    taxonomies_ = *taxonomies;
+    TG_TRY(ReadBaseIds(run, path));
+    tool_name_ = (*driver_name)->get<std::string>();
+    return Ok();
+  }
+
+  // One result of the run last set up -> a Finding, or nullopt for results
+  // that report no problem.
+  Result<std::optional<Finding>> ImportResult(const Json& result, const std::string& path) const {
+    return ImportResult(result, path, tool_name_);
+  }
+
+ private:
 
   // The member `key` of object `obj` (at `path`) checked against `kind`.
   // An absent or null optional member yields nullptr.
@@ -333,55 +375,6 @@ class SarifReader {
       set.rules.push_back(&rule);
     }
     return set;
-  }
-
-  Status ImportRun(const Json& run, const std::string& path, std::vector<Finding>& out) {
-    if (!run.is_object()) return Fail(Bad(path, "expected an object"));
-    auto tool = Get(run, path, "tool", Kind::kObject, true);
-    if (!tool) return Fail(tool.error());
-    std::string tool_path = Member(path, "tool");
-    auto driver = Get(**tool, tool_path, "driver", Kind::kObject, true);
-    if (!driver) return Fail(driver.error());
-    std::string driver_path = Member(tool_path, "driver");
-    auto driver_name = Get(**driver, driver_path, "name", Kind::kString, true);
-    if (!driver_name) return Fail(driver_name.error());
-
-    auto driver_rules = ReadRuleSet(**driver, driver_path);
-    if (!driver_rules) return Fail(driver_rules.error());
-    driver_ = std::move(*driver_rules);
-    extensions_.clear();
-    auto extensions = Get(**tool, tool_path, "extensions", Kind::kArray, false);
-    if (!extensions) return Fail(extensions.error());
-    if (*extensions != nullptr) {
-      std::string ext_path = Member(tool_path, "extensions");
-      for (std::size_t i = 0; i < (*extensions)->size(); ++i) {
-        const Json& ext = (**extensions)[i];
-        if (!ext.is_object()) return Fail(Bad(Element(ext_path, i), "expected an object"));
-        auto set = ReadRuleSet(ext, Element(ext_path, i));
-        if (!set) return Fail(set.error());
-        extensions_.push_back(std::move(*set));
-      }
-    }
-
-    auto artifacts = Get(run, path, "artifacts", Kind::kArray, false);
-    if (!artifacts) return Fail(artifacts.error());
-    artifacts_ = *artifacts;
-    auto taxonomies = Get(run, path, "taxonomies", Kind::kArray, false);
-    if (!taxonomies) return Fail(taxonomies.error());
-    taxonomies_ = *taxonomies;
-    TG_TRY(ReadBaseIds(run, path));
-
-    auto results = Get(run, path, "results", Kind::kArray, false);
-    if (!results) return Fail(results.error());
-    if (*results == nullptr) return Ok();  // the tool did not run or found nothing
-    std::string results_path = Member(path, "results");
-    std::string tool_name = (*driver_name)->get<std::string>();
-    for (std::size_t i = 0; i < (*results)->size(); ++i) {
-      auto finding = ImportResult((**results)[i], Element(results_path, i), tool_name);
-      if (!finding) return Fail(finding.error());
-      if (*finding) out.push_back(std::move(**finding));
-    }
-    return Ok();
   }
 
   // run.originalUriBaseIds: { "SRCROOT": { "uri": "file:///src/", "uriBaseId"? } }
@@ -954,28 +947,239 @@ class SarifReader {
   const Json* artifacts_ = nullptr;
   const Json* taxonomies_ = nullptr;
   std::map<std::string, BaseId, std::less<>> base_ids_;
+  std::string tool_name_;
 };
+
+// A run as the stream has shown it so far.
+struct RunState {
+  std::string path;  // "runs[2]"
+  // The members results refer to (tool, artifacts, taxonomies,
+  // originalUriBaseIds), as read; kept only while the run may need them.
+  std::unique_ptr<Json> context = std::make_unique<Json>(Json::object());
+  bool results_started = false;
+  bool converting = false;  // results are being converted in this pass
+  bool late = false;        // a context member came after the results
+  bool deferred = false;    // the results came before the tool: not converted
+  bool second_pass = false; // its results are converted again, in a second pass
+  std::optional<Error> results_type_error;
+  std::optional<Error> result_error;  // the first result that failed
+  std::optional<Error> error;         // the run's error, once settled
+  // A deque, not a vector: growing never copies what is held (a vector's
+  // doubling briefly holds three times its elements).
+  std::deque<Finding> findings;
+};
+
+// Reads a SARIF document as a stream: only one result is held as JSON at a
+// time, beside what a run's results refer to (its tool, artifacts, taxonomies
+// and base ids). A run is converted in one pass when those members come
+// before its results, as most tools write them; otherwise its results are
+// converted in a second pass, once the whole run has been seen. Problems are
+// reported as reading the whole document reports them: JSON errors first,
+// then the root, "version" and "runs", then each run in order (its tool and
+// the members results refer to, the type of "results", then its first bad
+// result).
+class SarifStream final : public JsonStreamHandler {
+ public:
+  explicit SarifStream(SarifReader& reader) : reader_(reader) {}
+
+  void StartSecondPass() {
+    second_pass_ = true;
+    run_index_ = 0;
+  }
+  bool NeedsSecondPass() const {
+    for (const auto& run : runs_) {
+      if (run.error && !run.second_pass) return false;  // an earlier run's error is the answer
+      if (run.second_pass) return true;
+    }
+    return false;
+  }
+
+  Take Begin(const JsonPath& path, Type type) override {
+    switch (path.size()) {
+      case 0:
+        if (type == Type::kObject) return Take::kEnter;
+        root_not_object_ = true;
+        return Take::kSkip;
+      case 1:
+        if (path[0].key == "version") return second_pass_ ? Take::kSkip : Take::kValue;
+        if (path[0].key != "runs") return Take::kSkip;
+        if (!second_pass_) {
+          runs_seen_ = true;
+          runs_array_ = type == Type::kArray;
+        }
+        return type == Type::kArray ? Take::kEnter : Take::kSkip;
+      case 2:
+        return BeginRun(type);
+      case 3:
+        return BeginRunMember(path[2].key, type);
+      case 4: {
+        RunState& run = runs_[current_];
+        return run.converting && !run.result_error && path[2].key == "results" ? Take::kValue : Take::kSkip;
+      }
+      default:
+        return Take::kSkip;
+    }
+  }
+
+  Status Value(const JsonPath& path, Json value) override {
+    if (path.size() == 1) {
+      version_ = std::move(value);
+      return Ok();
+    }
+    RunState& run = runs_[current_];
+    if (path.size() == 3 && path[2].key == "results") {
+      if (!value.is_null()) run.results_type_error = reader_.Bad(Member(run.path, "results"), "expected an array");
+      return Ok();
+    }
+    if (path.size() == 3) {
+      (*run.context)[path[2].key] = std::move(value);
+      if (run.results_started) run.late = true;
+      return Ok();
+    }
+    auto finding = reader_.ImportResult(value, Element(Member(run.path, "results"), path[3].index));
+    if (!finding) {
+      run.result_error = finding.error();
+      run.converting = false;
+    } else if (*finding) {
+      run.findings.push_back(std::move(**finding));
+    }
+    return Ok();
+  }
+
+  Status End(const JsonPath& path) override {
+    if (path.size() != 2) return Ok();
+    RunState& run = runs_[current_];
+    run.converting = false;
+    if (second_pass_) {
+      if (run.result_error) run.error = run.result_error;
+      run.context.reset();
+      return Ok();
+    }
+    // The whole run is known: settle it, as reading it whole would.
+    if (auto s = reader_.SetupRun(*run.context, run.path); !s) {
+      run.error = s.error();
+    } else if (run.results_type_error) {
+      run.error = run.results_type_error;
+    } else if (run.deferred || run.late) {
+      run.second_pass = true;
+      run.findings = {};
+      run.result_error.reset();
+    } else if (run.result_error) {
+      run.error = run.result_error;
+    }
+    if (run.error) {
+      run.findings = {};
+      if (!first_error_) first_error_ = current_;
+    }
+    if (!run.second_pass) run.context.reset();
+    return Ok();
+  }
+
+  // The findings of every run, or the first problem.
+  Result<std::vector<Finding>> Finish() {
+    if (root_not_object_) return Fail(reader_.Bad("(root)", "expected an object"));
+    TG_TRY(reader_.CheckVersion(version_.is_discarded() ? nullptr : &version_));
+    if (!runs_seen_) return Fail(reader_.Bad("runs", "required property is missing"));
+    if (!runs_array_) return Fail(reader_.Bad("runs", "expected an array"));
+    std::size_t total = 0;
+    for (const auto& run : runs_) {
+      if (run.error) return Fail(*run.error);
+      total += run.findings.size();
+    }
+    // Into one vector of exactly that size, freeing the deques as they empty.
+    std::vector<Finding> out;
+    out.reserve(total);
+    for (auto& run : runs_) {
+      while (!run.findings.empty()) {
+        out.push_back(std::move(run.findings.front()));
+        run.findings.pop_front();
+      }
+    }
+    return out;
+  }
+
+ private:
+  Take BeginRun(Type type) {
+    if (second_pass_) {
+      current_ = run_index_++;
+      RunState& run = runs_[current_];
+      if (!run.second_pass || type != Type::kObject) return Take::kSkip;
+      (void)reader_.SetupRun(*run.context, run.path);  // it succeeded at the end of the first pass
+      return Take::kEnter;
+    }
+    current_ = runs_.size();
+    runs_.emplace_back();
+    RunState& run = runs_.back();
+    run.path = Element("runs", current_);
+    if (type == Type::kObject) return Take::kEnter;
+    run.error = reader_.Bad(run.path, "expected an object");
+    if (!first_error_) first_error_ = current_;
+    return Take::kSkip;
+  }
+
+  Take BeginRunMember(const std::string& key, Type type) {
+    RunState& run = runs_[current_];
+    if (second_pass_) {
+      if (key != "results" || type != Type::kArray) return Take::kSkip;
+      run.converting = true;
+      return Take::kEnter;
+    }
+    if (key == "tool" || key == "artifacts" || key == "taxonomies" || key == "originalUriBaseIds") return Take::kValue;
+    if (key != "results") return Take::kSkip;
+    run.results_started = true;
+    if (type == Type::kScalar) return Take::kValue;  // null is no results; Value() refuses the rest
+    if (type != Type::kArray) {
+      run.results_type_error = reader_.Bad(Member(run.path, "results"), "expected an array");
+      return Take::kSkip;
+    }
+    // After another run's error, converting is of no use: that error is the
+    // answer unless an earlier run fails in a second pass.
+    if (first_error_) return Take::kSkip;
+    if (!run.context->contains("tool")) {
+      run.deferred = true;
+      return Take::kSkip;
+    }
+    if (!reader_.SetupRun(*run.context, run.path)) return Take::kSkip;  // settled at the run's end
+    run.converting = true;
+    return Take::kEnter;
+  }
+
+  SarifReader& reader_;
+  bool second_pass_ = false;
+  bool root_not_object_ = false;
+  bool runs_seen_ = false;
+  bool runs_array_ = false;
+  Json version_ = Json::value_t::discarded;
+  std::vector<RunState> runs_;
+  std::size_t current_ = 0;
+  std::size_t run_index_ = 0;
+  std::optional<std::size_t> first_error_;
+};
+
+// Imports through `pass`, which streams the document to a handler (once, or
+// twice when a run's results come before what they refer to).
+Result<std::vector<Finding>> ImportStream(std::string_view source_name, std::string_view gate,
+                                          const std::function<Status(JsonStreamHandler&)>& pass) {
+  SarifReader reader(source_name, gate);
+  SarifStream stream(reader);
+  TG_TRY(pass(stream));
+  if (stream.NeedsSecondPass()) {
+    stream.StartSecondPass();
+    TG_TRY(pass(stream));
+  }
+  return stream.Finish();
+}
 
 }  // namespace
 
 Result<std::vector<Finding>> ImportSarif(std::string_view text, std::string_view source_name,
                                          std::string_view gate) {
-  auto doc = ParseJson(text, source_name);
-  if (!doc) return Fail(doc.error());
-  SarifReader reader(source_name, gate);
-  return reader.Import(*doc);
+  return ImportStream(source_name, gate,
+                      [&](JsonStreamHandler& h) { return StreamJsonText(text, source_name, h); });
 }
 
 Result<std::vector<Finding>> ImportSarifFile(const std::string& path, std::string_view gate) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Fail(Error::NotFound(path + ": no such file"));
-  if (std::filesystem::is_directory(path, ec)) return Fail(Error::Input(path + ": is a directory"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::Io(path + ": cannot open for reading"));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Fail(Error::Io(path + ": read failed"));
-  return ImportSarif(buffer.str(), path, gate);
+  return ImportStream(path, gate, [&](JsonStreamHandler& h) { return StreamJsonFile(path, h); });
 }
 
 }  // namespace tollgate::sarif
