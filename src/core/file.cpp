@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/stream_file.h"
+
 namespace tollgate {
 namespace {
 
@@ -80,56 +82,14 @@ Result<std::string> ReadFileBounded(const std::string& path, std::size_t max_byt
   return r;
 }
 
-namespace {
-
-Status WriteAllTo(int fd, std::string_view content, const std::string& path) {
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(n < 0 ? errno : EIO)));
-    done += static_cast<std::size_t>(n);
-  }
-  return Ok();
-}
-
-}  // namespace
-
 Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written to, never
-    // replaced by a renamed file; a directory or socket is bad input.
-    if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-      return Fail(Error::Input(path + ": not a regular file, a device or a pipe; nothing written"));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
-    Status s = WriteAllTo(fd, content, path);
-    ::close(fd);
-    return s;
-  }
-  // A temporary file of its own beside the target (concurrent writers never
-  // share one), renamed over it once whole and synced.
-  std::string tmp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
-  Status s = WriteAllTo(fd, content, path);
-  if (s && (::fchmod(fd, static_cast<mode_t>(mode)) != 0 || ::fsync(fd) != 0))
-    s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
-  if (::close(fd) != 0 && s) s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
-  if (s && std::rename(tmp.c_str(), path.c_str()) != 0) s = Fail(Error::Io(path + ": cannot write: " + std::strerror(errno)));
-  if (!s) {
-    std::remove(tmp.c_str());
-    return s;
-  }
-  // The rename itself is durable only once the directory is synced.
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return Ok();
+  // One piece through the streaming writer: a temporary file of its own
+  // beside the target, renamed over it once whole and synced; a device or
+  // pipe written in place (core/stream_file.h).
+  auto w = AtomicFileWriter::Create(path, mode);
+  if (!w) return Fail(w.error());
+  TG_TRY(w->Write(content));
+  return w->Commit();
 }
 
 }  // namespace tollgate
