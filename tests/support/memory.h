@@ -36,7 +36,10 @@ inline long PeakSelfRssKb() {
 }
 
 // `kb` for a process whose own work needs at most that much; under ASan plus
-// the sanitizer's quarantine and shadow overhead.
-inline constexpr long RssLimitKb(long kb) { return kUnderAsan ? kb * 2 + 512 * 1024 : kb; }
+// the sanitizer's quarantine, allocator and shadow overhead (measured: a
+// streaming export that peaks at 20 MB peaks at 660 MB under ASan). The
+// release build holds the real limit; under ASan the limit still catches
+// growth to gigabytes.
+inline constexpr long RssLimitKb(long kb) { return kUnderAsan ? kb * 4 + 1024 * 1024 : kb; }
 
 }  // namespace tollgate::testing
