@@ -49,12 +49,29 @@ std::optional<WorkTree> Where(const std::string& path) {
     if (git_reference_is_branch(head)) w.branch = git_reference_shorthand(head);
     git_reference_free(head);
   }
-  git_remote* remote = nullptr;
-  if (git_remote_lookup(&remote, repo.get(), "origin") == 0) {
-    if (const char* url = git_remote_url(remote); url != nullptr) w.origin_url = url;
-    git_remote_free(remote);
+  // remote.origin.url as configured, read from a config snapshot. git_remote_lookup would
+  // also apply url.*.insteadOf, but libgit2 1.5 (Debian 12) leaks a PCRE2 match block for
+  // every config entry that its insteadOf pattern does not match.
+  git_config* config = nullptr;
+  if (git_repository_config_snapshot(&config, repo.get()) == 0) {
+    const char* url = nullptr;
+    if (git_config_get_string(&url, config, "remote.origin.url") == 0 && url != nullptr)
+      w.origin_url = WithoutCredentials(url);
+    git_config_free(config);
   }
   return w;
+}
+
+std::string WithoutCredentials(std::string_view url) {
+  // scheme://[userinfo@]host/...: a CI checkout's origin often carries a token as the userinfo
+  // (https://gitlab-ci-token:TOKEN@host/...). Only the host and path are evidence.
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);  // scp-like user@host:path has no secret
+  const auto authority = scheme + 3;
+  const auto end = url.find_first_of("/?#", authority);
+  const auto at = url.substr(authority, end == std::string_view::npos ? url.npos : end - authority).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, authority)) + std::string(url.substr(authority + at + 1));
 }
 
 }  // namespace tollgate::git

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -58,7 +59,10 @@ struct WorkTree {
   std::string branch;
   std::string origin_url;
 };
+// The branch and remote.origin.url (without credentials) of the work tree holding path.
 std::optional<WorkTree> Where(const std::string& path);
+// url with any user:password@ in a scheme://authority removed.
+std::string WithoutCredentials(std::string_view url);
 
 // Hex id of an object id.
 std::string OidHex(const git_oid& oid);
