@@ -175,22 +175,24 @@ namespace {
 // Events read once, kept to be checked again if the write transaction is
 // redone (only when the ledger started empty: see RecordFrom).
 struct Kept {
+  static constexpr std::size_t kMaxEvents = 10000;  // beyond this, memory matters more than the rare race
   std::vector<Event> events;
   std::vector<std::string> wheres;
   std::vector<std::string> notes;
+  bool overflow = false;
 };
 
 // Checks each event `source` yields against the ledger's history and the
 // events before it; returns the ledger entries to append. Runs under the
 // ledger's write lock (Ledger::AppendChecked).
-Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
-                                     Millis now, RecordSummary& summary, Kept* kept) {
+Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options, Millis now,
+                  RecordSummary& summary, Kept* kept, const ledger::Ledger::EmitFn& emit) {
   EventLog log(EventLog::Mode::kStrict);
   const bool git = !options.repo.empty();
   if (git) log.KeepCommits();
   TG_TRY(LoadEvents(ledger, log));
   summary.history_problems = log.problems().size();
-  std::vector<Json> batch;
+  Json entry;
   UnknownServices unknown;
   Event e;
   std::string where;
@@ -198,9 +200,15 @@ Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source
     auto got = source.Next(e, where);
     if (!got) return Fail(got.error());
     if (!*got) break;
-    if (kept != nullptr) {
-      kept->events.push_back(e);
-      kept->wheres.push_back(where);
+    if (kept != nullptr && !kept->overflow) {
+      if (kept->events.size() < Kept::kMaxEvents) {
+        kept->events.push_back(e);
+        kept->wheres.push_back(where);
+      } else {
+        kept->overflow = true;
+        kept->events = {};
+        kept->wheres = {};
+      }
     }
     if (e.kind == Event::Kind::kDeploy && !e.deploy.changes && git) {
       // The commits since the previous successful deploy of the stream by
@@ -219,7 +227,8 @@ Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source
     }
     if (*added == Added::kRefined) ++summary.refined;
     unknown.Note(e, where);
-    batch.push_back(ToJson(e));
+    entry = ToJson(e);
+    TG_TRY(emit(entry));
     if (git && e.kind == Event::Kind::kDeploy && e.deploy.success && *added == Added::kNew) {
       // A later successful deploy recorded with unknown changes because this
       // one was missing: git now bounds its range.
@@ -237,7 +246,8 @@ Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source
           if (!r) return Fail(r.error());
           if (*r == Added::kRefined) {
             ++summary.refined;
-            batch.push_back(ToJson(refined));
+            entry = ToJson(refined);
+            TG_TRY(emit(entry));
           }
         }
       }
@@ -247,7 +257,7 @@ Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source
   for (auto& n : source.notes) summary.notes.push_back(std::move(n));
   source.notes.clear();
   unknown.Report(log, summary.notes);
-  return batch;
+  return Ok();
 }
 
 }  // namespace
@@ -255,33 +265,36 @@ Result<std::vector<Json>> CheckBatch(ledger::Ledger& ledger, EventSource& source
 Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
                                  const SignerKey* ledger_key, TimePoint now_tp) {
   // Check and append are one write transaction, so two imports racing on one
-  // ledger cannot both pass their checks. The transaction is redone only if
-  // another writer created the ledger first; the events read from `source`
-  // (which cannot be read twice) are then checked again from a copy kept
-  // while the ledger was empty.
+  // ledger cannot both pass their checks; each entry is written as soon as
+  // it is checked, so memory does not grow with the batch. The transaction
+  // is redone only if another writer created the ledger first; the events
+  // read from `source` (which cannot be read twice) are then checked again
+  // from a copy kept while the ledger was empty, for batches of up to
+  // Kept::kMaxEvents (a larger one is refused then: nothing was written).
   RecordSummary summary;
   const Millis now = ToMillis(now_tp);
   Kept kept;
   int attempt = 0;
-  auto appended = ledger.AppendChecked(
-      [&]() -> Result<std::vector<Json>> {
+  auto appended = ledger.AppendStream(
+      [&](const ledger::Ledger::EmitFn& emit) -> Status {
         summary = RecordSummary{};
         if (attempt++ == 0) {
           auto size = ledger.Size();
           if (!size) return Fail(size.error());
-          return CheckBatch(ledger, source, options, now, summary, *size == 0 ? &kept : nullptr);
+          return CheckBatch(ledger, source, options, now, summary, *size == 0 ? &kept : nullptr, emit);
         }
+        if (kept.overflow)
+          return Fail(Error::Input("another writer created the ledger while this batch was being recorded, and the "
+                                   "batch is too large to check again: nothing was recorded; run it again"));
         ListSource again(kept.events, kept.wheres);
         again.notes = kept.notes;
-        return CheckBatch(ledger, again, options, now, summary, nullptr);
+        return CheckBatch(ledger, again, options, now, summary, nullptr, emit);
       },
       ledger_key);
   if (!appended) return Fail(appended.error());
-  summary.recorded = appended->size();
-  if (!appended->empty()) {
-    summary.first_seq = appended->front().seq;
-    summary.last_seq = appended->back().seq;
-  }
+  summary.recorded = appended->appended;
+  summary.first_seq = appended->first_seq;
+  summary.last_seq = appended->last_seq;
   return summary;
 }
 

@@ -523,10 +523,8 @@ Result<std::vector<AppendedEntry>> Ledger::AppendChecked(const PrepareFn& prepar
   std::vector<Json> batch;
   return WriteBatch(
       [&]() -> Result<std::vector<Json>*> {
-        auto prepared = prepare();
+        auto prepared = prepare();  // each event is validated as it is written
         if (!prepared) return Fail(prepared.error());
-        for (std::size_t i = 0; i < prepared->size(); ++i)
-          TG_TRY(ValidateEvent((*prepared)[i], "event " + std::to_string(i + 1)));
         batch = std::move(*prepared);
         return &batch;
       },
@@ -535,60 +533,88 @@ Result<std::vector<AppendedEntry>> Ledger::AppendChecked(const PrepareFn& prepar
 
 Result<std::vector<AppendedEntry>> Ledger::WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
                                                       const SignerKey* signer, bool sign_empty) {
+  std::vector<AppendedEntry> out;
+  auto r = WriteStream(
+      [&](const EmitFn& emit) -> Status {
+        auto got = source();
+        if (!got) return Fail(got.error());
+        out.reserve((*got)->size());
+        for (Json& e : **got) {
+          e.erase("seq");  // assigned by an earlier try of this transaction, if it was redone
+          TG_TRY(emit(e));
+        }
+        return Ok();
+      },
+      signer, sign_empty, &out);
+  if (!r) return Fail(r.error());
+  return out;
+}
+
+Result<Ledger::StreamSummary> Ledger::AppendStream(const ProduceFn& produce, const SignerKey* signer) {
+  return WriteStream(produce, signer, /*sign_empty=*/false, nullptr);
+}
+
+Result<Ledger::StreamSummary> Ledger::WriteStream(const ProduceFn& produce, const SignerKey* signer, bool sign_empty,
+                                                  std::vector<AppendedEntry>* out) {
   std::string now = FormatRfc3339(clock_.Now(), true);
   std::optional<CompactRange> written;
   bool nothing_to_create = false;
-  // Runs again if another writer created the ledger first: `source` is asked
+  // Runs again if another writer created the ledger first: `produce` is asked
   // again then, so a check sees that writer's entries.
-  auto result = InTransaction<std::vector<AppendedEntry>>([&]() -> Result<std::vector<AppendedEntry>> {
+  auto result = InTransaction<StreamSummary>([&]() -> Result<StreamSummary> {
+    if (out != nullptr) out->clear();
     auto origin = EnsureOrigin(kCreatedByWrite);
     if (!origin) return Fail(origin.error());
     auto size = store_->Size();
     if (!size) return Fail(size.error());
     auto range = CheckTail(*size, *origin);
     if (!range) return Fail(Damaged(range.error()));
-    verified_ = *range;  // a check inside `source` reads the log just verified, under the write lock
-    auto got = source();
-    if (!got) return Fail(got.error());
-    std::vector<Json>& prepared = **got;
-    if (prepared.empty() && !sign_empty) signer = nullptr;
-    if (prepared.empty() && signer == nullptr && store_->Creating()) {
-      // Nothing to record: do not leave behind an empty ledger nobody asked for.
-      nothing_to_create = true;
-      return Fail(Error::Internal("rolled back: nothing to append"));
-    }
-    std::vector<AppendedEntry> out;
-    out.reserve(prepared.size());
+    verified_ = *range;  // a check inside `produce` reads the log just verified, under the write lock
     Status node_status = Ok();
     auto sink = [&](unsigned level, std::uint64_t index, const Hash256& h) {
       if (level >= kStoredLevel && node_status) node_status = store_->PutNode(level, index, h);
     };
+    StreamSummary summary;
     StoredEntry row;
-    for (std::size_t i = 0; i < prepared.size(); ++i) {
-      Json& e = prepared[i];
+    const EmitFn emit = [&](Json& e) -> Status {
+      const std::string where = "event " + std::to_string(summary.appended + 1);
+      TG_TRY(ValidateEvent(e, where));
       if (!e.contains("time")) e["time"] = now;
-      row.seq = *size + i;
+      row.seq = *size + summary.appended;
       e["seq"] = row.seq;
       auto body = Canonicalize(e);
-      if (!body) return Fail(body.error().WithContext("event " + std::to_string(i + 1)));
-      if (body->size() > kMaxEventBytes)
-        return Fail(Error::Input("event " + std::to_string(i + 1) + ": larger than 1 MiB"));
+      if (!body) return Fail(body.error().WithContext(where));
+      if (body->size() > kMaxEventBytes) return Fail(Error::Input(where + ": larger than 1 MiB"));
       row.body = std::move(*body);
       row.type = e["type"].get<std::string>();
       row.leaf_hash = LeafHash(AsBytes(row.body));
       TG_TRY(store_->PutEntry(row));
       range->Append(row.leaf_hash, sink);
       TG_TRY(node_status);
-      out.push_back({row.seq, row.leaf_hash});
+      if (out != nullptr) out->push_back({row.seq, row.leaf_hash});
+      if (summary.appended == 0) summary.first_seq = row.seq;
+      summary.last_seq = row.seq;
+      ++summary.appended;
+      return Ok();
+    };
+    TG_TRY(produce(emit));
+    const SignerKey* sign = summary.appended == 0 && !sign_empty ? nullptr : signer;
+    if (summary.appended == 0 && sign == nullptr) {
+      // Nothing to record: leave the head as it is, and do not leave behind
+      // an empty ledger nobody asked for.
+      if (store_->Creating()) {
+        nothing_to_create = true;
+        return Fail(Error::Internal("rolled back: nothing to append"));
+      }
+      return summary;
     }
-    if (out.empty() && signer == nullptr) return out;  // nothing written: head unchanged
-    if (signer != nullptr)
-      TG_TRY(store_->PutCheckpoint(MakeCheckpoint(*origin, range->size(), range->Root(), *signer, clock_)));
+    if (sign != nullptr)
+      TG_TRY(store_->PutCheckpoint(MakeCheckpoint(*origin, range->size(), range->Root(), *sign, clock_)));
     TG_TRY(store_->PutMeta("head", HeadText(range->size(), range->Root())));
     written = std::move(*range);
-    return out;
+    return summary;
   });
-  if (nothing_to_create) return std::vector<AppendedEntry>{};
+  if (nothing_to_create) return StreamSummary{};
   if (result && written) verified_ = std::move(written);
   if (!result) verified_.reset();
   return result;

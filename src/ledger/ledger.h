@@ -127,13 +127,27 @@ class Ledger {
   // Check and append as one write transaction: `prepare` runs with the write
   // lock held (it may read this Ledger, e.g. Scan, and sees every earlier
   // writer's entries) and returns the events to append, possibly none (then
-  // nothing is written, not even a checkpoint); they
-  // are validated and appended as Append does. An error from `prepare`
-  // writes nothing. `prepare` runs again if the transaction is redone (after
-  // losing the race to create the ledger), so it must not consume its input. Two processes doing this at once are serialised, so both
-  // cannot pass a check the other's append would have failed.
+  // nothing is written, not even a checkpoint); they are validated and
+  // appended as Append does. An error from `prepare` writes nothing.
+  // `prepare` runs again if the transaction is redone (after losing the race
+  // to create the ledger), so it must not consume its input. Two processes
+  // doing this at once are serialised, so both cannot pass a check the
+  // other's append would have failed.
   using PrepareFn = std::function<Result<std::vector<Json>>()>;
   Result<std::vector<AppendedEntry>> AppendChecked(const PrepareFn& prepare, const SignerKey* signer);
+
+  // AppendChecked for batches of any size in bounded memory: `produce` hands
+  // each event to `emit`, which validates it and writes it at once (an entry
+  // body is not kept), all in one write transaction. An error from either
+  // writes nothing. `produce` runs again if the transaction is redone.
+  struct StreamSummary {
+    std::uint64_t appended = 0;
+    std::uint64_t first_seq = 0;  // when appended > 0
+    std::uint64_t last_seq = 0;
+  };
+  using EmitFn = std::function<Status(Json& event)>;
+  using ProduceFn = std::function<Status(const EmitFn& emit)>;
+  Result<StreamSummary> AppendStream(const ProduceFn& produce, const SignerKey* signer);
 
   // Sign and store a checkpoint of the current head, after the same tail check.
   Result<StoredCheckpoint> SignCheckpoint(const SignerKey& signer);
@@ -192,6 +206,10 @@ class Ledger {
   // batch is signed (a checkpoint of the head) only with `sign_empty`.
   Result<std::vector<AppendedEntry>> WriteBatch(const std::function<Result<std::vector<Json>*>()>& source,
                                                 const SignerKey* signer, bool sign_empty);
+  // The one write path: the events `produce` emits, each written at once;
+  // with `out`, what was appended is listed there too.
+  Result<StreamSummary> WriteStream(const ProduceFn& produce, const SignerKey* signer, bool sign_empty,
+                                    std::vector<AppendedEntry>* out);
   // Runs `write` in one write transaction; redoes it once if another writer
   // created the ledger first (LedgerStore::TakeCreationRace).
   template <typename T, typename F>
