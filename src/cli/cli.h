@@ -49,6 +49,11 @@ void RegisterPolicyDocs(CLI::App& policy, Context& ctx);
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);
 
+// When argv names a command that does not exist ("scan secret"), the one-line
+// message for it, with the closest existing commands ("did you mean 'scan
+// secrets'?"); empty when every command word of argv exists.
+std::string UnknownCommandMessage(const CLI::App& app, int argc, const char* const* argv);
+
 // --ledger, else $TOLLGATE_LEDGER, else .tollgate/ledger.db
 std::string LedgerLocation(const std::string& flag);
 // --key, else $TOLLGATE_LEDGER_KEY, else "" (no signing)

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -9,7 +10,9 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "cli/cli.h"
 
@@ -105,6 +108,68 @@ ProgressLine::~ProgressLine() {
   state_->cv.notify_all();
   state_->ticker.join();
   if (state_->drawn) std::cerr << "\r\033[K" << std::flush;
+}
+
+namespace {
+
+// Damerau-Levenshtein distance (adjacent transpositions count as one edit).
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string UnknownCommandMessage(const CLI::App& app, int argc, const char* const* argv) {
+  const CLI::App* at = &app;
+  std::string path;  // the command words that exist
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word.empty() || word.front() == '-') return "";  // options: CLI11's own message says what is wrong
+    const auto subs = at->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) return "";  // a command's own arguments
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : subs)
+      if (sub->check_name(std::string(word))) next = sub;
+    if (next != nullptr) {
+      path += (path.empty() ? "" : " ") + next->get_name();
+      at = next;
+      continue;
+    }
+    // `word` is not a command here: the closest names, within a third of the word's length.
+    const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
+    std::vector<std::pair<std::size_t, std::string>> close;
+    std::string all;
+    for (const CLI::App* sub : subs) {
+      const std::string& name = sub->get_name();
+      all += (all.empty() ? "" : ", ") + name;
+      const std::size_t distance = EditDistance(word, name);
+      const bool prefix = word.size() >= 3 && name.rfind(word, 0) == 0;
+      if (distance <= limit || prefix) close.emplace_back(prefix ? 0 : distance, name);
+    }
+    std::sort(close.begin(), close.end());
+    const std::string where = path.empty() ? "tollgate" : "tollgate " + path;
+    std::string message = "unknown command '" + (path.empty() ? "" : path + " ") + std::string(word) + "'";
+    if (!close.empty()) {
+      message += " (did you mean ";
+      for (std::size_t k = 0; k < close.size() && k < 3; ++k)
+        message += (k == 0 ? "'" : " or '") + (path.empty() ? "" : path + " ") + close[k].second + "'";
+      message += "?)";
+    } else {
+      message += "; the commands of `" + where + "` are: " + all;
+    }
+    return message;
+  }
+  return "";
 }
 
 }  // namespace tollgate::cli

@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Help of a subcommand arrives here too, as a success code.
     if (e.get_exit_code() == 0) return app.exit(e);
+    if (auto unknown = cli::UnknownCommandMessage(app, argc, argv); !unknown.empty()) {
+      std::cerr << "tollgate: " << unknown << " (see --help)\n";
+      return static_cast<int>(ExitCode::kInput);
+    }
     std::cerr << "tollgate: " << e.what() << " (see --help)\n";
     return static_cast<int>(ExitCode::kInput);
   }

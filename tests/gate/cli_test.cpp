@@ -40,6 +40,23 @@ TEST_F(CliTest, HelpAndVersion) {
   EXPECT_EQ(Tg("ledger proof inclusion").code, 2);  // --index is required
 }
 
+// Issue 13 §7: a mistyped command names the command it was probably meant to be.
+TEST_F(CliTest, MistypedCommandsGetDidYouMean) {
+  auto secret = Tg("scan secret app");
+  EXPECT_EQ(secret.code, 2);
+  EXPECT_EQ(secret.err, "tollgate: unknown command 'scan secret' (did you mean 'scan secrets'?) (see --help)\n");
+  EXPECT_NE(Tg("sacn secrets .").err.find("did you mean 'scan'?"), std::string::npos);
+  EXPECT_NE(Tg("ledger verfiy").err.find("did you mean 'ledger verify'?"), std::string::npos);  // a transposition
+  EXPECT_NE(Tg("event incident opne").err.find("did you mean 'event incident open'?"), std::string::npos);
+  // Nothing close: the commands that exist there, on one line.
+  auto none = Tg("xyzzy");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_TRUE(OneLine(none.err)) << none.err;
+  EXPECT_NE(none.err.find("the commands of `tollgate` are: keys, ledger, scan, gate"), std::string::npos) << none.err;
+  // A command's own arguments and options are not commands.
+  EXPECT_EQ(Tg("ledger verify --ledger missing.db").err.find("unknown command"), std::string::npos);
+}
+
 TEST_F(CliTest, KeysGenWritesPairAndRefusesOverwrite) {
   auto r = Tg("keys gen --out keys/ci");
   ASSERT_EQ(r.code, 0) << r.err;
