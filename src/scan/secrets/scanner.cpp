@@ -17,12 +17,20 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/hash.h"
 #include "scan/secrets/secrets.h"
 
 namespace tollgate::secrets {
+
+// The cache files of the built-in rules made at build time, by name
+// ("secrets-<key>.hsdb"); empty when absent. This default carries none: the
+// tollgate binary links the generated definition (src/scan/secrets/gen).
+__attribute__((weak)) std::string_view EmbeddedCacheFile(std::string_view /*name*/) { return {}; }
+
 namespace {
 
 // How far before a Vectorscan hit (which reports only where a match ends) a
@@ -114,14 +122,24 @@ std::string DatabaseKey(const std::vector<Rule>& rules, const std::vector<std::s
 
 constexpr std::string_view kCacheMagic = "TGHS1\n";
 
+// A cache file: from the cache directory, else the copy built into the
+// binary (the built-in rules' files, made at build time), else nothing.
+std::optional<std::string> ReadCacheFile(const std::string& name) {
+  if (auto dir = CacheDir(); !dir.empty()) {
+    std::ifstream in(dir / name, std::ios::binary);
+    if (in) return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  if (std::string_view built_in = EmbeddedCacheFile(name); !built_in.empty()) return std::string(built_in);
+  return std::nullopt;
+}
+
 // A cached database: magic, the re2-only rule indices on one line, then the
-// serialised Vectorscan database. Anything unreadable is simply a miss.
+// serialised Vectorscan database. Anything unreadable, or built for a CPU
+// this one is not, is simply a miss.
 bool LoadCachedDatabase(const std::string& key, hs_database_t** db, std::vector<std::size_t>* re2_only) {
-  auto dir = CacheDir();
-  if (dir.empty()) return false;
-  std::ifstream in(dir / ("secrets-" + key + ".hsdb"), std::ios::binary);
-  if (!in) return false;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadCacheFile("secrets-" + key + ".hsdb");
+  if (!read) return false;
+  const std::string& data = *read;
   if (data.rfind(kCacheMagic, 0) != 0) return false;
   std::size_t eol = data.find('\n', kCacheMagic.size());
   if (eol == std::string::npos) return false;
@@ -139,6 +157,13 @@ bool LoadCachedDatabase(const std::string& key, hs_database_t** db, std::vector<
   }
   const char* bytes = data.data() + eol + 1;
   if (hs_deserialize_database(bytes, data.size() - eol - 1, db) != HS_SUCCESS) return false;
+  hs_scratch_t* probe = nullptr;  // fails with HS_DB_PLATFORM_ERROR on another CPU
+  if (hs_alloc_scratch(*db, &probe) != HS_SUCCESS) {
+    hs_free_database(*db);
+    *db = nullptr;
+    return false;
+  }
+  hs_free_scratch(probe);
   *re2_only = std::move(fallback);
   return true;
 }
@@ -192,9 +217,8 @@ Window RuleWindow(const Rule& r) {
   return w;
 }
 
-std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
-  auto dir = CacheDir();
-  if (dir.empty()) return {};
+// The name of a rule set's windows file in the cache.
+std::string WindowsCacheName(const std::vector<Rule>& rules) {
   Sha256Hasher h;
   h.Update(std::string_view("tollgate-windows-v3\n"));
   h.Update(std::string_view(hs_version()));
@@ -218,14 +242,15 @@ std::filesystem::path WindowsCachePath(const std::vector<Rule>& rules) {
           h.Update(a);
         }
   }
-  return dir / ("secrets-" + HexEncode(h.Finish()) + ".windows");
+  return "secrets-" + HexEncode(h.Finish()) + ".windows";
 }
 
 // The cached windows of a rule set, or nothing. The file is written only
 // after every rule compiled, so finding it also means the set is valid.
-std::optional<std::vector<Window>> LoadWindows(const std::filesystem::path& path, std::size_t n) {
-  if (path.empty()) return std::nullopt;
-  std::ifstream in(path);
+std::optional<std::vector<Window>> LoadWindows(const std::string& name, std::size_t n) {
+  auto read = ReadCacheFile(name);
+  if (!read) return std::nullopt;
+  std::istringstream in(*read);
   std::vector<Window> out;
   Window w;
   while (in >> w.back >> w.ahead) out.push_back(w);
@@ -233,8 +258,10 @@ std::optional<std::vector<Window>> LoadWindows(const std::filesystem::path& path
   return out;
 }
 
-void StoreWindows(const std::filesystem::path& path, const std::vector<Window>& windows) {
-  if (path.empty()) return;
+void StoreWindows(const std::string& name, const std::vector<Window>& windows) {
+  const auto dir = CacheDir();
+  if (dir.empty()) return;
+  const auto path = dir / name;
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   auto tmp = path;
@@ -357,8 +384,8 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
   impl->opts.set_log_errors(false);
   impl->opts.set_max_mem(64 << 20);
   const RE2::Options& opts = impl->opts;
-  const auto windows_path = WindowsCachePath(rules);
-  auto cached_windows = LoadWindows(windows_path, rules.size());
+  const auto windows_name = WindowsCacheName(rules);
+  auto cached_windows = LoadWindows(windows_name, rules.size());
   const bool validated = cached_windows.has_value();
   std::vector<Window> windows;
   if (validated) {
@@ -461,7 +488,7 @@ Result<Scanner> Scanner::Compile(std::vector<Rule> rules) {
       impl->re2_only.insert(impl->re2_only.end(), t->second.begin(), t->second.end());
   if (impl->db != nullptr && hs_alloc_scratch(impl->db, &impl->scratch) != HS_SUCCESS)
     return Fail(Error::Internal("Vectorscan could not allocate scratch space"));
-  if (!validated) StoreWindows(windows_path, windows);
+  if (!validated) StoreWindows(windows_name, windows);
   return Scanner(std::move(impl));
 }
 
