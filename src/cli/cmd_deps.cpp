@@ -47,8 +47,10 @@ int RunDbStatus(const DbArgs& a) {
               {"advisories", st->advisories},
               {"withdrawn", st->withdrawn},
               {"ecosystems", st->per_ecosystem},
+              {"ecosystems_modified", Json::object()},
               {"modified", st->newest_modified},
               {"digest", st->digest}};
+    for (const auto& [eco, stats] : st->ecosystems) j["ecosystems_modified"][eco] = stats.newest_modified;
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -56,7 +58,9 @@ int RunDbStatus(const DbArgs& a) {
             << "advisories: " << st->advisories << " (" << st->withdrawn << " withdrawn, kept but never matched)\n"
             << "newest modified: " << st->newest_modified << "\n"
             << "digest: sha256:" << st->digest << "\n";
-  for (const auto& [eco, n] : st->per_ecosystem) std::cout << "  " << eco << ": " << n << "\n";
+  for (const auto& [eco, stats] : st->ecosystems)
+    std::cout << "  " << eco << ": " << stats.advisories << " advisor" << (stats.advisories == 1 ? "y" : "ies")
+              << ", newest modified " << stats.newest_modified << "\n";
   return 0;
 }
 
@@ -89,10 +93,16 @@ int RunScanDeps(const ScanDepsArgs& a) {
   walk::AddProblemFindings(res->inventory.problems, deps::kToolName, Severity::kHigh, res->findings,
                            res->inventory.warnings);
   for (const auto& w : res->inventory.warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  // Per ecosystem, what was checked against what: an ecosystem the database
+  // does not cover is a warning here and a finding in a gate.
+  for (const auto& c : res->coverage)
+    std::cerr << "tollgate: " << (c.advisories == 0 ? "warning: " : "") << "deps: " << deps::CoverageText(c) << "\n";
   tollgate::Report r;
   r.tool_version = kVersion;
   r.findings = std::move(res->findings);
-  r.metadata = {{"advisory_database", res->database}, {"packages", res->inventory.packages.size()}};
+  r.metadata = {{"advisory_database", res->database},
+                {"packages", res->inventory.packages.size()},
+                {"coverage", deps::CoverageJson(res->coverage)}};
   for (const auto& f : r.findings)
     if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;

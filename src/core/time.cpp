@@ -235,4 +235,27 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   return std::chrono::seconds(total);
 }
 
+std::string FormatDuration(std::chrono::seconds d) {
+  // As Prometheus prints durations: years and weeks only when exact, then
+  // days, hours, minutes and seconds ("4w", "30d", "1h30m").
+  constexpr std::int64_t kDay = 86400;
+  std::int64_t v = d.count();
+  if (v <= 0) return "0s";
+  std::string out;
+  auto unit = [&](const char* name, std::int64_t mult, bool exact) {
+    if (exact && v % mult != 0) return;
+    if (std::int64_t n = v / mult; n > 0) {
+      out += std::to_string(n) + name;
+      v -= n * mult;
+    }
+  };
+  unit("y", 365 * kDay, true);
+  unit("w", 7 * kDay, true);
+  unit("d", kDay, false);
+  unit("h", 3600, false);
+  unit("m", 60, false);
+  unit("s", 1, false);
+  return out;
+}
+
 }  // namespace tollgate

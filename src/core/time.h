@@ -46,5 +46,8 @@ std::string FormatRfc3339(TimePoint t, bool fractional = false);
 // number-unit pairs, units s, m, h, d (24 h) and w (7 d), largest first
 // ("90d", "12w", "1h30m"). Positive, at most 100 years. Errors quote the text.
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
+// As Prometheus prints durations: years and weeks only when exact, then days,
+// hours, minutes and seconds ("4w", "30d", "1h30m"); "0s" for none.
+std::string FormatDuration(std::chrono::seconds d);
 
 }  // namespace tollgate

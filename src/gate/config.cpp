@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/time.h"
 #include "core/yaml.h"
 
 namespace tollgate::gate {
@@ -24,7 +25,7 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "exclude", "parse_errors"},
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors"},
                     "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
@@ -67,6 +68,27 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     if (!s) return Fail(s.error());
     if (s->empty()) return Fail(r.Bad(n["db"], "'db' must not be empty"));
     g.db = *s;
+  }
+  for (const char* key : {"allow_missing_ecosystems", "max_db_age"})
+    if (n[key] && (g.kind != SourceKind::kScanner || g.source != "deps"))
+      return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to a 'scanner: deps' gate"));
+  if (const YAML::Node& a = n["allow_missing_ecosystems"]) {
+    if (a.IsSequence()) {
+      auto l = r.StringList(a, "allow_missing_ecosystems");
+      if (!l) return Fail(l.error());
+      g.allow_missing_ecosystems = std::move(*l);
+    } else {
+      auto b = r.Bool(a, "allow_missing_ecosystems");
+      if (!b) return Fail(r.Bad(a, "allow_missing_ecosystems must be true, false or a list of ecosystems (npm, PyPI, ...)"));
+      if (*b) g.allow_missing_ecosystems = {"*"};
+    }
+  }
+  if (n["max_db_age"]) {
+    auto s = r.String(n["max_db_age"], "max_db_age");
+    if (!s) return Fail(s.error());
+    auto d = ParseDuration(*s);
+    if (!d) return Fail(r.Bad(n["max_db_age"], "max_db_age: " + d.error().message()));
+    g.max_db_age = *d;
   }
 
   // What the gate's walk leaves out (docs/scanning.md): scanner and policy gates only.
@@ -217,9 +239,9 @@ Result<Config> LoadConfig(const std::string& path) {
 Config DefaultConfig() {
   Config c;
   c.base_dir = ".";
-  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0, "", {}, std::nullopt};
-  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt};
-  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt};
+  GateConfig secrets{"secrets", SourceKind::kScanner, "secrets", Severity::kInfo, "any", false, {}, 0, "", {}, std::nullopt, {}, kDefaultMaxDbAge};
+  GateConfig deps{"dependencies", SourceKind::kScanner, "deps", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt, {}, kDefaultMaxDbAge};
+  GateConfig iac{"iac", SourceKind::kScanner, "iac", Severity::kHigh, "high", true, {"security"}, 0, "", {}, std::nullopt, {}, kDefaultMaxDbAge};
   c.gates = {secrets, deps, iac};
   return c;
 }

@@ -2,6 +2,7 @@
 // (docs/config.md is the reference).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 namespace tollgate::gate {
 
 enum class SourceKind { kScanner, kImport, kPolicy, kErrorBudget };
+
+inline constexpr std::chrono::seconds kDefaultMaxDbAge = std::chrono::hours(24 * 7);
 
 struct GateConfig {
   std::string name;
@@ -31,6 +34,12 @@ struct GateConfig {
   // findings when not the top-level one.
   std::vector<std::string> exclude;
   std::optional<Severity> parse_errors;
+  // `allow_missing_ecosystems:` of a deps gate: ecosystems whose packages may
+  // go unchecked for want of advisories ("*": all; `true` in the file); any
+  // other is an advisory-coverage finding. `max_db_age:` (default 7d): a
+  // database or ecosystem whose newest record is older is a warning.
+  std::vector<std::string> allow_missing_ecosystems;
+  std::chrono::seconds max_db_age = kDefaultMaxDbAge;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };

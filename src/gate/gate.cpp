@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "core/time.h"
 #include "core/hash.h"
 #include "core/walk.h"
 #include "gate/policy_gate.h"
@@ -154,6 +155,29 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
         if (p.kind == walk::ProblemKind::kParseError) return Fail(in_gate(Error::Input(p.Text())));
     walk::AddProblemFindings(res->inventory.problems, deps::kToolName, parse_errors, res->findings,
                              res->inventory.warnings);
+    // Fail closed on what could not be checked: an ecosystem with packages
+    // but no advisories in the database (unless the gate allows it).
+    for (auto& f : deps::CoverageFindings(res->coverage, gate.allow_missing_ecosystems))
+      res->findings.push_back(std::move(f));
+    for (const auto& c : res->coverage)
+      if (c.advisories == 0) res->inventory.warnings.push_back(deps::CoverageText(c));
+    // A stale database passes what it does not know about: say so.
+    const auto now = std::chrono::system_clock::now();
+    auto stale = [&](const std::string& modified) -> std::optional<long long> {
+      auto t = ParseRfc3339(modified);
+      if (!t || now - *t <= gate.max_db_age) return std::nullopt;
+      return std::chrono::duration_cast<std::chrono::hours>(now - *t).count() / 24;
+    };
+    if (auto days = stale(res->database.value("modified", std::string())))
+      res->inventory.warnings.push_back("the advisory database is stale: its newest record is " + std::to_string(*days) +
+                                        " days old (max_db_age " + FormatDuration(gate.max_db_age) +
+                                        "); import a fresh copy: docs/deps.md");
+    else
+      for (const auto& c : res->coverage)
+        if (auto d = c.advisories != 0 ? stale(c.newest_modified) : std::nullopt)
+          res->inventory.warnings.push_back("the advisory database's " + c.ecosystem + " records are stale: the newest is " +
+                                            std::to_string(*d) + " days old (max_db_age " +
+                                            FormatDuration(gate.max_db_age) + "); import a fresh copy: docs/deps.md");
     warn_all(res->inventory.warnings);
     RelativeTo(root, res->findings);
     return std::move(res->findings);

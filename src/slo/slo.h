@@ -38,7 +38,7 @@ struct Period {
 Result<Period> ParsePeriod(const std::string& text);
 // Prometheus duration "5m", "1h", "3d", "4w" (one unit, as Sloth writes them).
 Result<Seconds> ParseDuration(const std::string& text);
-std::string FormatDuration(Seconds s);  // largest unit that divides: "1h", "30m", "3d"
+// FormatDuration (core/time.h) prints durations as Prometheus does: "1h", "30m", "4w".
 
 struct Sli {
   enum class Kind { kEvents, kGoodTotal, kRaw };

@@ -531,28 +531,6 @@ Result<Seconds> ParseDuration(const std::string& text) {
   return Seconds(n * unit);
 }
 
-std::string FormatDuration(Seconds s) {
-  // As Prometheus prints durations: years and weeks only when exact, then
-  // days, hours, minutes and seconds ("4w", "30d", "1h30m").
-  std::int64_t v = s.count();
-  if (v <= 0) return "0s";
-  std::string out;
-  auto unit = [&](const char* name, std::int64_t mult, bool exact) {
-    if (exact && v % mult != 0) return;
-    if (std::int64_t n = v / mult; n > 0) {
-      out += std::to_string(n) + name;
-      v -= n * mult;
-    }
-  };
-  unit("y", 365 * kDay, true);
-  unit("w", 7 * kDay, true);
-  unit("d", kDay, false);
-  unit("h", 3600, false);
-  unit("m", 60, false);
-  unit("s", 1, false);
-  return out;
-}
-
 Result<Period> ParsePeriod(const std::string& text) {
   if (text == "month") return Period{Period::Kind::kCalendarMonth, Seconds(30 * kDay)};
   if (text == "quarter") return Period{Period::Kind::kCalendarQuarter, Seconds(90 * kDay)};

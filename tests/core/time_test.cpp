@@ -197,5 +197,19 @@ TEST(ClockTest, SystemClockIsPlausible) {
   EXPECT_LT(a, Utc(2200y / 1 / 1));
 }
 
+// Prometheus duration syntax, both ways: FormatDuration's text parses back to the same length.
+TEST(Duration, ParseAndFormatAreInverse) {
+  EXPECT_EQ(ParseDuration("90d").value(), std::chrono::seconds(90 * 86400));
+  EXPECT_EQ(ParseDuration("1h30m").value(), std::chrono::seconds(5400));
+  EXPECT_FALSE(ParseDuration("30m1h").has_value());  // largest unit first
+  EXPECT_FALSE(ParseDuration("0d").has_value());
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(7 * 86400)), "1w");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(86400 + 12 * 3600)), "1d12h");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(90)), "1m30s");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(0)), "0s");
+  for (std::int64_t s : {std::int64_t{1}, std::int64_t{59}, std::int64_t{3600}, std::int64_t{86399}, std::int64_t{8 * 86400 + 61}, std::int64_t{400} * 86400})
+    EXPECT_EQ(ParseDuration(FormatDuration(std::chrono::seconds(s))).value(), std::chrono::seconds(s)) << s;
+}
+
 }  // namespace
 }  // namespace tollgate

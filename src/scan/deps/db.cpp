@@ -355,6 +355,23 @@ void AdvisoryDb::EndRead() {
   lookups_ = 0;
 }
 
+namespace {
+
+// Per-ecosystem counts and newest records, from the tables.
+Result<std::map<std::string, EcosystemStats>> CountEcosystems(sqlite3* db) {
+  std::map<std::string, EcosystemStats> out;
+  Stmt q(db,
+         "SELECT a.ecosystem, count(DISTINCT a.id), max(v.modified) FROM affected a JOIN advisories v ON v.id = a.id "
+         "GROUP BY a.ecosystem");
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW)
+    out[q.Text(0)] = EcosystemStats{static_cast<std::size_t>(q.Int(1)), q.Text(2)};
+  if (rc != SQLITE_DONE) return Fail(SqlError(db, "ecosystems"));
+  return out;
+}
+
+}  // namespace
+
 Status AdvisoryDb::UpdateDigest() {
   Stmt q(db_, "SELECT id, modified FROM advisories ORDER BY id");
   Sha256Hasher h;
@@ -375,8 +392,12 @@ Status AdvisoryDb::UpdateDigest() {
     if (c.Step() != SQLITE_ROW) return Fail(SqlError(db_, "count"));
     count = std::to_string(c.Int(0));
   }
+  auto ecosystems = CountEcosystems(db_);
+  if (!ecosystems) return Fail(ecosystems.error());
+  Json per = Json::object();
+  for (const auto& [eco, stats] : *ecosystems) per[eco] = {{"advisories", stats.advisories}, {"modified", stats.newest_modified}};
   for (const auto& [k, v] : {std::pair<std::string, std::string>{"digest", digest}, {"newest_modified", newest},
-                             {"advisories", count}}) {
+                             {"advisories", count}, {"ecosystems", per.dump()}}) {
     put.Reset();
     put.Bind(1, k);
     put.Bind(2, v);
@@ -394,8 +415,10 @@ Result<DbStatus> AdvisoryDb::GetStatus() const {
     st.withdrawn = static_cast<std::size_t>(q.Int(1));
   }
   {
-    Stmt q(db_, "SELECT ecosystem, count(DISTINCT id) FROM affected GROUP BY ecosystem ORDER BY ecosystem");
-    while (q.Step() == SQLITE_ROW) st.per_ecosystem[q.Text(0)] = static_cast<std::size_t>(q.Int(1));
+    auto ecosystems = CountEcosystems(db_);
+    if (!ecosystems) return Fail(ecosystems.error());
+    st.ecosystems = std::move(*ecosystems);
+    for (const auto& [eco, stats] : st.ecosystems) st.per_ecosystem[eco] = stats.advisories;
   }
   {
     Stmt q(db_, "SELECT key, value FROM meta");
@@ -427,6 +450,28 @@ Result<DbStatus> AdvisoryDb::Summary() const {
     st.advisories = static_cast<std::size_t>(c.Int(0));
   }
   return st;
+}
+
+Result<std::map<std::string, EcosystemStats>> AdvisoryDb::Ecosystems() const {
+  TG_TRY(EnsureRead());
+  Stmt q(db_, "SELECT value FROM meta WHERE key = 'ecosystems'");
+  if (q.Step() == SQLITE_ROW) {
+    Json per = Json::parse(q.Text(0), nullptr, /*allow_exceptions=*/false);
+    if (per.is_object()) {
+      std::map<std::string, EcosystemStats> out;
+      bool ok = true;
+      for (const auto& [eco, v] : per.items()) {
+        if (!v.is_object() || !v.contains("advisories") || !v["advisories"].is_number_unsigned() ||
+            !v.contains("modified") || !v["modified"].is_string()) {
+          ok = false;
+          break;
+        }
+        out[eco] = EcosystemStats{v["advisories"].get<std::size_t>(), v["modified"].get<std::string>()};
+      }
+      if (ok) return out;
+    }
+  }
+  return CountEcosystems(db_);  // an import before the counts were kept, or a damaged value
 }
 
 Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const std::string& normalized_name) {

@@ -30,10 +30,17 @@ struct ImportStats {
   std::vector<std::string> warnings;  // "file: problem" for each record or file skipped
 };
 
+// What the database holds for one ecosystem.
+struct EcosystemStats {
+  std::size_t advisories = 0;    // records with an affected package in the ecosystem
+  std::string newest_modified;   // the newest `modified` among them
+};
+
 struct DbStatus {
   std::size_t advisories = 0;
   std::size_t withdrawn = 0;
   std::map<std::string, std::size_t> per_ecosystem;  // advisories that name the ecosystem
+  std::map<std::string, EcosystemStats> ecosystems;  // the same counts, with each one's newest record
   std::string newest_modified;
   std::string digest;  // hex SHA-256 over every "id NUL modified" in id order
 };
@@ -58,6 +65,10 @@ class AdvisoryDb {
   Status ImportRecord(const Json& record, std::string_view what, ImportStats& stats);
 
   Result<DbStatus> GetStatus() const;
+  // Per ecosystem (the stored key, "PyPI", "npm"): advisories and the newest
+  // record, as the last import left them (computed when an older import did
+  // not keep them). Inside the scan's read transaction, like Summary.
+  Result<std::map<std::string, EcosystemStats>> Ecosystems() const;
   // Only what a scan records (advisories, newest modified, digest), from the
   // meta table written by Import; per_ecosystem and withdrawn stay empty.
   Result<DbStatus> Summary() const;

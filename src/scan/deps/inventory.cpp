@@ -231,11 +231,25 @@ void ScanDirectory(const fs::path& root, const CollectOptions& opts, Inventory& 
   // node_modules holds installed copies (the lockfile names them); proc, sys
   // and dev of a root filesystem hold no packages.
   wo.prune = {"node_modules", "proc", "sys", "dev"};
-  wo.want = [](std::string_view name, std::string_view) { return !LockfileKind(name).empty(); };
+  wo.want = [](std::string_view name, std::string_view) {
+    return !LockfileKind(name).empty() || !UnlockedManifestKind(name).empty();
+  };
   std::string text;
+  std::vector<std::pair<std::string, std::string>> manifests;  // (path, kind): read only through their lockfiles
+  std::set<std::pair<std::string, std::string>> locked;        // (directory, kind) holding the lockfile
+  auto dir_of = [](const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+  };
   auto walked = walk::Walk(
       {root.string()}, wo,
       [&](const walk::Entry& e) {
+        const std::string name = fs::path(e.path).filename().string();
+        if (std::string kind = UnlockedManifestKind(name); !kind.empty()) {
+          manifests.emplace_back(e.path, kind);
+          return;
+        }
+        if (std::string kind = LockfileKind(name); kind == "nuget" || kind == "gradle") locked.emplace(dir_of(e.path), kind);
         if (auto problem = walk::ReadFile(e, kMaxLockfileBytes, text)) {
           out.problems.push_back(std::move(*problem));
           return;
@@ -248,6 +262,18 @@ void ScanDirectory(const fs::path& root, const CollectOptions& opts, Inventory& 
         else out.problems.push_back(std::move(p));
       });
   if (!walked) out.warnings.push_back(walked.error().message());
+  // A project file names direct dependencies only, and often without exact
+  // versions: its packages are checked only through the lockfile beside it.
+  for (const auto& [path, kind] : manifests) {
+    if (locked.count({dir_of(path), kind}) != 0) continue;
+    out.warnings.push_back(
+        path + ": " +
+        (kind == "nuget"
+             ? "a NuGet project without packages.lock.json beside it: its packages were not checked (set "
+               "RestorePackagesWithLockFile to true and commit the lock file)"
+             : "a Gradle build without gradle.lockfile beside it: its dependencies were not checked (enable "
+               "dependency locking and commit `gradle dependencies --write-locks` output)"));
+  }
 }
 
 // ---------------------------------------------------------------- images

@@ -869,6 +869,13 @@ std::string LockfileKind(std::string_view filename) {
   return {};
 }
 
+std::string UnlockedManifestKind(std::string_view filename) {
+  std::string f = Lower(filename);
+  if (EndsWith(f, ".csproj") || EndsWith(f, ".fsproj") || EndsWith(f, ".vbproj")) return "nuget";
+  if (f == "build.gradle" || f == "build.gradle.kts") return "gradle";
+  return {};
+}
+
 void ReconcileGoSum(Inventory& inv) {
   auto dir_of = [](const std::string& f) {
     auto slash = f.rfind('/');

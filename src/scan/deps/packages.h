@@ -35,6 +35,10 @@ struct Inventory {
 // The lockfile kind of a file name ("package-lock.json" -> "npm"), or empty
 // when tollgate does not read that file.
 std::string LockfileKind(std::string_view filename);
+// Project files whose packages are read only from a lockfile beside them
+// ("App.csproj" -> "nuget", "build.gradle.kts" -> "gradle"); empty otherwise.
+// Found without that lockfile, they are a warning: nothing of them was checked.
+std::string UnlockedManifestKind(std::string_view filename);
 
 // Parses one lockfile/SBOM/OS database given its name and content; `file`
 // is the name recorded in packages and messages. Malformed input is an

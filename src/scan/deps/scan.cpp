@@ -216,7 +216,73 @@ Result<DepsScanResult> ScanDeps(const std::vector<std::string>& paths, AdvisoryD
   auto f = MatchPackages(r.inventory.packages, db);
   if (!f) return Fail(f.error());
   r.findings = std::move(*f);
+  auto ecosystems = db.Ecosystems();
+  if (!ecosystems) return Fail(ecosystems.error());
+  std::map<std::string, EcosystemCoverage> by_name;
+  for (const Package& p : r.inventory.packages) {
+    const std::string name(EcosystemName(p.ecosystem));
+    auto [it, fresh] = by_name.try_emplace(name);
+    EcosystemCoverage& c = it->second;
+    if (fresh) {
+      c.ecosystem = name;
+      c.first_file = p.file;
+      if (auto e = ecosystems->find(name); e != ecosystems->end()) {
+        c.advisories = e->second.advisories;
+        c.newest_modified = e->second.newest_modified;
+      }
+    }
+    ++c.packages;
+  }
+  for (auto& [name, c] : by_name) r.coverage.push_back(std::move(c));
   return r;
+}
+
+std::string CoverageText(const EcosystemCoverage& c) {
+  std::string text = c.ecosystem + ": " + std::to_string(c.packages) + " package" + (c.packages == 1 ? "" : "s") +
+                     " checked against " + std::to_string(c.advisories) + " advisor" +
+                     (c.advisories == 1 ? "y" : "ies");
+  if (c.advisories == 0)
+    text += ": the advisory database holds none for " + c.ecosystem + ", so these packages were not checked (import " +
+            c.ecosystem + "'s all.zip from OSV: docs/deps.md)";
+  else
+    text += " (newest " + c.newest_modified + ")";
+  return text;
+}
+
+Json CoverageJson(const std::vector<EcosystemCoverage>& coverage) {
+  Json out = Json::array();
+  for (const auto& c : coverage)
+    out.push_back({{"ecosystem", c.ecosystem},
+                   {"packages", c.packages},
+                   {"advisories", c.advisories},
+                   {"newest_modified", c.newest_modified}});
+  return out;
+}
+
+std::vector<Finding> CoverageFindings(const std::vector<EcosystemCoverage>& coverage,
+                                      const std::vector<std::string>& allowed) {
+  std::vector<Finding> out;
+  for (const auto& c : coverage) {
+    if (c.advisories != 0) continue;
+    if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
+        std::find(allowed.begin(), allowed.end(), c.ecosystem) != allowed.end())
+      continue;
+    Finding f;
+    f.rule_id = kAdvisoryCoverageRule;
+    f.severity = Severity::kHigh;
+    f.message = std::to_string(c.packages) + " " + c.ecosystem + " package" + (c.packages == 1 ? " was" : "s were") +
+                " not checked: the advisory database holds no " + c.ecosystem + " advisories";
+    f.location.file = c.first_file;
+    f.fingerprint = MakeFingerprint(f.rule_id, {c.ecosystem});
+    f.remediation = "Import " + c.ecosystem + "'s advisories (OSV's " + c.ecosystem +
+                    "/all.zip: `tollgate db import`, docs/deps.md), or list the ecosystem under the gate's "
+                    "`allow_missing_ecosystems` if it is knowingly not covered; until then a waiver by the gate's "
+                    "bypass role accepts it.";
+    f.tool = kToolName;
+    f.details = Json{{"ecosystem", c.ecosystem}, {"packages", c.packages}};
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace tollgate::deps
