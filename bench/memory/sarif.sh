@@ -51,11 +51,15 @@ printf '%-44s %12s  %10s\n' "case (${SIZE_MB} MB SARIF)" "peak RSS" "wall"
 measure "baseline: cat report" cat "$work/report.sarif"
 measure "baseline: python3 json.load(report)" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/report.sarif"
 args=(scan import "$work/report.sarif" --gate sast --fail-on none)
-# Text to /dev/null: reading, converting, holding and sorting the findings,
-# and printing them. JSON to a file adds the output's own cost (the report is
-# built as one JSON document by the output code).
-[[ -n $BEFORE ]] && measure "before: scan import (text to /dev/null)" "$BEFORE" "${args[@]}"
-measure "after:  scan import (text to /dev/null)" "$AFTER" "${args[@]}"
+# Text to stdout (a file): reading, converting, holding and sorting the
+# findings, and printing them. JSON to a file (-o) also prints the text to
+# stdout, and writes the JSON finding by finding through an atomic file.
+[[ -n $BEFORE ]] && measure "before: scan import (text to stdout)" "$BEFORE" "${args[@]}"
+measure "after:  scan import (text to stdout)" "$AFTER" "${args[@]}"
+if [[ -n $BEFORE ]]; then
+  cmp -s "$work/before__scan_import__text_to_stdout_.out" "$work/after___scan_import__text_to_stdout_.out" &&
+    echo "  (the same text, byte for byte)" || echo "  WARNING: the text outputs differ"
+fi
 [[ -n $BEFORE ]] && measure "before: scan import --format json -o" "$BEFORE" "${args[@]}" --format json --output "$work/before.json"
 measure "after:  scan import --format json -o" "$AFTER" "${args[@]}" --format json --output "$work/after.json"
 if [[ -n $BEFORE && -f $work/before.json ]]; then

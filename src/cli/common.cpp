@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -69,9 +68,7 @@ int EmitReport(const tollgate::Report& r, const std::string& format, const std::
     std::cout.flush();
     return 0;
   }
-  std::ostringstream body;
-  WriteReport(r, *fmt, body, TextOptions{});
-  if (auto s = WriteFileAtomic(output, body.str()); !s) return Report(s.error());
+  if (auto s = WriteReportFile(r, *fmt, output, TextOptions{}); !s) return Report(s.error());
   if (*fmt != OutputFormat::kText) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
   return 0;
 }

@@ -108,7 +108,7 @@ Json ToJson(const Finding& f) {
   j["message"] = f.message;
   j["location"] = std::move(location);
   j["fingerprint"] = f.fingerprint;
-  j["remediation"] = f.remediation;
+  j["remediation"] = f.remediation.str();
   j["references"] = f.references;
   j["tool"] = f.tool;
   if (f.details.is_object())
@@ -135,7 +135,9 @@ Result<Finding> FindingFromJson(const Json& j) {
   TG_TRY(ReadString(j, "gate", "gate", f.gate));
   TG_TRY(ReadString(j, "message", "message", f.message));
   TG_TRY(ReadString(j, "fingerprint", "fingerprint", f.fingerprint));
-  TG_TRY(ReadString(j, "remediation", "remediation", f.remediation));
+  std::string remediation;
+  TG_TRY(ReadString(j, "remediation", "remediation", remediation));
+  f.remediation = std::move(remediation);
   TG_TRY(ReadString(j, "tool", "tool", f.tool));
 
   if (const auto loc = j.find("location"); loc != j.end()) {
@@ -164,13 +166,33 @@ Result<Finding> FindingFromJson(const Json& j) {
   return f;
 }
 
+bool FindingBefore(const Finding& a, const Finding& b) {
+  if (a.severity != b.severity) return a.severity > b.severity;
+  return std::tie(a.location.file, a.location.line, a.location.column, a.rule_id, a.fingerprint) <
+         std::tie(b.location.file, b.location.line, b.location.column, b.rule_id, b.fingerprint);
+}
+
 void SortFindings(std::vector<Finding>& findings) {
   // Stable, so findings equal on every key keep the order they were reported in.
-  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-    if (a.severity != b.severity) return a.severity > b.severity;
-    return std::tie(a.location.file, a.location.line, a.location.column, a.rule_id, a.fingerprint) <
-           std::tie(b.location.file, b.location.line, b.location.column, b.rule_id, b.fingerprint);
-  });
+  std::vector<std::size_t> order(findings.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return FindingBefore(findings[a], findings[b]); });
+  // Apply the permutation in place, one cycle at a time: position i receives
+  // the finding at order[i].
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (order[i] == i) continue;
+    Finding held = std::move(findings[i]);
+    std::size_t at = i;
+    while (order[at] != i) {
+      const std::size_t from = order[at];
+      findings[at] = std::move(findings[from]);
+      order[at] = at;
+      at = from;
+    }
+    findings[at] = std::move(held);
+    order[at] = at;
+  }
 }
 
 }  // namespace tollgate

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,39 @@ enum class Severity : std::uint8_t { kInfo = 0, kLow = 1, kMedium = 2, kHigh = 3
 
 std::string_view SeverityName(Severity s);  // "critical", "high", ...
 std::optional<Severity> ParseSeverity(std::string_view name);  // case-insensitive
+
+// Immutable text that many findings share (a rule's help text, copied into
+// each of its findings' remediation): copying a SharedText copies a pointer,
+// never the text. Reads as a const std::string&; assigning replaces the
+// pointer, never the shared text. Empty text holds no allocation.
+class SharedText {
+ public:
+  SharedText() = default;
+  SharedText(std::string text)  // NOLINT(google-explicit-constructor): a string is a SharedText
+      : text_(text.empty() ? nullptr : std::make_shared<const std::string>(std::move(text))) {}
+  SharedText(std::string_view text) : SharedText(std::string(text)) {}  // NOLINT(google-explicit-constructor)
+  SharedText(const char* text) : SharedText(std::string(text)) {}       // NOLINT(google-explicit-constructor)
+
+  const std::string& str() const { return text_ ? *text_ : Empty(); }
+  operator const std::string&() const { return str(); }  // NOLINT(google-explicit-constructor)
+  bool empty() const { return !text_; }
+  std::size_t size() const { return str().size(); }
+
+  friend bool operator==(const SharedText& a, const SharedText& b) {
+    return a.text_ == b.text_ || a.str() == b.str();
+  }
+  friend bool operator==(const SharedText& a, std::string_view b) { return a.str() == b; }
+  friend bool operator==(const SharedText& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const SharedText& a, const char* b) { return a.str() == b; }
+  friend std::ostream& operator<<(std::ostream& out, const SharedText& t) { return out << t.str(); }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::shared_ptr<const std::string> text_;
+};
 
 struct Location {
   std::string file;        // repository-relative path, '/' separated; empty if none
@@ -35,13 +70,16 @@ struct Finding {
   // Stable across moved lines: a hash of the rule and location-independent
   // content (see MakeFingerprint). Waivers and baselines bind to it.
   std::string fingerprint;
-  std::string remediation;
+  // Shared with every finding of the same rule when an importer or scanner
+  // makes it once per rule (see SharedText).
+  SharedText remediation;
   std::vector<std::string> references;  // "CWE-798", "PCI-DSS-4.0:6.3.1", URLs
   std::string tool;                     // the scanner or external tool that found it
   // Scanner-specific fields, merged into the finding's JSON form (e.g. the
   // deps scanner's package, version, aliases, cvss, fixed). Never replaces a
-  // field above.
-  Json details = Json::object();
+  // field above. Null (no allocation) until a detail is set; read it with
+  // contains()/find(), which treat null as an empty object.
+  Json details = Json();
 };
 
 // Fingerprint = hex SHA-256 over the NUL-separated parts: rule id, then each
@@ -56,8 +94,12 @@ std::string MakeFingerprint(std::string_view rule_id, const std::vector<std::str
 Json ToJson(const Finding& f);
 Result<Finding> FindingFromJson(const Json& j);
 
-// Sort findings by severity (most severe first), then file, line, rule: the
-// order every writer uses, so output is deterministic.
+// The order every writer uses, so output is deterministic: severity (most
+// severe first), then file, line, column, rule and fingerprint.
+bool FindingBefore(const Finding& a, const Finding& b);
+
+// Sort findings in that order, stably. Sorts an index, then moves each
+// finding once: the extra memory is a few bytes per finding, not a finding.
 void SortFindings(std::vector<Finding>& findings);
 
 }  // namespace tollgate

@@ -10,13 +10,16 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <ostream>
 #include <set>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/stream_file.h"
 #include "core/utf8.h"
 
 namespace tollgate {
@@ -155,16 +158,21 @@ std::string LocationText(const Location& loc) {
 enum class FindingState { kBlocking, kWaived, kNotBlocking };
 
 // The per-finding facts every writer needs, derived once from a Report.
-// Borrows `r`: it must outlive this object.
+// Borrows `r`: it must outlive this object. Holds pointers into the report,
+// never copies of its findings or fingerprints.
 class ReportIndex {
  public:
-  explicit ReportIndex(const Report& r) : report_(r), findings_(r.findings) {
-    SortFindings(findings_);
+  explicit ReportIndex(const Report& r) : report_(r) {
+    findings_.reserve(r.findings.size());
+    for (const Finding& f : r.findings) findings_.push_back(&f);
+    std::stable_sort(findings_.begin(), findings_.end(),
+                     [](const Finding* a, const Finding* b) { return FindingBefore(*a, *b); });
     waived_.insert(r.waived_fingerprints.begin(), r.waived_fingerprints.end());
     blocking_.insert(r.blocking_fingerprints.begin(), r.blocking_fingerprints.end());
   }
 
-  const std::vector<Finding>& findings() const { return findings_; }
+  // The report's findings in FindingBefore order.
+  const std::vector<const Finding*>& findings() const { return findings_; }
 
   bool IsWaived(const Finding& f) const { return !f.fingerprint.empty() && waived_.contains(f.fingerprint); }
 
@@ -188,7 +196,7 @@ class ReportIndex {
     std::map<std::string, std::size_t, std::less<>> index;
     if (report_.gates.empty()) {
       Group all;
-      for (const Finding& f : findings_) all.findings.push_back(&f);
+      all.findings = findings_;
       groups.push_back(std::move(all));
       return groups;
     }
@@ -197,22 +205,22 @@ class ReportIndex {
       index.emplace(g.name, groups.size());
       groups.push_back(Group{g.name, &g, {}});
     }
-    for (const Finding& f : findings_) {
-      auto it = index.find(f.gate);
+    for (const Finding* f : findings_) {
+      auto it = index.find(f->gate);
       if (it == index.end()) {
-        it = index.emplace(f.gate, groups.size()).first;
-        groups.push_back(Group{f.gate, nullptr, {}});
+        it = index.emplace(f->gate, groups.size()).first;
+        groups.push_back(Group{f->gate, nullptr, {}});
       }
-      groups[it->second].findings.push_back(&f);
+      groups[it->second].findings.push_back(f);
     }
     return groups;
   }
 
  private:
   const Report& report_;
-  std::vector<Finding> findings_;  // sorted copy
-  std::set<std::string, std::less<>> waived_;
-  std::set<std::string, std::less<>> blocking_;
+  std::vector<const Finding*> findings_;  // sorted
+  std::set<std::string_view> waived_;     // views of the report's fingerprints
+  std::set<std::string_view> blocking_;
 };
 
 // ----------------------------------------------------------------- text ---
@@ -329,7 +337,7 @@ void WriteTextFinding(const Finding& f, FindingState state, bool show_blocking, 
   if (!meta.empty()) out << indent << paint.Paint(meta, "2") << "\n";
   if (!f.remediation.empty()) {
     bool first = true;
-    for (std::string_view line : SplitLines(f.remediation)) {
+    for (std::string_view line : SplitLines(f.remediation.str())) {
       out << indent << (first ? "fix: " : "     ") << Printable(line) << "\n";
       first = false;
     }
@@ -345,9 +353,9 @@ std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-std::string SeverityCounts(const std::vector<Finding>& findings) {
+std::string SeverityCounts(const std::vector<const Finding*>& findings) {
   std::array<std::size_t, 5> counts{};
-  for (const Finding& f : findings) ++counts[static_cast<std::size_t>(f.severity)];
+  for (const Finding* f : findings) ++counts[static_cast<std::size_t>(f->severity)];
   std::string out;
   for (std::size_t i = counts.size(); i-- > 0;) {
     if (counts[i] == 0) continue;
@@ -436,7 +444,7 @@ Json SarifRule(const Finding& first, const std::vector<const Finding*>& all) {
   std::string remediation;
   for (const Finding* f : all) {
     if (!f->remediation.empty()) {
-      remediation = f->remediation;
+      remediation = f->remediation.str();
       break;
     }
   }
@@ -455,6 +463,44 @@ Json SarifRule(const Finding& first, const std::vector<const Finding*>& all) {
   rule["properties"] = {{"tags", tags}, {"security-severity", std::string(SecuritySeverity(first.severity))}};
   return rule;
 }
+
+// An ostream's buffer that passes what is written to an AtomicFileWriter in
+// pieces; the first failure is kept and later output dropped.
+class AtomicWriterBuf final : public std::streambuf {
+ public:
+  explicit AtomicWriterBuf(AtomicFileWriter& writer) : writer_(writer) { setp(buf_.data(), buf_.data() + buf_.size()); }
+
+  // Passes on what is buffered; the first error since the start.
+  Status Finish() {
+    Drain();
+    return status_;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    Drain();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return status_ ? traits_type::not_eof(c) : traits_type::eof();
+  }
+  int sync() override {
+    Drain();
+    return status_ ? 0 : -1;
+  }
+
+ private:
+  void Drain() {
+    const auto n = static_cast<std::size_t>(pptr() - pbase());
+    if (n > 0 && status_) status_ = writer_.Write(std::string_view(pbase(), n));
+    setp(buf_.data(), buf_.data() + buf_.size());
+  }
+
+  AtomicFileWriter& writer_;
+  std::array<char, 1 << 16> buf_{};
+  Status status_ = Ok();
+};
 
 }  // namespace
 
@@ -514,6 +560,10 @@ void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
 }
 
 void WriteJson(const Report& r, std::ostream& out) {
+  // The document's members other than the findings, as one JSON value; the
+  // findings are written one at a time into its "findings" array, indented
+  // as DumpJson indents them in place. Members are written in key order, so
+  // "findings" is the first.
   ReportIndex index(r);
   Json doc = Json::object();
   Json tool = {{"name", r.tool_name}};
@@ -523,16 +573,40 @@ void WriteJson(const Report& r, std::ostream& out) {
   Json gates = Json::array();
   for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/true));
   doc["gates"] = std::move(gates);
-  Json findings = Json::array();
-  for (const Finding& f : index.findings()) {
-    Json j = ToJson(f);
-    j["waived"] = index.IsWaived(f);
-    j["blocking"] = index.State(f) == FindingState::kBlocking;
-    findings.push_back(std::move(j));
-  }
-  doc["findings"] = std::move(findings);
+  doc["findings"] = Json::array();
   if (r.metadata.is_object() && !r.metadata.empty()) doc["metadata"] = r.metadata;
-  out << DumpJson(doc) << "\n";
+  const std::string rest = DumpJson(doc);
+  constexpr std::string_view kHead = "{\n  \"findings\": []";
+  // The first member of a sorted object of these keys is "findings".
+  std::string_view tail = std::string_view(rest).substr(kHead.size());
+
+  out << "{\n  \"findings\": ";
+  if (index.findings().empty()) {
+    out << "[]";
+  } else {
+    out << "[\n";
+    bool first = true;
+    for (const Finding* f : index.findings()) {
+      Json j = ToJson(*f);
+      j["waived"] = index.IsWaived(*f);
+      j["blocking"] = index.State(*f) == FindingState::kBlocking;
+      if (!first) out << ",\n";
+      first = false;
+      // Two levels deep: every line of the finding's own dump moves right by
+      // four spaces (JSON strings hold no raw newline, so each '\n' is a line).
+      const std::string text = DumpJson(j);
+      out << "    ";
+      std::size_t start = 0;
+      for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+        out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
+        out << "    ";
+        start = nl + 1;
+      }
+      out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
+    }
+    out << "\n  ]";
+  }
+  out << tail << "\n";
 }
 
 Result<Report> ReportFromJson(const Json& doc) {
@@ -595,10 +669,10 @@ void WriteSarif(const Report& r, std::ostream& out) {
   // most severe one.
   std::vector<std::string> rule_order;
   std::map<std::string, std::vector<const Finding*>, std::less<>> by_rule;
-  for (const Finding& f : findings) {
-    auto [it, inserted] = by_rule.try_emplace(f.rule_id);
-    if (inserted) rule_order.push_back(f.rule_id);
-    it->second.push_back(&f);
+  for (const Finding* f : findings) {
+    auto [it, inserted] = by_rule.try_emplace(f->rule_id);
+    if (inserted) rule_order.push_back(f->rule_id);
+    it->second.push_back(f);
   }
   Json rules = Json::array();
   std::map<std::string, std::size_t, std::less<>> rule_index;
@@ -609,7 +683,8 @@ void WriteSarif(const Report& r, std::ostream& out) {
   }
 
   Json results = Json::array();
-  for (const Finding& f : findings) {
+  for (const Finding* found : findings) {
+    const Finding& f = *found;
     Json result = Json::object();
     result["ruleId"] = f.rule_id;
     result["ruleIndex"] = rule_index.at(f.rule_id);
@@ -683,7 +758,7 @@ void WriteJunit(const Report& r, std::ostream& out) {
           if (!f->message.empty()) details += "\nmessage: " + f->message;
           if (!f->fingerprint.empty()) details += "\nfingerprint: " + f->fingerprint;
           if (!f->tool.empty()) details += "\ntool: " + f->tool;
-          if (!f->remediation.empty()) details += "\nremediation: " + f->remediation;
+          if (!f->remediation.empty()) details += "\nremediation: " + f->remediation.str();
           if (!f->references.empty()) {
             details += "\nreferences:";
             for (const std::string& ref : f->references) details += " " + ref;
@@ -736,6 +811,17 @@ void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const 
     case OutputFormat::kSarif: WriteSarif(r, out); return;
     case OutputFormat::kJunit: WriteJunit(r, out); return;
   }
+}
+
+Status WriteReportFile(const Report& r, OutputFormat format, const std::string& path, const TextOptions& opts) {
+  auto writer = AtomicFileWriter::Create(path);
+  if (!writer) return Fail(writer.error());
+  AtomicWriterBuf buf(*writer);
+  std::ostream out(&buf);
+  WriteReport(r, format, out, opts);
+  out.flush();
+  TG_TRY(buf.Finish());
+  return writer->Commit();
 }
 
 }  // namespace tollgate

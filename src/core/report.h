@@ -62,4 +62,10 @@ void WriteJunit(const Report& r, std::ostream& out);
 
 void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts);
 
+// WriteReport into the file at `path` as WriteFileAtomic writes (core/
+// stream_file.h AtomicFileWriter): the output goes to the file as it is
+// produced, never held whole, and `path` is replaced only once it is
+// complete. Errors name the file.
+Status WriteReportFile(const Report& r, OutputFormat format, const std::string& path, const TextOptions& opts);
+
 }  // namespace tollgate

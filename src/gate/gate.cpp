@@ -409,7 +409,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
       for (const auto& f : g.findings) {
         if (f.rule_id != rule) continue;
         if (++count > kMaxListed) continue;
-        Json item{{"file", f.location.file}, {"cause", f.details.value("cause", "")}, {"finding", f.fingerprint}};
+        Json item{{"file", f.location.file}, {"cause", f.details.is_object() ? f.details.value("cause", "") : ""}, {"finding", f.fingerprint}};
         if (f.location.line > 0) item["line"] = f.location.line;
         items.push_back(std::move(item));
       }

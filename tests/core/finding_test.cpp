@@ -1,6 +1,8 @@
 #include "core/finding.h"
 
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -116,7 +118,7 @@ TEST(FindingJsonTest, ToJsonFieldNames) {
   EXPECT_EQ(j["location"]["column"], 7);
   EXPECT_EQ(j["location"]["commit"], "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(j["fingerprint"], f.fingerprint);
-  EXPECT_EQ(j["remediation"], f.remediation);
+  EXPECT_EQ(j["remediation"], f.remediation.str());
   EXPECT_EQ(j["references"], Json::array({"CWE-798", f.references[1]}));
   EXPECT_EQ(j["tool"], "tollgate-secrets");
   EXPECT_EQ(j.size(), 9u);
@@ -288,6 +290,69 @@ TEST(SortFindingsTest, TiesKeepInputOrder) {
   SortFindings(v);
   EXPECT_EQ(v[0].message, "first");
   EXPECT_EQ(v[1].message, "second");
+}
+
+// SortFindings sorts an index and moves each finding into place: the result
+// is the stable sort in writer order, for many findings in many cycles.
+TEST(SortFindingsTest, LargeInputIsTheStableSort) {
+  std::vector<Finding> v;
+  for (int i = 0; i < 5000; ++i) {
+    Finding f = Make(static_cast<Severity>((i * 7) % 5), "f" + std::to_string((i * 31) % 13),
+                     static_cast<std::uint32_t>((i * 17) % 9), static_cast<std::uint32_t>(i % 2),
+                     "r" + std::to_string(i % 3));
+    f.message = std::to_string(i);
+    f.remediation = "help " + std::to_string(i % 3);
+    v.push_back(std::move(f));
+  }
+  std::vector<Finding> want = v;
+  std::stable_sort(want.begin(), want.end(), [](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    return std::tie(a.location.file, a.location.line, a.location.column, a.rule_id, a.fingerprint) <
+           std::tie(b.location.file, b.location.line, b.location.column, b.rule_id, b.fingerprint);
+  });
+  SortFindings(v);
+  ASSERT_EQ(v.size(), want.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(v[i].message, want[i].message) << i;
+    EXPECT_EQ(v[i].remediation, want[i].remediation) << i;
+  }
+}
+
+// A finding carries its rule's help text by reference (issue 14: memory):
+// copies share the text, it reads as a string, and assigning a finding's
+// remediation never changes another's.
+TEST(SharedTextTest, CopiesShareOneText) {
+  Finding a = SampleFinding();
+  Finding b = a;
+  EXPECT_EQ(&a.remediation.str(), &b.remediation.str());
+  EXPECT_EQ(b.remediation, "Rotate the key and load it from the environment.");
+  const std::string& text = b.remediation;
+  EXPECT_EQ(text.size(), b.remediation.size());
+  b.remediation = "Other.";
+  EXPECT_EQ(a.remediation, "Rotate the key and load it from the environment.");
+  EXPECT_EQ(b.remediation, "Other.");
+  EXPECT_FALSE(a.remediation == b.remediation);
+  EXPECT_EQ(a.remediation, SharedText(std::string("Rotate the key and load it from the environment.")));
+  SharedText empty;
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty, "");
+  EXPECT_TRUE(SharedText("").empty());
+  EXPECT_EQ(empty.str(), std::string());
+}
+
+// A finding without details holds no details object, and its JSON has only
+// the finding's fields; a detail set later makes it an object.
+TEST(FindingJsonTest, NoDetailsMeansOnlyTheFields) {
+  Finding f = SampleFinding();
+  EXPECT_TRUE(f.details.is_null());
+  EXPECT_FALSE(f.details.contains("suppression"));
+  Json j = ToJson(f);
+  EXPECT_EQ(j.size(), 9u);
+  auto back = FindingFromJson(j);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(ToJson(*back), j);
+  f.details["cause"] = "archive-bomb";
+  EXPECT_EQ(ToJson(f)["cause"], "archive-bomb");
 }
 
 }  // namespace

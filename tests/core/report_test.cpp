@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -224,6 +226,104 @@ TEST(ReportJson, RoundTrips) {
     EXPECT_EQ(ToJson(*back), ToJson(want[i]));
     EXPECT_EQ(findings[i]["waived"], want[i].rule_id == "generic-token");
   }
+}
+
+// The JSON report as one document, as the format is specified: an object of
+// "findings" (sorted, each with "waived" and "blocking"), "gates", "metadata"
+// (when not empty), "overall" and "tool", dumped with two-space indentation
+// and invalid UTF-8 replaced, then a newline.
+std::string WholeDocumentJson(const Report& r) {
+  std::vector<Finding> sorted = r.findings;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    return std::tie(a.location.file, a.location.line, a.location.column, a.rule_id, a.fingerprint) <
+           std::tie(b.location.file, b.location.line, b.location.column, b.rule_id, b.fingerprint);
+  });
+  auto listed = [](const std::vector<std::string>& fps, const Finding& f) {
+    return !f.fingerprint.empty() && std::find(fps.begin(), fps.end(), f.fingerprint) != fps.end();
+  };
+  Json doc = Json::object();
+  doc["tool"] = {{"name", r.tool_name}};
+  if (!r.tool_version.empty()) doc["tool"]["version"] = r.tool_version;
+  doc["overall"] = r.overall;
+  doc["gates"] = Json::array();
+  for (const GateSummary& g : r.gates) {
+    doc["gates"].push_back({{"name", g.name},         {"source", g.source},     {"fail_on", g.fail_on},
+                            {"decision", g.decision}, {"findings", g.findings}, {"blocking", g.blocking},
+                            {"waived", g.waived},     {"notes", g.notes}});
+  }
+  doc["findings"] = Json::array();
+  for (const Finding& f : sorted) {
+    Json j = ToJson(f);
+    const bool waived = listed(r.waived_fingerprints, f);
+    j["waived"] = waived;
+    j["blocking"] = !waived && listed(r.blocking_fingerprints, f);
+    doc["findings"].push_back(std::move(j));
+  }
+  if (r.metadata.is_object() && !r.metadata.empty()) doc["metadata"] = r.metadata;
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// Many findings with details, several gates' worth of fingerprints, long
+// multi-line remediation shared by a rule's findings, and invalid UTF-8.
+Report LargeReport(std::size_t n) {
+  Report r = SampleReport();
+  r.metadata = {{"database", "osv 2026-12-01"}, {"nested", {{"a", Json::array({1, 2})}}}};
+  const SharedText help = std::string("Use a safe API.\nSee the guide.\t") + std::string(300, 'x');
+  for (std::size_t i = 0; i < n; ++i) {
+    Finding f = MakeFinding("js/rule-" + std::to_string(i % 7), i % 3 ? "sast" : "dast",
+                            static_cast<Severity>(i % 5), "value " + std::to_string(i) + " reaches \xff a sink",
+                            {"src/m" + std::to_string(i % 11) + ".js", static_cast<std::uint32_t>(i % 97), 3, ""});
+    f.remediation = help;
+    f.references = {"CWE-" + std::to_string(i % 5)};
+    if (i % 4 == 0) f.details["suppression"] = {{"kind", "sarif:inSource"}, {"line", i}};
+    if (i % 13 == 0) r.blocking_fingerprints.push_back(f.fingerprint);
+    if (i % 17 == 0) r.waived_fingerprints.push_back(f.fingerprint);
+    r.findings.push_back(std::move(f));
+  }
+  return r;
+}
+
+// The JSON writer streams the findings one at a time; the bytes are those of
+// the whole document dumped at once, with and without gates, metadata and
+// findings (issue 14: memory).
+TEST(ReportJson, StreamedFindingsAreTheWholeDocumentBytes) {
+  Report plain;
+  plain.tool_version = "dev";
+  plain.findings = LargeReport(40).findings;
+  Report metadata_only;
+  metadata_only.metadata = {{"k", "v"}};
+  for (const Report& r : {SampleReport(), LargeReport(2000), Report{}, plain, metadata_only}) {
+    std::ostringstream out;
+    WriteJson(r, out);
+    EXPECT_EQ(out.str(), WholeDocumentJson(r));
+  }
+}
+
+// WriteReportFile writes what WriteReport writes, in every format, through
+// the atomic file writer (several 64 KiB pieces here).
+TEST(ReportFile, WriteReportFileIsTheBytesOfWriteReport) {
+  const Report r = LargeReport(3000);
+  for (OutputFormat format : {OutputFormat::kText, OutputFormat::kJson, OutputFormat::kSarif, OutputFormat::kJunit}) {
+    TempFile file(".out");
+    file.Write("previous");
+    ASSERT_TRUE(WriteReportFile(r, format, file.path(), TextOptions{}).has_value());
+    std::ostringstream want;
+    WriteReport(r, format, want, TextOptions{});
+    EXPECT_GT(want.str().size(), std::size_t{1} << 17);
+    EXPECT_EQ(file.Read(), want.str()) << static_cast<int>(format);
+  }
+}
+
+TEST(ReportFile, UnwritableTargetIsAnErrorNamingIt) {
+  const std::string dir = fs::temp_directory_path().string();
+  auto s = WriteReportFile(SampleReport(), OutputFormat::kJson, dir, TextOptions{});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kInput);
+  EXPECT_THAT(s.error().message(), HasSubstr(dir));
+  auto missing = WriteReportFile(SampleReport(), OutputFormat::kJson, dir + "/no-such-dir-tollgate/x.json", TextOptions{});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_THAT(missing.error().message(), HasSubstr("no-such-dir-tollgate"));
 }
 
 TEST(ReportJson, InvalidUtf8IsReplacedNotThrown) {

@@ -18,7 +18,6 @@
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -288,6 +287,7 @@ class SarifReader {
     if (!driver_rules) return Fail(driver_rules.error());
     driver_ = std::move(*driver_rules);
     extensions_.clear();
+    remediation_.clear();
     auto extensions = Get(**tool, tool_path, "extensions", Kind::kArray, false);
     if (!extensions) return Fail(extensions.error());
     if (*extensions != nullptr) {
@@ -909,10 +909,7 @@ class SarifReader {
     f.location.line = where->line;
     f.location.column = where->column;
     f.fingerprint = std::move(*fingerprint);
-    if (rule->descriptor != nullptr) {
-      f.remediation = DescriptorText(*rule->descriptor, "help");
-      if (f.remediation.empty()) f.remediation = DescriptorText(*rule->descriptor, "fullDescription");
-    }
+    if (rule->descriptor != nullptr) f.remediation = Remediation(*rule->descriptor);
     f.references = std::move(*refs);
     f.tool = tool_name;
     // A suppression the tool recorded (an in-source comment, a triage) is a
@@ -934,6 +931,18 @@ class SarifReader {
     return std::optional<Finding>(std::move(f));
   }
 
+  // A rule's help text (else its full description), made once per rule of
+  // the run and shared by all its findings.
+  const SharedText& Remediation(const Json& descriptor) const {
+    auto [it, inserted] = remediation_.try_emplace(&descriptor);
+    if (inserted) {
+      std::string text = DescriptorText(descriptor, "help");
+      if (text.empty()) text = DescriptorText(descriptor, "fullDescription");
+      it->second = std::move(text);
+    }
+    return it->second;
+  }
+
   struct BaseId {
     std::string uri;
     std::string base;
@@ -948,6 +957,43 @@ class SarifReader {
   const Json* taxonomies_ = nullptr;
   std::map<std::string, BaseId, std::less<>> base_ids_;
   std::string tool_name_;
+  // By rule descriptor, for the run last set up.
+  mutable std::map<const Json*, SharedText> remediation_;
+};
+
+// Findings held while a report is read, in pieces that are each their own
+// memory mapping once full. A vector's doubling briefly holds twice its
+// elements, and a deque's freed nodes stay resident among the findings'
+// strings; a full piece here is larger than glibc's largest mmap threshold
+// (32 MiB), so moving the findings out into the result and freeing each piece
+// returns its memory at once: the peak is the findings once plus one piece.
+class FindingPieces {
+ public:
+  void push_back(Finding&& f) {
+    if (pieces_.empty() || pieces_.back().size() == kPiece) pieces_.emplace_back();
+    std::vector<Finding>& piece = pieces_.back();
+    if (piece.size() == piece.capacity() && piece.capacity() >= kPiece / 2) piece.reserve(kPiece);
+    piece.push_back(std::move(f));
+    ++size_;
+  }
+  std::size_t size() const { return size_; }
+  void clear() {
+    pieces_.clear();
+    size_ = 0;
+  }
+  // Moves every finding to the end of `out`, freeing each piece once moved.
+  void MoveTo(std::vector<Finding>& out) {
+    for (std::vector<Finding>& piece : pieces_) {
+      for (Finding& f : piece) out.push_back(std::move(f));
+      std::vector<Finding>().swap(piece);
+    }
+    clear();
+  }
+
+ private:
+  static constexpr std::size_t kPiece = (33u << 20) / sizeof(Finding);
+  std::vector<std::vector<Finding>> pieces_;
+  std::size_t size_ = 0;
 };
 
 // A run as the stream has shown it so far.
@@ -964,9 +1010,7 @@ struct RunState {
   std::optional<Error> results_type_error;
   std::optional<Error> result_error;  // the first result that failed
   std::optional<Error> error;         // the run's error, once settled
-  // A deque, not a vector: growing never copies what is held (a vector's
-  // doubling briefly holds three times its elements).
-  std::deque<Finding> findings;
+  FindingPieces findings;
 };
 
 // Reads a SARIF document as a stream: only one result is held as JSON at a
@@ -1062,13 +1106,13 @@ class SarifStream final : public JsonStreamHandler {
       run.error = run.results_type_error;
     } else if (run.deferred || run.late) {
       run.second_pass = true;
-      run.findings = {};
+      run.findings.clear();
       run.result_error.reset();
     } else if (run.result_error) {
       run.error = run.result_error;
     }
     if (run.error) {
-      run.findings = {};
+      run.findings.clear();
       if (!first_error_) first_error_ = current_;
     }
     if (!run.second_pass) run.context.reset();
@@ -1086,15 +1130,10 @@ class SarifStream final : public JsonStreamHandler {
       if (run.error) return Fail(*run.error);
       total += run.findings.size();
     }
-    // Into one vector of exactly that size, freeing the deques as they empty.
+    // Into one vector of exactly that size, freeing the pieces as they empty.
     std::vector<Finding> out;
     out.reserve(total);
-    for (auto& run : runs_) {
-      while (!run.findings.empty()) {
-        out.push_back(std::move(run.findings.front()));
-        run.findings.pop_front();
-      }
-    }
+    for (auto& run : runs_) run.findings.MoveTo(out);
     return out;
   }
 
