@@ -63,9 +63,10 @@ std::string LedgerKeyPath(const std::string& flag);
 Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag);
 
 
-// Writes a report in `format` to `output` (a file) or stdout. The human text
-// goes to stdout whenever the chosen format goes to a file.
-int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output);
+// Writes a report in `format` to `output` (a file) or stdout. When it goes to
+// a file, stdout gets the text summary (gates table and totals, no findings);
+// with `quiet`, stdout gets nothing.
+int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output, bool quiet = false);
 
 // Adds --format and --output to a command.
 void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output);

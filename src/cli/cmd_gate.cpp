@@ -26,6 +26,7 @@ struct GateArgs {
   std::string server;   // --server URL: decide through `tollgate serve`
   std::string ca_file;
   bool strict = false;  // a file a scanner cannot parse stops the run
+  bool quiet = false;   // nothing on stdout or warnings on stderr: errors and the exit code only
   // waive / approve
   std::string gate;
   std::string finding;
@@ -47,7 +48,7 @@ int RunGate(const GateArgs& a, const Clock& clock) {
   std::string note;
   auto config = gate::LoadRepoConfig(&root, a.config, &note);
   if (!config) return Report(config.error());
-  if (!note.empty()) std::cerr << "tollgate: note: " << note << "\n";
+  if (!note.empty() && !a.quiet) std::cerr << "tollgate: note: " << note << "\n";
   auto keyring = gate::LoadKeyringFor(*config, a.keyring, false);
   if (!keyring) return Report(keyring.error());
   auto ledger_key = LoadLedgerKey(a.key);
@@ -55,13 +56,14 @@ int RunGate(const GateArgs& a, const Clock& clock) {
   auto submission = gate::Collect(*config, gate::CollectOptions{root, a.author, a.commit, a.strict});
   if (!submission) return Report(submission.error());
   // What a scanner could not read is not a pass: say so, on stderr.
-  for (const auto& w : submission->warnings) std::cerr << "tollgate: warning: " << w << "\n";
+  if (!a.quiet)
+    for (const auto& w : submission->warnings) std::cerr << "tollgate: warning: " << w << "\n";
   if (!a.server.empty()) {
     const char* token = std::getenv("TOLLGATE_TOKEN");
     auto remote = server::SubmitGateRun(server::Remote{a.server, token ? token : "", a.ca_file}, *config, *submission);
     if (!remote) return Report(remote.error());
-    if (int rc = EmitReport(remote->report, a.format, a.output); rc != 0) return rc;
-    if (a.format == "text" || !a.output.empty())
+    if (int rc = EmitReport(remote->report, a.format, a.output, a.quiet); rc != 0) return rc;
+    if (!a.quiet && (a.format == "text" || !a.output.empty()))
       std::cout << "recorded: ledger entries " << remote->first << ".." << remote->last << " at " << a.server << "\n";
     return remote->blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
   }
@@ -71,8 +73,8 @@ int RunGate(const GateArgs& a, const Clock& clock) {
                                    ledger_key->has_value() ? &**ledger_key : nullptr, clock.Now());
   if (!run) return Report(run.error());
   auto report = gate::ToReport(run->evaluation, kVersion);
-  if (int rc = EmitReport(report, a.format, a.output); rc != 0) return rc;
-  if (a.format == "text" || !a.output.empty())
+  if (int rc = EmitReport(report, a.format, a.output, a.quiet); rc != 0) return rc;
+  if (!a.quiet && (a.format == "text" || !a.output.empty()))
     std::cout << "recorded: ledger entries " << run->recorded.front().seq << ".." << run->recorded.back().seq << " in "
               << LedgerLocation(a.ledger) << "\n";
   return run->evaluation.blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
@@ -146,6 +148,8 @@ void RegisterGate(CLI::App& app, Context& ctx) {
   g->add_flag("--strict", a->strict,
               "A file a scanner cannot parse stops the run (exit 2, nothing recorded) instead of being a parse-error finding");
   AddOutputOptions(g, a->format, a->output);
+  g->add_flag("-q,--quiet", a->quiet,
+              "Print nothing but errors (the exit code says pass or blocked; --output still writes the report)");
   g->add_option("--server", a->server,
                 "Decide through `tollgate serve` at URL (its waivers, approvals and ledger; token in $TOLLGATE_TOKEN)");
   g->add_option("--ca-file", a->ca_file, "With an https --server: PEM certificates to trust");

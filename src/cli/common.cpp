@@ -58,18 +58,20 @@ void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output) {
   cmd->add_option("--output,-o", output, "Write the report to FILE (a text summary still goes to stdout)");
 }
 
-int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output) {
+int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output, bool quiet) {
   auto fmt = ParseOutputFormat(format);
   if (!fmt) return Report(Error::Input("unknown format '" + format + "'"));
   TextOptions text_opts;
   text_opts.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
   if (output.empty()) {
-    WriteReport(r, *fmt, std::cout, text_opts);
+    if (!quiet) WriteReport(r, *fmt, std::cout, text_opts);
     std::cout.flush();
     return 0;
   }
   if (auto s = WriteReportFile(r, *fmt, output, TextOptions{}); !s) return Report(s.error());
-  if (*fmt != OutputFormat::kText) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
+  // The full report is in the file: the log gets the summary.
+  text_opts.summary = true;
+  if (!quiet) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
   return 0;
 }
 

@@ -523,16 +523,16 @@ void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
   for (const auto& group : index.Groups()) {
     if (group.findings.empty()) continue;
     std::string title = group.name.empty() ? "Findings" : "Findings: " + Printable(group.name);
-    out << paint.Paint(title, "1") << " (" << group.findings.size() << ")\n";
+    if (!opts.summary) out << paint.Paint(title, "1") << " (" << group.findings.size() << ")\n";
     for (const Finding* f : group.findings) {
       FindingState state = index.State(*f);
       if (state == FindingState::kBlocking) ++blocking;
       if (state == FindingState::kWaived) ++waived;
-      WriteTextFinding(*f, state, gated, out, paint);
+      if (!opts.summary) WriteTextFinding(*f, state, gated, out, paint);
     }
-    out << "\n";
+    if (!opts.summary) out << "\n";
   }
-  if (index.findings().empty()) out << "No findings.\n\n";
+  if (index.findings().empty() && !opts.summary) out << "No findings.\n\n";
 
   std::string counts = SeverityCounts(index.findings());
   std::string total = Plural(index.findings().size(), "finding", "findings");
@@ -553,7 +553,7 @@ void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
     if (waived > 0) out << ", " << waived << " waived";
     out << "\n";
   }
-  if (r.metadata.is_object() && !r.metadata.empty()) {
+  if (r.metadata.is_object() && !r.metadata.empty() && !opts.summary) {
     for (const auto& [k, v] : r.metadata.items())
       out << paint.Paint(Printable(k) + ": " + Printable(v.is_string() ? v.get<std::string>() : v.dump()), "2") << "\n";
   }

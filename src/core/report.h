@@ -46,6 +46,9 @@ struct Report {
 
 struct TextOptions {
   bool color = false;  // ANSI colours; the CLI turns them on only for a TTY
+  // Only the gates table and the totals, no findings: what a CI log shows
+  // when the full report goes to a file.
+  bool summary = false;
 };
 
 void WriteText(const Report& r, std::ostream& out, const TextOptions& opts);

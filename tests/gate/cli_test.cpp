@@ -40,6 +40,31 @@ TEST_F(CliTest, HelpAndVersion) {
   EXPECT_EQ(Tg("ledger proof inclusion").code, 2);  // --index is required
 }
 
+// Issue 13 §7: with the report in a file, the CI log gets the gates table and
+// the totals only; --quiet prints nothing but errors.
+TEST_F(CliTest, GateWithAReportFileLogsTheSummaryAndQuietLogsNothing) {
+  std::string ex = Example();
+  ASSERT_EQ(Tg("db import '" + ex + "/advisories'").code, 0);
+  auto r = Tg("gate '" + ex + "' --author 'Bob <bob@payments.example>' --commit c0ffee --format sarif --output gate.sarif");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.out.find("Gates\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Overall: BLOCKED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recorded: ledger entries"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Findings"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("fingerprint"), std::string::npos) << r.out;
+  const auto sarif = nlohmann::json::parse(Slurp((dir_ / "gate.sarif").string()));
+  EXPECT_FALSE(sarif["runs"][0]["results"].empty());
+
+  auto q = Tg("gate '" + ex + "' --author 'Bob <bob@payments.example>' --commit c0ffee --quiet --format json -o gate.json");
+  EXPECT_EQ(q.code, 1);
+  EXPECT_EQ(q.out, "");
+  EXPECT_EQ(q.err, "");
+  EXPECT_EQ(nlohmann::json::parse(Slurp((dir_ / "gate.json").string()))["overall"], "blocked");
+  auto errors = Tg("gate '" + ex + "' --quiet --config missing.yaml");
+  EXPECT_EQ(errors.code, 2);
+  EXPECT_TRUE(OneLine(errors.err)) << errors.err;  // errors still go to stderr
+}
+
 // Issue 13 §7: a mistyped command names the command it was probably meant to be.
 TEST_F(CliTest, MistypedCommandsGetDidYouMean) {
   auto secret = Tg("scan secret app");
