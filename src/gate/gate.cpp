@@ -231,9 +231,15 @@ Evaluation Evaluate(const EvaluationInput& in) {
     for (auto& f : out.findings) f.gate = out.gate.name;
     SortFindings(out.findings);
 
+    // What the gate could not check (content it could not read, packages no
+    // advisory covers) blocks whatever the threshold, as long as the gate
+    // blocks anything: a `fail_on: critical` gate must not pass over it.
+    auto fails_closed = [](const Finding& f) {
+      return f.rule_id == walk::kIncompleteScanRule || f.rule_id == deps::kAdvisoryCoverageRule;
+    };
     std::set<std::string> blocking_fps;
     for (const auto& f : out.findings)
-      if (out.gate.fail_on && f.severity >= *out.gate.fail_on) blocking_fps.insert(f.fingerprint);
+      if (out.gate.fail_on && (f.severity >= *out.gate.fail_on || fails_closed(f))) blocking_fps.insert(f.fingerprint);
 
     std::set<std::string> waived;
     std::set<std::string> present;

@@ -88,6 +88,10 @@ TEST_F(DepsCoverage, GateFailsClosedOnAnEcosystemTheDatabaseDoesNotCover) {
   }
   EXPECT_EQ(uncovered, (std::set<std::string>{"Maven", "crates.io", "npm"}));
   EXPECT_THAT(Tg("ledger show --type gate.decision").out, HasSubstr("\"decision\":\"blocked\""));
+  // A threshold above the finding's severity does not let the gap through.
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: critical, bypass: [security] }\n");
+  EXPECT_EQ(Tg("gate repo --author 'A <a@x.example>' --commit c1b").code, 1);
 
   // Knowingly not covered: the gate lists them (or allows all), and passes.
   Write("repo/tollgate.yaml",

@@ -126,6 +126,21 @@ TEST_F(IncompleteScanTest, FifoBlocksSecretsGateWithoutHanging) {
   EXPECT_THAT(found[0]["message"].get<std::string>(), HasSubstr("FIFO"));
 }
 
+// What a gate could not read blocks whatever its threshold: `incomplete-scan`
+// is high, and a `fail_on: critical` gate passed over it.
+TEST_F(IncompleteScanTest, UnreadContentBlocksAGateWhoseThresholdIsAboveItsSeverity) {
+  Write("repo/tollgate.yaml", "gates:\n  secrets: { scanner: secrets, fail_on: critical, bypass: none }\n");
+  Write("repo/app.py", "print('hi')\n");
+  ASSERT_EQ(::mkfifo((dir_ / "repo/credentials").c_str(), 0644), 0);
+  auto r = Run("timeout 120 '" + std::string(TOLLGATE_BINARY) + "' gate repo " + kAuthor);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("incomplete-scan"));
+  EXPECT_THAT(r.out, HasSubstr("Overall: BLOCKED"));
+  // A report-only gate (fail_on: none) still blocks nothing.
+  Write("repo/tollgate.yaml", "gates:\n  secrets: { scanner: secrets, fail_on: none, bypass: none }\n");
+  EXPECT_EQ(Run("timeout 120 '" + std::string(TOLLGATE_BINARY) + "' gate repo " + kAuthor).code, 0);
+}
+
 // One symbolic link loop crashed the IaC and policy scans with exit 4
 // ("Too many levels of symbolic links") and recorded no decision.
 TEST_F(IncompleteScanTest, SymlinkLoopNeitherCrashesIacNorPolicyGate) {

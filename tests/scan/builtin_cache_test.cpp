@@ -5,6 +5,8 @@
 // compiled or written, and the scan finds what it always found.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "support/cli_harness.h"
@@ -36,6 +38,22 @@ TEST_F(BuiltinRulesCache, FreshRunnerScansWithoutCompilingTheBuiltInRules) {
   EXPECT_EQ(custom.code, 1) << custom.err;
   EXPECT_NE(custom.out.find("acme-token"), std::string::npos) << custom.out;
   EXPECT_TRUE(std::filesystem::exists(cache));
+}
+
+// A rule file that defines nothing made a scan that finds nothing, exit 0; a
+// FIFO given as a rule file blocked the scan forever.
+TEST_F(BuiltinRulesCache, RuleFilesThatDefineNothingOrCannotBeReadAreRefused) {
+  Write("src/a.txt", "aws_access_key_id = AKIAQX7TWDN3RH5KLMPZ\n");
+  for (const char* text : {"", "# nothing yet\n", "[extend]\nuseDefault = false\n"}) {
+    Write("rules.toml", text);
+    auto r = Tg("scan secrets src --rules rules.toml");
+    EXPECT_EQ(r.code, 2) << "rule file: " << text << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("rules.toml: no rules defined"), std::string::npos) << r.err;
+  }
+  ASSERT_EQ(::mkfifo((dir_ / "fifo.toml").c_str(), 0644), 0);
+  auto fifo = Run("timeout 60 '" + std::string(TOLLGATE_BINARY) + "' scan secrets src --rules fifo.toml");
+  EXPECT_EQ(fifo.code, 2) << fifo.err;  // 124 when it waits on the FIFO
+  EXPECT_NE(fifo.err.find("fifo.toml"), std::string::npos) << fifo.err;
 }
 
 }  // namespace

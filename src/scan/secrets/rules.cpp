@@ -5,6 +5,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/file.h"
+
 #include "scan/secrets/secrets.h"
 
 namespace tollgate::secrets {
@@ -233,11 +235,10 @@ Result<std::vector<Rule>> ParseRules(std::string_view text, const std::string& n
 }
 
 Result<std::vector<Rule>> LoadRulesFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot open the rule file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  // Bounded, and a FIFO or device is refused rather than waited on.
+  auto read = ReadFileBounded(path, kDefaultMaxFileBytes, "rule file");
+  if (!read) return Fail(read.error());
+  const std::string& text = *read;
   // gitleaks configurations use [[rules]]; ours use [[rule]].
   toml::table probe;
   try {
@@ -245,10 +246,13 @@ Result<std::vector<Rule>> LoadRulesFile(const std::string& path) {
   } catch (const toml::parse_error& err) {
     return Fail(Error::Input(Pos(path, err.source()) + ": invalid TOML: " + std::string(err.description())));
   }
-  if (probe.contains("rules") || probe.contains("extend") || probe.contains("allowlist") ||
-      probe.contains("allowlists") || probe.contains("title"))
-    return ParseGitleaksRules(text, path);
-  return ParseRules(text, path);
+  auto rules = probe.contains("rules") || probe.contains("extend") || probe.contains("allowlist") ||
+                       probe.contains("allowlists") || probe.contains("title")
+                   ? ParseGitleaksRules(text, path)
+                   : ParseRules(text, path);
+  // A rule file that defines no rule would make a scan that finds nothing.
+  if (rules && rules->empty()) return Fail(Error::Input(path + ": no rules defined: a scan with it would find nothing"));
+  return rules;
 }
 
 }  // namespace tollgate::secrets
