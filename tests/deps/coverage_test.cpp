@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -139,6 +141,26 @@ TEST_F(DepsCoverage, StaleDatabaseIsAWarningAndDbStatusDatesEachEcosystem) {
   EXPECT_EQ(j["ecosystems"]["PyPI"], 1);
   EXPECT_EQ(j["ecosystems_modified"]["PyPI"], "2024-05-01T00:00:00Z");
   EXPECT_THAT(Tg("db status").out, HasSubstr("PyPI: 1 advisory, newest modified 2024-05-01T00:00:00Z"));
+}
+
+// An import that read no record exited 0 ("imported 0 records") and left an
+// empty database behind for a gate to use.
+TEST_F(DepsCoverage, ImportThatReadsNoRecordIsAnError) {
+  Write("empty/notes.txt", "not an advisory\n");
+  ASSERT_EQ(::mkfifo((dir_ / "empty/pipe.json").c_str(), 0644), 0);
+  auto r = Tg("db import empty");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no OSV record could be read"));
+  Write("bad/a.json", "{\"id\": 5}");
+  auto bad = Tg("db import bad");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("a.json"));
+  // The database those imports left holds no advisory: a gate on it does not pass.
+  Write("repo/requirements.txt", "urllib3==1.26.5\n");
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: high, bypass: [security] }\n");
+  auto gate = Tg("gate repo --author 'A <a@x.example>' --commit c1");
+  EXPECT_EQ(gate.code, 1) << gate.out << gate.err;
+  EXPECT_THAT(gate.out, HasSubstr("advisory-coverage"));
 }
 
 }  // namespace

@@ -322,11 +322,11 @@ TEST(AdvisoryDb, MissingAndCorruptInputs) {
   auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
   ASSERT_TRUE(db);
   EXPECT_FALSE((*db)->Import({(t.path() / "nope").string()}));
+  // Nothing readable: an error that names the file (nothing was imported).
   auto st = (*db)->Import({t.Write("all.zip", "PK\x03\x04 this is not really a zip")});
-  ASSERT_TRUE(st);
-  ASSERT_FALSE(st->warnings.empty());
-  EXPECT_THAT(st->warnings[0], HasSubstr("all.zip"));
-  EXPECT_EQ(st->read, 0u);
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), HasSubstr("no OSV record could be read"));
+  EXPECT_THAT(st.error().message(), HasSubstr("all.zip"));
   // not our database file
   t.Write("other/advisories.db", "garbage garbage garbage garbage");
   EXPECT_FALSE(AdvisoryDb::Open((t.path() / "other").string(), false));

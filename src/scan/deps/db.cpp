@@ -329,6 +329,13 @@ Result<ImportStats> AdvisoryDb::Import(const std::vector<std::string>& paths) {
       return Fail(s.error());
     }
   }
+  if (stats.read == 0) {
+    // An import that read nothing is not a success (a folder of FIFOs, of
+    // other files, or only records that failed to parse: see the warnings).
+    (void)Exec("ROLLBACK");
+    std::string what = stats.warnings.empty() ? "" : " (" + stats.warnings.front() + ")";
+    return Fail(Error::Input("no OSV record could be read from the given paths" + what));
+  }
   auto d = UpdateDigest();
   if (!d) {
     (void)Exec("ROLLBACK");
