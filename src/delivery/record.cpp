@@ -183,8 +183,8 @@ struct Kept {
 };
 
 // Checks each event `source` yields against the ledger's history and the
-// events before it; returns the ledger entries to append. Runs under the
-// ledger's write lock (Ledger::AppendChecked).
+// events before it, and hands each one to `emit`, which appends it. Runs
+// under the ledger's write lock (Ledger::AppendStream).
 Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options, Millis now,
                   RecordSummary& summary, Kept* kept, const ledger::Ledger::EmitFn& emit) {
   EventLog log(EventLog::Mode::kStrict);

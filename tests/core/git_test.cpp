@@ -24,34 +24,37 @@ TEST(GitUrl, CredentialsInTheAuthorityAreRemoved) {
   EXPECT_EQ(WithoutCredentials(""), "");
 }
 
+// A fresh repository in a temporary directory.
+class GitWhere : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    git_repository* raw = nullptr;
+    ASSERT_EQ(git_repository_init(&raw, dir_.path().c_str(), 0), 0) << LastError();
+    repo_.reset(raw);
+  }
+  TempDir dir_;
+  Library lib_;
+  RepoPtr repo_;
+};
+
 // A repository whose config has many entries beside remote.origin.url, as a CI clone has:
 // under LeakSanitizer this also catches libgit2 1.5's per-entry PCRE2 leak in insteadOf lookups.
-TEST(GitWhere, OriginUrlIsReadWithoutCredentials) {
-  TempDir dir;
-  Library lib;
-  git_repository* raw = nullptr;
-  ASSERT_EQ(git_repository_init(&raw, dir.path().c_str(), 0), 0) << LastError();
-  RepoPtr repo(raw);
+TEST_F(GitWhere, OriginUrlIsReadWithoutCredentials) {
   git_config* cfg = nullptr;
-  ASSERT_EQ(git_repository_config(&cfg, repo.get()), 0) << LastError();
+  ASSERT_EQ(git_repository_config(&cfg, repo_.get()), 0) << LastError();
   ASSERT_EQ(git_config_set_string(cfg, "remote.origin.url", "https://ci-token:s3cr3t@git.example/pay/api.git"), 0);
   ASSERT_EQ(git_config_set_string(cfg, "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"), 0);
   for (int i = 0; i < 20; ++i)
     ASSERT_EQ(git_config_set_string(cfg, ("branch.b" + std::to_string(i) + ".remote").c_str(), "origin"), 0);
   git_config_free(cfg);
 
-  auto where = Where(dir.path().string());
+  auto where = Where(dir_.path().string());
   ASSERT_TRUE(where.has_value());
   EXPECT_EQ(where->origin_url, "https://git.example/pay/api.git");
 }
 
-TEST(GitWhere, NoOriginMeansAnEmptyUrl) {
-  TempDir dir;
-  Library lib;
-  git_repository* raw = nullptr;
-  ASSERT_EQ(git_repository_init(&raw, dir.path().c_str(), 0), 0) << LastError();
-  RepoPtr repo(raw);
-  auto where = Where(dir.path().string());
+TEST_F(GitWhere, NoOriginMeansAnEmptyUrl) {
+  auto where = Where(dir_.path().string());
   ASSERT_TRUE(where.has_value());
   EXPECT_EQ(where->origin_url, "");
 }
