@@ -67,6 +67,9 @@ Result<std::optional<SignerKey>> LoadLedgerKey(const std::string& flag);
 // a file, stdout gets the text summary (gates table and totals, no findings);
 // with `quiet`, stdout gets nothing.
 int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output, bool quiet = false);
+// The same, with `findings` (a store of any size) in place of r.findings.
+int EmitReport(const tollgate::Report& r, const FindingStore& findings, const std::string& format,
+               const std::string& output, bool quiet = false);
 
 // Adds --format and --output to a command.
 void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output);

@@ -29,16 +29,15 @@ Result<std::optional<Severity>> Threshold(const std::string& fail_on) {
 int RunScanImport(const ScanImportArgs& a) {
   auto threshold = Threshold(a.fail_on);
   if (!threshold) return Report(threshold.error());
-  auto findings = sarif::ImportSarifFile(a.file, a.gate);
+  // A report of any size: the findings beyond a memory budget wait on disk.
+  auto findings = sarif::ImportSarifFileToStore(a.file, a.gate);
   if (!findings) return Report(findings.error());
-  SortFindings(*findings);
   tollgate::Report r;
   r.tool_version = kVersion;
-  r.findings = std::move(*findings);
-  for (const auto& f : r.findings)
-    if (*threshold && f.severity >= **threshold) r.blocking_fingerprints.push_back(f.fingerprint);
-  if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
-  return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
+  r.blocking_at = *threshold;
+  const bool blocked = *threshold && findings->most_severe() && *findings->most_severe() >= **threshold;
+  if (int rc = EmitReport(r, *findings, a.format, a.output); rc != 0) return rc;
+  return blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
 }
 
 struct ScanSecretsArgs {

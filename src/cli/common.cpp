@@ -58,21 +58,52 @@ void AddOutputOptions(CLI::App* cmd, std::string& format, std::string& output) {
   cmd->add_option("--output,-o", output, "Write the report to FILE (a text summary still goes to stdout)");
 }
 
-int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output, bool quiet) {
+namespace {
+
+// `write` prints the report in a format to a stream; `write_file` to a file.
+int Emit(const std::string& format, const std::string& output, bool quiet,
+         const std::function<Status(OutputFormat, std::ostream&, const TextOptions&)>& write,
+         const std::function<Status(OutputFormat, const std::string&)>& write_file) {
   auto fmt = ParseOutputFormat(format);
   if (!fmt) return Report(Error::Input("unknown format '" + format + "'"));
   TextOptions text_opts;
   text_opts.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
   if (output.empty()) {
-    if (!quiet) WriteReport(r, *fmt, std::cout, text_opts);
+    if (!quiet)
+      if (auto s = write(*fmt, std::cout, text_opts); !s) return Report(s.error());
     std::cout.flush();
     return 0;
   }
-  if (auto s = WriteReportFile(r, *fmt, output, TextOptions{}); !s) return Report(s.error());
+  if (auto s = write_file(*fmt, output); !s) return Report(s.error());
   // The full report is in the file: the log gets the summary.
   text_opts.summary = true;
-  if (!quiet) WriteReport(r, OutputFormat::kText, std::cout, text_opts);
+  if (!quiet)
+    if (auto s = write(OutputFormat::kText, std::cout, text_opts); !s) return Report(s.error());
   return 0;
+}
+
+}  // namespace
+
+int EmitReport(const tollgate::Report& r, const std::string& format, const std::string& output, bool quiet) {
+  return Emit(
+      format, output, quiet,
+      [&](OutputFormat f, std::ostream& out, const TextOptions& opts) {
+        WriteReport(r, f, out, opts);
+        return Ok();
+      },
+      [&](OutputFormat f, const std::string& path) { return WriteReportFile(r, f, path, TextOptions{}); });
+}
+
+int EmitReport(const tollgate::Report& r, const FindingStore& findings, const std::string& format,
+               const std::string& output, bool quiet) {
+  return Emit(
+      format, output, quiet,
+      [&](OutputFormat f, std::ostream& out, const TextOptions& opts) {
+        return WriteReport(r, findings, f, out, opts);
+      },
+      [&](OutputFormat f, const std::string& path) {
+        return WriteReportFile(r, findings, f, path, TextOptions{});
+      });
 }
 
 struct ProgressLine::State {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <set>
@@ -157,70 +158,126 @@ std::string LocationText(const Location& loc) {
 
 enum class FindingState { kBlocking, kWaived, kNotBlocking };
 
-// The per-finding facts every writer needs, derived once from a Report.
-// Borrows `r`: it must outlive this object. Holds pointers into the report,
-// never copies of its findings or fingerprints.
+using FindingFn = FindingStore::FindingFn;
+
+// The findings a writer reads, in FindingBefore order, as often as it needs:
+// a report's own vector, or a FindingStore too large to hold.
+class FindingSource {
+ public:
+  virtual ~FindingSource() = default;
+  virtual Status ForEach(const FindingFn& fn) const = 0;
+};
+
+// A report's findings, through pointers sorted once (never copies).
+class VectorSource final : public FindingSource {
+ public:
+  explicit VectorSource(const std::vector<Finding>& findings) {
+    sorted_.reserve(findings.size());
+    for (const Finding& f : findings) sorted_.push_back(&f);
+    std::stable_sort(sorted_.begin(), sorted_.end(),
+                     [](const Finding* a, const Finding* b) { return FindingBefore(*a, *b); });
+  }
+  Status ForEach(const FindingFn& fn) const override {
+    for (const Finding* f : sorted_) TG_TRY(fn(*f));
+    return Ok();
+  }
+
+ private:
+  std::vector<const Finding*> sorted_;
+};
+
+class StoreSource final : public FindingSource {
+ public:
+  explicit StoreSource(const FindingStore& store) : store_(store) {}
+  Status ForEach(const FindingFn& fn) const override { return store_.ForEach(fn); }
+
+ private:
+  const FindingStore& store_;
+};
+
+// The per-finding facts every writer needs, derived from a Report and its
+// findings. Borrows both: they must outlive this object.
 class ReportIndex {
  public:
-  explicit ReportIndex(const Report& r) : report_(r) {
-    findings_.reserve(r.findings.size());
-    for (const Finding& f : r.findings) findings_.push_back(&f);
-    std::stable_sort(findings_.begin(), findings_.end(),
-                     [](const Finding* a, const Finding* b) { return FindingBefore(*a, *b); });
+  ReportIndex(const Report& r, const FindingSource& findings) : report_(r), findings_(findings) {
     waived_.insert(r.waived_fingerprints.begin(), r.waived_fingerprints.end());
     blocking_.insert(r.blocking_fingerprints.begin(), r.blocking_fingerprints.end());
   }
 
-  // The report's findings in FindingBefore order.
-  const std::vector<const Finding*>& findings() const { return findings_; }
+  // Every finding in FindingBefore order.
+  Status ForEach(const FindingFn& fn) const { return findings_.ForEach(fn); }
 
   bool IsWaived(const Finding& f) const { return !f.fingerprint.empty() && waived_.contains(f.fingerprint); }
 
   FindingState State(const Finding& f) const {
     if (IsWaived(f)) return FindingState::kWaived;
     if (!f.fingerprint.empty() && blocking_.contains(f.fingerprint)) return FindingState::kBlocking;
+    if (report_.blocking_at && f.severity >= *report_.blocking_at) return FindingState::kBlocking;
     return FindingState::kNotBlocking;
   }
 
   struct Group {
     std::string name;  // gate name; empty for a plain scan
     const GateSummary* gate = nullptr;
-    std::vector<const Finding*> findings;
+    std::size_t findings = 0;
+    std::size_t blocking = 0;
+    std::size_t waived = 0;
   };
 
-  // Findings grouped by gate: the summaries' gates first, in their order
-  // (even when they have no findings), then any other gate names in finding
-  // order. A plain scan is one group named "".
-  std::vector<Group> Groups() const {
-    std::vector<Group> groups;
+  // One pass over the findings: the groups and the totals below.
+  // Groups are by gate: the summaries' gates first, in their order (even when
+  // they have no findings), then any other gate names in finding order. A
+  // plain scan is one group named "".
+  Status Count() {
     std::map<std::string, std::size_t, std::less<>> index;
-    if (report_.gates.empty()) {
-      Group all;
-      all.findings = findings_;
-      groups.push_back(std::move(all));
-      return groups;
-    }
+    groups_.clear();
+    if (report_.gates.empty()) groups_.push_back(Group{});
     for (const GateSummary& g : report_.gates) {
       if (index.contains(g.name)) continue;
-      index.emplace(g.name, groups.size());
-      groups.push_back(Group{g.name, &g, {}});
+      index.emplace(g.name, groups_.size());
+      groups_.push_back(Group{g.name, &g});
     }
-    for (const Finding* f : findings_) {
-      auto it = index.find(f->gate);
-      if (it == index.end()) {
-        it = index.emplace(f->gate, groups.size()).first;
-        groups.push_back(Group{f->gate, nullptr, {}});
+    return findings_.ForEach([&](const Finding& f) {
+      Group* group = &groups_.front();
+      if (!report_.gates.empty()) {
+        auto it = index.find(f.gate);
+        if (it == index.end()) {
+          it = index.emplace(f.gate, groups_.size()).first;
+          groups_.push_back(Group{f.gate, nullptr});
+        }
+        group = &groups_[it->second];
       }
-      groups[it->second].findings.push_back(f);
-    }
-    return groups;
+      ++group->findings;
+      ++total_;
+      ++by_severity_[static_cast<std::size_t>(f.severity)];
+      const FindingState state = State(f);
+      if (state == FindingState::kBlocking) ++group->blocking, ++blocking_count_;
+      if (state == FindingState::kWaived) ++group->waived, ++waived_count_;
+      return Ok();
+    });
+  }
+  const std::vector<Group>& groups() const { return groups_; }
+  std::size_t total() const { return total_; }
+  const std::array<std::size_t, 5>& by_severity() const { return by_severity_; }
+  std::size_t blocking() const { return blocking_count_; }
+  std::size_t waived() const { return waived_count_; }
+
+  // The findings of one group, in order.
+  Status ForEachIn(const Group& group, const FindingFn& fn) const {
+    if (report_.gates.empty()) return ForEach(fn);
+    return ForEach([&](const Finding& f) { return f.gate == group.name ? fn(f) : Ok(); });
   }
 
  private:
   const Report& report_;
-  std::vector<const Finding*> findings_;  // sorted
-  std::set<std::string_view> waived_;     // views of the report's fingerprints
+  const FindingSource& findings_;
+  std::set<std::string_view> waived_;  // views of the report's fingerprints
   std::set<std::string_view> blocking_;
+  std::vector<Group> groups_;
+  std::size_t total_ = 0;
+  std::array<std::size_t, 5> by_severity_{};
+  std::size_t blocking_count_ = 0;
+  std::size_t waived_count_ = 0;
 };
 
 // ----------------------------------------------------------------- text ---
@@ -353,9 +410,7 @@ std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-std::string SeverityCounts(const std::vector<const Finding*>& findings) {
-  std::array<std::size_t, 5> counts{};
-  for (const Finding* f : findings) ++counts[static_cast<std::size_t>(f->severity)];
+std::string SeverityCounts(const std::array<std::size_t, 5>& counts) {
   std::string out;
   for (std::size_t i = counts.size(); i-- > 0;) {
     if (counts[i] == 0) continue;
@@ -363,6 +418,19 @@ std::string SeverityCounts(const std::vector<const Finding*>& findings) {
     out += std::to_string(counts[i]) + " " + std::string(SeverityName(static_cast<Severity>(i)));
   }
   return out;
+}
+
+// `text` (a DumpJson) written `depth` spaces to the right: every line after
+// the first moves (JSON strings hold no raw newline, so each '\n' is a line).
+void WriteIndented(std::ostream& out, std::string_view text, std::size_t depth) {
+  const std::string pad(depth, ' ');
+  std::size_t start = 0;
+  for (std::size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', start)) {
+    out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
+    out << pad;
+    start = nl + 1;
+  }
+  out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
 }
 
 // ---------------------------------------------------------------- SARIF ---
@@ -437,32 +505,33 @@ std::string ArtifactUri(const std::string& file) {
   return encoded;
 }
 
-Json SarifRule(const Finding& first, const std::vector<const Finding*>& all) {
-  Json rule = Json::object();
-  rule["id"] = first.rule_id;
-  rule["shortDescription"] = {{"text", first.rule_id}};
-  std::string remediation;
-  for (const Finding* f : all) {
-    if (!f->remediation.empty()) {
-      remediation = f->remediation.str();
-      break;
-    }
+// A rule of the SARIF output, gathered from its findings in order: the first
+// (most severe, as findings are sorted) gives its level, the first with a
+// remediation its help, and all of them their references as tags.
+class SarifRuleBuilder {
+ public:
+  explicit SarifRuleBuilder(const Finding& first) : id_(first.rule_id), severity_(first.severity) {}
+  void Add(const Finding& f) {
+    if (remediation_.empty() && !f.remediation.empty()) remediation_ = f.remediation.str();
+    for (const std::string& ref : f.references)
+      if (std::find(tags_.begin(), tags_.end(), ref) == tags_.end()) tags_.push_back(ref);
   }
-  if (!remediation.empty()) {
-    rule["help"] = {{"text", remediation}};
+  Json ToJson() const {
+    Json rule = Json::object();
+    rule["id"] = id_;
+    rule["shortDescription"] = {{"text", id_}};
+    if (!remediation_.empty()) rule["help"] = {{"text", remediation_}};
+    rule["defaultConfiguration"] = {{"level", std::string(SarifLevel(severity_))}};
+    rule["properties"] = {{"tags", tags_}, {"security-severity", std::string(SecuritySeverity(severity_))}};
+    return rule;
   }
-  // Findings are sorted most severe first, so `first` carries the rule's
-  // highest severity.
-  rule["defaultConfiguration"] = {{"level", std::string(SarifLevel(first.severity))}};
-  std::vector<std::string> tags = {"security"};
-  for (const Finding* f : all) {
-    for (const std::string& ref : f->references) {
-      if (std::find(tags.begin(), tags.end(), ref) == tags.end()) tags.push_back(ref);
-    }
-  }
-  rule["properties"] = {{"tags", tags}, {"security-severity", std::string(SecuritySeverity(first.severity))}};
-  return rule;
-}
+
+ private:
+  std::string id_;
+  Severity severity_;
+  std::string remediation_;
+  std::vector<std::string> tags_ = {"security"};
+};
 
 // An ostream's buffer that passes what is written to an AtomicFileWriter in
 // pieces; the first failure is kept and later output dropped.
@@ -512,31 +581,34 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   return std::nullopt;
 }
 
-void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
+namespace {
+
+Status WriteTextFrom(const Report& r, const FindingSource& findings, std::ostream& out, const TextOptions& opts) {
   Painter paint(opts.color);
-  ReportIndex index(r);
+  ReportIndex index(r, findings);
+  TG_TRY(index.Count());
   if (!r.gates.empty()) WriteGateTable(r, out, paint);
 
   const bool gated = !r.gates.empty();
-  std::size_t blocking = 0;
-  std::size_t waived = 0;
-  for (const auto& group : index.Groups()) {
-    if (group.findings.empty()) continue;
-    std::string title = group.name.empty() ? "Findings" : "Findings: " + Printable(group.name);
-    if (!opts.summary) out << paint.Paint(title, "1") << " (" << group.findings.size() << ")\n";
-    for (const Finding* f : group.findings) {
-      FindingState state = index.State(*f);
-      if (state == FindingState::kBlocking) ++blocking;
-      if (state == FindingState::kWaived) ++waived;
-      if (!opts.summary) WriteTextFinding(*f, state, gated, out, paint);
+  if (!opts.summary) {
+    for (const auto& group : index.groups()) {
+      if (group.findings == 0) continue;
+      std::string title = group.name.empty() ? "Findings" : "Findings: " + Printable(group.name);
+      out << paint.Paint(title, "1") << " (" << group.findings << ")\n";
+      TG_TRY(index.ForEachIn(group, [&](const Finding& f) {
+        WriteTextFinding(f, index.State(f), gated, out, paint);
+        return Ok();
+      }));
+      out << "\n";
     }
-    if (!opts.summary) out << "\n";
+    if (index.total() == 0) out << "No findings.\n\n";
   }
-  if (index.findings().empty() && !opts.summary) out << "No findings.\n\n";
 
-  std::string counts = SeverityCounts(index.findings());
-  std::string total = Plural(index.findings().size(), "finding", "findings");
+  std::string counts = SeverityCounts(index.by_severity());
+  std::string total = Plural(index.total(), "finding", "findings");
   if (!counts.empty()) total += " (" + counts + ")";
+  std::size_t blocking = index.blocking();
+  std::size_t waived = index.waived();
   if (!r.overall.empty()) {
     if (gated) {
       blocking = 0;
@@ -557,14 +629,15 @@ void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
     for (const auto& [k, v] : r.metadata.items())
       out << paint.Paint(Printable(k) + ": " + Printable(v.is_string() ? v.get<std::string>() : v.dump()), "2") << "\n";
   }
+  return Ok();
 }
 
-void WriteJson(const Report& r, std::ostream& out) {
+Status WriteJsonFrom(const Report& r, const FindingSource& findings, std::ostream& out) {
   // The document's members other than the findings, as one JSON value; the
   // findings are written one at a time into its "findings" array, indented
   // as DumpJson indents them in place. Members are written in key order, so
   // "findings" is the first.
-  ReportIndex index(r);
+  ReportIndex index(r, findings);
   Json doc = Json::object();
   Json tool = {{"name", r.tool_name}};
   if (!r.tool_version.empty()) tool["version"] = r.tool_version;
@@ -581,33 +654,22 @@ void WriteJson(const Report& r, std::ostream& out) {
   std::string_view tail = std::string_view(rest).substr(kHead.size());
 
   out << "{\n  \"findings\": ";
-  if (index.findings().empty()) {
-    out << "[]";
-  } else {
-    out << "[\n";
-    bool first = true;
-    for (const Finding* f : index.findings()) {
-      Json j = ToJson(*f);
-      j["waived"] = index.IsWaived(*f);
-      j["blocking"] = index.State(*f) == FindingState::kBlocking;
-      if (!first) out << ",\n";
-      first = false;
-      // Two levels deep: every line of the finding's own dump moves right by
-      // four spaces (JSON strings hold no raw newline, so each '\n' is a line).
-      const std::string text = DumpJson(j);
-      out << "    ";
-      std::size_t start = 0;
-      for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
-        out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
-        out << "    ";
-        start = nl + 1;
-      }
-      out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
-    }
-    out << "\n  ]";
-  }
+  bool first = true;
+  TG_TRY(index.ForEach([&](const Finding& f) {
+    Json j = ToJson(f);
+    j["waived"] = index.IsWaived(f);
+    j["blocking"] = index.State(f) == FindingState::kBlocking;
+    out << (first ? "[\n    " : ",\n    ");
+    first = false;
+    WriteIndented(out, DumpJson(j), 4);
+    return Ok();
+  }));
+  out << (first ? "[]" : "\n  ]");
   out << tail << "\n";
+  return Ok();
 }
+
+}  // namespace
 
 Result<Report> ReportFromJson(const Json& doc) {
   auto bad = [](const std::string& what) { return Fail(Error::Input("report JSON: " + what)); };
@@ -661,30 +723,40 @@ Result<Report> ReportFromJson(const Json& doc) {
   return r;
 }
 
-void WriteSarif(const Report& r, std::ostream& out) {
-  ReportIndex index(r);
-  const auto& findings = index.findings();
+namespace {
 
+Status WriteSarifFrom(const Report& r, const FindingSource& findings, std::ostream& out) {
+  ReportIndex index(r, findings);
   // Rules in order of first appearance; the first finding of each rule is its
   // most severe one.
-  std::vector<std::string> rule_order;
-  std::map<std::string, std::vector<const Finding*>, std::less<>> by_rule;
-  for (const Finding* f : findings) {
-    auto [it, inserted] = by_rule.try_emplace(f->rule_id);
-    if (inserted) rule_order.push_back(f->rule_id);
-    it->second.push_back(f);
-  }
-  Json rules = Json::array();
+  std::vector<SarifRuleBuilder> rules;
   std::map<std::string, std::size_t, std::less<>> rule_index;
-  for (const std::string& id : rule_order) {
-    const auto& all = by_rule.at(id);
-    rule_index.emplace(id, rules.size());
-    rules.push_back(SarifRule(*all.front(), all));
-  }
+  TG_TRY(index.ForEach([&](const Finding& f) {
+    auto [it, inserted] = rule_index.try_emplace(f.rule_id, rules.size());
+    if (inserted) rules.emplace_back(f);
+    rules[it->second].Add(f);
+    return Ok();
+  }));
 
-  Json results = Json::array();
-  for (const Finding* found : findings) {
-    const Finding& f = *found;
+  // The document as DumpJson would print it whole, with the results written
+  // one at a time: members in key order ("$schema", "runs", "version"; in the
+  // run "properties", "results", "tool").
+  Json run_properties;
+  if (!r.gates.empty() || !r.overall.empty()) {
+    Json gates = Json::array();
+    for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/false));
+    run_properties = {{"overall", r.overall}, {"gates", std::move(gates)}};
+  }
+  if (r.metadata.is_object() && !r.metadata.empty()) run_properties["metadata"] = r.metadata;
+  out << "{\n  \"$schema\": " << DumpJson(std::string(kSarifSchema)) << ",\n  \"runs\": [\n    {\n";
+  if (!run_properties.is_null()) {
+    out << "      \"properties\": ";
+    WriteIndented(out, DumpJson(run_properties), 6);
+    out << ",\n";
+  }
+  out << "      \"results\": ";
+  bool first = true;
+  TG_TRY(index.ForEach([&](const Finding& f) {
     Json result = Json::object();
     result["ruleId"] = f.rule_id;
     result["ruleIndex"] = rule_index.at(f.rule_id);
@@ -710,118 +782,139 @@ void WriteSarif(const Report& r, std::ostream& out) {
     if (index.IsWaived(f)) {
       result["suppressions"] = Json::array({{{"kind", "external"}, {"status", "accepted"}}});
     }
-    results.push_back(std::move(result));
-  }
+    out << (first ? "[\n        " : ",\n        ");
+    first = false;
+    WriteIndented(out, DumpJson(result), 8);
+    return Ok();
+  }));
+  out << (first ? "[]" : "\n      ]");
 
-  Json driver = {{"name", r.tool_name.empty() ? std::string("tollgate") : r.tool_name}, {"rules", std::move(rules)}};
+  Json rules_json = Json::array();
+  for (const SarifRuleBuilder& rule : rules) rules_json.push_back(rule.ToJson());
+  Json driver = {{"name", r.tool_name.empty() ? std::string("tollgate") : r.tool_name},
+                 {"rules", std::move(rules_json)}};
   if (!r.tool_version.empty()) driver["version"] = r.tool_version;
-  Json run = {{"tool", {{"driver", std::move(driver)}}}, {"results", std::move(results)}};
-  if (!r.gates.empty() || !r.overall.empty()) {
-    Json gates = Json::array();
-    for (const GateSummary& g : r.gates) gates.push_back(GateJson(g, /*with_notes=*/false));
-    run["properties"] = {{"overall", r.overall}, {"gates", std::move(gates)}};
-  }
-  if (r.metadata.is_object() && !r.metadata.empty()) run["properties"]["metadata"] = r.metadata;
-  Json doc = {{"$schema", std::string(kSarifSchema)}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
-  out << DumpJson(doc) << "\n";
+  out << ",\n      \"tool\": ";
+  WriteIndented(out, DumpJson(Json{{"driver", std::move(driver)}}), 6);
+  out << "\n    }\n  ],\n  \"version\": \"2.1.0\"\n}\n";
+  return Ok();
 }
 
-void WriteJunit(const Report& r, std::ostream& out) {
-  ReportIndex index(r);
-  auto groups = index.Groups();
-  if (r.gates.empty() && !groups.empty()) groups.front().name = r.tool_name.empty() ? "tollgate" : r.tool_name;
-
+Status WriteJunitFrom(const Report& r, const FindingSource& findings, std::ostream& out) {
+  ReportIndex index(r, findings);
+  TG_TRY(index.Count());
   std::size_t total_tests = 0;
   std::size_t total_failures = 0;
   std::size_t total_skipped = 0;
-  std::string body;
-  for (const auto& group : groups) {
-    std::size_t failures = 0;
-    std::size_t skipped = 0;
-    std::string cases;
-    const std::string classname = XmlEscape("tollgate." + group.name, true);
-    for (const Finding* f : group.findings) {
-      std::string name = f->rule_id;
-      std::string where = LocationText(f->location);
-      if (!where.empty()) name += " at " + where;
-      cases += "    <testcase classname=\"" + classname + "\" name=\"" + XmlEscape(name, true) + "\"";
-      switch (index.State(*f)) {
-        case FindingState::kNotBlocking: cases += "/>\n"; break;
-        case FindingState::kWaived:
-          ++skipped;
-          cases += ">\n      <skipped message=\"waived\"/>\n    </testcase>\n";
-          break;
-        case FindingState::kBlocking: {
-          ++failures;
-          std::string details = "severity: " + std::string(SeverityName(f->severity)) + "\nrule: " + f->rule_id;
-          if (!where.empty()) details += "\nlocation: " + where;
-          if (!f->message.empty()) details += "\nmessage: " + f->message;
-          if (!f->fingerprint.empty()) details += "\nfingerprint: " + f->fingerprint;
-          if (!f->tool.empty()) details += "\ntool: " + f->tool;
-          if (!f->remediation.empty()) details += "\nremediation: " + f->remediation.str();
-          if (!f->references.empty()) {
-            details += "\nreferences:";
-            for (const std::string& ref : f->references) details += " " + ref;
-          }
-          cases += ">\n      <failure message=\"" + XmlEscape(f->message.empty() ? f->rule_id : f->message, true) +
-                   "\" type=\"" + std::string(SeverityName(f->severity)) + "\">" + XmlEscape(details, false) +
-                   "</failure>\n    </testcase>\n";
-          break;
-        }
-      }
-    }
-    std::size_t tests = group.findings.size();
-    if (tests == 0) {
-      tests = 1;
-      cases += "    <testcase classname=\"" + classname + "\" name=\"no findings\"/>\n";
-    }
-    body += "  <testsuite name=\"" + XmlEscape(group.name, true) + "\" tests=\"" + std::to_string(tests) +
-            "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"" + std::to_string(skipped) +
-            "\">\n";
+  for (const auto& group : index.groups()) {
+    total_tests += std::max<std::size_t>(group.findings, 1);
+    total_failures += group.blocking;
+    total_skipped += group.waived;
+  }
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<testsuites name=\"" << XmlEscape(r.tool_name.empty() ? "tollgate" : r.tool_name, true) << "\" tests=\""
+      << total_tests << "\" failures=\"" << total_failures << "\" errors=\"0\" skipped=\"" << total_skipped
+      << "\">\n";
+  for (const auto& group : index.groups()) {
+    // A plain scan is one suite named after the tool.
+    const std::string name = r.gates.empty() ? (r.tool_name.empty() ? "tollgate" : r.tool_name) : group.name;
+    const std::string classname = XmlEscape("tollgate." + name, true);
+    out << "  <testsuite name=\"" << XmlEscape(name, true) << "\" tests=\"" << std::max<std::size_t>(group.findings, 1)
+        << "\" failures=\"" << group.blocking << "\" errors=\"0\" skipped=\"" << group.waived << "\">\n";
     if (group.gate != nullptr) {
-      body += "    <properties>\n";
+      out << "    <properties>\n";
       auto property = [&](std::string_view key, const std::string& value) {
-        body += "      <property name=\"" + std::string(key) + "\" value=\"" + XmlEscape(value, true) + "\"/>\n";
+        out << "      <property name=\"" << key << "\" value=\"" << XmlEscape(value, true) << "\"/>\n";
       };
       property("source", group.gate->source);
       property("fail_on", group.gate->fail_on);
       property("decision", group.gate->decision);
       for (const std::string& note : group.gate->notes) property("note", note);
-      body += "    </properties>\n";
+      out << "    </properties>\n";
     }
-    body += cases;
-    body += "  </testsuite>\n";
-    total_tests += tests;
-    total_failures += failures;
-    total_skipped += skipped;
+    TG_TRY(index.ForEachIn(group, [&](const Finding& f) {
+      std::string test = f.rule_id;
+      std::string where = LocationText(f.location);
+      if (!where.empty()) test += " at " + where;
+      out << "    <testcase classname=\"" << classname << "\" name=\"" << XmlEscape(test, true) << "\"";
+      switch (index.State(f)) {
+        case FindingState::kNotBlocking: out << "/>\n"; break;
+        case FindingState::kWaived: out << ">\n      <skipped message=\"waived\"/>\n    </testcase>\n"; break;
+        case FindingState::kBlocking: {
+          std::string details = "severity: " + std::string(SeverityName(f.severity)) + "\nrule: " + f.rule_id;
+          if (!where.empty()) details += "\nlocation: " + where;
+          if (!f.message.empty()) details += "\nmessage: " + f.message;
+          if (!f.fingerprint.empty()) details += "\nfingerprint: " + f.fingerprint;
+          if (!f.tool.empty()) details += "\ntool: " + f.tool;
+          if (!f.remediation.empty()) details += "\nremediation: " + f.remediation.str();
+          if (!f.references.empty()) {
+            details += "\nreferences:";
+            for (const std::string& ref : f.references) details += " " + ref;
+          }
+          out << ">\n      <failure message=\"" << XmlEscape(f.message.empty() ? f.rule_id : f.message, true)
+              << "\" type=\"" << SeverityName(f.severity) << "\">" << XmlEscape(details, false)
+              << "</failure>\n    </testcase>\n";
+          break;
+        }
+      }
+      return Ok();
+    }));
+    if (group.findings == 0) out << "    <testcase classname=\"" << classname << "\" name=\"no findings\"/>\n";
+    out << "  </testsuite>\n";
   }
-
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"" << XmlEscape(r.tool_name.empty() ? "tollgate" : r.tool_name, true) << "\" tests=\""
-      << total_tests << "\" failures=\"" << total_failures << "\" errors=\"0\" skipped=\"" << total_skipped
-      << "\">\n";
-  out << body;
   out << "</testsuites>\n";
+  return Ok();
 }
 
-void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts) {
+Status WriteFrom(const Report& r, const FindingSource& findings, OutputFormat format, std::ostream& out,
+                 const TextOptions& opts) {
   switch (format) {
-    case OutputFormat::kText: WriteText(r, out, opts); return;
-    case OutputFormat::kJson: WriteJson(r, out); return;
-    case OutputFormat::kSarif: WriteSarif(r, out); return;
-    case OutputFormat::kJunit: WriteJunit(r, out); return;
+    case OutputFormat::kText: return WriteTextFrom(r, findings, out, opts);
+    case OutputFormat::kJson: return WriteJsonFrom(r, findings, out);
+    case OutputFormat::kSarif: return WriteSarifFrom(r, findings, out);
+    case OutputFormat::kJunit: return WriteJunitFrom(r, findings, out);
   }
+  return Ok();
 }
 
-Status WriteReportFile(const Report& r, OutputFormat format, const std::string& path, const TextOptions& opts) {
+Status WriteFileFrom(const Report& r, const FindingSource& findings, OutputFormat format, const std::string& path,
+                     const TextOptions& opts) {
   auto writer = AtomicFileWriter::Create(path);
   if (!writer) return Fail(writer.error());
   AtomicWriterBuf buf(*writer);
   std::ostream out(&buf);
-  WriteReport(r, format, out, opts);
+  TG_TRY(WriteFrom(r, findings, format, out, opts));
   out.flush();
   TG_TRY(buf.Finish());
   return writer->Commit();
+}
+
+}  // namespace
+
+// A report's own findings are in memory: reading them cannot fail.
+void WriteText(const Report& r, std::ostream& out, const TextOptions& opts) {
+  (void)WriteTextFrom(r, VectorSource(r.findings), out, opts);
+}
+void WriteJson(const Report& r, std::ostream& out) { (void)WriteJsonFrom(r, VectorSource(r.findings), out); }
+void WriteSarif(const Report& r, std::ostream& out) { (void)WriteSarifFrom(r, VectorSource(r.findings), out); }
+void WriteJunit(const Report& r, std::ostream& out) { (void)WriteJunitFrom(r, VectorSource(r.findings), out); }
+
+void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts) {
+  (void)WriteFrom(r, VectorSource(r.findings), format, out, opts);
+}
+
+Status WriteReport(const Report& r, const FindingStore& findings, OutputFormat format, std::ostream& out,
+                   const TextOptions& opts) {
+  return WriteFrom(r, StoreSource(findings), format, out, opts);
+}
+
+Status WriteReportFile(const Report& r, OutputFormat format, const std::string& path, const TextOptions& opts) {
+  return WriteFileFrom(r, VectorSource(r.findings), format, path, opts);
+}
+
+Status WriteReportFile(const Report& r, const FindingStore& findings, OutputFormat format, const std::string& path,
+                       const TextOptions& opts) {
+  return WriteFileFrom(r, StoreSource(findings), format, path, opts);
 }
 
 }  // namespace tollgate

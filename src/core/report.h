@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/finding.h"
+#include "core/finding_store.h"
 #include "core/result.h"
 
 namespace tollgate {
@@ -37,6 +38,9 @@ struct Report {
   // --fail-on threshold); writers only display it.
   std::vector<std::string> blocking_fingerprints;  // findings that block
   std::vector<std::string> waived_fingerprints;    // findings accepted by a waiver
+  // A plain scan's --fail-on: every finding at or above it blocks (instead
+  // of listing each one's fingerprint above).
+  std::optional<Severity> blocking_at;
   std::string overall;  // "pass" | "blocked" | "" for a plain scan
   // What the scan ran against, for replay (e.g. the advisory database digest
   // and its newest `modified`); JSON "metadata", SARIF run properties, a
@@ -64,11 +68,18 @@ void WriteSarif(const Report& r, std::ostream& out);
 void WriteJunit(const Report& r, std::ostream& out);
 
 void WriteReport(const Report& r, OutputFormat format, std::ostream& out, const TextOptions& opts);
+// The same, for findings too many to hold: `findings` instead of
+// r.findings, read back from the store (which may fail, on a full disk).
+// Every format is written finding by finding.
+Status WriteReport(const Report& r, const FindingStore& findings, OutputFormat format, std::ostream& out,
+                   const TextOptions& opts);
 
 // WriteReport into the file at `path` as WriteFileAtomic writes (core/
 // stream_file.h AtomicFileWriter): the output goes to the file as it is
 // produced, never held whole, and `path` is replaced only once it is
 // complete. Errors name the file.
 Status WriteReportFile(const Report& r, OutputFormat format, const std::string& path, const TextOptions& opts);
+Status WriteReportFile(const Report& r, const FindingStore& findings, OutputFormat format, const std::string& path,
+                       const TextOptions& opts);
 
 }  // namespace tollgate

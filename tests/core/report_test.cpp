@@ -315,6 +315,73 @@ TEST(ReportFile, WriteReportFileIsTheBytesOfWriteReport) {
   }
 }
 
+// Findings too many to hold come from a FindingStore that has gone to disk:
+// every format is the same bytes as for the report holding them itself
+// (issue 14: a 551 MB SARIF report imported in bounded memory).
+TEST(ReportFile, FindingsFromAStoreOnDiskAreTheBytesOfTheReportsOwn) {
+  const Report r = LargeReport(3000);
+  Report header = r;
+  header.findings.clear();
+  FindingStore store(16 << 10);
+  for (const Finding& f : r.findings) ASSERT_TRUE(store.Add(f).has_value());
+  ASSERT_GT(store.runs_on_disk(), 1u);
+  for (OutputFormat format : {OutputFormat::kText, OutputFormat::kJson, OutputFormat::kSarif, OutputFormat::kJunit}) {
+    std::ostringstream want;
+    WriteReport(r, format, want, TextOptions{});
+    std::ostringstream got;
+    ASSERT_TRUE(WriteReport(header, store, format, got, TextOptions{}).has_value());
+    EXPECT_EQ(got.str(), want.str()) << static_cast<int>(format);
+    TempFile file(".out");
+    ASSERT_TRUE(WriteReportFile(header, store, format, file.path(), TextOptions{}).has_value());
+    EXPECT_EQ(file.Read(), want.str()) << static_cast<int>(format);
+  }
+  TextOptions summary;
+  summary.summary = true;
+  std::ostringstream want;
+  WriteReport(r, OutputFormat::kText, want, summary);
+  std::ostringstream got;
+  ASSERT_TRUE(WriteReport(header, store, OutputFormat::kText, got, summary).has_value());
+  EXPECT_EQ(got.str(), want.str());
+}
+
+// SARIF is written result by result; the bytes are those nlohmann::json
+// prints for the whole document (what the writer built whole before).
+TEST(ReportSarif, StreamedDocumentIsWhatDumpingItWholePrints) {
+  Report metadata_only;
+  metadata_only.metadata = {{"k", "v"}};
+  Report plain;
+  plain.findings = LargeReport(30).findings;
+  for (const Report& r : {SampleReport(), LargeReport(500), Report{}, plain, metadata_only}) {
+    std::ostringstream out;
+    WriteSarif(r, out);
+    const Json doc = Json::parse(out.str());
+    EXPECT_EQ(out.str(), doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+    EXPECT_EQ(doc["runs"][0]["results"].size(), r.findings.size());
+  }
+}
+
+// A plain scan's --fail-on is one threshold, not a list of fingerprints:
+// every finding at or above it blocks, a waived one never does.
+TEST(ReportJson, BlockingAtMarksEveryFindingAtOrAboveIt) {
+  Report r = SampleReport();
+  r.gates.clear();
+  r.overall.clear();
+  r.blocking_fingerprints.clear();
+  r.blocking_at = Severity::kMedium;
+  std::ostringstream out;
+  WriteJson(r, out);
+  const Json doc = Json::parse(out.str());
+  ASSERT_EQ(doc["findings"].size(), 3u);
+  for (const Json& f : doc["findings"]) {
+    const bool waived = f["waived"].get<bool>();
+    EXPECT_EQ(f["blocking"].get<bool>(), !waived) << f.dump();  // critical and medium block; high is waived
+  }
+  r.blocking_at = Severity::kCritical;
+  std::ostringstream junit;
+  WriteJunit(r, junit);
+  EXPECT_THAT(junit.str(), HasSubstr("failures=\"1\" errors=\"0\" skipped=\"1\""));
+}
+
 TEST(ReportFile, UnwritableTargetIsAnErrorNamingIt) {
   const std::string dir = fs::temp_directory_path().string();
   auto s = WriteReportFile(SampleReport(), OutputFormat::kJson, dir, TextOptions{});

@@ -225,5 +225,57 @@ TEST(SarifStream, ImportMemoryIsTheFindingsNotTheReport) {
   EXPECT_GT(std::filesystem::file_size(json), 50u << 20);
 }
 
+// A report imported into a FindingStore whose budget it exceeds: the runs
+// go to disk, and what is read back is every finding the in-memory import
+// gives, in FindingBefore order. Three runs: the second names its tool after
+// its results (converted in a second pass), the third is empty.
+TEST(SarifStream, ImportBeyondTheMemoryBudgetGoesToDiskAndLosesNothing) {
+  tollgate::testing::TempDir dir;
+  const std::string report = (dir.path() / "runs.sarif").string();
+  {
+    std::ofstream out(report, std::ios::binary);
+    auto result = [](int i) {
+      return R"({"ruleId":"r)" + std::to_string(i % 9) + R"(","level":")" + (i % 3 ? "warning" : "error") +
+             R"(","message":{"text":"m )" + std::to_string(i) +
+             R"("},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/f)" + std::to_string(i % 31) +
+             R"(.js"},"region":{"startLine":)" + std::to_string(i % 101 + 1) + "}}}]}";
+    };
+    out << R"({"version":"2.1.0","runs":[{"tool":{"driver":{"name":"A","rules":[{"id":"r1","help":{"text":"fix it"}}]}},"results":[)";
+    for (int i = 0; i < 3000; ++i) out << (i ? "," : "") << result(i);
+    out << R"(]},{"results":[)";
+    for (int i = 3000; i < 5000; ++i) out << (i > 3000 ? "," : "") << result(i);
+    out << R"(],"tool":{"driver":{"name":"B"}}},{"tool":{"driver":{"name":"C"}},"results":[]}]})";
+  }
+  auto whole = ImportSarifFile(report, "sast");
+  ASSERT_TRUE(whole.has_value()) << whole.error().message();
+  ASSERT_EQ(whole->size(), 5000u);
+  auto store = ImportSarifFileToStore(report, "sast", 32 << 10);
+  ASSERT_TRUE(store.has_value()) << store.error().message();
+  EXPECT_GT(store->runs_on_disk(), 1u);
+  EXPECT_EQ(store->size(), 5000u);
+  std::vector<Finding> read;
+  ASSERT_TRUE(store->ForEach([&](const Finding& f) {
+    read.push_back(f);
+    return Ok();
+  }).has_value());
+  std::vector<Finding> want = *whole;
+  std::stable_sort(want.begin(), want.end(), FindingBefore);
+  EXPECT_TRUE(std::is_sorted(read.begin(), read.end(), FindingBefore));
+  Json got_json = AsJson(read);
+  Json want_json = AsJson(want);
+  std::sort(got_json.begin(), got_json.end());
+  std::sort(want_json.begin(), want_json.end());
+  EXPECT_EQ(got_json, want_json);
+
+  // A report that fails leaves nothing behind, whatever went to disk first.
+  const std::string bad = (dir.path() / "bad.sarif").string();
+  std::string text = Slurp(report);
+  text.replace(text.rfind(R"("name":"C")"), 10, R"("name":7)");
+  std::ofstream(bad, std::ios::binary) << text;
+  auto failed = ImportSarifFileToStore(bad, "sast", 32 << 10);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_THAT(failed.error().message(), StartsWith(bad + ": runs[2].tool.driver.name"));
+}
+
 }  // namespace
 }  // namespace tollgate::sarif

@@ -961,41 +961,6 @@ class SarifReader {
   mutable std::map<const Json*, SharedText> remediation_;
 };
 
-// Findings held while a report is read, in pieces that are each their own
-// memory mapping once full. A vector's doubling briefly holds twice its
-// elements, and a deque's freed nodes stay resident among the findings'
-// strings; a full piece here is larger than glibc's largest mmap threshold
-// (32 MiB), so moving the findings out into the result and freeing each piece
-// returns its memory at once: the peak is the findings once plus one piece.
-class FindingPieces {
- public:
-  void push_back(Finding&& f) {
-    if (pieces_.empty() || pieces_.back().size() == kPiece) pieces_.emplace_back();
-    std::vector<Finding>& piece = pieces_.back();
-    if (piece.size() == piece.capacity() && piece.capacity() >= kPiece / 2) piece.reserve(kPiece);
-    piece.push_back(std::move(f));
-    ++size_;
-  }
-  std::size_t size() const { return size_; }
-  void clear() {
-    pieces_.clear();
-    size_ = 0;
-  }
-  // Moves every finding to the end of `out`, freeing each piece once moved.
-  void MoveTo(std::vector<Finding>& out) {
-    for (std::vector<Finding>& piece : pieces_) {
-      for (Finding& f : piece) out.push_back(std::move(f));
-      std::vector<Finding>().swap(piece);
-    }
-    clear();
-  }
-
- private:
-  static constexpr std::size_t kPiece = (33u << 20) / sizeof(Finding);
-  std::vector<std::vector<Finding>> pieces_;
-  std::size_t size_ = 0;
-};
-
 // A run as the stream has shown it so far.
 struct RunState {
   std::string path;  // "runs[2]"
@@ -1010,7 +975,7 @@ struct RunState {
   std::optional<Error> results_type_error;
   std::optional<Error> result_error;  // the first result that failed
   std::optional<Error> error;         // the run's error, once settled
-  FindingPieces findings;
+  FindingStore findings;
 };
 
 // Reads a SARIF document as a stream: only one result is held as JSON at a
@@ -1024,7 +989,9 @@ struct RunState {
 // result).
 class SarifStream final : public JsonStreamHandler {
  public:
-  explicit SarifStream(SarifReader& reader) : reader_(reader) {}
+  // Findings are held up to `memory` bytes per run, beyond that on disk
+  // (core/finding_store.h).
+  SarifStream(SarifReader& reader, std::size_t memory) : reader_(reader), memory_(memory) {}
 
   void StartSecondPass() {
     second_pass_ = true;
@@ -1085,7 +1052,7 @@ class SarifStream final : public JsonStreamHandler {
       run.result_error = finding.error();
       run.converting = false;
     } else if (*finding) {
-      run.findings.push_back(std::move(**finding));
+      return run.findings.Add(std::move(**finding));
     }
     return Ok();
   }
@@ -1097,7 +1064,7 @@ class SarifStream final : public JsonStreamHandler {
     if (second_pass_) {
       if (run.result_error) run.error = run.result_error;
       run.context.reset();
-      return Ok();
+      return Settle(run);
     }
     // The whole run is known: settle it, as reading it whole would.
     if (auto s = reader_.SetupRun(*run.context, run.path); !s) {
@@ -1106,35 +1073,28 @@ class SarifStream final : public JsonStreamHandler {
       run.error = run.results_type_error;
     } else if (run.deferred || run.late) {
       run.second_pass = true;
-      run.findings.clear();
+      run.findings.Clear();
       run.result_error.reset();
     } else if (run.result_error) {
       run.error = run.result_error;
     }
     if (run.error) {
-      run.findings.clear();
+      run.findings.Clear();
       if (!first_error_) first_error_ = current_;
     }
     if (!run.second_pass) run.context.reset();
-    return Ok();
+    return run.second_pass ? Ok() : Settle(run);
   }
 
   // The findings of every run, or the first problem.
-  Result<std::vector<Finding>> Finish() {
+  Result<FindingStore> Finish() {
     if (root_not_object_) return Fail(reader_.Bad("(root)", "expected an object"));
     TG_TRY(reader_.CheckVersion(version_.is_discarded() ? nullptr : &version_));
     if (!runs_seen_) return Fail(reader_.Bad("runs", "required property is missing"));
     if (!runs_array_) return Fail(reader_.Bad("runs", "expected an array"));
-    std::size_t total = 0;
-    for (const auto& run : runs_) {
+    for (const auto& run : runs_)
       if (run.error) return Fail(*run.error);
-      total += run.findings.size();
-    }
-    // Into one vector of exactly that size, freeing the pieces as they empty.
-    std::vector<Finding> out;
-    out.reserve(total);
-    for (auto& run : runs_) run.findings.MoveTo(out);
-    return out;
+    return std::move(settled_);
   }
 
  private:
@@ -1149,6 +1109,7 @@ class SarifStream final : public JsonStreamHandler {
     current_ = runs_.size();
     runs_.emplace_back();
     RunState& run = runs_.back();
+    run.findings = FindingStore(memory_);
     run.path = Element("runs", current_);
     if (type == Type::kObject) return Take::kEnter;
     run.error = reader_.Bad(run.path, "expected an object");
@@ -1183,7 +1144,19 @@ class SarifStream final : public JsonStreamHandler {
     return Take::kEnter;
   }
 
+  // A run whose findings are final joins the others, so that only the run
+  // being read holds findings of its own.
+  Status Settle(RunState& run) {
+    if (run.error) {
+      run.findings.Clear();
+      return Ok();
+    }
+    return settled_.Absorb(std::move(run.findings));
+  }
+
   SarifReader& reader_;
+  std::size_t memory_;
+  FindingStore settled_{memory_};
   bool second_pass_ = false;
   bool root_not_object_ = false;
   bool runs_seen_ = false;
@@ -1197,10 +1170,10 @@ class SarifStream final : public JsonStreamHandler {
 
 // Imports through `pass`, which streams the document to a handler (once, or
 // twice when a run's results come before what they refer to).
-Result<std::vector<Finding>> ImportStream(std::string_view source_name, std::string_view gate,
-                                          const std::function<Status(JsonStreamHandler&)>& pass) {
+Result<FindingStore> ImportStream(std::string_view source_name, std::string_view gate, std::size_t memory,
+                                  const std::function<Status(JsonStreamHandler&)>& pass) {
   SarifReader reader(source_name, gate);
-  SarifStream stream(reader);
+  SarifStream stream(reader, memory);
   TG_TRY(pass(stream));
   if (stream.NeedsSecondPass()) {
     stream.StartSecondPass();
@@ -1211,14 +1184,29 @@ Result<std::vector<Finding>> ImportStream(std::string_view source_name, std::str
 
 }  // namespace
 
+namespace {
+// Everything in memory: the findings are handed out as a vector.
+constexpr std::size_t kUnbounded = std::numeric_limits<std::size_t>::max();
+
+Result<std::vector<Finding>> TakeAll(Result<FindingStore> store) {
+  if (!store) return Fail(store.error());
+  return store->Take();
+}
+}  // namespace
+
 Result<std::vector<Finding>> ImportSarif(std::string_view text, std::string_view source_name,
                                          std::string_view gate) {
-  return ImportStream(source_name, gate,
-                      [&](JsonStreamHandler& h) { return StreamJsonText(text, source_name, h); });
+  return TakeAll(ImportStream(source_name, gate, kUnbounded,
+                              [&](JsonStreamHandler& h) { return StreamJsonText(text, source_name, h); }));
 }
 
 Result<std::vector<Finding>> ImportSarifFile(const std::string& path, std::string_view gate) {
-  return ImportStream(path, gate, [&](JsonStreamHandler& h) { return StreamJsonFile(path, h); });
+  return TakeAll(
+      ImportStream(path, gate, kUnbounded, [&](JsonStreamHandler& h) { return StreamJsonFile(path, h); }));
+}
+
+Result<FindingStore> ImportSarifFileToStore(const std::string& path, std::string_view gate, std::size_t memory) {
+  return ImportStream(path, gate, memory, [&](JsonStreamHandler& h) { return StreamJsonFile(path, h); });
 }
 
 }  // namespace tollgate::sarif

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/finding.h"
+#include "core/finding_store.h"
 #include "core/result.h"
 
 namespace tollgate::sarif {
@@ -28,5 +29,11 @@ Result<std::vector<Finding>> ImportSarif(std::string_view text, std::string_view
 
 // Read and import a SARIF file from disk.
 Result<std::vector<Finding>> ImportSarifFile(const std::string& path, std::string_view gate);
+
+// The same, for a report of any size: the findings are held in `memory`
+// bytes per run, and beyond that on disk (core/finding_store.h), so a
+// report with millions of results is imported in bounded memory.
+Result<FindingStore> ImportSarifFileToStore(const std::string& path, std::string_view gate,
+                                            std::size_t memory = FindingStore::kDefaultMemory);
 
 }  // namespace tollgate::sarif
