@@ -214,6 +214,8 @@ class Walker {
       return Ok();
     }
     const GitIgnore ignore(root, opts_.gitignore);
+    std::error_code ec;
+    root_real_ = fs::canonical(root, ec).string();
     std::vector<Frame> stack;
     auto open_dir = [&](const std::string& dir, const std::string& rel) {
       int err = 0;
@@ -304,11 +306,31 @@ class Walker {
   }
 
   // A symbolic link is never followed. A loop hides what the link claims to
-  // be: incomplete. A dangling link, or one out of the tree, is a note.
+  // be: incomplete. A dangling link is a note. A link to a file in the tree is
+  // read there, under the target's own path; but when a scanner that reads
+  // files by name (a lockfile, a manifest) wants the link's name and the
+  // target is out of the tree or named so that it is not read, what the link
+  // stands for would go unchecked: incomplete.
   void Link(const std::string& path, const std::string& repo_path, bool wanted, const GitIgnore& ignore,
             const std::string& rel) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) return;  // its target, if in the tree, is walked on its own
+    if (::stat(path.c_str(), &st) == 0) {
+      if (!wanted || !opts_.want || !S_ISREG(st.st_mode) || ignore.Ignored(rel)) return;
+      std::error_code ec;
+      const std::string target = fs::canonical(path, ec).string();
+      const bool inside = !ec && !root_real_.empty() && target.size() > root_real_.size() &&
+                          target.starts_with(root_real_) && target[root_real_.size()] == '/';
+      if (inside) {
+        const std::string target_rel = target.substr(root_real_.size() + 1);
+        const std::string target_name = fs::path(target).filename().string();
+        if (opts_.want(target_name, target_rel) && !Excluded(opts_.exclude, target_rel, false)) return;
+      }
+      Report(ProblemKind::kIncomplete, path, repo_path, "symlink",
+             "not read: a symbolic link to " + (inside ? target.substr(root_real_.size() + 1) : target) +
+                 (inside ? ", a file not read under its own name" : ", outside the scanned tree") +
+                 " (links are never followed)");
+      return;
+    }
     const int err = errno;
     if (ignore.Ignored(rel)) return;
     if (err == ELOOP) {
@@ -322,6 +344,7 @@ class Walker {
   const std::function<void(const Entry&)>& on_file_;
   const std::function<void(Problem)>& on_problem_;
   Stats* stats_;
+  std::string root_real_;  // the walked root, symbolic links resolved
 };
 
 }  // namespace

@@ -205,7 +205,23 @@ Json SourceEvidence(const GateConfig& gate) {
     if (!db) return Json::object();
     auto st = (*db)->Summary();
     if (!st) return Json::object();
-    return {{"advisory_database", {{"digest", st->digest}, {"modified", st->newest_modified}, {"advisories", st->advisories}}}};
+    // What an auditor needs to judge the gate's coverage: the database (its
+    // digest and dates, per ecosystem), and what the gate was told to
+    // tolerate (ecosystems allowed to go unchecked, the age it accepts).
+    Json ecosystems = Json::object();
+    if (auto per = (*db)->Ecosystems())
+      for (const auto& [eco, stats] : *per)
+        ecosystems[eco] = {{"advisories", stats.advisories}, {"modified", stats.newest_modified}};
+    const auto age = ParseRfc3339(st->newest_modified);
+    const bool stale = !age || std::chrono::system_clock::now() - *age > gate.max_db_age;
+    return {{"advisory_database",
+             {{"digest", st->digest},
+              {"modified", st->newest_modified},
+              {"advisories", st->advisories},
+              {"ecosystems", std::move(ecosystems)},
+              {"stale", stale}}},
+            {"allow_missing_ecosystems", gate.allow_missing_ecosystems},
+            {"max_db_age", FormatDuration(gate.max_db_age)}};
   }
   return Json::object();
 }

@@ -92,6 +92,43 @@ TEST(Walk, SymlinkLoopIsIncompleteDanglingLinkANote) {
   EXPECT_EQ(dangling->kind, ProblemKind::kNote);
 }
 
+// A scanner that reads files by name (here: lockfiles) never follows a
+// link, so a wanted name whose content would not be read elsewhere is a gap
+// it must not pass over: a link out of the tree (a monorepo's shared
+// lockfile), or to a file in the tree under a name that is not read. A link
+// to a wanted file in the tree is read there; unwanted names are not its
+// business.
+TEST(Walk, WantedLinkWhoseTargetIsNotReadIsIncomplete) {
+  TempDir outside;
+  outside.Write("package-lock.json", "{}");
+  TempDir d;
+  d.Write("svc/locks/npm.json", "{}");
+  d.Write("svc/real/yarn.lock", "");
+  fs::create_symlink(outside.path() / "package-lock.json", d.path() / "svc/package-lock.json");
+  fs::create_symlink("locks/npm.json", d.path() / "svc/npm-shrinkwrap.json");
+  fs::create_symlink("real/yarn.lock", d.path() / "svc/yarn.lock");
+  fs::create_symlink("locks/npm.json", d.path() / "svc/notes.txt");
+  Options o;
+  o.want = [](std::string_view name, std::string_view) {
+    return name == "package-lock.json" || name == "npm-shrinkwrap.json" || name == "yarn.lock";
+  };
+  auto w = WalkAll(d / "svc", o);
+  EXPECT_THAT(w.files, ElementsAre("real/yarn.lock"));
+  std::vector<std::string> links;
+  for (const auto& p : w.problems) {
+    EXPECT_EQ(p.kind, ProblemKind::kIncomplete) << p.Text();
+    EXPECT_EQ(p.cause, "symlink") << p.Text();
+    links.push_back(fs::path(p.path).filename().string() + ": " + p.reason);
+  }
+  EXPECT_THAT(links, ElementsAre(HasSubstr("npm-shrinkwrap.json: not read: a symbolic link to locks/npm.json"),
+                                 HasSubstr("package-lock.json: not read: a symbolic link to /")));
+  EXPECT_THAT(links[1], HasSubstr("outside the scanned tree"));
+
+  // A scanner that reads every file (secrets) is not affected: targets in
+  // the tree are read on their own.
+  EXPECT_TRUE(WalkAll(d / "svc").problems.empty());
+}
+
 TEST(Walk, OversizedFileIsIncomplete) {
   TempDir d;
   d.Write("small", "12345");

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -129,6 +130,17 @@ TEST_F(DepsCoverage, StaleDatabaseIsAWarningAndDbStatusDatesEachEcosystem) {
   Write("repo/tollgate.yaml",
         "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: high, bypass: [security], max_db_age: 1000w }\n");
   EXPECT_THAT(Tg("gate repo --author 'A <a@x.example>' --commit c2").err, Not(HasSubstr("stale")));
+  // The decision events record what the gate judged coverage by: the
+  // database's dates per ecosystem, whether it was stale, and the tolerance
+  // configured.
+  auto shown = Tg("ledger show --type gate.decision");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr(R"("ecosystems":{"PyPI":{"advisories":1,"modified":"2024-05-01T00:00:00Z"}})"));
+  EXPECT_THAT(shown.out, HasSubstr(R"("allow_missing_ecosystems":[])"));
+  EXPECT_THAT(shown.out, HasSubstr(R"("max_db_age":"1w")"));
+  EXPECT_THAT(shown.out, HasSubstr(R"("stale":true)"));
+  EXPECT_THAT(shown.out, HasSubstr(R"("max_db_age":"1000w")"));
+  EXPECT_THAT(shown.out, HasSubstr(R"("stale":false)"));
   Write("repo/tollgate.yaml",
         "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: high, bypass: [security], max_db_age: soon }\n");
   auto bad = Tg("gate repo");
@@ -141,6 +153,32 @@ TEST_F(DepsCoverage, StaleDatabaseIsAWarningAndDbStatusDatesEachEcosystem) {
   EXPECT_EQ(j["ecosystems"]["PyPI"], 1);
   EXPECT_EQ(j["ecosystems_modified"]["PyPI"], "2024-05-01T00:00:00Z");
   EXPECT_THAT(Tg("db status").out, HasSubstr("PyPI: 1 advisory, newest modified 2024-05-01T00:00:00Z"));
+}
+
+// A monorepo service whose lockfile is a link to a shared one outside the
+// folder the gate scans: the walker never follows links, so the lockfile's
+// packages went unchecked and the gate passed. Now that is an incomplete
+// scan, which blocks whatever fail_on.
+TEST_F(DepsCoverage, LinkedLockfileThatIsNotReadBlocksTheGate) {
+  ImportPyPiAdvisory(DaysAgo(1));
+  Write("mono/shared/requirements.txt", "urllib3==1.26.4\n");
+  Write("mono/svc/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: critical, bypass: [security] }\n");
+  Write("mono/svc/app.py", "print('hi')\n");
+  ASSERT_EQ(::symlink("../shared/requirements.txt", (dir_ / "mono/svc/requirements.txt").c_str()), 0);
+  auto r = Tg("gate mono/svc --author 'A <a@x.example>' --commit c1 --format json");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(j["findings"][0]["rule_id"], "incomplete-scan");
+  EXPECT_EQ(j["findings"][0]["cause"], "symlink");
+  EXPECT_THAT(j["findings"][0]["message"].get<std::string>(), HasSubstr("outside the scanned tree"));
+  // Scanning the whole repository reads the lockfile itself: the vulnerable
+  // package is found, and the link is not a gap.
+  auto whole = Tg("scan deps mono --format json");
+  EXPECT_EQ(whole.code, 1);
+  EXPECT_THAT(whole.out, HasSubstr("PYSEC-T"));
+  EXPECT_THAT(whole.out, Not(HasSubstr("incomplete-scan")));
 }
 
 // An import that read no record exited 0 ("imported 0 records") and left an

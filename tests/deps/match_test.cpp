@@ -20,6 +20,7 @@ namespace tollgate::deps {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -281,6 +282,42 @@ TEST(AdvisoryDb, IncrementalByModifiedAndWithdrawnNeverMatch) {
   EXPECT_EQ(summary->advisories, after->advisories);
   EXPECT_EQ(summary->digest, after->digest);
   EXPECT_EQ(summary->newest_modified, after->newest_modified);
+}
+
+// `modified` decides which record is newer and how old the database is
+// (max_db_age): a value that is not an RFC 3339 time is a bad record (it
+// compared as a string, so "zzz" beat every update), fractional and offset
+// times compare as the times they are, and a record dated in the future,
+// which would keep a stale database looking fresh for years, is dated at the
+// import and named in a warning.
+TEST(AdvisoryDb, ModifiedIsATimeAndNeverInTheFuture) {
+  TempDir t;
+  const std::string pkg = R"(,"affected":[{"package":{"ecosystem":"PyPI","name":"demo"},"versions":["1.0"]}])";
+  t.Write("in/a.json", Record("PYSEC-A", "2024-01-01T10:00:00.5+02:00", pkg));
+  t.Write("in/future.json", Record("PYSEC-F", "2099-01-01T00:00:00Z", pkg));
+  t.Write("in/text.json", Record("PYSEC-T", "zzz", pkg));
+  // Go's vulnerability database writes Go's zero time; beyond 2262 is the future too.
+  t.Write("in/zero.json", Record("GO-Z", "0001-01-01T00:00:00Z", pkg));
+  t.Write("in/y2300.json", Record("PYSEC-Y", "2300-01-01T00:00:00Z", pkg));
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db) << db.error().message();
+  auto st = (*db)->Import({(t.path() / "in").string()});
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_EQ(st->added, 4u);
+  ASSERT_EQ(st->warnings.size(), 3u);
+  EXPECT_THAT(st->warnings[0], AllOf(HasSubstr("future.json"), HasSubstr("PYSEC-F"), HasSubstr("in the future")));
+  EXPECT_THAT(st->warnings[1], AllOf(HasSubstr("text.json"), HasSubstr("modified"), HasSubstr("RFC 3339")));
+  EXPECT_THAT(st->warnings[2], AllOf(HasSubstr("y2300.json"), HasSubstr("in the future")));
+  auto status = (*db)->GetStatus();
+  ASSERT_TRUE(status);
+  EXPECT_LT(status->newest_modified, "2099");
+  EXPECT_GT(status->newest_modified, "2026");  // the import's own time
+
+  // 08:00:00.5Z, written in UTC: a later update at 08:00:01Z replaces it,
+  // though "...T08:00:01Z" < "...T10:00:00.5+02:00" as strings.
+  auto st2 = (*db)->Import({t.Write("later.json", Record("PYSEC-A", "2024-01-01T08:00:01Z", ",\"affected\":[]"))});
+  ASSERT_TRUE(st2) << st2.error().message();
+  EXPECT_EQ(st2->updated, 1u);
 }
 
 TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {

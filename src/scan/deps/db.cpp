@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "core/hash.h"
+#include "core/time.h"
 #include "scan/deps/archive_error.h"
 
 namespace tollgate::deps {
@@ -165,6 +167,15 @@ Status AdvisoryDb::ImportRecord(const Json& record, std::string_view what, Impor
   auto adv = AdvisoryFromJson(record, what);
   if (!adv) return Fail(adv.error());
   ++stats.read;
+  // A record dated in the future would make the database look fresh for
+  // years (max_db_age) and win over every real update: it is dated at the
+  // import instead, and named.
+  const TimePoint now = std::chrono::system_clock::now();
+  if (adv->modified > FormatRfc3339(now + std::chrono::hours(24))) {
+    stats.warnings.push_back(std::string(what) + ": " + adv->id + ": modified " + adv->modified +
+                             " is in the future; dated at this import");
+    adv->modified = FormatRfc3339(now);
+  }
   Stmt get(db_, "SELECT modified FROM advisories WHERE id = ?");
   get.Bind(1, adv->id);
   bool exists = false;

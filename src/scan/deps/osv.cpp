@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/time.h"
 #include "core/yaml.h"
 #include "scan/deps/cvss.h"
 
@@ -77,6 +78,17 @@ Result<Json> ParseOsvText(std::string_view text, std::string_view what) {
   return ParseJson(text, what);
 }
 
+namespace {
+// "YYYY-MM-DDTHH:MM:SSZ": the fixed-width UTC form `modified` is kept in.
+bool IsUtcSeconds(std::string_view s) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (s.size() != kShape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (kShape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != kShape[i]) return false;
+  return true;
+}
+}  // namespace
+
 Result<Advisory> AdvisoryFromJson(const Json& j, std::string_view what) {
   if (!j.is_object()) return Fail(Error::Input(std::string(what) + ": an OSV record must be a JSON object"));
   Advisory a;
@@ -84,6 +96,18 @@ Result<Advisory> AdvisoryFromJson(const Json& j, std::string_view what) {
   if (a.id.empty()) return Fail(FieldError(what, "id", "missing"));
   TG_TRY(ReadString(j, "modified", a.modified, what));
   if (a.modified.empty()) return Fail(FieldError(what, "modified", "missing"));
+  // Which record is newer, and how old the database is, are decided on
+  // `modified`: it must be a time, and is kept in one fixed-width UTC form so
+  // that comparing and taking the newest are exact.
+  // Go's vulnerability database dates records with Go's zero time
+  // (0001-01-01T00:00:00Z), outside the years a nanosecond clock holds
+  // (1677 to 2262): a time in that form is kept as written, and compares
+  // as the time it is.
+  if (auto modified = ParseRfc3339(a.modified)) {
+    a.modified = FormatRfc3339(*modified);
+  } else if (!IsUtcSeconds(a.modified)) {
+    return Fail(FieldError(what, "modified", "not an RFC 3339 date-time: \"" + a.modified + "\""));
+  }
   TG_TRY(ReadString(j, "published", a.published, what));
   TG_TRY(ReadString(j, "withdrawn", a.withdrawn, what));
   TG_TRY(ReadString(j, "summary", a.summary, what));
