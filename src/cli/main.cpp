@@ -53,10 +53,19 @@ int main(int argc, char** argv) {
     std::cerr << "tollgate: nothing to do (see --help)\n";
     return static_cast<int>(ExitCode::kInput);
   }
+  int rc = 0;
   try {
-    return ctx.action();
+    rc = ctx.action();
   } catch (const std::exception& e) {
     std::cerr << "tollgate: internal error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kInternal);
   }
+  // A report that could not be written (a full disk behind a redirection) is
+  // a failure, never a silent success.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "tollgate: cannot write to standard output: what it printed is incomplete\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+  return rc;
 }

@@ -57,7 +57,11 @@ Result<int> OpenRegularFile(const std::string& path, const std::string& what) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file";
+    const char* kind = S_ISDIR(st.st_mode)                         ? "a directory"
+                       : S_ISFIFO(st.st_mode)                      ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISSOCK(st.st_mode)                      ? "a socket"
+                                                                   : "a special file";
     return Fail(Error::Input(label + ": is " + std::string(kind) + ", not a regular file"));
   }
   // Back to blocking reads for a regular file.

@@ -27,8 +27,11 @@ std::string TempDir() {
   return dir != nullptr && *dir != '\0' ? dir : "/tmp";
 }
 
+// Findings beyond the memory budget go to TMPDIR; when that fails, say where
+// and why (the environment, not the input, is at fault).
 Error SpillError(const std::string& what) {
-  return Error::Io("findings spilled to " + TempDir() + ": " + what + ": " + std::strerror(errno));
+  return Error::Io("temporary folder " + TempDir() + " ($TMPDIR), for findings that do not fit in memory: " + what +
+                   ": " + std::strerror(errno));
 }
 
 // An unlinked file of our own: nothing is left behind whatever happens.
@@ -219,9 +222,9 @@ class RunReader {
     auto whole_or = Fill(std::size_t{4} + length);
     if (!whole_or) return Fail(whole_or.error());
     bool whole = *whole_or;
-    if (!whole) return Fail(Error::Io("findings spilled to " + TempDir() + ": a run ends inside a record"));
+    if (!whole) return Fail(Error::Io("temporary folder " + TempDir() + ": a file of findings ends inside a record"));
     if (!Decode(std::string_view(buffer_).substr(pos_ + 4, length), f))
-      return Fail(Error::Io("findings spilled to " + TempDir() + ": a record cannot be read back"));
+      return Fail(Error::Io("temporary folder " + TempDir() + ": a finding written there cannot be read back"));
     pos_ += std::size_t{4} + length;
     return true;
   }

@@ -320,6 +320,49 @@ TEST(AdvisoryDb, ModifiedIsATimeAndNeverInTheFuture) {
   EXPECT_EQ(st2->updated, 1u);
 }
 
+// An advisory that publishes no severity takes it from an alias's own
+// record in the database, even one that does not match the package (here
+// the GHSA record names the package under another spelling of a different
+// ecosystem entry): never a silent "medium" when the database knows better.
+// With no rated alias it stays unrated and says so.
+TEST(AdvisoryDb, UnratedAdvisoryTakesItsSeverityFromAnAliasRecord) {
+  TempDir t;
+  t.Write("in/py.json", Record("PYSEC-9", "2024-01-01T00:00:00Z", R"(,"aliases":["GHSA-9","CVE-9"],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo"},"versions":["1.0"]}])"));
+  t.Write("in/gh.json", Record("GHSA-9", "2024-01-01T00:00:00Z", R"(,"aliases":["CVE-9"],
+    "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo-legacy"},"versions":["0.9"]}])"));
+  t.Write("in/bare.json", Record("PYSEC-8", "2024-01-01T00:00:00Z", R"(,"aliases":["CVE-8"],
+    "affected":[{"package":{"ecosystem":"PyPI","name":"demo"},"versions":["1.0"]}])"));
+  auto db = AdvisoryDb::Open((t.path() / "db").string(), true);
+  ASSERT_TRUE(db) << db.error().message();
+  ASSERT_TRUE((*db)->Import({(t.path() / "in").string()}));
+  Package p;
+  p.ecosystem = Ecosystem::kPyPI;
+  p.name = "demo";
+  p.version = "1.0";
+  p.file = "requirements.txt";
+  auto found = MatchPackages({p}, **db);
+  ASSERT_TRUE(found) << found.error().message();
+  ASSERT_EQ(found->size(), 2u);
+  const Finding& rated = (*found)[0];  // sorted: high before medium
+  EXPECT_EQ(rated.rule_id, "PYSEC-9");
+  EXPECT_EQ(rated.severity, Severity::kHigh);  // 7.5
+  EXPECT_EQ(rated.details["severity_from"], "GHSA-9");
+  EXPECT_EQ(rated.details["cvss"]["score"], 7.5);
+  EXPECT_THAT(rated.message, HasSubstr("[severity from GHSA-9]"));
+  const Finding& bare = (*found)[1];
+  EXPECT_EQ(bare.rule_id, "PYSEC-8");
+  EXPECT_FALSE(bare.details.contains("severity_from"));
+  EXPECT_THAT(bare.message, HasSubstr("no severity published"));
+  // The reference matcher agrees.
+  auto all = (*db)->All();
+  ASSERT_TRUE(all);
+  auto naive = MatchPackagesNaive({p}, *all);
+  ASSERT_EQ(naive.size(), 2u);
+  EXPECT_EQ(ToJson(naive[0]), ToJson(rated));
+}
+
 TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {
   TempDir t;
   auto rec = [](const std::string& id, const std::string& eco, const std::string& name, const std::string& fixed) {

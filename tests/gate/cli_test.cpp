@@ -209,6 +209,19 @@ TEST_F(CliTest, ScanImportFormatsAndBadSarif) {
   EXPECT_EQ(Tg("scan import nope.sarif --gate sast").code, 2);
 }
 
+// A report that cannot be written to standard output (a full disk behind a
+// redirection) exited 0 with the report lost; it is an I/O failure (exit 4).
+TEST_F(CliTest, ReportThatCannotBeWrittenToStdoutIsAFailure) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
+  std::string ex = Example();
+  auto full = Run(std::string("sh -c \"'") + TOLLGATE_BINARY + "' scan import '" + ex +
+                  "/reports/sast.sarif' --gate sast --fail-on none >/dev/full\"");
+  EXPECT_EQ(full.code, 4) << full.err;
+  EXPECT_EQ(full.err, "tollgate: cannot write to standard output: what it printed is incomplete\n");
+  // The same to a file that takes it: exit 0.
+  EXPECT_EQ(Tg("scan import '" + ex + "/reports/sast.sarif' --gate sast --fail-on none").code, 0);
+}
+
 TEST_F(CliTest, GateBlocksThenWaiverAndApprovalLetItPass) {
   std::string ex = Example();
   std::string keys = ex + "/.tollgate/demo-keys/";

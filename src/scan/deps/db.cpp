@@ -88,6 +88,7 @@ std::string DefaultDbDir(const std::string& flag) {
 AdvisoryDb::~AdvisoryDb() {
   sqlite3_finalize(lookup_);
   sqlite3_finalize(record_);
+  sqlite3_finalize(by_id_);
   sqlite3_close(db_);
 }
 
@@ -547,6 +548,24 @@ Result<std::vector<const Advisory*>> AdvisoryDb::Candidates(Ecosystem e, const s
     out.push_back(it->second.get());
   }
   return out;
+}
+
+Result<const Advisory*> AdvisoryDb::ById(const std::string& id) {
+  TG_TRY(EnsureRead());
+  if (auto it = cache_.find(id); it != cache_.end()) return it->second.get();
+  if (by_id_ == nullptr &&
+      sqlite3_prepare_v2(db_, "SELECT record FROM advisories WHERE id = ? AND withdrawn = 0", -1, &by_id_, nullptr) !=
+          SQLITE_OK)
+    return Fail(SqlError(db_, "query"));
+  sqlite3_reset(by_id_);
+  sqlite3_bind_text(by_id_, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(by_id_);
+  if (rc == SQLITE_DONE) return static_cast<const Advisory*>(nullptr);
+  if (rc != SQLITE_ROW) return Fail(SqlError(db_, "query"));
+  auto adv = DecodeAdvisory(Blob(by_id_, 0), path_ + ": record " + id);
+  sqlite3_reset(by_id_);
+  if (!adv) return Fail(adv.error());
+  return cache_.emplace(id, std::make_unique<Advisory>(std::move(*adv))).first->second.get();
 }
 
 Result<std::vector<Advisory>> AdvisoryDb::All() const {

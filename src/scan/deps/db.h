@@ -76,6 +76,9 @@ class AdvisoryDb {
   // Non-withdrawn advisories with an affected entry for (ecosystem,
   // normalised name). Parsed records are cached for the object's lifetime.
   Result<std::vector<const Advisory*>> Candidates(Ecosystem e, const std::string& normalized_name);
+  // The non-withdrawn advisory stored under `id`, if any (an alias's own
+  // record, for its severity). Cached like Candidates' records.
+  Result<const Advisory*> ById(const std::string& id);
   // Every non-withdrawn advisory (for the naive benchmark baseline).
   Result<std::vector<Advisory>> All() const;
 
@@ -100,6 +103,7 @@ class AdvisoryDb {
   // Prepared once, reused by every Candidates call (finalised by ~AdvisoryDb).
   sqlite3_stmt* lookup_ = nullptr;
   sqlite3_stmt* record_ = nullptr;
+  sqlite3_stmt* by_id_ = nullptr;
   std::map<std::string, std::unique_ptr<Advisory>, std::less<>> cache_;
   // After kPreloadAfter lookups the whole (ecosystem, name) -> ids index is
   // read in one query and answered from memory (a large lockfile makes

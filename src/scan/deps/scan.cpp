@@ -80,7 +80,10 @@ const Rating& RatingOf(const Advisory* a, RatingCache& cache) {
   return it->second;
 }
 
-Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& ratings) {
+// An advisory's own record by id (an alias of a matched one), or null.
+using AliasLookup = std::function<const Advisory*(const std::string& id)>;
+
+Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& ratings, const AliasLookup& lookup) {
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return std::make_pair(IdRank(a.adv->id), a.adv->id) < std::make_pair(IdRank(b.adv->id), b.adv->id);
   });
@@ -97,6 +100,22 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& rating
     if (r.score && (!best.score || *r.score > *best.score)) best = r;
     else if (!best.score && r.severity && (!best.severity || *r.severity > *best.severity)) best.severity = r.severity;
   }
+  // No record that matched rates it: an alias's own record may (a PYSEC or
+  // GO record whose GHSA alias carries a CVSS vector), matched or not.
+  std::string rated_by;
+  if (!best.severity && lookup) {
+    for (const auto& id : aliases) {
+      const Advisory* alias = lookup(id);
+      if (alias == nullptr) continue;
+      const Rating& r = RatingOf(alias, ratings);
+      if (!r.severity) continue;
+      if (!best.severity || (r.score && (!best.score || *r.score > *best.score)) ||
+          (!best.score && !r.score && *r.severity > *best.severity)) {
+        best = r;
+        rated_by = id;
+      }
+    }
+  }
   auto fix = ChooseFix(p.ecosystem, p.version, fixed);
   Finding f;
   f.rule_id = primary.id;
@@ -110,6 +129,7 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& rating
   }
   if (!primary.summary.empty()) f.message += ": " + primary.summary;
   if (!best.severity) f.message += " [no severity published; rated medium]";
+  if (!rated_by.empty()) f.message += " [severity from " + rated_by + "]";
   f.location.file = p.file;
   f.location.line = p.line;
   f.fingerprint = MakeFingerprint("deps", {eco, NormalizeName(p.ecosystem, p.name), p.version, primary.id});
@@ -125,13 +145,14 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& rating
   if (best.score) d["cvss"] = {{"score", *best.score}, {"vector", best.vector}};
   else d["cvss"] = nullptr;
   d["fixed"] = fix ? Json(*fix) : Json(nullptr);
+  if (!rated_by.empty()) d["severity_from"] = rated_by;
   if (!p.purl.empty()) d["purl"] = p.purl;
   f.details = std::move(d);
   return f;
 }
 
 // Groups advisories that name each other (or share an alias) into one finding.
-std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits, RatingCache& ratings) {
+std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits, RatingCache& ratings, const AliasLookup& lookup) {
   std::vector<std::size_t> parent(hits.size());
   for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
   std::function<std::size_t(std::size_t)> find = [&](std::size_t x) {
@@ -150,12 +171,12 @@ std::vector<Finding> Merge(const Package& p, std::vector<Hit> hits, RatingCache&
   std::map<std::size_t, std::vector<Hit>> groups;
   for (std::size_t i = 0; i < hits.size(); ++i) groups[find(i)].push_back(hits[i]);
   std::vector<Finding> out;
-  for (auto& [root, g] : groups) out.push_back(MakeFinding(p, std::move(g), ratings));
+  for (auto& [root, g] : groups) out.push_back(MakeFinding(p, std::move(g), ratings, lookup));
   return out;
 }
 
 void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, RatingCache& ratings,
-              std::vector<Finding>& out) {
+              const AliasLookup& lookup, std::vector<Finding>& out) {
   std::vector<Hit> hits;
   const std::string key_name = NormalizeName(p.ecosystem, p.name);
   for (const Advisory* a : candidates) {
@@ -173,7 +194,7 @@ void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, 
     if (hit) hits.push_back(std::move(h));
   }
   if (hits.empty()) return;
-  auto fs = Merge(p, std::move(hits), ratings);
+  auto fs = Merge(p, std::move(hits), ratings, lookup);
   out.insert(out.end(), fs.begin(), fs.end());
 }
 
@@ -182,10 +203,20 @@ void MatchOne(const Package& p, const std::vector<const Advisory*>& candidates, 
 Result<std::vector<Finding>> MatchPackages(const std::vector<Package>& packages, AdvisoryDb& db) {
   std::vector<Finding> out;
   RatingCache ratings;
+  std::optional<Error> lookup_error;
+  const AliasLookup lookup = [&](const std::string& id) -> const Advisory* {
+    auto a = db.ById(id);
+    if (!a) {
+      if (!lookup_error) lookup_error = a.error();
+      return nullptr;
+    }
+    return *a;
+  };
   for (const auto& p : packages) {
     auto c = db.Candidates(p.ecosystem, NormalizeName(p.ecosystem, p.name));
     if (!c) return Fail(c.error());
-    MatchOne(p, *c, ratings, out);
+    MatchOne(p, *c, ratings, lookup, out);
+    if (lookup_error) return Fail(*lookup_error);
   }
   SortFindings(out);
   return out;
@@ -197,7 +228,13 @@ std::vector<Finding> MatchPackagesNaive(const std::vector<Package>& packages, co
   for (const auto& a : all) every.push_back(&a);
   std::vector<Finding> out;
   RatingCache ratings;
-  for (const auto& p : packages) MatchOne(p, every, ratings, out);
+  std::map<std::string, const Advisory*, std::less<>> by_id;
+  for (const Advisory* a : every) by_id.emplace(a->id, a);
+  const AliasLookup lookup = [&](const std::string& id) -> const Advisory* {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : it->second;
+  };
+  for (const auto& p : packages) MatchOne(p, every, ratings, lookup, out);
   SortFindings(out);
   return out;
 }
