@@ -16,7 +16,7 @@ set(TOLLGATE_PUBLIC_ledger ledger.h store.h pg.h)
 set(TOLLGATE_PUBLIC_slo slo.h)
 set(TOLLGATE_PUBLIC_canary canary.h)
 set(TOLLGATE_PUBLIC_delivery delivery.h dora.h record.h webhooks.h)
-set(TOLLGATE_PUBLIC_gate gate.h config.h waiver.h run.h)
+set(TOLLGATE_PUBLIC_gate gate.h config.h waiver.h run.h policy_gate.h)
 set(TOLLGATE_PUBLIC_server server.h client.h)
 set(TOLLGATE_PUBLIC_cli "")
 

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "core/walk.h"
+#include "gate/policy_gate.h"
 #include "rego/check.h"
 #include "rego/conformance.h"
 #include "rego/documents.h"
@@ -16,25 +18,9 @@
 namespace tollgate::cli {
 namespace {
 
-Result<std::string> ReadAll(const std::string& path) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Error::NotFound(path + ": cannot read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Input documents of a file (YAML streams give several).
-Result<std::vector<rego::Value>> ReadDocuments(const std::string& path) {
-  auto text = ReadAll(path);
-  if (!text) return Fail(text.error());
-  return rego::ParseDocumentFile(path == "-" ? "stdin.yaml" : path, *text);
-}
+// Input documents of a file (YAML streams give several), read bounded: a
+// directory or FIFO is refused, never read as nothing or waited on.
+Result<std::vector<rego::Value>> ReadDocuments(const std::string& path) { return rego::ReadDocumentFile(path); }
 
 struct EvalArgs {
   std::vector<std::string> data;
@@ -192,14 +178,33 @@ int RunCheck(const CheckArgs& a) {
   if (!a.namespaces.empty()) opts.namespaces = a.namespaces;
   opts.all_namespaces = a.all_namespaces;
   opts.explain = a.explain || a.format == "json";
+  // Directories are walked as conftest walks them; zero inputs is an error,
+  // never "0 tests" and success.
+  auto inputs = gate::FindPolicyInputs(a.inputs);
+  if (!inputs) return Report(inputs.error());
+  bool incomplete = false;
+  for (const auto& p : inputs->problems) {
+    std::cerr << "tollgate: " << (p.kind == walk::ProblemKind::kNote ? "note: " : "warning: ") << p.Text() << "\n";
+    incomplete = incomplete || p.kind == walk::ProblemKind::kIncomplete;
+  }
+  if (!inputs->unsupported.empty())
+    std::cerr << "tollgate: warning: " << inputs->unsupported.size()
+              << " Terraform/HCL file(s) not checked: policy check does not read HCL (`tollgate scan iac` checks "
+                 "Terraform); the first is "
+              << inputs->unsupported.front() << "\n";
+  if (inputs->files.empty())
+    return Report(Error::Input("no input to check: the paths given hold no file policy check reads (JSON, YAML, "
+                               "TOML, INI, .env, Dockerfile)"));
   std::vector<rego::FileCheck> results;
-  for (const auto& in : a.inputs) {
-    auto docs = ReadDocuments(in);
+  for (const auto& in : inputs->files) {
+    auto docs = rego::ReadDocumentFile(in);
     if (!docs) return Report(docs.error());
     auto rs = rego::CheckDocuments(**policy, in, *docs, opts);
     if (!rs) return Report(rs.error());
     results.insert(results.end(), rs->begin(), rs->end());
   }
+  // What could not be read is not a pass: after the results, exit 2.
+  auto finish = [&](int code) { return incomplete ? static_cast<int>(ExitCode::kInput) : code; };
   std::size_t failures = 0, warnings = 0, successes = 0, exceptions = 0;
   for (const auto& fc : results) {
     failures += fc.failures.size();
@@ -216,7 +221,7 @@ int RunCheck(const CheckArgs& a) {
     } else if (auto s = WriteFileAtomic(a.output, body); !s) {
       return Report(s.error());
     }
-    return rc;
+    return finish(rc);
   }
   if (a.format == "text") {
     std::ostringstream out;
@@ -250,7 +255,7 @@ int RunCheck(const CheckArgs& a) {
     } else if (auto s = WriteFileAtomic(a.output, out.str()); !s) {
       return Report(s.error());
     }
-    return rc;
+    return finish(rc);
   }
   tollgate::Report r;
   r.tool_version = kVersion;
@@ -258,7 +263,7 @@ int RunCheck(const CheckArgs& a) {
   for (const auto& f : r.findings)
     if (f.severity > Severity::kLow || a.fail_on_warn) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int e = EmitReport(r, a.format, a.output); e != 0) return e;
-  return rc;
+  return finish(rc);
 }
 
 struct FmtArgs {
@@ -364,7 +369,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
   check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
   check->add_flag("--v0-compatible", ca->v0, kV0Help);
-  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files; '-' reads stdin")->required();
+  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files, or folders of them (walked recursively); '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
 
   auto fa = std::make_shared<FmtArgs>();
@@ -404,7 +409,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
         if (auto s = WriteFileAtomic(*write_known, body); !s) return Report(s.error());
       }
       if (!known->empty()) {
-        auto text = ReadAll(*known);
+        auto text = ReadFileBounded(*known);
         if (!text) return Report(text.error());
         auto problems = rego::CheckKnownFailures(*r, rego::ParseKnownFailures(*text));
         for (const auto& p : problems) std::cout << p << "\n";

@@ -31,6 +31,13 @@ bool IsConfigFile(std::string_view name) {
          name == ".env" || name == "Dockerfile" || name.rfind("Dockerfile.", 0) == 0;
 }
 
+// Terraform and other HCL files: conftest reads them with its hcl2 parser,
+// which policy check does not have.
+bool IsHclFile(std::string_view name) {
+  const std::string ext = Lower(fs::path(name).extension().string());
+  return ext == ".tf" || ext == ".tfvars" || ext == ".hcl";
+}
+
 bool IsYaml(const std::string& path) {
   const std::string ext = Lower(fs::path(path).extension().string());
   return ext == ".yaml" || ext == ".yml";
@@ -225,6 +232,29 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
     out.push_back(std::move(f));
   }
   SortFindings(out);
+  return out;
+}
+
+Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths) {
+  PolicyInputs out;
+  walk::Options wo;  // no size limit here: reading the file bounds it (rego::ReadDocumentFile)
+  wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name) || IsHclFile(name); };
+  for (const auto& path : paths) {
+    if (path == "-") {
+      out.files.push_back(path);
+      continue;
+    }
+    TG_TRY(walk::Walk(
+        {path}, wo,
+        [&](const walk::Entry& e) {
+          if (!e.named && IsHclFile(e.rel)) {
+            out.unsupported.push_back(e.path);
+          } else {
+            out.files.push_back(e.path);
+          }
+        },
+        [&](walk::Problem p) { out.problems.push_back(std::move(p)); }));
+  }
   return out;
 }
 

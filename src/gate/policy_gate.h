@@ -7,6 +7,7 @@
 
 #include "core/finding.h"
 #include "core/result.h"
+#include "core/walk.h"
 
 namespace tollgate::gate {
 
@@ -34,5 +35,20 @@ struct PolicyScanOptions {
 // `parse-error` finding (with `strict`, an error).
 Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
                                                    const std::string& gate, const PolicyScanOptions& opts = {});
+
+// What `policy check` reads for the paths it is given, as conftest reads
+// them: a file as named (whatever its name: its parser is chosen by
+// extension, YAML otherwise); a directory walked recursively (sorted,
+// .gitignore honoured, links never followed, `.git` skipped) for the files
+// whose formats it reads. Terraform and HCL files (conftest's `hcl2` input),
+// which policy check does not read, are listed apart so the caller can say
+// so instead of passing over them; what the walk could not read (a FIFO, an
+// unreadable file) is a problem.
+struct PolicyInputs {
+  std::vector<std::string> files;
+  std::vector<std::string> unsupported;  // .tf, .tfvars, .hcl found in directories
+  std::vector<walk::Problem> problems;
+};
+Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths);
 
 }  // namespace tollgate::gate

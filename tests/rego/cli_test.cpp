@@ -1,6 +1,7 @@
 // End-to-end tests of `tollgate policy ...` through the built binary.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -71,6 +72,53 @@ TEST_F(PolicyCli, CheckExitsOneOnDenyAndPrintsConftestText) {
   EXPECT_NE(r.out.find("FAIL - " + P("deploy.yaml") + " - main - web: replicas must be at least 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("WARN - "), std::string::npos);
   EXPECT_EQ(Exec("policy check --policy " + P("policy") + " " + P("ok.json")).rc, 0);
+}
+
+// Issue 13 §6: a directory is walked as conftest walks it (it was read as an
+// empty document: "0 tests", exit 0); a path holding nothing to check is an
+// error, not a pass; a Terraform file is refused, not read as one YAML
+// string that every rule about its resources passes; what cannot be read (a
+// FIFO) is named and the run exits 2 after its results.
+TEST_F(PolicyCli, CheckWalksDirectoriesAndNeverPassesOverWhatItCannotRead) {
+  fs::create_directories(dir_ / "cfg/apps/web");
+  fs::create_directories(dir_ / "cfg/infra");
+  fs::create_directories(dir_ / "cfg/.git");
+  std::ofstream(dir_ / "cfg/apps/web/deploy.yml") << "kind: Deployment\nmetadata: {name: deep}\nspec: {replicas: 1, image: 'x:1'}\n";
+  std::ofstream(dir_ / "cfg/apps/values.json") << R"({"kind":"Values"})";
+  std::ofstream(dir_ / "cfg/.git/config.yaml") << "kind: Deployment\nmetadata: {name: git}\nspec: {replicas: 0}\n";
+  std::ofstream(dir_ / "cfg/README.md") << "# not an input\n";
+  std::ofstream(dir_ / "cfg/infra/main.tf") << "resource \"aws_s3_bucket\" \"b\" { bucket = \"x\" }\n";
+  CliRun r = Exec("policy check -p " + P("policy") + " " + P("cfg"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL - " + P("cfg") + "/apps/web/deploy.yml - main - deep: replicas must be at least 2"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("git: replicas"), std::string::npos) << ".git is never read";
+  // Two files, each asked its deny and warn rules (conftest counts each).
+  EXPECT_NE(r.out.find("4 tests, 3 passed, 0 warnings, 1 failures"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 Terraform/HCL file(s) not checked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cfg/infra/main.tf"), std::string::npos) << r.out;
+
+  // Named, a Terraform file is refused.
+  CliRun tf = Exec("policy check -p " + P("policy") + " " + P("cfg/infra/main.tf"));
+  EXPECT_EQ(tf.rc, 2) << tf.out;
+  EXPECT_NE(tf.out.find("main.tf: Terraform/HCL is not an input format here"), std::string::npos) << tf.out;
+
+  // Nothing to check: an error.
+  fs::create_directories(dir_ / "empty");
+  CliRun none = Exec("policy check -p " + P("policy") + " " + P("empty"));
+  EXPECT_EQ(none.rc, 2) << none.out;
+  EXPECT_NE(none.out.find("no input to check"), std::string::npos) << none.out;
+
+  // A FIFO among the inputs is never opened; the results are shown, then exit 2.
+  ASSERT_EQ(::mkfifo((dir_ / "cfg/apps/pipe.yaml").c_str(), 0644), 0);
+  CliRun fifo = Exec("policy check -p " + P("policy") + " " + P("cfg/apps"));
+  EXPECT_EQ(fifo.rc, 2) << fifo.out;
+  EXPECT_NE(fifo.out.find("pipe.yaml: not read: a FIFO"), std::string::npos) << fifo.out;
+  EXPECT_NE(fifo.out.find("deep: replicas must be at least 2"), std::string::npos) << fifo.out;
+  // Named, a FIFO or a directory as a data file is refused at once.
+  CliRun eval = Exec("policy eval -i " + P("cfg/apps/pipe.yaml") + " 'input'");
+  EXPECT_EQ(eval.rc, 2) << eval.out;
 }
 
 TEST_F(PolicyCli, CheckJsonAndSarif) {
