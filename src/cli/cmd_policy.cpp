@@ -20,7 +20,7 @@ namespace {
 
 // Input documents of a file (YAML streams give several), read bounded: a
 // directory or FIFO is refused, never read as nothing or waited on.
-Result<std::vector<rego::Value>> ReadDocuments(const std::string& path) { return rego::ReadDocumentFile(path); }
+Result<std::vector<rego::Value>> ReadDocuments(const std::string& path) { return gate::ReadPolicyInput(path); }
 
 struct EvalArgs {
   std::vector<std::string> data;
@@ -187,17 +187,12 @@ int RunCheck(const CheckArgs& a) {
     std::cerr << "tollgate: " << (p.kind == walk::ProblemKind::kNote ? "note: " : "warning: ") << p.Text() << "\n";
     incomplete = incomplete || p.kind == walk::ProblemKind::kIncomplete;
   }
-  if (!inputs->unsupported.empty())
-    std::cerr << "tollgate: warning: " << inputs->unsupported.size()
-              << " Terraform/HCL file(s) not checked: policy check does not read HCL (`tollgate scan iac` checks "
-                 "Terraform); the first is "
-              << inputs->unsupported.front() << "\n";
   if (inputs->files.empty())
     return Report(Error::Input("no input to check: the paths given hold no file policy check reads (JSON, YAML, "
-                               "TOML, INI, .env, Dockerfile)"));
+                               "TOML, INI, .env, Dockerfile, Terraform/HCL)"));
   std::vector<rego::FileCheck> results;
   for (const auto& in : inputs->files) {
-    auto docs = rego::ReadDocumentFile(in);
+    auto docs = gate::ReadPolicyInput(in);
     if (!docs) return Report(docs.error());
     auto rs = rego::CheckDocuments(**policy, in, *docs, opts);
     if (!rs) return Report(rs.error());
@@ -369,7 +364,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
   check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
   check->add_flag("--v0-compatible", ca->v0, kV0Help);
-  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env or Dockerfile files, or folders of them (walked recursively); '-' reads stdin")->required();
+  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env, Dockerfile or Terraform/HCL files, or folders of them (walked recursively); '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
 
   auto fa = std::make_shared<FmtArgs>();

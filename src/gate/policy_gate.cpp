@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "core/file.h"
 #include "core/jsonc.h"
 #include "core/walk.h"
 #include "rego/check.h"
@@ -36,6 +37,17 @@ bool IsConfigFile(std::string_view name) {
 bool IsHclFile(std::string_view name) {
   const std::string ext = Lower(fs::path(name).extension().string());
   return ext == ".tf" || ext == ".tfvars" || ext == ".hcl";
+}
+
+// A policy input's documents: Terraform/HCL in conftest's hcl2 form, the
+// rest by rego's parsers (chosen by extension, YAML otherwise).
+Result<std::vector<rego::Value>> ParseInput(const std::string& path, std::string_view text) {
+  if (IsHclFile(fs::path(path).filename().string())) {
+    auto json = iac::HclToConftestJson(path, text);
+    if (!json) return Fail(json.error());
+    return std::vector<rego::Value>{rego::FromJson(*json)};
+  }
+  return rego::ParseDocumentFile(path, text);
 }
 
 bool IsYaml(const std::string& path) {
@@ -126,7 +138,7 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
   // Hidden directories are read (.vscode, .devcontainer, .github hold
   // configuration), except Terraform's module cache.
   wo.prune = {"build", "node_modules", ".terraform"};
-  wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name); };
+  wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name) || IsHclFile(name); };
   // The policies themselves are not inputs.
   const fs::path root_abs = fs::weakly_canonical(root), policy_abs = fs::weakly_canonical(policy_dir);
   const fs::path policy_rel = policy_abs.lexically_relative(root_abs);
@@ -154,14 +166,14 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
     }
     const std::string& rel = e.rel;  // conftest's filename: relative to the root
     if (IsJsoncFile(rel)) text = JsoncToJson(text);
-    auto docs = rego::ParseDocumentFile(rel, text);
+    auto docs = ParseInput(rel, text);
     if (!docs) {
       problems.push_back(walk::ParseProblem(rel, e.repo_path, docs.error().message()));
       return;
     }
     std::vector<std::uint32_t> lines;
     if (IsYaml(rel)) lines = YamlDocumentLines(text, docs->size());
-    else if (Lower(fs::path(rel).extension().string()).rfind(".json", 0) == 0) lines = {1};
+    else if (Lower(fs::path(rel).extension().string()).rfind(".json", 0) == 0 || IsHclFile(rel)) lines = {1};
     Json dockerfile;
     if (iac::DetectFormat(rel, text) == iac::Format::kDockerfile) {
       auto d = iac::LoadDockerfile(rel, text);
@@ -246,16 +258,17 @@ Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths) {
     }
     TG_TRY(walk::Walk(
         {path}, wo,
-        [&](const walk::Entry& e) {
-          if (!e.named && IsHclFile(e.rel)) {
-            out.unsupported.push_back(e.path);
-          } else {
-            out.files.push_back(e.path);
-          }
-        },
+        [&](const walk::Entry& e) { out.files.push_back(e.path); },
         [&](walk::Problem p) { out.problems.push_back(std::move(p)); }));
   }
   return out;
+}
+
+Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path) {
+  if (path == "-" || !IsHclFile(fs::path(path).filename().string())) return rego::ReadDocumentFile(path);
+  auto text = ReadFileBounded(path, rego::DecodeLimits{}.max_file_bytes, "input");
+  if (!text) return Fail(text.error());
+  return ParseInput(path, *text);
 }
 
 }  // namespace tollgate::gate

@@ -8,6 +8,7 @@
 #include "core/finding.h"
 #include "core/result.h"
 #include "core/walk.h"
+#include "rego/value.h"
 
 namespace tollgate::gate {
 
@@ -40,15 +41,17 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
 // them: a file as named (whatever its name: its parser is chosen by
 // extension, YAML otherwise); a directory walked recursively (sorted,
 // .gitignore honoured, links never followed, `.git` skipped) for the files
-// whose formats it reads. Terraform and HCL files (conftest's `hcl2` input),
-// which policy check does not read, are listed apart so the caller can say
-// so instead of passing over them; what the walk could not read (a FIFO, an
-// unreadable file) is a problem.
+// whose formats it reads, Terraform and HCL included; what the walk could
+// not read (a FIFO, an unreadable file) is a problem.
 struct PolicyInputs {
   std::vector<std::string> files;
-  std::vector<std::string> unsupported;  // .tf, .tfvars, .hcl found in directories
   std::vector<walk::Problem> problems;
 };
 Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths);
+
+// The documents of one policy input ("-": standard input), read bounded:
+// `.tf`, `.tfvars` and `.hcl` in conftest's `hcl2` form
+// (iac::HclToConftestJson), the rest as rego::ReadDocumentFile reads them.
+Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path);
 
 }  // namespace tollgate::gate

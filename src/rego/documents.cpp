@@ -297,10 +297,11 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
     return std::vector<Value>{*v};
   };
   // Read as YAML, a Terraform file is one string and every rule about its
-  // resources passes: refused until there is an HCL reader (conftest's hcl2).
+  // resources passes: HCL is read by the policy commands and gate (conftest's
+  // hcl2 form, gate::ReadPolicyInput), never here.
   if (ends(".tf") || ends(".tfvars") || ends(".hcl"))
-    return Fail(Error::Input(path + ": Terraform/HCL is not an input format here (it would be read as text); "
-                                    "`tollgate scan iac` checks Terraform"));
+    return Fail(Error::Input(path + ": Terraform/HCL is not read here (it would be read as text); policy check, "
+                                    "policy eval -i and the policy gate read it"));
   if (ends(".json")) return one(ParseJsonValue(text, path));
   if (ends(".toml")) return one(ParseTomlValue(text, path));
   if (ends(".ini") || ends(".cfg")) return one(ParseIniValue(text, path));

@@ -353,3 +353,32 @@ TEST(HclTerraform, DynamicBlocksExpandWhenForEachIsKnown) {
   EXPECT_EQ(d[1]["expanded"][0]["name"], "a");
   EXPECT_FALSE(d[2].contains("expanded"));  // for_each unknown: nothing guessed
 }
+
+namespace {
+
+// HCL as conftest's hcl2 parser hands it to policies (tmccombs/hcl2json's
+// form): the expected document is written by hand from that form's rules
+// (labels nest objects, block bodies are arrays, non-literal expressions are
+// "${source}", templates keep their directives), not from Tollgate's output.
+TEST(HclConftest, TerraformAsConftestsHcl2Parser) {
+  const std::string dir = std::string(TOLLGATE_SOURCE_DIR) + "/tests/iac/testdata/conftest_hcl2/";
+  std::ifstream tf(dir + "payments.tf"), want(dir + "payments.json");
+  std::stringstream text;
+  text << tf.rdbuf();
+  auto got = tollgate::iac::HclToConftestJson("payments.tf", text.str());
+  ASSERT_TRUE(got) << got.error().message();
+  const Json expected = Json::parse(want);
+  EXPECT_EQ(*got, expected) << got->dump(2);
+}
+
+TEST(HclConftest, BadHclIsAnErrorWithItsPosition) {
+  auto bad = tollgate::iac::HclToConftestJson("bad.tf", "resource \"a\" \"b\" {\n  x = \n}\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("bad.tf:", 0), 0u) << bad.error().message();
+  // A block whose labels collide with an attribute cannot be given as JSON.
+  auto clash = tollgate::iac::HclToConftestJson("clash.tf", "resource = 1\nresource \"a\" \"b\" {}\n");
+  ASSERT_FALSE(clash);
+  EXPECT_NE(clash.error().message().find("clash.tf:2"), std::string::npos) << clash.error().message();
+}
+
+}  // namespace

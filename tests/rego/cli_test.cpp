@@ -76,9 +76,9 @@ TEST_F(PolicyCli, CheckExitsOneOnDenyAndPrintsConftestText) {
 
 // Issue 13 §6: a directory is walked as conftest walks it (it was read as an
 // empty document: "0 tests", exit 0); a path holding nothing to check is an
-// error, not a pass; a Terraform file is refused, not read as one YAML
-// string that every rule about its resources passes; what cannot be read (a
-// FIFO) is named and the run exits 2 after its results.
+// error, not a pass; Terraform is read in conftest's hcl2 form (it was read
+// as one YAML string that every rule about its resources passed); what
+// cannot be read (a FIFO) is named and the run exits 2 after its results.
 TEST_F(PolicyCli, CheckWalksDirectoriesAndNeverPassesOverWhatItCannotRead) {
   fs::create_directories(dir_ / "cfg/apps/web");
   fs::create_directories(dir_ / "cfg/infra");
@@ -87,22 +87,36 @@ TEST_F(PolicyCli, CheckWalksDirectoriesAndNeverPassesOverWhatItCannotRead) {
   std::ofstream(dir_ / "cfg/apps/values.json") << R"({"kind":"Values"})";
   std::ofstream(dir_ / "cfg/.git/config.yaml") << "kind: Deployment\nmetadata: {name: git}\nspec: {replicas: 0}\n";
   std::ofstream(dir_ / "cfg/README.md") << "# not an input\n";
-  std::ofstream(dir_ / "cfg/infra/main.tf") << "resource \"aws_s3_bucket\" \"b\" { bucket = \"x\" }\n";
+  // A rule written for conftest's hcl2 form: resource.TYPE.NAME is an array of bodies.
+  std::ofstream(dir_ / "policy" / "tf.rego") << R"(package main
+import rego.v1
+
+deny contains msg if {
+  some name
+  some bucket in input.resource.aws_s3_bucket[name]
+  not bucket.versioning
+  msg := sprintf("bucket %s has no versioning", [name])
+}
+)";
+  std::ofstream(dir_ / "cfg/infra/main.tf") << "resource \"aws_s3_bucket\" \"audit\" {\n  bucket = \"audit\"\n}\n"
+                                            << "resource \"aws_s3_bucket\" \"kept\" {\n  versioning {\n    enabled = true\n  }\n}\n";
   CliRun r = Exec("policy check -p " + P("policy") + " " + P("cfg"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("FAIL - " + P("cfg") + "/apps/web/deploy.yml - main - deep: replicas must be at least 2"),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find("FAIL - " + P("cfg") + "/infra/main.tf - main - bucket audit has no versioning"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("bucket kept"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("git: replicas"), std::string::npos) << ".git is never read";
-  // Two files, each asked its deny and warn rules (conftest counts each).
-  EXPECT_NE(r.out.find("4 tests, 3 passed, 0 warnings, 1 failures"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("1 Terraform/HCL file(s) not checked"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("cfg/infra/main.tf"), std::string::npos) << r.out;
+  // Three files, each asked its deny and warn rules (conftest counts each).
+  EXPECT_NE(r.out.find("6 tests, 4 passed, 0 warnings, 2 failures"), std::string::npos) << r.out;
 
-  // Named, a Terraform file is refused.
+  // Named, a Terraform file is read the same way.
   CliRun tf = Exec("policy check -p " + P("policy") + " " + P("cfg/infra/main.tf"));
-  EXPECT_EQ(tf.rc, 2) << tf.out;
-  EXPECT_NE(tf.out.find("main.tf: Terraform/HCL is not an input format here"), std::string::npos) << tf.out;
+  EXPECT_EQ(tf.rc, 1) << tf.out;
+  EXPECT_NE(tf.out.find("bucket audit has no versioning"), std::string::npos) << tf.out;
 
   // Nothing to check: an error.
   fs::create_directories(dir_ / "empty");
@@ -116,7 +130,7 @@ TEST_F(PolicyCli, CheckWalksDirectoriesAndNeverPassesOverWhatItCannotRead) {
   EXPECT_EQ(fifo.rc, 2) << fifo.out;
   EXPECT_NE(fifo.out.find("pipe.yaml: not read: a FIFO"), std::string::npos) << fifo.out;
   EXPECT_NE(fifo.out.find("deep: replicas must be at least 2"), std::string::npos) << fifo.out;
-  // Named, a FIFO or a directory as a data file is refused at once.
+  // Named, a FIFO as an input document is refused at once.
   CliRun eval = Exec("policy eval -i " + P("cfg/apps/pipe.yaml") + " 'input'");
   EXPECT_EQ(eval.rc, 2) << eval.out;
 }

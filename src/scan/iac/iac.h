@@ -36,6 +36,11 @@ Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text);
 Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars,
                                               std::vector<Error>* bad = nullptr);
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text);
+// A Terraform/HCL file as conftest's `hcl2` parser gives it to Rego policies
+// (tmccombs/hcl2json's form): `resource.TYPE.NAME` is an array of block
+// bodies, nested blocks arrays too, literal values as JSON, other
+// expressions as "${source}" text. Nothing is evaluated.
+Result<Json> HclToConftestJson(const std::string& file, std::string_view text);
 Result<Json> LoadKubernetes(const std::string& file, std::string_view text);
 Result<Json> LoadDockerfile(const std::string& file, std::string_view text);
 // Dispatches on DetectFormat; a null Json for kNone.
