@@ -188,7 +188,14 @@ std::string UnknownCommandMessage(const CLI::App& app, int argc, const char* con
     }
     std::sort(close.begin(), close.end());
     const std::string where = path.empty() ? "tollgate" : "tollgate " + path;
-    std::string message = "unknown command '" + (path.empty() ? "" : path + " ") + std::string(word) + "'";
+    // What was typed is echoed with control characters escaped (JSON's
+    // escapes): a terminal never receives an escape sequence from argv.
+    const bool plain = std::none_of(word.begin(), word.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    const std::string shown =
+        plain ? std::string(word) : Json(std::string(word)).dump(-1, ' ', true, Json::error_handler_t::replace);
+    std::string message = "unknown command '" + (path.empty() ? "" : path + " ") + shown + "'";
     if (!close.empty()) {
       message += " (did you mean ";
       for (std::size_t k = 0; k < close.size() && k < 3; ++k)

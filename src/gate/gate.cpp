@@ -168,15 +168,16 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
       if (!t || now - *t <= gate.max_db_age) return std::nullopt;
       return std::chrono::duration_cast<std::chrono::hours>(now - *t).count() / 24;
     };
+    auto days_old = [](long long n) { return std::to_string(n) + (n == 1 ? " day old" : " days old"); };
     if (auto days = stale(res->database.value("modified", std::string())))
-      res->inventory.warnings.push_back("the advisory database is stale: its newest record is " + std::to_string(*days) +
-                                        " days old (max_db_age " + FormatDuration(gate.max_db_age) +
+      res->inventory.warnings.push_back("the advisory database is stale: its newest record is " + days_old(*days) +
+                                        " (max_db_age " + FormatDuration(gate.max_db_age) +
                                         "); import a fresh copy: docs/deps.md");
     else
       for (const auto& c : res->coverage)
         if (auto d = c.advisories != 0 ? stale(c.newest_modified) : std::nullopt)
           res->inventory.warnings.push_back("the advisory database's " + c.ecosystem + " records are stale: the newest is " +
-                                            std::to_string(*d) + " days old (max_db_age " +
+                                            days_old(*d) + " (max_db_age " +
                                             FormatDuration(gate.max_db_age) + "); import a fresh copy: docs/deps.md");
     warn_all(res->inventory.warnings);
     RelativeTo(root, res->findings);

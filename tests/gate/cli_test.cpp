@@ -78,6 +78,11 @@ TEST_F(CliTest, MistypedCommandsGetDidYouMean) {
   EXPECT_EQ(none.code, 2);
   EXPECT_TRUE(OneLine(none.err)) << none.err;
   EXPECT_NE(none.err.find("the commands of `tollgate` are: keys, ledger, scan, gate"), std::string::npos) << none.err;
+  // What was typed is echoed with its control characters escaped, never raw.
+  auto escape = Tg("\"$(printf 'sca\\033[31mn')\"");
+  EXPECT_EQ(escape.code, 2);
+  EXPECT_EQ(escape.err.find('\033'), std::string::npos) << escape.err;
+  EXPECT_NE(escape.err.find("\\u001b[31m"), std::string::npos) << escape.err;
   // A command's own arguments and options are not commands.
   EXPECT_EQ(Tg("ledger verify --ledger missing.db").err.find("unknown command"), std::string::npos);
 }
