@@ -108,6 +108,12 @@ Result<std::vector<SourceFile>> ReadPolicySources(const std::vector<std::string>
 Result<PolicyPtr> LoadPolicies(const std::vector<std::string>& paths, const CompileOptions& opts) {
   auto sources = ReadPolicySources(paths, opts);
   if (!sources) return Fail(sources.error());
+  // A policy folder without policies checks nothing and would pass everything.
+  if (!paths.empty() && sources->empty()) {
+    std::string names;
+    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+    return Fail(Error::Input(names + ": no Rego policy (*.rego) found"));
+  }
   return Policy::Compile(*sources, opts);
 }
 
@@ -163,7 +169,30 @@ void AddResult(const RuleResult& rr, const std::string& rule, std::vector<CheckR
 
 Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::string& filename,
                                               const std::vector<Value>& docs, const CheckOptions& opts) {
-  std::vector<std::string> namespaces = opts.all_namespaces ? policy.Packages() : opts.namespaces;
+  // --namespace takes globs, as conftest's does ("*", "k8s.*"); one that
+  // names no package of the policies would check nothing: an error.
+  std::vector<std::string> namespaces;
+  const std::vector<std::string> packages = policy.Packages();
+  if (opts.all_namespaces) {
+    namespaces = packages;
+  } else {
+    for (const auto& pattern : opts.namespaces) {
+      bool matched = false;
+      for (const auto& p : packages) {
+        if (::fnmatch(pattern.c_str(), p.c_str(), 0) != 0) continue;
+        matched = true;
+        if (std::find(namespaces.begin(), namespaces.end(), p) == namespaces.end()) namespaces.push_back(p);
+      }
+      if (!matched) {
+        std::vector<std::string> sorted = packages;
+        std::sort(sorted.begin(), sorted.end());
+        std::string all;
+        for (const auto& p : sorted) all += (all.empty() ? "" : ", ") + p;
+        return Fail(Error::Input("namespace '" + pattern + "' matches no package of the policies (" +
+                                 (all.empty() ? std::string("none") : all) + ")"));
+      }
+    }
+  }
   std::vector<FileCheck> out;
   for (const auto& ns : namespaces) {
     FileCheck fc;
@@ -194,6 +223,15 @@ Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::s
         if (!results) return Fail(results.error().WithContext(filename));
         std::vector<CheckResult> found;
         for (const auto& rr : *results) AddResult(rr, name, &found);
+        // deny and warn are sets: a message that several rule bodies (or
+        // several bindings of one) produce is one result, as OPA counts it.
+        std::set<std::pair<std::string, std::string>> seen;
+        found.erase(std::remove_if(found.begin(), found.end(),
+                                   [&](const CheckResult& c) {
+                                     return !seen.emplace(c.msg, c.metadata.defined() ? ToJsonText(c.metadata) : "")
+                                                 .second;
+                                   }),
+                    found.end());
         if (found.empty()) {
           ++fc.successes;
           continue;

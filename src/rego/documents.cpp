@@ -311,7 +311,22 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
     if (!v) return Fail(v.error());
     return std::vector<Value>{v->items()[0]};
   }
-  return ParseYamlDocuments(text, path, limits);
+  // Formats conftest has parsers for and Tollgate does not: read as YAML they
+  // are one string that every rule passes.
+  for (const char* ext : {".xml", ".properties", ".edn", ".hocon", ".vcl", ".jsonnet", ".libsonnet", ".cue",
+                          ".textproto", ".spdx", ".groovy"})
+    if (ends(ext))
+      return Fail(Error::Input(path + ": " + std::string(ext + 1) +
+                               " is not an input format here (it would be read as text, and pass every rule)"));
+  auto docs = ParseYamlDocuments(text, path, limits);
+  if (!docs) return docs;
+  // Any other name is read as YAML; text that is not YAML reads as one
+  // string, which no rule about a document's fields can fail: refused.
+  if (!ends(".yaml") && !ends(".yml"))
+    for (const auto& d : *docs)
+      if (d.is_string())
+        return Fail(Error::Input(path + ": not a document of a format read here (read as YAML it is one string)"));
+  return docs;
 }
 
 Result<std::vector<Value>> ReadDocumentFile(const std::string& path, const DecodeLimits& limits) {

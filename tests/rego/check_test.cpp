@@ -87,9 +87,16 @@ TEST(RegoCheck, JsonShapeIsConftests) {
 TEST(RegoCheck, NamespacesSelectPackages) {
   auto p = MustCompile("package other\ndeny contains \"x\" if true\n");
   auto doc = ParseJsonValue("{}", "x.json");
+  // The default namespace, main, names no package here: checking nothing
+  // would pass everything, so it is an error naming the packages there are.
   auto main_only = CheckDocuments(*p, "x.json", {*doc}, CheckOptions{});
-  ASSERT_TRUE(main_only);
-  EXPECT_TRUE((*main_only)[0].failures.empty());
+  ASSERT_FALSE(main_only);
+  EXPECT_EQ(main_only.error().message(), "namespace 'main' matches no package of the policies (other)");
+  CheckOptions glob;
+  glob.namespaces = {"oth*"};
+  auto globbed = CheckDocuments(*p, "x.json", {*doc}, glob);
+  ASSERT_TRUE(globbed);
+  EXPECT_EQ((*globbed)[0].failures.size(), 1u);
   CheckOptions all;
   all.all_namespaces = true;
   auto everything = CheckDocuments(*p, "x.json", {*doc}, all);

@@ -135,6 +135,59 @@ deny contains msg if {
   EXPECT_EQ(eval.rc, 2) << eval.out;
 }
 
+// Found by running conftest's own examples: a message that two rule bodies
+// produce is one result (deny is a set), not two failures; a format
+// Tollgate has no parser for (XML, .properties) was read as one YAML string
+// that every rule passed; a policy folder without .rego files and a
+// --namespace that names no package checked nothing and passed; a namespace
+// is a glob, as conftest's is.
+TEST_F(PolicyCli, CheckNeverPassesWhatItDidNotCheck) {
+  fs::create_directories(dir_ / "p2");
+  std::ofstream(dir_ / "p2" / "dup.rego") << R"(package main
+import rego.v1
+
+deny contains "replicas too low" if input.spec.replicas < 2
+deny contains "replicas too low" if {
+  some x in [1, 2]
+  x > 0
+  input.spec.replicas < 3
+}
+)";
+  std::ofstream(dir_ / "p2" / "k8s.rego") << "package k8s.apps\nimport rego.v1\ndeny contains \"k8s\" if input.kind\n";
+  CliRun dup = Exec("policy check -p " + P("p2") + " " + P("deploy.yaml"));
+  EXPECT_EQ(dup.rc, 1) << dup.out;
+  std::size_t count = 0;
+  for (std::size_t at = dup.out.find("replicas too low"); at != std::string::npos;
+       at = dup.out.find("replicas too low", at + 1))
+    ++count;
+  EXPECT_EQ(count, 1u) << dup.out;  // only the first document (replicas 1) fails, once
+
+  std::ofstream(dir_ / "pom.xml") << "<project><build><plugins/></build></project>\n";
+  std::ofstream(dir_ / "app.properties") << "db.url=jdbc:postgresql://db/payments\n";
+  std::ofstream(dir_ / "notes.txt") << "just some text\n";
+  for (const char* f : {"pom.xml", "app.properties", "notes.txt"}) {
+    CliRun r = Exec("policy check -p " + P("policy") + " " + P(f));
+    EXPECT_EQ(r.rc, 2) << f << ": " << r.out;
+    EXPECT_NE(r.out.find(f), std::string::npos) << r.out;
+  }
+
+  fs::create_directories(dir_ / "no-rego");
+  std::ofstream(dir_ / "no-rego" / "README.md") << "policies live elsewhere\n";
+  CliRun none = Exec("policy check -p " + P("no-rego") + " " + P("deploy.yaml"));
+  EXPECT_EQ(none.rc, 2) << none.out;
+  EXPECT_NE(none.out.find("no Rego policy (*.rego) found"), std::string::npos) << none.out;
+
+  CliRun missing = Exec("policy check -p " + P("p2") + " -n nope " + P("deploy.yaml"));
+  EXPECT_EQ(missing.rc, 2) << missing.out;
+  EXPECT_NE(missing.out.find("namespace 'nope' matches no package of the policies (k8s.apps, main)"),
+            std::string::npos)
+      << missing.out;
+  CliRun glob = Exec("policy check -p " + P("p2") + " -n 'k8s.*' " + P("deploy.yaml"));
+  EXPECT_EQ(glob.rc, 1) << glob.out;
+  EXPECT_NE(glob.out.find("- k8s.apps - k8s"), std::string::npos) << glob.out;
+  EXPECT_EQ(glob.out.find("replicas too low"), std::string::npos) << glob.out;
+}
+
 TEST_F(PolicyCli, CheckJsonAndSarif) {
   CliRun r = Exec("policy check -p " + P("policy") + " --format json " + P("deploy.yaml"));
   EXPECT_EQ(r.rc, 1);
