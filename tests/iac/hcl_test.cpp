@@ -360,15 +360,18 @@ namespace {
 // form): the expected document is written by hand from that form's rules
 // (labels nest objects, block bodies are arrays, non-literal expressions are
 // "${source}", templates keep their directives), not from Tollgate's output.
+// Each NAME.tf beside NAME.json: the document conftest's hcl2 parser gives.
 TEST(HclConftest, TerraformAsConftestsHcl2Parser) {
   const std::string dir = std::string(TOLLGATE_SOURCE_DIR) + "/tests/iac/testdata/conftest_hcl2/";
-  std::ifstream tf(dir + "payments.tf"), want(dir + "payments.json");
-  std::stringstream text;
-  text << tf.rdbuf();
-  auto got = tollgate::iac::HclToConftestJson("payments.tf", text.str());
-  ASSERT_TRUE(got) << got.error().message();
-  const Json expected = Json::parse(want);
-  EXPECT_EQ(*got, expected) << got->dump(2);
+  for (const char* name : {"payments", "escapes"}) {
+    std::ifstream tf(dir + name + ".tf"), want(dir + name + ".json");
+    std::stringstream text;
+    text << tf.rdbuf();
+    auto got = tollgate::iac::HclToConftestJson(std::string(name) + ".tf", text.str());
+    ASSERT_TRUE(got) << name << ": " << got.error().message();
+    const Json expected = Json::parse(want);
+    EXPECT_EQ(*got, expected) << name << ": " << got->dump(2);
+  }
 }
 
 TEST(HclConftest, BadHclIsAnErrorWithItsPosition) {
@@ -379,6 +382,11 @@ TEST(HclConftest, BadHclIsAnErrorWithItsPosition) {
   auto clash = tollgate::iac::HclToConftestJson("clash.tf", "resource = 1\nresource \"a\" \"b\" {}\n");
   ASSERT_FALSE(clash);
   EXPECT_NE(clash.error().message().find("clash.tf:2"), std::string::npos) << clash.error().message();
+  // Blocks of one type with and without labels, as hcl2json refuses them.
+  auto mixed = tollgate::iac::HclToConftestJson("mixed.tf", "foo \"baz\" {\n}\nfoo {\n}\n");
+  ASSERT_FALSE(mixed);
+  EXPECT_NE(mixed.error().message().find("mixed.tf:3: blocks 'foo' with and without labels"), std::string::npos)
+      << mixed.error().message();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // blocks append); literal values as JSON; any other expression as the text
 // "${<source>}", and templates as their text with each interpolation and
 // directive written back ("${...}", "%{if ...}", "%{for ...}").
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,10 @@ class Converter {
       slot = Json::array({std::move(*value)});
     } else if (slot.is_array()) {
       slot.push_back(std::move(*value));
+    } else if (slot.is_object()) {
+      // `foo "x" {}` then `foo {}`: hcl2json refuses blocks with and without labels.
+      return Fail(Error::Input(file_ + ":" + std::to_string(block.pos.line) + ": blocks '" + block.type +
+                               "' with and without labels cannot be given as JSON"));
     } else {
       slot = Json::array({std::move(slot), std::move(*value)});
     }
@@ -59,9 +64,34 @@ class Converter {
   }
   std::string Wrap(const Expr& e) const { return "${" + Source(e) + "}"; }
 
+  // A string's own "${" and "%{" written back escaped ("$${", "%%{"), so
+  // that a policy tells a literal from an interpolation, as hcl2json does.
+  static std::string Escaped(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if ((text[i] == '$' || text[i] == '%') && i + 1 < text.size() && text[i + 1] == '{') out += text[i];
+      out += text[i];
+    }
+    return out;
+  }
+
   Json Expression(const Expr& e) const {
     switch (e.kind) {
-      case ExprKind::kLiteral: return e.value;
+      case ExprKind::kLiteral: return e.value.is_string() ? Json(Escaped(e.value.get<std::string>())) : e.value;
+      case ExprKind::kUnary:
+        // -1 and !true are values, as hcl2json gives them; -var.x stays text.
+        if (e.kids.size() == 1 && e.kids[0]->kind == ExprKind::kLiteral) {
+          const Json& v = e.kids[0]->value;
+          if (e.name == "-" && v.is_number_unsigned() &&
+              v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX))
+            return -static_cast<std::int64_t>(v.get<std::uint64_t>());
+          if (e.name == "-" && v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() > INT64_MIN)
+            return -v.get<std::int64_t>();
+          if (e.name == "-" && v.is_number()) return -v.get<double>();
+          if (e.name == "!" && v.is_boolean()) return !v.get<bool>();
+        }
+        return Wrap(e);
       case ExprKind::kTemplate:
         // "${x}" alone is the expression x, as hclsyntax's TemplateWrapExpr.
         // (A string literal part is text; any other literal was interpolated.)
@@ -98,7 +128,7 @@ class Converter {
   std::string Part(const Expr& e) const {
     switch (e.kind) {
       case ExprKind::kLiteral:
-        if (e.value.is_string()) return e.value.get<std::string>();
+        if (e.value.is_string()) return Escaped(e.value.get<std::string>());
         if (e.value.is_null()) return "null";
         return e.value.dump();
       case ExprKind::kTemplate: return Template(e);
