@@ -182,7 +182,8 @@ TEST_F(RepoScanTest, ExcludedFilesAreNeverOpened) {
         "gates:\n"
         "  secrets: { scanner: secrets, fail_on: any, bypass: none, exclude: [\"infra/envs/prod/*.tf\"] }\n"
         "  iac: { scanner: iac, fail_on: none, bypass: [security], exclude: [\"infra/envs/prod/*.tf\"] }\n"
-        "  conf: { policy: policy, fail_on: none, bypass: [security], exclude: [\"services/ledger/broken.yaml\"] }\n");
+        "  conf: { policy: policy, fail_on: none, bypass: [security],\n"
+        "          exclude: [\"services/ledger/broken.yaml\", \"infra/envs/prod/*.tf\"] }\n");
   fs::create_directories(dir_ / "platform/docs/generated");
   for (const char* fifo : {"docs/generated/api.yaml", "web/x.fifo.yaml", "infra/envs/prod/pipe.tf"})
     ASSERT_EQ(::mkfifo((dir_ / "platform" / fifo).c_str(), 0644), 0) << fifo;
@@ -203,7 +204,8 @@ TEST_F(RepoScanTest, ExcludedFilesAreNeverOpened) {
   }
   EXPECT_EQ(excluded["secrets"], json({"docs/generated/**", "**/*.fifo.yaml", "infra/envs/prod/*.tf"}));
   EXPECT_EQ(excluded["iac"], json({"docs/generated/**", "**/*.fifo.yaml", "infra/envs/prod/*.tf"}));
-  EXPECT_EQ(excluded["conf"], json({"docs/generated/**", "**/*.fifo.yaml", "services/ledger/broken.yaml"}));
+  EXPECT_EQ(excluded["conf"],
+            json({"docs/generated/**", "**/*.fifo.yaml", "services/ledger/broken.yaml", "infra/envs/prod/*.tf"}));
   // The same FIFO, not excluded, is reported by every scanner that reads its name.
   fs::remove(dir_ / "platform/web/x.fifo.yaml");
   ASSERT_EQ(::mkfifo((dir_ / "platform/web/pipe.yaml").c_str(), 0644), 0);
