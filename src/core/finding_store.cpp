@@ -165,7 +165,6 @@ bool Decode(std::string_view record, Finding& f) {
 struct FindingStore::Run {
   int fd = -1;
   std::uint64_t bytes = 0;
-  std::size_t count = 0;
   Run() = default;
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
@@ -394,10 +393,7 @@ Result<std::unique_ptr<FindingStore::Run>> FindingStore::WriteRun(const Each& ea
   auto run = std::make_unique<Run>();
   run->fd = *fd;
   RunWriter writer(run->fd);
-  TG_TRY(each([&](const Finding& f) -> Status {
-    ++run->count;
-    return writer.Add(f);
-  }));
+  TG_TRY(each([&](const Finding& f) { return writer.Add(f); }));
   TG_TRY(writer.Flush());
   run->bytes = writer.written();
   return run;

@@ -70,6 +70,15 @@ Status CheckSources(const Config& config) {
 namespace {
 
 // Scanner findings name files relative to the gate's root, as every gate does.
+// How many days old a database (or one ecosystem of it) whose newest record
+// is `modified` is, when that is more than `max_age`; none when fresh or undated.
+std::optional<long long> StaleDays(const std::string& modified, std::chrono::seconds max_age) {
+  const auto t = ParseRfc3339(modified);
+  const auto now = std::chrono::system_clock::now();
+  if (!t || now - *t <= max_age) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::hours>(now - *t).count() / 24;
+}
+
 void RelativeTo(const std::string& root, std::vector<Finding>& findings) {
   const fs::path base = fs::path(root).lexically_normal();
   for (auto& f : findings) {
@@ -162,12 +171,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     for (const auto& c : res->coverage)
       if (c.advisories == 0) res->inventory.warnings.push_back(deps::CoverageText(c));
     // A stale database passes what it does not know about: say so.
-    const auto now = std::chrono::system_clock::now();
-    auto stale = [&](const std::string& modified) -> std::optional<long long> {
-      auto t = ParseRfc3339(modified);
-      if (!t || now - *t <= gate.max_db_age) return std::nullopt;
-      return std::chrono::duration_cast<std::chrono::hours>(now - *t).count() / 24;
-    };
+    auto stale = [&](const std::string& modified) { return StaleDays(modified, gate.max_db_age); };
     auto days_old = [](long long n) { return std::to_string(n) + (n == 1 ? " day old" : " days old"); };
     if (auto days = stale(res->database.value("modified", std::string())))
       res->inventory.warnings.push_back("the advisory database is stale: its newest record is " + days_old(*days) +
@@ -213,8 +217,8 @@ Json SourceEvidence(const GateConfig& gate) {
     if (auto per = (*db)->Ecosystems())
       for (const auto& [eco, stats] : *per)
         ecosystems[eco] = {{"advisories", stats.advisories}, {"modified", stats.newest_modified}};
-    const auto age = ParseRfc3339(st->newest_modified);
-    const bool stale = !age || std::chrono::system_clock::now() - *age > gate.max_db_age;
+    // An undated database counts as stale here: nothing shows it is fresh.
+    const bool stale = !ParseRfc3339(st->newest_modified) || StaleDays(st->newest_modified, gate.max_db_age);
     return {{"advisory_database",
              {{"digest", st->digest},
               {"modified", st->newest_modified},
