@@ -187,21 +187,27 @@ enum class Added {
 class EventLog {
  public:
   enum class Mode {
-    // Checking new events against the history (import): keeps what the
-    // rules need (ids, digests of contents, incident states), not the
-    // report's details. Deploy commits only after KeepCommits().
+    // Checking new events against the history (import, event deploy):
+    // keeps what the rules need (ids, facts, digests of changes, incident
+    // states), not the report's details, in a temporary database on disk
+    // beyond its page cache, so memory does not grow with the history.
+    // deploys(), incidents() and names() stay empty.
     kStrict,
-    // Reading the ledger for a report: keeps everything; Finish() orders the
-    // deploys by time and derives what depends on other events.
+    // Reading the ledger for a report: keeps everything in memory; Finish()
+    // orders the deploys by time and derives what depends on other events.
     kReport,
   };
-  explicit EventLog(Mode mode = Mode::kStrict);
+  // kStrict's index keeps at most `strict_cache_bytes` of its pages in
+  // memory (the rest is in its temporary file, read back as needed).
+  static constexpr std::size_t kStrictCacheBytes = std::size_t{24} << 20;
+  explicit EventLog(Mode mode = Mode::kStrict, std::size_t strict_cache_bytes = kStrictCacheBytes);
   ~EventLog();
   EventLog(EventLog&&) noexcept;
   EventLog& operator=(EventLog&&) noexcept;
   Mode mode() const { return mode_; }
 
-  // kStrict: also keep deploy commits, for PreviousSuccess/NextSuccess (changes from git).
+  // kStrict, before the first Add: also answer PreviousSuccess/NextSuccess
+  // (changes from git).
   void KeepCommits();
 
   // Adds an event after checking it against the log; on error the log is
@@ -234,28 +240,35 @@ class EventLog {
   const std::vector<Problem>& problems() const { return problems_; }
   // Index of a name, if any event used it.
   std::optional<std::uint32_t> Find(std::string_view name) const;
-  // Whether a deploy names `service` (in any environment).
-  bool IsService(std::string_view service) const;
+  // Whether a deploy names `service` (in any environment). Fails only if
+  // kStrict's index cannot be read.
+  Result<bool> IsService(std::string_view service) const;
+  // Distinct deploys and incidents added, in either mode.
+  std::size_t deploy_count() const { return deploy_count_; }
+  std::size_t incident_count() const { return incident_count_; }
 
   // A successful deploy of a stream (service, environment), for changes from
   // git: the one just before or just after a deploy at `time` with id `id`
-  // in (time, id) order. kStrict after KeepCommits(), or kReport.
+  // in (time, id) order. kStrict after KeepCommits() only.
   struct StreamDeploy {
     std::string id, commit;
     Millis time = 0;
     bool changes_known = false;
   };
-  std::optional<StreamDeploy> PreviousSuccess(std::string_view service, std::string_view env, Millis time,
-                                              std::string_view id) const;
-  std::optional<StreamDeploy> NextSuccess(std::string_view service, std::string_view env, Millis time,
-                                          std::string_view id) const;
+  Result<std::optional<StreamDeploy>> PreviousSuccess(std::string_view service, std::string_view env, Millis time,
+                                                      std::string_view id) const;
+  Result<std::optional<StreamDeploy>> NextSuccess(std::string_view service, std::string_view env, Millis time,
+                                                  std::string_view id) const;
 
  private:
   struct Impl;
   std::uint32_t Intern(std::string_view name);
+  Result<std::optional<StreamDeploy>> Neighbour(std::string_view service, std::string_view env, Millis time,
+                                                std::string_view id, bool next) const;
 
   Mode mode_;
   bool finished_ = false;
+  std::size_t deploy_count_ = 0, incident_count_ = 0;
   std::vector<DeployRecord> deploys_;
   std::vector<IncidentRecord> incidents_;
   std::vector<Millis> change_times_;
@@ -263,7 +276,7 @@ class EventLog {
   std::vector<std::uint8_t> is_service_;  // by name index: some deploy names it as its service
   NameMap name_index_;
   std::vector<Problem> problems_;
-  std::unique_ptr<Impl> impl_;  // ids, digests, commits, streams
+  std::unique_ptr<Impl> impl_;  // ids, commits, changes; kStrict's index
 };
 
 // Import file formats. kJsonLines and kCsv are Tollgate's own; the others are

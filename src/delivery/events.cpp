@@ -3,11 +3,11 @@
 #include <array>
 #include <charconv>
 #include <chrono>
-#include <set>
 #include <unordered_set>
 
 #include "core/hash.h"
 #include "delivery/delivery.h"
+#include "delivery/strict_index.h"
 #include "delivery/string_table.h"
 
 namespace tollgate::delivery {
@@ -249,28 +249,18 @@ namespace {
 
 // ---- EventLog ---------------------------------------------------------------
 
-using Digest = std::array<std::uint8_t, 16>;
-
 Digest Truncate(const Hash256& h) {
   Digest d{};
   std::copy_n(h.begin(), d.size(), d.begin());
   return d;
 }
 
-// What identifies a deploy's facts besides its id. Length-prefixed, so no two
-// different tuples hash the same input.
-Digest FactsDigest(std::string_view service, std::string_view env, std::string_view commit, bool success, Millis time) {
-  Sha256Hasher h;
-  for (std::string_view part : {service, env, commit}) {
-    h.Update(std::to_string(part.size()) + ":");
-    h.Update(part);
-  }
-  h.Update(std::string(success ? "s" : "f") + std::to_string(time));
-  return Truncate(h.Finish());
-}
-
 // The changes as a set: the same commits and times in any order are the same.
 Digest ChangesDigest(const std::string_view* commits, const Millis* times, std::size_t n) {
+  if (n == 0) {  // most deploys: computed once
+    static const Digest kNone = Truncate(Sha256Hasher().Finish());
+    return kNone;
+  }
   std::vector<std::pair<std::string_view, Millis>> items;
   items.reserve(n);
   for (std::size_t k = 0; k < n; ++k) items.emplace_back(commits[k], times[k]);
@@ -302,26 +292,19 @@ std::uint64_t StreamKey(std::uint32_t service, std::uint32_t env) { return (std:
 }  // namespace
 
 struct EventLog::Impl {
-  // Deploys by ordinal (the order they were added): their ids (an id is
-  // added once, so its index in the table is the ordinal), commits and, in
-  // kStrict, digests of their contents.
+  // kReport: deploys by ordinal (the order they were added): their ids (an
+  // id is added once, so its index in the table is the ordinal) and commits.
   StringTable deploy_ids;
-  bool keep_commits = false;
   StringArena deploy_commits;
-  struct Digests {
-    Digest facts{};
-    Digest changes{};
-  };
-  std::vector<Digests> digests;
   // kReport: the commit of each change slot (change_times_ holds its time).
   StringArena change_commits;
-  // Incidents: "service\0id" -> incident index; the caused_by of each
-  // (an index into cause_strings, whose entry 0 is "").
+  // kReport: incidents: "service\0id" -> incident index; the caused_by of
+  // each (an index into cause_strings, whose entry 0 is "").
   StringTable incident_keys;
   StringArena cause_strings;
   std::vector<std::uint32_t> cause_of;
   std::string_view CauseOf(std::uint32_t incident) const { return cause_strings[cause_of[incident]]; }
-  // Pushed changes: "service\0commit" -> change index.
+  // kReport: pushed changes: "service\0commit" -> change index.
   StringTable change_keys;
   struct ChangeRecord {
     Millis time = 0;
@@ -329,32 +312,32 @@ struct EventLog::Impl {
     std::uint64_t seq = kNoSeq;
   };
   std::vector<ChangeRecord> changes;
-  // kStrict with commits: each stream's successful deploys in (time, id)
-  // order, and the time of every deploy by ordinal.
-  std::vector<Millis> deploy_times;
-  struct ByTimeThenId {
-    using is_transparent = void;
-    const Impl* impl;
-    std::pair<Millis, std::string_view> KeyOf(std::uint32_t ordinal) const {
-      return {impl->deploy_times[ordinal], impl->deploy_ids[ordinal]};
+
+  // kStrict: everything, on disk beyond its page cache; opened by the first
+  // Add (KeepCommits before it adds the streams' index).
+  bool streams = false;
+  std::size_t cache_bytes = 0;
+  std::unique_ptr<StrictIndex> strict;
+  Result<StrictIndex*> Strict() {
+    if (!strict) {
+      auto opened = StrictIndex::Open(streams, cache_bytes);
+      if (!opened) return Fail(opened.error());
+      strict = std::move(*opened);
     }
-    bool operator()(std::uint32_t a, std::uint32_t b) const { return KeyOf(a) < KeyOf(b); }
-    bool operator()(std::uint32_t a, const std::pair<Millis, std::string_view>& b) const { return KeyOf(a) < b; }
-    bool operator()(const std::pair<Millis, std::string_view>& a, std::uint32_t b) const { return a < KeyOf(b); }
-  };
-  std::unordered_map<std::uint64_t, std::set<std::uint32_t, ByTimeThenId>> streams;
+    return strict.get();
+  }
 };
 
-EventLog::EventLog(Mode mode) : mode_(mode), impl_(std::make_unique<Impl>()) {
-  impl_->keep_commits = mode == Mode::kReport;
+EventLog::EventLog(Mode mode, std::size_t strict_cache_bytes) : mode_(mode), impl_(std::make_unique<Impl>()) {
   impl_->cause_strings.Add("");
+  impl_->cache_bytes = strict_cache_bytes;
 }
 EventLog::~EventLog() = default;
 EventLog::EventLog(EventLog&&) noexcept = default;
 EventLog& EventLog::operator=(EventLog&&) noexcept = default;
 
 void EventLog::KeepCommits() {
-  if (mode_ == Mode::kStrict && deploys_.empty()) impl_->keep_commits = true;
+  if (mode_ == Mode::kStrict && !impl_->strict) impl_->streams = true;
 }
 
 std::uint32_t EventLog::Intern(std::string_view name) {
@@ -372,7 +355,11 @@ std::optional<std::uint32_t> EventLog::Find(std::string_view name) const {
   return it->second;
 }
 
-bool EventLog::IsService(std::string_view service) const {
+Result<bool> EventLog::IsService(std::string_view service) const {
+  if (mode_ == Mode::kStrict) {
+    if (!impl_->strict) return false;
+    return impl_->strict->IsService(service);
+  }
   auto s = Find(service);
   return s && *s < is_service_.size() && is_service_[*s];
 }
@@ -407,16 +394,31 @@ Result<Added> EventLog::AddChange(const ChangeView& c, const WhereFn& where, Mil
   if (c.time > now + kFutureSkew)
     return Fail(Error::Input(where() + ": change " + Quote(c.commit) + " at " + FormatTime(c.time) +
                              " is in the future (now " + FormatTime(now) + ")"));
-  std::string key = Key(c.service, c.commit);
-  if (auto k = impl_->change_keys.Find(key)) {
-    const auto& r = impl_->changes[*k];
-    if (r.time == c.time) return Added::kDuplicate;
-    return Fail(Error::Input(where() + ": change " + Quote(c.commit) + " of " + std::string(c.service) +
-                             " is already recorded (" + Entry(r.seq) + ") with commit time " + FormatTime(r.time) +
-                             ", not " + FormatTime(c.time)));
+  Impl& m = *impl_;
+  std::optional<StrictIndex::Change> known;
+  std::string key;
+  if (mode_ == Mode::kStrict) {
+    auto strict = m.Strict();
+    if (!strict) return Fail(strict.error());
+    auto inserted = (*strict)->InsertChange(c.service, c.commit, StrictIndex::Change{c.time, c.seq});
+    if (!inserted) return Fail(inserted.error());
+    if (*inserted) return Added::kNew;
+    auto found = (*strict)->FindChange(c.service, c.commit);
+    if (!found) return Fail(found.error());
+    known = *found;
+    if (!known) return Fail(Error::Internal("event index: change " + Quote(c.commit) + " is held but cannot be read"));
+  } else {
+    key = Key(c.service, c.commit);
+    if (auto k = m.change_keys.Find(key)) known = StrictIndex::Change{m.changes[*k].time, m.changes[*k].seq};
   }
-  impl_->change_keys.Add(key);
-  impl_->changes.push_back({c.time, Intern(c.service), c.seq});
+  if (known) {
+    if (known->time == c.time) return Added::kDuplicate;
+    return Fail(Error::Input(where() + ": change " + Quote(c.commit) + " of " + std::string(c.service) +
+                             " is already recorded (" + Entry(known->seq) + ") with commit time " +
+                             FormatTime(known->time) + ", not " + FormatTime(c.time)));
+  }
+  m.change_keys.Add(key);
+  m.changes.push_back({c.time, Intern(c.service), c.seq});
   return Added::kNew;
 }
 
@@ -438,49 +440,70 @@ Result<Added> EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Mil
     std::vector<std::string_view> none(d.change_count);
     return ChangesDigest(d.change_commits != nullptr ? d.change_commits : none.data(), d.change_times, d.change_count);
   };
-  auto add_changes = [&](DeployRecord& r) {
-    r.changes_known = d.changes_known;
-    r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
-    if (report) {
-      change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
-      for (std::size_t k = 0; k < d.change_count; ++k)
-        m.change_commits.Add(d.change_commits != nullptr ? d.change_commits[k] : std::string_view());
-    }
-    r.changes_end = static_cast<std::uint32_t>(change_times_.size());
-  };
 
-  if (auto ordinal = m.deploy_ids.Find(d.id)) {
-    DeployRecord& r = deploys_[*ordinal];
-    Digest facts_old = report ? FactsDigest(names_[r.service], names_[r.env], m.deploy_commits[*ordinal], r.success, r.time)
-                              : m.digests[*ordinal].facts;
-    if (facts_old != FactsDigest(d.service, d.env, d.commit, d.success, d.time))
-      return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(r.seq) +
-                               ") with another service, environment, commit, status or time: " + names_[r.service] +
-                               "/" + names_[r.env] + (r.success ? " success" : " failure") + " at " +
-                               FormatTime(r.time)));
+  // The deploy the log holds under this id, if any.
+  std::optional<StrictIndex::Deploy> known;
+  std::optional<std::uint32_t> ordinal;
+  StrictIndex* strict = nullptr;
+  if (report) {
+    ordinal = m.deploy_ids.Find(d.id);
+    if (ordinal) {
+      const DeployRecord& r = deploys_[*ordinal];
+      known = StrictIndex::Deploy{names_[r.service], names_[r.env], std::string(m.deploy_commits[*ordinal]),
+                                  r.success, r.time, r.seq, r.changes_known, Digest{}};
+      if (r.changes_known && d.changes_known) {
+        std::vector<std::string_view> commits;
+        for (std::uint32_t k = r.changes_begin; k < r.changes_end; ++k) commits.push_back(m.change_commits[k]);
+        known->changes = ChangesDigest(commits.data(), change_times_.data() + r.changes_begin, commits.size());
+      }
+    }
+  } else {
+    auto opened = m.Strict();
+    if (!opened) return Fail(opened.error());
+    strict = *opened;
+    // Most deploys are new: one write, and a lookup only for an id held.
+    StrictIndex::Deploy row{std::string(d.service), std::string(d.env), std::string(d.commit), d.success, d.time,
+                            d.seq, d.changes_known, changes_digest()};
+    auto inserted = strict->InsertDeploy(d.id, row);
+    if (!inserted) return Fail(inserted.error());
+    if (*inserted) {
+      ++deploy_count_;
+      return Added::kNew;
+    }
+    auto found = strict->FindDeploy(d.id);
+    if (!found) return Fail(found.error());
+    known = std::move(*found);
+    if (!known) return Fail(Error::Internal("event index: deploy " + Quote(d.id) + " is held but cannot be read"));
+  }
+
+  if (known) {
+    if (known->service != d.service || known->env != d.env || known->commit != d.commit ||
+        known->success != d.success || known->time != d.time)
+      return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(known->seq) +
+                               ") with another service, environment, commit, status or time: " + known->service + "/" +
+                               known->env + (known->success ? " success" : " failure") + " at " +
+                               FormatTime(known->time)));
     if (!d.changes_known) return Added::kDuplicate;
-    if (!r.changes_known) {
+    if (!known->changes_known) {
       if (report) {
-        add_changes(r);
-      } else {
-        m.digests[*ordinal].changes = changes_digest();
+        DeployRecord& r = deploys_[*ordinal];
         r.changes_known = true;
+        r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
+        change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
+        for (std::size_t k = 0; k < d.change_count; ++k)
+          m.change_commits.Add(d.change_commits != nullptr ? d.change_commits[k] : std::string_view());
+        r.changes_end = static_cast<std::uint32_t>(change_times_.size());
+      } else {
+        TG_TRY(strict->SetChanges(d.id, changes_digest()));
       }
       return Added::kRefined;
     }
-    Digest changes_old;
-    if (report) {
-      std::vector<std::string_view> commits;
-      for (std::uint32_t k = r.changes_begin; k < r.changes_end; ++k) commits.push_back(m.change_commits[k]);
-      changes_old = ChangesDigest(commits.data(), change_times_.data() + r.changes_begin, commits.size());
-    } else {
-      changes_old = m.digests[*ordinal].changes;
-    }
-    if (changes_old == changes_digest()) return Added::kDuplicate;
-    return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(r.seq) +
+    if (known->changes == changes_digest()) return Added::kDuplicate;
+    return Fail(Error::Input(where() + ": deploy " + Quote(d.id) + " is already recorded (" + Entry(known->seq) +
                              ") with other changes"));
   }
 
+  ++deploy_count_;
   std::uint32_t service = Intern(d.service);
   std::uint32_t env = Intern(d.env);
   if (is_service_.size() < names_.size()) is_service_.resize(names_.size(), 0);
@@ -491,22 +514,15 @@ Result<Added> EventLog::AddDeploy(const DeployView& d, const WhereFn& where, Mil
   r.env = env;
   r.success = d.success;
   r.seq = d.seq;
-  add_changes(r);
-  auto ordinal = static_cast<std::uint32_t>(deploys_.size());
+  r.changes_known = d.changes_known;
+  r.changes_begin = static_cast<std::uint32_t>(change_times_.size());
+  change_times_.insert(change_times_.end(), d.change_times, d.change_times + d.change_count);
+  for (std::size_t k = 0; k < d.change_count; ++k)
+    m.change_commits.Add(d.change_commits != nullptr ? d.change_commits[k] : std::string_view());
+  r.changes_end = static_cast<std::uint32_t>(change_times_.size());
   deploys_.push_back(r);
   m.deploy_ids.Add(d.id);
-  if (m.keep_commits) m.deploy_commits.Add(d.commit);
-  if (!report) {
-    if (m.keep_commits) m.deploy_times.push_back(d.time);
-    m.digests.push_back({FactsDigest(d.service, d.env, d.commit, d.success, d.time), changes_digest()});
-    if (m.keep_commits && d.success) {
-      auto it = m.streams.find(StreamKey(service, env));
-      if (it == m.streams.end())
-        it = m.streams.emplace(StreamKey(service, env), std::set<std::uint32_t, Impl::ByTimeThenId>(Impl::ByTimeThenId{&m}))
-                 .first;
-      it->second.insert(ordinal);
-    }
-  }
+  m.deploy_commits.Add(d.commit);
   return Added::kNew;
 }
 
@@ -518,30 +534,57 @@ Result<Added> EventLog::AddIncident(const IncidentView& i, const WhereFn& where,
   if (!i.open && !i.caused_by.empty())
     return Fail(Error::Input(where() + ": caused_by belongs on the open event of incident " + Quote(i.id)));
   Impl& m = *impl_;
+  const bool report = mode_ == Mode::kReport;
+  StrictIndex* strict = nullptr;
+  if (!report) {
+    auto opened = m.Strict();
+    if (!opened) return Fail(opened.error());
+    strict = *opened;
+  }
   // The cause is checked when its deploy is known; a report checks it again
   // once every event is in (Finish), whatever the order they came in.
-  if (i.open && !i.caused_by.empty() && mode_ == Mode::kStrict) {
-    if (auto ordinal = m.deploy_ids.Find(i.caused_by)) {
-      const DeployRecord& dr = deploys_[*ordinal];
-      if (names_[dr.service] != i.service)
+  if (i.open && !i.caused_by.empty() && !report) {
+    auto cause = strict->FindDeploy(i.caused_by);
+    if (!cause) return Fail(cause.error());
+    if (*cause) {
+      const StrictIndex::Deploy& dr = **cause;
+      if (dr.service != i.service)
         return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
-                                 ": caused_by deploy " + Quote(i.caused_by) + " is of service " + names_[dr.service]));
+                                 ": caused_by deploy " + Quote(i.caused_by) + " is of service " + dr.service));
       if (dr.time > i.time)
         return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " opened at " + FormatTime(i.time) +
                                  ", before the deploy " + Quote(i.caused_by) + " that caused it (" + FormatTime(dr.time) +
                                  ")"));
     }
   }
-  std::string key = Key(i.service, i.id);
-  auto k = m.incident_keys.Find(key);
-  if (k) {
-    IncidentRecord& r = incidents_[*k];
+  // The incident as the log holds it (a new one if none).
+  std::optional<std::uint32_t> k;
+  std::string key;
+  StrictIndex::Incident r;
+  bool known = false;
+  if (report) {
+    key = Key(i.service, i.id);
+    k = m.incident_keys.Find(key);
+    if (k) {
+      const IncidentRecord& held = incidents_[*k];
+      r = StrictIndex::Incident{held.has_open,  held.is_resolved, held.opened,  held.resolved,
+                                held.open_seq,  held.resolve_seq, std::string(m.CauseOf(*k))};
+      known = true;
+    }
+  } else {
+    auto found = strict->FindIncident(i.service, i.id);
+    if (!found) return Fail(found.error());
+    if (*found) {
+      r = std::move(**found);
+      known = true;
+    }
+  }
+  if (known) {
     if (i.open && r.has_open) {
-      if (r.opened == i.time && m.CauseOf(*k) == i.caused_by) return Added::kDuplicate;
+      if (r.opened == i.time && r.cause == i.caused_by) return Added::kDuplicate;
       return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " of " + std::string(i.service) +
                                " is already open (" + Entry(r.open_seq) + ", at " + FormatTime(r.opened) +
-                               (m.CauseOf(*k).empty() ? std::string() : ", caused by " + Quote(m.CauseOf(*k))) +
-                               ")"));
+                               (r.cause.empty() ? std::string() : ", caused by " + Quote(r.cause)) + ")"));
     }
     if (!i.open && r.is_resolved) {
       if (r.resolved == i.time) return Added::kDuplicate;
@@ -555,50 +598,60 @@ Result<Added> EventLog::AddIncident(const IncidentView& i, const WhereFn& where,
       return Fail(Error::Input(where() + ": incident " + Quote(i.id) + " resolved at " + FormatTime(i.time) +
                                ", before it was opened (" + FormatTime(r.opened) + ")"));
   } else {
-    k = m.incident_keys.Add(key);
-    IncidentRecord r;
-    r.service = Intern(i.service);
-    incidents_.push_back(r);
-    m.cause_of.push_back(0);
+    ++incident_count_;
   }
-  IncidentRecord& r = incidents_[*k];
   if (i.open) {
     r.has_open = true;
     r.opened = i.time;
     r.open_seq = i.seq;
-    if (!i.caused_by.empty()) m.cause_of[*k] = m.cause_strings.Add(i.caused_by);
+    r.cause = i.caused_by;
   } else {
     r.is_resolved = true;
     r.resolved = i.time;
     r.resolve_seq = i.seq;
   }
+  if (!report) {
+    TG_TRY(strict->PutIncident(i.service, i.id, r));
+    return Added::kNew;
+  }
+  if (!k) {
+    k = m.incident_keys.Add(key);
+    IncidentRecord fresh;
+    fresh.service = Intern(i.service);
+    incidents_.push_back(fresh);
+    m.cause_of.push_back(0);
+  }
+  IncidentRecord& held = incidents_[*k];
+  held.has_open = r.has_open;
+  held.opened = r.opened;
+  held.open_seq = r.open_seq;
+  held.is_resolved = r.is_resolved;
+  held.resolved = r.resolved;
+  held.resolve_seq = r.resolve_seq;
+  if (i.open && !i.caused_by.empty()) m.cause_of[*k] = m.cause_strings.Add(i.caused_by);
   return Added::kNew;
 }
 
-std::optional<EventLog::StreamDeploy> EventLog::PreviousSuccess(std::string_view service, std::string_view env,
-                                                                Millis time, std::string_view id) const {
-  auto s = Find(service), e = Find(env);
-  if (!s || !e || mode_ != Mode::kStrict) return std::nullopt;
-  auto it = impl_->streams.find(StreamKey(*s, *e));
-  if (it == impl_->streams.end()) return std::nullopt;
-  auto pos = it->second.lower_bound(std::pair<Millis, std::string_view>(time, id));
-  if (pos == it->second.begin()) return std::nullopt;
-  std::uint32_t o = *std::prev(pos);
-  return StreamDeploy{std::string(impl_->deploy_ids[o]), std::string(impl_->deploy_commits[o]), deploys_[o].time,
-                      deploys_[o].changes_known};
+Result<std::optional<EventLog::StreamDeploy>> EventLog::Neighbour(std::string_view service, std::string_view env,
+                                                                  Millis time, std::string_view id, bool next) const {
+  if (mode_ != Mode::kStrict || !impl_->streams)
+    return Fail(Error::Internal("EventLog: a stream's deploys need kStrict and KeepCommits"));
+  if (!impl_->strict) return std::optional<StreamDeploy>();
+  auto found = impl_->strict->Neighbour(service, env, time, id, next);
+  if (!found) return Fail(found.error());
+  if (!*found) return std::optional<StreamDeploy>();
+  auto& [found_id, d] = **found;
+  return std::optional<StreamDeploy>(StreamDeploy{std::move(found_id), std::move(d.commit), d.time, d.changes_known});
 }
 
-std::optional<EventLog::StreamDeploy> EventLog::NextSuccess(std::string_view service, std::string_view env, Millis time,
-                                                            std::string_view id) const {
-  auto s = Find(service), e = Find(env);
-  if (!s || !e || mode_ != Mode::kStrict) return std::nullopt;
-  auto it = impl_->streams.find(StreamKey(*s, *e));
-  if (it == impl_->streams.end()) return std::nullopt;
-  auto pos = it->second.upper_bound(std::pair<Millis, std::string_view>(time, id));
-  if (pos == it->second.end()) return std::nullopt;
-  std::uint32_t o = *pos;
-  return StreamDeploy{std::string(impl_->deploy_ids[o]), std::string(impl_->deploy_commits[o]), deploys_[o].time,
-                      deploys_[o].changes_known};
+Result<std::optional<EventLog::StreamDeploy>> EventLog::PreviousSuccess(std::string_view service, std::string_view env,
+                                                                        Millis time, std::string_view id) const {
+  return Neighbour(service, env, time, id, false);
+}
+
+Result<std::optional<EventLog::StreamDeploy>> EventLog::NextSuccess(std::string_view service, std::string_view env,
+                                                                    Millis time, std::string_view id) const {
+  return Neighbour(service, env, time, id, true);
 }
 
 Status EventLog::Finish() {
@@ -690,7 +743,7 @@ Status EventLog::Finish() {
       AddProblem(r.resolve_seq, "incident " + Quote(id) + " of " + service + " is resolved but never opened: skipped");
       continue;
     }
-    if (!IsService(service)) {
+    if (r.service >= is_service_.size() || !is_service_[r.service]) {
       std::string why = "incident " + Quote(id) + ": no deploy of service " + Quote(service) +
                         " is recorded (name the pager's service with --service): skipped";
       AddProblem(r.open_seq, why);

@@ -142,13 +142,16 @@ struct UnknownServices {
     auto& [first, count] = by_service[e.incident.service];
     if (count++ == 0) first = where;
   }
-  void Report(const EventLog& log, std::vector<std::string>& notes) const {
+  Status Report(const EventLog& log, std::vector<std::string>& notes) const {
     for (const auto& [service, seen] : by_service) {
-      if (log.IsService(service)) continue;
+      auto known = log.IsService(service);
+      if (!known) return Fail(known.error());
+      if (*known) continue;
       notes.push_back(seen.first + ": no deploy of service \"" + service + "\" is recorded (" +
                       std::to_string(seen.second) + " incident event" + (seen.second == 1 ? "" : "s") +
                       "): reports skip its incidents until one is; a pager's service name can be mapped with --service");
     }
+    return Ok();
   }
 };
 
@@ -214,7 +217,8 @@ Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptio
       // The commits since the previous successful deploy of the stream by
       // time, whatever order the deploys come in.
       auto prev = log.PreviousSuccess(e.deploy.service, e.deploy.env, e.deploy.time, e.deploy.id);
-      auto changes = GitChanges(options, prev ? std::optional<std::string>(prev->commit) : std::nullopt, e.deploy.commit,
+      if (!prev) return Fail(prev.error());
+      auto changes = GitChanges(options, *prev ? std::optional<std::string>((*prev)->commit) : std::nullopt, e.deploy.commit,
                                 e.deploy.time, where);
       if (!changes) return Fail(changes.error());
       e.deploy.changes = std::move(*changes);
@@ -232,7 +236,9 @@ Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptio
     if (git && e.kind == Event::Kind::kDeploy && e.deploy.success && *added == Added::kNew) {
       // A later successful deploy recorded with unknown changes because this
       // one was missing: git now bounds its range.
-      auto next = log.NextSuccess(e.deploy.service, e.deploy.env, e.deploy.time, e.deploy.id);
+      auto found = log.NextSuccess(e.deploy.service, e.deploy.env, e.deploy.time, e.deploy.id);
+      if (!found) return Fail(found.error());
+      const auto& next = *found;
       if (next && !next->changes_known) {
         std::string next_where = where + " (changes of the later deploy \"" + next->id + "\")";
         auto changes = GitChanges(options, e.deploy.commit, next->commit, next->time, next_where);
@@ -256,8 +262,7 @@ Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptio
   if (kept != nullptr) kept->notes = source.notes;
   for (auto& n : source.notes) summary.notes.push_back(std::move(n));
   source.notes.clear();
-  unknown.Report(log, summary.notes);
-  return Ok();
+  return unknown.Report(log, summary.notes);
 }
 
 }  // namespace
