@@ -53,6 +53,10 @@ int Report(const Error& e);
 // message for it, with the closest existing commands ("did you mean 'scan
 // secrets'?"); empty when every command word of argv exists.
 std::string UnknownCommandMessage(const CLI::App& app, int argc, const char* const* argv);
+// "--db must not be empty" for the first option of the parsed command given
+// an empty value (a --db "" or --ledger "" would otherwise fall back to the
+// default silently); "" if none.
+std::string EmptyOptionMessage(const CLI::App& app);
 
 // --ledger, else $TOLLGATE_LEDGER, else .tollgate/ledger.db
 std::string LedgerLocation(const std::string& flag);

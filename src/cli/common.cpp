@@ -31,6 +31,19 @@ int Report(const Error& e) {
   return static_cast<int>(e.exit_code());
 }
 
+std::string EmptyOptionMessage(const CLI::App& app) {
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->get_type_size() == 0 || o->count() == 0) continue;
+    for (const std::string& v : o->results())
+      if (v.empty()) return o->get_name() + " must not be empty";
+  }
+  for (const CLI::App* sub : app.get_subcommands()) {
+    std::string m = EmptyOptionMessage(*sub);
+    if (!m.empty()) return m;
+  }
+  return "";
+}
+
 std::string LedgerLocation(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("TOLLGATE_LEDGER"); env && *env) return env;

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     std::cerr << "tollgate: " << e.what() << " (see --help)\n";
     return static_cast<int>(ExitCode::kInput);
   }
+  if (auto empty = cli::EmptyOptionMessage(app); !empty.empty()) {
+    std::cerr << "tollgate: " << empty << " (see --help)\n";
+    return static_cast<int>(ExitCode::kInput);
+  }
   if (!ctx.action) {
     std::cerr << "tollgate: nothing to do (see --help)\n";
     return static_cast<int>(ExitCode::kInput);

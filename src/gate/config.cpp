@@ -5,6 +5,7 @@
 
 #include "core/time.h"
 #include "core/yaml.h"
+#include "scan/deps/deps.h"
 
 namespace tollgate::gate {
 namespace {
@@ -76,7 +77,15 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     if (a.IsSequence()) {
       auto l = r.StringList(a, "allow_missing_ecosystems");
       if (!l) return Fail(l.error());
-      g.allow_missing_ecosystems = std::move(*l);
+      // A misspelt name would allow nothing and leave its gap blocking with
+      // no hint why: it is a configuration error.
+      for (std::size_t k = 0; k < l->size(); ++k) {
+        auto canonical = deps::CoverageEcosystemName((*l)[k]);
+        if (!canonical)
+          return Fail(r.Bad(a[k], "allow_missing_ecosystems: unknown ecosystem '" + (*l)[k] +
+                                      "' (OSV names without a release: npm, PyPI, Go, Maven, crates.io, Debian, ...)"));
+        g.allow_missing_ecosystems.push_back(std::move(*canonical));
+      }
     } else {
       auto b = r.Bool(a, "allow_missing_ecosystems");
       if (!b) return Fail(r.Bad(a, "allow_missing_ecosystems must be true, false or a list of ecosystems (npm, PyPI, ...)"));

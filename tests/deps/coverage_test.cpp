@@ -117,6 +117,21 @@ TEST_F(DepsCoverage, GateFailsClosedOnAnEcosystemTheDatabaseDoesNotCover) {
   EXPECT_THAT(misplaced.err, HasSubstr("'allow_missing_ecosystems' applies only to a 'scanner: deps' gate"));
   Write("repo/tollgate.yaml", "version: 1\ngates:\n  d: { scanner: deps, bypass: none, allow_missing_ecosystems: 3 }\n");
   EXPECT_EQ(Tg("gate repo").code, 2);
+  // Names are OSV's, in any case; a name the scanner does not know, or one
+  // with a release, would allow nothing: an error naming the entry.
+  Write("repo/tollgate.yaml",
+        "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: high, bypass: [security],\n"
+        "                  allow_missing_ecosystems: [NPM, Crates.io, maven] }\n");
+  EXPECT_EQ(Tg("gate repo --author 'A <a@x.example>' --commit c4").code, 0);
+  for (const char* bad : {"[npm, pipy]", "[\"Debian:12\"]"}) {
+    Write("repo/tollgate.yaml",
+          std::string("version: 1\ngates:\n  d:\n    scanner: deps\n    bypass: none\n    allow_missing_ecosystems: ") +
+              bad + "\n");
+    auto unknown = Tg("gate repo");
+    EXPECT_EQ(unknown.code, 2) << bad;
+    EXPECT_THAT(unknown.err, HasSubstr("tollgate.yaml:6:"));
+    EXPECT_THAT(unknown.err, HasSubstr("allow_missing_ecosystems: unknown ecosystem"));
+  }
 }
 
 TEST_F(DepsCoverage, StaleDatabaseIsAWarningAndDbStatusDatesEachEcosystem) {

@@ -65,6 +65,22 @@ TEST_F(CliTest, GateWithAReportFileLogsTheSummaryAndQuietLogsNothing) {
   EXPECT_TRUE(OneLine(errors.err)) << errors.err;  // errors still go to stderr
 }
 
+// An empty value never means "the default": --db "" or --ledger "" (an unset
+// variable in a CI script) is an error, not the user cache or
+// .tollgate/ledger.db.
+TEST_F(CliTest, EmptyOptionValuesAreErrorsNotDefaults) {
+  auto db = Tg("scan deps . --db ''");
+  EXPECT_EQ(db.code, 2);
+  EXPECT_EQ(db.err, "tollgate: --db must not be empty (see --help)\n");
+  auto ledger = Tg("ledger verify --ledger ''");
+  EXPECT_EQ(ledger.code, 2);
+  EXPECT_EQ(ledger.err, "tollgate: --ledger must not be empty (see --help)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".tollgate"));
+  auto positional = Tg("scan secrets ''");
+  EXPECT_EQ(positional.code, 2);
+  EXPECT_NE(positional.err.find("must not be empty"), std::string::npos) << positional.err;
+}
+
 // Issue 13 §7: a mistyped command names the command it was probably meant to be.
 TEST_F(CliTest, MistypedCommandsGetDidYouMean) {
   auto secret = Tg("scan secret app");

@@ -127,6 +127,15 @@ TEST(HclSyntax, ErrorsNameLineColumnAndHint) {
   std::string blocks;
   for (int i = 0; i < 1000; ++i) blocks += "b {\n";
   EXPECT_NE(ParseError(blocks).find("nested too deeply"), std::string::npos);
+  // Identifiers are Unicode ID_Start/ID_Continue (and '_', '-'), as
+  // hclsyntax reads them: letters of any script are names; a currency sign,
+  // a no-break space or a byte that is not UTF-8 is not.
+  EXPECT_EQ(ParseError("na\xc3\xafve_\xce\xbb-2 = 1\n\xe5\x90\x8d = 2\n"), "(parsed)");
+  EXPECT_EQ(ParseError("price\xe2\x82\xac = 1\n").rfind("t.tf:1:6: ", 0), 0u) << ParseError("price\xe2\x82\xac = 1\n");
+  EXPECT_EQ(ParseError("\xe2\x82\xac = 1\n").rfind("t.tf:1:1: ", 0), 0u);
+  EXPECT_EQ(ParseError("a\xc2\xa0" "b = 1\n").rfind("t.tf:1:2: ", 0), 0u);
+  EXPECT_EQ(ParseError("a\xff = 1\n").rfind("t.tf:1:2: ", 0), 0u);
+  EXPECT_EQ(ParseError("x = y\xe2\x82\xac\n").rfind("t.tf:1:", 0), 0u);
   auto f = hcl::Parse("ok.tf", "a { b = 1 }\nc \"l1\" l2 {}\n");
   ASSERT_TRUE(f) << f.error().message();
   ASSERT_EQ(f->body.blocks.size(), 2u);

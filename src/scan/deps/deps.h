@@ -51,6 +51,10 @@ inline constexpr const char* kAdvisoryCoverageRule = "advisory-coverage";
 // a dependency gate fails closed on what it could not check.
 std::vector<Finding> CoverageFindings(const std::vector<EcosystemCoverage>& coverage,
                                       const std::vector<std::string>& allowed);
+// The name coverage uses for an ecosystem written in any case ("pypi" ->
+// "PyPI"); nullopt for a name the scanner does not know or one with a
+// release ("Debian:12"): a gate's allowance names whole ecosystems.
+std::optional<std::string> CoverageEcosystemName(std::string_view name);
 
 // Matches every package against the database: one finding per package and
 // group of aliased advisories, with severity (CVSS base score, else the

@@ -296,6 +296,13 @@ Json CoverageJson(const std::vector<EcosystemCoverage>& coverage) {
   return out;
 }
 
+std::optional<std::string> CoverageEcosystemName(std::string_view name) {
+  if (name.find(':') != std::string_view::npos) return std::nullopt;
+  auto e = ParseEcosystem(name);
+  if (!e) return std::nullopt;
+  return std::string(EcosystemName(*e));
+}
+
 std::vector<Finding> CoverageFindings(const std::vector<EcosystemCoverage>& coverage,
                                       const std::vector<std::string>& allowed) {
   std::vector<Finding> out;

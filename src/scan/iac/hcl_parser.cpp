@@ -2,6 +2,7 @@
 // over the characters (templates make the lexical structure context
 // dependent), producing hcl_ast.h nodes with line/column positions.
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
@@ -14,8 +15,21 @@
 namespace tollgate::iac::hcl {
 namespace {
 
-bool IsIdStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool IsIdChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c >= 0x80; }
+// The bytes of the identifier character at s[pos], 0 if there is none
+// (hclsyntax: an identifier is (ID_Start | '_') (ID_Continue | '-')*, Unicode
+// UAX #31): "€", a no-break space or a byte that is not UTF-8 ends one.
+std::size_t IdCharLen(std::string_view s, std::size_t pos, bool start) {
+  if (pos >= s.size()) return 0;
+  auto c = static_cast<unsigned char>(s[pos]);
+  if (c < 0x80) {
+    bool ok = std::isalpha(c) || c == '_' || (!start && (std::isdigit(c) || c == '-'));
+    return ok ? 1 : 0;
+  }
+  std::size_t i = pos;
+  auto cp = DecodeUtf8(s, i);
+  if (!cp || !u_hasBinaryProperty(static_cast<UChar32>(*cp), start ? UCHAR_ID_START : UCHAR_ID_CONTINUE)) return 0;
+  return i - pos;
+}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // String literals are Unicode Normalization Form C (the spec's "Template
@@ -179,18 +193,23 @@ class Parser {
     }
   }
 
+  // Where the identifier at `from` ends (at `from` if there is none).
+  std::size_t IdentEnd(std::size_t from) const {
+    std::size_t k = from, n = IdCharLen(s_, k, true);
+    while (n != 0) {
+      k += n;
+      n = IdCharLen(s_, k, false);
+    }
+    return k;
+  }
   std::string Ident() {
     std::size_t from = pos_;
-    while (!Eof() && IsIdChar(static_cast<unsigned char>(Peek()))) ++pos_;
+    pos_ = IdentEnd(pos_);
     return std::string(s_.substr(from, pos_ - from));
   }
-  bool AtIdent() const { return !Eof() && IsIdStart(static_cast<unsigned char>(Peek())); }
+  bool AtIdent() const { return IdCharLen(s_, pos_, true) != 0; }
   // The identifier at the cursor, without consuming it.
-  std::string PeekIdent() const {
-    std::size_t k = pos_;
-    while (k < s_.size() && IsIdChar(static_cast<unsigned char>(s_[k]))) ++k;
-    return std::string(s_.substr(pos_, k - pos_));
-  }
+  std::string PeekIdent() const { return std::string(s_.substr(pos_, IdentEnd(pos_) - pos_)); }
 
   ExprPtr Node(ExprKind k, std::size_t from) const {
     auto e = std::make_unique<Expr>();
@@ -618,9 +637,9 @@ class Parser {
   bool AtForKeyword() const {
     if (!At("for")) return false;
     std::size_t k = pos_ + 3;
-    if (k < s_.size() && IsIdChar(static_cast<unsigned char>(s_[k]))) return false;
+    if (IdCharLen(s_, k, false) != 0) return false;
     while (k < s_.size() && (s_[k] == ' ' || s_[k] == '\t' || s_[k] == '\n' || s_[k] == '\r')) ++k;
-    return k < s_.size() && IsIdStart(static_cast<unsigned char>(s_[k]));
+    return IdCharLen(s_, k, true) != 0;
   }
 
   Result<ExprPtr> Tuple(std::size_t depth) {
