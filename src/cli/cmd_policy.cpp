@@ -1,5 +1,6 @@
 // tollgate policy eval|test|check|conformance: the Rego engine's front door.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -17,6 +18,8 @@
 
 namespace tollgate::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 // Input documents of a file (YAML streams give several), read bounded: a
 // directory or FIFO is refused, never read as nothing or waited on.
@@ -43,26 +46,27 @@ rego::CompileOptions Syntax(bool v0) {
 
 constexpr const char* kV0Help = "Read modules as Rego v0 (OPA 0.x syntax) unless they import rego.v1 or a .manifest says otherwise";
 
-// -d paths: .rego files are modules; .json/.yaml files are base data merged at the root.
+// -d paths, as `opa eval -d` reads them: .rego files are modules; .json and
+// .yaml files are base documents placed by their folder (rego::LoadDataDocuments);
+// a folder gives both.
 Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego::Value* data, const rego::CompileOptions& co) {
-  std::vector<std::string> rego_paths;
-  *data = rego::Value::EmptyObject();
+  auto documents = rego::LoadDataDocuments(paths);
+  if (!documents) return Fail(documents.error());
+  *data = std::move(*documents);
+  std::vector<std::string> modules;
   for (const auto& p : paths) {
-    auto ext = p.size() > 5 ? p.substr(p.find_last_of('.') == std::string::npos ? 0 : p.find_last_of('.')) : "";
-    if (ext == ".json" || ext == ".yaml" || ext == ".yml") {
-      auto docs = ReadDocuments(p);
-      if (!docs) return Fail(docs.error());
-      for (const auto& d : *docs) {
-        if (!d.is_object()) return Fail(Error::Input(p + ": data documents must be objects"));
-        rego::ObjectItems items = data->object();
-        for (const auto& kv : d.object()) items.push_back(kv);
-        *data = rego::Value::MakeObject(std::move(items));
-      }
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      auto files = rego::FindRegoFiles({p});  // a folder of data alone is no policy folder
+      if (!files) return Fail(files.error());
+      if (files->empty()) continue;
     } else {
-      rego_paths.push_back(p);
+      auto ext = fs::path(p).extension().string();
+      if (ext == ".json" || ext == ".yaml" || ext == ".yml") continue;
     }
+    modules.push_back(p);
   }
-  return rego::LoadPolicies(rego_paths, co);
+  return rego::LoadPolicies(modules, co);
 }
 
 int RunEval(const EvalArgs& a) {
@@ -74,7 +78,9 @@ int RunEval(const EvalArgs& a) {
   opts.max_steps = a.max_steps;
   opts.max_memory = a.max_memory;
   if (!a.input.empty()) {
-    auto docs = ReadDocuments(a.input);
+    rego::DecodeLimits limits;  // decoding the input counts against --max-memory
+    limits.max_bytes = a.max_memory;
+    auto docs = gate::ReadPolicyInput(a.input, {}, limits);
     if (!docs) return Report(docs.error());
     if (docs->size() != 1) return Report(Error::Input(a.input + ": expected one input document, found " + std::to_string(docs->size())));
     opts.input = (*docs)[0];
@@ -160,105 +166,53 @@ int RunTest(const TestArgs& a) {
 }
 
 struct CheckArgs {
-  std::vector<std::string> policies{"policy"};
+  gate::PolicyCheckRequest request;
   std::vector<std::string> namespaces;
-  bool all_namespaces = false;
-  std::string format = "text";
+  std::string format = "stdout";
   std::string output;
-  bool explain = false;
   bool fail_on_warn = false;
-  std::vector<std::string> inputs;
   bool v0 = false;
 };
 
-int RunCheck(const CheckArgs& a) {
-  auto policy = rego::LoadPolicies(a.policies, Syntax(a.v0));
-  if (!policy) return Report(policy.error());
-  rego::CheckOptions opts;
-  if (!a.namespaces.empty()) opts.namespaces = a.namespaces;
-  opts.all_namespaces = a.all_namespaces;
-  opts.explain = a.explain || a.format == "json";
-  // Directories are walked as conftest walks them; zero inputs is an error,
-  // never "0 tests" and success.
-  auto inputs = gate::FindPolicyInputs(a.inputs);
-  if (!inputs) return Report(inputs.error());
-  bool incomplete = false;
-  for (const auto& p : inputs->problems) {
+int RunCheck(CheckArgs a) {
+  a.request.compile = Syntax(a.v0);
+  if (!a.namespaces.empty()) a.request.check.namespaces = a.namespaces;
+  a.request.check.explain = a.request.check.explain || a.format == "json";
+  auto run = gate::RunPolicyCheck(a.request);
+  if (!run) return Report(run.error());
+  for (const auto& p : run->problems)
     std::cerr << "tollgate: " << (p.kind == walk::ProblemKind::kNote ? "note: " : "warning: ") << p.Text() << "\n";
-    incomplete = incomplete || p.kind == walk::ProblemKind::kIncomplete;
-  }
-  if (inputs->files.empty())
-    return Report(Error::Input("no input to check: the paths given hold no file policy check reads (JSON, YAML, "
-                               "TOML, INI, .env, Dockerfile, Terraform/HCL)"));
-  std::vector<rego::FileCheck> results;
-  for (const auto& in : inputs->files) {
-    auto docs = gate::ReadPolicyInput(in);
-    if (!docs) return Report(docs.error());
-    auto rs = rego::CheckDocuments(**policy, in, *docs, opts);
-    if (!rs) return Report(rs.error());
-    results.insert(results.end(), rs->begin(), rs->end());
-  }
-  // What could not be read is not a pass: after the results, exit 2.
-  auto finish = [&](int code) { return incomplete ? static_cast<int>(ExitCode::kInput) : code; };
-  std::size_t failures = 0, warnings = 0, successes = 0, exceptions = 0;
-  for (const auto& fc : results) {
+  std::size_t failures = 0, warnings = 0;
+  for (const auto& fc : run->results) {
     failures += fc.failures.size();
     warnings += fc.warnings.size();
-    exceptions += fc.exceptions.size();
-    successes += static_cast<std::size_t>(fc.successes);
   }
   bool blocked = failures > 0 || (a.fail_on_warn && warnings > 0);
-  int rc = blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
+  // What could not be read is not a pass: after the results, exit 2.
+  int rc = run->incomplete ? static_cast<int>(ExitCode::kInput) : blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
+  if (a.format == "sarif" || a.format == "junit") {
+    tollgate::Report r;
+    r.tool_version = kVersion;
+    r.findings = rego::CheckFindings(run->results, "policy", true);
+    for (const auto& f : r.findings)
+      if (f.severity > Severity::kLow || a.fail_on_warn) r.blocking_fingerprints.push_back(f.fingerprint);
+    if (int e = EmitReport(r, a.format, a.output); e != 0) return e;
+    return rc;
+  }
+  std::string body;
   if (a.format == "json") {
-    std::string body = rego::CheckResultsToJson(results, a.explain || true).dump(2) + "\n";
-    if (a.output.empty()) {
-      std::cout << body;
-    } else if (auto s = WriteFileAtomic(a.output, body); !s) {
-      return Report(s.error());
-    }
-    return finish(rc);
+    body = rego::CheckResultsToJson(run->results, true).dump(2) + "\n";
+  } else {
+    auto text = rego::FormatCheckResults(run->results, a.format, a.request.check.explain);
+    if (!text) return Report(text.error());
+    body = std::move(*text);
   }
-  if (a.format == "text") {
-    std::ostringstream out;
-    auto line = [&](const char* tag, const rego::FileCheck& fc, const rego::CheckResult& c) {
-      out << tag << " - " << fc.filename << " - " << fc.ns << " - " << c.msg << "\n";
-      if (!a.explain) return;
-      out << "  rule " << c.rule << " (" << c.loc.ToString() << ")\n";
-      for (const auto& st : c.steps) {
-        out << "    " << st.text << "    [" << st.loc.ToString() << "]";
-        if (!st.input_paths.empty()) {
-          out << " reads";
-          for (const auto& p : st.input_paths) out << " " << p;
-        }
-        if (!st.values.empty()) {
-          out << " values";
-          for (const auto& v : st.values) out << " " << rego::ToRegoString(v);
-        }
-        out << "\n";
-      }
-    };
-    for (const auto& fc : results) {
-      for (const auto& c : fc.warnings) line("WARN", fc, c);
-      for (const auto& c : fc.failures) line("FAIL", fc, c);
-      for (const auto& c : fc.exceptions) line("EXCEPTION", fc, c);
-    }
-    std::size_t tests = successes + failures + warnings + exceptions;
-    out << "\n" << tests << " tests, " << successes << " passed, " << warnings << " warnings, " << failures << " failures, "
-        << exceptions << " exceptions\n";
-    if (a.output.empty()) {
-      std::cout << out.str();
-    } else if (auto s = WriteFileAtomic(a.output, out.str()); !s) {
-      return Report(s.error());
-    }
-    return finish(rc);
+  if (a.output.empty()) {
+    std::cout << body;
+  } else if (auto s = WriteFileAtomic(a.output, body); !s) {
+    return Report(s.error());
   }
-  tollgate::Report r;
-  r.tool_version = kVersion;
-  r.findings = rego::CheckFindings(results, "policy", true);
-  for (const auto& f : r.findings)
-    if (f.severity > Severity::kLow || a.fail_on_warn) r.blocking_fingerprints.push_back(f.fingerprint);
-  if (int e = EmitReport(r, a.format, a.output); e != 0) return e;
-  return finish(rc);
+  return rc;
 }
 
 struct FmtArgs {
@@ -357,14 +311,20 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
 
   auto ca = std::make_shared<CheckArgs>();
   auto* check = policy->add_subcommand("check", "Check configuration files against deny/violation/warn rules (conftest conventions)");
-  check->add_option("-p,--policy", ca->policies, "Policy file or directory; repeatable")->capture_default_str()->allow_extra_args(false);
-  check->add_option("-n,--namespace", ca->namespaces, "Namespace (package) to check; repeatable (default main)")->allow_extra_args(false);
-  check->add_flag("--all-namespaces", ca->all_namespaces, "Check every package");
-  AddOutputOptions(check, ca->format, ca->output);
-  check->add_flag("--explain", ca->explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
+  check->add_option("-p,--policy", ca->request.policies, "Policy file or directory; repeatable")->capture_default_str()->allow_extra_args(false);
+  check->add_option("-n,--namespace", ca->namespaces, "Namespace (package) to check, globs allowed; repeatable (default main)")->allow_extra_args(false);
+  check->add_flag("--all-namespaces", ca->request.check.all_namespaces, "Check every package");
+  check->add_option("-d,--data", ca->request.data, "Data files or folders (.json, .yaml, .yml) loaded as OPA's loader places them; repeatable")->allow_extra_args(false);
+  check->add_flag("--combine", ca->request.combine, "Check all inputs as one document: [{\"path\": ..., \"contents\": ...}] (conftest's --combine)");
+  check->add_option("--parser", ca->request.parser, "Read every input with this parser: json, jsonc, yaml, toml, ini, dotenv, dockerfile or hcl2 (default: by file name)");
+  check->add_option("--format", ca->format, "Output format: stdout (conftest's; text is the same), json, tap, table, github, sarif or junit")
+      ->check(CLI::IsMember({"stdout", "text", "json", "tap", "table", "github", "sarif", "junit"}))
+      ->capture_default_str();
+  check->add_option("--output,-o", ca->output, "Write the report to FILE instead of stdout (conftest's -o names the format: use --format)");
+  check->add_flag("--explain", ca->request.check.explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
   check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
   check->add_flag("--v0-compatible", ca->v0, kV0Help);
-  check->add_option("INPUT", ca->inputs, "JSON, YAML (multi-document), TOML, INI, .env, Dockerfile or Terraform/HCL files, or folders of them (walked recursively); '-' reads stdin")->required();
+  check->add_option("INPUT", ca->request.inputs, "JSON, YAML (multi-document), TOML, INI, .env, Dockerfile or Terraform/HCL files, or folders of them (walked recursively); '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });
 
   auto fa = std::make_shared<FmtArgs>();

@@ -264,11 +264,104 @@ Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths) {
   return out;
 }
 
-Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path) {
-  if (path == "-" || !IsHclFile(fs::path(path).filename().string())) return rego::ReadDocumentFile(path);
-  auto text = ReadFileBounded(path, rego::DecodeLimits{}.max_file_bytes, "input");
+namespace {
+
+Result<std::vector<rego::Value>> One(Result<rego::Value> v) {
+  if (!v) return Fail(v.error());
+  return std::vector<rego::Value>{std::move(*v)};
+}
+
+// conftest's parsers Tollgate reads, by conftest's names.
+Result<std::vector<rego::Value>> ParseAs(std::string_view parser, const std::string& path, std::string_view text,
+                                         const rego::DecodeLimits& limits) {
+  if (parser != "yaml" && text.size() > limits.max_bytes)
+    return Fail(Error::Input(path + ": the input is " + std::to_string(text.size()) +
+                             " bytes, more than the memory budget of " + std::to_string(limits.max_bytes)));
+  if (parser == "json") return One(rego::ParseJsonValue(text, path));
+  if (parser == "jsonc") return One(rego::ParseJsonValue(JsoncToJson(std::string(text)), path));
+  if (parser == "yaml") return rego::ParseYamlDocuments(text, path, limits);
+  if (parser == "toml") return One(rego::ParseTomlValue(text, path));
+  if (parser == "ini") return One(rego::ParseIniValue(text, path));
+  if (parser == "dotenv") return One(rego::ParseDotenvValue(text, path));
+  if (parser == "dockerfile") {
+    auto v = rego::ParseDockerfileValue(text, path);
+    if (!v) return Fail(v.error());
+    return std::vector<rego::Value>{v->items()[0]};
+  }
+  if (parser == "hcl2") {
+    auto json = iac::HclToConftestJson(path, text);
+    if (!json) return Fail(json.error());
+    return std::vector<rego::Value>{rego::FromJson(*json)};
+  }
+  return Fail(Error::Internal("ParseAs: " + std::string(parser)));
+}
+
+}  // namespace
+
+Status CheckParserName(std::string_view parser) {
+  for (const char* ok : {"json", "jsonc", "yaml", "toml", "ini", "dotenv", "dockerfile", "hcl2"})
+    if (parser == ok) return {};
+  for (const char* theirs : {"cue", "cyclonedx", "edn", "groovy", "hcl1", "hocon", "ignore", "jsonnet", "nginx",
+                             "properties", "spdx", "textproto", "vcl", "xml"})
+    if (parser == theirs)
+      return Fail(Error::Input("--parser " + std::string(parser) +
+                               ": conftest has this parser, Tollgate does not (json, jsonc, yaml, toml, ini, dotenv, "
+                               "dockerfile, hcl2)"));
+  return Fail(Error::Input("--parser " + std::string(parser) +
+                           ": unknown parser (json, jsonc, yaml, toml, ini, dotenv, dockerfile, hcl2)"));
+}
+
+Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path, std::string_view parser,
+                                                 const rego::DecodeLimits& limits) {
+  if (parser.empty() && (path == "-" || !IsHclFile(fs::path(path).filename().string())))
+    return rego::ReadDocumentFile(path, limits);
+  if (!parser.empty()) TG_TRY(CheckParserName(parser));
+  auto text = ReadFileBounded(path, limits.max_file_bytes, "input");
   if (!text) return Fail(text.error());
+  if (!parser.empty()) return ParseAs(parser, path == "-" ? "stdin" : path, *text, limits);
   return ParseInput(path, *text);
+}
+
+Result<PolicyCheckRun> RunPolicyCheck(const PolicyCheckRequest& request) {
+  if (!request.parser.empty()) TG_TRY(CheckParserName(request.parser));
+  auto policy = rego::LoadPolicies(request.policies, request.compile);
+  if (!policy) return Fail(policy.error());
+  rego::CheckOptions opts = request.check;
+  if (!request.data.empty()) {
+    auto data = rego::LoadDataDocuments(request.data);
+    if (!data) return Fail(data.error());
+    opts.eval.data = std::move(*data);
+  }
+  // Folders are walked as conftest walks them; zero inputs is an error,
+  // never "0 tests" and success.
+  auto inputs = FindPolicyInputs(request.inputs);
+  if (!inputs) return Fail(inputs.error());
+  PolicyCheckRun run;
+  run.problems = std::move(inputs->problems);
+  for (const auto& p : run.problems) run.incomplete = run.incomplete || p.kind == walk::ProblemKind::kIncomplete;
+  if (inputs->files.empty())
+    return Fail(Error::Input("no input to check: the paths given hold no file policy check reads (JSON, YAML, "
+                             "TOML, INI, .env, Dockerfile, Terraform/HCL)"));
+  std::vector<std::pair<std::string, std::vector<rego::Value>>> combined;
+  rego::DecodeLimits limits;
+  limits.max_bytes = opts.eval.max_memory;
+  for (const auto& in : inputs->files) {
+    auto docs = ReadPolicyInput(in, request.parser, limits);
+    if (!docs) return Fail(docs.error());
+    if (request.combine) {
+      combined.emplace_back(in, std::move(*docs));
+      continue;
+    }
+    auto rs = rego::CheckDocuments(**policy, in, *docs, opts);
+    if (!rs) return Fail(rs.error());
+    run.results.insert(run.results.end(), rs->begin(), rs->end());
+  }
+  if (request.combine) {
+    auto rs = rego::CheckDocuments(**policy, "Combined", {rego::CombineInputs(combined)}, opts);
+    if (!rs) return Fail(rs.error());
+    run.results = std::move(*rs);
+  }
+  return run;
 }
 
 }  // namespace tollgate::gate

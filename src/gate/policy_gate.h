@@ -8,6 +8,7 @@
 #include "core/finding.h"
 #include "core/result.h"
 #include "core/walk.h"
+#include "rego/check.h"
 #include "rego/value.h"
 
 namespace tollgate::gate {
@@ -52,6 +53,32 @@ Result<PolicyInputs> FindPolicyInputs(const std::vector<std::string>& paths);
 // The documents of one policy input ("-": standard input), read bounded:
 // `.tf`, `.tfvars` and `.hcl` in conftest's `hcl2` form
 // (iac::HclToConftestJson), the rest as rego::ReadDocumentFile reads them.
-Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path);
+// `parser` (conftest's --parser) reads every input as one format whatever
+// its name: json, jsonc, yaml, toml, ini, dotenv, dockerfile or hcl2; a
+// parser conftest has and Tollgate does not (xml, hcl1, cue, ...) is an error.
+// `limits.max_bytes` is the evaluation's memory budget (decoding counts
+// against it, policy eval --max-memory).
+Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path, std::string_view parser = {},
+                                                 const rego::DecodeLimits& limits = {});
+Status CheckParserName(std::string_view parser);
+
+// `policy check`, as conftest runs it.
+struct PolicyCheckRequest {
+  std::vector<std::string> policies{"policy"};
+  std::vector<std::string> inputs;  // files, folders, "-"
+  std::vector<std::string> data;    // --data: rego::LoadDataDocuments
+  std::string parser;               // --parser ("": by file name)
+  bool combine = false;             // --combine: one input "Combined" (rego::CombineInputs)
+  rego::CompileOptions compile;
+  rego::CheckOptions check;
+};
+struct PolicyCheckRun {
+  std::vector<rego::FileCheck> results;
+  std::vector<walk::Problem> problems;  // what the walk could not read or left out
+  bool incomplete = false;              // a problem that is not a note: not a pass
+};
+// Loads the policies and data, reads the inputs (zero inputs is an error,
+// never "0 tests"), checks them.
+Result<PolicyCheckRun> RunPolicyCheck(const PolicyCheckRequest& request);
 
 }  // namespace tollgate::gate

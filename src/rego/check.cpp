@@ -3,12 +3,15 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+
+#include "core/walk.h"
 
 namespace tollgate::rego {
 
@@ -215,10 +218,16 @@ Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::s
               if (e.is_string()) excepted.insert(e.as_string());
         }
       }
+      // conftest counts a test per definition of a deny/violation/warn rule
+      // (two `deny` bodies are two tests), and a success for each it has no
+      // result for.
+      std::size_t definitions = 0;
+      std::size_t results_before = fc.failures.size() + fc.warnings.size() + fc.exceptions.size();
       for (const auto& name : names) {
         std::string kind, suffix;
         if (!Classify(name, &kind, &suffix)) continue;
         auto rules = policy.RulesNamed(ns, name);
+        definitions += rules.size();
         auto results = policy.EvalRules(rules, eo, opts.explain);
         if (!results) return Fail(results.error().WithContext(filename));
         std::vector<CheckResult> found;
@@ -232,10 +241,7 @@ Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::s
                                                  .second;
                                    }),
                     found.end());
-        if (found.empty()) {
-          ++fc.successes;
-          continue;
-        }
+        if (found.empty()) continue;
         if (excepted.count(suffix) || (suffix.empty() && excepted.count(name))) {
           for (auto& c : found) fc.exceptions.push_back(std::move(c));
           continue;
@@ -243,6 +249,8 @@ Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::s
         auto& dest = kind == "warn" ? fc.warnings : fc.failures;
         for (auto& c : found) dest.push_back(std::move(c));
       }
+      std::size_t results = fc.failures.size() + fc.warnings.size() + fc.exceptions.size() - results_before;
+      if (results < definitions) fc.successes += static_cast<int>(definitions - results);
     }
     out.push_back(std::move(fc));
   }
@@ -262,6 +270,281 @@ nlohmann::json ExplainToJson(const std::vector<ExplainStep>& steps) {
     arr.push_back(j);
   }
   return arr;
+}
+
+namespace {
+
+bool IsDataFile(std::string_view name) {
+  auto ends = [&](std::string_view ext) {
+    return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  return ends(".json") || ends(".yaml") || ends(".yml");
+}
+
+// Sets `v` at `at` below `into`, merging objects; anything else set twice is
+// a conflict. `where` names the key for the error.
+Status MergeData(nlohmann::json& into, nlohmann::json v, const std::string& where, const std::string& file) {
+  if (into.is_object() && v.is_object()) {
+    for (auto& [k, val] : v.items()) {
+      std::string at = where.empty() ? k : where + "." + k;
+      if (!into.contains(k)) {
+        into[k] = std::move(val);
+        continue;
+      }
+      TG_TRY(MergeData(into[k], std::move(val), at, file));
+    }
+    return {};
+  }
+  if (into == v) return {};
+  return Fail(Error::Input(file + ": data." + where + " is already set by another data file (OPA's loader refuses "
+                                   "to merge them)"));
+}
+
+}  // namespace
+
+Result<Value> LoadDataDocuments(const std::vector<std::string>& paths, const DecodeLimits& limits) {
+  nlohmann::json data = nlohmann::json::object();
+  walk::Options wo;
+  wo.gitignore = false;  // OPA's loader reads what it is given
+  wo.max_file_bytes = limits.max_file_bytes;
+  wo.want = [](std::string_view name, std::string_view) { return IsDataFile(name); };
+  for (const auto& root : paths) {
+    std::optional<Error> failure;
+    std::string text;
+    auto status = walk::Walk(
+        {root}, wo,
+        [&](const walk::Entry& e) {
+          if (failure) return;
+          if (e.named && !IsDataFile(e.path)) return;  // a named .rego file (policy eval -d): a module, not data
+          if (auto problem = walk::ReadFile(e, limits.max_file_bytes, text)) {
+            failure = Error::Input(problem->Text());
+            return;
+          }
+          auto docs = ParseDocumentFile(e.path, text, limits);
+          if (!docs) {
+            failure = docs.error();
+            return;
+          }
+          if (docs->size() > 1) {
+            failure = Error::Input(e.path + ": a data file holds one document, this one has " + std::to_string(docs->size()));
+            return;
+          }
+          if (docs->empty()) return;
+          // The folders below the path given are the document's place in data.
+          std::vector<std::string> prefix;
+          std::string_view rel = e.rel;
+          for (std::size_t slash = rel.find('/'); slash != std::string_view::npos; slash = rel.find('/')) {
+            prefix.emplace_back(rel.substr(0, slash));
+            rel.remove_prefix(slash + 1);
+          }
+          if (e.named) prefix.clear();
+          if (prefix.empty() && !(*docs)[0].is_object()) {
+            failure = Error::Input(e.path + ": a data file at the root of data must hold an object");
+            return;
+          }
+          nlohmann::json doc = ToJson((*docs)[0]);
+          for (auto it = prefix.rbegin(); it != prefix.rend(); ++it) doc = nlohmann::json{{*it, std::move(doc)}};
+          if (auto st = MergeData(data, std::move(doc), "", e.path); !st) failure = st.error();
+        },
+        [&](walk::Problem p) {
+          if (!failure && p.kind != walk::ProblemKind::kNote) failure = Error::Input(p.Text());
+        });
+    if (!status) return Fail(status.error());
+    if (failure) return Fail(*failure);
+  }
+  return FromJson(data);
+}
+
+Value CombineInputs(const std::vector<std::pair<std::string, std::vector<Value>>>& files) {
+  std::vector<std::pair<std::string, Value>> entries;
+  for (const auto& [path, docs] : files) {
+    if (docs.size() == 1 && docs[0].is_array()) {
+      for (const auto& d : docs[0].items()) entries.emplace_back(path, d);
+    } else {
+      for (const auto& d : docs) entries.emplace_back(path, d);
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Array out;
+  out.reserve(entries.size());
+  for (auto& [path, doc] : entries)
+    out.push_back(Value::MakeObject({{Value::String("contents"), std::move(doc)}, {Value::String("path"), Value::String(path)}}));
+  return Value::MakeArray(std::move(out));
+}
+
+namespace {
+
+std::string Plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+struct Totals {
+  std::size_t tests = 0, successes = 0, warnings = 0, failures = 0, exceptions = 0;
+  explicit Totals(const std::vector<FileCheck>& results) {
+    for (const auto& fc : results) {
+      successes += static_cast<std::size_t>(fc.successes);
+      warnings += fc.warnings.size();
+      failures += fc.failures.size();
+      exceptions += fc.exceptions.size();
+    }
+    tests = successes + warnings + failures + exceptions;
+  }
+  std::string Line() const {
+    return Plural(tests, "test") + ", " + std::to_string(successes) + " passed, " + Plural(warnings, "warning") + ", " +
+           Plural(failures, "failure") + ", " + Plural(exceptions, "exception");
+  }
+};
+
+// conftest's "- file - namespace -" (a bare "-" for standard input).
+std::string Where(const FileCheck& fc) {
+  return (fc.filename == "-" ? std::string("-") : "- " + fc.filename) + " " + (fc.ns == "-" ? std::string("-") : "- " + fc.ns + " -");
+}
+
+// One line of text: control characters (a newline in a message) as spaces.
+std::string OneLine(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
+void Standard(std::ostream& out, const std::vector<FileCheck>& results, bool explain) {
+  auto line = [&](const char* tag, const FileCheck& fc, const CheckResult& c) {
+    out << tag << " " << Where(fc) << " " << c.msg << "\n";
+    if (!explain) return;
+    out << "  rule " << c.rule << " (" << c.loc.ToString() << ")\n";
+    for (const auto& st : c.steps) {
+      out << "    " << st.text << "    [" << st.loc.ToString() << "]";
+      if (!st.input_paths.empty()) {
+        out << " reads";
+        for (const auto& p : st.input_paths) out << " " << p;
+      }
+      if (!st.values.empty()) {
+        out << " values";
+        for (const auto& v : st.values) out << " " << ToRegoString(v);
+      }
+      out << "\n";
+    }
+  };
+  for (const auto& fc : results) {
+    for (const auto& c : fc.warnings) line("WARN", fc, c);
+    for (const auto& c : fc.failures) line("FAIL", fc, c);
+    for (const auto& c : fc.exceptions) line("EXCP", fc, c);
+  }
+  out << "\n" << Totals(results).Line() << "\n";
+}
+
+// TAP 13 as conftest writes it: one plan per file and namespace.
+void Tap(std::ostream& out, const std::vector<FileCheck>& results) {
+  for (const auto& fc : results) {
+    std::size_t total = static_cast<std::size_t>(fc.successes) + fc.failures.size() + fc.warnings.size() + fc.exceptions.size();
+    if (total == 0) continue;
+    std::size_t n = 1;
+    out << "1.." << total << "\n";
+    auto item = [&](const char* status, const std::string& msg) {
+      out << status << " " << n++ << " " << Where(fc) << " " << OneLine(msg) << "\n";
+    };
+    for (const auto& c : fc.failures) item("not ok", c.msg);
+    if (!fc.warnings.empty()) out << "# warnings\n";
+    for (const auto& c : fc.warnings) item("not ok", c.msg);
+    if (!fc.exceptions.empty()) out << "# exceptions\n";
+    for (const auto& c : fc.exceptions) item("ok", c.msg);
+    if (fc.successes > 0) out << "# successes\n";
+    for (int i = 0; i < fc.successes; ++i) item("ok", "SUCCESS");
+  }
+}
+
+void Table(std::ostream& out, const std::vector<FileCheck>& results) {
+  std::vector<std::array<std::string, 4>> rows;
+  for (const auto& fc : results) {
+    for (int i = 0; i < fc.successes; ++i) rows.push_back({"success", fc.filename, fc.ns, "SUCCESS"});
+    for (const auto& c : fc.exceptions) rows.push_back({"exception", fc.filename, fc.ns, OneLine(c.msg)});
+    for (const auto& c : fc.warnings) rows.push_back({"warning", fc.filename, fc.ns, OneLine(c.msg)});
+    for (const auto& c : fc.failures) rows.push_back({"failure", fc.filename, fc.ns, OneLine(c.msg)});
+  }
+  if (rows.empty()) return;
+  const std::array<std::string, 4> header = {"RESULT", "FILE", "NAMESPACE", "MESSAGE"};
+  std::array<std::size_t, 4> width{};
+  auto cells = [](const std::string& s) {  // code points, for a table of mostly one-cell characters
+    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  };
+  for (std::size_t c = 0; c < 4; ++c) width[c] = cells(header[c]);
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], cells(r[c]));
+  auto rule = [&] {
+    for (std::size_t c = 0; c < 4; ++c) out << "+" << std::string(width[c] + 2, '-');
+    out << "+\n";
+  };
+  auto row = [&](const std::array<std::string, 4>& r) {
+    for (std::size_t c = 0; c < 4; ++c) out << "| " << r[c] << std::string(width[c] - cells(r[c]) + 1, ' ');
+    out << "|\n";
+  };
+  rule();
+  row(header);
+  rule();
+  for (const auto& r : rows) row(r);
+  rule();
+}
+
+// GitHub workflow commands: a property ends at ':' or ',', a message at a
+// newline, so both are escaped as GitHub's toolkit does (a message could
+// otherwise start a command of its own, such as ::add-mask:: or ::stop-commands::).
+std::string EscapeData(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%') out += "%25";
+    else if (c == '\r') out += "%0D";
+    else if (c == '\n') out += "%0A";
+    else out += c;
+  }
+  return out;
+}
+std::string EscapeProperty(std::string_view s) {
+  std::string out;
+  for (char c : EscapeData(s)) {
+    if (c == ':') out += "%3A";
+    else if (c == ',') out += "%2C";
+    else out += c;
+  }
+  return out;
+}
+
+void Github(std::ostream& out, const std::vector<FileCheck>& results) {
+  auto annotate = [&](const char* level, const std::string& file, const std::string& line, const std::string& msg) {
+    out << "::" << level << " file=" << EscapeProperty(file) << ",line=" << EscapeProperty(line) << "::" << EscapeData(msg) << "\n";
+  };
+  // A result's own place (conftest's `_loc` in the violation), else line 1 of the file.
+  auto located = [&](const char* level, const FileCheck& fc, const CheckResult& c) {
+    const Value* loc = c.metadata.is_object() ? c.metadata.Get("_loc") : nullptr;
+    const Value* file = loc && loc->is_object() ? loc->Get("file") : nullptr;
+    const Value* line = loc && loc->is_object() ? loc->Get("line") : nullptr;
+    if (!file || !file->is_string()) return annotate(level, fc.filename, "1", c.msg);
+    std::string l = line && line->is_number() ? ToRegoString(*line) : line && line->is_string() ? line->as_string() : "";
+    if (file->as_string() == fc.filename) return annotate(level, fc.filename, l, c.msg);
+    annotate(level, file->as_string(), l, c.msg);
+    annotate(level, fc.filename, "1", "(ORIGINATING FROM " + file->as_string() + " L" + l + ") " + c.msg);
+  };
+  for (const auto& fc : results) {
+    std::size_t total = static_cast<std::size_t>(fc.successes) + fc.failures.size() + fc.warnings.size() + fc.exceptions.size();
+    out << "::group::Testing " << nlohmann::json(fc.filename).dump() << " against " << total << " policies in namespace "
+        << nlohmann::json(fc.ns).dump() << "\n";
+    for (const auto& c : fc.failures) located("error", fc, c);
+    for (const auto& c : fc.warnings) located("warning", fc, c);
+    for (const auto& c : fc.exceptions) located("notice", fc, c);
+    annotate("notice", fc.filename, "1", "Number of successful checks: " + std::to_string(fc.successes));
+    out << "::endgroup::\n";
+  }
+  out << Totals(results).Line() << "\n";
+}
+
+}  // namespace
+
+Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain) {
+  std::ostringstream out;
+  if (format == "stdout" || format == "text") Standard(out, results, explain);
+  else if (format == "tap") Tap(out, results);
+  else if (format == "table") Table(out, results);
+  else if (format == "github") Github(out, results);
+  else return Fail(Error::Input("unknown output format '" + std::string(format) + "' (stdout, json, tap, table, github, sarif, junit)"));
+  return out.str();
 }
 
 nlohmann::json CheckResultsToJson(const std::vector<FileCheck>& results, bool explain) {

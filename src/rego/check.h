@@ -7,6 +7,7 @@
 
 #include "core/finding.h"
 #include "core/result.h"
+#include "rego/documents.h"
 #include "rego/rego.h"
 
 namespace tollgate::rego {
@@ -51,6 +52,27 @@ struct FileCheck {
 // Evaluates the documents of one input file (one value per YAML document).
 Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::string& filename,
                                               const std::vector<Value>& docs, const CheckOptions& opts);
+
+// Base documents from data files, as OPA's loader places them (conftest's
+// --data, policy eval -d): every .json/.yaml/.yml file under the paths
+// (folders walked recursively, links never followed, other files left out)
+// at the path of its folder below the path given (`d/a/b/x.json` is
+// data.a.b; a file named directly, or at the top of a folder, is the root and
+// must be an object), merged deeply. A key two files set to different values,
+// a YAML file of several documents, or a file that cannot be read is an error.
+Result<Value> LoadDataDocuments(const std::vector<std::string>& paths, const DecodeLimits& limits = {});
+
+// conftest's --combine: every input as one document,
+// [{"path": file, "contents": document}, ...] sorted by path; a file of
+// several documents, or whose one document is an array, gives one entry each.
+Value CombineInputs(const std::vector<std::pair<std::string, std::vector<Value>>>& files);
+
+// conftest's output formats of `policy check`, as text: "stdout" (conftest's
+// default; "text" is the same), "tap", "table" and "github" (workflow
+// commands, properties and messages escaped so no message can start a
+// command of its own). `explain` adds each failure's deciding expressions to
+// "stdout". JSON: CheckResultsToJson.
+Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain);
 
 // conftest's JSON output shape for a list of results.
 nlohmann::json CheckResultsToJson(const std::vector<FileCheck>& results, bool explain);

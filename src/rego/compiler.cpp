@@ -326,6 +326,7 @@ class Compiler {
 
   void ResolveBody(Body& body, Scope& scope, const PackageCtx& pkg, const std::vector<const Term*>& extra_terms) {
     std::set<std::string> declared;
+    std::set<std::string> some_declared;
     std::set<std::string> used;
     for (std::size_t idx = 0; idx < body.exprs.size(); ++idx) {
       const Expr& e = body.exprs[idx];
@@ -338,7 +339,10 @@ class Compiler {
         }
       }
       if (e.kind == ExprKind::kSomeDecl)
-        for (const auto& t : e.terms) declared.insert(t.name);
+        for (const auto& t : e.terms) {
+          declared.insert(t.name);
+          some_declared.insert(t.name);
+        }
       if (e.kind == ExprKind::kSomeIn) {
         if (e.has_key) DeclaredPatternVars(e.terms[0], declared);
         DeclaredPatternVars(e.terms[1], declared);
@@ -366,6 +370,46 @@ class Compiler {
       ResolveExpr(body.exprs[idx], scope, pkg);
     }
     HoistNegated(body, scope, pkg);
+    if (!some_declared.empty()) LocaliseClosureOnlyVars(body, scope, some_declared, extra_terms);
+  }
+
+  // OPA: a variable a body declares with `some` but never uses outside its
+  // comprehensions is not bound by that body, so each comprehension that
+  // uses it binds it itself (`some i; x := [v | input[i] == 1; v := i]`).
+  void LocaliseClosureOnlyVars(Body& body, const Scope& scope, const std::set<std::string>& some_declared,
+                               const std::vector<const Term*>& heads) {
+    std::set<int> outside;
+    std::set<std::string> head_names;
+    for (const Term* h : heads) UsedNames(*h, head_names);
+    for (const auto& e : body.exprs) {
+      if (e.kind == ExprKind::kSomeDecl) continue;
+      for (const auto& t : e.terms) CollectAll(t, outside);
+      for (const auto& w : e.withs) CollectAll(w.value, outside);
+      if (e.kind == ExprKind::kCall)
+        for (const auto& a : e.call.args) CollectAll(a, outside);
+      if (e.body) FreeSlotsBody(*e.body, {}, outside);
+    }
+    std::set<int> candidates;
+    for (const auto& name : some_declared) {
+      auto it = scope.vars.find(name);
+      if (it == scope.vars.end() || outside.count(it->second) || head_names.count(name)) continue;
+      candidates.insert(it->second);
+    }
+    if (candidates.empty()) return;
+    std::function<void(const Term&)> visit = [&](const Term& t) {
+      if (t.body && (t.kind == TermKind::kArrayCompr || t.kind == TermKind::kSetCompr || t.kind == TermKind::kObjectCompr)) {
+        std::set<int> free;
+        FreeSlots(t, {}, free);
+        for (int s : candidates)
+          if (free.count(s)) body_locals_[t.body.get()].insert(s);
+        return;
+      }
+      for (const auto& a : t.args) visit(a);
+    };
+    for (const auto& e : body.exprs) {
+      for (const auto& t : e.terms) visit(t);
+      for (const auto& w : e.withs) visit(w.value);
+    }
   }
 
   // OPA's "rewrite dynamic terms": the references, calls and nested calls a

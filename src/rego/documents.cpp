@@ -292,6 +292,7 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
     return lower.size() >= sv.size() && lower.compare(lower.size() - sv.size(), sv.size(), sv) == 0;
   };
   auto base = lower.substr(lower.find_last_of('/') == std::string::npos ? 0 : lower.find_last_of('/') + 1);
+
   auto one = [](Result<Value> v) -> Result<std::vector<Value>> {
     if (!v) return Fail(v.error());
     return std::vector<Value>{*v};
@@ -302,6 +303,13 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
   if (ends(".tf") || ends(".tfvars") || ends(".hcl"))
     return Fail(Error::Input(path + ": Terraform/HCL is not read here (it would be read as text); policy check, "
                                     "policy eval -i and the policy gate read it"));
+  // Decoded, a document takes at least its text: beyond the budget, refused
+  // before decoding (YAML is measured exactly below, aliases expanded).
+  bool yaml = !(ends(".json") || ends(".toml") || ends(".ini") || ends(".cfg") || ends(".env") || base == ".env" ||
+                base == "dockerfile" || base.rfind("dockerfile.", 0) == 0 || ends(".dockerfile"));
+  if (!yaml && text.size() > limits.max_bytes)
+    return Fail(Error::Input(path + ": the input is " + std::to_string(text.size()) +
+                             " bytes, more than the memory budget of " + std::to_string(limits.max_bytes)));
   if (ends(".json")) return one(ParseJsonValue(text, path));
   if (ends(".toml")) return one(ParseTomlValue(text, path));
   if (ends(".ini") || ends(".cfg")) return one(ParseIniValue(text, path));

@@ -110,8 +110,9 @@ deny contains msg if {
       << r.out;
   EXPECT_EQ(r.out.find("bucket kept"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("git: replicas"), std::string::npos) << ".git is never read";
-  // Three files, each asked its deny and warn rules (conftest counts each).
-  EXPECT_NE(r.out.find("6 tests, 4 passed, 0 warnings, 2 failures"), std::string::npos) << r.out;
+  // Three files, each asked its three rule definitions (two deny, one warn):
+  // conftest counts a test per definition.
+  EXPECT_NE(r.out.find("9 tests, 7 passed, 0 warnings, 2 failures"), std::string::npos) << r.out;
 
   // Named, a Terraform file is read the same way.
   CliRun tf = Exec("policy check -p " + P("policy") + " " + P("cfg/infra/main.tf"));
@@ -186,6 +187,86 @@ deny contains "replicas too low" if {
   EXPECT_EQ(glob.rc, 1) << glob.out;
   EXPECT_NE(glob.out.find("- k8s.apps - k8s"), std::string::npos) << glob.out;
   EXPECT_EQ(glob.out.find("replicas too low"), std::string::npos) << glob.out;
+}
+
+// Issue 13 §6: conftest's --data, --combine and --parser, and its output
+// formats, on a small Kubernetes tree.
+TEST_F(PolicyCli, CheckTakesConftestsDataCombineParserAndFormats) {
+  fs::create_directories(dir_ / "p3");
+  std::ofstream(dir_ / "p3/limits.rego") << R"(package main
+
+deny contains msg if {
+  input.kind == "Deployment"
+  input.spec.replicas > data.limits.k8s.max_replicas
+  msg := sprintf("%s: %d replicas is above %d", [input.metadata.name, input.spec.replicas, data.limits.k8s.max_replicas])
+}
+)";
+  std::ofstream(dir_ / "p3/pairs.rego") << R"(package pairs
+
+deny contains msg if {
+  some d in input
+  d.contents.kind == "Deployment"
+  not service(d.contents.metadata.name)
+  msg := sprintf("%s (%s) has no Service", [d.contents.metadata.name, d.path])
+}
+
+service(name) if {
+  some s in input
+  s.contents.kind == "Service"
+  s.contents.metadata.name == name
+}
+)";
+  fs::create_directories(dir_ / "d/limits/k8s");
+  std::ofstream(dir_ / "d/limits/k8s/limits.yaml") << "max_replicas: 3\n";
+  fs::create_directories(dir_ / "k8s");
+  std::ofstream(dir_ / "k8s/api.yaml") << "kind: Deployment\nmetadata: {name: api}\nspec: {replicas: 5}\n---\n"
+                                       << "kind: Service\nmetadata: {name: api}\n";
+  std::ofstream(dir_ / "k8s/web.yaml") << "kind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2}\n";
+
+  // --data: the folder is the document's place in data.
+  CliRun data = Exec("policy check -p " + P("p3") + " -d " + P("d") + " " + P("k8s"));
+  EXPECT_EQ(data.rc, 1) << data.out;
+  EXPECT_NE(data.out.find("FAIL - " + P("k8s") + "/api.yaml - main - api: 5 replicas is above 3"), std::string::npos) << data.out;
+  EXPECT_NE(data.out.find("3 tests, 2 passed, 0 warnings, 1 failure, 0 exceptions"), std::string::npos) << data.out;
+  // Two data files that disagree: an error, not a choice.
+  fs::create_directories(dir_ / "d2");
+  std::ofstream(dir_ / "d2/x.json") << R"({"limits": {"k8s": {"max_replicas": 9}}})";
+  CliRun clash = Exec("policy check -p " + P("p3") + " -d " + P("d") + " -d " + P("d2") + " " + P("k8s"));
+  EXPECT_EQ(clash.rc, 2) << clash.out;
+  EXPECT_NE(clash.out.find("data.limits.k8s.max_replicas is already set"), std::string::npos) << clash.out;
+
+  // --combine: one input of every document, for rules across files.
+  CliRun combined = Exec("policy check -p " + P("p3") + " -n pairs --combine " + P("k8s"));
+  EXPECT_EQ(combined.rc, 1) << combined.out;
+  EXPECT_NE(combined.out.find("FAIL - Combined - pairs - web (" + P("k8s") + "/web.yaml) has no Service"), std::string::npos)
+      << combined.out;
+  EXPECT_EQ(combined.out.find("api (" + P("k8s")), std::string::npos) << combined.out;
+  EXPECT_NE(combined.out.find("1 test, 0 passed, 0 warnings, 1 failure"), std::string::npos) << combined.out;
+
+  // --parser: a file of any name read as the format named.
+  std::ofstream(dir_ / "deploy.txt") << "kind: Deployment\nmetadata: {name: txt}\nspec: {replicas: 4}\n";
+  CliRun parsed = Exec("policy check -p " + P("p3") + " -d " + P("d") + " --parser yaml " + P("deploy.txt"));
+  EXPECT_EQ(parsed.rc, 1) << parsed.out;
+  EXPECT_NE(parsed.out.find("txt: 4 replicas is above 3"), std::string::npos) << parsed.out;
+  CliRun xml = Exec("policy check -p " + P("p3") + " --parser xml " + P("deploy.txt"));
+  EXPECT_EQ(xml.rc, 2) << xml.out;
+  EXPECT_NE(xml.out.find("--parser xml: conftest has this parser, Tollgate does not"), std::string::npos) << xml.out;
+  CliRun json_as_yaml = Exec("policy check -p " + P("p3") + " --parser json " + P("deploy.txt"));
+  EXPECT_EQ(json_as_yaml.rc, 2) << json_as_yaml.out;
+
+  // Formats: TAP, table and GitHub annotations, to stdout or a file.
+  CliRun tap = Exec("policy check -p " + P("p3") + " -d " + P("d") + " --format tap " + P("k8s/web.yaml"));
+  EXPECT_EQ(tap.rc, 0) << tap.out;
+  EXPECT_EQ(tap.out, "1..1\n# successes\nok 1 - " + P("k8s/web.yaml") + " - main - SUCCESS\n");
+  CliRun gh = Exec("policy check -p " + P("p3") + " -d " + P("d") + " --format github -o " + P("gh.txt") + " " + P("k8s"));
+  EXPECT_EQ(gh.rc, 1) << gh.out;
+  std::ifstream in(dir_ / "gh.txt");
+  std::string annotations((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(annotations.find("::error file=" + P("k8s") + "/api.yaml,line=1::api: 5 replicas is above 3\n"), std::string::npos)
+      << annotations;
+  CliRun table = Exec("policy check -p " + P("p3") + " -d " + P("d") + " --format table " + P("k8s"));
+  EXPECT_NE(table.out.find("| failure | " + P("k8s") + "/api.yaml | main      | api: 5 replicas is above 3 |"), std::string::npos)
+      << table.out;
 }
 
 TEST_F(PolicyCli, CheckJsonAndSarif) {
@@ -325,6 +406,28 @@ TEST_F(PolicyYamlCli, BillionLaughsInputIsExitTwoQuicklyAndSmall) {
     EXPECT_NE(r.out.find(P("bomb.yaml") + ":"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("once its aliases are expanded"), std::string::npos) << r.out;
     EXPECT_LT(PeakChildRssKb(), RssLimitKb(256 * 1024)) << args;
+  }
+}
+
+// Issue 14 item 10: --max-memory covers decoding the input, not only the
+// evaluation: an input whose decoded form (aliases expanded) or text is
+// beyond the budget is refused before it is built.
+TEST_F(PolicyYamlCli, MaxMemoryCoversDecodingTheInput) {
+  // About 40 KB of text that expands to about 4 MB through its aliases.
+  std::string yaml = "kind: Deployment\nbase: &b [";
+  for (int i = 0; i < 1000; ++i) yaml += std::string(i ? "," : "") + "\"" + std::string(30, 'x') + "\"";
+  yaml += "]\ncopies:\n";
+  for (int i = 0; i < 100; ++i) yaml += "  - *b\n";
+  std::ofstream(dir_ / "wide.yaml") << yaml;
+  std::string json = "{\"kind\": \"Deployment\", \"pad\": \"" + std::string(300000, 'y') + "\"}";
+  std::ofstream(dir_ / "big.json") << json;
+  for (const char* input : {"wide.yaml", "big.json"}) {
+    CliRun within = Exec("policy eval -d " + P("policy") + " -i " + P(input) + " data.main.deny");
+    EXPECT_EQ(within.rc, 0) << input << "\n" << within.out;
+    CliRun beyond = Exec("policy eval --max-memory 200000 -d " + P("policy") + " -i " + P(input) + " data.main.deny");
+    EXPECT_EQ(beyond.rc, 2) << input << "\n" << beyond.out;
+    EXPECT_NE(beyond.out.find("memory budget of 200000"), std::string::npos) << beyond.out;
+    EXPECT_NE(beyond.out.find(P(input)), std::string::npos) << beyond.out;
   }
 }
 
