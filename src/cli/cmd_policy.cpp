@@ -130,6 +130,8 @@ int RunEval(const EvalArgs& a) {
 
 struct TestArgs {
   std::vector<std::string> paths;
+  std::vector<std::string> policies;  // conftest verify's -p/--policy: more paths
+  std::vector<std::string> data;
   std::string format = "text";
   bool verbose = false;
   std::string run;
@@ -137,9 +139,18 @@ struct TestArgs {
 };
 
 int RunTest(const TestArgs& a) {
-  auto policy = rego::LoadPolicies(a.paths, Syntax(a.v0));
+  std::vector<std::string> paths = a.paths;
+  paths.insert(paths.end(), a.policies.begin(), a.policies.end());
+  if (paths.empty()) return Report(Error::Input("policy test: name the policies (PATH... or -p DIR)"));
+  auto policy = rego::LoadPolicies(paths, Syntax(a.v0));
   if (!policy) return Report(policy.error());
-  rego::TestSummary sum = rego::RunTests(**policy, a.run);
+  rego::EvalOptions options;
+  if (!a.data.empty()) {
+    auto data = rego::LoadDataDocuments(a.data);
+    if (!data) return Report(data.error());
+    options.data = std::move(*data);
+  }
+  rego::TestSummary sum = rego::RunTests(**policy, a.run, options);
   if (a.format == "json") {
     Json arr = Json::array();
     for (const auto& o : sum.outcomes) {
@@ -172,6 +183,9 @@ struct CheckArgs {
   std::string output;
   bool fail_on_warn = false;
   bool v0 = false;
+  bool quiet = false;
+  bool suppress_exceptions = false;
+  bool no_color = false;  // accepted for conftest's command lines: nothing here is coloured
 };
 
 int RunCheck(CheckArgs a) {
@@ -190,6 +204,7 @@ int RunCheck(CheckArgs a) {
   bool blocked = failures > 0 || (a.fail_on_warn && warnings > 0);
   // What could not be read is not a pass: after the results, exit 2.
   int rc = run->incomplete ? static_cast<int>(ExitCode::kInput) : blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
+  if (a.quiet && rc == 0) return 0;  // conftest's --quiet: output only when the run fails
   if (a.format == "sarif" || a.format == "junit") {
     tollgate::Report r;
     r.tool_version = kVersion;
@@ -203,7 +218,7 @@ int RunCheck(CheckArgs a) {
   if (a.format == "json") {
     body = rego::CheckResultsToJson(run->results, true).dump(2) + "\n";
   } else {
-    auto text = rego::FormatCheckResults(run->results, a.format, a.request.check.explain);
+    auto text = rego::FormatCheckResults(run->results, a.format, a.request.check.explain, a.suppress_exceptions);
     if (!text) return Report(text.error());
     body = std::move(*text);
   }
@@ -302,7 +317,9 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
 
   auto ta = std::make_shared<TestArgs>();
   auto* test = policy->add_subcommand("test", "Run test_ rules like `opa test`; exit 1 on a failure");
-  test->add_option("PATH", ta->paths, "Policy files or directories")->required();
+  test->add_option("PATH", ta->paths, "Policy files or directories");
+  test->add_option("-p,--policy", ta->policies, "Policy file or directory, as conftest verify takes them; repeatable")->allow_extra_args(false);
+  test->add_option("-d,--data", ta->data, "Data files or folders (.json, .yaml, .yml) for the tests, placed as OPA's loader places them; repeatable")->allow_extra_args(false);
   test->add_option("--format", ta->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   test->add_flag("-v,--verbose", ta->verbose, "Also list passing tests");
   test->add_option("-r,--run", ta->run, "Only tests whose name contains this text");
@@ -323,6 +340,9 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   check->add_option("--output,-o", ca->output, "Write the report to FILE instead of stdout (conftest's -o names the format: use --format)");
   check->add_flag("--explain", ca->request.check.explain, "Show, for each failure, the rule, the input paths, values and deciding expressions");
   check->add_flag("--fail-on-warn", ca->fail_on_warn, "Exit 1 on warnings too");
+  check->add_flag("--quiet", ca->quiet, "Print nothing when the run passes (conftest's --quiet)");
+  check->add_flag("--suppress-exceptions", ca->suppress_exceptions, "Leave exceptions out of the stdout format (they still count)");
+  check->add_flag("--no-color", ca->no_color, "Accepted for conftest's command lines (the output has no colour)");
   check->add_flag("--v0-compatible", ca->v0, kV0Help);
   check->add_option("INPUT", ca->request.inputs, "JSON, YAML (multi-document), TOML, INI, .env, Dockerfile or Terraform/HCL files, or folders of them (walked recursively); '-' reads stdin")->required();
   check->callback([&ctx, ca] { ctx.action = [ca] { return RunCheck(*ca); }; });

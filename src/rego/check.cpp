@@ -406,7 +406,7 @@ std::string OneLine(std::string_view s) {
   return out;
 }
 
-void Standard(std::ostream& out, const std::vector<FileCheck>& results, bool explain) {
+void Standard(std::ostream& out, const std::vector<FileCheck>& results, bool explain, bool suppress_exceptions) {
   auto line = [&](const char* tag, const FileCheck& fc, const CheckResult& c) {
     out << tag << " " << Where(fc) << " " << c.msg << "\n";
     if (!explain) return;
@@ -427,7 +427,8 @@ void Standard(std::ostream& out, const std::vector<FileCheck>& results, bool exp
   for (const auto& fc : results) {
     for (const auto& c : fc.warnings) line("WARN", fc, c);
     for (const auto& c : fc.failures) line("FAIL", fc, c);
-    for (const auto& c : fc.exceptions) line("EXCP", fc, c);
+    if (!suppress_exceptions)
+      for (const auto& c : fc.exceptions) line("EXCP", fc, c);
   }
   out << "\n" << Totals(results).Line() << "\n";
 }
@@ -537,9 +538,10 @@ void Github(std::ostream& out, const std::vector<FileCheck>& results) {
 
 }  // namespace
 
-Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain) {
+Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain,
+                                       bool suppress_exceptions) {
   std::ostringstream out;
-  if (format == "stdout" || format == "text") Standard(out, results, explain);
+  if (format == "stdout" || format == "text") Standard(out, results, explain, suppress_exceptions);
   else if (format == "tap") Tap(out, results);
   else if (format == "table") Table(out, results);
   else if (format == "github") Github(out, results);

@@ -71,8 +71,10 @@ Value CombineInputs(const std::vector<std::pair<std::string, std::vector<Value>>
 // default; "text" is the same), "tap", "table" and "github" (workflow
 // commands, properties and messages escaped so no message can start a
 // command of its own). `explain` adds each failure's deciding expressions to
-// "stdout". JSON: CheckResultsToJson.
-Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain);
+// "stdout"; `suppress_exceptions` leaves its EXCP lines out (they still
+// count). JSON: CheckResultsToJson.
+Result<std::string> FormatCheckResults(const std::vector<FileCheck>& results, std::string_view format, bool explain,
+                                       bool suppress_exceptions = false);
 
 // conftest's JSON output shape for a list of results.
 nlohmann::json CheckResultsToJson(const std::vector<FileCheck>& results, bool explain);

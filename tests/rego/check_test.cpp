@@ -174,6 +174,11 @@ TEST(RegoCheckFormats, StdoutIsConftestsWithItsPlurals) {
             "\n"
             "6 tests, 3 passed, 1 warning, 1 failure, 1 exception\n");
   EXPECT_EQ(*FormatCheckResults({TwoFiles()[1]}, "text", false), "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions\n");
+  // conftest's --suppress-exceptions: no EXCP line, still counted.
+  auto quiet = FormatCheckResults(TwoFiles(), "stdout", false, true);
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet->find("EXCP"), std::string::npos) << *quiet;
+  EXPECT_NE(quiet->find("1 exception\n"), std::string::npos) << *quiet;
 }
 
 TEST(RegoCheckFormats, TapHasOnePlanPerFileAndOneLinePerResult) {

@@ -264,6 +264,25 @@ service(name) if {
   std::string annotations((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(annotations.find("::error file=" + P("k8s") + "/api.yaml,line=1::api: 5 replicas is above 3\n"), std::string::npos)
       << annotations;
+  // conftest's --quiet prints only a failing run; --no-color is accepted.
+  CliRun quiet = Exec("policy check --quiet --no-color -p " + P("p3") + " -d " + P("d") + " " + P("k8s/web.yaml"));
+  EXPECT_EQ(quiet.rc, 0) << quiet.out;
+  EXPECT_EQ(quiet.out, "");
+  CliRun loud = Exec("policy check --quiet -p " + P("p3") + " -d " + P("d") + " " + P("k8s"));
+  EXPECT_EQ(loud.rc, 1) << loud.out;
+  EXPECT_NE(loud.out.find("api: 5 replicas is above 3"), std::string::npos) << loud.out;
+  // conftest verify's -p and -d: tests that read data.
+  std::ofstream(dir_ / "p3/limits_test.rego") << R"(package main
+
+test_above_the_limit if {
+  count(deny) == 1 with input as {"kind": "Deployment", "metadata": {"name": "t"}, "spec": {"replicas": 4}}
+}
+)";
+  CliRun verify = Exec("policy test -p " + P("p3") + " -d " + P("d"));
+  EXPECT_EQ(verify.rc, 0) << verify.out;
+  EXPECT_NE(verify.out.find("PASS: 1/1"), std::string::npos) << verify.out;
+  EXPECT_EQ(Exec("policy test -p " + P("p3")).rc, 1) << "without the data the limit is undefined: the test fails";
+  EXPECT_EQ(Exec("policy test").rc, 2);
   CliRun table = Exec("policy check -p " + P("p3") + " -d " + P("d") + " --format table " + P("k8s"));
   EXPECT_NE(table.out.find("| failure | " + P("k8s") + "/api.yaml | main      | api: 5 replicas is above 3 |"), std::string::npos)
       << table.out;
