@@ -209,6 +209,27 @@ TEST_F(DeliveryCli, WebhookImportWithSignature) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("does not match"), std::string::npos) << bad.err;
   EXPECT_EQ(Entries(), 0u);
+  // Issue 14 item 1, through the binary: an empty signature (what a server
+  // passes for a missing header), a secret without a signature, an empty
+  // secret file, a GitLab token that is empty: each is refused, exit 2,
+  // nothing recorded.
+  auto empty_sig = Tg("event import '" + file + "' --format github --secret-file secret --signature ''");
+  EXPECT_EQ(empty_sig.code, 2) << empty_sig.err;
+  auto no_sig = Tg("event import '" + file + "' --format github --secret-file secret");
+  EXPECT_EQ(no_sig.code, 2) << no_sig.err;
+  Write("empty-secret", "");
+  auto empty_secret = Tg("event import '" + file + "' --format github --secret-file empty-secret --signature "
+                         "sha256=" + std::string(64, '0'));
+  EXPECT_EQ(empty_secret.code, 2) << empty_secret.err;
+  fs::path gitlab = corpus / "gitlab";
+  if (fs::exists(gitlab)) {
+    for (const auto& e : fs::directory_iterator(gitlab)) {
+      auto empty_token = Tg("event import '" + e.path().string() + "' --format gitlab --secret-file secret --signature ''");
+      EXPECT_EQ(empty_token.code, 2) << e.path() << ": " << empty_token.err;
+      break;
+    }
+  }
+  EXPECT_EQ(Entries(), 0u);
   auto good = Tg("event import '" + file + "' --format github --secret-file secret --signature "
                  "sha256=9473189bfa40f9c53c3eba67a8ef5fcd7ee1df38dfe22d3f8858e8d196b9d5ff");
   ASSERT_EQ(good.code, 0) << good.err;
