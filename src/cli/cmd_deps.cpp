@@ -75,7 +75,7 @@ int RunScanDeps(const ScanDepsArgs& a) {
   if (a.fail_on == "any") {
     threshold = Severity::kInfo;
   } else if (a.fail_on != "none") {
-    threshold = ParseSeverity(a.fail_on);
+    threshold = ParseRatedSeverity(a.fail_on);
     if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
   }
   auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(a.db), false);
@@ -100,7 +100,7 @@ int RunScanDeps(const ScanDepsArgs& a) {
                 {"packages", res->inventory.packages.size()},
                 {"coverage", deps::CoverageJson(res->coverage)}};
   for (const auto& f : r.findings)
-    if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+    if (threshold && AtOrAbove(f.severity, *threshold)) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
   return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }

@@ -30,7 +30,7 @@ int RunScanIac(const ScanIacArgs& a) {
   if (a.fail_on == "any") {
     threshold = Severity::kInfo;
   } else if (a.fail_on != "none") {
-    threshold = ParseSeverity(a.fail_on);
+    threshold = ParseRatedSeverity(a.fail_on);
     if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
   }
   iac::ScanOptions opts;
@@ -61,7 +61,7 @@ int RunScanIac(const ScanIacArgs& a) {
   // inline suppressions (# tollgate:ignore=<check> reason) show as waived and do not fail the scan
   for (const auto& f : r.findings) {
     if (f.details.contains("suppression")) r.waived_fingerprints.push_back(f.fingerprint);
-    else if (threshold && f.severity >= *threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+    else if (threshold && AtOrAbove(f.severity, *threshold)) r.blocking_fingerprints.push_back(f.fingerprint);
   }
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
   return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);

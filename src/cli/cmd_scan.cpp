@@ -21,7 +21,7 @@ struct ScanImportArgs {
 Result<std::optional<Severity>> Threshold(const std::string& fail_on) {
   if (fail_on == "none") return std::optional<Severity>();
   if (fail_on == "any") return std::optional<Severity>(Severity::kInfo);
-  auto s = ParseSeverity(fail_on);
+  auto s = ParseRatedSeverity(fail_on);
   if (!s) return Fail(Error::Input("--fail-on: unknown severity '" + fail_on + "'"));
   return std::optional<Severity>(*s);
 }
@@ -35,7 +35,7 @@ int RunScanImport(const ScanImportArgs& a) {
   tollgate::Report r;
   r.tool_version = kVersion;
   r.blocking_at = *threshold;
-  const bool blocked = *threshold && findings->most_severe() && *findings->most_severe() >= **threshold;
+  const bool blocked = *threshold && findings->HasAtOrAbove(**threshold);
   if (int rc = EmitReport(r, *findings, a.format, a.output); rc != 0) return rc;
   return blocked ? static_cast<int>(ExitCode::kBlocked) : 0;
 }
@@ -149,7 +149,7 @@ int RunScanSecrets(const ScanSecretsArgs& a) {
   r.tool_version = kVersion;
   r.findings = std::move(res->findings);
   for (const auto& f : r.findings)
-    if (*threshold && f.severity >= **threshold) r.blocking_fingerprints.push_back(f.fingerprint);
+    if (*threshold && AtOrAbove(f.severity, **threshold)) r.blocking_fingerprints.push_back(f.fingerprint);
   if (int rc = EmitReport(r, a.format, a.output); rc != 0) return rc;
   return r.blocking_fingerprints.empty() ? 0 : static_cast<int>(ExitCode::kBlocked);
 }

@@ -63,6 +63,7 @@ std::string_view SeverityName(Severity s) {
     case Severity::kMedium: return "medium";
     case Severity::kLow: return "low";
     case Severity::kInfo: return "info";
+    case Severity::kUnknown: return "unknown";
   }
   return "info";
 }
@@ -74,12 +75,18 @@ std::optional<Severity> ParseSeverity(std::string_view name) {
       {"critical", Severity::kCritical}, {"high", Severity::kHigh},
       {"medium", Severity::kMedium},     {"moderate", Severity::kMedium},
       {"low", Severity::kLow},           {"info", Severity::kInfo},
-      {"informational", Severity::kInfo},
+      {"informational", Severity::kInfo}, {"unknown", Severity::kUnknown},
   };
   for (const auto& [spelling, severity] : kNames) {
     if (EqualsIgnoreCase(name, spelling)) return severity;
   }
   return std::nullopt;
+}
+
+std::optional<Severity> ParseRatedSeverity(std::string_view name) {
+  auto s = ParseSeverity(name);
+  if (s == Severity::kUnknown) return std::nullopt;
+  return s;
 }
 
 std::string MakeFingerprint(std::string_view rule_id, const std::vector<std::string_view>& content) {

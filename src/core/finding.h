@@ -15,11 +15,26 @@
 
 namespace tollgate {
 
-// Ordered from least to most severe so that thresholds compare with >=.
-enum class Severity : std::uint8_t { kInfo = 0, kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4 };
+// Ordered from least to most severe. kUnknown is a finding its source did
+// not rate (an advisory that publishes no severity): listed before every
+// rating, and compared with a threshold only through AtOrAbove, which rates
+// it as the caller says (a gate's `unknown_severity`, high by default).
+enum class Severity : std::uint8_t { kInfo = 0, kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4, kUnknown = 5 };
+inline constexpr std::size_t kSeverityCount = 6;
+// How an unrated finding is compared when nothing else says: high, so a
+// `fail_on: high` gate (the usual one) stops for a person to rate it, without
+// ranking it above the advisories rated critical.
+inline constexpr Severity kUnknownSeverityDefault = Severity::kHigh;
 
-std::string_view SeverityName(Severity s);  // "critical", "high", ...
-std::optional<Severity> ParseSeverity(std::string_view name);  // case-insensitive
+// Whether `s` meets `threshold`, an unrated finding counting as `unknown_as`.
+constexpr bool AtOrAbove(Severity s, Severity threshold, Severity unknown_as = kUnknownSeverityDefault) {
+  return (s == Severity::kUnknown ? unknown_as : s) >= threshold;
+}
+
+std::string_view SeverityName(Severity s);  // "critical", "high", ..., "unknown"
+std::optional<Severity> ParseSeverity(std::string_view name);  // case-insensitive; "unknown" included
+// A rating a threshold or `unknown_severity` may name: not "unknown".
+std::optional<Severity> ParseRatedSeverity(std::string_view name);
 
 // Immutable text that many findings share (a rule's help text, copied into
 // each of its findings' remediation): copying a SharedText copies a pointer,

@@ -141,7 +141,7 @@ bool Decode(std::string_view record, Finding& f) {
   std::uint8_t severity = 0;
   std::string remediation;
   std::uint32_t refs = 0;
-  if (!d.Byte(severity) || severity > static_cast<std::uint8_t>(Severity::kCritical)) return false;
+  if (!d.Byte(severity) || severity > static_cast<std::uint8_t>(Severity::kUnknown)) return false;
   f.severity = static_cast<Severity>(severity);
   if (!d.U32(f.location.line) || !d.U32(f.location.column)) return false;
   for (std::string* s :
@@ -328,8 +328,14 @@ FindingStore::~FindingStore() = default;
 
 std::size_t FindingStore::runs_on_disk() const { return runs_.size(); }
 
+bool FindingStore::HasAtOrAbove(Severity threshold, Severity unknown_as) const {
+  for (std::size_t i = 0; i < kSeverityCount; ++i)
+    if ((severities_ & (1u << i)) && AtOrAbove(static_cast<Severity>(i), threshold, unknown_as)) return true;
+  return false;
+}
+
 Status FindingStore::Add(Finding f) {
-  if (!most_severe_ || f.severity > *most_severe_) most_severe_ = f.severity;
+  severities_ = static_cast<std::uint8_t>(severities_ | (1u << static_cast<unsigned>(f.severity)));
   held_bytes_ += ApproxBytes(f);
   if (held_.empty() || held_.back().size() == kPiece) held_.emplace_back();
   std::vector<Finding>& piece = held_.back();
@@ -343,7 +349,8 @@ Status FindingStore::Add(Finding f) {
 }
 
 Status FindingStore::Absorb(FindingStore&& other) {
-  if (other.most_severe_ && (!most_severe_ || *other.most_severe_ > *most_severe_)) most_severe_ = other.most_severe_;
+  severities_ = static_cast<std::uint8_t>(severities_ | other.severities_);
+  other.severities_ = 0;
   for (auto& run : other.runs_) runs_.push_back(std::move(run));
   // The held pieces change hands whole: no finding is moved or copied.
   for (auto& piece : other.held_) held_.push_back(std::move(piece));
@@ -369,7 +376,7 @@ void FindingStore::ReleaseHeld() {
 
 void FindingStore::Clear() {
   ReleaseHeld();
-  most_severe_.reset();
+  severities_ = 0;
   runs_.clear();
   size_ = 0;
 }

@@ -38,8 +38,8 @@ class FindingStore {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  // The highest severity among the findings (none when empty).
-  std::optional<Severity> most_severe() const { return most_severe_; }
+  // Whether a finding meets `threshold` (core AtOrAbove).
+  bool HasAtOrAbove(Severity threshold, Severity unknown_as = kUnknownSeverityDefault) const;
   // Sorted runs written to disk so far (0 while everything fits the budget).
   std::size_t runs_on_disk() const;
 
@@ -68,7 +68,7 @@ class FindingStore {
 
   std::size_t budget_;
   std::size_t size_ = 0;
-  std::optional<Severity> most_severe_;
+  std::uint8_t severities_ = 0;  // bit i: a finding of Severity i
   // Findings in memory, in the order added, in pieces that are each their
   // own memory mapping once full: a vector's doubling would briefly hold
   // twice the findings, and freeing a piece returns its memory at once.

@@ -212,7 +212,7 @@ class ReportIndex {
   FindingState State(const Finding& f) const {
     if (IsWaived(f)) return FindingState::kWaived;
     if (!f.fingerprint.empty() && blocking_.contains(f.fingerprint)) return FindingState::kBlocking;
-    if (report_.blocking_at && f.severity >= *report_.blocking_at) return FindingState::kBlocking;
+    if (report_.blocking_at && AtOrAbove(f.severity, *report_.blocking_at)) return FindingState::kBlocking;
     return FindingState::kNotBlocking;
   }
 
@@ -258,7 +258,7 @@ class ReportIndex {
   }
   const std::vector<Group>& groups() const { return groups_; }
   std::size_t total() const { return total_; }
-  const std::array<std::size_t, 5>& by_severity() const { return by_severity_; }
+  const std::array<std::size_t, kSeverityCount>& by_severity() const { return by_severity_; }
   std::size_t blocking() const { return blocking_count_; }
   std::size_t waived() const { return waived_count_; }
 
@@ -275,7 +275,7 @@ class ReportIndex {
   std::set<std::string_view> blocking_;
   std::vector<Group> groups_;
   std::size_t total_ = 0;
-  std::array<std::size_t, 5> by_severity_{};
+  std::array<std::size_t, kSeverityCount> by_severity_{};
   std::size_t blocking_count_ = 0;
   std::size_t waived_count_ = 0;
 };
@@ -303,6 +303,7 @@ class Painter {
       case Severity::kMedium: return "33";
       case Severity::kLow: return "36";
       case Severity::kInfo: return "2";
+      case Severity::kUnknown: return "1;33";  // bold yellow: nobody rated it
     }
     return "";
   }
@@ -410,7 +411,7 @@ std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-std::string SeverityCounts(const std::array<std::size_t, 5>& counts) {
+std::string SeverityCounts(const std::array<std::size_t, kSeverityCount>& counts) {
   std::string out;
   for (std::size_t i = counts.size(); i-- > 0;) {
     if (counts[i] == 0) continue;
@@ -439,7 +440,8 @@ std::string_view SarifLevel(Severity s) {
   switch (s) {
     case Severity::kCritical:
     case Severity::kHigh: return "error";
-    case Severity::kMedium: return "warning";
+    case Severity::kMedium:
+    case Severity::kUnknown: return "warning";
     case Severity::kLow:
     case Severity::kInfo: return "note";
   }
@@ -454,6 +456,7 @@ std::string_view SecuritySeverity(Severity s) {
     case Severity::kMedium: return "5.5";
     case Severity::kLow: return "2.0";
     case Severity::kInfo: return "0.0";
+    case Severity::kUnknown: return "";  // no score is claimed for what nobody rated
   }
   return "0.0";
 }
@@ -522,7 +525,8 @@ class SarifRuleBuilder {
     rule["shortDescription"] = {{"text", id_}};
     if (!remediation_.empty()) rule["help"] = {{"text", remediation_}};
     rule["defaultConfiguration"] = {{"level", std::string(SarifLevel(severity_))}};
-    rule["properties"] = {{"tags", tags_}, {"security-severity", std::string(SecuritySeverity(severity_))}};
+    rule["properties"] = {{"tags", tags_}};
+    if (!SecuritySeverity(severity_).empty()) rule["properties"]["security-severity"] = std::string(SecuritySeverity(severity_));
     return rule;
   }
 
@@ -774,8 +778,8 @@ Status WriteSarifFrom(const Report& r, const FindingSource& findings, std::ostre
     if (!f.fingerprint.empty()) {
       result["partialFingerprints"] = {{std::string(kSarifFingerprintKey), f.fingerprint}};
     }
-    Json props = {{"severity", std::string(SeverityName(f.severity))},
-                  {"security-severity", std::string(SecuritySeverity(f.severity))}};
+    Json props = {{"severity", std::string(SeverityName(f.severity))}};
+    if (!SecuritySeverity(f.severity).empty()) props["security-severity"] = std::string(SecuritySeverity(f.severity));
     if (!f.gate.empty()) props["gate"] = f.gate;
     if (!f.tool.empty()) props["tool"] = f.tool;
     result["properties"] = std::move(props);

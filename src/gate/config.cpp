@@ -16,7 +16,7 @@ constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
 Result<Severity> ParseErrorSeverity(const yaml::Reader& r, const YAML::Node& n) {
   auto s = r.String(n, "parse_errors");
   if (!s) return Fail(s.error());
-  auto sev = ParseSeverity(*s);
+  auto sev = ParseRatedSeverity(*s);
   if (!sev) return Fail(r.Bad(n, "parse_errors must be one of critical, high, medium, low, info; got '" + *s + "'"));
   return *sev;
 }
@@ -26,7 +26,7 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors"},
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity"},
                     "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
@@ -55,11 +55,23 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     } else if (g.kind == SourceKind::kErrorBudget) {
       if (*s != "exhausted" && s->rfind("burn-rate>", 0) != 0)
         return Fail(r.Bad(n["fail_on"], "fail_on of an error-budget gate must be 'exhausted' or 'burn-rate>X'"));
-    } else if (auto sev = ParseSeverity(*s)) {
+    } else if (auto sev = ParseRatedSeverity(*s)) {
       g.fail_on = *sev;
     } else {
       return Fail(r.Bad(n["fail_on"], "fail_on must be one of critical, high, medium, low, info, any, none; got '" + *s + "'"));
     }
+  }
+
+  if (n["unknown_severity"]) {
+    if (g.kind == SourceKind::kErrorBudget)
+      return Fail(r.Bad(n["unknown_severity"], "'unknown_severity' applies to gates of findings, not to an slo gate"));
+    auto s = r.String(n["unknown_severity"], "unknown_severity");
+    if (!s) return Fail(s.error());
+    auto sev = ParseRatedSeverity(*s);
+    if (!sev)
+      return Fail(r.Bad(n["unknown_severity"],
+                        "unknown_severity must be one of critical, high, medium, low, info; got '" + *s + "'"));
+    g.unknown_severity = *sev;
   }
 
   if (n["db"]) {  // the deps scanner's advisory database (docs/deps.md)

@@ -40,6 +40,10 @@ struct GateConfig {
   // database or ecosystem whose newest record is older is a warning.
   std::vector<std::string> allow_missing_ecosystems;
   std::chrono::seconds max_db_age = kDefaultMaxDbAge;
+  // `unknown_severity:` how findings nobody rated (an advisory that
+  // publishes no severity) compare with fail_on; high by default (core
+  // kUnknownSeverityDefault).
+  Severity unknown_severity = kUnknownSeverityDefault;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };

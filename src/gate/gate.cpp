@@ -260,7 +260,7 @@ Evaluation Evaluate(const EvaluationInput& in) {
     };
     std::set<std::string> blocking_fps;
     for (const auto& f : out.findings)
-      if (out.gate.fail_on && (f.severity >= *out.gate.fail_on || fails_closed(f))) blocking_fps.insert(f.fingerprint);
+      if (out.gate.fail_on && (AtOrAbove(f.severity, *out.gate.fail_on, out.gate.unknown_severity) || fails_closed(f))) blocking_fps.insert(f.fingerprint);
 
     std::set<std::string> waived;
     std::set<std::string> present;
@@ -414,6 +414,7 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                  {"commit", e.commit},
                  {"source", g.gate.SourceLabel()},
                  {"fail_on", g.gate.fail_on_text},
+                 {"unknown_severity", std::string(SeverityName(g.gate.unknown_severity))},
                  {"bypass", g.gate.bypass_allowed ? Json(g.gate.bypass_roles) : Json("none")},
                  {"decision", decision},
                  {"findings", g.findings.size()},

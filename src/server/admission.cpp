@@ -70,7 +70,7 @@ Result<Json> ReviewAdmission(const Json& review) {
   std::size_t warning_chars = 0;
   for (const auto& f : *findings) {
     std::string line = "[" + f.rule_id + "] " + f.message;
-    if (f.severity >= Severity::kHigh) {
+    if (AtOrAbove(f.severity, Severity::kHigh)) {
       response["allowed"] = false;
       if (message.size() + line.size() + 2 <= kMaxMessage) message += (message.empty() ? "" : "; ") + line;
     } else {

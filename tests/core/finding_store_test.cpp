@@ -110,6 +110,26 @@ TEST(FindingStore, ManyRunsAreMergedSoReadingStaysBounded) {
   EXPECT_EQ(Read(store), Expected(findings));
 }
 
+// An unrated finding meets a threshold as the caller rates it (high unless
+// told otherwise), and never hides a rated one above it.
+TEST(FindingStore, UnratedFindingsMeetThresholdsAsTheCallerRatesThem) {
+  FindingStore store;
+  Finding unrated;
+  unrated.rule_id = "GHSA-unrated";
+  unrated.severity = Severity::kUnknown;
+  ASSERT_TRUE(store.Add(unrated).has_value());
+  EXPECT_TRUE(store.HasAtOrAbove(Severity::kHigh));
+  EXPECT_FALSE(store.HasAtOrAbove(Severity::kCritical));
+  EXPECT_FALSE(store.HasAtOrAbove(Severity::kMedium, Severity::kLow));
+  EXPECT_TRUE(store.HasAtOrAbove(Severity::kCritical, Severity::kCritical));
+  Finding low;
+  low.rule_id = "r";
+  low.severity = Severity::kLow;
+  ASSERT_TRUE(store.Add(low).has_value());
+  EXPECT_TRUE(store.HasAtOrAbove(Severity::kLow, Severity::kInfo));
+  EXPECT_FALSE(store.HasAtOrAbove(Severity::kMedium, Severity::kInfo));
+}
+
 TEST(FindingStore, AbsorbTakeAndClearKeepEveryFindingOnce) {
   const auto findings = Findings(2000);
   FindingStore a(32 << 10);
@@ -118,7 +138,7 @@ TEST(FindingStore, AbsorbTakeAndClearKeepEveryFindingOnce) {
   ASSERT_TRUE(a.Absorb(std::move(b)).has_value());
   EXPECT_EQ(a.size(), 2000u);
   EXPECT_EQ(b.size(), 0u);
-  EXPECT_EQ(a.most_severe(), Severity::kCritical);
+  EXPECT_TRUE(a.HasAtOrAbove(Severity::kCritical));
   auto taken = a.Take();
   ASSERT_TRUE(taken.has_value());
   std::vector<Json> got;
@@ -131,7 +151,7 @@ TEST(FindingStore, AbsorbTakeAndClearKeepEveryFindingOnce) {
   std::sort(want.begin(), want.end());
   EXPECT_EQ(got, want);
   EXPECT_EQ(a.size(), 0u);
-  EXPECT_FALSE(a.most_severe().has_value());
+  EXPECT_FALSE(a.HasAtOrAbove(Severity::kInfo));
 
   // In memory, Take hands the findings back in the order added.
   FindingStore small = Filled(findings);

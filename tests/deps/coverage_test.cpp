@@ -134,6 +134,45 @@ TEST_F(DepsCoverage, GateFailsClosedOnAnEcosystemTheDatabaseDoesNotCover) {
   }
 }
 
+// Issue 13 §3: an advisory that publishes no severity (and has no rated
+// alias) is `unknown`, shown as such, never a silent medium; how a gate
+// compares it with fail_on is its `unknown_severity` (high by default, so a
+// `fail_on: high` gate stops for a person to rate it), recorded in the
+// decision. `unknown` is not a threshold.
+TEST_F(DepsCoverage, UnratedAdvisoriesAreUnknownAndTheGateSaysHowItRatesThem) {
+  Write("adv/PYSEC-U.json", R"({"id":"PYSEC-U","modified":")" + DaysAgo(1) + R"(",
+    "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},
+      "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.26.5"}]}]}]})");
+  ASSERT_EQ(Tg("db import adv").code, 0);
+  Write("repo/requirements.txt", "urllib3==1.26.4\n");
+  auto scan = Tg("scan deps repo --format json");
+  EXPECT_EQ(scan.code, 1) << scan.err;  // --fail-on high (the default) rates it high
+  auto j = nlohmann::json::parse(scan.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << scan.out;
+  EXPECT_EQ(j["findings"][0]["severity"], "unknown");
+  EXPECT_THAT(j["findings"][0]["message"].get<std::string>(), HasSubstr("[no severity published]"));
+  EXPECT_EQ(Tg("scan deps repo --fail-on critical").code, 0);
+  EXPECT_THAT(Tg("scan deps repo").out, HasSubstr("unknown"));
+
+  auto gate = [&](const std::string& extra, const std::string& commit) {
+    Write("repo/tollgate.yaml", "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: high, bypass: none" + extra +
+                                    " }\n");
+    return Tg("gate repo --author 'A <a@x.example>' --commit " + commit);
+  };
+  EXPECT_EQ(gate("", "u1").code, 1);
+  EXPECT_EQ(gate(", unknown_severity: medium", "u2").code, 0);
+  EXPECT_EQ(gate(", unknown_severity: critical", "u3").code, 1);
+  auto decisions = Tg("ledger show --type gate.decision").out;
+  EXPECT_THAT(decisions, HasSubstr("\"unknown_severity\":\"medium\""));
+  EXPECT_THAT(decisions, HasSubstr("\"unknown\":1"));  // by_severity
+  auto bad = gate(", unknown_severity: unknown", "u4");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown_severity must be one of critical, high, medium, low, info"));
+  Write("repo/tollgate.yaml", "version: 1\ngates:\n  dependencies: { scanner: deps, fail_on: unknown, bypass: none }\n");
+  EXPECT_EQ(Tg("gate repo").code, 2);
+  EXPECT_EQ(Tg("scan deps repo --fail-on unknown").code, 2);
+}
+
 TEST_F(DepsCoverage, StaleDatabaseIsAWarningAndDbStatusDatesEachEcosystem) {
   ImportPyPiAdvisory("2024-05-01T00:00:00Z");
   Write("repo/requirements.txt", "urllib3==1.26.5\n");

@@ -345,14 +345,18 @@ TEST(AdvisoryDb, UnratedAdvisoryTakesItsSeverityFromAnAliasRecord) {
   auto found = MatchPackages({p}, **db);
   ASSERT_TRUE(found) << found.error().message();
   ASSERT_EQ(found->size(), 2u);
-  const Finding& rated = (*found)[0];  // sorted: high before medium
+  // Sorted: the unrated advisory (issue 13 §3: `unknown`, never a silent
+  // medium) is listed before every rated one.
+  const Finding& bare = (*found)[0];
+  const Finding& rated = (*found)[1];
   EXPECT_EQ(rated.rule_id, "PYSEC-9");
   EXPECT_EQ(rated.severity, Severity::kHigh);  // 7.5
   EXPECT_EQ(rated.details["severity_from"], "GHSA-9");
   EXPECT_EQ(rated.details["cvss"]["score"], 7.5);
   EXPECT_THAT(rated.message, HasSubstr("[severity from GHSA-9]"));
-  const Finding& bare = (*found)[1];
   EXPECT_EQ(bare.rule_id, "PYSEC-8");
+  EXPECT_EQ(bare.severity, Severity::kUnknown);
+  EXPECT_EQ(ToJson(bare)["severity"], "unknown");
   EXPECT_FALSE(bare.details.contains("severity_from"));
   EXPECT_THAT(bare.message, HasSubstr("no severity published"));
   // The reference matcher agrees.
@@ -360,7 +364,8 @@ TEST(AdvisoryDb, UnratedAdvisoryTakesItsSeverityFromAnAliasRecord) {
   ASSERT_TRUE(all);
   auto naive = MatchPackagesNaive({p}, *all);
   ASSERT_EQ(naive.size(), 2u);
-  EXPECT_EQ(ToJson(naive[0]), ToJson(rated));
+  EXPECT_EQ(ToJson(naive[1]), ToJson(rated));
+  EXPECT_EQ(ToJson(naive[0]), ToJson(bare));
 }
 
 TEST(AdvisoryDb, OsPackagesMatchTheirDistributionAndRelease) {

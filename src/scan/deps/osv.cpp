@@ -343,7 +343,7 @@ Rating RateAdvisory(const Advisory& a) {
   if (label.empty())
     for (const auto& af : a.affected)
       if (!af.severity_label.empty()) label = af.severity_label;
-  if (!label.empty()) r.severity = ParseSeverity(label);
+  if (!label.empty()) r.severity = ParseRatedSeverity(label);
   return r;
 }
 

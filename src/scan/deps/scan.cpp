@@ -119,7 +119,7 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& rating
   auto fix = ChooseFix(p.ecosystem, p.version, fixed);
   Finding f;
   f.rule_id = primary.id;
-  f.severity = best.severity.value_or(Severity::kMedium);
+  f.severity = best.severity.value_or(Severity::kUnknown);
   std::string eco(EcosystemName(p.ecosystem));
   f.message = p.name + " " + p.version + " (" + eco + ") is affected by " + primary.id;
   if (!aliases.empty()) {
@@ -128,7 +128,7 @@ Finding MakeFinding(const Package& p, std::vector<Hit> hits, RatingCache& rating
     f.message += " (" + list + ")";
   }
   if (!primary.summary.empty()) f.message += ": " + primary.summary;
-  if (!best.severity) f.message += " [no severity published; rated medium]";
+  if (!best.severity) f.message += " [no severity published]";
   if (!rated_by.empty()) f.message += " [severity from " + rated_by + "]";
   f.location.file = p.file;
   f.location.line = p.line;

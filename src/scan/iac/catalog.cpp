@@ -119,7 +119,7 @@ Result<std::vector<CheckInfo>> LoadCatalog(const std::vector<std::string>& dirs)
       if (c.pci.empty()) missing.push_back("custom.pci");
       if (c.cis.empty() && c.nist.empty()) missing.push_back("custom.cis or custom.nist");
       if (!missing.empty()) return Fail(Error::Input(where + ": METADATA lacks " + Join(missing, ", ")));
-      if (!ParseSeverity(c.severity)) return Fail(Error::Input(where + ": unknown severity '" + c.severity + "'"));
+      if (!ParseRatedSeverity(c.severity)) return Fail(Error::Input(where + ": unknown severity '" + c.severity + "'"));
       if (auto it = seen.find(c.id); it != seen.end())
         return Fail(Error::Input(where + ": check id " + c.id + " is already used at " + it->second));
       seen[c.id] = where;

@@ -63,7 +63,7 @@ Finding ToFinding(const Json& r, const std::string& pkg, const std::string& file
     f.message = Str(r, "msg");
     std::string id = Str(r, "id");
     f.rule_id = id.empty() ? "rego." + pkg : id;
-    auto sev = ParseSeverity(Str(r, "severity"));
+    auto sev = ParseRatedSeverity(Str(r, "severity"));
     f.severity = sev ? *sev : Severity::kHigh;
     if (auto it = r.find("line"); it != r.end() && it->is_number_integer() && it->get<std::int64_t>() > 0) f.location.line = static_cast<std::uint32_t>(it->get<std::int64_t>());
     // Control references: PCI DSS requirements, NIST SP 800-53 controls, CIS

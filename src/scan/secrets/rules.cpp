@@ -107,7 +107,7 @@ Result<Rule> ReadRule(const std::string& name, const toml::table& t) {
   std::string sev;
   TG_TRY(get("severity", false, sev));
   if (!sev.empty()) {
-    auto s = ParseSeverity(sev);
+    auto s = ParseRatedSeverity(sev);
     if (!s) return Fail(rd.Bad(t.get("severity"), "unknown severity '" + sev + "'"));
     r.severity = *s;
   }
