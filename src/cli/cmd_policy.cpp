@@ -145,6 +145,7 @@ int RunTest(const TestArgs& a) {
   auto policy = rego::LoadPolicies(paths, Syntax(a.v0));
   if (!policy) return Report(policy.error());
   rego::EvalOptions options;
+  options.config_reader = gate::ConftestConfigReader();
   if (!a.data.empty()) {
     auto data = rego::LoadDataDocuments(a.data);
     if (!data) return Report(data.error());

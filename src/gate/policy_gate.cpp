@@ -322,6 +322,15 @@ Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path, std::s
   return ParseInput(path, *text);
 }
 
+decltype(rego::EvalOptions::config_reader) ConftestConfigReader(const rego::DecodeLimits& limits) {
+  return [limits](const std::string& path, std::string_view parser,
+                  const std::string* text) -> Result<std::vector<rego::Value>> {
+    if (!text) return ReadPolicyInput(path, parser, limits);
+    TG_TRY(CheckParserName(parser));
+    return ParseAs(parser, path, *text, limits);
+  };
+}
+
 Result<PolicyCheckRun> RunPolicyCheck(const PolicyCheckRequest& request) {
   if (!request.parser.empty()) TG_TRY(CheckParserName(request.parser));
   auto policy = rego::LoadPolicies(request.policies, request.compile);
@@ -345,6 +354,7 @@ Result<PolicyCheckRun> RunPolicyCheck(const PolicyCheckRequest& request) {
   std::vector<std::pair<std::string, std::vector<rego::Value>>> combined;
   rego::DecodeLimits limits;
   limits.max_bytes = opts.eval.max_memory;
+  opts.eval.config_reader = ConftestConfigReader(limits);
   for (const auto& in : inputs->files) {
     auto docs = ReadPolicyInput(in, request.parser, limits);
     if (!docs) return Fail(docs.error());

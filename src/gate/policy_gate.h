@@ -62,6 +62,11 @@ Result<std::vector<rego::Value>> ReadPolicyInput(const std::string& path, std::s
                                                  const rego::DecodeLimits& limits = {});
 Status CheckParserName(std::string_view parser);
 
+// The reader of conftest's parse_config built-ins (rego::EvalOptions::
+// config_reader) for `policy check` and `policy test`: text read as the
+// parser named, a file as ReadPolicyInput reads it.
+decltype(rego::EvalOptions::config_reader) ConftestConfigReader(const rego::DecodeLimits& limits = {});
+
 // `policy check`, as conftest runs it.
 struct PolicyCheckRequest {
   std::vector<std::string> policies{"policy"};

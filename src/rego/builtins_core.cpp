@@ -1090,6 +1090,7 @@ const BuiltinRegistry& Builtins() {
     AddTemplateBuiltins(*r);
     AddGlobsBuiltins(*r);
     AddDeprecatedBuiltins(*r);
+    AddConftestBuiltins(*r);
     return r;
   }();
   return *kRegistry;

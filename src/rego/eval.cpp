@@ -100,6 +100,7 @@ class Evaluator {
     bctx_.rand_state = &rand_state_;
     bctx_.cache = &builtin_cache_;
     bctx_.max_memory = opts.max_memory;
+    if (opts.config_reader) bctx_.config_reader = &opts.config_reader;
     bctx_.memory_base = memory_base_;
   }
 
@@ -690,6 +691,7 @@ class Evaluator {
     if (!b) throw EvalError{"eval_internal_error", "unresolved function " + t.name, t.loc, true};
     Value r;
     try {
+      bctx_.call_file = &t.loc.file;
       r = b->fn(args, bctx_);
     } catch (EvalError& e) {
       if (e.loc.line == 0) e.loc = t.loc;

@@ -38,6 +38,12 @@ struct BuiltinContext {
   // what they would create against what is left, before creating it.
   std::uint64_t max_memory = UINT64_MAX;
   std::uint64_t memory_base = 0;
+  // The file of the module whose expression calls the built-in (conftest's
+  // parse_config_file reads paths relative to it) and the evaluation's
+  // EvalOptions::config_reader (null when none).
+  const std::string* call_file = nullptr;
+  const std::function<Result<std::vector<Value>>(const std::string&, std::string_view, const std::string*)>* config_reader =
+      nullptr;
   std::uint64_t MemoryLeft() const {
     const std::uint64_t used = tl_value_bytes - memory_base;
     return used >= max_memory ? 0 : max_memory - used;
@@ -87,6 +93,8 @@ void AddJsonSchemaBuiltins(BuiltinRegistry& r);
 void AddTemplateBuiltins(BuiltinRegistry& r);
 void AddGlobsBuiltins(BuiltinRegistry& r);
 void AddDeprecatedBuiltins(BuiltinRegistry& r);
+// conftest's parse_config, parse_config_file, parse_combined_config_files.
+void AddConftestBuiltins(BuiltinRegistry& r);
 // any, all, re_match, net.cidr_overlap, set_diff, cast_*: refused in v1 modules.
 bool IsDeprecatedBuiltin(std::string_view name);
 

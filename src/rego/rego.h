@@ -80,6 +80,14 @@ struct EvalOptions {
   std::optional<std::int64_t> now_ns;
   // Called for every expression evaluated (explanations); may be empty.
   std::function<void(const TraceEvent&)> trace;
+  // conftest's built-ins parse_config(parser, text), parse_config_file(path)
+  // and parse_combined_config_files(paths) read configuration through this:
+  // the documents of `text` (when not null, named `path`) or of the file at
+  // `path`, read as `parser` ("": by the file's name). Empty (the default,
+  // and in every evaluation but `policy check` and `policy test`): calling
+  // them is an error that stops the evaluation, never an undefined result.
+  std::function<Result<std::vector<Value>>(const std::string& path, std::string_view parser, const std::string* text)>
+      config_reader;
 };
 
 struct QueryResult {

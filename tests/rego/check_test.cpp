@@ -339,5 +339,47 @@ warn contains "old" if input.old
   EXPECT_EQ(clean.successes, 3);
 }
 
+// conftest's parse_config built-ins read through the evaluation's
+// config_reader, paths relative to the calling module's folder; with no
+// reader (every evaluation but policy check and policy test) a call stops the
+// evaluation with an error instead of being undefined, which would let a deny
+// rule that parses configuration pass.
+TEST(RegoConftestBuiltins, ReadThroughTheReaderAndFailClosedWithoutOne) {
+  auto p = Policy::Compile({{"pol/policy.rego", R"(package main
+import rego.v1
+cfg := parse_config("yaml", "a: 1")
+file := parse_config_file("sub/x.yaml")
+combined := parse_combined_config_files(["b.yaml", "a.yaml"])
+)"}});
+  ASSERT_TRUE(p) << p.error().message();
+  EvalOptions opts;
+  std::vector<std::string> read;
+  opts.config_reader = [&](const std::string& path, std::string_view parser,
+                           const std::string* text) -> Result<std::vector<Value>> {
+    if (text) {
+      EXPECT_EQ(parser, "yaml");
+      return ParseYamlDocuments(*text, path);
+    }
+    read.push_back(path);
+    return std::vector<Value>{Value::MakeObject({{Value::String("from"), Value::String(path)}})};
+  };
+  auto value = [&](const char* q) {
+    auto rs = (*p)->Query(q, opts);
+    EXPECT_TRUE(rs) << q << ": " << (rs ? "" : rs.error().message());
+    return rs && !rs->rows.empty() ? rs->rows[0].expressions[0] : Value();
+  };
+  EXPECT_EQ(value("data.main.cfg"), *ParseJsonValue(R"({"a": 1})", "x"));
+  EXPECT_EQ(value("data.main.file"), *ParseJsonValue(R"({"from": "pol/sub/x.yaml"})", "x"));
+  EXPECT_EQ(value("data.main.combined"), *ParseJsonValue(R"([
+    {"path": "pol/a.yaml", "contents": {"from": "pol/a.yaml"}},
+    {"path": "pol/b.yaml", "contents": {"from": "pol/b.yaml"}}])", "x"));
+  EXPECT_EQ(read, (std::vector<std::string>{"pol/sub/x.yaml", "pol/b.yaml", "pol/a.yaml"}));
+
+  auto none = (*p)->Query("data.main.file", EvalOptions{});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message().find("available in policy check and policy test only"), std::string::npos)
+      << none.error().message();
+}
+
 }  // namespace
 }  // namespace tollgate::rego

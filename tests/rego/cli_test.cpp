@@ -288,6 +288,52 @@ test_above_the_limit if {
       << table.out;
 }
 
+// conftest's unit tests read fixtures with its built-ins: parse_config_file
+// (relative to the test's folder) and parse_config; policy test and policy
+// check run them.
+TEST_F(PolicyCli, ConftestParseConfigBuiltinsInPolicyTests) {
+  fs::create_directories(dir_ / "p5/fixtures");
+  std::ofstream(dir_ / "p5/deny.rego") << R"(package main
+import rego.v1
+
+deny contains msg if {
+  some name
+  some lb in input.resource.aws_lb_listener[name]
+  lb.protocol == "HTTP"
+  msg := sprintf("listener %s uses HTTP", [name])
+}
+)";
+  std::ofstream(dir_ / "p5/deny_test.rego") << R"(package main
+import rego.v1
+
+test_http_listener_from_a_file if {
+  count(deny) == 1 with input as parse_config_file("fixtures/lb.tf")
+}
+
+test_https_listener_inline if {
+  cfg := parse_config("hcl2", `resource "aws_lb_listener" "ok" {
+  protocol = "HTTPS"
+}`)
+  count(deny) == 0 with input as cfg
+}
+)";
+  std::ofstream(dir_ / "p5/fixtures/lb.tf") << "resource \"aws_lb_listener\" \"web\" {\n  protocol = \"HTTP\"\n}\n";
+  CliRun t = Exec("policy test -v " + P("p5"));
+  EXPECT_EQ(t.rc, 0) << t.out;
+  EXPECT_NE(t.out.find("PASS: 2/2"), std::string::npos) << t.out;
+  // A parser Tollgate does not have is a test error, not a pass.
+  std::ofstream(dir_ / "p5/xml_test.rego") << "package main\nimport rego.v1\n"
+                                              "test_xml if parse_config(\"xml\", \"<a/>\") == {}\n";
+  CliRun x = Exec("policy test " + P("p5"));
+  EXPECT_EQ(x.rc, 1) << x.out;
+  EXPECT_NE(x.out.find("data.main.test_xml"), std::string::npos) << x.out;
+  // Outside policy check and policy test the call stops the evaluation.
+  CliRun e = Exec("policy eval -d " + P("p5/deny_test.rego") + " -d " + P("p5/deny.rego") +
+                  " 'x := parse_config_file(\"" + P("p5/fixtures/lb.tf") + "\")'");
+  EXPECT_EQ(e.rc, 2) << e.out;
+  EXPECT_NE(e.out.find("available in policy check and policy test only"), std::string::npos) << e.out;
+}
+
 TEST_F(PolicyCli, CheckJsonAndSarif) {
   CliRun r = Exec("policy check -p " + P("policy") + " --format json " + P("deploy.yaml"));
   EXPECT_EQ(r.rc, 1);
