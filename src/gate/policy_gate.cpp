@@ -274,9 +274,7 @@ Result<std::vector<rego::Value>> One(Result<rego::Value> v) {
 // conftest's parsers Tollgate reads, by conftest's names.
 Result<std::vector<rego::Value>> ParseAs(std::string_view parser, const std::string& path, std::string_view text,
                                          const rego::DecodeLimits& limits) {
-  if (parser != "yaml" && text.size() > limits.max_bytes)
-    return Fail(Error::Input(path + ": the input is " + std::to_string(text.size()) +
-                             " bytes, more than the memory budget of " + std::to_string(limits.max_bytes)));
+  if (parser != "yaml") TG_TRY(rego::CheckTextWithinBudget(path, text.size(), limits));
   if (parser == "json") return One(rego::ParseJsonValue(text, path));
   if (parser == "jsonc") return One(rego::ParseJsonValue(JsoncToJson(std::string(text)), path));
   if (parser == "yaml") return rego::ParseYamlDocuments(text, path, limits);

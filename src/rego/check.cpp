@@ -436,7 +436,7 @@ void Standard(std::ostream& out, const std::vector<FileCheck>& results, bool exp
 // TAP 13 as conftest writes it: one plan per file and namespace.
 void Tap(std::ostream& out, const std::vector<FileCheck>& results) {
   for (const auto& fc : results) {
-    std::size_t total = static_cast<std::size_t>(fc.successes) + fc.failures.size() + fc.warnings.size() + fc.exceptions.size();
+    const std::size_t total = fc.tests();
     if (total == 0) continue;
     std::size_t n = 1;
     out << "1.." << total << "\n";
@@ -524,7 +524,7 @@ void Github(std::ostream& out, const std::vector<FileCheck>& results) {
     annotate(level, fc.filename, "1", "(ORIGINATING FROM " + file->as_string() + " L" + l + ") " + c.msg);
   };
   for (const auto& fc : results) {
-    std::size_t total = static_cast<std::size_t>(fc.successes) + fc.failures.size() + fc.warnings.size() + fc.exceptions.size();
+    const std::size_t total = fc.tests();
     out << "::group::Testing " << nlohmann::json(fc.filename).dump() << " against " << total << " policies in namespace "
         << nlohmann::json(fc.ns).dump() << "\n";
     for (const auto& c : fc.failures) located("error", fc, c);

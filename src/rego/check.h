@@ -47,6 +47,10 @@ struct FileCheck {
   std::vector<CheckResult> failures;
   std::vector<CheckResult> warnings;
   std::vector<CheckResult> exceptions;
+  // conftest's count of tests: successes and every result.
+  std::size_t tests() const {
+    return static_cast<std::size_t>(successes) + failures.size() + warnings.size() + exceptions.size();
+  }
 };
 
 // Evaluates the documents of one input file (one value per YAML document).

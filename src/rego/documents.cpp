@@ -142,6 +142,12 @@ Result<Value> YamlDocumentValue(const yaml::Document& doc, const std::string& fi
   return FromYamlNode(doc.root, file, budget);
 }
 
+Status CheckTextWithinBudget(const std::string& path, std::size_t size, const DecodeLimits& limits) {
+  if (size <= limits.max_bytes) return {};
+  return Fail(Error::Input(path + ": the input is " + std::to_string(size) + " bytes, more than the memory budget of " +
+                           std::to_string(limits.max_bytes)));
+}
+
 Result<Value> ParseJsonValue(std::string_view text, const std::string& what) {
   auto j = ParseJson(text, what);
   if (!j) return Fail(j.error());
@@ -303,13 +309,9 @@ Result<std::vector<Value>> ParseDocumentFile(const std::string& path, std::strin
   if (ends(".tf") || ends(".tfvars") || ends(".hcl"))
     return Fail(Error::Input(path + ": Terraform/HCL is not read here (it would be read as text); policy check, "
                                     "policy eval -i and the policy gate read it"));
-  // Decoded, a document takes at least its text: beyond the budget, refused
-  // before decoding (YAML is measured exactly below, aliases expanded).
   bool yaml = !(ends(".json") || ends(".toml") || ends(".ini") || ends(".cfg") || ends(".env") || base == ".env" ||
                 base == "dockerfile" || base.rfind("dockerfile.", 0) == 0 || ends(".dockerfile"));
-  if (!yaml && text.size() > limits.max_bytes)
-    return Fail(Error::Input(path + ": the input is " + std::to_string(text.size()) +
-                             " bytes, more than the memory budget of " + std::to_string(limits.max_bytes)));
+  if (!yaml) TG_TRY(CheckTextWithinBudget(path, text.size(), limits));
   if (ends(".json")) return one(ParseJsonValue(text, path));
   if (ends(".toml")) return one(ParseTomlValue(text, path));
   if (ends(".ini") || ends(".cfg")) return one(ParseIniValue(text, path));

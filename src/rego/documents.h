@@ -35,6 +35,11 @@ std::uint64_t DecodedBytes(const yaml::Document& doc);
 Result<Value> YamlDocumentValue(const yaml::Document& doc, const std::string& file,
                                 std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
 
+// A document decoded from text takes at least the text's bytes: text longer
+// than limits.max_bytes (the memory budget) is refused before decoding.
+// YAML is measured exactly instead (ParseYamlDocuments, aliases expanded).
+Status CheckTextWithinBudget(const std::string& path, std::size_t size, const DecodeLimits& limits);
+
 // Strict JSON (core ParseJson) to a Value.
 Result<Value> ParseJsonValue(std::string_view text, const std::string& what);
 // Every non-empty document of a YAML stream, read by yaml::ParseStream
