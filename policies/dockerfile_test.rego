@@ -82,3 +82,7 @@ test_df009_legacy_env_token_denied if "TG-DF-009" in run_ids([ins("env", "GITHUB
 test_df009_arg_without_default_allowed if not "TG-DF-009" in run_ids([ins("arg", "NPM_TOKEN", 2), ins("env", "APP_PORT=8080 SECRET_FILE=/run/secrets/db", 3)])
 
 test_other_formats_ignored if count({v | some v in dockerfile.deny with input as {"format": "kubernetes", "resources": []}}) == 0
+
+test_df009_placeholders_allowed if count({v | some v in ["DB_PASSWORD=DB_PASSWORD_VAL", "API_TOKEN=changeme123", "DB_PASSWORD=<password>", "DB_PASSWORD=${DB_PASSWORD}", "DB_PASSWORD=$DB_PASSWORD", "API_KEY=your-api-key-here"]; "TG-DF-009" in run_ids([ins("env", v, 2)])}) == 0
+
+test_df009_real_value_next_to_placeholder_denied if "TG-DF-009" in run_ids([ins("env", "DB_PASSWORD=Zq9!vR2#kLp0 API_KEY=API_KEY_VAL", 2)])

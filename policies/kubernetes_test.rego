@@ -180,3 +180,26 @@ test_k8s016_later_workload_not_reported if {
 test_k8s016_workload_without_scan_view_not_guessed if not "TG-K8S-016" in doc_ids([deployment])
 
 test_k8s016_workload_without_namespace_not_guessed if not "TG-K8S-016" in scan_ids([k("Deployment", "api", "", {"spec": {"template": {"spec": {"containers": [good]}}}})], [])
+
+# Issue 13 §5.4: placeholders are not credentials; real-looking values still are.
+env_ids(value) := ids({"containers": [object.union(good, {"env": [{"name": "DB_PASSWORD", "value": value}]})]})
+
+placeholders := [
+	"DB_PASSWORD_VAL", "API_KEY_VALUE", "TOKEN_HERE", "__DB_PASSWORD__",
+	"changeme", "changeme123", "CHANGE_ME_PLEASE", "replace-me-now", "your_password_here", "<db-password>", "<your token>",
+	"${DB_PASSWORD}", "prefix-${DB_PASSWORD}", "$(cat /run/secrets/db)", "$DB_PASSWORD", "{{ .Values.db.password }}", "#{DbPassword}#",
+	"placeholder-value", "dummy-password", "example-secret", "********", "xxxxxxxxxx", "redacted!",
+]
+
+test_k8s011_placeholders_not_credentials if {
+	found := [p | some p in placeholders; "TG-K8S-011" in env_ids(p)]
+	found == []
+}
+
+test_k8s011_real_values_still_credentials if {
+	real := ["Sup3rS3cret!x", "hunter2hunter2", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "P4ssw0rd_2024", "correct-horse-battery"]
+	missed := [v | some v in real; not "TG-K8S-011" in env_ids(v)]
+	missed == []
+}
+
+test_k8s012_configmap_placeholders_allowed if not "TG-K8S-012" in doc_ids([k("ConfigMap", "c", "default", {"data": {"api_key": "API_KEY_VAL", "db_password": "changeme", "token": "<token>", "secret": "${SECRET}"}})])

@@ -198,8 +198,26 @@ credential_name(name) if {
 credential_value(v) if {
 	is_string(v)
 	count(v) >= 8
-	not regex.match(`^\$[({]|^[~.]?/|^<.*>$|^[0-9]+$|^(?i:changeme|change_me|placeholder|example|password|redacted|none|null|true|false)$|\s`, v)
+	not placeholder(v)
 }
+
+# References, paths, numbers, and values with whitespace.
+placeholder(v) if regex.match(`^\$[({]|^\$[A-Za-z_][A-Za-z0-9_]*$|^[~.]?/|^[0-9]+$|\s`, v)
+
+# Substitutions anywhere in the value: ${VAR}, $(cmd), {{ .Values.x }}, <your-token>,
+# #{Token}# and %{x}.
+placeholder(v) if regex.match(`\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^<>]+>|#\{[^}]*\}|%\{[^}]*\}`, v)
+
+# Well-known dummy words, as the value or its start (changeme123, your_token_here).
+placeholder(v) if regex.match(`^(?i:none|null|true|false|password|secret)$`, v)
+
+placeholder(v) if regex.match(`^(?i:change[_-]?me|replace[_-]?me|your[_-]|placeholder|dummy|example|sample|redacted|todo|fixme|xxx|insert[_-])`, v)
+
+# Names standing for a value: DB_PASSWORD_VAL, API_KEY_VALUE, TOKEN_HERE, __TOKEN__.
+placeholder(v) if regex.match(`^[A-Z][A-Z0-9_]*_(VAL|VALUE|HERE|PLACEHOLDER)$|^__[A-Za-z0-9_.-]+__$`, v)
+
+# Masks: ********, xxxxxxxx, ........
+placeholder(v) if regex.match(`^(\*+|[xX]+|\.+|-+|_+)$`, v)
 
 # The attribute is not false, and not unknown (absent, null or true); the
 # object holding it is known too.

@@ -770,6 +770,8 @@ deny contains f if {
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows action %q", [r.address, a]))
 }
 
+# Every action, or every action of a service ("*", "s3:*"); a wildcard over a
+# verb (ec2:Describe*, iam:Put*) is not every action (TG-TF-036 judges those).
 wildcard_action(a) if a == "*"
 
 wildcard_action(a) if endswith(a, ":*")
@@ -793,7 +795,10 @@ deny contains f if {
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows %s on Resource \"*\"", [r.address, concat(", ", writes)]))
 }
 
-read_only(a) if regex.match(`^[A-Za-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$`, a)
+# Read-only actions, also as wildcards (ec2:Describe*, s3:List*, iam:Get*): they
+# grant no write, so Resource "*" with them is not a finding. IAM action names
+# are case-insensitive.
+read_only(a) if regex.match(`^(?i)[a-z0-9-]+:(describe|list|get)[a-z0-9]*\*?$`, a)
 
 # METADATA
 # title: Provider block contains hard-coded credentials

@@ -352,3 +352,40 @@ test_tf030_flow_log_for_other_vpc_denied if {
 	other := [res("aws_vpc", "w", {}), res("aws_flow_log", "f", {"vpc_id": ref("aws_vpc.w.id")})]
 	"TG-TF-030" in module_ids([res("aws_vpc", "v", {})], other)
 }
+
+test_tf038_placeholder_password_allowed if count({p | some p in ["changeme123", "DB_PASSWORD_VAL", "<password>", "REPLACE_ME_PLEASE"]; "TG-TF-038" in ids([res("aws_db_instance", "d", {"password": p})])}) == 0
+
+test_tf037_placeholder_provider_secret_allowed if {
+	found := {v.id | some v in terraform.deny with input as provider({"access_key": "ACCESS_KEY_VAL", "secret_key": "<secret-key>"})}
+	not "TG-TF-037" in found
+}
+
+# Issue 13 §5.3: read-only wildcards (Describe*, List*, Get*) are not full privileges.
+iam_doc(actions, resource) := {"policy": json.marshal({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})}
+
+iam_ids(actions, resource) := ids([res("aws_iam_policy", "p", iam_doc(actions, resource))])
+
+test_tf035_036_read_only_wildcards_allowed if {
+	found := iam_ids(["ec2:Describe*", "s3:List*", "iam:Get*", "rds:describe*", "s3:ListBucket"], "*")
+	not "TG-TF-035" in found
+	not "TG-TF-036" in found
+}
+
+test_tf035_036_read_only_wildcards_in_policy_document_allowed if {
+	found := ids([{"type": "aws_iam_policy_document", "address": "data.aws_iam_policy_document.d", "line": 1, "values": {"statement": [{"actions": ["ec2:Describe*", "cloudwatch:Get*", "logs:List*"], "resources": ["*"]}]}}])
+	not "TG-TF-035" in found
+	not "TG-TF-036" in found
+}
+
+test_tf035_star_still_denied if "TG-TF-035" in iam_ids(["*"], "*")
+
+test_tf035_service_star_still_denied if "TG-TF-035" in iam_ids(["s3:*"], "arn:aws:s3:::b/*")
+
+test_tf036_write_wildcard_on_any_resource_denied if {
+	"TG-TF-036" in iam_ids(["iam:Put*"], "*")
+	"TG-TF-036" in iam_ids(["s3:*"], "*")
+	"TG-TF-036" in iam_ids(["ec2:Describe*", "ec2:*Instances"], "*")
+	"TG-TF-036" in iam_ids(["*"], "*")
+}
+
+test_tf035_verb_wildcard_is_not_every_action if not "TG-TF-035" in iam_ids(["iam:Put*"], "arn:aws:iam::1:role/x")
