@@ -361,6 +361,14 @@ TEST(HclTerraform, DynamicBlocksExpandWhenForEachIsKnown) {
   EXPECT_EQ(d[0]["content"][0]["from_port"]["unknown"], true);  // the unexpanded content stays as written
   EXPECT_EQ(d[1]["expanded"][0]["name"], "a");
   EXPECT_FALSE(d[2].contains("expanded"));  // for_each unknown: nothing guessed
+  // the generated blocks join the resource's blocks, as Terraform builds them
+  const Json& v = (*docs)[0]["resources"][0]["values"];
+  ASSERT_EQ(v["ingress"].size(), 2u);
+  EXPECT_EQ(v["ingress"][1]["from_port"], 443);
+  ASSERT_EQ(v["egress"].size(), 1u);
+  EXPECT_EQ(v["egress"][0]["name"], "a");
+  ASSERT_EQ(v["other"].size(), 1u);  // unknown for_each: an unknown marker, never "absent"
+  EXPECT_EQ(v["other"][0]["unknown"], true);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "scan/iac/iac.h"
 #include "test_util.h"
@@ -189,4 +190,114 @@ TEST(IacDockerfile, Heredocs) {
   auto shift = LoadDockerfile("Dockerfile", "FROM x\nRUN echo $((1 << 2))\n");
   ASSERT_TRUE(shift);
   EXPECT_FALSE((*shift)["instructions"][1].contains("heredocs"));
+}
+
+namespace {
+
+// The module tree fixture (tests/iac/testdata/module_tree), scanned from its
+// root; findings by rule id and full address.
+struct TreeScan {
+  std::vector<tollgate::Finding> findings;
+  std::vector<std::string> notes;
+  std::set<std::string> Keys() const {
+    std::set<std::string> out;
+    for (const auto& f : findings) out.insert(f.rule_id + " " + f.details.value("address", std::string()));
+    return out;
+  }
+};
+
+TreeScan ScanTree(const fs::path& root) {
+  TreeScan t;
+  ScanOptions o;
+  o.notes = &t.notes;
+  auto f = Scan({root.string()}, o);
+  EXPECT_TRUE(f) << f.error().message();
+  if (f) t.findings = std::move(*f);
+  return t;
+}
+
+const fs::path kTree = fs::path(TOLLGATE_SOURCE_DIR) / "tests/iac/testdata/module_tree";
+
+}  // namespace
+
+// A module call's arguments flow into the module's resources: audit_db passes
+// encrypted = false (finding), orders_db passes true (none); the module's own
+// default (true) would have hidden the first. Each finding names the call.
+TEST(IacModules, CallArgumentsFlowIntoTheModulesResources) {
+  TreeScan t = ScanTree(kTree);
+  auto keys = t.Keys();
+  EXPECT_TRUE(keys.count("TG-TF-002 module.audit_db.aws_db_instance.this")) << testing::PrintToString(keys);
+  EXPECT_FALSE(keys.count("TG-TF-002 module.orders_db.aws_db_instance.this"));
+  EXPECT_FALSE(keys.count("TG-TF-002 aws_db_instance.this"));  // not a root module: not checked with its defaults
+  // deletion_protection = true in both calls, false by default
+  for (const auto& k : keys) EXPECT_EQ(k.find("TG-TF-014"), std::string::npos) << k;
+  for (const auto& f : t.findings) {
+    if (f.rule_id != "TG-TF-002") continue;
+    EXPECT_EQ(fs::path(f.location.file).filename(), "main.tf");
+    EXPECT_NE(f.location.file.find("modules/database"), std::string::npos);
+    EXPECT_EQ(f.location.line, 7u);  // the resource in the module
+    ASSERT_TRUE(f.details.contains("module_call"));
+    EXPECT_EQ(f.details["module_call"]["module"], "module.audit_db");
+    EXPECT_NE(f.details["module_call"]["file"].get<std::string>().find("envs/prod/main.tf"), std::string::npos);
+    EXPECT_EQ(f.details["module_call"]["line"], 2);  // and the call in the caller
+    EXPECT_NE(f.message.find("module.audit_db"), std::string::npos);
+  }
+}
+
+// Calls nest: the database module calls the kms module with the rotation its
+// caller passed, so only the audit database's key lacks rotation.
+TEST(IacModules, NestedCallsCarryTheirCallersArguments) {
+  auto keys = ScanTree(kTree).Keys();
+  EXPECT_TRUE(keys.count("TG-TF-025 module.audit_db.module.key.aws_kms_key.this")) << testing::PrintToString(keys);
+  EXPECT_FALSE(keys.count("TG-TF-025 module.orders_db.module.key.aws_kms_key.this"));
+}
+
+// Each instance is its own finding with its own fingerprint (waived on its
+// own), and the fingerprint does not depend on how the root was spelled.
+TEST(IacModules, InstancesHaveStableDistinctFingerprints) {
+  auto a = ScanTree(kTree);
+  auto b = ScanTree(kTree / "envs" / ".." );
+  std::set<std::string> fa, fb;
+  for (const auto& f : a.findings) fa.insert(f.fingerprint);
+  for (const auto& f : b.findings) fb.insert(f.fingerprint);
+  EXPECT_EQ(fa.size(), a.findings.size());
+  EXPECT_EQ(fa, fb);
+}
+
+// Registry modules and local sources outside the scan are noted once each as
+// not evaluated, never silently skipped; modules that only call each other
+// (a cycle with no root) are still checked on their own.
+TEST(IacModules, ModulesNotEvaluatedAreNotedOnce) {
+  TreeScan t = ScanTree(kTree);
+  int eks = 0, legacy = 0;
+  for (const auto& n : t.notes) {
+    if (n.find("terraform-aws-modules/eks/aws") != std::string::npos) ++eks;
+    if (n.find("../../vendor/legacy") != std::string::npos) ++legacy;
+  }
+  EXPECT_EQ(eks, 1) << testing::PrintToString(t.notes);  // two calls, one note
+  EXPECT_EQ(legacy, 1);
+  EXPECT_TRUE(t.Keys().count("TG-TF-025 aws_kms_key.a"));
+}
+
+// Scanning the module directory alone treats it as a root module: its
+// variables' defaults apply (encrypted defaults to true: no finding;
+// deletion_protection defaults to false: a finding).
+TEST(IacModules, AModuleScannedAloneUsesItsDefaults) {
+  auto keys = ScanTree(kTree / "modules" / "database").Keys();
+  EXPECT_FALSE(keys.count("TG-TF-002 aws_db_instance.this")) << testing::PrintToString(keys);
+  EXPECT_TRUE(keys.count("TG-TF-014 aws_db_instance.this"));
+}
+
+// dynamic blocks join the blocks they generate: the ingress rule built from
+// the call's CIDR list opens SSH to the world; server_side_encryption set by a
+// dynamic block is not reported missing, nor point_in_time_recovery whose
+// for_each is unknown (never guessed).
+TEST(IacModules, DynamicBlocksAreExpandedBeforeChecksRun) {
+  auto keys = ScanTree(kTree).Keys();
+  EXPECT_TRUE(keys.count("TG-TF-010 module.network.aws_security_group.admin")) << testing::PrintToString(keys);
+  EXPECT_FALSE(keys.count("TG-TF-019 module.network.aws_dynamodb_table.sessions"));
+  EXPECT_FALSE(keys.count("TG-TF-020 module.network.aws_dynamodb_table.sessions"));
+  // alone, the network module's default CIDR list is private
+  auto alone = ScanTree(kTree / "modules" / "network").Keys();
+  EXPECT_FALSE(alone.count("TG-TF-010 aws_security_group.admin")) << testing::PrintToString(alone);
 }

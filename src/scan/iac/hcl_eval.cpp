@@ -670,6 +670,25 @@ Json BodyToJson(const Body& b, const Scope& scope, std::string_view source) {
     if (blk.type == "dynamic") ExpandDynamic(blk, scope, source, body);
     out[blk.type].push_back(std::move(body));
   }
+  // Each dynamic block also joins the blocks it generates, as Terraform
+  // builds them: its expansion is appended to `values.<label>`; when its
+  // for_each is unknown, an unknown marker is, so that no check takes the
+  // block for absent.
+  if (auto it = out.find("dynamic"); it != out.end() && it->is_array()) {
+    for (const auto& d : *it) {
+      if (!d.contains("label") || !d["label"].is_string()) continue;
+      const std::string label = d["label"].get<std::string>();
+      if (label == "dynamic") continue;
+      Json& list = out[label];
+      if (list.is_null()) list = Json::array();
+      if (!list.is_array()) continue;  // an attribute of that name that is unknown: left as it is
+      if (d.contains("expanded")) {
+        for (const auto& e : d["expanded"]) list.push_back(e);
+      } else {
+        list.push_back(Unknown("dynamic \"" + label + "\""));
+      }
+    }
+  }
   return out;
 }
 

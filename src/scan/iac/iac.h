@@ -33,8 +33,10 @@ Result<Json> LoadTerraformHcl(const std::string& file, std::string_view text);
 // *.auto.tfvars, --var-file), `local.x` from locals. One document per file.
 // With `bad`, a file that does not parse is left out (its error added to
 // `bad`) and the rest of the module is loaded; without, it fails the load.
+// `inputs` (an object) are a module call's arguments as the caller evaluated
+// them: they override the variables' defaults and tfvars.
 Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars,
-                                              std::vector<Error>* bad = nullptr);
+                                              std::vector<Error>* bad = nullptr, const Json* inputs = nullptr);
 Result<Json> LoadTerraformPlan(const std::string& file, std::string_view text);
 // A Terraform/HCL file as conftest's `hcl2` parser gives it to Rego policies
 // (tmccombs/hcl2json's form): `resource.TYPE.NAME` is an array of block

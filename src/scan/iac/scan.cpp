@@ -219,6 +219,13 @@ struct WorkResult {
   std::vector<std::string> repo_files;  // each document's repository-relative path (fingerprints)
   std::vector<walk::Problem> problems;  // files of the item that could not be read or parsed
   rego::Value module;  // input.module of a Terraform HCL module (shared by its documents)
+  bool terraform = false;
+  std::string dir;  // a Terraform module's directory, as shown
+  // An instance of a local module, evaluated with a caller's arguments: the
+  // address prefix of its resources ("module.a.module.b.") and the call
+  // ({module, file, line}: the innermost module block).
+  std::string call_prefix;
+  Json call;
   std::vector<Finding> findings;
   std::optional<Error> error;
   std::size_t files = 0;
@@ -445,6 +452,8 @@ class Scanner {
         out.inputs.push_back(rego::FromJson(d));
       }
       out.module = TerraformModuleView(dir, out.inputs);
+      out.terraform = true;
+      out.dir = dir;
     } else {
       const walk::Entry& e = item.files.front();
       std::string text;
@@ -489,6 +498,7 @@ class Scanner {
       }
       LocateResources(out.docs[i], out.findings, first);
       Relocate(out.docs[i], out.findings, first);
+      if (!out.call_prefix.empty()) InModuleCall(out, out.repo_files[i], out.findings, first);
       ApplySuppressions(out.texts[i], file, out.findings, first);
     }
     out.docs.clear();
@@ -570,6 +580,25 @@ class Scanner {
     out.insert(out.end(), autos.begin(), autos.end());
     out.insert(out.end(), opts_.var_files.begin(), opts_.var_files.end());
     return out;
+  }
+
+  // A finding in a module instance: its address is the full one
+  // (module.a.aws_s3_bucket.b), the call is in its details and message, and
+  // its fingerprint is the instance's, so each call is waived on its own.
+  static void InModuleCall(const WorkResult& out, const std::string& repo_file, std::vector<Finding>& findings,
+                           std::size_t first) {
+    const std::string module = out.call_prefix.substr(0, out.call_prefix.size() - 1);
+    for (std::size_t i = first; i < findings.size(); ++i) {
+      Finding& f = findings[i];
+      std::string address = f.details.is_object() ? Str(f.details, "address") : std::string();
+      std::string full = address.empty() ? module : out.call_prefix + address;
+      if (!f.details.is_object()) f.details = Json::object();
+      if (!address.empty()) f.details["address"] = full;
+      f.details["module_call"] = out.call;
+      f.fingerprint = MakeFingerprint(f.rule_id, {repo_file, full, f.message});
+      f.message += " (in " + module + ", called at " + Str(out.call, "file") + ":" +
+                   std::to_string(out.call.value("line", 0u)) + ")";
+    }
   }
 
   // Plan findings point at the .tf line of their resource when it is known.
@@ -691,6 +720,158 @@ Status FindInputs(const std::vector<std::string>& paths, const ScanOptions& opts
   return Ok();
 }
 
+// Local Terraform modules. A module block whose source is a relative path
+// ("./x", "../x") to a directory of this scan is evaluated in its caller: the
+// callee's files are loaded again with the call's arguments (as the caller
+// evaluated them) for variables, once per call and recursively, and checked
+// as that instance. A directory that some scanned module calls is not a root
+// module, so it is not checked on its own with its defaults (unless every
+// call to it lies on a cycle). Registry, remote and unreachable local
+// sources are noted once each as not evaluated.
+class ModuleExpander {
+ public:
+  ModuleExpander(std::vector<WorkResult>& results, std::vector<std::string>& notes) : results_(results), notes_(notes) {}
+
+  void Run() {
+    for (std::size_t i = 0; i < results_.size(); ++i)
+      if (results_[i].terraform && !results_[i].error) by_dir_[Normal(results_[i].dir)] = i;
+    std::set<std::size_t> called;
+    for (const auto& [dir, i] : by_dir_)
+      for (const auto& c : Calls(results_[i].docs))
+        if (auto callee = Callee(results_[i].dir, c.source); callee && *callee != i) called.insert(*callee);
+    std::vector<WorkResult> instances;
+    std::set<std::size_t> reached;
+    for (const auto& [dir, i] : by_dir_) {
+      if (called.count(i)) continue;
+      std::vector<std::size_t> stack{i};
+      Expand(results_[i], "", stack, instances, reached);
+    }
+    for (std::size_t i : called) {
+      if (!reached.count(i)) continue;  // only called from a cycle: checked on its own
+      results_[i].docs.clear();         // not a root module: checked in each caller instead
+      results_[i].inputs.clear();
+      results_[i].texts.clear();
+      results_[i].repo_files.clear();
+    }
+    for (auto& w : instances) results_.push_back(std::move(w));
+  }
+
+ private:
+  struct Call {
+    std::string name, source, file;
+    std::uint32_t line = 0;
+    Json inputs;
+  };
+
+  static std::string Normal(const std::string& dir) {
+    std::string n = fs::path(dir.empty() ? "." : dir).lexically_normal().generic_string();
+    while (n.size() > 1 && n.back() == '/') n.pop_back();
+    return n.empty() ? "." : n;
+  }
+
+  static bool Local(const std::string& source) { return source.rfind("./", 0) == 0 || source.rfind("../", 0) == 0; }
+
+  static std::vector<Call> Calls(const std::vector<Json>& docs) {
+    static const std::set<std::string> kMeta = {"source", "version", "providers", "count", "for_each", "depends_on"};
+    std::vector<Call> out;
+    for (const auto& d : docs) {
+      if (!d.contains("blocks")) continue;
+      for (const auto& b : d["blocks"]) {
+        if (Str(b, "type") != "module" || !b.contains("labels") || !b["labels"].is_array() || b["labels"].size() != 1 ||
+            !b["labels"][0].is_string() || !b.contains("body") || !b["body"].is_object())
+          continue;
+        Call c;
+        c.name = b["labels"][0].get<std::string>();
+        c.file = Str(d, "file");
+        c.line = b.value("line", 0u);
+        c.inputs = Json::object();
+        const Json& body = b["body"];
+        c.source = Str(body, "source");
+        for (const auto& [k, v] : body.items())
+          if (!kMeta.count(k)) c.inputs[k] = v;
+        out.push_back(std::move(c));
+      }
+    }
+    return out;
+  }
+
+  std::optional<std::size_t> Callee(const std::string& caller_dir, const std::string& source) const {
+    if (!Local(source)) return std::nullopt;
+    auto it = by_dir_.find(Normal((fs::path(caller_dir.empty() ? "." : caller_dir) / source).generic_string()));
+    if (it == by_dir_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Note(const Call& c, const std::string& why) {
+    if (noted_.insert(c.source + "\n" + why).second)
+      notes_.push_back(c.file + ":" + std::to_string(c.line) + ": module \"" + c.name + "\" (source \"" + c.source +
+                       "\") not evaluated: " + why);
+  }
+
+  void Expand(const WorkResult& caller, const std::string& prefix, std::vector<std::size_t>& stack,
+              std::vector<WorkResult>& instances, std::set<std::size_t>& reached) {
+    for (auto& c : Calls(caller.docs)) {
+      if (c.source.empty()) {
+        Note(c, "its source is not a literal string");
+        continue;
+      }
+      if (!Local(c.source)) {
+        Note(c, "registry and remote modules are not read (vendor it into the repository, or scan the plan of "
+                "`terraform show -json`)");
+        continue;
+      }
+      auto callee = Callee(caller.dir, c.source);
+      if (!callee) {
+        Note(c, "its directory has no .tf files among the scanned files");
+        continue;
+      }
+      if (std::find(stack.begin(), stack.end(), *callee) != stack.end() || stack.size() > kMaxModuleDepth) {
+        Note(c, stack.size() > kMaxModuleDepth ? "modules nest too deeply" : "it calls itself through a cycle");
+        continue;
+      }
+      const WorkResult& mod = results_[*callee];
+      std::vector<SourceText> tf;
+      std::map<std::string, std::string> repo_of;
+      for (std::size_t k = 0; k < mod.docs.size(); ++k) {
+        tf.push_back({Str(mod.docs[k], "file"), mod.texts[k]});
+        repo_of[tf.back().file] = mod.repo_files[k];
+      }
+      std::vector<Error> bad;  // the callee's own item reports its parse problems
+      auto docs = LoadTerraformModule(tf, {}, &bad, &c.inputs);
+      if (!docs) {
+        Note(c, docs.error().message());
+        continue;
+      }
+      reached.insert(*callee);
+      WorkResult inst;
+      inst.terraform = true;
+      inst.dir = mod.dir;
+      inst.call_prefix = prefix + "module." + c.name + ".";
+      inst.call = Json{{"module", inst.call_prefix.substr(0, inst.call_prefix.size() - 1)}, {"file", c.file}, {"line", c.line}};
+      inst.docs = std::move(*docs);
+      std::map<std::string, std::string> texts;
+      for (auto& t : tf) texts[t.file] = std::move(t.text);
+      for (const auto& d : inst.docs) {
+        const std::string file = Str(d, "file");
+        inst.texts.push_back(texts[file]);
+        inst.repo_files.push_back(repo_of[file]);
+        inst.inputs.push_back(rego::FromJson(d));
+      }
+      inst.module = TerraformModuleView(inst.dir, inst.inputs);
+      stack.push_back(*callee);
+      Expand(inst, inst.call_prefix, stack, instances, reached);
+      stack.pop_back();
+      instances.push_back(std::move(inst));
+    }
+  }
+
+  static constexpr std::size_t kMaxModuleDepth = 16;
+  std::vector<WorkResult>& results_;
+  std::vector<std::string>& notes_;
+  std::map<std::string, std::size_t> by_dir_;
+  std::set<std::string> noted_;
+};
+
 }  // namespace
 
 Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const ScanOptions& opts) {
@@ -723,10 +904,10 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
   Scanner scanner(**policy, opts);
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
   jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(items.size(), 1)));
-  auto parallel = [&](auto&& work) {
+  auto parallel = [&](std::size_t n, auto&& work) {
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < items.size();) work(i);
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) work(i);
     };
     if (jobs <= 1) {
       worker();
@@ -736,11 +917,14 @@ Result<std::vector<Finding>> Scan(const std::vector<std::string>& paths, const S
     for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
   };
-  parallel([&](std::size_t i) { scanner.Load(items[i], results[i]); });
+  parallel(items.size(), [&](std::size_t i) { scanner.Load(items[i], results[i]); });
+  std::vector<std::string> module_notes;
+  ModuleExpander(results, module_notes).Run();
+  if (opts.notes != nullptr) opts.notes->insert(opts.notes->end(), module_notes.begin(), module_notes.end());
   double t_scan = ThreadCpu();
   const rego::Value scan = KubernetesScanView(results);  // needs every manifest: built between the phases
   double scan_view_seconds = ThreadCpu() - t_scan;
-  parallel([&](std::size_t i) { scanner.Evaluate(results[i], scan); });
+  parallel(results.size(), [&](std::size_t i) { scanner.Evaluate(results[i], scan); });
   std::vector<Finding> findings;
   ScanStats stats;
   stats.jobs = jobs;

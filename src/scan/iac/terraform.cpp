@@ -18,7 +18,8 @@ class Module {
  public:
   // With `bad`, a file that does not parse is left out of the module and its
   // error added there; without, the first such error fails the load.
-  Status Load(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars, std::vector<Error>* bad) {
+  Status Load(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars, std::vector<Error>* bad,
+              const Json* inputs) {
     for (const auto& s : tf) {
       auto f = hcl::Parse(s.file, s.text);
       if (!f) {
@@ -55,6 +56,9 @@ class Module {
       }
       for (const auto& a : parsed->body.attributes) vars_[a.name] = hcl::Evaluate(*a.expr, empty, parsed->text);
     }
+    // a module call's arguments, evaluated in the caller, override the defaults
+    if (inputs != nullptr && inputs->is_object())
+      for (const auto& [name, value] : inputs->items()) vars_[name] = value;
     scope_.lookup = [this](const std::string& root, const std::string& attr) -> const Json* { return Lookup(root, attr); };
     return Ok();
   }
@@ -114,9 +118,9 @@ class Module {
 }  // namespace
 
 Result<std::vector<Json>> LoadTerraformModule(const std::vector<SourceText>& tf, const std::vector<SourceText>& tfvars,
-                                              std::vector<Error>* bad) {
+                                              std::vector<Error>* bad, const Json* inputs) {
   Module m;
-  TG_TRY(m.Load(tf, tfvars, bad));
+  TG_TRY(m.Load(tf, tfvars, bad, inputs));
   return m.Documents();
 }
 
