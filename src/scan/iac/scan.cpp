@@ -222,10 +222,14 @@ struct WorkResult {
   bool terraform = false;
   std::string dir;  // a Terraform module's directory, as shown
   // An instance of a local module, evaluated with a caller's arguments: the
-  // address prefix of its resources ("module.a.module.b.") and the call
-  // ({module, file, line}: the innermost module block).
+  // address prefix of its resources ("module.a.module.b."), the call
+  // ({module, file, line} of the innermost module block, and `chain`: every
+  // call from the root module's inward) and the root module's file that makes
+  // the outermost call (repository-relative; part of the fingerprint, as two
+  // roots may name their calls alike).
   std::string call_prefix;
   Json call;
+  std::string root_file;
   std::vector<Finding> findings;
   std::optional<Error> error;
   std::size_t files = 0;
@@ -595,9 +599,11 @@ class Scanner {
       if (!f.details.is_object()) f.details = Json::object();
       if (!address.empty()) f.details["address"] = full;
       f.details["module_call"] = out.call;
-      f.fingerprint = MakeFingerprint(f.rule_id, {repo_file, full, f.message});
-      f.message += " (in " + module + ", called at " + Str(out.call, "file") + ":" +
-                   std::to_string(out.call.value("line", 0u)) + ")";
+      f.fingerprint = MakeFingerprint(f.rule_id, {repo_file, out.root_file, full, f.message});
+      std::string at;
+      for (const auto& c : out.call["chain"])
+        at += (at.empty() ? "" : " -> ") + Str(c, "file") + ":" + std::to_string(c.value("line", 0u));
+      f.message += " (in " + module + ", called at " + at + ")";
     }
   }
 
@@ -737,14 +743,14 @@ class ModuleExpander {
       if (results_[i].terraform && !results_[i].error) by_dir_[Normal(results_[i].dir)] = i;
     std::set<std::size_t> called;
     for (const auto& [dir, i] : by_dir_)
-      for (const auto& c : Calls(results_[i].docs))
+      for (const auto& c : Calls(results_[i]))
         if (auto callee = Callee(results_[i].dir, c.source); callee && *callee != i) called.insert(*callee);
     std::vector<WorkResult> instances;
     std::set<std::size_t> reached;
     for (const auto& [dir, i] : by_dir_) {
       if (called.count(i)) continue;
       std::vector<std::size_t> stack{i};
-      Expand(results_[i], "", stack, instances, reached);
+      Expand(results_[i], "", Json::array(), "", stack, instances, reached);
     }
     for (std::size_t i : called) {
       if (!reached.count(i)) continue;  // only called from a cycle: checked on its own
@@ -758,7 +764,7 @@ class ModuleExpander {
 
  private:
   struct Call {
-    std::string name, source, file;
+    std::string name, source, file, repo_file;
     std::uint32_t line = 0;
     Json inputs;
   };
@@ -771,10 +777,11 @@ class ModuleExpander {
 
   static bool Local(const std::string& source) { return source.rfind("./", 0) == 0 || source.rfind("../", 0) == 0; }
 
-  static std::vector<Call> Calls(const std::vector<Json>& docs) {
+  static std::vector<Call> Calls(const WorkResult& w) {
     static const std::set<std::string> kMeta = {"source", "version", "providers", "count", "for_each", "depends_on"};
     std::vector<Call> out;
-    for (const auto& d : docs) {
+    for (std::size_t i = 0; i < w.docs.size(); ++i) {
+      const Json& d = w.docs[i];
       if (!d.contains("blocks")) continue;
       for (const auto& b : d["blocks"]) {
         if (Str(b, "type") != "module" || !b.contains("labels") || !b["labels"].is_array() || b["labels"].size() != 1 ||
@@ -783,6 +790,7 @@ class ModuleExpander {
         Call c;
         c.name = b["labels"][0].get<std::string>();
         c.file = Str(d, "file");
+        c.repo_file = i < w.repo_files.size() ? w.repo_files[i] : c.file;
         c.line = b.value("line", 0u);
         c.inputs = Json::object();
         const Json& body = b["body"];
@@ -808,9 +816,9 @@ class ModuleExpander {
                        "\") not evaluated: " + why);
   }
 
-  void Expand(const WorkResult& caller, const std::string& prefix, std::vector<std::size_t>& stack,
-              std::vector<WorkResult>& instances, std::set<std::size_t>& reached) {
-    for (auto& c : Calls(caller.docs)) {
+  void Expand(const WorkResult& caller, const std::string& prefix, const Json& chain, const std::string& root_file,
+              std::vector<std::size_t>& stack, std::vector<WorkResult>& instances, std::set<std::size_t>& reached) {
+    for (auto& c : Calls(caller)) {
       if (c.source.empty()) {
         Note(c, "its source is not a literal string");
         continue;
@@ -847,7 +855,11 @@ class ModuleExpander {
       inst.terraform = true;
       inst.dir = mod.dir;
       inst.call_prefix = prefix + "module." + c.name + ".";
-      inst.call = Json{{"module", inst.call_prefix.substr(0, inst.call_prefix.size() - 1)}, {"file", c.file}, {"line", c.line}};
+      const std::string module = inst.call_prefix.substr(0, inst.call_prefix.size() - 1);
+      Json inner = chain;
+      inner.push_back(Json{{"module", module}, {"file", c.file}, {"line", c.line}});
+      inst.call = Json{{"module", module}, {"file", c.file}, {"line", c.line}, {"chain", inner}};
+      inst.root_file = root_file.empty() ? c.repo_file : root_file;
       inst.docs = std::move(*docs);
       std::map<std::string, std::string> texts;
       for (auto& t : tf) texts[t.file] = std::move(t.text);
@@ -859,7 +871,7 @@ class ModuleExpander {
       }
       inst.module = TerraformModuleView(inst.dir, inst.inputs);
       stack.push_back(*callee);
-      Expand(inst, inst.call_prefix, stack, instances, reached);
+      Expand(inst, inst.call_prefix, inner, inst.root_file, stack, instances, reached);
       stack.pop_back();
       instances.push_back(std::move(inst));
     }
