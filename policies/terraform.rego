@@ -882,3 +882,664 @@ deny contains f if {
 	"0.0.0.0/0" in cidrs
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s exposes its API endpoint to 0.0.0.0/0", [r.address]))
 }
+
+os_types := {"aws_opensearch_domain", "aws_elasticsearch_domain"}
+
+# METADATA
+# title: OpenSearch domain is not encrypted at rest
+# description: Indexes, logs and automated snapshots of an OpenSearch (Elasticsearch) domain without encryption at rest hold searchable cardholder data in the clear.
+# custom:
+#   id: TG-TF-040
+#   severity: high
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain]
+#   pci: ["3.5.1"]
+#   nist: [SC-28]
+#   remediation: Add encrypt_at_rest with enabled = true (and a customer-managed kms_key_id).
+deny contains f if {
+	some r in lib.resources(os_types)
+	lib.not_true(lib.block(r.values, "encrypt_at_rest"), "enabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not enable encrypt_at_rest", [r.address]))
+}
+
+# METADATA
+# title: OpenSearch node-to-node encryption is disabled
+# description: Without node-to-node encryption the nodes of a domain replicate documents to each other over unencrypted connections.
+# custom:
+#   id: TG-TF-041
+#   severity: medium
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain]
+#   pci: ["4.2.1"]
+#   nist: [SC-8]
+#   remediation: Add node_to_node_encryption with enabled = true.
+deny contains f if {
+	some r in lib.resources(os_types)
+	lib.not_true(lib.block(r.values, "node_to_node_encryption"), "enabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not enable node_to_node_encryption", [r.address]))
+}
+
+# METADATA
+# title: OpenSearch endpoint accepts HTTP or TLS below 1.2
+# description: With enforce_https = false clients may query the domain over plain HTTP, and a Policy-Min-TLS-1-0 security policy still accepts TLS 1.0 and 1.1.
+# custom:
+#   id: TG-TF-042
+#   severity: high
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain]
+#   pci: ["4.2.1"]
+#   nist: [SC-8, SC-13]
+#   remediation: In domain_endpoint_options set enforce_https = true and tls_security_policy = "Policy-Min-TLS-1-2-PFS-2023-10" (or another TLS 1.2 policy).
+deny contains f if {
+	some r in lib.resources(os_types)
+	o := lib.block(r.values, "domain_endpoint_options")
+	weak_endpoint(o)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s accepts plain HTTP or TLS below 1.2 (domain_endpoint_options)", [r.address]))
+}
+
+weak_endpoint(o) if lib.is_false(o, "enforce_https")
+
+weak_endpoint(o) if {
+	p := object.get(o, "tls_security_policy", "")
+	is_string(p)
+	contains(p, "TLS-1-0")
+}
+
+# METADATA
+# title: OpenSearch domain has a public endpoint
+# description: A domain outside a VPC gets an internet endpoint whose only protection is its access policy; inside a VPC security groups limit who can reach it.
+# custom:
+#   id: TG-TF-043
+#   severity: medium
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain]
+#   pci: ["1.3.1", "1.4.1"]
+#   nist: [AC-4, SC-7]
+#   remediation: Add vpc_options with private subnet_ids and security_group_ids (a domain cannot move into a VPC in place; create a new one and migrate).
+deny contains f if {
+	some r in lib.resources(os_types)
+	not in_vpc(r)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no vpc_options: its endpoint is public", [r.address]))
+}
+
+in_vpc(r) if {
+	v := lib.block(r.values, "vpc_options")
+	v != {}
+}
+
+# METADATA
+# title: OpenSearch domain access policy allows everyone
+# description: A public domain whose access policy allows Principal "*" without a Condition lets anyone on the internet read and write its indexes.
+# custom:
+#   id: TG-TF-044
+#   severity: critical
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain, aws_opensearch_domain_policy, aws_elasticsearch_domain_policy]
+#   pci: ["1.3.1", "7.2.1"]
+#   nist: [AC-3, AC-6, SC-7]
+#   remediation: Name the IAM principals in the access policy, add a Condition (for example aws:SourceIp), or place the domain in a VPC.
+deny contains f if {
+	some r in lib.resources(os_types | {"aws_opensearch_domain_policy", "aws_elasticsearch_domain_policy"})
+	open_statement(object.get(r.values, "access_policies", null))
+	not policy_domain_in_vpc(r)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows Principal \"*\" without a condition on a public domain", [r.address]))
+}
+
+open_statement(doc) if {
+	some s in lib.statements(doc)
+	s.Effect == "Allow"
+	everyone(s.Principal)
+	not s.Condition
+}
+
+policy_domain_in_vpc(r) if {
+	r.type in os_types
+	in_vpc(r)
+}
+
+# A domain policy names its domain: when that domain (or any domain the
+# module cannot tell apart from it) is in a VPC, no guess.
+policy_domain_in_vpc(r) if {
+	not r.type in os_types
+	some d in lib.module_resources(os_types)
+	lib.refers_to(r.values.domain_name, d, "domain_name")
+	in_vpc(d)
+}
+
+policy_domain_in_vpc(r) if {
+	not r.type in os_types
+	lib.unknown(r.values.domain_name)
+	not some_domain_named(r.values.domain_name)
+}
+
+some_domain_named(x) if {
+	some d in lib.module_resources(os_types)
+	lib.refers_to(x, d, "domain_name")
+}
+
+# METADATA
+# title: OpenSearch audit logs are not published
+# description: Audit logs record who searched, read and changed which index; without them access to the data in the domain cannot be traced to a user.
+# custom:
+#   id: TG-TF-045
+#   severity: low
+#   resources: [aws_opensearch_domain, aws_elasticsearch_domain]
+#   pci: ["10.2.1", "10.2.1.1"]
+#   nist: [AU-2, AU-12]
+#   remediation: Enable fine-grained access control and add log_publishing_options with log_type = "AUDIT_LOGS" and a CloudWatch log group.
+deny contains f if {
+	some r in lib.resources(os_types)
+	opts := object.get(r.values, "log_publishing_options", [])
+	is_array(opts)
+	not audit_published(opts)
+	not some_unknown(opts)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not publish AUDIT_LOGS", [r.address]))
+}
+
+audit_published(opts) if {
+	some o in opts
+	o.log_type == "AUDIT_LOGS"
+	not o.enabled == false
+}
+
+some_unknown(xs) if {
+	some x in xs
+	lib.unknown(x)
+}
+
+some_unknown(xs) if {
+	some x in xs
+	some v in x
+	lib.unknown(v)
+}
+
+# METADATA
+# title: KMS key policy allows everyone
+# description: A key policy statement that allows Principal "*" without a Condition lets any AWS account use or manage the key that protects cardholder data.
+# custom:
+#   id: TG-TF-046
+#   severity: critical
+#   resources: [aws_kms_key, aws_kms_key_policy]
+#   pci: ["3.6.1", "7.2.1"]
+#   nist: [AC-3, AC-6, SC-12]
+#   remediation: Name the account root and the specific roles as principals, or restrict Principal "*" with a Condition such as kms:CallerAccount or aws:PrincipalOrgID.
+deny contains f if {
+	some r in lib.resources({"aws_kms_key", "aws_kms_key_policy"})
+	open_statement(object.get(r.values, "policy", null))
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s key policy allows Principal \"*\" without a condition", [r.address]))
+}
+
+# METADATA
+# title: KMS key policy grants every KMS action to a role or user
+# description: kms:* (or "*") for a role or user makes it administrator and user of the key at once; key custody needs the fewest custodians and separate administration and use.
+# custom:
+#   id: TG-TF-047
+#   severity: medium
+#   resources: [aws_kms_key, aws_kms_key_policy]
+#   pci: ["3.6.1", "3.7.6", "7.2.2"]
+#   nist: [AC-5, AC-6, SC-12]
+#   remediation: Keep kms:* for the account root only; give key administrators the kms:Create*/Put*/Enable*/... actions and users kms:Encrypt/Decrypt/GenerateDataKey* in separate statements.
+deny contains f if {
+	some r in lib.resources({"aws_kms_key", "aws_kms_key_policy"})
+	some s in lib.statements(object.get(r.values, "policy", null))
+	s.Effect == "Allow"
+	some a in lib.as_array(object.get(s, "Action", []))
+	a in {"*", "kms:*"}
+	some p in lib.as_array(object.get(object.get(s, "Principal", {}), "AWS", []))
+	is_string(p)
+	p != "*"
+	not endswith(p, ":root")
+	not regex.match(`^[0-9]{12}$`, p)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s key policy grants %s to %s", [r.address, a, p]))
+}
+
+# METADATA
+# title: EKS secrets are not encrypted with a KMS key
+# description: Without envelope encryption Kubernetes Secrets are stored in etcd protected only by the volume encryption AWS manages, not by a key you control and audit.
+# custom:
+#   id: TG-TF-048
+#   severity: medium
+#   resources: [aws_eks_cluster]
+#   pci: ["3.5.1", "3.6.1"]
+#   cis: [CIS Amazon EKS 1.4.0 5.3.1]
+#   nist: [SC-12, SC-28]
+#   remediation: Add encryption_config with resources = ["secrets"] and provider key_arn of a customer-managed KMS key.
+deny contains f if {
+	some r in lib.resources({"aws_eks_cluster"})
+	cfg := object.get(r.values, "encryption_config", [])
+	is_array(cfg)
+	not some_unknown(cfg)
+	not secrets_encrypted(cfg)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no encryption_config for secrets", [r.address]))
+}
+
+secrets_encrypted(cfg) if {
+	some c in cfg
+	"secrets" in c.resources
+}
+
+eks_log_types := {"api", "audit", "authenticator"}
+
+# METADATA
+# title: EKS control plane audit logging is incomplete
+# description: The api, audit and authenticator logs record who did what to the cluster; EKS sends none of them unless they are enabled.
+# custom:
+#   id: TG-TF-049
+#   severity: medium
+#   resources: [aws_eks_cluster]
+#   pci: ["10.2.1", "10.2.1.2"]
+#   cis: [CIS Amazon EKS 1.4.0 2.1.1]
+#   nist: [AU-2, AU-12]
+#   remediation: Set enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"].
+deny contains f if {
+	some r in lib.resources({"aws_eks_cluster"})
+	types := object.get(r.values, "enabled_cluster_log_types", [])
+	is_array(types)
+	not some_unknown_value(types)
+	missing := [t | some t in eks_log_types; not t in types]
+	count(missing) > 0
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not enable the %s control plane logs", [r.address, concat(", ", sort(missing))]))
+}
+
+some_unknown_value(xs) if {
+	some x in xs
+	lib.unknown(x)
+}
+
+# METADATA
+# title: Database parameter group turns off required TLS
+# description: rds.force_ssl = 0 (PostgreSQL, SQL Server) or require_secure_transport = OFF (MySQL, MariaDB) lets clients connect and send queries and results unencrypted.
+# custom:
+#   id: TG-TF-050
+#   severity: high
+#   resources: [aws_db_parameter_group, aws_rds_cluster_parameter_group]
+#   pci: ["4.2.1"]
+#   nist: [SC-8]
+#   remediation: Set rds.force_ssl = 1 or require_secure_transport = ON in the parameter group.
+deny contains f if {
+	some r in lib.resources({"aws_db_parameter_group", "aws_rds_cluster_parameter_group"})
+	some p in object.get(r.values, "parameter", [])
+	p.name in {"rds.force_ssl", "require_secure_transport"}
+	lower(sprintf("%v", [p.value])) in {"0", "off", "false"}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets %s = %v", [r.address, p.name, p.value]))
+}
+
+# METADATA
+# title: Redshift cluster is not encrypted
+# description: An unencrypted data warehouse keeps its tables, snapshots and backups, often full of transaction history, in the clear.
+# custom:
+#   id: TG-TF-051
+#   severity: high
+#   resources: [aws_redshift_cluster]
+#   pci: ["3.5.1"]
+#   nist: [SC-28]
+#   remediation: Set encrypted = true with a kms_key_id.
+deny contains f if {
+	some r in lib.resources({"aws_redshift_cluster"})
+	lib.is_false(r.values, "encrypted")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets encrypted = false", [r.address]))
+}
+
+# METADATA
+# title: Redshift cluster is publicly accessible
+# description: A publicly accessible cluster gets a public address; the only barrier left to the warehouse is its security group.
+# custom:
+#   id: TG-TF-052
+#   severity: critical
+#   resources: [aws_redshift_cluster]
+#   pci: ["1.3.1", "1.4.1"]
+#   nist: [AC-4, SC-7]
+#   remediation: Set publicly_accessible = false and reach the cluster from private subnets.
+deny contains f if {
+	some r in lib.resources({"aws_redshift_cluster"})
+	r.values.publicly_accessible == true
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets publicly_accessible = true", [r.address]))
+}
+
+# METADATA
+# title: CloudWatch log group keeps logs for less than a year
+# description: Audit log history must be kept for at least twelve months (three of them immediately available); a shorter retention deletes the evidence an investigation needs.
+# custom:
+#   id: TG-TF-053
+#   severity: medium
+#   resources: [aws_cloudwatch_log_group]
+#   pci: ["10.5.1"]
+#   nist: [AU-11]
+#   remediation: Set retention_in_days to 365 or more (or 0 to keep logs forever), or export the logs to an archive that keeps them for a year.
+deny contains f if {
+	some r in lib.resources({"aws_cloudwatch_log_group"})
+	d := r.values.retention_in_days
+	is_number(d)
+	d > 0
+	d < 365
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s keeps logs for %d days", [r.address, d]))
+}
+
+pw_policy := {"aws_iam_account_password_policy"}
+
+# METADATA
+# title: IAM password policy allows short or simple passwords
+# description: Passwords need at least 12 characters with both letters and numbers; the IAM default (8 characters, no composition rule) is weaker.
+# custom:
+#   id: TG-TF-054
+#   severity: medium
+#   resources: [aws_iam_account_password_policy]
+#   pci: ["8.3.6"]
+#   cis: [CIS AWS Foundations 2.0.0 1.8]
+#   nist: [IA-5]
+#   remediation: Set minimum_password_length = 14 (at least 12), require_numbers = true and require_lowercase_characters or require_uppercase_characters = true.
+deny contains f if {
+	some r in lib.resources(pw_policy)
+	weak := [msg | some check, msg in password_rules; password_weak(check, r.values)]
+	count(weak) > 0
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s: %s", [r.address, concat("; ", sort(weak))]))
+}
+
+password_rules := {"length": "minimum_password_length is below 12", "numbers": "numbers are not required", "letters": "letters are not required"}
+
+password_weak("length", v) if {
+	n := object.get(v, "minimum_password_length", 8)
+	is_number(n)
+	n < 12
+}
+
+password_weak("numbers", v) if lib.not_true(v, "require_numbers")
+
+password_weak("letters", v) if {
+	lib.not_true(v, "require_lowercase_characters")
+	lib.not_true(v, "require_uppercase_characters")
+}
+
+# METADATA
+# title: IAM password policy allows reusing recent passwords
+# description: A new password must differ from the last four; without password_reuse_prevention users can cycle back to a compromised one.
+# custom:
+#   id: TG-TF-055
+#   severity: low
+#   resources: [aws_iam_account_password_policy]
+#   pci: ["8.3.7"]
+#   cis: [CIS AWS Foundations 2.0.0 1.9]
+#   nist: [IA-5]
+#   remediation: Set password_reuse_prevention = 24 (at least 4).
+deny contains f if {
+	some r in lib.resources(pw_policy)
+	n := object.get(r.values, "password_reuse_prevention", 0)
+	is_number(n)
+	n < 4
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s remembers fewer than 4 previous passwords", [r.address]))
+}
+
+# METADATA
+# title: IAM passwords do not expire within 90 days
+# description: Where a password is the only factor it must change at least every 90 days; without max_password_age a leaked password stays valid indefinitely.
+# custom:
+#   id: TG-TF-056
+#   severity: low
+#   resources: [aws_iam_account_password_policy]
+#   pci: ["8.3.9"]
+#   nist: [IA-5]
+#   remediation: Set max_password_age = 90 (or less), or require MFA for every console user and document that passwords are not the only factor.
+deny contains f if {
+	some r in lib.resources(pw_policy)
+	n := object.get(r.values, "max_password_age", 0)
+	is_number(n)
+	long_age(n)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s lets passwords live longer than 90 days", [r.address]))
+}
+
+long_age(n) if n == 0
+
+long_age(n) if n > 90
+
+# METADATA
+# title: IAM policy attached directly to a user
+# description: Privileges granted to individual users instead of groups or roles drift apart and escape the periodic access review.
+# custom:
+#   id: TG-TF-057
+#   severity: low
+#   resources: [aws_iam_user_policy, aws_iam_user_policy_attachment, aws_iam_policy_attachment]
+#   pci: ["7.2.1", "7.2.4"]
+#   cis: [CIS AWS Foundations 2.0.0 1.15]
+#   nist: [AC-2, AC-6]
+#   remediation: Attach policies to a group (aws_iam_group_policy_attachment) or a role and make the user a member.
+deny contains f if {
+	some r in lib.resources({"aws_iam_user_policy", "aws_iam_user_policy_attachment", "aws_iam_policy_attachment"})
+	direct_user_grant(r)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s grants privileges to a user directly", [r.address]))
+}
+
+direct_user_grant(r) if r.type in {"aws_iam_user_policy", "aws_iam_user_policy_attachment"}
+
+direct_user_grant(r) if {
+	r.type == "aws_iam_policy_attachment"
+	users := object.get(r.values, "users", [])
+	is_array(users)
+	count(users) > 0
+}
+
+# METADATA
+# title: Secrets Manager secret is not rotated
+# description: A secret without automatic rotation keeps the same database or service password until someone changes it by hand.
+# custom:
+#   id: TG-TF-058
+#   severity: low
+#   resources: [aws_secretsmanager_secret, aws_secretsmanager_secret_rotation]
+#   pci: ["8.3.9", "8.6.3"]
+#   nist: [IA-5]
+#   remediation: Add an aws_secretsmanager_secret_rotation for the secret (rotation_rules automatically_after_days 90 or less).
+deny contains f if {
+	some r in lib.resources({"aws_secretsmanager_secret"})
+	not lib.companion({"aws_secretsmanager_secret_rotation"}, "secret_id", r, "name")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no aws_secretsmanager_secret_rotation in its module", [r.address]))
+}
+
+# METADATA
+# title: Default security group allows traffic
+# description: Every instance launched without a security group lands in the VPC's default group; rules there silently open new resources.
+# custom:
+#   id: TG-TF-059
+#   severity: medium
+#   resources: [aws_default_security_group]
+#   pci: ["1.2.1", "1.3.1"]
+#   cis: [CIS AWS Foundations 2.0.0 5.4]
+#   nist: [AC-4, SC-7]
+#   remediation: Declare aws_default_security_group without ingress and egress blocks, so it allows nothing, and attach purpose-made groups.
+deny contains f if {
+	some r in lib.resources({"aws_default_security_group"})
+	some kind in ["ingress", "egress"]
+	rules := object.get(r.values, kind, [])
+	is_array(rules)
+	count(rules) > 0
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has %s rules", [r.address, kind]))
+}
+
+# METADATA
+# title: Network ACL allows administrative ports from the internet
+# description: A network ACL entry that allows SSH or RDP from 0.0.0.0/0 or ::/0 leaves security groups as the only control on administrative access.
+# custom:
+#   id: TG-TF-060
+#   severity: high
+#   resources: [aws_network_acl, aws_network_acl_rule, aws_default_network_acl]
+#   pci: ["1.3.1", "1.2.5"]
+#   cis: [CIS AWS Foundations 2.0.0 5.1]
+#   nist: [AC-17, SC-7]
+#   remediation: Deny ports 22 and 3389 from the internet in the network ACL, or allow them only from administrative ranges.
+deny contains f if {
+	some r in lib.resources({"aws_network_acl", "aws_network_acl_rule", "aws_default_network_acl"})
+	some e in nacl_ingress(r)
+	lower(object.get(e, "action", object.get(e, "rule_action", ""))) == "allow"
+	object.get(e, "cidr_block", object.get(e, "ipv6_cidr_block", "")) in {"0.0.0.0/0", "::/0"}
+	some port, name in admin_ports
+	nacl_covers(e, port)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows %s (port %d) from anywhere", [r.address, name, port]))
+}
+
+nacl_ingress(r) := r.values.ingress if {
+	r.type in {"aws_network_acl", "aws_default_network_acl"}
+	is_array(r.values.ingress)
+}
+
+nacl_ingress(r) := [r.values] if {
+	r.type == "aws_network_acl_rule"
+	not r.values.egress == true
+	lib.known(object.get(r.values, "egress", false))
+}
+
+nacl_covers(e, _) if lower(sprintf("%v", [e.protocol])) in {"-1", "all"}
+
+nacl_covers(e, port) if {
+	lower(sprintf("%v", [e.protocol])) in {"6", "tcp"}
+	lib.covers(e.from_port, e.to_port, port)
+}
+
+# METADATA
+# title: Load balancer access logs are disabled
+# description: Access logs record every request with its client, path and TLS details; without them attacks on the application cannot be reconstructed.
+# custom:
+#   id: TG-TF-061
+#   severity: low
+#   resources: [aws_lb, aws_alb]
+#   pci: ["10.2.1"]
+#   nist: [AU-2, AU-12]
+#   remediation: Add access_logs with a bucket and enabled = true.
+deny contains f if {
+	some r in lib.resources({"aws_lb", "aws_alb"})
+	object.get(r.values, "load_balancer_type", "application") in {"application", "network"}
+	lib.not_true(lib.block(r.values, "access_logs"), "enabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not enable access_logs", [r.address]))
+}
+
+# METADATA
+# title: API Gateway stage has no access logging
+# description: Without access logs the requests that reached the API, with their callers and results, are not recorded.
+# custom:
+#   id: TG-TF-062
+#   severity: low
+#   resources: [aws_api_gateway_stage, aws_apigatewayv2_stage]
+#   pci: ["10.2.1"]
+#   nist: [AU-2, AU-12]
+#   remediation: Add access_log_settings with a destination_arn (a CloudWatch log group) and a format.
+deny contains f if {
+	some r in lib.resources({"aws_api_gateway_stage", "aws_apigatewayv2_stage"})
+	lib.block(r.values, "access_log_settings") == {}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no access_log_settings", [r.address]))
+}
+
+# METADATA
+# title: EKS node group allows SSH from the internet
+# description: remote_access with an SSH key and no source security groups opens port 22 on every node to 0.0.0.0/0.
+# custom:
+#   id: TG-TF-063
+#   severity: high
+#   resources: [aws_eks_node_group]
+#   pci: ["1.3.1", "2.2.7"]
+#   cis: [CIS Amazon EKS 1.4.0 5.4.3]
+#   nist: [AC-17, SC-7]
+#   remediation: Set source_security_group_ids in remote_access to a bastion's group, or drop remote_access and use SSM Session Manager.
+deny contains f if {
+	some r in lib.resources({"aws_eks_node_group"})
+	ra := lib.block(r.values, "remote_access")
+	lib.known(ra)
+	lib.literal_string(object.get(ra, "ec2_ssh_key", ""))
+	sgs := object.get(ra, "source_security_group_ids", [])
+	sgs == []
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s opens SSH to its nodes from anywhere (remote_access without source_security_group_ids)", [r.address]))
+}
+
+# METADATA
+# title: MSK cluster accepts plaintext client traffic
+# description: client_broker PLAINTEXT or TLS_PLAINTEXT lets producers and consumers send messages to Kafka unencrypted.
+# custom:
+#   id: TG-TF-064
+#   severity: high
+#   resources: [aws_msk_cluster]
+#   pci: ["4.2.1"]
+#   nist: [SC-8]
+#   remediation: Set encryption_info.encryption_in_transit.client_broker = "TLS" and in_cluster = true.
+deny contains f if {
+	some r in lib.resources({"aws_msk_cluster"})
+	t := lib.block(lib.block(r.values, "encryption_info"), "encryption_in_transit")
+	plaintext_msk(t)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s allows unencrypted traffic to or between brokers", [r.address]))
+}
+
+plaintext_msk(t) if t.client_broker in {"PLAINTEXT", "TLS_PLAINTEXT"}
+
+plaintext_msk(t) if lib.is_false(t, "in_cluster")
+
+# METADATA
+# title: Kinesis stream is not encrypted
+# description: Records in a stream without server-side encryption are stored unencrypted for the whole retention period.
+# custom:
+#   id: TG-TF-065
+#   severity: medium
+#   resources: [aws_kinesis_stream]
+#   pci: ["3.5.1"]
+#   nist: [SC-28]
+#   remediation: Set encryption_type = "KMS" and kms_key_id (alias/aws/kinesis or a customer-managed key).
+deny contains f if {
+	some r in lib.resources({"aws_kinesis_stream"})
+	e := object.get(r.values, "encryption_type", "NONE")
+	e == "NONE"
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no server-side encryption", [r.address]))
+}
+
+# METADATA
+# title: DocumentDB or Neptune storage is not encrypted
+# description: Without storage_encrypted the cluster's storage, snapshots and backups are kept in the clear.
+# custom:
+#   id: TG-TF-066
+#   severity: high
+#   resources: [aws_docdb_cluster, aws_neptune_cluster]
+#   pci: ["3.5.1"]
+#   nist: [SC-28]
+#   remediation: Set storage_encrypted = true with a kms_key_arn; an existing cluster is encrypted by restoring an encrypted snapshot.
+deny contains f if {
+	some r in lib.resources({"aws_docdb_cluster", "aws_neptune_cluster"})
+	lib.not_true(r.values, "storage_encrypted")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not set storage_encrypted = true", [r.address]))
+}
+
+# METADATA
+# title: GuardDuty detector is disabled
+# description: GuardDuty is the account's intrusion detection over CloudTrail, VPC flow and DNS logs; a disabled detector raises no alerts.
+# custom:
+#   id: TG-TF-067
+#   severity: medium
+#   resources: [aws_guardduty_detector]
+#   pci: ["11.5.1", "10.4.1"]
+#   nist: [SI-4]
+#   remediation: Remove enable = false.
+deny contains f if {
+	some r in lib.resources({"aws_guardduty_detector"})
+	lib.is_false(r.values, "enable")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets enable = false", [r.address]))
+}
+
+# METADATA
+# title: CloudFront distribution has no web application firewall
+# description: Public-facing web applications need an automated solution that detects and blocks web attacks in front of them; a distribution without a WAF web ACL has none.
+# custom:
+#   id: TG-TF-068
+#   severity: medium
+#   resources: [aws_cloudfront_distribution]
+#   pci: ["6.4.2"]
+#   nist: [SC-7, SI-4]
+#   remediation: Set web_acl_id to an AWS WAFv2 web ACL (scope CLOUDFRONT) with managed rule groups for common web exploits.
+deny contains f if {
+	some r in lib.resources({"aws_cloudfront_distribution"})
+	lib.unset(r.values, "web_acl_id")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no web_acl_id", [r.address]))
+}
+
+# METADATA
+# title: ECR repository does not scan images on push
+# description: Scanning on push reports known vulnerabilities in every new image before it is deployed.
+# custom:
+#   id: TG-TF-069
+#   severity: low
+#   resources: [aws_ecr_repository]
+#   pci: ["6.3.1", "11.3.1"]
+#   nist: [RA-5, SI-2]
+#   remediation: Add image_scanning_configuration with scan_on_push = true (or enable enhanced scanning in the registry's aws_ecr_registry_scanning_configuration).
+deny contains f if {
+	some r in lib.resources({"aws_ecr_repository"})
+	count(lib.module_resources({"aws_ecr_registry_scanning_configuration"})) == 0
+	lib.not_true(lib.block(r.values, "image_scanning_configuration"), "scan_on_push")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not scan images on push", [r.address]))
+}

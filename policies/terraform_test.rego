@@ -389,3 +389,236 @@ test_tf036_write_wildcard_on_any_resource_denied if {
 }
 
 test_tf035_verb_wildcard_is_not_every_action if not "TG-TF-035" in iam_ids(["iam:Put*"], "arn:aws:iam::1:role/x")
+
+# Issue 13 §5.1: the PCI DSS 4.0 additions (TG-TF-040 and later).
+os_good := {
+	"encrypt_at_rest": [{"enabled": true}], "node_to_node_encryption": [{"enabled": true}],
+	"domain_endpoint_options": [{"enforce_https": true, "tls_security_policy": "Policy-Min-TLS-1-2-2019-07"}],
+	"vpc_options": [{"subnet_ids": ["subnet-1"]}],
+	"log_publishing_options": [{"log_type": "AUDIT_LOGS", "cloudwatch_log_group_arn": "arn:aws:logs:eu-west-1:1:log-group:a"}],
+}
+
+os(values) := res("aws_opensearch_domain", "d", object.union(os_good, values))
+
+test_os_good_domain_clean if count({i | some i in ids([os({})]); startswith(i, "TG-TF-04")}) == 0
+
+test_tf040_no_encryption_denied if "TG-TF-040" in ids([os({"encrypt_at_rest": [{"enabled": false}]})])
+
+test_tf040_elasticsearch_missing_block_denied if "TG-TF-040" in ids([res("aws_elasticsearch_domain", "e", {})])
+
+test_tf040_unknown_not_guessed if not "TG-TF-040" in ids([os({"encrypt_at_rest": [{"enabled": ref("var.enc")}]})])
+
+test_tf041_node_to_node_denied if "TG-TF-041" in ids([os({"node_to_node_encryption": []})])
+
+test_tf041_unknown_not_guessed if not "TG-TF-041" in ids([os({"node_to_node_encryption": ref("var.n2n")})])
+
+test_tf042_http_denied if "TG-TF-042" in ids([os({"domain_endpoint_options": [{"enforce_https": false}]})])
+
+test_tf042_tls10_denied if "TG-TF-042" in ids([os({"domain_endpoint_options": [{"enforce_https": true, "tls_security_policy": "Policy-Min-TLS-1-0-2019-07"}]})])
+
+test_tf042_unknown_not_guessed if not "TG-TF-042" in ids([os({"domain_endpoint_options": [{"enforce_https": ref("var.https"), "tls_security_policy": ref("var.tls")}]})])
+
+test_tf043_public_domain_denied if "TG-TF-043" in ids([os({"vpc_options": []})])
+
+test_tf043_unknown_vpc_not_guessed if not "TG-TF-043" in ids([os({"vpc_options": ref("var.vpc")})])
+
+open_access := `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"es:*","Resource":"arn:aws:es:eu-west-1:1:domain/d/*"}]}`
+
+test_tf044_open_public_domain_denied if "TG-TF-044" in ids([os({"vpc_options": [], "access_policies": open_access})])
+
+test_tf044_open_vpc_domain_allowed if not "TG-TF-044" in ids([os({"access_policies": open_access})])
+
+test_tf044_conditioned_allowed if not "TG-TF-044" in ids([os({"vpc_options": [], "access_policies": replace(open_access, `"Resource"`, `"Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}},"Resource"`)})])
+
+test_tf044_policy_resource_of_public_domain_denied if "TG-TF-044" in ids([
+	res("aws_opensearch_domain", "d", {"domain_name": "search"}),
+	res("aws_opensearch_domain_policy", "p", {"domain_name": ref("aws_opensearch_domain.d.domain_name"), "access_policies": open_access}),
+])
+
+test_tf044_policy_resource_of_vpc_domain_allowed if not "TG-TF-044" in ids([
+	res("aws_opensearch_domain", "d", {"domain_name": "search", "vpc_options": [{"subnet_ids": ["s"]}]}),
+	res("aws_opensearch_domain_policy", "p", {"domain_name": ref("aws_opensearch_domain.d.domain_name"), "access_policies": open_access}),
+])
+
+test_tf044_policy_resource_unknown_domain_not_guessed if not "TG-TF-044" in ids([res("aws_opensearch_domain_policy", "p", {"domain_name": ref("var.domain"), "access_policies": open_access})])
+
+test_tf044_unknown_policy_not_guessed if not "TG-TF-044" in ids([os({"vpc_options": [], "access_policies": ref("data.aws_iam_policy_document.p.json")})])
+
+test_tf045_no_audit_logs_denied if "TG-TF-045" in ids([os({"log_publishing_options": [{"log_type": "INDEX_SLOW_LOGS"}]})])
+
+test_tf045_unknown_not_guessed if not "TG-TF-045" in ids([os({"log_publishing_options": [{"log_type": ref("var.t")}]})])
+
+kms_open := `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}`
+
+test_tf046_open_key_policy_denied if "TG-TF-046" in ids([res("aws_kms_key", "k", {"enable_key_rotation": true, "policy": kms_open})])
+
+test_tf046_key_policy_resource_denied if "TG-TF-046" in ids([res("aws_kms_key_policy", "k", {"policy": json.unmarshal(kms_open)})])
+
+test_tf046_conditioned_allowed if not "TG-TF-046" in ids([res("aws_kms_key_policy", "k", {"policy": replace(kms_open, `"Resource"`, `"Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}},"Resource"`)})])
+
+test_tf046_unknown_not_guessed if not "TG-TF-046" in ids([res("aws_kms_key_policy", "k", {"policy": ref("data.aws_iam_policy_document.k.json")})])
+
+kms_admin(principal) := {"policy": json.marshal({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "kms:*", "Resource": "*"}]})}
+
+test_tf047_role_with_kms_star_denied if "TG-TF-047" in ids([res("aws_kms_key_policy", "k", kms_admin("arn:aws:iam::111122223333:role/app"))])
+
+test_tf047_root_allowed if not "TG-TF-047" in ids([res("aws_kms_key_policy", "k", kms_admin(["arn:aws:iam::111122223333:root", "111122223333"]))])
+
+test_tf047_unknown_not_guessed if not "TG-TF-047" in ids([res("aws_kms_key_policy", "k", {"policy": ref("data.aws_iam_policy_document.k.json")})])
+
+eks(values) := res("aws_eks_cluster", "c", object.union({"vpc_config": [{"endpoint_public_access": false}], "encryption_config": [{"resources": ["secrets"], "provider": [{"key_arn": "arn"}]}], "enabled_cluster_log_types": ["api", "audit", "authenticator"]}, values))
+
+test_eks_good_clean if count({i | some i in ids([eks({})])}) == 0
+
+test_tf048_no_secrets_encryption_denied if "TG-TF-048" in ids([eks({"encryption_config": []})])
+
+test_tf048_unknown_not_guessed if not "TG-TF-048" in ids([eks({"encryption_config": [ref("local.enc")]})])
+
+test_tf049_missing_audit_log_denied if "TG-TF-049" in ids([eks({"enabled_cluster_log_types": ["api"]})])
+
+test_tf049_unknown_not_guessed if not "TG-TF-049" in ids([eks({"enabled_cluster_log_types": ref("var.logs")})])
+
+pg(name, value) := res("aws_db_parameter_group", "p", {"family": "postgres16", "parameter": [{"name": name, "value": value}]})
+
+test_tf050_force_ssl_off_denied if "TG-TF-050" in ids([pg("rds.force_ssl", "0")])
+
+test_tf050_mysql_secure_transport_off_denied if "TG-TF-050" in ids([pg("require_secure_transport", "OFF")])
+
+test_tf050_force_ssl_on_allowed if not "TG-TF-050" in ids([pg("rds.force_ssl", "1")])
+
+test_tf050_unknown_not_guessed if not "TG-TF-050" in ids([pg("rds.force_ssl", ref("var.ssl"))])
+
+test_tf051_unencrypted_redshift_denied if "TG-TF-051" in ids([res("aws_redshift_cluster", "r", {"encrypted": false})])
+
+test_tf051_encrypted_allowed if not "TG-TF-051" in ids([res("aws_redshift_cluster", "r", {"encrypted": true})])
+
+test_tf051_unknown_not_guessed if not "TG-TF-051" in ids([res("aws_redshift_cluster", "r", {"encrypted": ref("var.e")})])
+
+test_tf052_public_redshift_denied if "TG-TF-052" in ids([res("aws_redshift_cluster", "r", {"publicly_accessible": true})])
+
+test_tf052_private_allowed if not "TG-TF-052" in ids([res("aws_redshift_cluster", "r", {"publicly_accessible": false})])
+
+test_tf052_unknown_not_guessed if not "TG-TF-052" in ids([res("aws_redshift_cluster", "r", {"publicly_accessible": ref("var.p")})])
+
+test_tf053_short_retention_denied if "TG-TF-053" in ids([res("aws_cloudwatch_log_group", "l", {"retention_in_days": 90})])
+
+test_tf053_year_and_forever_allowed if {
+	not "TG-TF-053" in ids([res("aws_cloudwatch_log_group", "l", {"retention_in_days": 400})])
+	not "TG-TF-053" in ids([res("aws_cloudwatch_log_group", "l", {"retention_in_days": 0})])
+	not "TG-TF-053" in ids([res("aws_cloudwatch_log_group", "l", {})])
+}
+
+test_tf053_unknown_not_guessed if not "TG-TF-053" in ids([res("aws_cloudwatch_log_group", "l", {"retention_in_days": ref("var.days")})])
+
+pw_good := {"minimum_password_length": 14, "require_numbers": true, "require_lowercase_characters": true, "password_reuse_prevention": 24, "max_password_age": 90}
+
+pw(values) := res("aws_iam_account_password_policy", "p", object.union(pw_good, values))
+
+test_pw_good_clean if count(ids([pw({})])) == 0
+
+test_tf054_short_password_denied if "TG-TF-054" in ids([pw({"minimum_password_length": 8})])
+
+test_tf054_default_length_denied if "TG-TF-054" in ids([res("aws_iam_account_password_policy", "p", {"require_numbers": true, "require_uppercase_characters": true})])
+
+test_tf054_no_numbers_denied if "TG-TF-054" in ids([pw({"require_numbers": false})])
+
+test_tf054_unknown_not_guessed if not "TG-TF-054" in ids([pw({"minimum_password_length": ref("var.len"), "require_numbers": ref("var.n")})])
+
+test_tf055_reuse_denied if "TG-TF-055" in ids([pw({"password_reuse_prevention": 2})])
+
+test_tf055_unknown_not_guessed if not "TG-TF-055" in ids([pw({"password_reuse_prevention": ref("var.r")})])
+
+test_tf056_no_expiry_denied if "TG-TF-056" in ids([pw({"max_password_age": 365})])
+
+test_tf056_unknown_not_guessed if not "TG-TF-056" in ids([pw({"max_password_age": ref("var.age")})])
+
+test_tf057_user_attachment_denied if "TG-TF-057" in ids([res("aws_iam_user_policy_attachment", "a", {"user": "alice", "policy_arn": "arn"})])
+
+test_tf057_group_attachment_allowed if not "TG-TF-057" in ids([res("aws_iam_group_policy_attachment", "a", {"group": "ops", "policy_arn": "arn"}), res("aws_iam_policy_attachment", "b", {"groups": ["ops"], "users": []})])
+
+test_tf057_unknown_users_not_guessed if not "TG-TF-057" in ids([res("aws_iam_policy_attachment", "b", {"users": ref("var.users")})])
+
+secret := res("aws_secretsmanager_secret", "s", {"name": "db"})
+
+test_tf058_unrotated_denied if "TG-TF-058" in ids([secret])
+
+test_tf058_rotation_allowed if not "TG-TF-058" in ids([secret, res("aws_secretsmanager_secret_rotation", "r", {"secret_id": ref("aws_secretsmanager_secret.s.id")})])
+
+test_tf058_unresolvable_not_guessed if not "TG-TF-058" in ids([secret, res("aws_secretsmanager_secret_rotation", "r", {"secret_id": ref("var.secret")})])
+
+test_tf059_default_sg_rules_denied if "TG-TF-059" in ids([res("aws_default_security_group", "d", {"ingress": [{"protocol": "-1", "self": true, "from_port": 0, "to_port": 0}]})])
+
+test_tf059_empty_default_sg_allowed if not "TG-TF-059" in ids([res("aws_default_security_group", "d", {"vpc_id": "vpc-1"})])
+
+test_tf059_unknown_not_guessed if not "TG-TF-059" in ids([res("aws_default_security_group", "d", {"ingress": ref("local.rules")})])
+
+nacl(values) := res("aws_network_acl_rule", "n", object.union({"rule_action": "allow", "cidr_block": "0.0.0.0/0", "protocol": "tcp", "from_port": 22, "to_port": 22}, values))
+
+test_tf060_nacl_ssh_denied if "TG-TF-060" in ids([nacl({})])
+
+test_tf060_inline_all_denied if "TG-TF-060" in ids([res("aws_network_acl", "n", {"ingress": [{"action": "allow", "cidr_block": "0.0.0.0/0", "protocol": "-1", "from_port": 0, "to_port": 0}]})])
+
+test_tf060_https_or_deny_or_egress_allowed if {
+	not "TG-TF-060" in ids([nacl({"from_port": 443, "to_port": 443})])
+	not "TG-TF-060" in ids([nacl({"rule_action": "deny"})])
+	not "TG-TF-060" in ids([nacl({"egress": true})])
+}
+
+test_tf060_unknown_not_guessed if not "TG-TF-060" in ids([nacl({"cidr_block": ref("var.cidr")}), nacl({"egress": ref("var.e")})])
+
+test_tf061_no_access_logs_denied if "TG-TF-061" in ids([res("aws_lb", "l", {"load_balancer_type": "application"})])
+
+test_tf061_logs_allowed if not "TG-TF-061" in ids([res("aws_lb", "l", {"access_logs": [{"bucket": "logs", "enabled": true}]})])
+
+test_tf061_unknown_not_guessed if not "TG-TF-061" in ids([res("aws_lb", "l", {"access_logs": [{"bucket": "logs", "enabled": ref("var.logs")}]})])
+
+test_tf062_no_access_logs_denied if "TG-TF-062" in ids([res("aws_apigatewayv2_stage", "s", {"name": "prod"})])
+
+test_tf062_logs_allowed if not "TG-TF-062" in ids([res("aws_api_gateway_stage", "s", {"access_log_settings": [{"destination_arn": "arn", "format": "$context.requestId"}]})])
+
+test_tf062_unknown_not_guessed if not "TG-TF-062" in ids([res("aws_api_gateway_stage", "s", {"access_log_settings": ref("local.logs")})])
+
+test_tf063_open_ssh_denied if "TG-TF-063" in ids([res("aws_eks_node_group", "n", {"remote_access": [{"ec2_ssh_key": "ops"}]})])
+
+test_tf063_restricted_allowed if not "TG-TF-063" in ids([res("aws_eks_node_group", "n", {"remote_access": [{"ec2_ssh_key": "ops", "source_security_group_ids": ["sg-1"]}]})])
+
+test_tf063_unknown_not_guessed if not "TG-TF-063" in ids([res("aws_eks_node_group", "n", {"remote_access": [{"ec2_ssh_key": "ops", "source_security_group_ids": ref("var.sgs")}]})])
+
+msk(t) := res("aws_msk_cluster", "m", {"encryption_info": [{"encryption_in_transit": [t]}]})
+
+test_tf064_plaintext_denied if "TG-TF-064" in ids([msk({"client_broker": "TLS_PLAINTEXT"})])
+
+test_tf064_tls_allowed if not "TG-TF-064" in ids([msk({"client_broker": "TLS", "in_cluster": true}), res("aws_msk_cluster", "d", {})])
+
+test_tf064_unknown_not_guessed if not "TG-TF-064" in ids([msk({"client_broker": ref("var.cb"), "in_cluster": ref("var.ic")})])
+
+test_tf065_unencrypted_stream_denied if "TG-TF-065" in ids([res("aws_kinesis_stream", "k", {"name": "s"})])
+
+test_tf065_kms_allowed if not "TG-TF-065" in ids([res("aws_kinesis_stream", "k", {"encryption_type": "KMS", "kms_key_id": "alias/aws/kinesis"})])
+
+test_tf065_unknown_not_guessed if not "TG-TF-065" in ids([res("aws_kinesis_stream", "k", {"encryption_type": ref("var.e")})])
+
+test_tf066_docdb_denied if "TG-TF-066" in ids([res("aws_neptune_cluster", "n", {})])
+
+test_tf066_encrypted_allowed if not "TG-TF-066" in ids([res("aws_docdb_cluster", "d", {"storage_encrypted": true})])
+
+test_tf066_unknown_not_guessed if not "TG-TF-066" in ids([res("aws_docdb_cluster", "d", {"storage_encrypted": ref("var.e")})])
+
+test_tf067_disabled_denied if "TG-TF-067" in ids([res("aws_guardduty_detector", "g", {"enable": false})])
+
+test_tf067_default_allowed if not "TG-TF-067" in ids([res("aws_guardduty_detector", "g", {})])
+
+test_tf067_unknown_not_guessed if not "TG-TF-067" in ids([res("aws_guardduty_detector", "g", {"enable": ref("var.on")})])
+
+test_tf068_no_waf_denied if "TG-TF-068" in ids([res("aws_cloudfront_distribution", "c", {})])
+
+test_tf068_waf_allowed if not "TG-TF-068" in ids([res("aws_cloudfront_distribution", "c", {"web_acl_id": ref("aws_wafv2_web_acl.w.arn")})])
+
+test_tf069_no_scan_denied if "TG-TF-069" in ids([res("aws_ecr_repository", "r", {"name": "app"})])
+
+test_tf069_scan_allowed if {
+	not "TG-TF-069" in ids([res("aws_ecr_repository", "r", {"image_scanning_configuration": [{"scan_on_push": true}]})])
+	not "TG-TF-069" in ids([res("aws_ecr_repository", "r", {}), res("aws_ecr_registry_scanning_configuration", "s", {"scan_type": "ENHANCED"})])
+}
+
+test_tf069_unknown_not_guessed if not "TG-TF-069" in ids([res("aws_ecr_repository", "r", {"image_scanning_configuration": [{"scan_on_push": ref("var.scan")}]})])

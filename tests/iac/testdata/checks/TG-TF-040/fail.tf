@@ -1,0 +1,6 @@
+resource "aws_opensearch_domain" "search" {
+  domain_name = "payments-search"
+  encrypt_at_rest {
+    enabled = false
+  }
+}

@@ -1,0 +1,3 @@
+resource "aws_elasticsearch_domain" "legacy" {
+  domain_name = "legacy"
+}

@@ -1,0 +1,5 @@
+resource "aws_elasticsearch_domain" "legacy" {
+  node_to_node_encryption {
+    enabled = true
+  }
+}

@@ -1,0 +1,7 @@
+resource "aws_eks_cluster" "payments" {
+  name     = "payments"
+  role_arn = "arn:aws:iam::111122223333:role/eks"
+  encryption_config {
+    resources = []
+  }
+}

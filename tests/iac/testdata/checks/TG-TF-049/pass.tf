@@ -1,0 +1,5 @@
+resource "aws_eks_cluster" "payments" {
+  name     = "payments"
+  role_arn = "arn:aws:iam::111122223333:role/eks"
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+}

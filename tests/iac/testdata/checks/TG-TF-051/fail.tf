@@ -1,0 +1,4 @@
+resource "aws_redshift_cluster" "dw" {
+  cluster_identifier = "payments-dw"
+  encrypted          = false
+}

@@ -1,0 +1,3 @@
+resource "aws_redshift_cluster" "open" {
+  publicly_accessible = true
+}

@@ -1,0 +1,4 @@
+resource "aws_redshift_cluster" "closed" {
+  publicly_accessible = false
+  encrypted           = true
+}

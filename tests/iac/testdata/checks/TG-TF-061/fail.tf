@@ -1,0 +1,3 @@
+resource "aws_lb" "web" {
+  load_balancer_type = "application"
+}

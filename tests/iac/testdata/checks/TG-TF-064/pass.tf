@@ -1,0 +1,3 @@
+resource "aws_msk_cluster" "events" {
+  cluster_name = "payments-events"
+}

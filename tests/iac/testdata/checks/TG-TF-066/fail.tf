@@ -1,0 +1,3 @@
+resource "aws_docdb_cluster" "docs" {
+  cluster_identifier = "payments-docs"
+}
