@@ -207,3 +207,152 @@ deny contains f if {
 	lib.not_true(r.values, "purge_protection_enabled")
 	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not set purge_protection_enabled = true", [r.address]))
 }
+
+aks := {"azurerm_kubernetes_cluster"}
+
+# METADATA
+# title: AKS API server is reachable from the whole internet
+# description: A cluster that is neither private nor limited to authorized IP ranges exposes the Kubernetes API to credential attacks and API exploits from anywhere.
+# custom:
+#   id: TG-AZ-009
+#   severity: high
+#   resources: [azurerm_kubernetes_cluster]
+#   pci: ["1.3.1", "1.4.1"]
+#   cis: [CIS Azure Kubernetes Service 1.4.0 5.4.1]
+#   nist: [AC-17, SC-7]
+#   remediation: Set private_cluster_enabled = true, or api_server_access_profile { authorized_ip_ranges = [administrative ranges] }.
+deny contains f if {
+	some r in lib.resources(aks)
+	lib.not_true(r.values, "private_cluster_enabled")
+	ranges := authorized_ranges(r.values)
+	is_array(ranges)
+	open_ranges(ranges)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s lets the whole internet reach its API server", [r.address]))
+}
+
+# The authorized IP ranges: api_server_access_profile (provider 3.x and 4.x) or
+# the older api_server_authorized_ip_ranges; an unknown when either is unknown.
+authorized_ranges(v) := x if {
+	p := lib.block(v, "api_server_access_profile")
+	lib.unknown(p)
+	x := p
+} else := x if {
+	x := lib.block(v, "api_server_access_profile").authorized_ip_ranges
+	x != null
+} else := object.get(v, "api_server_authorized_ip_ranges", [])
+
+open_ranges(ranges) if ranges == []
+
+open_ranges(ranges) if {
+	some x in ranges
+	x in {"0.0.0.0/0", "*"}
+}
+
+# METADATA
+# title: AKS Kubernetes RBAC is disabled
+# description: Without Kubernetes RBAC every authenticated user and service account is effectively unrestricted inside the cluster.
+# custom:
+#   id: TG-AZ-010
+#   severity: high
+#   resources: [azurerm_kubernetes_cluster]
+#   pci: ["7.2.1", "7.2.2"]
+#   cis: [CIS Azure Kubernetes Service 1.4.0 5.5.1]
+#   nist: [AC-3, AC-6]
+#   remediation: Remove role_based_access_control_enabled = false (RBAC cannot be turned on for an existing cluster; recreate it).
+deny contains f if {
+	some r in lib.resources(aks)
+	lib.is_false(r.values, "role_based_access_control_enabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets role_based_access_control_enabled = false", [r.address]))
+}
+
+# METADATA
+# title: AKS local accounts are enabled
+# description: The local clusterAdmin credential is a shared account outside Entra ID; it cannot be tied to a person, needs no MFA and survives people leaving.
+# custom:
+#   id: TG-AZ-011
+#   severity: medium
+#   resources: [azurerm_kubernetes_cluster]
+#   pci: ["8.2.2", "8.4.1"]
+#   cis: [CIS Azure Kubernetes Service 1.4.0 5.5.2]
+#   nist: [AC-2, IA-2]
+#   remediation: Set local_account_disabled = true with azure_active_directory_role_based_access_control (Entra ID integration).
+deny contains f if {
+	some r in lib.resources(aks)
+	lib.not_true(r.values, "local_account_disabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not set local_account_disabled = true", [r.address]))
+}
+
+# METADATA
+# title: AKS cluster does not enforce network policies
+# description: Without a network policy engine every pod can reach every other pod, so a compromised workload reaches the cardholder-data workloads directly.
+# custom:
+#   id: TG-AZ-012
+#   severity: medium
+#   resources: [azurerm_kubernetes_cluster]
+#   pci: ["1.2.1", "1.3.1"]
+#   cis: [CIS Azure Kubernetes Service 1.4.0 5.4.4]
+#   nist: [AC-4, SC-7]
+#   remediation: Set network_profile { network_plugin = "azure", network_policy = "azure" (or "calico" or "cilium") }, then add NetworkPolicies per namespace.
+deny contains f if {
+	some r in lib.resources(aks)
+	np := lib.block(r.values, "network_profile")
+	lib.known(np)
+	policy := object.get(np, "network_policy", null)
+	lib.known(policy)
+	policy in {null, "", "none"}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no network_policy engine", [r.address]))
+}
+
+# METADATA
+# title: AKS secrets are not encrypted with a Key Vault key
+# description: Without KMS etcd encryption Kubernetes Secrets are protected only by platform-managed storage keys, not by a key you control, rotate and audit.
+# custom:
+#   id: TG-AZ-013
+#   severity: low
+#   resources: [azurerm_kubernetes_cluster]
+#   pci: ["3.5.1", "3.6.1"]
+#   nist: [SC-12, SC-28]
+#   remediation: Add key_management_service with key_vault_key_id of a Key Vault key (key_vault_network_access Private where possible).
+deny contains f if {
+	some r in lib.resources(aks)
+	lib.block(r.values, "key_management_service") == {}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no key_management_service (KMS etcd encryption)", [r.address]))
+}
+
+web_apps := {"azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_app_service", "azurerm_function_app"}
+
+# METADATA
+# title: Azure App Service accepts plain HTTP
+# description: Unless https_only is set, the app answers plain HTTP and session cookies and card data can cross the network unencrypted.
+# custom:
+#   id: TG-AZ-014
+#   severity: high
+#   resources: [azurerm_linux_web_app, azurerm_windows_web_app, azurerm_linux_function_app, azurerm_windows_function_app, azurerm_app_service, azurerm_function_app]
+#   pci: ["4.2.1"]
+#   cis: [CIS Microsoft Azure Foundations 2.0.0 9.2]
+#   nist: [SC-8]
+#   remediation: Set https_only = true.
+deny contains f if {
+	some r in lib.resources(web_apps)
+	lib.not_true(r.values, "https_only")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not set https_only = true", [r.address]))
+}
+
+# METADATA
+# title: Azure App Service allows TLS below 1.2
+# description: A minimum TLS version of 1.0 or 1.1 lets clients negotiate deprecated protocol versions with known weaknesses.
+# custom:
+#   id: TG-AZ-015
+#   severity: medium
+#   resources: [azurerm_linux_web_app, azurerm_windows_web_app, azurerm_linux_function_app, azurerm_windows_function_app, azurerm_app_service, azurerm_function_app]
+#   pci: ["4.2.1"]
+#   cis: [CIS Microsoft Azure Foundations 2.0.0 9.3]
+#   nist: [SC-8, SC-13]
+#   remediation: Set site_config { minimum_tls_version = "1.2" } (min_tls_version on azurerm_app_service).
+deny contains f if {
+	some r in lib.resources(web_apps)
+	sc := lib.block(r.values, "site_config")
+	some k in ["minimum_tls_version", "min_tls_version", "scm_minimum_tls_version"]
+	sprintf("%v", [object.get(sc, k, "")]) in {"1.0", "1.1"}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets %s = %v", [r.address, k, sc[k]]))
+}

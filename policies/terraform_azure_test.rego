@@ -62,3 +62,64 @@ test_az007_deny_rule_allowed if not "TG-AZ-007" in ids([res("azurerm_network_sec
 test_az008_no_purge_protection_denied if "TG-AZ-008" in ids([res("azurerm_key_vault", {})])
 
 test_az008_purge_protection_allowed if not "TG-AZ-008" in ids([res("azurerm_key_vault", {"purge_protection_enabled": true})])
+
+# Issue 13 §5.1: AKS and App Service additions (TG-AZ-009 and later).
+aks_good := {
+	"private_cluster_enabled": true, "local_account_disabled": true,
+	"network_profile": [{"network_plugin": "azure", "network_policy": "azure"}],
+	"key_management_service": [{"key_vault_key_id": "https://kv.vault.azure.net/keys/k/1"}],
+}
+
+aks(values) := res("azurerm_kubernetes_cluster", object.union(aks_good, values))
+
+test_aks_good_clean if count(ids([aks({})])) == 0
+
+test_az009_public_api_denied if "TG-AZ-009" in ids([aks({"private_cluster_enabled": false})])
+
+test_az009_open_range_denied if "TG-AZ-009" in ids([aks({"private_cluster_enabled": false, "api_server_access_profile": [{"authorized_ip_ranges": ["0.0.0.0/0"]}]})])
+
+test_az009_authorized_ranges_allowed if {
+	not "TG-AZ-009" in ids([aks({"private_cluster_enabled": false, "api_server_access_profile": [{"authorized_ip_ranges": ["203.0.113.0/24"]}]})])
+	not "TG-AZ-009" in ids([aks({"private_cluster_enabled": false, "api_server_authorized_ip_ranges": ["203.0.113.0/24"]})])
+}
+
+test_az009_unknown_not_guessed if {
+	not "TG-AZ-009" in ids([aks({"private_cluster_enabled": ref("var.private")})])
+	not "TG-AZ-009" in ids([aks({"private_cluster_enabled": false, "api_server_access_profile": [{"authorized_ip_ranges": ref("var.ranges")}]})])
+	not "TG-AZ-009" in ids([aks({"private_cluster_enabled": false, "api_server_access_profile": ref("local.profile")})])
+}
+
+test_az010_rbac_off_denied if "TG-AZ-010" in ids([aks({"role_based_access_control_enabled": false})])
+
+test_az010_default_allowed if not "TG-AZ-010" in ids([aks({})])
+
+test_az010_unknown_not_guessed if not "TG-AZ-010" in ids([aks({"role_based_access_control_enabled": ref("var.rbac")})])
+
+test_az011_local_accounts_denied if "TG-AZ-011" in ids([res("azurerm_kubernetes_cluster", {})])
+
+test_az011_unknown_not_guessed if not "TG-AZ-011" in ids([aks({"local_account_disabled": ref("var.local")})])
+
+test_az012_no_network_policy_denied if {
+	"TG-AZ-012" in ids([aks({"network_profile": [{"network_plugin": "kubenet"}]})])
+	"TG-AZ-012" in ids([res("azurerm_kubernetes_cluster", {})])
+}
+
+test_az012_unknown_not_guessed if not "TG-AZ-012" in ids([aks({"network_profile": [{"network_policy": ref("var.np")}]}), aks({"network_profile": ref("local.np")})])
+
+test_az013_no_kms_denied if "TG-AZ-013" in ids([aks({"key_management_service": []})])
+
+test_az013_unknown_not_guessed if not "TG-AZ-013" in ids([aks({"key_management_service": ref("local.kms")})])
+
+test_az014_http_denied if "TG-AZ-014" in ids([res("azurerm_linux_web_app", {"site_config": [{}]})])
+
+test_az014_https_only_allowed if not "TG-AZ-014" in ids([res("azurerm_windows_web_app", {"https_only": true})])
+
+test_az014_unknown_not_guessed if not "TG-AZ-014" in ids([res("azurerm_linux_web_app", {"https_only": ref("var.https")})])
+
+test_az015_tls10_denied if "TG-AZ-015" in ids([res("azurerm_linux_web_app", {"https_only": true, "site_config": [{"minimum_tls_version": "1.0"}]})])
+
+test_az015_legacy_attribute_denied if "TG-AZ-015" in ids([res("azurerm_app_service", {"site_config": [{"min_tls_version": "1.1"}]})])
+
+test_az015_tls12_allowed if not "TG-AZ-015" in ids([res("azurerm_linux_web_app", {"site_config": [{"minimum_tls_version": "1.2"}]}), res("azurerm_linux_web_app", {})])
+
+test_az015_unknown_not_guessed if not "TG-AZ-015" in ids([res("azurerm_linux_web_app", {"site_config": [{"minimum_tls_version": ref("var.tls")}]}), res("azurerm_linux_web_app", {"site_config": ref("local.sc")})])

@@ -177,3 +177,129 @@ slow_rotation(p) if {
 	regex.match(`^[0-9]+(\.[0-9]+)?s$`, p)
 	to_number(trim_suffix(p, "s")) > 7776000
 }
+
+gke := {"google_container_cluster"}
+
+# METADATA
+# title: GKE control plane is reachable from the whole internet
+# description: A cluster without a private endpoint and without master authorized networks (or with 0.0.0.0/0 among them) exposes the Kubernetes API to credential attacks and API exploits from anywhere.
+# custom:
+#   id: TG-GCP-008
+#   severity: high
+#   resources: [google_container_cluster]
+#   pci: ["1.3.1", "1.4.1"]
+#   cis: [CIS Google Kubernetes Engine 1.5.0 5.6.3]
+#   nist: [AC-17, SC-7]
+#   remediation: Add master_authorized_networks_config with the administrative CIDR ranges, or set private_cluster_config.enable_private_endpoint = true.
+deny contains f if {
+	some r in lib.resources(gke)
+	pc := lib.block(r.values, "private_cluster_config")
+	lib.not_true(pc, "enable_private_endpoint")
+	man := lib.block(r.values, "master_authorized_networks_config")
+	lib.known(man)
+	open_master(man)
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s lets the whole internet reach its control plane", [r.address]))
+}
+
+open_master(man) if man == {}
+
+open_master(man) if {
+	some c in object.get(man, "cidr_blocks", [])
+	c.cidr_block in {"0.0.0.0/0", "::/0"}
+}
+
+# METADATA
+# title: GKE secrets are not encrypted with a Cloud KMS key
+# description: Without application-layer secrets encryption Kubernetes Secrets in etcd are protected only by Google's default storage encryption, not by a key you control, rotate and audit.
+# custom:
+#   id: TG-GCP-009
+#   severity: medium
+#   resources: [google_container_cluster]
+#   pci: ["3.5.1", "3.6.1"]
+#   cis: [CIS Google Kubernetes Engine 1.5.0 5.3.1]
+#   nist: [SC-12, SC-28]
+#   remediation: Add database_encryption with state = "ENCRYPTED" and key_name of a Cloud KMS key.
+deny contains f if {
+	some r in lib.resources(gke)
+	de := lib.block(r.values, "database_encryption")
+	lib.known(de)
+	state := object.get(de, "state", "DECRYPTED")
+	lib.known(state)
+	state != "ENCRYPTED"
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s does not encrypt secrets with a Cloud KMS key (database_encryption)", [r.address]))
+}
+
+# METADATA
+# title: GKE legacy ABAC is enabled
+# description: Legacy attribute-based access control grants broad static permissions outside Kubernetes RBAC, so least privilege cannot be enforced or reviewed.
+# custom:
+#   id: TG-GCP-010
+#   severity: high
+#   resources: [google_container_cluster]
+#   pci: ["7.2.1", "7.2.2"]
+#   cis: [CIS Google Kubernetes Engine 1.5.0 5.8.3]
+#   nist: [AC-3, AC-6]
+#   remediation: Remove enable_legacy_abac = true and grant access with Kubernetes RBAC and IAM.
+deny contains f if {
+	some r in lib.resources(gke)
+	r.values.enable_legacy_abac == true
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets enable_legacy_abac = true", [r.address]))
+}
+
+# METADATA
+# title: GKE cluster does not enforce network policies
+# description: Without network policy enforcement every pod can reach every other pod, so a compromised workload reaches the cardholder-data workloads directly.
+# custom:
+#   id: TG-GCP-011
+#   severity: medium
+#   resources: [google_container_cluster]
+#   pci: ["1.2.1", "1.3.1"]
+#   cis: [CIS Google Kubernetes Engine 1.5.0 5.6.7]
+#   nist: [AC-4, SC-7]
+#   remediation: Use Dataplane V2 (datapath_provider = "ADVANCED_DATAPATH") or set network_policy { enabled = true }, then add NetworkPolicies per namespace.
+deny contains f if {
+	some r in lib.resources(gke)
+	not r.values.enable_autopilot == true
+	lib.known(object.get(r.values, "enable_autopilot", false))
+	dp := object.get(r.values, "datapath_provider", "")
+	lib.known(dp)
+	dp != "ADVANCED_DATAPATH"
+	lib.not_true(lib.block(r.values, "network_policy"), "enabled")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s enforces no network policies", [r.address]))
+}
+
+# METADATA
+# title: GKE node auto-upgrade is disabled
+# description: Nodes that are not upgraded automatically keep running kernels and kubelets with known vulnerabilities after Google publishes the fixes.
+# custom:
+#   id: TG-GCP-012
+#   severity: medium
+#   resources: [google_container_node_pool]
+#   pci: ["6.3.3"]
+#   cis: [CIS Google Kubernetes Engine 1.5.0 5.5.3]
+#   nist: [SI-2]
+#   remediation: Set management { auto_upgrade = true } (and use a release channel).
+deny contains f if {
+	some r in lib.resources({"google_container_node_pool"})
+	lib.is_false(lib.block(r.values, "management"), "auto_upgrade")
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s sets auto_upgrade = false", [r.address]))
+}
+
+# METADATA
+# title: VPC subnet has no flow logs
+# description: Flow logs record the connections of a subnet's VMs and nodes; without them network intrusions and data exfiltration cannot be investigated.
+# custom:
+#   id: TG-GCP-013
+#   severity: low
+#   resources: [google_compute_subnetwork]
+#   pci: ["10.2.1"]
+#   cis: [CIS Google Cloud Platform Foundation 2.0.0 3.8]
+#   nist: [AU-12, SI-4]
+#   remediation: Add log_config with aggregation_interval INTERVAL_5_SEC, flow_sampling 1 and metadata INCLUDE_ALL_METADATA.
+deny contains f if {
+	some r in lib.resources({"google_compute_subnetwork"})
+	purpose := object.get(r.values, "purpose", "PRIVATE")
+	purpose in {"PRIVATE", "PRIVATE_RFC_1918"}
+	lib.block(r.values, "log_config") == {}
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no log_config (flow logs)", [r.address]))
+}

@@ -68,3 +68,58 @@ test_gcp007_no_rotation_denied if "TG-GCP-007" in ids([res("google_kms_crypto_ke
 test_gcp007_yearly_rotation_denied if "TG-GCP-007" in ids([res("google_kms_crypto_key", {"rotation_period": "31536000s"})])
 
 test_gcp007_90_days_allowed if not "TG-GCP-007" in ids([res("google_kms_crypto_key", {"rotation_period": "7776000s"})])
+
+# Issue 13 §5.1: GKE and VPC additions (TG-GCP-008 and later).
+gke_good := {
+	"private_cluster_config": [{"enable_private_nodes": true, "enable_private_endpoint": true}],
+	"database_encryption": [{"state": "ENCRYPTED", "key_name": "projects/p/locations/l/keyRings/r/cryptoKeys/k"}],
+	"datapath_provider": "ADVANCED_DATAPATH",
+}
+
+gke(values) := res("google_container_cluster", object.union(gke_good, values))
+
+test_gke_good_clean if count(ids([gke({})])) == 0
+
+test_gcp008_public_endpoint_denied if "TG-GCP-008" in ids([gke({"private_cluster_config": []})])
+
+test_gcp008_open_authorized_network_denied if "TG-GCP-008" in ids([gke({"private_cluster_config": [], "master_authorized_networks_config": [{"cidr_blocks": [{"cidr_block": "0.0.0.0/0"}]}]})])
+
+test_gcp008_authorized_networks_allowed if not "TG-GCP-008" in ids([gke({"private_cluster_config": [], "master_authorized_networks_config": [{"cidr_blocks": [{"cidr_block": "10.0.0.0/8"}]}]})])
+
+test_gcp008_unknown_not_guessed if not "TG-GCP-008" in ids([gke({"private_cluster_config": [{"enable_private_endpoint": ref("var.private")}]}), gke({"private_cluster_config": [], "master_authorized_networks_config": ref("var.man")})])
+
+test_gcp009_no_secrets_encryption_denied if "TG-GCP-009" in ids([gke({"database_encryption": []})])
+
+test_gcp009_decrypted_denied if "TG-GCP-009" in ids([gke({"database_encryption": [{"state": "DECRYPTED"}]})])
+
+test_gcp009_unknown_not_guessed if not "TG-GCP-009" in ids([gke({"database_encryption": [{"state": ref("var.state")}]})])
+
+test_gcp010_legacy_abac_denied if "TG-GCP-010" in ids([gke({"enable_legacy_abac": true})])
+
+test_gcp010_rbac_allowed if not "TG-GCP-010" in ids([gke({"enable_legacy_abac": false})])
+
+test_gcp010_unknown_not_guessed if not "TG-GCP-010" in ids([gke({"enable_legacy_abac": ref("var.abac")})])
+
+test_gcp011_no_network_policy_denied if "TG-GCP-011" in ids([gke({"datapath_provider": "LEGACY_DATAPATH"})])
+
+test_gcp011_calico_or_autopilot_allowed if {
+	not "TG-GCP-011" in ids([gke({"datapath_provider": "LEGACY_DATAPATH", "network_policy": [{"enabled": true, "provider": "CALICO"}]})])
+	not "TG-GCP-011" in ids([res("google_container_cluster", {"enable_autopilot": true})])
+}
+
+test_gcp011_unknown_not_guessed if not "TG-GCP-011" in ids([gke({"datapath_provider": ref("var.dp")}), gke({"datapath_provider": "LEGACY_DATAPATH", "network_policy": [{"enabled": ref("var.np")}]})])
+
+test_gcp012_auto_upgrade_off_denied if "TG-GCP-012" in ids([res("google_container_node_pool", {"management": [{"auto_upgrade": false}]})])
+
+test_gcp012_default_allowed if not "TG-GCP-012" in ids([res("google_container_node_pool", {"management": [{"auto_upgrade": true}]}), res("google_container_node_pool", {})])
+
+test_gcp012_unknown_not_guessed if not "TG-GCP-012" in ids([res("google_container_node_pool", {"management": [{"auto_upgrade": ref("var.up")}]})])
+
+test_gcp013_no_flow_logs_denied if "TG-GCP-013" in ids([res("google_compute_subnetwork", {"ip_cidr_range": "10.0.0.0/24"})])
+
+test_gcp013_flow_logs_or_proxy_subnet_allowed if {
+	not "TG-GCP-013" in ids([res("google_compute_subnetwork", {"log_config": [{"aggregation_interval": "INTERVAL_5_SEC"}]})])
+	not "TG-GCP-013" in ids([res("google_compute_subnetwork", {"purpose": "REGIONAL_MANAGED_PROXY"})])
+}
+
+test_gcp013_unknown_not_guessed if not "TG-GCP-013" in ids([res("google_compute_subnetwork", {"log_config": ref("local.logs")}), res("google_compute_subnetwork", {"purpose": ref("var.p")})])

@@ -1,0 +1,3 @@
+resource "azurerm_kubernetes_cluster" "rbac" {
+  role_based_access_control_enabled = true
+}

@@ -1,0 +1,3 @@
+resource "azurerm_linux_web_app" "shop" {
+  https_only = false
+}

@@ -1,0 +1,3 @@
+resource "azurerm_windows_web_app" "shop" {
+  https_only = true
+}

@@ -1,0 +1,3 @@
+resource "google_container_cluster" "legacy" {
+  enable_legacy_abac = true
+}

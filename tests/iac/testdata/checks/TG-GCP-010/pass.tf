@@ -1,0 +1,3 @@
+resource "google_container_cluster" "rbac" {
+  enable_legacy_abac = false
+}

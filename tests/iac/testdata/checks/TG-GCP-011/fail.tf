@@ -1,0 +1,3 @@
+resource "google_container_cluster" "flat" {
+  name = "flat"
+}

@@ -1,0 +1,3 @@
+resource "google_container_cluster" "segmented" {
+  datapath_provider = "ADVANCED_DATAPATH"
+}
