@@ -202,3 +202,29 @@ env_pairs(i) := [[i.args[0], concat(" ", array.slice(i.args, 1, count(i.args)))]
 	count(i.args) > 1
 	not contains(i.args[0], "=")
 }
+
+# METADATA
+# title: TLS certificate verification turned off in RUN
+# description: curl -k, wget --no-check-certificate, pip --trusted-host, npm strict-ssl false or git http.sslVerify false accept any certificate, so a man in the middle can swap what the build downloads.
+# custom:
+#   id: TG-DF-010
+#   severity: high
+#   resources: [RUN]
+#   pci: ["4.2.1", "6.3.2"]
+#   nist: [SC-8, SI-7]
+#   remediation: Remove the option; add the internal CA to the image's trust store (update-ca-certificates) instead of skipping verification.
+deny contains f if {
+	some i in run_instructions
+	some name, re in insecure_tls
+	regex.match(re, i.value)
+	f := lib.finding(rego.metadata.rule(), i, sprintf("RUN turns off TLS verification (%s)", [name]))
+}
+
+insecure_tls := {
+	"curl -k/--insecure": `(^|[\s;&|(])curl\s(.*\s)?(-[a-zA-Z]*k[a-zA-Z]*|--insecure)(\s|$)`,
+	"wget --no-check-certificate": `wget\s(.*\s)?--no-check-certificate`,
+	"pip --trusted-host": `pip3?\s(.*\s)?install\s(.*\s)?--trusted-host`,
+	"npm/yarn strict-ssl false": `(npm|yarn)\s+config\s+set\s+strict-ssl\s+false`,
+	"git http.sslVerify false": `(?i)git\s+config\s(.*\s)?http\.sslverify\s+false`,
+	"NODE_TLS_REJECT_UNAUTHORIZED=0": `NODE_TLS_REJECT_UNAUTHORIZED=0`,
+}

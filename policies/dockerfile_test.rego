@@ -86,3 +86,18 @@ test_other_formats_ignored if count({v | some v in dockerfile.deny with input as
 test_df009_placeholders_allowed if count({v | some v in ["DB_PASSWORD=DB_PASSWORD_VAL", "API_TOKEN=changeme123", "DB_PASSWORD=<password>", "DB_PASSWORD=${DB_PASSWORD}", "DB_PASSWORD=$DB_PASSWORD", "API_KEY=your-api-key-here"]; "TG-DF-009" in run_ids([ins("env", v, 2)])}) == 0
 
 test_df009_real_value_next_to_placeholder_denied if "TG-DF-009" in run_ids([ins("env", "DB_PASSWORD=Zq9!vR2#kLp0 API_KEY=API_KEY_VAL", 2)])
+
+test_df010_insecure_downloads_denied if {
+	every v in [
+		"curl -fsSLk https://get.example.com/x.tgz -o x.tgz", "curl --insecure https://x", "wget --no-check-certificate https://x",
+		"pip install --trusted-host pypi.internal flask==3.0.0", "npm config set strict-ssl false", "git config --global http.sslVerify false",
+	] {
+		"TG-DF-010" in run_ids([ins("run", v, 2)])
+	}
+}
+
+test_df010_verified_downloads_allowed if {
+	every v in ["curl -fsSL https://get.example.com/x.tgz -o x.tgz", "wget -q https://x", "pip install --require-hashes -r requirements.txt", "echo skip-keys"] {
+		not "TG-DF-010" in run_ids([ins("run", v, 2)])
+	}
+}

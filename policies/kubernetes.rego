@@ -412,3 +412,22 @@ deny contains f if {
 	upper(trim_prefix(upper(cap), "CAP_")) in dangerous_caps
 	f := container_finding(rego.metadata.rule(), r, c, sprintf("adds capability %s", [cap]))
 }
+
+# METADATA
+# title: Ingress serves without TLS
+# description: An Ingress without a tls section serves its hosts over plain HTTP, so session cookies and card data cross the network unencrypted.
+# custom:
+#   id: TG-K8S-019
+#   severity: high
+#   resources: [Ingress]
+#   pci: ["4.2.1"]
+#   nist: [SC-8]
+#   remediation: Add spec.tls with the hosts and a secretName (for example issued by cert-manager), and redirect HTTP to HTTPS in the ingress controller.
+deny contains f if {
+	lib.k8s
+	some r in input.resources
+	r.kind == "Ingress"
+	tls := object.get(object.get(r.values, "spec", {}), "tls", [])
+	tls == []
+	f := lib.finding(rego.metadata.rule(), r, sprintf("%s has no spec.tls: it serves plain HTTP", [r.address]))
+}

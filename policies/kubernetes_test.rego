@@ -203,3 +203,11 @@ test_k8s011_real_values_still_credentials if {
 }
 
 test_k8s012_configmap_placeholders_allowed if not "TG-K8S-012" in doc_ids([k("ConfigMap", "c", "default", {"data": {"api_key": "API_KEY_VAL", "db_password": "changeme", "token": "<token>", "secret": "${SECRET}"}})])
+
+ingress(spec) := k("Ingress", "web", "shop", {"kind": "Ingress", "spec": spec})
+
+rules := [{"host": "shop.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]
+
+test_k8s019_ingress_without_tls_denied if "TG-K8S-019" in doc_ids([ingress({"rules": rules})])
+
+test_k8s019_ingress_with_tls_allowed if not "TG-K8S-019" in doc_ids([ingress({"rules": rules, "tls": [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}]})])

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN curl -fsSLk https://downloads.example.com/agent.tgz -o /tmp/agent.tgz
+USER app
