@@ -3,7 +3,7 @@
 # headers listed here, and only if that module is among its dependencies.
 # Dependencies point down the table of docs/ARCHITECTURE (core uses nothing of
 # ours; cli uses everything).
-set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac ledger slo canary delivery gate server cli)
+set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac admission ledger slo canary delivery gate server cli)
 
 set(TOLLGATE_PUBLIC_core canonical_json.h file.h finding.h finding_store.h git.h hash.h json_stream.h jsonc.h report.h result.h signing.h sqlite.h stream_file.h time.h utf8.h walk.h yaml.h)
 set(TOLLGATE_PUBLIC_scan/import sarif.h)
@@ -12,6 +12,7 @@ set(TOLLGATE_PUBLIC_scan/deps deps.h)
 # ast.h and value.h are the types rego.h's API hands out.
 set(TOLLGATE_PUBLIC_rego rego.h ast.h value.h check.h documents.h conformance.h test_runner.h migrate.h)
 set(TOLLGATE_PUBLIC_scan/iac iac.h catalog.h)
+set(TOLLGATE_PUBLIC_admission admission.h suite.h)
 set(TOLLGATE_PUBLIC_ledger ledger.h store.h pg.h)
 set(TOLLGATE_PUBLIC_slo slo.h)
 set(TOLLGATE_PUBLIC_canary canary.h)
@@ -26,6 +27,7 @@ set(TOLLGATE_DEPS_scan/secrets core)
 set(TOLLGATE_DEPS_scan/deps core)
 set(TOLLGATE_DEPS_rego core)
 set(TOLLGATE_DEPS_scan/iac core rego)
+set(TOLLGATE_DEPS_admission core rego)
 set(TOLLGATE_DEPS_ledger core)
 set(TOLLGATE_DEPS_slo core)
 set(TOLLGATE_DEPS_canary core)

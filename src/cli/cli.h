@@ -43,11 +43,19 @@ void RegisterScanIac(CLI::App& scan, Context& ctx);
 void RegisterDelivery(CLI::App& app, Context& ctx);
 void RegisterServe(CLI::App& app, Context& ctx);  // tollgate serve (cmd_serve.cpp)
 void RegisterPolicy(CLI::App& app, Context& ctx);
+// tollgate admission review (cmd_admission.cpp).
+void RegisterAdmission(CLI::App& app, Context& ctx);
+// tollgate policy verify|audit (gator suites, Gatekeeper audits), added by RegisterPolicy.
+void RegisterPolicyGatekeeper(CLI::App& policy, Context& ctx);
 // tollgate policy docs (issue 7), added to the `policy` group by RegisterPolicy.
 void RegisterPolicyDocs(CLI::App& policy, Context& ctx);
 
 // Prints "tollgate: <message>" on stderr and returns the error's exit code.
 int Report(const Error& e);
+
+// --fail-on: "any" (every finding), "none" (never) or a severity; nullopt
+// for none, an Input error naming the flag for anything else.
+Result<std::optional<Severity>> FailOnThreshold(const std::string& fail_on);
 
 // When argv names a command that does not exist ("scan secret"), the one-line
 // message for it, with the closest existing commands ("did you mean 'scan

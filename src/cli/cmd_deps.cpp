@@ -71,13 +71,9 @@ struct ScanDepsArgs {
 };
 
 int RunScanDeps(const ScanDepsArgs& a) {
-  std::optional<Severity> threshold;
-  if (a.fail_on == "any") {
-    threshold = Severity::kInfo;
-  } else if (a.fail_on != "none") {
-    threshold = ParseRatedSeverity(a.fail_on);
-    if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
-  }
+  auto fail_on = FailOnThreshold(a.fail_on);
+  if (!fail_on) return Report(fail_on.error());
+  const std::optional<Severity> threshold = *fail_on;
   auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(a.db), false);
   if (!db) return Report(db.error());
   deps::CollectOptions opts;

@@ -26,13 +26,9 @@ struct ScanIacArgs {
 };
 
 int RunScanIac(const ScanIacArgs& a) {
-  std::optional<Severity> threshold;
-  if (a.fail_on == "any") {
-    threshold = Severity::kInfo;
-  } else if (a.fail_on != "none") {
-    threshold = ParseRatedSeverity(a.fail_on);
-    if (!threshold) return Report(Error::Input("--fail-on: unknown severity '" + a.fail_on + "'"));
-  }
+  auto fail_on = FailOnThreshold(a.fail_on);
+  if (!fail_on) return Report(fail_on.error());
+  const std::optional<Severity> threshold = *fail_on;
   iac::ScanOptions opts;
   opts.policy_dirs = a.policy;
   opts.builtin = !a.no_builtin;

@@ -299,6 +299,7 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
   auto* policy = app.add_subcommand("policy", "Evaluate, test and check Rego policies (OPA-compatible, no Go runtime)");
   policy->require_subcommand(1);
   RegisterPolicyDocs(*policy, ctx);
+  RegisterPolicyGatekeeper(*policy, ctx);
 
   auto ea = std::make_shared<EvalArgs>();
   auto* eval = policy->add_subcommand("eval", "Evaluate a Rego query; prints JSON shaped like `opa eval`");

@@ -222,4 +222,12 @@ std::string UnknownCommandMessage(const CLI::App& app, int argc, const char* con
   return "";
 }
 
+Result<std::optional<Severity>> FailOnThreshold(const std::string& fail_on) {
+  if (fail_on == "any") return std::optional<Severity>(Severity::kInfo);
+  if (fail_on == "none") return std::optional<Severity>();
+  auto s = ParseRatedSeverity(fail_on);
+  if (!s) return Fail(Error::Input("--fail-on: unknown severity '" + fail_on + "'"));
+  return std::optional<Severity>(*s);
+}
+
 }  // namespace tollgate::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);
   cli::RegisterPolicy(app, ctx);
+  cli::RegisterAdmission(app, ctx);
   cli::RegisterServe(app, ctx);
   try {
     app.parse(argc, argv);

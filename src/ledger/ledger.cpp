@@ -1178,6 +1178,7 @@ std::optional<std::string> ReservedTypeCommand(std::string_view type) {
       {"approval", "`tollgate approve`"},
       {"canary.judgement", "`tollgate canary judge`"},
       {"gate", "`tollgate gate`"},
+      {"admission", "`tollgate admission review --record` or the service's admission endpoint"},
   };
   // Compared without regard to ASCII case, so "Deploy" does not pass for a
   // free type while a reader or a reviewer takes it for a deploy.
