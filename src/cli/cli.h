@@ -32,6 +32,7 @@ void RegisterLedger(CLI::App& app, Context& ctx);
 void RegisterScan(CLI::App& app, Context& ctx);
 void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);
+void RegisterBaseline(CLI::App& app, Context& ctx);  // baseline create (cmd_baseline.cpp)
 void RegisterSlo(CLI::App& app, Context& ctx);     // slo init|rules|budget
 void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
 // tollgate db import|status and tollgate sbom (cmd_deps.cpp).

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::RegisterScan(app, ctx);
   cli::RegisterGate(app, ctx);
   cli::RegisterApprovals(app, ctx);
+  cli::RegisterBaseline(app, ctx);
   cli::RegisterSlo(app, ctx);
   cli::RegisterCanary(app, ctx);
   cli::RegisterDeps(app, ctx);

@@ -134,6 +134,7 @@ std::string XmlEscape(std::string_view s, bool attribute) {
 Json GateJson(const GateSummary& g, bool with_notes) {
   Json j = {{"name", g.name},         {"source", g.source},     {"fail_on", g.fail_on}, {"decision", g.decision},
             {"findings", g.findings}, {"blocking", g.blocking}, {"waived", g.waived}};
+  if (g.baselined > 0) j["baselined"] = g.baselined;  // only then: reports without baselines keep their shape
   if (with_notes) j["notes"] = g.notes;
   return j;
 }
@@ -156,7 +157,7 @@ std::string LocationText(const Location& loc) {
   return out;
 }
 
-enum class FindingState { kBlocking, kWaived, kNotBlocking };
+enum class FindingState { kBlocking, kWaived, kBaselined, kNotBlocking };
 
 using FindingFn = FindingStore::FindingFn;
 
@@ -201,6 +202,7 @@ class ReportIndex {
  public:
   ReportIndex(const Report& r, const FindingSource& findings) : report_(r), findings_(findings) {
     waived_.insert(r.waived_fingerprints.begin(), r.waived_fingerprints.end());
+    baselined_.insert(r.baselined_fingerprints.begin(), r.baselined_fingerprints.end());
     blocking_.insert(r.blocking_fingerprints.begin(), r.blocking_fingerprints.end());
   }
 
@@ -208,9 +210,13 @@ class ReportIndex {
   Status ForEach(const FindingFn& fn) const { return findings_.ForEach(fn); }
 
   bool IsWaived(const Finding& f) const { return !f.fingerprint.empty() && waived_.contains(f.fingerprint); }
+  bool IsBaselined(const Finding& f) const {
+    return !f.fingerprint.empty() && !IsWaived(f) && baselined_.contains(f.fingerprint);
+  }
 
   FindingState State(const Finding& f) const {
     if (IsWaived(f)) return FindingState::kWaived;
+    if (IsBaselined(f)) return FindingState::kBaselined;
     if (!f.fingerprint.empty() && blocking_.contains(f.fingerprint)) return FindingState::kBlocking;
     if (report_.blocking_at && AtOrAbove(f.severity, *report_.blocking_at)) return FindingState::kBlocking;
     return FindingState::kNotBlocking;
@@ -222,6 +228,7 @@ class ReportIndex {
     std::size_t findings = 0;
     std::size_t blocking = 0;
     std::size_t waived = 0;
+    std::size_t baselined = 0;
   };
 
   // One pass over the findings: the groups and the totals below.
@@ -253,6 +260,7 @@ class ReportIndex {
       const FindingState state = State(f);
       if (state == FindingState::kBlocking) ++group->blocking, ++blocking_count_;
       if (state == FindingState::kWaived) ++group->waived, ++waived_count_;
+      if (state == FindingState::kBaselined) ++group->baselined, ++baselined_count_;
       return Ok();
     });
   }
@@ -261,6 +269,7 @@ class ReportIndex {
   const std::array<std::size_t, kSeverityCount>& by_severity() const { return by_severity_; }
   std::size_t blocking() const { return blocking_count_; }
   std::size_t waived() const { return waived_count_; }
+  std::size_t baselined() const { return baselined_count_; }
 
   // The findings of one group, in order.
   Status ForEachIn(const Group& group, const FindingFn& fn) const {
@@ -272,12 +281,14 @@ class ReportIndex {
   const Report& report_;
   const FindingSource& findings_;
   std::set<std::string_view> waived_;  // views of the report's fingerprints
+  std::set<std::string_view> baselined_;
   std::set<std::string_view> blocking_;
   std::vector<Group> groups_;
   std::size_t total_ = 0;
   std::array<std::size_t, kSeverityCount> by_severity_{};
   std::size_t blocking_count_ = 0;
   std::size_t waived_count_ = 0;
+  std::size_t baselined_count_ = 0;
 };
 
 // ----------------------------------------------------------------- text ---
@@ -382,6 +393,8 @@ void WriteTextFinding(const Finding& f, FindingState state, bool show_blocking, 
   if (!where.empty()) out << "  " << Printable(where);
   if (state == FindingState::kWaived) {
     out << "  " << paint.Paint("[waived]", "33");
+  } else if (state == FindingState::kBaselined) {
+    out << "  " << paint.Paint("[baselined]", "33");
   } else if (state == FindingState::kBlocking && show_blocking) {
     out << "  " << paint.Paint("[blocking]", "31");
   }
@@ -613,17 +626,22 @@ Status WriteTextFrom(const Report& r, const FindingSource& findings, std::ostrea
   if (!counts.empty()) total += " (" + counts + ")";
   std::size_t blocking = index.blocking();
   std::size_t waived = index.waived();
+  std::size_t baselined = index.baselined();
   if (!r.overall.empty()) {
     if (gated) {
       blocking = 0;
       waived = 0;
+      baselined = 0;
       for (const GateSummary& g : r.gates) {
         blocking += g.blocking;
         waived += g.waived;
+        baselined += g.baselined;
       }
     }
     out << "Overall: " << paint.Paint(Upper(Printable(r.overall)), Painter::DecisionStyle(r.overall)) << " - "
-        << total << ", " << blocking << " blocking, " << waived << " waived\n";
+        << total << ", " << blocking << " blocking, " << waived << " waived";
+    if (baselined > 0) out << ", " << baselined << " baselined";
+    out << "\n";
   } else {
     out << "Total: " << total;
     if (waived > 0) out << ", " << waived << " waived";
@@ -662,6 +680,7 @@ Status WriteJsonFrom(const Report& r, const FindingSource& findings, std::ostrea
   TG_TRY(index.ForEach([&](const Finding& f) {
     Json j = ToJson(f);
     j["waived"] = index.IsWaived(f);
+    if (index.IsBaselined(f)) j["baselined"] = true;  // only then, as the gate's count
     j["blocking"] = index.State(f) == FindingState::kBlocking;
     out << (first ? "[\n    " : ",\n    ");
     first = false;
@@ -700,6 +719,7 @@ Result<Report> ReportFromJson(const Json& doc) {
         s.findings = g.value("findings", std::size_t{0});
         s.blocking = g.value("blocking", std::size_t{0});
         s.waived = g.value("waived", std::size_t{0});
+        s.baselined = g.value("baselined", std::size_t{0});
         if (g.contains("notes")) s.notes = g.at("notes").get<std::vector<std::string>>();
       } catch (const Json::exception& e) {
         return bad(std::string("gate: ") + e.what());
@@ -714,11 +734,14 @@ Result<Report> ReportFromJson(const Json& doc) {
       Json plain = j;
       bool waived = plain.value("waived", false);
       bool blocking = plain.value("blocking", false);
+      bool baselined = plain.value("baselined", false);
       plain.erase("waived");
       plain.erase("blocking");
+      plain.erase("baselined");
       auto f = FindingFromJson(plain);
       if (!f) return Fail(f.error().WithContext("report JSON"));
       if (waived) r.waived_fingerprints.push_back(f->fingerprint);
+      if (baselined) r.baselined_fingerprints.push_back(f->fingerprint);
       if (blocking) r.blocking_fingerprints.push_back(f->fingerprint);
       r.findings.push_back(std::move(*f));
     }
@@ -785,6 +808,9 @@ Status WriteSarifFrom(const Report& r, const FindingSource& findings, std::ostre
     result["properties"] = std::move(props);
     if (index.IsWaived(f)) {
       result["suppressions"] = Json::array({{{"kind", "external"}, {"status", "accepted"}}});
+    } else if (index.IsBaselined(f)) {
+      result["suppressions"] =
+          Json::array({{{"kind", "external"}, {"status", "accepted"}, {"justification", "baseline"}}});
     }
     out << (first ? "[\n        " : ",\n        ");
     first = false;
@@ -813,7 +839,7 @@ Status WriteJunitFrom(const Report& r, const FindingSource& findings, std::ostre
   for (const auto& group : index.groups()) {
     total_tests += std::max<std::size_t>(group.findings, 1);
     total_failures += group.blocking;
-    total_skipped += group.waived;
+    total_skipped += group.waived + group.baselined;
   }
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << "<testsuites name=\"" << XmlEscape(r.tool_name.empty() ? "tollgate" : r.tool_name, true) << "\" tests=\""
@@ -824,7 +850,8 @@ Status WriteJunitFrom(const Report& r, const FindingSource& findings, std::ostre
     const std::string name = r.gates.empty() ? (r.tool_name.empty() ? "tollgate" : r.tool_name) : group.name;
     const std::string classname = XmlEscape("tollgate." + name, true);
     out << "  <testsuite name=\"" << XmlEscape(name, true) << "\" tests=\"" << std::max<std::size_t>(group.findings, 1)
-        << "\" failures=\"" << group.blocking << "\" errors=\"0\" skipped=\"" << group.waived << "\">\n";
+        << "\" failures=\"" << group.blocking << "\" errors=\"0\" skipped=\"" << group.waived + group.baselined
+        << "\">\n";
     if (group.gate != nullptr) {
       out << "    <properties>\n";
       auto property = [&](std::string_view key, const std::string& value) {
@@ -844,6 +871,7 @@ Status WriteJunitFrom(const Report& r, const FindingSource& findings, std::ostre
       switch (index.State(f)) {
         case FindingState::kNotBlocking: out << "/>\n"; break;
         case FindingState::kWaived: out << ">\n      <skipped message=\"waived\"/>\n    </testcase>\n"; break;
+        case FindingState::kBaselined: out << ">\n      <skipped message=\"baselined\"/>\n    </testcase>\n"; break;
         case FindingState::kBlocking: {
           std::string details = "severity: " + std::string(SeverityName(f.severity)) + "\nrule: " + f.rule_id;
           if (!where.empty()) details += "\nlocation: " + where;

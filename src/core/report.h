@@ -24,9 +24,10 @@ struct GateSummary {
   std::string fail_on;       // "high", "any", ...
   std::string decision;      // "pass" | "blocked" | "waived"
   std::size_t findings = 0;  // findings reported by the source
-  std::size_t blocking = 0;  // at or above fail_on and not waived
+  std::size_t blocking = 0;  // at or above fail_on and not waived or baselined
   std::size_t waived = 0;
   std::vector<std::string> notes;  // e.g. "bypass: none, waivers ignored"
+  std::size_t baselined = 0;  // accepted by a baseline (gate/waiver.h)
 };
 
 struct Report {
@@ -38,6 +39,7 @@ struct Report {
   // --fail-on threshold); writers only display it.
   std::vector<std::string> blocking_fingerprints;  // findings that block
   std::vector<std::string> waived_fingerprints;    // findings accepted by a waiver
+  std::vector<std::string> baselined_fingerprints; // findings accepted by a baseline (never also waived)
   // A plain scan's --fail-on: every finding at or above it blocks (instead
   // of listing each one's fingerprint above).
   std::optional<Severity> blocking_at;

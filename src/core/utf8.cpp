@@ -73,4 +73,20 @@ void AppendUtf8(std::string& out, char32_t cp) {
   }
 }
 
+std::string ToValidUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t before = i;
+    if (auto cp = DecodeUtf8(s, i)) {
+      AppendUtf8(out, *cp);
+    } else {
+      AppendUtf8(out, 0xFFFD);
+      if (i == before) ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace tollgate

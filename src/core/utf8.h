@@ -20,4 +20,7 @@ bool IsAscii(std::string_view s);
 // Appends the UTF-8 encoding of a valid code point.
 void AppendUtf8(std::string& out, char32_t cp);
 
+// `s` with each invalid UTF-8 sequence replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view s);
+
 }  // namespace tollgate

@@ -363,23 +363,6 @@ Json NumberJson(const std::string& text, ScalarType t) {
   return Json(text);  // out of range (1e999): kept as written
 }
 
-// Invalid UTF-8 sequences become U+FFFD.
-std::string Utf8(const std::string& s) {
-  if (IsValidUtf8(s)) return s;
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t before = i;
-    if (auto cp = DecodeUtf8(s, i)) {
-      AppendUtf8(out, *cp);
-    } else {
-      AppendUtf8(out, 0xFFFD);
-      if (i == before) ++i;
-    }
-  }
-  return out;
-}
-
 Result<Json> ToJsonRec(const YAML::Node& n, const std::string& file, Budget& budget, const JsonOptions& options,
                        std::size_t depth) {
   const bool collection = n.IsSequence() || n.IsMap();
@@ -402,7 +385,7 @@ Result<Json> ToJsonRec(const YAML::Node& n, const std::string& file, Budget& bud
         case ScalarType::kString:
           break;
       }
-      return Json(Utf8(n.Scalar()));
+      return Json(ToValidUtf8(n.Scalar()));
     }
     case YAML::NodeType::Sequence: {
       Json a = Json::array();
@@ -420,7 +403,7 @@ Result<Json> ToJsonRec(const YAML::Node& n, const std::string& file, Budget& bud
         if (!budget.Take(kv.first.Scalar().size())) return Fail(BudgetError(file, kv.first, budget));
         auto v = ToJsonRec(kv.second, file, budget, options, depth + 1);
         if (!v) return v;
-        o[Utf8(kv.first.Scalar())] = std::move(*v);
+        o[ToValidUtf8(kv.first.Scalar())] = std::move(*v);
       }
       return o;
     }

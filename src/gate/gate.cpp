@@ -308,10 +308,46 @@ Evaluation Evaluate(const EvaluationInput& in) {
     if (!out.gate.bypass_allowed) out.notes.push_back("bypass: none (waivers are not accepted)");
     if (!out.gate.fail_on) out.notes.push_back("fail_on: none (report only)");
 
+    // Baselines (waivers in bulk) of this gate and service: a blocking finding
+    // a valid one lists, and no waiver accepts, is baselined. Baselines of
+    // other services are not this gate's business and are not mentioned.
+    std::map<std::string, std::uint64_t> baselined;  // fingerprint -> baseline seq
+    std::set<std::string> stale_baselined;
+    std::size_t ignored_baselines = 0;
+    for (const auto& b : in.baselines) {
+      if (b.gate != out.gate.name || (b.service != in.scope.service && b.service != kAllServices)) continue;
+      BaselineDecision d{b.seq, b.approver, false, "", b.findings.size(), 0, 0};
+      if (!out.gate.bypass_allowed) {
+        d.reason = "gate '" + out.gate.name + "' allows no bypass";
+        ++ignored_baselines;
+      } else {
+        Verdict v = JudgeBaseline(b, keyring, out.gate.bypass_roles, &in.author, in.now, &in.scope);
+        d.accepted = v.accepted;
+        d.reason = v.reason;
+      }
+      if (d.accepted) {
+        for (const auto& entry : b.findings) {
+          const std::string& fp = entry.fingerprint;
+          if (present.count(fp) == 0) {
+            ++d.stale;
+            stale_baselined.insert(fp);
+          } else if (blocking_fps.count(fp) != 0 && waived.count(fp) == 0 && baselined.emplace(fp, b.seq).second) {
+            ++d.matched;
+          }
+        }
+      }
+      out.baselines.push_back(std::move(d));
+    }
+    if (ignored_baselines > 0)
+      out.notes.push_back("bypass: none: " + std::to_string(ignored_baselines) +
+                          (ignored_baselines == 1 ? " baseline" : " baselines") + " in the ledger ignored");
+    for (const auto& [fp, seq] : baselined) out.baselined.push_back(BaselinedFinding{fp, seq});
+    out.stale_baselined = stale_baselined.size();
+
     std::set<std::string> still_blocking;
     for (const auto& f : out.findings) {
       if (!blocking_fps.count(f.fingerprint)) continue;
-      if (waived.count(f.fingerprint)) continue;
+      if (waived.count(f.fingerprint) || baselined.count(f.fingerprint)) continue;
       ++out.blocking;
       still_blocking.insert(f.fingerprint);
     }
@@ -364,25 +400,51 @@ Json BoundedList(const std::vector<std::string>& items) {
               {"truncated", items.size() > kMaxListed}};
 }
 
-// Accepted waivers one by one (bounded); refused ones counted per reason.
-Json WaiverSummary(const std::vector<WaiverDecision>& ws) {
+// Accepted waivers or baselines one by one (bounded); refused ones counted
+// per reason, each reason with a few examples. `item` is one decision's JSON.
+template <typename Decision, typename Item>
+Json DecisionSummary(const std::vector<Decision>& ds, const Item& item) {
   Json accepted = Json::array();
   std::map<std::string, Json> refused;
   std::size_t accepted_count = 0;
-  for (const auto& w : ws) {
-    Json one{{"waiver_seq", w.seq}, {"finding", w.fingerprint}, {"approver", w.approver}};
-    if (w.accepted) {
-      if (++accepted_count <= kMaxListed) accepted.push_back(std::move(one));
+  for (const auto& d : ds) {
+    if (d.accepted) {
+      if (++accepted_count <= kMaxListed) accepted.push_back(item(d));
       continue;
     }
-    Json& group = refused[w.reason];
-    if (group.is_null()) group = Json{{"reason", w.reason}, {"count", 0}, {"examples", Json::array()}};
+    Json& group = refused[d.reason];
+    if (group.is_null()) group = Json{{"reason", d.reason}, {"count", 0}, {"examples", Json::array()}};
     group["count"] = group["count"].get<std::size_t>() + 1;
-    if (group["examples"].size() < kMaxRefusedExamples) group["examples"].push_back(std::move(one));
+    if (group["examples"].size() < kMaxRefusedExamples) group["examples"].push_back(item(d));
   }
   Json refused_list = Json::array();
   for (auto& [reason, g] : refused) refused_list.push_back(std::move(g));
   return Json{{"accepted", std::move(accepted)}, {"accepted_count", accepted_count}, {"refused", std::move(refused_list)}};
+}
+
+Json WaiverSummary(const std::vector<WaiverDecision>& ws) {
+  return DecisionSummary(ws, [](const WaiverDecision& w) {
+    return Json{{"waiver_seq", w.seq}, {"finding", w.fingerprint}, {"approver", w.approver}};
+  });
+}
+
+Json BaselineSummary(const std::vector<BaselineDecision>& bs) {
+  return DecisionSummary(bs, [](const BaselineDecision& b) {
+    Json j{{"baseline_seq", b.seq}, {"approver", b.approver}, {"fingerprints", b.fingerprints}};
+    if (b.accepted) {
+      j["matched"] = b.matched;
+      j["stale"] = b.stale;
+    }
+    return j;
+  });
+}
+
+// The baselined findings (bounded), each with the baseline that accepted it.
+Json BaselinedList(const std::vector<BaselinedFinding>& bs) {
+  Json items = Json::array();
+  for (std::size_t i = 0; i < bs.size() && i < kMaxListed; ++i)
+    items.push_back(Json{{"finding", bs[i].fingerprint}, {"baseline_seq", bs[i].baseline_seq}});
+  return items;
 }
 
 }  // namespace
@@ -427,6 +489,10 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
                  {"waived_count", waived["count"]},
                  {"waivers", WaiverSummary(g.waivers)},
                  {"stale_waivers", g.stale_waivers},
+                 {"baselined", BaselinedList(g.baselined)},
+                 {"baselined_count", g.baselined.size()},
+                 {"baselines", BaselineSummary(g.baselines)},
+                 {"stale_baselined", g.stale_baselined},
                  {"suppression_attempts", {{"count", suppression_count}, {"items", std::move(suppressions)}}}};
     // What the gate's scanner could not read or parse: the files and why,
     // so the ledger records what was skipped (bounded like every list here).
@@ -477,10 +543,15 @@ Report ToReport(const Evaluation& e, const std::string& version) {
     s.name = g.gate.name;
     s.source = g.gate.SourceLabel();
     s.fail_on = g.gate.fail_on_text;
-    s.decision = g.blocked ? "blocked" : (g.waived.empty() ? "pass" : "pass (waived)");
+    const char* by = !g.waived.empty() && !g.baselined.empty() ? " (waived, baselined)"
+                     : !g.waived.empty()                           ? " (waived)"
+                     : !g.baselined.empty()                        ? " (baselined)"
+                                                                   : "";
+    s.decision = g.blocked ? "blocked" : std::string("pass") + by;
     s.findings = g.findings.size();
     s.blocking = g.blocking;
     s.waived = g.waived.size();
+    s.baselined = g.baselined.size();
     s.notes = g.notes;
     std::map<std::string, std::size_t> refused;  // reason -> count beyond the first few
     for (const auto& w : g.waivers) {
@@ -488,12 +559,26 @@ Report ToReport(const Evaluation& e, const std::string& version) {
       s.notes.push_back(std::string(w.accepted ? "waiver accepted" : "waiver refused") + " for " +
                         w.fingerprint.substr(0, 12) + " (" + w.approver + "): " + w.reason);
     }
+    std::map<std::string, std::size_t> refused_baselines;
+    for (const auto& b : g.baselines) {
+      if (!b.accepted && ++refused_baselines[b.reason] > kMaxRefusedExamples) continue;
+      std::string note = "baseline at ledger index " + std::to_string(b.seq) + (b.accepted ? " accepted" : " refused") +
+                         " (" + b.approver + "): " + b.reason;
+      if (b.accepted)
+        note += "; " + std::to_string(b.matched) + " of its " + std::to_string(b.fingerprints) +
+                " findings baselined here, " + std::to_string(b.stale) + " stale (matching no finding of this run)";
+      s.notes.push_back(std::move(note));
+    }
     for (const auto& [reason, n] : refused)
       if (n > kMaxRefusedExamples)
         s.notes.push_back(std::to_string(n - kMaxRefusedExamples) + " more waivers refused: " + reason);
+    for (const auto& [reason, n] : refused_baselines)
+      if (n > kMaxRefusedExamples)
+        s.notes.push_back(std::to_string(n - kMaxRefusedExamples) + " more baselines refused: " + reason);
     r.gates.push_back(std::move(s));
     r.findings.insert(r.findings.end(), g.findings.begin(), g.findings.end());
     r.waived_fingerprints.insert(r.waived_fingerprints.end(), g.waived.begin(), g.waived.end());
+    for (const auto& b : g.baselined) r.baselined_fingerprints.push_back(b.fingerprint);
     r.blocking_fingerprints.insert(r.blocking_fingerprints.end(), g.blocking_fingerprints.begin(),
                                    g.blocking_fingerprints.end());
   }

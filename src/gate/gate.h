@@ -43,14 +43,36 @@ struct WaiverDecision {
   std::string reason;
 };
 
+// How one baseline event was judged for a gate.
+struct BaselineDecision {
+  std::uint64_t seq = 0;  // ledger index of the baseline
+  std::string approver;
+  bool accepted = false;
+  std::string reason;
+  std::size_t fingerprints = 0;  // how many it lists
+  std::size_t matched = 0;       // blocking findings of this run it accepted
+  std::size_t stale = 0;         // fingerprints matching no finding of this run (accepted baselines only)
+};
+
+// A finding accepted by a baseline, and which one.
+struct BaselinedFinding {
+  std::string fingerprint;
+  std::uint64_t baseline_seq = 0;
+};
+
 struct GateOutcome {
   GateConfig gate;
   std::vector<Finding> findings;
   std::vector<std::string> waived;    // fingerprints accepted by a waiver
-  std::vector<std::string> blocking_fingerprints;  // at or above fail_on, not waived
+  std::vector<std::string> blocking_fingerprints;  // at or above fail_on, not waived or baselined
   std::vector<WaiverDecision> waivers;
-  std::size_t blocking = 0;  // at or above fail_on and not waived
+  // Findings at or above fail_on that a valid baseline of this gate lists
+  // (and no waiver accepts), sorted by fingerprint; the baselines judged.
+  std::vector<BaselinedFinding> baselined;
+  std::vector<BaselineDecision> baselines;
+  std::size_t blocking = 0;  // at or above fail_on and not waived or baselined
   std::size_t stale_waivers = 0;  // live waivers of this service matching no finding
+  std::size_t stale_baselined = 0;  // fingerprints of valid baselines matching no finding
   bool blocked = false;
   std::vector<std::string> notes;
 };
@@ -83,6 +105,7 @@ struct EvaluationInput {
   const Config* config = nullptr;
   std::vector<std::vector<Finding>> findings;  // one list per config gate, in order
   std::vector<Waiver> waivers;                 // every waiver in the ledger
+  std::vector<Baseline> baselines;             // every baseline in the ledger
   std::vector<Approval> approvals;             // every approval in the ledger
   const Keyring* keyring = nullptr;            // may be null: then nothing verifies
   WaiverScope scope;                           // where the gate runs: waivers must name it

@@ -1,8 +1,11 @@
 #include "gate/run.h"
 
 #include "core/git.h"
+#include "core/utf8.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <system_error>
 
@@ -128,7 +131,10 @@ Result<RunResult> DecideAndRecord(const Config& config, Submission submission, c
   if (!waivers) return Fail(waivers.error());
   auto approvals = ReadSigned<Approval>(ledger, "approval");
   if (!approvals) return Fail(approvals.error());
+  auto baselines = ReadSigned<Baseline>(ledger, "baseline");
+  if (!baselines) return Fail(baselines.error());
   in.waivers = std::move(*waivers);
+  in.baselines = std::move(*baselines);
   in.approvals = std::move(*approvals);
 
   RunResult r;
@@ -217,6 +223,151 @@ Result<Waiver> RecordWaiver(const Config& config, const Keyring& keyring, const 
   if (!e) return Fail(e.error());
   w.seq = e->seq;
   return w;
+}
+
+namespace {
+
+// A baseline event's findings stay under this many bytes (canonical JSON),
+// well inside the ledger's 1 MiB per event; a gate with more is recorded in parts.
+constexpr std::size_t kBaselinePartBytes = 512 << 10;
+
+std::string BaselineService(const Config& config, const BaselineRequest& req) {
+  return req.service.empty() ? config.service : req.service;
+}
+
+// A baseline of `gate` as requested, without findings or signature.
+Baseline UnsignedBaseline(const Config& config, const BaselineRequest& req, const std::string& gate,
+                          const std::string& expires, TimePoint now) {
+  Baseline b;
+  b.service = BaselineService(config, req);
+  b.gate = gate;
+  b.reason = req.reason;
+  b.expires = expires;
+  b.issued = FormatRfc3339(now);
+  return b;
+}
+
+// Signs a baseline of `gate` and judges it as the gate will (`author`: null
+// when not known yet): refused is an input error naming the gate.
+Result<Baseline> SignAndCheck(Baseline b, const GateConfig& gate, const Keyring& keyring, const SignerKey& signer,
+                              const Author* author, TimePoint now) {
+  const KeyringEntry* entry = keyring.FindByKey(signer.verifier().ToString());
+  if (entry != nullptr)
+    for (const auto& r : gate.bypass_roles)
+      if (entry->HasRole(r)) {
+        b.role = r;
+        break;
+      }
+  b = SignBaseline(std::move(b), signer);
+  const WaiverScope scope{b.service, "", ""};
+  Verdict v = JudgeBaseline(b, keyring, gate.bypass_roles, author, now, &scope);
+  if (!v.accepted) return Fail(Error::Input("baseline refused: gate '" + gate.name + "': " + v.reason + " (nothing recorded)"));
+  return b;
+}
+
+}  // namespace
+
+Result<Config> BaselineGates(const Config& config, const BaselineRequest& req, TimePoint now) {
+  const std::string where = config.path.empty() ? "the default configuration" : config.path;
+  Config sub = config;
+  sub.gates.clear();
+  for (const auto& name : req.gates) {
+    const GateConfig* g = config.FindGate(name);
+    if (g == nullptr) return Fail(Error::NotFound("--gate: no gate named '" + name + "' in " + where));
+  }
+  for (const auto& g : config.gates) {
+    if (!req.gates.empty() && std::find(req.gates.begin(), req.gates.end(), g.name) == req.gates.end()) continue;
+    if (!g.bypass_allowed)
+      return Fail(Error::Input("gate '" + g.name + "' allows no bypass (bypass: none): baselines are refused and nothing "
+                               "was recorded" + (req.gates.empty() ? " (name the gates to baseline with --gate)" : "")));
+    sub.gates.push_back(g);
+  }
+  if (sub.gates.empty()) return Fail(Error::Input("no gates to baseline in " + where));
+  if (req.reason.empty()) return Fail(Error::Input("--reason: a baseline needs a reason"));
+  if (req.expires.empty()) return Fail(Error::Input("--expires: a baseline needs an expiry (a date, an RFC 3339 time or a duration such as 90d)"));
+  auto expires = ParseExpiry(req.expires, now);
+  if (!expires) return Fail(expires.error());
+  const std::string service = BaselineService(config, req);
+  if (service.empty())
+    return Fail(Error::Input("a baseline names its service: set 'service:' in tollgate.yaml or pass --service"));
+  if (service == kAllServices) return Fail(Error::Input("--service: a baseline is of one service, not '*'"));
+  return sub;
+}
+
+Result<BaselineResult> RecordBaseline(const Config& gates, const Keyring& keyring, const BaselineRequest& req,
+                                      const Submission& submission, const SignerKey& signer, ledger::Ledger& ledger,
+                                      const SignerKey* ledger_key, TimePoint now) {
+  auto checked = BaselineGates(gates, req, now);
+  if (!checked) return Fail(checked.error());
+  if (submission.findings.size() != gates.gates.size())
+    return Fail(Error::Input("a baseline carries " + std::to_string(submission.findings.size()) + " finding lists for " +
+                             std::to_string(gates.gates.size()) + " gates"));
+  auto expires = ParseExpiry(req.expires, now);
+  if (!expires) return Fail(expires.error());
+  BaselineResult result;
+  result.warnings = submission.warnings;
+  result.author = submission.author;
+  const Author* author = submission.author.known() ? &submission.author : nullptr;
+
+  std::vector<Baseline> signed_parts;
+  for (std::size_t gi = 0; gi < gates.gates.size(); ++gi) {
+    const GateConfig& g = gates.gates[gi];
+    // One entry per fingerprint, in fingerprint order; rule and file as
+    // valid UTF-8 (a file name need not be).
+    std::map<std::string, BaselineEntry> unique;
+    for (const auto& f : submission.findings[gi])
+      unique.try_emplace(f.fingerprint, BaselineEntry{f.fingerprint, ToValidUtf8(f.rule_id), ToValidUtf8(f.location.file)});
+    if (unique.empty()) {
+      result.no_findings.push_back(g.name);
+      continue;
+    }
+    const Baseline base = UnsignedBaseline(gates, req, g.name, *expires, now);
+    std::vector<Baseline> parts(1, base);
+    std::size_t bytes = 0;
+    for (auto& [fp, entry] : unique) {
+      auto c = Canonicalize(Json{{"fingerprint", entry.fingerprint}, {"rule", entry.rule}, {"file", entry.file}});
+      const std::size_t size = (c ? c->size() : 0) + 1;
+      if (bytes + size > kBaselinePartBytes && !parts.back().findings.empty()) {
+        parts.push_back(base);
+        bytes = 0;
+      }
+      bytes += size;
+      parts.back().findings.push_back(std::move(entry));
+    }
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      parts[i].part = i + 1;
+      parts[i].parts = parts.size();
+      auto b = SignAndCheck(std::move(parts[i]), g, keyring, signer, author, now);
+      if (!b) return Fail(b.error());
+      signed_parts.push_back(std::move(*b));
+    }
+  }
+  if (signed_parts.empty()) return result;
+  std::vector<Json> events;
+  events.reserve(signed_parts.size());
+  for (const auto& b : signed_parts) events.push_back(b.ToEvent());
+  auto appended = ledger.Append(std::move(events), ledger_key);
+  if (!appended) return Fail(appended.error());
+  for (std::size_t i = 0; i < signed_parts.size(); ++i) signed_parts[i].seq = (*appended)[i].seq;
+  result.recorded = std::move(signed_parts);
+  return result;
+}
+
+Result<BaselineResult> CreateBaseline(const Config& config, const Keyring& keyring, const BaselineRequest& req,
+                                      const CollectOptions& options, const SignerKey& signer, ledger::Ledger& ledger,
+                                      const SignerKey* ledger_key, TimePoint now) {
+  auto gates = BaselineGates(config, req, now);
+  if (!gates) return Fail(gates.error());
+  // Authority first: a signer who may not baseline a gate learns it before
+  // the scan, not after it.
+  auto expires = ParseExpiry(req.expires, now);
+  if (!expires) return Fail(expires.error());
+  for (const auto& g : gates->gates)
+    if (auto b = SignAndCheck(UnsignedBaseline(config, req, g.name, *expires, now), g, keyring, signer, nullptr, now); !b)
+      return Fail(b.error());
+  auto submission = Collect(*gates, options);
+  if (!submission) return Fail(submission.error());
+  return RecordBaseline(*gates, keyring, req, *submission, signer, ledger, ledger_key, now);
 }
 
 Result<Approval> RecordApproval(const Keyring& keyring, const std::string& commit, const std::string& reason,

@@ -59,7 +59,7 @@ struct RunResult {
   std::vector<ledger::AppendedEntry> recorded;  // the decision events, in order
 };
 
-// Reads every waiver and approval from `ledger`, evaluates the submission
+// Reads every waiver, baseline and approval from `ledger`, evaluates the submission
 // under `config`, and appends the decision events in one batch (signed with
 // `ledger_key` when given).
 Result<RunResult> DecideAndRecord(const Config& config, Submission submission, const Keyring* keyring,
@@ -89,6 +89,45 @@ Status ValidateWaiverRequest(const Config& config, const WaiverRequest& request)
 // records the full fingerprint.
 Result<Waiver> RecordWaiver(const Config& config, const Keyring& keyring, const WaiverRequest& request,
                             const SignerKey& signer, ledger::Ledger& ledger, const SignerKey* ledger_key, TimePoint now);
+
+// Recording a baseline (the adoption path of an old repository): the
+// request as the CLI gets it.
+struct BaselineRequest {
+  std::vector<std::string> gates;  // empty: every configured gate
+  std::string service;             // empty: the configuration's service
+  std::string reason;
+  std::string expires;  // YYYY-MM-DD, RFC 3339 or a duration from now ("90d")
+};
+
+// The checks that need no key and no scan: the gates named exist and none of
+// the gates baselined has `bypass: none` (the error names the first such
+// gate: nothing is recorded for any), a reason and an expiry are given, the
+// service is known and is one service. Returns the configuration reduced to
+// the gates to baseline, in configuration order.
+Result<Config> BaselineGates(const Config& config, const BaselineRequest& request, TimePoint now);
+
+struct BaselineResult {
+  std::vector<Baseline> recorded;        // in ledger order, with their seq
+  std::vector<std::string> no_findings;  // gates with nothing to baseline (no event)
+  std::vector<std::string> warnings;     // what a scanner could not read, "<gate>: <file>: <why>"
+  Author author;                         // the change's author the baselines were checked against
+};
+
+// Signs one baseline per gate of `gates` (BaselineGates) holding the
+// fingerprints (with rule and file) of every finding of `submission` (one
+// list per gate of `gates`), several parts for a gate too large for one
+// event, checks each as the gate will (signature, keyring, the gate's bypass
+// role, expiry, and four-eyes against the submission's author when known),
+// and appends them all in one batch: if any is refused, nothing is recorded.
+Result<BaselineResult> RecordBaseline(const Config& gates, const Keyring& keyring, const BaselineRequest& request,
+                                      const Submission& submission, const SignerKey& signer, ledger::Ledger& ledger,
+                                      const SignerKey* ledger_key, TimePoint now);
+
+// `tollgate baseline create`: BaselineGates, the signer's authority on each
+// gate checked before any scan, Collect over the gates, RecordBaseline.
+Result<BaselineResult> CreateBaseline(const Config& config, const Keyring& keyring, const BaselineRequest& request,
+                                      const CollectOptions& options, const SignerKey& signer, ledger::Ledger& ledger,
+                                      const SignerKey* ledger_key, TimePoint now);
 
 // Signs an approval of `commit` and appends it.
 Result<Approval> RecordApproval(const Keyring& keyring, const std::string& commit, const std::string& reason,

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::string_view kWaiverDomain = "tollgate-waiver/v2\n";  // v2: scoped to a service
 constexpr std::string_view kApprovalDomain = "tollgate-approval/v1\n";
+constexpr std::string_view kBaselineDomain = "tollgate-baseline/v1\n";
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -302,6 +303,59 @@ Result<Waiver> Waiver::FromEvent(const Json& event) {
   return w;
 }
 
+namespace {
+
+Json BaselineBody(const Baseline& b) {
+  Json findings = Json::array();
+  for (const auto& f : b.findings) findings.push_back(Json{{"fingerprint", f.fingerprint}, {"rule", f.rule}, {"file", f.file}});
+  return Json{{"service", b.service}, {"gate", b.gate},       {"findings", std::move(findings)},
+              {"reason", b.reason},   {"expires", b.expires}, {"issued", b.issued},
+              {"approver", b.approver}, {"role", b.role},     {"key", b.key},
+              {"part", b.part},       {"parts", b.parts}};
+}
+
+}  // namespace
+
+std::string Baseline::SigningText() const {
+  auto c = Canonicalize(BaselineBody(*this));  // file names from a scan: may hold invalid UTF-8
+  return c ? std::string(kBaselineDomain) + *c : std::string();
+}
+
+Json Baseline::ToEvent() const {
+  Json e = BaselineBody(*this);
+  e["type"] = "baseline";
+  e["signature"] = signature;
+  e["count"] = findings.size();
+  e["actor"] = approver;
+  e["subject"] = service + "/" + gate + "/baseline";
+  return e;
+}
+
+Result<Baseline> Baseline::FromEvent(const Json& event) {
+  Baseline b;
+  TG_TRY(ReadFields(event, "baseline",
+                    {{"service", &b.service}, {"gate", &b.gate}, {"reason", &b.reason}, {"expires", &b.expires},
+                     {"issued", &b.issued}, {"approver", &b.approver}, {"role", &b.role}, {"key", &b.key},
+                     {"signature", &b.signature}},
+                    &b.seq));
+  for (auto [key, out] : {std::pair{"part", &b.part}, std::pair{"parts", &b.parts}}) {
+    auto it = event.find(key);
+    if (it == event.end() || !it->is_number_unsigned())
+      return Fail(Error::Input(std::string("baseline: \"") + key + "\" must be a whole number"));
+    *out = it->get<std::uint64_t>();
+  }
+  auto fs = event.find("findings");
+  if (fs == event.end() || !fs->is_array()) return Fail(Error::Input("baseline: \"findings\" must be a list"));
+  for (const auto& f : *fs) {
+    BaselineEntry entry;
+    std::uint64_t no_seq = 0;
+    TG_TRY(ReadFields(f, "baseline finding",
+                      {{"fingerprint", &entry.fingerprint}, {"rule", &entry.rule}, {"file", &entry.file}}, &no_seq));
+    b.findings.push_back(std::move(entry));
+  }
+  return b;
+}
+
 std::string Approval::SigningText() const {
   Json body{{"commit", commit}, {"reason", reason}, {"issued", issued}, {"approver", approver}, {"key", key}};
   return std::string(kApprovalDomain) + Canon(body);
@@ -329,6 +383,12 @@ Result<std::string> ParseExpiry(const std::string& text) {
   return FormatRfc3339(*t);
 }
 
+Result<std::string> ParseExpiry(const std::string& text, TimePoint now) {
+  if (auto d = ParseDuration(text)) return FormatRfc3339(now + *d);
+  if (auto at = ParseExpiry(text)) return at;
+  return Fail(Error::Input("--expires: '" + text + "' is not a date (YYYY-MM-DD), an RFC 3339 time or a duration (90d, 12w)"));
+}
+
 // Waivers and approvals are signed the same way: stamp the signer, then sign
 // the record's domain-separated canonical text.
 template <typename Record>
@@ -340,33 +400,50 @@ Record SignRecord(Record r, const SignerKey& key) {
 }
 
 Waiver SignWaiver(Waiver w, const SignerKey& key) { return SignRecord(std::move(w), key); }
+Baseline SignBaseline(Baseline b, const SignerKey& key) { return SignRecord(std::move(b), key); }
 Approval SignApproval(Approval a, const SignerKey& key) { return SignRecord(std::move(a), key); }
 
-Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
+namespace {
+
+// What a waiver and a baseline are judged on: the same checks, in the same
+// order, whichever it is (`what` names it in the reasons).
+struct BypassClaim {
+  const char* what;
+  const std::string& service;
+  const std::string& repository;
+  const std::string& branch;
+  const std::string& key;
+  const std::string& approver;
+  const std::string& signing_text;
+  const std::string& signature;
+  const std::string& expires;
+};
+
+Verdict JudgeBypass(const BypassClaim& c, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
                     const Author* author, TimePoint now, const WaiverScope* scope) {
   Verdict v;
-  if (w.service.empty()) {
-    v.reason = "the waiver names no service";
+  if (c.service.empty()) {
+    v.reason = std::string("the ") + c.what + " names no service";
     return v;
   }
-  const KeyringEntry* e = CheckSigner(w.key, w.approver, w.SigningText(), w.signature, keyring, v);
+  const KeyringEntry* e = CheckSigner(c.key, c.approver, c.signing_text, c.signature, keyring, v);
   if (e == nullptr) return v;
-  if (w.service == kAllServices && !e->HasRole(kAllServicesRole)) {
-    v.reason = "a waiver for all services needs the '" + std::string(kAllServicesRole) + "' role, which '" + e->name +
-               "' does not hold";
+  if (c.service == kAllServices && !e->HasRole(kAllServicesRole)) {
+    v.reason = std::string("a ") + c.what + " for all services needs the '" + kAllServicesRole + "' role, which '" +
+               e->name + "' does not hold";
     return v;
   }
   if (scope != nullptr) {
-    if (w.service != kAllServices && w.service != scope->service) {
-      v.reason = "recorded for service '" + w.service + "', not '" + scope->service + "'";
+    if (c.service != kAllServices && c.service != scope->service) {
+      v.reason = "recorded for service '" + c.service + "', not '" + scope->service + "'";
       return v;
     }
-    if (!w.repository.empty() && w.repository != scope->repository) {
-      v.reason = "recorded for repository '" + w.repository + "', not '" + scope->repository + "'";
+    if (!c.repository.empty() && c.repository != scope->repository) {
+      v.reason = "recorded for repository '" + c.repository + "', not '" + scope->repository + "'";
       return v;
     }
-    if (!w.branch.empty() && w.branch != scope->branch) {
-      v.reason = "recorded for branch '" + w.branch + "', not '" + scope->branch + "'";
+    if (!c.branch.empty() && c.branch != scope->branch) {
+      v.reason = "recorded for branch '" + c.branch + "', not '" + scope->branch + "'";
       return v;
     }
   }
@@ -377,13 +454,13 @@ Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<s
     v.reason = "'" + e->name + "' holds none of the gate's bypass roles (" + roles + ")";
     return v;
   }
-  auto expires = ParseRfc3339(w.expires);
+  auto expires = ParseRfc3339(c.expires);
   if (!expires) {
     v.reason = "malformed expiry";
     return v;
   }
   if (now >= *expires) {
-    v.reason = "expired " + w.expires;
+    v.reason = "expired " + c.expires;
     return v;
   }
   if (author != nullptr && !author->known()) {
@@ -397,8 +474,27 @@ Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<s
     }
   }
   v.accepted = true;
-  v.reason = "signed by '" + e->name + "', valid until " + w.expires;
+  v.reason = "signed by '" + e->name + "', valid until " + c.expires;
   return v;
+}
+
+}  // namespace
+
+Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
+                    const Author* author, TimePoint now, const WaiverScope* scope) {
+  const std::string text = w.SigningText();
+  return JudgeBypass(BypassClaim{"waiver", w.service, w.repository, w.branch, w.key, w.approver, text, w.signature,
+                                 w.expires},
+                     keyring, bypass_roles, author, now, scope);
+}
+
+Verdict JudgeBaseline(const Baseline& b, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
+                      const Author* author, TimePoint now, const WaiverScope* scope) {
+  static const std::string kNone;  // a baseline is never narrowed to a repository or branch
+  const std::string text = b.SigningText();
+  if (text.empty()) return Verdict{false, "the baseline cannot be put in canonical form"};
+  return JudgeBypass(BypassClaim{"baseline", b.service, kNone, kNone, b.key, b.approver, text, b.signature, b.expires},
+                     keyring, bypass_roles, author, now, scope);
 }
 
 Verdict JudgeApproval(const Approval& a, const Keyring& keyring, const Author& author, bool four_eyes) {

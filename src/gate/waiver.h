@@ -1,12 +1,15 @@
-// Waivers, approvals and the keyring that says who holds which role.
+// Waivers, baselines, approvals and the keyring that says who holds which role.
 //
 // A waiver accepts one finding (by fingerprint) on one gate until it expires.
-// An approval signs off one change (commit). Both are signed with the
-// approver's Ed25519 key and recorded in the ledger; they count only when the
-// signature verifies, the key is in the keyring with the needed role, they
-// have not expired, and (four-eyes) the signer is not the change's author.
+// A baseline is waivers in bulk: the fingerprints of every finding a gate had
+// when it was recorded (the adoption path of an old repository). An approval
+// signs off one change (commit). All are signed with the approver's Ed25519
+// key and recorded in the ledger; they count only when the signature
+// verifies, the key is in the keyring with the needed role, they have not
+// expired, and (four-eyes) the signer is not the change's author.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,6 +95,38 @@ struct Waiver {
   static Result<Waiver> FromEvent(const Json& event);
 };
 
+// One finding of a baseline: its fingerprint (what the gate matches) and,
+// for whoever reviews the baseline, its rule and file.
+struct BaselineEntry {
+  std::string fingerprint;
+  std::string rule;
+  std::string file;
+};
+
+// A baseline of one gate of one service: like a waiver of each of its
+// fingerprints, under the same authority rules. A gate with many findings is
+// recorded as several parts (each a signed event of its own, `part` of
+// `parts`), so that no event outgrows the ledger's limit.
+struct Baseline {
+  std::string service;  // the service it applies to
+  std::string gate;
+  std::vector<BaselineEntry> findings;
+  std::string reason;
+  std::string expires;  // RFC 3339 instant after which it no longer counts
+  std::string issued;   // RFC 3339
+  std::string approver; // key name
+  std::string role;     // the bypass role the signer held when recording (for review; judged anew at every gate run)
+  std::string key;      // verifier key text
+  std::string signature;  // base64 Ed25519 over SigningText()
+  std::uint64_t part = 1;
+  std::uint64_t parts = 1;
+  std::uint64_t seq = 0;  // ledger index, when read back from the ledger
+
+  std::string SigningText() const;
+  Json ToEvent() const;  // the ledger event, type "baseline"
+  static Result<Baseline> FromEvent(const Json& event);
+};
+
 struct Approval {
   std::string commit;
   std::string reason;
@@ -109,8 +144,11 @@ struct Approval {
 // "2026-12-31" means through the end of that day (UTC); a full RFC 3339 time
 // is taken as is. Returns the RFC 3339 expiry instant.
 Result<std::string> ParseExpiry(const std::string& text);
+// The same, or a duration from `now` ("90d", "12w": core ParseDuration).
+Result<std::string> ParseExpiry(const std::string& text, TimePoint now);
 
 Waiver SignWaiver(Waiver w, const SignerKey& key);
+Baseline SignBaseline(Baseline b, const SignerKey& key);
 Approval SignApproval(Approval a, const SignerKey& key);
 
 // Why a signed record does or does not count.
@@ -133,6 +171,10 @@ struct WaiverScope {
 // always passes one. A null `scope` skips the scope check (when recording).
 Verdict JudgeWaiver(const Waiver& w, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
                     const Author* author, TimePoint now, const WaiverScope* scope = nullptr);
+// A baseline is judged as a waiver is, check for check (it names a service,
+// its signature verifies, ...; the reasons say "baseline").
+Verdict JudgeBaseline(const Baseline& b, const Keyring& keyring, const std::vector<std::string>& bypass_roles,
+                      const Author* author, TimePoint now, const WaiverScope* scope = nullptr);
 Verdict JudgeApproval(const Approval& a, const Keyring& keyring, const Author& author, bool four_eyes);
 
 }  // namespace tollgate::gate

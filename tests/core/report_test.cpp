@@ -534,6 +534,43 @@ TEST(ReportSarif, OddLocationsValidate) {
   ExpectValidSarif(sarif);
 }
 
+// Issue 13 §7: a finding a baseline accepts is shown as such in every format,
+// distinct from a waived one, and survives the JSON round trip (--server).
+TEST(Report, BaselinedFindingsAreMarkedInEveryFormat) {
+  Report r = SampleReport();
+  const Finding& sql = r.findings[0];
+  r.baselined_fingerprints = {sql.fingerprint};
+  r.gates[1].baselined = 1;
+  r.gates[1].decision = "pass (baselined)";
+  EXPECT_THAT(Text(r, false), HasSubstr("src/routes/users.js  [baselined]"));
+  EXPECT_THAT(Text(r, false), HasSubstr("1 blocking, 1 waived, 1 baselined\n"));
+  EXPECT_THAT(Text(SampleReport(), false), Not(HasSubstr("baselined")));
+
+  std::ostringstream json;
+  WriteJson(r, json);
+  auto doc = ParseJson(json.str(), "report");
+  ASSERT_TRUE(doc.has_value());
+  for (const Json& f : doc->at("findings")) {
+    EXPECT_EQ(f.contains("baselined"), f.at("fingerprint") == sql.fingerprint) << f.dump();
+    if (f.contains("baselined")) {
+      EXPECT_FALSE(f.at("waived").get<bool>());
+    }
+  }
+  EXPECT_EQ(doc->at("gates").at(1).at("baselined"), 1);
+  EXPECT_FALSE(doc->at("gates").at(0).contains("baselined"));
+  auto back = ReportFromJson(*doc);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->baselined_fingerprints, std::vector<std::string>{sql.fingerprint});
+  EXPECT_EQ(back->gates[1].baselined, 1u);
+
+  const std::string sarif = Sarif(r);
+  EXPECT_THAT(sarif, HasSubstr("\"justification\": \"baseline\""));
+  ExpectValidSarif(sarif);
+  const std::string xml = Junit(r);
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"baselined\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"sast\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\">"));
+}
+
 // ---------------------------------------------------------------- junit ---
 
 TEST(ReportJunit, ContainsSuitesAndFailures) {
