@@ -1175,6 +1175,7 @@ std::optional<std::string> ReservedTypeCommand(std::string_view type) {
       {"change", "`tollgate event change` or `tollgate event import`"},
       {"incident", "`tollgate event incident` or `tollgate event import`"},
       {"waiver", "`tollgate waive`"},
+      {"baseline", "`tollgate baseline create`"},
       {"approval", "`tollgate approve`"},
       {"canary.judgement", "`tollgate canary judge`"},
       {"gate", "`tollgate gate`"},

@@ -77,8 +77,8 @@ struct VerifyReport {
 // untyped append path (`ledger append`, the HTTP API's raw append) refuses
 // them, so that a forged deploy, waiver or gate decision cannot enter the log
 // unchecked. Returns the command(s) that record `type`, or nothing when the
-// type is free. Reserved: deploy, incident, change, waiver, approval,
-// canary.judgement, admission, gate.* (gate.decision, gate.overall, ...).
+// type is free. Reserved: deploy, incident, change, waiver, baseline,
+// approval, canary.judgement, admission, gate.* (gate.decision, gate.overall, ...).
 std::optional<std::string> ReservedTypeCommand(std::string_view type);
 
 // Reads a batch for an untyped append: JSON Lines, one event object per line

@@ -116,6 +116,10 @@ TEST_F(BaselineCli, RefusalsAreOneLineExitTwoAndLeaveTheLedgerAlone) {
     EXPECT_EQ(r.out, "");
   }
   EXPECT_FALSE(fs::exists(ledger_)) << "nothing was recorded";
+  // Nor can one be forged through the untyped append path.
+  auto forged = Tg("ledger append", "{\"type\":\"baseline\",\"gate\":\"sast\"}\n");
+  EXPECT_EQ(forged.code, 2);
+  EXPECT_NE(forged.err.find("record it with `tollgate baseline create`"), std::string::npos) << forged.err;
   EXPECT_EQ(Tg("baseline create --help").code, 0);
   EXPECT_EQ(Tg("baseline").code, 2);
 }
