@@ -12,6 +12,8 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git python3 
 DEB_PACKAGES += libcpp-httplib-dev prometheus python3-scipy curl
 # Delivery (DORA): fast reading of ledger event bodies.
 DEB_PACKAGES += libsimdjson-dev
+# bench/admission-run.sh reads the Gatekeeper templates' Rego with PyYAML.
+DEB_PACKAGES += python3-yaml
 # Rego: exact big integers.
 DEB_PACKAGES += libgmp-dev
 # IaC: Unicode normalisation (NFC) of HCL strings.

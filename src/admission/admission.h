@@ -113,6 +113,10 @@ class PolicySet {
 // directories, recursively, in path order).
 Result<std::vector<SourceDocument>> ReadDocuments(const std::vector<std::string>& paths);
 
+// An inventory of every object in the manifests under `paths` (a `List`, as
+// `kubectl get -o json` writes, gives its items); empty paths: empty.
+Result<Inventory> LoadInventory(const std::vector<std::string>& paths);
+
 // The review of one object, as Gatekeeper's audit builds it (no operation):
 // kind (group/version/kind from apiVersion), name, namespace, object.
 Json AuditRequest(const Json& object);

@@ -84,6 +84,17 @@ std::string CheckAssertion(const Json& a, const std::vector<Violation>& got, std
 
 }  // namespace
 
+Result<Inventory> LoadInventory(const std::vector<std::string>& paths) {
+  Inventory inventory;
+  if (paths.empty()) return inventory;
+  auto docs = ReadDocuments(paths);
+  if (!docs) return Fail(docs.error());
+  std::vector<SourceDocument> objects;
+  for (const auto& d : *docs) Objects(d, objects);
+  for (const auto& o : objects) TG_TRY(inventory.Add(o.doc, o.Where()));
+  return inventory;
+}
+
 bool SuiteResult::passed() const {
   for (const auto& c : cases)
     if (!c.passed && !c.skipped) return false;
@@ -174,29 +185,15 @@ Result<SuiteResult> RunSuite(const std::string& file, const std::string& run) {
         fail(rel(object) + ": a case object is one document (found " + std::to_string(objs->size()) + ")");
         continue;
       }
-      Inventory inventory;
-      bool bad = false;
-      if (c.contains("inventory") && c["inventory"].is_array()) {
-        for (const auto& inv : c["inventory"]) {
-          auto idocs = inv.is_string() ? ReadDocuments({rel(inv.get<std::string>())})
-                                       : Result<std::vector<SourceDocument>>(Fail(Error::Input("inventory entries are paths")));
-          if (!idocs) {
-            fail(idocs.error().message());
-            bad = true;
-            break;
-          }
-          std::vector<SourceDocument> objects;
-          for (const auto& d : *idocs) Objects(d, objects);
-          for (const auto& o : objects)
-            if (auto s = inventory.Add(o.doc, o.Where()); !s) {
-              fail(s.error().message());
-              bad = true;
-              break;
-            }
-          if (bad) break;
-        }
+      std::vector<std::string> inventory_paths;
+      if (c.contains("inventory") && c["inventory"].is_array())
+        for (const auto& inv : c["inventory"])
+          if (inv.is_string()) inventory_paths.push_back(rel(inv.get<std::string>()));
+      auto inventory = LoadInventory(inventory_paths);
+      if (!inventory) {
+        fail(inventory.error().message());
+        continue;
       }
-      if (bad) continue;
       const Json& o = (*objs)[0].doc;
       Json request;
       if (o.is_object() && Str(o, "kind") == "AdmissionReview" && o.contains("request")) {
@@ -205,7 +202,7 @@ Result<SuiteResult> RunSuite(const std::string& file, const std::string& run) {
         request = AuditRequest(o);
         request["operation"] = "CREATE";
       }
-      auto got = set->Review(request, &inventory, kGatorPoint);
+      auto got = set->Review(request, &*inventory, kGatorPoint);
       if (!got) {
         fail(got.error().message());
         continue;

@@ -45,25 +45,13 @@ struct ReviewArgs {
 int RunReview(const ReviewArgs& a, const Clock& clock) {
   auto set = LoadSet(a.source);
   if (!set) return Report(set.error());
-  admission::Inventory inventory;
-  if (!a.inventory.empty()) {
-    auto docs = admission::ReadDocuments(a.inventory);
-    if (!docs) return Report(docs.error());
-    for (const auto& d : *docs) {
-      const Json& items = d.doc.is_object() && d.doc.contains("items") && d.doc["items"].is_array() ? d.doc["items"] : Json();
-      if (items.is_array()) {
-        for (const auto& o : items)
-          if (auto s = inventory.Add(o, d.Where()); !s) return Report(s.error());
-      } else if (auto s = inventory.Add(d.doc, d.Where()); !s) {
-        return Report(s.error());
-      }
-    }
-  }
+  auto inventory = admission::LoadInventory(a.inventory);
+  if (!inventory) return Report(inventory.error());
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   if (text.size() > (std::size_t{16} << 20)) return Report(Error::Input("stdin: an AdmissionReview over 16 MiB"));
   Json review = Json::parse(text, nullptr, false);
   if (review.is_discarded()) return Report(Error::Input("stdin: not a JSON AdmissionReview"));
-  auto decision = admission::Decide(*set, review, &inventory);
+  auto decision = admission::Decide(*set, review, &*inventory);
   if (!decision) return Report(Error::Input("stdin: " + decision.error().message()));
   if (a.record) {
     auto key = LoadLedgerKey(a.key);

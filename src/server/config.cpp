@@ -41,7 +41,7 @@ Result<ServerOptions> LoadServerConfig(const std::string& path) {
   return yaml::Guarded(path, [&]() -> Result<ServerOptions> {
     const YAML::Node& root = doc->root;
     if (!root.IsMap()) return Fail(Error::Input(path + ": the server configuration is a mapping"));
-    TG_TRY(r.OnlyKeys(root, {"version", "ledger", "state", "ledger_key", "services", "webhooks", "oidc", "limits"},
+    TG_TRY(r.OnlyKeys(root, {"version", "ledger", "state", "ledger_key", "services", "webhooks", "oidc", "limits", "admission"},
                       "the server configuration"));
     ServerOptions o;
     if (root["version"]) {
@@ -139,6 +139,24 @@ Result<ServerOptions> LoadServerConfig(const std::string& path) {
           }
         }
         o.oidc.push_back(std::move(oi));
+      }
+    }
+    if (const YAML::Node& adm = root["admission"]) {
+      if (!adm.IsMap()) return Fail(r.Bad(adm, "'admission' must be a mapping"));
+      TG_TRY(r.OnlyKeys(adm, {"templates", "constraints", "inventory", "record"}, "'admission'"));
+      for (auto [key, list] : {std::pair{"templates", &o.admission.templates}, std::pair{"constraints", &o.admission.constraints},
+                               std::pair{"inventory", &o.admission.inventory}}) {
+        if (!adm[key]) continue;
+        auto v = r.StringList(adm[key], key);
+        if (!v) return Fail(v.error());
+        *list = std::move(*v);
+      }
+      if (adm["templates"].IsDefined() != adm["constraints"].IsDefined())
+        return Fail(r.Bad(adm, "'admission' needs both templates and constraints (or neither, for the built-in library)"));
+      if (adm["record"]) {
+        auto v = r.Bool(adm["record"], "record");
+        if (!v) return Fail(v.error());
+        o.admission.record = *v;
       }
     }
     if (const YAML::Node& limits = root["limits"]) {

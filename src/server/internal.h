@@ -53,7 +53,5 @@ Json BuildOpenApi(const std::vector<Route>& routes, const std::string& version);
 Result<Caller> AuthenticateOidc(const std::string& jwt, const std::vector<OidcIssuer>& issuers, StateStore& state,
                                 TimePoint now);
 
-// An AdmissionReview v1 request answered with the response object.
-Result<Json> ReviewAdmission(const Json& review);
 
 }  // namespace tollgate::server

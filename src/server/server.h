@@ -75,6 +75,17 @@ struct ServerOptions {
   std::vector<ServiceEntry> services;
   std::map<std::string, WebhookConfig> webhooks;  // "github", "gitlab", "pagerduty"
   std::vector<OidcIssuer> oidc;
+  // Kubernetes admission (POST /admission/validate): Gatekeeper templates
+  // and constraints (files or directories; both empty: the built-in
+  // library), manifests whose Namespaces (and objects, for referential
+  // templates) the reviews may consult, and whether each decision is
+  // recorded in the ledger (docs/admission.md).
+  struct Admission {
+    std::vector<std::string> templates;
+    std::vector<std::string> constraints;
+    std::vector<std::string> inventory;
+    bool record = true;
+  } admission;
   std::size_t max_body_bytes = std::size_t{16} << 20;
   double rate_per_second = 50;  // per principal, with a burst of 10x
   std::string version = "dev";

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "admission/admission.h"
 #include "core/canonical_json.h"
 #include "core/hash.h"
 #include "core/report.h"
@@ -156,6 +157,7 @@ class ServiceImpl final : public Service {
       c->service = s.name;
       configs_.emplace(s.name, std::move(*c));
     }
+    TG_TRY(LoadAdmission());
     TG_TRY(Bootstrap());
     BuildRoutes();
     openapi_ = BuildOpenApi(routes_, opts_.version).dump(2) + "\n";
@@ -1016,16 +1018,38 @@ class ServiceImpl final : public Service {
     };
   }
 
+  // The Gatekeeper policy set and inventory, loaded once: a set that does
+  // not load stops the server from starting, never admits everything.
+  Status LoadAdmission() {
+    const auto& a = opts_.admission;
+    auto set = a.templates.empty() && a.constraints.empty() ? admission::PolicySet::Builtin()
+                                                            : admission::PolicySet::Load(a.templates, a.constraints);
+    if (!set) return Fail(set.error().WithContext("admission policies"));
+    admission_ = std::make_unique<admission::PolicySet>(std::move(*set));
+    auto inventory = admission::LoadInventory(a.inventory);
+    if (!inventory) return Fail(inventory.error().WithContext("admission inventory"));
+    inventory_ = std::move(*inventory);
+    return Ok();
+  }
+
   HttpResponse Admission(const HttpRequest& req) {
     if (!req.tls) return Problem(403, "admission reviews are served over HTTPS only (--tls-cert/--tls-key)");
     auto start = std::chrono::steady_clock::now();
     auto review = ParseJson(req.body, "AdmissionReview");
     if (!review) return ErrorResponse(review.error());
-    auto answer = ReviewAdmission(*review);
-    if (!answer) return ErrorResponse(answer.error());
-    bool allowed = (*answer)["response"].value("allowed", false);
-    metrics_.Admission(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), allowed);
-    return JsonResponse(200, *answer);
+    auto decision = admission::Decide(*admission_, *review, &inventory_);
+    if (!decision) return ErrorResponse(decision.error());
+    if (opts_.admission.record) {
+      // An answer that cannot be recorded is not given: the API server's
+      // failurePolicy decides, as for any webhook error.
+      std::vector<Json> events{decision->event};
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto a = ledger_->Append(std::move(events), ledger_key_ ? &*ledger_key_ : nullptr);
+      if (!a) return ErrorResponse(a.error());
+      metrics_.Appended(a->size());
+    }
+    metrics_.Admission(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), decision->allowed);
+    return JsonResponse(200, decision->response);
   }
 
   struct CacheEntry {
@@ -1042,6 +1066,8 @@ class ServiceImpl final : public Service {
   std::mutex state_mu_;
   std::optional<SignerKey> ledger_key_;
   std::map<std::string, gate::Config> configs_;
+  std::unique_ptr<admission::PolicySet> admission_;
+  admission::Inventory inventory_;
   Metrics metrics_;
   RateLimiter limiter_;
   std::string bootstrap_token_;

@@ -375,8 +375,9 @@ TEST_P(Server, AdmissionNeedsTls) {
   HttpRequest r;
   r.method = "POST";
   r.path = "/admission/validate";
-  r.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true}}]}}}})";
+  r.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true}}]}}}})";
   EXPECT_EQ(fx.svc->Handle(r).status, 403);
+  auto before = Fixture::Parse(fx.Call("GET", "/api/v1/ledger/head", fx.tokens["auditor"]));
   r.tls = true;
   auto resp = fx.svc->Handle(r);
   ASSERT_EQ(resp.status, 200) << resp.body;
@@ -384,6 +385,14 @@ TEST_P(Server, AdmissionNeedsTls) {
   EXPECT_EQ(j["response"]["uid"], "u-1");
   EXPECT_FALSE(j["response"]["allowed"].get<bool>()) << resp.body;  // a privileged container
   EXPECT_EQ(j["response"]["status"]["code"], 403);
+  // decided by the built-in Gatekeeper library, as `tollgate admission review` decides
+  EXPECT_NE(j["response"]["status"]["message"].get<std::string>().find("[tollgate-no-privileged]"), std::string::npos) << resp.body;
+  // and recorded: one more ledger entry
+  auto after = Fixture::Parse(fx.Call("GET", "/api/v1/ledger/head", fx.tokens["auditor"]));
+  EXPECT_EQ(after["size"].get<std::uint64_t>(), before["size"].get<std::uint64_t>() + 1) << after.dump();
+  // a malformed review is a client error
+  r.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}})";
+  EXPECT_EQ(fx.svc->Handle(r).status, 400);
 }
 
 TEST_P(Server, MetricsCountRequests) {
