@@ -535,7 +535,8 @@ Result<bool> Matches(const Constraint& c, const Json& request, const Json* ns_ob
 
 }  // namespace
 
-Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inventory* inventory, std::string_view point) const {
+Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inventory* inventory, std::string_view point,
+                                                 std::vector<std::string>* errors) const {
   if (!request.is_object()) return Fail(Error::Input("the admission request is not an object"));
   const Json* ns_object = nullptr;
   if (const Json& nso = Get(request, {"namespaceObject"}); nso.is_object()) ns_object = &nso;
@@ -550,8 +551,17 @@ Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inve
   for (const auto& c : impl_->constraints) {
     auto action = ActionAt(c, point);
     if (!action) continue;
+    // An undecidable constraint: an error, or noted and skipped with `errors`.
+    auto undecided = [&](const Error& e) -> bool {
+      if (errors == nullptr) return false;
+      errors->push_back(e.message());
+      return true;
+    };
     auto m = Matches(c, request, ns_object);
-    if (!m) return Fail(m.error());
+    if (!m) {
+      if (undecided(m.error())) continue;
+      return Fail(m.error());
+    }
     if (!*m) continue;
     if (!built) {
       review = rego::FromJson(request);
@@ -563,14 +573,28 @@ Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inve
     eo.input = rego::Value::MakeObject({{rego::Value::String("review"), review}, {rego::Value::String("parameters"), c.parameters}});
     eo.data = data;
     auto v = c.tmpl->policy->EvalPath(c.tmpl->violation_path, eo);
-    if (!v) return Fail(Error::Input(c.kind + "/" + c.name + ": " + v.error().message()));
+    if (!v) {
+      Error e = Error::Input(c.kind + "/" + c.name + ": " + v.error().message());
+      if (undecided(e)) continue;
+      return Fail(e);
+    }
     if (!v->defined()) continue;
     Json results = rego::ToJson(*v);
-    if (!results.is_array())
-      return Fail(Error::Input(c.kind + "/" + c.name + ": violation is not a set (is the template v0 Rego read as v1?)"));
+    if (!results.is_array()) {
+      Error e = Error::Input(c.kind + "/" + c.name + ": violation is not a set (is the template v0 Rego read as v1?)");
+      if (undecided(e)) continue;
+      return Fail(e);
+    }
+    bool malformed = false;
+    for (const auto& r : results)
+      if (!r.is_object() || !r.contains("msg") || !r["msg"].is_string()) {
+        Error e = Error::Input(c.kind + "/" + c.name + ": a violation without a string msg: " + r.dump().substr(0, 200));
+        if (!undecided(e)) return Fail(e);
+        malformed = true;
+        break;
+      }
+    if (malformed) continue;
     for (const auto& r : results) {
-      if (!r.is_object() || !r.contains("msg") || !r["msg"].is_string())
-        return Fail(Error::Input(c.kind + "/" + c.name + ": a violation without a string msg: " + r.dump().substr(0, 200)));
       Violation viol;
       viol.constraint_kind = c.kind;
       viol.constraint_name = c.name;

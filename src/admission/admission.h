@@ -92,8 +92,11 @@ class PolicySet {
   // enforced at `point`. A constraint not enforced at that point is skipped.
   // An evaluation error, a malformed violation, or a namespaceSelector on an
   // object whose Namespace is not known, is an error: never "allowed".
+  // With `errors`, a constraint that cannot be decided adds its error there
+  // ("Kind/name: reason") and the other constraints are still reviewed.
   Result<std::vector<Violation>> Review(const Json& request, const Inventory* inventory,
-                                        std::string_view point = kWebhookPoint) const;
+                                        std::string_view point = kWebhookPoint,
+                                        std::vector<std::string>* errors = nullptr) const;
 
   std::size_t template_count() const;
   std::size_t constraint_count() const;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "core/yaml.h"
@@ -250,6 +251,63 @@ void WriteSuiteResults(const std::vector<SuiteResult>& results, std::ostream& ou
   out << (all ? "PASS" : "FAIL") << "\n";
 }
 
+namespace {
+
+bool IsObject(const Json& d) { return !Str(d, "apiVersion").empty() && !Str(d, "kind").empty(); }
+
+// Whether an audited object joins the inventory: Namespaces always, every
+// object for referential templates; never one without a name (a
+// Kustomization, which no cluster holds).
+bool Inventoried(const Json& o, bool referential) {
+  if (!o.contains("metadata") || Str(o["metadata"], "name").empty()) return false;
+  return referential || (Str(o, "kind") == "Namespace" && Str(o, "apiVersion") == "v1");
+}
+
+// The findings of one object's violations at the audit point.
+Status AuditOne(const PolicySet& set, const SourceDocument& o, const Inventory& inventory, const std::string& gate,
+                std::vector<Finding>& out) {
+  Json request = AuditRequest(o.doc);
+  std::vector<std::string> errors;
+  auto got = set.Review(request, &inventory, kAuditPoint, &errors);
+  if (!got) return Fail(Error::Input(o.Where() + ": " + got.error().message()));
+  const std::string object_key =
+      Str(o.doc, "apiVersion") + "/" + Str(o.doc, "kind") + "/" + Str(request, "namespace") + "/" + Str(request, "name");
+  // What could not be decided is a finding of its own, never a pass.
+  for (const auto& e : errors) {
+    Finding fd;
+    fd.gate = gate;
+    fd.tool = "tollgate-admission";
+    fd.rule_id = "review-error";
+    fd.message = object_key + " could not be decided: " + e;
+    fd.severity = Severity::kHigh;
+    fd.location.file = o.file;
+    fd.location.line = o.line;
+    fd.details = Json{{"object", object_key}};
+    fd.fingerprint = MakeFingerprint(fd.rule_id, {object_key, e});
+    out.push_back(std::move(fd));
+  }
+  for (const auto& v : *got) {
+    Finding fd;
+    fd.gate = gate;
+    fd.tool = "tollgate-admission";
+    fd.rule_id = v.constraint_kind;
+    fd.message = v.Message();
+    fd.severity = v.action == Action::kDeny ? Severity::kHigh : v.action == Action::kWarn ? Severity::kMedium : Severity::kLow;
+    fd.location.file = o.file;
+    fd.location.line = o.line;
+    fd.details = Json{{"constraint", v.constraint_name},
+                      {"constraint_kind", v.constraint_kind},
+                      {"action", ActionName(v.action)},
+                      {"object", object_key}};
+    if (!v.details.is_null() && !(v.details.is_object() && v.details.empty())) fd.details["violation_details"] = v.details;
+    fd.fingerprint = MakeFingerprint(v.constraint_kind, {v.constraint_name, object_key, v.msg});
+    out.push_back(std::move(fd));
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& manifests) {
   auto files = ListFiles(manifests);
   if (!files) return Fail(files.error());
@@ -257,8 +315,6 @@ Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& 
   result.files = files->size();
   Inventory inventory;
   const bool referential = set.UsesInventory();
-  // First pass: Namespaces (for namespaceSelector), and everything when a
-  // template reads data.inventory.
   auto objects_of = [](const std::string& f) -> Result<std::vector<SourceDocument>> {
     auto docs = ReadDocuments({f});
     if (!docs) return Fail(docs.error());
@@ -266,45 +322,46 @@ Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& 
     for (const auto& d : *docs) Objects(d, objects);
     return objects;
   };
+  // First pass: Namespaces (for namespaceSelector), and everything when a
+  // template reads data.inventory.
   for (const auto& f : *files) {
     auto objects = objects_of(f);
     if (!objects) return Fail(objects.error());
-    for (const auto& o : *objects) {
-      if (!referential && !(Str(o.doc, "kind") == "Namespace" && Str(o.doc, "apiVersion") == "v1")) continue;
-      if (auto s = inventory.Add(o.doc, o.Where()); !s) return Fail(s.error());
-    }
+    for (const auto& o : *objects)
+      if (Inventoried(o.doc, referential)) TG_TRY(inventory.Add(o.doc, o.Where()));
   }
   result.inventory = referential ? inventory.size() : 0;
   for (const auto& f : *files) {
     auto objects = objects_of(f);
     if (!objects) return Fail(objects.error());
     for (const auto& o : *objects) {
-      if (Str(o.doc, "kind").empty() || Str(o.doc, "apiVersion").empty())
+      if (!IsObject(o.doc))
         return Fail(Error::Input(o.Where() + ": not a Kubernetes object (apiVersion and kind are required)"));
       ++result.objects;
-      Json request = AuditRequest(o.doc);
-      auto got = set.Review(request, &inventory, kAuditPoint);
-      if (!got) return Fail(Error::Input(o.Where() + ": " + got.error().message()));
-      const std::string object_key = Str(o.doc, "apiVersion") + "/" + Str(o.doc, "kind") + "/" +
-                                     Str(request, "namespace") + "/" + Str(request, "name");
-      for (const auto& v : *got) {
-        Finding fd;
-        fd.gate = "admission";
-        fd.tool = "tollgate-admission";
-        fd.rule_id = v.constraint_kind;
-        fd.message = v.Message();
-        fd.severity = v.action == Action::kDeny ? Severity::kHigh : v.action == Action::kWarn ? Severity::kMedium : Severity::kLow;
-        fd.location.file = o.file;
-        fd.location.line = o.line;
-        fd.details = Json{{"constraint", v.constraint_name},
-                          {"constraint_kind", v.constraint_kind},
-                          {"action", ActionName(v.action)},
-                          {"object", object_key}};
-        if (!v.details.is_null() && !(v.details.is_object() && v.details.empty())) fd.details["violation_details"] = v.details;
-        fd.fingerprint = MakeFingerprint(v.constraint_kind, {v.constraint_name, object_key, v.msg});
-        result.findings.push_back(std::move(fd));
-      }
+      TG_TRY(AuditOne(set, o, inventory, "admission", result.findings));
     }
+  }
+  return result;
+}
+
+Result<AuditResult> AuditObjects(const PolicySet& set, const std::vector<SourceDocument>& documents, const std::string& gate) {
+  AuditResult result;
+  std::vector<SourceDocument> objects;
+  std::set<std::string> files;
+  for (const auto& d : documents) {
+    Objects(d, objects);
+    files.insert(d.file);
+  }
+  result.files = files.size();
+  Inventory inventory;
+  const bool referential = set.UsesInventory();
+  for (const auto& o : objects)
+    if (IsObject(o.doc) && Inventoried(o.doc, referential)) TG_TRY(inventory.Add(o.doc, o.Where()));
+  result.inventory = referential ? inventory.size() : 0;
+  for (const auto& o : objects) {
+    if (!IsObject(o.doc)) continue;
+    ++result.objects;
+    TG_TRY(AuditOne(set, o, inventory, gate, result.findings));
   }
   return result;
 }

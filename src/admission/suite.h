@@ -61,7 +61,17 @@ struct AuditResult {
 // data.inventory, are gathered first), so memory follows the largest file
 // (plus the inventory for referential templates). Findings: rule id the
 // constraint kind, message "[constraint] msg", severity high (deny), medium
-// (warn) or low (dryrun).
+// (warn) or low (dryrun); a constraint that cannot be decided for an object
+// (a namespaceSelector whose Namespace is not among the manifests, an
+// evaluation error) is a `review-error` finding (high), never a pass.
 Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& manifests);
+
+// The same over objects already read (the admission gate's walk): each
+// object (a `List` gives its items; a document without apiVersion and kind
+// is not a Kubernetes object and is left out) reviewed at the audit point,
+// with the Namespaces among them (and every object, for referential
+// templates) as the inventory. `gate` names the findings' gate.
+Result<AuditResult> AuditObjects(const PolicySet& set, const std::vector<SourceDocument>& documents,
+                                 const std::string& gate = "admission");
 
 }  // namespace tollgate::admission

@@ -26,7 +26,7 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity"},
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity", "templates", "constraints", "rego_version"},
                     "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
@@ -81,6 +81,32 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     if (!s) return Fail(s.error());
     if (s->empty()) return Fail(r.Bad(n["db"], "'db' must not be empty"));
     g.db = *s;
+  }
+  for (auto [key, list] : {std::pair{"templates", &g.templates}, std::pair{"constraints", &g.constraints}}) {
+    const YAML::Node& v = n[key];
+    if (!v) continue;
+    if (g.kind != SourceKind::kScanner || g.source != "admission")
+      return Fail(r.Bad(v, std::string("'") + key + "' applies only to a 'scanner: admission' gate"));
+    if (v.IsScalar()) {
+      auto one = r.String(v, key);
+      if (!one) return Fail(one.error());
+      list->push_back(*one);
+    } else {
+      auto l = r.StringList(v, key);
+      if (!l) return Fail(l.error());
+      *list = std::move(*l);
+    }
+    for (const auto& p : *list)
+      if (p.empty()) return Fail(r.Bad(v, std::string("'") + key + "' must not name an empty path"));
+  }
+  if (g.templates.empty() != g.constraints.empty())
+    return Fail(r.Bad(n, "gate '" + name + "' needs both templates and constraints (or neither, for the built-in library)"));
+  if (const YAML::Node& v = n["rego_version"]) {
+    if (g.kind != SourceKind::kPolicy) return Fail(r.Bad(v, "'rego_version' applies only to a 'policy' gate"));
+    auto s = r.String(v, "rego_version");
+    if (!s) return Fail(s.error());
+    if (*s != "v0" && *s != "v1") return Fail(r.Bad(v, "rego_version must be v0 or v1; got '" + *s + "'"));
+    g.rego_v0 = *s == "v0";
   }
   for (const char* key : {"allow_missing_ecosystems", "max_db_age"})
     if (n[key] && (g.kind != SourceKind::kScanner || g.source != "deps"))
@@ -251,9 +277,13 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!c) return c;
   auto parent = std::filesystem::path(path).parent_path();
   c->base_dir = parent.empty() ? "." : parent.string();
-  for (auto& g : c->gates)  // a relative `db:` is relative to the config file
+  for (auto& g : c->gates) {  // a relative `db:`, `templates:` or `constraints:` is relative to the config file
     if (!g.db.empty() && !std::filesystem::path(g.db).is_absolute())
       g.db = (std::filesystem::path(c->base_dir) / g.db).lexically_normal().string();
+    for (auto* list : {&g.templates, &g.constraints})
+      for (auto& p : *list)
+        if (!std::filesystem::path(p).is_absolute()) p = (std::filesystem::path(c->base_dir) / p).lexically_normal().string();
+  }
   return c;
 }
 

@@ -44,6 +44,15 @@ struct GateConfig {
   // publishes no severity) compare with fail_on; high by default (core
   // kUnknownSeverityDefault).
   Severity unknown_severity = kUnknownSeverityDefault;
+  // `scanner: admission`: Gatekeeper ConstraintTemplates and Constraints
+  // (files or directories, relative to the config once loaded); both empty:
+  // the built-in library (docs/admission.md).
+  std::vector<std::string> templates{};
+  std::vector<std::string> constraints{};
+  // `rego_version:` of a policy gate: v0 reads its modules as Rego v0 unless
+  // they import rego.v1 (OPA's --v0-compatible); v1 (the default) refuses
+  // v0-only syntax.
+  bool rego_v0 = false;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };

@@ -8,6 +8,7 @@
 #include "core/time.h"
 #include "core/hash.h"
 #include "core/walk.h"
+#include "admission/admission.h"
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/iac/iac.h"
@@ -31,6 +32,12 @@ Error GateError(const Config& config, const GateConfig& g, const std::string& wh
   return Error::Input(where + ": gate '" + g.name + "': " + what);
 }
 
+// The Gatekeeper policy set of a `scanner: admission` gate.
+Result<admission::PolicySet> AdmissionPolicies(const GateConfig& g) {
+  if (g.templates.empty()) return admission::PolicySet::Builtin();
+  return admission::PolicySet::Load(g.templates, g.constraints);
+}
+
 }  // namespace
 
 Status CheckSources(const Config& config) {
@@ -42,8 +49,13 @@ Status CheckSources(const Config& config) {
         break;
       }
       case SourceKind::kScanner:
-        if (g.source != "secrets" && g.source != "deps" && g.source != "iac")
-          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac)"));
+        if (g.source != "secrets" && g.source != "deps" && g.source != "iac" && g.source != "admission")
+          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac, admission)"));
+        if (g.source == "admission") {  // the templates and constraints must load
+          auto set = AdmissionPolicies(g);
+          if (!set) return Fail(GateError(config, g, set.error().message()));
+          break;
+        }
         if (g.source == "deps") {
           // offline only: the advisory database must have been imported
           auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(g.db), false);
@@ -55,7 +67,7 @@ Status CheckSources(const Config& config) {
           return Fail(GateError(config, g, "scanner '" + g.source + "' is not available in this build of tollgate"));
         break;
       case SourceKind::kPolicy:
-        if (auto s = CheckPolicySource(Resolve(config, g.source)); !s) return Fail(GateError(config, g, s.error().message()));
+        if (auto s = CheckPolicySource(Resolve(config, g.source), g.rego_v0); !s) return Fail(GateError(config, g, s.error().message()));
         break;
       case SourceKind::kErrorBudget: {
         std::string p = Resolve(config, g.source);
@@ -136,6 +148,7 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     opts.exclude = exclude;
     opts.strict = strict;
     opts.parse_error_severity = parse_errors;
+    opts.v0 = gate.rego_v0;
     std::vector<std::string> notes;
     opts.notes = &notes;
     auto found = CollectPolicyFindings(Resolve(config, gate.source), root, gate.name, opts);
@@ -186,6 +199,20 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     warn_all(res->inventory.warnings);
     RelativeTo(root, res->findings);
     return std::move(res->findings);
+  }
+  if (gate.kind == SourceKind::kScanner && gate.source == "admission") {
+    auto set = AdmissionPolicies(gate);
+    if (!set) return Fail(GateError(config, gate, set.error().message()));
+    PolicyScanOptions opts;
+    opts.exclude = exclude;
+    opts.strict = strict;
+    opts.parse_error_severity = parse_errors;
+    std::vector<std::string> notes;
+    opts.notes = &notes;
+    auto found = CollectAdmissionFindings(*set, root, gate.name, opts);
+    if (!found) return Fail(in_gate(found.error()));
+    warn_all(notes);
+    return found;
   }
   if (gate.kind == SourceKind::kScanner && gate.source == "iac") {
     iac::ScanOptions iac_opts;

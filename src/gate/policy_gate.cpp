@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
+#include "admission/suite.h"
 #include "core/file.h"
 #include "core/jsonc.h"
 #include "core/walk.h"
@@ -115,22 +117,36 @@ std::uint32_t ResultLine(const rego::CheckResult& c, const Json& dockerfile, std
 
 }  // namespace
 
-Status CheckPolicySource(const std::string& policy_dir) {
+Status CheckPolicySource(const std::string& policy_dir, bool v0) {
   std::error_code ec;
   if (!fs::is_directory(policy_dir, ec)) return Fail(Error::Input("policy directory '" + policy_dir + "' does not exist"));
-  auto p = rego::LoadPolicies({policy_dir});
+  rego::CompileOptions co;
+  co.version = v0 ? rego::RegoVersion::kV0 : rego::RegoVersion::kV1;
+  auto p = rego::LoadPolicies({policy_dir}, co);
   if (!p) return Fail(p.error());
   return Ok();
 }
 
-Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
-                                                   const std::string& gate, const PolicyScanOptions& opts) {
-  auto policy = rego::LoadPolicies({policy_dir});
-  if (!policy) return Fail(policy.error());
-  rego::CheckOptions check;
-  check.all_namespaces = true;
-  check.explain = true;
+namespace {
 
+// One configuration file the walk read and parsed: its documents, and the
+// line each starts on where the format has lines.
+struct ConfigFile {
+  const walk::Entry& entry;
+  const std::string& rel;  // relative to the root (conftest's filename)
+  const std::string& text;
+  const std::vector<rego::Value>& docs;
+  const std::vector<std::uint32_t>& lines;
+};
+
+// The configuration files under `root` as the policy and admission gates read
+// them (CollectPolicyFindings says which), each parsed and handed to
+// `on_file`; `skip` (a directory, e.g. the policies') is not read. What could
+// not be read or parsed becomes a finding of `gate` (with opts.strict, an
+// error); notes go to opts.notes.
+Result<std::vector<Finding>> WalkConfigFiles(const std::string& root, const std::string& skip, const std::string& gate,
+                                             const PolicyScanOptions& opts, bool manifests_only,
+                                             const std::function<Status(const ConfigFile&)>& on_file) {
   walk::Options wo;
   wo.gitignore = opts.gitignore;
   wo.exclude = opts.exclude;
@@ -138,12 +154,19 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
   // Hidden directories are read (.vscode, .devcontainer, .github hold
   // configuration), except Terraform's module cache.
   wo.prune = {"build", "node_modules", ".terraform"};
-  wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name) || IsHclFile(name); };
-  // The policies themselves are not inputs.
-  const fs::path root_abs = fs::weakly_canonical(root), policy_abs = fs::weakly_canonical(policy_dir);
-  const fs::path policy_rel = policy_abs.lexically_relative(root_abs);
-  if (!policy_rel.empty() && *policy_rel.begin() != ".." && policy_rel != ".")
-    wo.exclude.push_back(policy_rel.generic_string() + "/**");
+  if (manifests_only) {  // Kubernetes manifests: YAML and JSON
+    wo.want = [](std::string_view name, std::string_view) {
+      const std::string ext = Lower(fs::path(name).extension().string());
+      return IsConfigFile(name) && (ext == ".yaml" || ext == ".yml" || ext == ".json");
+    };
+  } else {
+    wo.want = [](std::string_view name, std::string_view) { return IsConfigFile(name) || IsHclFile(name); };
+  }
+  if (!skip.empty()) {
+    const fs::path root_abs = fs::weakly_canonical(root), skip_abs = fs::weakly_canonical(skip);
+    const fs::path skip_rel = skip_abs.lexically_relative(root_abs);
+    if (!skip_rel.empty() && *skip_rel.begin() != ".." && skip_rel != ".") wo.exclude.push_back(skip_rel.generic_string() + "/**");
+  }
 
   std::vector<Finding> out;
   std::vector<walk::Problem> problems;
@@ -164,7 +187,7 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
       problems.push_back(std::move(*p));
       return;
     }
-    const std::string& rel = e.rel;  // conftest's filename: relative to the root
+    const std::string& rel = e.rel;
     if (IsJsoncFile(rel)) text = JsoncToJson(text);
     auto docs = ParseInput(rel, text);
     if (!docs) {
@@ -174,31 +197,7 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
     std::vector<std::uint32_t> lines;
     if (IsYaml(rel)) lines = YamlDocumentLines(text, docs->size());
     else if (Lower(fs::path(rel).extension().string()).rfind(".json", 0) == 0 || IsHclFile(rel)) lines = {1};
-    Json dockerfile;
-    if (iac::DetectFormat(rel, text) == iac::Format::kDockerfile) {
-      auto d = iac::LoadDockerfile(rel, text);
-      if (d) dockerfile = std::move(*d);
-    }
-    // One document at a time, so each result knows its document's line.
-    for (std::size_t i = 0; i < docs->size(); ++i) {
-      auto rs = rego::CheckDocuments(**policy, rel, {(*docs)[i]}, check);
-      if (!rs) {
-        failure = rs.error();
-        return;
-      }
-      std::map<std::pair<std::string, std::string>, std::uint32_t> result_lines;  // (rule id, message) -> line
-      for (const auto& fc : *rs)
-        for (const auto* list : {&fc.failures, &fc.warnings})
-          for (const auto& c : *list)
-            result_lines[{"rego." + fc.ns + "." + c.rule, c.msg}] =
-                ResultLine(c, dockerfile, i < lines.size() ? lines[i] : 0);
-      for (auto& f : rego::CheckFindings(*rs, gate, true)) {
-        if (auto it = result_lines.find({f.rule_id, f.message}); it != result_lines.end()) f.location.line = it->second;
-        // The repository-relative path: the same whichever way the root is spelled.
-        f.fingerprint = MakeFingerprint(f.rule_id, {e.repo_path, f.message});
-        out.push_back(std::move(f));
-      }
-    }
+    if (auto s = on_file(ConfigFile{e, rel, text, *docs, lines}); !s) failure = s.error();
   };
   // The walk first (paths only), so that every kustomization is known before
   // the files it lists as patches are checked.
@@ -243,6 +242,70 @@ Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir
     f.gate = gate;
     out.push_back(std::move(f));
   }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
+                                                   const std::string& gate, const PolicyScanOptions& opts) {
+  rego::CompileOptions co;
+  co.version = opts.v0 ? rego::RegoVersion::kV0 : rego::RegoVersion::kV1;
+  auto policy = rego::LoadPolicies({policy_dir}, co);
+  if (!policy) return Fail(policy.error());
+  rego::CheckOptions check;
+  check.all_namespaces = true;
+  check.explain = true;
+  std::vector<Finding> out;
+  auto problems = WalkConfigFiles(root, policy_dir, gate, opts, false, [&](const ConfigFile& cf) -> Status {
+    Json dockerfile;
+    if (iac::DetectFormat(cf.rel, cf.text) == iac::Format::kDockerfile) {
+      auto d = iac::LoadDockerfile(cf.rel, cf.text);
+      if (d) dockerfile = std::move(*d);
+    }
+    // One document at a time, so each result knows its document's line.
+    for (std::size_t i = 0; i < cf.docs.size(); ++i) {
+      auto rs = rego::CheckDocuments(**policy, cf.rel, {cf.docs[i]}, check);
+      if (!rs) return Fail(rs.error());
+      std::map<std::pair<std::string, std::string>, std::uint32_t> result_lines;  // (rule id, message) -> line
+      for (const auto& fc : *rs)
+        for (const auto* list : {&fc.failures, &fc.warnings})
+          for (const auto& c : *list)
+            result_lines[{"rego." + fc.ns + "." + c.rule, c.msg}] = ResultLine(c, dockerfile, i < cf.lines.size() ? cf.lines[i] : 0);
+      for (auto& f : rego::CheckFindings(*rs, gate, true)) {
+        if (auto it = result_lines.find({f.rule_id, f.message}); it != result_lines.end()) f.location.line = it->second;
+        // The repository-relative path: the same whichever way the root is spelled.
+        f.fingerprint = MakeFingerprint(f.rule_id, {cf.entry.repo_path, f.message});
+        out.push_back(std::move(f));
+      }
+    }
+    return Ok();
+  });
+  if (!problems) return Fail(problems.error());
+  for (auto& f : *problems) out.push_back(std::move(f));
+  SortFindings(out);
+  return out;
+}
+
+Result<std::vector<Finding>> CollectAdmissionFindings(const admission::PolicySet& set, const std::string& root,
+                                                      const std::string& gate, const PolicyScanOptions& opts) {
+  // The Kubernetes objects among the configuration files (documents with
+  // apiVersion and kind); the rest is not the admission gate's.
+  std::vector<admission::SourceDocument> documents;
+  auto problems = WalkConfigFiles(root, "", gate, opts, true, [&](const ConfigFile& cf) -> Status {
+    for (std::size_t i = 0; i < cf.docs.size(); ++i) {
+      if (!cf.docs[i].is_object()) continue;
+      Json doc = rego::ToJson(cf.docs[i]);
+      if (!doc.contains("apiVersion") || !doc.contains("kind")) continue;
+      documents.push_back({cf.rel, i < cf.lines.size() ? cf.lines[i] : 0, std::move(doc)});
+    }
+    return Ok();
+  });
+  if (!problems) return Fail(problems.error());
+  auto audited = admission::AuditObjects(set, documents, gate);
+  if (!audited) return Fail(audited.error());
+  std::vector<Finding> out = std::move(audited->findings);
+  for (auto& f : *problems) out.push_back(std::move(f));
   SortFindings(out);
   return out;
 }

@@ -11,10 +11,14 @@
 #include "rego/check.h"
 #include "rego/value.h"
 
+namespace tollgate::admission {
+class PolicySet;
+}  // namespace tollgate::admission
+
 namespace tollgate::gate {
 
 // Fails (config error) when the policy directory is missing or does not compile.
-Status CheckPolicySource(const std::string& policy_dir);
+Status CheckPolicySource(const std::string& policy_dir, bool v0 = false);
 
 struct PolicyScanOptions {
   std::vector<std::string> exclude;  // globs below the root (core/walk.h)
@@ -22,6 +26,7 @@ struct PolicyScanOptions {
   bool strict = false;  // a file that does not parse fails the gate run instead of being a finding
   Severity parse_error_severity = Severity::kHigh;
   std::vector<std::string>* notes = nullptr;  // Helm charts left out, dangling links
+  bool v0 = false;  // `rego_version: v0` of the gate: modules read as v0 unless they say otherwise
 };
 
 // Evaluates the policies in `policy_dir` (all packages) against every
@@ -37,6 +42,14 @@ struct PolicyScanOptions {
 // `parse-error` finding (with `strict`, an error).
 Result<std::vector<Finding>> CollectPolicyFindings(const std::string& policy_dir, const std::string& root,
                                                    const std::string& gate, const PolicyScanOptions& opts = {});
+
+// The admission gate (`scanner: admission`): the Kubernetes objects among
+// the same configuration files (documents with apiVersion and kind; a List
+// gives its items) audited against Gatekeeper templates and constraints
+// (admission::AuditObjects): a finding per violation, high for deny, medium
+// for warn, low for dryrun; unreadable or unparseable files are findings.
+Result<std::vector<Finding>> CollectAdmissionFindings(const admission::PolicySet& set, const std::string& root,
+                                                      const std::string& gate, const PolicyScanOptions& opts = {});
 
 // What `policy check` reads for the paths it is given, as conftest reads
 // them: a file as named (whatever its name: its parser is chosen by

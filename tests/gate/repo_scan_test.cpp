@@ -349,3 +349,84 @@ TEST_F(RepoScanTest, OneSecretIsOneFinding) {
 }
 
 }  // namespace
+
+// `scanner: admission` (issue 15 §2): the Kubernetes objects of the
+// repository audited against Gatekeeper constraints in CI, with the same
+// walk as the policy gate: raw Helm templates and Kustomize patches are left
+// out with a note, a file that does not parse is a finding, documents that
+// are not Kubernetes objects (package.json, tsconfig.json) are not reviewed.
+TEST_F(RepoScanTest, AdmissionGateAuditsTheManifestsWithGatekeeperConstraints) {
+  Platform();
+  const std::string data = std::string(TOLLGATE_SOURCE_DIR) + "/tests/admission/testdata";
+  Write("platform/tollgate.yaml",
+        "version: 1\n"
+        "gates:\n"
+        "  k8s: { scanner: admission, fail_on: high, bypass: [security] }\n"
+        "  labels: { scanner: admission, fail_on: high, bypass: [security],\n"
+        "            templates: [\"" + data + "/templates\"], constraints: [\"" + data + "/constraints\"] }\n");
+  auto r = Tg("gate platform " + std::string(kAuthor) + " --format json --output out.json");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  json rep = Report("out.json");
+  // the built-in library: the privileged ledger Deployment of deploy/base
+  auto privileged = Findings(rep, "k8s", "TgK8sNoPrivileged");
+  ASSERT_FALSE(privileged.empty()) << rep.dump(1);
+  EXPECT_EQ(privileged[0]["location"]["file"], "deploy/base/deployment.yaml");
+  EXPECT_EQ(privileged[0]["location"]["line"], 1);
+  EXPECT_THAT(privileged[0]["message"].get<std::string>(), HasSubstr("[tollgate-no-privileged]"));
+  // the fixture constraints: a Deployment without an owner label
+  auto owner = Findings(rep, "labels", "TestRequiredLabels");
+  ASSERT_FALSE(owner.empty()) << rep.dump(1);
+  EXPECT_THAT(owner[0]["message"].get<std::string>(), HasSubstr("[must-have-owner]"));
+  // the PCI constraint selects namespaces by label, and the repository holds
+  // no Namespace 'platform': undecided, so a finding, never a silent pass
+  auto undecided = Findings(rep, "labels", "review-error");
+  ASSERT_FALSE(undecided.empty()) << rep.dump(1);
+  EXPECT_THAT(undecided[0]["message"].get<std::string>(), HasSubstr("namespaceSelector needs the Namespace 'platform'"));
+  EXPECT_EQ(undecided[0]["severity"], "high");
+  // nothing from raw Helm templates or non-Kubernetes files; the broken YAML is a finding
+  for (const auto& f : Findings(rep, "k8s")) {
+    EXPECT_THAT(f["location"]["file"].get<std::string>(), Not(HasSubstr("charts/payments/templates")));
+    EXPECT_THAT(f["location"]["file"].get<std::string>(), Not(HasSubstr("web/")));
+  }
+  auto parse = Findings(rep, "k8s", "parse-error");
+  ASSERT_EQ(parse.size(), 1u) << rep.dump(1);
+  EXPECT_EQ(parse[0]["location"]["file"], "services/ledger/broken.yaml");
+  EXPECT_THAT(r.err, HasSubstr("helm chart"));
+}
+
+TEST_F(RepoScanTest, AdmissionGateConfigurationErrorsAreExitTwo) {
+  Platform();
+  for (const auto& [config, message] : std::vector<std::pair<std::string, std::string>>{
+           {"gates:\n  k8s: { scanner: admission, templates: [t] }\n", "needs both templates and constraints"},
+           {"gates:\n  conf: { policy: policy, templates: [t], constraints: [c] }\n", "'templates' applies only to a 'scanner: admission' gate"},
+           {"gates:\n  k8s: { scanner: admission, templates: [nope], constraints: [nope] }\n", "gate 'k8s'"},
+           {"gates:\n  k8s: { scanner: admission, rego_version: v0 }\n", "'rego_version' applies only to a 'policy' gate"},
+           {"gates:\n  conf: { policy: policy, rego_version: v2 }\n", "rego_version must be v0 or v1"}}) {
+    Write("platform/tollgate.yaml", config);
+    auto r = Tg("gate platform " + std::string(kAuthor));
+    EXPECT_EQ(r.code, 2) << config << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message)) << config;
+  }
+}
+
+// `rego_version: v0` on a policy gate reads its modules as Rego v0 (the
+// conftest policy sets teams already have); without it, v1 refuses the v0
+// syntax with OPA's error instead of misreading it.
+TEST_F(RepoScanTest, PolicyGateRegoVersionReadsV0Policies) {
+  Platform();
+  Write("platform/policy/platform.rego",
+        "package main\n\n"
+        "deny[msg] {\n  input.listen == \"0.0.0.0:8080\"\n  msg := \"listens on every interface\"\n}\n");
+  Write("platform/tollgate.yaml", "gates:\n  conf: { policy: policy, fail_on: high, bypass: [security] }\n");
+  auto v1 = Tg("gate platform " + std::string(kAuthor));
+  EXPECT_EQ(v1.code, 2) << v1.out << v1.err;
+  EXPECT_THAT(v1.err, HasSubstr("rego_parse_error"));
+  Write("platform/tollgate.yaml", "gates:\n  conf: { policy: policy, fail_on: high, bypass: [security], rego_version: v0,\n"
+                                  "          exclude: [\"services/ledger/broken.yaml\", \"infra/envs/prod/broken.tf\"] }\n");
+  auto v0 = Tg("gate platform " + std::string(kAuthor) + " --format json --output out.json");
+  EXPECT_EQ(v0.code, 1) << v0.out << v0.err;
+  bool found = false;
+  for (const auto& f : Findings(Report("out.json"), "conf"))
+    if (f.value("message", "") == "listens on every interface") found = true;
+  EXPECT_TRUE(found) << Report("out.json").dump(1);
+}
