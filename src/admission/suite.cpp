@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <ostream>
 #include <set>
 #include <sstream>
 
+#include "core/json_stream.h"
 #include "core/yaml.h"
 
 namespace tollgate::admission {
@@ -308,6 +310,59 @@ Status AuditOne(const PolicySet& set, const SourceDocument& o, const Inventory& 
 
 }  // namespace
 
+// The objects of a JSON file, one at a time, without holding the file: a
+// root `items` array (a List, as `kubectl get -o json` writes) gives its
+// elements as they are read; any other document is given whole.
+class JsonObjects : public JsonStreamHandler {
+ public:
+  JsonObjects(std::string file, std::function<Status(const SourceDocument&)> each) : file_(std::move(file)), each_(std::move(each)) {}
+
+  Take Begin(const JsonPath& path, Type type) override {
+    if (path.empty()) return type == Type::kObject ? Take::kEnter : Take::kValue;
+    if (path.size() == 1) {
+      if (!path[0].in_array && path[0].key == "items" && type == Type::kArray) {
+        list_ = true;
+        return Take::kEnter;
+      }
+      return Take::kValue;
+    }
+    return path.size() == 2 ? Take::kValue : Take::kSkip;
+  }
+  Status Value(const JsonPath& path, Json value) override {
+    if (path.empty()) return Fail(Error::Input(file_ + ": not a Kubernetes object or List"));
+    if (path.size() == 1) {
+      members_[path[0].key] = std::move(value);
+      return Ok();
+    }
+    return each_(SourceDocument{file_, 0, std::move(value)});
+  }
+  Status End(const JsonPath& path) override {
+    if (!path.empty() || list_) return Ok();
+    return each_(SourceDocument{file_, 0, std::move(members_)});
+  }
+
+ private:
+  std::string file_;
+  std::function<Status(const SourceDocument&)> each_;
+  Json members_ = Json::object();
+  bool list_ = false;
+};
+
+// Every object of one manifest file: JSON streamed (a cluster dump of any
+// size), YAML documents as parsed.
+Status ForEachObject(const std::string& file, const std::function<Status(const SourceDocument&)>& each) {
+  if (fs::path(file).extension() == ".json") {
+    JsonObjects handler(file, each);
+    return StreamJsonFile(file, handler);
+  }
+  auto docs = ReadDocuments({file});
+  if (!docs) return Fail(docs.error());
+  std::vector<SourceDocument> objects;
+  for (const auto& d : *docs) Objects(d, objects);
+  for (const auto& o : objects) TG_TRY(each(o));
+  return Ok();
+}
+
 Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& manifests) {
   auto files = ListFiles(manifests);
   if (!files) return Fail(files.error());
@@ -315,32 +370,21 @@ Result<AuditResult> Audit(const PolicySet& set, const std::vector<std::string>& 
   result.files = files->size();
   Inventory inventory;
   const bool referential = set.UsesInventory();
-  auto objects_of = [](const std::string& f) -> Result<std::vector<SourceDocument>> {
-    auto docs = ReadDocuments({f});
-    if (!docs) return Fail(docs.error());
-    std::vector<SourceDocument> objects;
-    for (const auto& d : *docs) Objects(d, objects);
-    return objects;
-  };
   // First pass: Namespaces (for namespaceSelector), and everything when a
   // template reads data.inventory.
-  for (const auto& f : *files) {
-    auto objects = objects_of(f);
-    if (!objects) return Fail(objects.error());
-    for (const auto& o : *objects)
-      if (Inventoried(o.doc, referential)) TG_TRY(inventory.Add(o.doc, o.Where()));
-  }
+  for (const auto& f : *files)
+    TG_TRY(ForEachObject(f, [&](const SourceDocument& o) -> Status {
+      if (IsObject(o.doc) && Inventoried(o.doc, referential)) return inventory.Add(o.doc, o.Where());
+      return Ok();
+    }));
   result.inventory = referential ? inventory.size() : 0;
-  for (const auto& f : *files) {
-    auto objects = objects_of(f);
-    if (!objects) return Fail(objects.error());
-    for (const auto& o : *objects) {
+  for (const auto& f : *files)
+    TG_TRY(ForEachObject(f, [&](const SourceDocument& o) -> Status {
       if (!IsObject(o.doc))
         return Fail(Error::Input(o.Where() + ": not a Kubernetes object (apiVersion and kind are required)"));
       ++result.objects;
-      TG_TRY(AuditOne(set, o, inventory, "admission", result.findings));
-    }
-  }
+      return AuditOne(set, o, inventory, "admission", result.findings);
+    }));
   return result;
 }
 
