@@ -159,6 +159,21 @@ bool IsYamlOrJson(const fs::path& p) {
   return e == ".yaml" || e == ".yml" || e == ".json";
 }
 
+// The non-empty documents of a YAML stream as JSON, each at its first line.
+Result<std::vector<SourceDocument>> YamlDocuments(std::string_view text, const std::string& file) {
+  auto docs = yaml::ParseStream(text, file);
+  if (!docs) return Fail(docs.error());
+  std::vector<SourceDocument> out;
+  for (const auto& d : *docs) {
+    if (!d.root || d.root.IsNull()) continue;
+    yaml::Budget budget = yaml::Budget::For(d);
+    auto j = yaml::Guarded(file, [&] { return yaml::ToJson(d.root, file, budget); });
+    if (!j) return Fail(j.error());
+    out.push_back({file, static_cast<std::uint32_t>(d.root.Mark().line + 1), std::move(*j)});
+  }
+  return out;
+}
+
 Result<std::vector<SourceDocument>> ReadFileDocuments(const std::string& file, std::uint64_t max_bytes) {
   auto text = ReadFileBounded(file, max_bytes);
   if (!text) return Fail(text.error());
@@ -169,16 +184,7 @@ Result<std::vector<SourceDocument>> ReadFileDocuments(const std::string& file, s
     out.push_back({file, 0, std::move(j)});
     return out;
   }
-  auto docs = yaml::ParseStream(*text, file);
-  if (!docs) return Fail(docs.error());
-  for (const auto& d : *docs) {
-    if (!d.root || d.root.IsNull()) continue;
-    yaml::Budget budget = yaml::Budget::For(d);
-    auto j = yaml::Guarded(file, [&] { return yaml::ToJson(d.root, file, budget); });
-    if (!j) return Fail(j.error());
-    out.push_back({file, static_cast<std::uint32_t>(d.root.Mark().line + 1), std::move(*j)});
-  }
-  return out;
+  return YamlDocuments(*text, file);
 }
 
 Result<std::vector<SourceDocument>> ReadAll(const std::vector<std::string>& paths, std::uint64_t max_bytes) {
@@ -463,15 +469,10 @@ Result<PolicySet> PolicySet::Builtin() {
     const std::string name = kBuiltinLibraryFiles[i].name;
     const bool is_template = name.find("/templates/") != std::string::npos;
     if (!is_template && name.find("/constraints/") == std::string::npos) continue;
-    auto docs = yaml::ParseStream(kBuiltinLibraryFiles[i].text, name);
+    auto docs = YamlDocuments(kBuiltinLibraryFiles[i].text, name);
     if (!docs) return Fail(docs.error());
-    for (const auto& d : *docs) {
-      if (!d.root || d.root.IsNull()) continue;
-      yaml::Budget budget = yaml::Budget::For(d);
-      auto j = yaml::Guarded(name, [&] { return yaml::ToJson(d.root, name, budget); });
-      if (!j) return Fail(j.error());
-      (is_template ? templates : constraints).push_back({name, static_cast<std::uint32_t>(d.root.Mark().line + 1), std::move(*j)});
-    }
+    auto& into = is_template ? templates : constraints;
+    into.insert(into.end(), docs->begin(), docs->end());
   }
   return FromDocuments(templates, constraints);
 }
@@ -544,8 +545,8 @@ Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inve
     std::string ns = Str(request, "namespace");
     if (!ns.empty()) ns_object = inventory->Namespace(ns);
   }
-  rego::Value review;  // built once, shared by every constraint
-  rego::Value data = rego::Value::EmptyObject();
+  static const Inventory kNoInventory;
+  rego::Value review, data;  // built once, at the first matching constraint
   bool built = false;
   std::vector<Violation> out;
   for (const auto& c : impl_->constraints) {
@@ -565,8 +566,8 @@ Result<std::vector<Violation>> PolicySet::Review(const Json& request, const Inve
     if (!*m) continue;
     if (!built) {
       review = rego::FromJson(request);
-      if (inventory != nullptr) data = rego::Value::MakeObject({{rego::Value::String("inventory"), rego::FromJson(inventory->data())}});
-      else data = rego::Value::MakeObject({{rego::Value::String("inventory"), rego::FromJson(Json{{"cluster", Json::object()}, {"namespace", Json::object()}})}});
+      const Inventory& inv = inventory != nullptr ? *inventory : kNoInventory;
+      data = rego::Value::MakeObject({{rego::Value::String("inventory"), rego::FromJson(inv.data())}});
       built = true;
     }
     rego::EvalOptions eo;

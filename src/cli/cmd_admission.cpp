@@ -1,7 +1,6 @@
 // tollgate admission review, policy verify and policy audit: Gatekeeper's
 // templates and constraints from the command line (src/admission).
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 #include "admission/admission.h"
@@ -47,9 +46,9 @@ int RunReview(const ReviewArgs& a, const Clock& clock) {
   if (!set) return Report(set.error());
   auto inventory = admission::LoadInventory(a.inventory);
   if (!inventory) return Report(inventory.error());
-  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  if (text.size() > (std::size_t{16} << 20)) return Report(Error::Input("stdin: an AdmissionReview over 16 MiB"));
-  Json review = Json::parse(text, nullptr, false);
+  auto text = ReadFileBounded("-", std::size_t{16} << 20, "AdmissionReview");  // read bounded, never whole first
+  if (!text) return Report(text.error());
+  Json review = Json::parse(*text, nullptr, false);
   if (review.is_discarded()) return Report(Error::Input("stdin: not a JSON AdmissionReview"));
   auto decision = admission::Decide(*set, review, &*inventory);
   if (!decision) return Report(Error::Input("stdin: " + decision.error().message()));
