@@ -66,7 +66,7 @@ test-asan: asan
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_yaml fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions fuzz_delivery fuzz_webhook fuzz_rego fuzz_graphql fuzz_hcl fuzz_dockerfile
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_yaml fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions fuzz_delivery fuzz_webhook fuzz_rego fuzz_graphql fuzz_hcl fuzz_dockerfile fuzz_admission
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: release

@@ -5,7 +5,7 @@ set -euo pipefail
 dir=${1:?build dir}; secs=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for t in config yaml event sarif secrets slo lockfiles versions delivery webhook rego graphql hcl dockerfile; do
+for t in config yaml event sarif secrets slo lockfiles versions delivery webhook rego graphql hcl dockerfile admission; do
   bin="$dir/fuzz_$t"
   work=$(mktemp -d)
   cp -r "$here/seeds/$t/." "$work/" 2>/dev/null || true
