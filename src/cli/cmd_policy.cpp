@@ -46,32 +46,9 @@ rego::CompileOptions Syntax(bool v0) {
 
 constexpr const char* kV0Help = "Read modules as Rego v0 (OPA 0.x syntax) unless they import rego.v1 or a .manifest says otherwise";
 
-// -d paths, as `opa eval -d` reads them: .rego files are modules; .json and
-// .yaml files are base documents placed by their folder (rego::LoadDataDocuments);
-// a folder gives both.
-Result<rego::PolicyPtr> LoadWithData(const std::vector<std::string>& paths, rego::Value* data, const rego::CompileOptions& co) {
-  auto documents = rego::LoadDataDocuments(paths);
-  if (!documents) return Fail(documents.error());
-  *data = std::move(*documents);
-  std::vector<std::string> modules;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      auto files = rego::FindRegoFiles({p});  // a folder of data alone is no policy folder
-      if (!files) return Fail(files.error());
-      if (files->empty()) continue;
-    } else {
-      auto ext = fs::path(p).extension().string();
-      if (ext == ".json" || ext == ".yaml" || ext == ".yml") continue;
-    }
-    modules.push_back(p);
-  }
-  return rego::LoadPolicies(modules, co);
-}
-
 int RunEval(const EvalArgs& a) {
   rego::Value data;
-  auto policy = LoadWithData(a.data, &data, Syntax(a.v0));
+  auto policy = rego::LoadPoliciesAndData(a.data, &data, Syntax(a.v0));
   if (!policy) return Report(policy.error());
   rego::EvalOptions opts;
   opts.data = data;
@@ -264,7 +241,7 @@ int RunFmt(const FmtArgs& a) {
     if (f.version == rego::RegoVersion::kV1) before.push_back(f);
   rego::Value data;
   if (!a.data.empty()) {
-    auto ignored = LoadWithData(a.data, &data, Syntax(false));
+    auto ignored = rego::LoadPoliciesAndData(a.data, &data, Syntax(false));
     if (!ignored) return Report(ignored.error());
   }
   std::vector<rego::Value> inputs;

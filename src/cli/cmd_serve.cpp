@@ -48,7 +48,8 @@ int RunServe(const ServeArgs& a, const Clock& clock) {
   auto served = server::Serve(
       **service, listen,
       [tls](const std::string& where) {
-        std::cout << "listening on " << (tls ? "https://" : "http://") << where << std::endl;
+        std::string url = (tls ? "https://" : "http://") + where;
+        std::cout << "listening on " << url << "\nportal: " << url << "/ (sign in with an API token)" << std::endl;
       },
       opts.max_body_bytes);
   if (!served) return Report(served.error());

@@ -355,6 +355,26 @@ Result<Value> LoadDataDocuments(const std::vector<std::string>& paths, const Dec
   return FromJson(data);
 }
 
+Result<PolicyPtr> LoadPoliciesAndData(const std::vector<std::string>& paths, Value* data, const CompileOptions& co) {
+  auto documents = LoadDataDocuments(paths);
+  if (!documents) return Fail(documents.error());
+  *data = std::move(*documents);
+  std::vector<std::string> modules;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      auto files = FindRegoFiles({p});  // a folder of data alone is no policy folder
+      if (!files) return Fail(files.error());
+      if (files->empty()) continue;
+    } else {
+      auto ext = fs::path(p).extension().string();
+      if (ext == ".json" || ext == ".yaml" || ext == ".yml") continue;
+    }
+    modules.push_back(p);
+  }
+  return LoadPolicies(modules, co);
+}
+
 Value CombineInputs(const std::vector<std::pair<std::string, std::vector<Value>>>& files) {
   std::vector<std::pair<std::string, Value>> entries;
   for (const auto& [path, docs] : files) {

@@ -66,6 +66,11 @@ Result<std::vector<FileCheck>> CheckDocuments(const Policy& policy, const std::s
 // a YAML file of several documents, or a file that cannot be read is an error.
 Result<Value> LoadDataDocuments(const std::vector<std::string>& paths, const DecodeLimits& limits = {});
 
+// `opa eval -d` paths: .rego files are modules, .json/.yaml/.yml files are
+// base documents (LoadDataDocuments, into *data), a folder gives both (a
+// folder of data alone is no policy folder).
+Result<PolicyPtr> LoadPoliciesAndData(const std::vector<std::string>& paths, Value* data, const CompileOptions& opts = {});
+
 // conftest's --combine: every input as one document,
 // [{"path": file, "contents": document}, ...] sorted by path; a file of
 // several documents, or whose one document is an array, gives one entry each.

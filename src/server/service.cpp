@@ -23,6 +23,7 @@
 #include "ledger/pg.h"
 #include "server/internal.h"
 #include "server/metrics.h"
+#include "server/portal.h"
 #include "server/server.h"
 #include "server/state.h"
 #include "slo/slo.h"
@@ -193,6 +194,10 @@ class ServiceImpl final : public Service {
         break;
       }
     }
+    if (match == nullptr && portal::IsPage(req.path)) {
+      *route_name = portal::RouteName(req.path);
+      return Portal(req);
+    }
     if (match == nullptr) {
       if (path_known) return Problem(405, "method " + req.method + " not allowed on " + req.path);
       return Problem(404, "no route " + req.path);
@@ -238,6 +243,11 @@ class ServiceImpl final : public Service {
       if (!oidc) return Fail(oidc.error());
       return *oidc;
     }
+    return AuthenticateToken(token);
+  }
+
+  // An API token or a portal session (both "tg_" tokens, stored as hashes).
+  Result<Caller> AuthenticateToken(const std::string& token) {
     std::lock_guard<std::mutex> lock(state_mu_);
     auto rec = state_->GetToken(TokenHash(token));
     if (!rec) return Fail(rec.error());
@@ -920,7 +930,9 @@ class ServiceImpl final : public Service {
     return r;
   }
 
-  HttpResponse GetServices(const HttpRequest&, const Caller&) {
+  HttpResponse GetServices(const HttpRequest&, const Caller&) { return JsonResponse(200, ServicesJson()); }
+
+  Json ServicesJson() const {
     Json out = Json::array();
     for (const auto& s : opts_.services) {
       const gate::Config& c = configs_.at(s.name);
@@ -931,7 +943,116 @@ class ServiceImpl final : public Service {
       out.push_back(Json{{"name", s.name}, {"owner", s.owner}, {"compliance", c.compliance}, {"gates", gates},
                          {"slo", !s.slo.empty()}});
     }
-    return JsonResponse(200, Json{{"services", out}});
+    return Json{{"services", out}};
+  }
+
+  // ---- portal pages (issue 17; rendering in portal.cpp) ----------------------
+
+  static HttpResponse Html(int status, std::string body) {
+    HttpResponse r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::move(body);
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");  // a /login?token=... URL never leaves in a Referer
+    return r;
+  }
+
+  static HttpResponse Redirect(const std::string& location) {
+    HttpResponse r = Html(303, "");
+    r.headers.emplace_back("Location", location);
+    return r;
+  }
+
+  static constexpr int kSessionSeconds = 12 * 3600;
+
+  std::string SessionCookie(const std::string& value, int max_age, bool tls) const {
+    return std::string(portal::kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+           std::to_string(max_age) + (tls ? "; Secure" : "");
+  }
+
+  HttpResponse Portal(const HttpRequest& req) {
+    if (req.path == "/login") return Login(req);
+    if (req.path == "/logout") {
+      if (req.method != "POST") return Problem(405, "method " + req.method + " not allowed on /logout");
+      std::string session = portal::SessionFromCookies(req.Header("cookie"));
+      if (!session.empty()) {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        if (auto s = state_->RevokeToken(TokenHash(session)); !s) return ErrorResponse(s.error());
+      }
+      HttpResponse r = Redirect("/login");
+      r.headers.emplace_back("Set-Cookie", SessionCookie("", 0, req.tls));
+      return r;
+    }
+    if (req.method != "GET") return Problem(405, "method " + req.method + " not allowed on " + req.path);
+    std::string session = portal::SessionFromCookies(req.Header("cookie"));
+    auto who = session.empty() ? Result<Caller>(Fail(Error::Input("no session"))) : AuthenticateToken(session);
+    if (!who) return Html(401, portal::SignInPage(req.path, session.empty() ? "" : "Your session ended: sign in again."));
+    if (!limiter_.Allow(who->principal.name, std::chrono::steady_clock::now()))
+      return Html(429, portal::MessagePage("Too many requests", "Slow down and reload the page.", who->principal.name));
+    const std::string& name = who->principal.name;
+    if (req.path == "/") {
+      HttpRequest dora;
+      dora.query["window"] = "90d";
+      auto report = PageJson(GetDora(dora, *who));
+      if (!report) return Html(StatusFor(report.error()), portal::MessagePage("Error", report.error().message(), name));
+      portal::OverviewQuery q;
+      q.owner = req.Query("owner");
+      q.scope = req.Query("scope");
+      if (!req.Query("sort").empty()) q.sort = req.Query("sort");
+      return Html(200, portal::OverviewPage(ServicesJson(), *report, q, name));
+    }
+    std::string service = req.path.substr(std::string("/services/").size());
+    Json services = ServicesJson();
+    for (const auto& s : services["services"]) {
+      if (s["name"] != service) continue;
+      HttpRequest dora;
+      dora.query = {{"window", "90d"}, {"by", "week"}};  // all services: one without deploys is no error
+      auto report = PageJson(GetDora(dora, *who));
+      if (!report) return Html(StatusFor(report.error()), portal::MessagePage("Error", report.error().message(), name));
+      return Html(200, portal::ServicePage(s, *report, name));
+    }
+    return Html(404, portal::MessagePage("No such service", "No service named '" + service + "' is registered.", name));
+  }
+
+  // A page's data from its API twin's response.
+  static Result<Json> PageJson(const HttpResponse& r) {
+    auto j = ParseJson(r.body, "report");
+    if (r.status != 200) {
+      std::string message = j && j->contains("error") && (*j)["error"].is_string() ? (*j)["error"].get<std::string>() : r.body;
+      return Fail(r.status == 503 ? Error::Integrity(message) : Error::Internal(message));
+    }
+    return j;
+  }
+
+  // GET /login shows the form, or with ?token= signs in (for scripts and
+  // tests: the transport logs paths, never queries); POST /login takes the
+  // form. A session is a token of its own, stored as a hash, ending after
+  // kSessionSeconds or at sign-out; the API token is never put in a cookie.
+  HttpResponse Login(const HttpRequest& req) {
+    if (req.method != "GET" && req.method != "POST") return Problem(405, "method " + req.method + " not allowed on /login");
+    std::string next = portal::SafeNext(req.Query("next"));
+    std::string token = req.Query("token");
+    if (token.empty()) return Html(req.method == "POST" ? 401 : 200, portal::SignInPage(next, req.method == "POST" ? "Enter a token." : ""));
+    auto who = token.rfind("tg_", 0) == 0 ? AuthenticateToken(token) : Result<Caller>(Fail(Error::Input("not an API token")));
+    if (!who) return Html(401, portal::SignInPage(next, "Sign-in refused: " + who.error().message() + "."));
+    auto expires = FormatRfc3339(clock_.Now() + std::chrono::seconds(kSessionSeconds));
+    std::string session;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      auto s = IssueToken(who->principal.name, "portal session", expires);
+      if (!s) return ErrorResponse(s.error());
+      session = *s;
+    }
+    if (auto s = RecordAudit("session.created", who->principal.name,
+                             Json{{"principal", who->principal.name}, {"expires", expires}, {"via", "portal"}});
+        !s)
+      return ErrorResponse(s.error());
+    HttpResponse r = Redirect(next);
+    r.headers.emplace_back("Set-Cookie", SessionCookie(session, kSessionSeconds, req.tls));
+    return r;
   }
 
   // ---- routes -----------------------------------------------------------------

@@ -105,6 +105,31 @@ TEST_F(ServeCli, GateThroughTheServerPrintsAndExitsAsLocally) {
   EXPECT_EQ(verify.code, 0) << verify.err;
 }
 
+// The portal over real HTTP with curl's cookie jar, as a script would use it:
+// the token link signs in, the form posts, and the token never reaches the log.
+TEST_F(ServeCli, PortalSignInWithATokenLinkOverHttp) {
+  ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string(),
+                    "--service payments-api='" + std::string(TOLLGATE_SOURCE_DIR) + "/examples/payments-api/tollgate.yaml'");
+  ASSERT_FALSE(srv.url().empty()) << srv.log();
+  EXPECT_NE(srv.log().find("portal: " + srv.url() + "/"), std::string::npos) << srv.log();
+  EXPECT_EQ(Curl("-o /dev/null -w '%{http_code}' " + srv.url() + "/services/payments-api"), "401");
+  std::string code = Curl("-c jar -o /dev/null -w '%{http_code} %{redirect_url}' '" + srv.url() + "/login?token=" + srv.token() +
+                          "&next=/services/payments-api'");
+  EXPECT_EQ(code, "303 " + srv.url() + "/services/payments-api");
+  std::string jar = ReadAll((dir_ / "jar").string());
+  EXPECT_NE(jar.find("#HttpOnly_127.0.0.1"), std::string::npos) << jar;
+  EXPECT_NE(jar.find("tollgate_session"), std::string::npos) << jar;
+  std::string page = Curl("-b jar " + srv.url() + "/services/payments-api");
+  EXPECT_NE(page.find("<h1>payments-api</h1>"), std::string::npos) << page;
+  // The form: the token in a POST body, urlencoded as a browser sends it.
+  EXPECT_EQ(Curl("-o /dev/null -w '%{http_code}' --data-urlencode token=" + srv.token() + " --data-urlencode next=/ " +
+                 srv.url() + "/login"),
+            "303");
+  srv.Kill(SIGTERM);
+  EXPECT_EQ(srv.log().find(srv.token(), srv.log().find('\n')), std::string::npos)
+      << "the token appears in the log only on the bootstrap line: " << srv.log();
+}
+
 TEST_F(ServeCli, MetricsPassPromtool) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
   ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string());

@@ -1,0 +1,313 @@
+// The portal's pages, rendered from their API twins' JSON (portal.h).
+#include "server/portal.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <vector>
+
+namespace tollgate::server::portal {
+
+bool IsPage(std::string_view path) {
+  return path == "/" || path == "/login" || path == "/logout" || (path.rfind("/services/", 0) == 0 && path.size() > 10);
+}
+
+std::string RouteName(std::string_view path) {
+  return path.rfind("/services/", 0) == 0 ? "/services/{name}" : std::string(path);
+}
+
+std::string SessionFromCookies(std::string_view header) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto end = header.find(';', pos);
+    std::string_view part = header.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == kSessionCookie) return std::string(part.substr(eq + 1));
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return "";
+}
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string SafeNext(std::string_view next) {
+  if (next.empty() || next.front() != '/') return "/";
+  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";  // protocol-relative: another origin
+  for (char c : next)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\') return "/";
+  return std::string(next);
+}
+
+namespace {
+
+// Percent-encodes a query value.
+std::string UrlEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+const char* kStyle =
+    "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff}"
+    "header{background:#13315c;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.5rem;align-items:center}"
+    "header a{color:#fff}header .who{margin-left:auto}"
+    "main{padding:1rem 1.2rem;max-width:72rem}"
+    "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}"
+    "th,td{border-bottom:1px solid #c8c8c8;padding:.35rem .6rem;text-align:left}"
+    "th a{color:#13315c}a{color:#0b4f9c}a:focus,button:focus,input:focus,select:focus{outline:3px solid #f2a900}"
+    ".num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e8e8e8}"
+    ".none{background:#7a0019;color:#fff}.error{color:#7a0019;font-weight:600}"
+    "form.filters{display:flex;gap:1rem;align-items:end;flex-wrap:wrap}"
+    "label{display:flex;flex-direction:column;font-size:.9rem}";
+
+std::string Page(std::string_view title, std::string_view who, const std::string& body) {
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + Escape(title) + " · Tollgate</title><style>" + kStyle + "</style></head><body>"
+      "<header><strong>Tollgate</strong><nav aria-label=\"Main\"><a href=\"/\">Services</a></nav>";
+  if (!who.empty())
+    out += "<span class=\"who\">Signed in as " + Escape(who) +
+           "</span><form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>";
+  out += "</header><main id=\"main\"><h1>" + Escape(title) + "</h1>" + body + "</main></body></html>\n";
+  return out;
+}
+
+std::string Str(const Json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+// A number with at most two decimals, or a dash when the report has none.
+std::string Num(const Json* j) {
+  if (j == nullptr || !j->is_number()) return "–";
+  char buf[32];
+  double v = j->get<double>();
+  if (v == static_cast<double>(static_cast<long long>(v))) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+const Json* At(const Json& j, std::initializer_list<const char*> path) {
+  const Json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(k);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+// The metrics of one service in a DORA report (its "services" map), or null.
+const Json* ServiceMetrics(const Json& scope, const std::string& name) { return At(scope, {"services", name.c_str()}); }
+
+std::string Stage(const Json* m) {
+  const Json* s = m ? At(*m, {"stage"}) : nullptr;
+  return s && s->is_string() ? s->get<std::string>() : "";
+}
+
+// The DORA figures of one scope as table cells, in the order of MetricHeaders().
+std::string MetricCells(const Json* m) {
+  auto cell = [&](std::initializer_list<const char*> path) {
+    return "<td class=\"num\">" + Num(m ? At(*m, path) : nullptr) + "</td>";
+  };
+  std::string stage = Stage(m);
+  return "<td>" + (stage.empty() ? std::string("–") : Escape(stage)) + "</td>" + cell({"deployments"}) +
+         cell({"deploys_per_week"}) + cell({"lead_time_hours", "median"}) + cell({"lead_time_hours", "p90"}) +
+         cell({"change_failure_rate"}) + cell({"time_to_restore_hours", "median"});
+}
+
+const char* kMetricHeaders =
+    "<th scope=\"col\">Deploys</th><th scope=\"col\">Deploys / week</th><th scope=\"col\">Lead time median (h)</th>"
+    "<th scope=\"col\">Lead time p90 (h)</th><th scope=\"col\">Change failure rate</th>"
+    "<th scope=\"col\">Time to restore median (h)</th>";
+
+std::string Scope(const Json& service) {
+  std::string out;
+  if (auto it = service.find("compliance"); it != service.end() && it->is_array())
+    for (const auto& c : *it)
+      if (c.is_string()) out += (out.empty() ? "" : ", ") + Escape(c.get<std::string>());
+  return out.empty() ? "–" : out;
+}
+
+bool InScope(const Json& service, const std::string& scope) {
+  if (scope.empty()) return true;
+  auto it = service.find("compliance");
+  if (it == service.end() || !it->is_array()) return false;
+  return std::any_of(it->begin(), it->end(), [&](const Json& c) { return c.is_string() && c.get<std::string>() == scope; });
+}
+
+std::string Window(const Json& dora) {
+  return Escape(Str(At(dora, {"window"}) ? *At(dora, {"window"}) : Json(), "from")) + " to " +
+         Escape(Str(At(dora, {"window"}) ? *At(dora, {"window"}) : Json(), "to")) + " (environment " +
+         Escape(Str(dora, "env")) + ")";
+}
+
+}  // namespace
+
+std::string SignInPage(std::string_view next, std::string_view error) {
+  std::string body;
+  if (!error.empty()) body += "<p class=\"error\" role=\"alert\">" + Escape(error) + "</p>";
+  body +=
+      "<p>Sign in with an API token (<code>tollgate serve</code> prints the first admin token; an admin issues "
+      "others with <code>POST /api/v1/tokens</code>).</p>"
+      "<form method=\"post\" action=\"/login\"><label for=\"token\">API token"
+      "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required size=\"50\"></label>"
+      "<input type=\"hidden\" name=\"next\" value=\"" + Escape(SafeNext(next)) + "\">"
+      "<p><button type=\"submit\">Sign in</button></p></form>";
+  return Page("Sign in", "", body);
+}
+
+std::string OverviewPage(const Json& services, const Json& dora, const OverviewQuery& q, std::string_view who) {
+  struct Row {
+    const Json* service;
+    std::string name, owner, stage;
+    double deploys = -1;
+  };
+  static const std::vector<std::string> kStageOrder{"elite", "high", "medium", "low"};
+  std::vector<Row> rows;
+  std::set<std::string> owners, scopes;
+  const Json* list = At(services, {"services"});
+  const Json* overall = At(dora, {"services"}) ? &dora : nullptr;
+  if (list && list->is_array()) {
+    for (const auto& s : *list) {
+      std::string owner = Str(s, "owner");
+      if (!owner.empty()) owners.insert(owner);
+      if (auto it = s.find("compliance"); it != s.end() && it->is_array())
+        for (const auto& c : *it)
+          if (c.is_string()) scopes.insert(c.get<std::string>());
+      if (!q.owner.empty() && owner != q.owner) continue;
+      if (!InScope(s, q.scope)) continue;
+      Row r{&s, Str(s, "name"), owner, "", -1};
+      const Json* m = overall ? ServiceMetrics(*overall, r.name) : nullptr;
+      r.stage = Stage(m);
+      if (const Json* d = m ? At(*m, {"deployments"}) : nullptr; d && d->is_number()) r.deploys = d->get<double>();
+      rows.push_back(std::move(r));
+    }
+  }
+  bool desc = !q.sort.empty() && q.sort.front() == '-';
+  std::string key = desc ? q.sort.substr(1) : q.sort;
+  auto stage_rank = [&](const std::string& s) {
+    auto it = std::find(kStageOrder.begin(), kStageOrder.end(), s);
+    return it == kStageOrder.end() ? kStageOrder.size() : static_cast<std::size_t>(it - kStageOrder.begin());
+  };
+  auto less = [&](const Row& a, const Row& b) {
+    if (key == "owner") return a.owner < b.owner;
+    if (key == "stage") return stage_rank(a.stage) < stage_rank(b.stage);
+    if (key == "deploys") return a.deploys < b.deploys;
+    return a.name < b.name;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return desc ? less(b, a) : less(a, b); });
+
+  auto link = [&](const std::string& col, const std::string& label) {
+    std::string next = key == col && !desc ? "-" + col : col;
+    std::string href = "/?sort=" + UrlEncode(next);
+    if (!q.owner.empty()) href += "&owner=" + UrlEncode(q.owner);
+    if (!q.scope.empty()) href += "&scope=" + UrlEncode(q.scope);
+    std::string aria = key == col ? std::string(" aria-sort=\"") + (desc ? "descending" : "ascending") + "\"" : "";
+    return "<th scope=\"col\"" + aria + "><a href=\"" + Escape(href) + "\">" + Escape(label) + "</a></th>";
+  };
+  auto options = [&](const std::set<std::string>& values, const std::string& chosen) {
+    std::string out = "<option value=\"\">all</option>";
+    for (const auto& v : values)
+      out += "<option" + std::string(v == chosen ? " selected" : "") + " value=\"" + Escape(v) + "\">" + Escape(v) +
+             "</option>";
+    return out;
+  };
+
+  std::string body = "<p>DORA figures over " + Window(dora) + ".</p>";
+  body += "<form class=\"filters\" method=\"get\" action=\"/\"><label for=\"owner\">Owner<select id=\"owner\" name=\"owner\">" +
+          options(owners, q.owner) + "</select></label><label for=\"scope\">Compliance scope<select id=\"scope\" name=\"scope\">" +
+          options(scopes, q.scope) + "</select></label><input type=\"hidden\" name=\"sort\" value=\"" + Escape(q.sort) +
+          "\"><button type=\"submit\">Filter</button></form>";
+  body += "<table><caption>" + std::to_string(rows.size()) + " service" + (rows.size() == 1 ? "" : "s") +
+          "</caption><thead><tr>" + link("name", "Service") + link("owner", "Owner") +
+          "<th scope=\"col\">Compliance scope</th><th scope=\"col\">Gates without bypass</th>" + link("stage", "DORA stage") +
+          std::string(kMetricHeaders) + "</tr></thead><tbody>";
+  for (const auto& r : rows) {
+    std::string no_bypass;
+    if (auto it = r.service->find("gates"); it != r.service->end() && it->is_array())
+      for (const auto& g : *it)
+        if (auto b = g.find("bypass"); b != g.end() && b->is_string() && b->get<std::string>() == "none")
+          no_bypass += (no_bypass.empty() ? "" : ", ") + Escape(Str(g, "name"));
+    const Json* m = overall ? ServiceMetrics(*overall, r.name) : nullptr;
+    body += "<tr><th scope=\"row\"><a href=\"/services/" + Escape(UrlEncode(r.name)) + "\">" + Escape(r.name) +
+            "</a></th><td>" + (r.owner.empty() ? std::string("–") : Escape(r.owner)) + "</td><td>" + Scope(*r.service) +
+            "</td><td>" + (no_bypass.empty() ? std::string("–") : no_bypass) + "</td>" + MetricCells(m) + "</tr>";
+  }
+  body += "</tbody></table><p>JSON: <a href=\"/api/v1/services\">/api/v1/services</a>, "
+          "<a href=\"/api/v1/reports/dora\">/api/v1/reports/dora</a> (with an <code>Authorization: Bearer</code> token).</p>";
+  return Page("Services", who, body);
+}
+
+std::string ServicePage(const Json& service, const Json& dora, std::string_view who) {
+  std::string name = Str(service, "name");
+  std::string body = "<dl><dt>Owner</dt><dd>" + (Str(service, "owner").empty() ? std::string("–") : Escape(Str(service, "owner"))) +
+                     "</dd><dt>Compliance scope</dt><dd>" + Scope(service) + "</dd></dl>";
+  body += "<h2>Gates</h2><table><thead><tr><th scope=\"col\">Gate</th><th scope=\"col\">Source</th>"
+          "<th scope=\"col\">Blocks at</th><th scope=\"col\">Bypass authority</th></tr></thead><tbody>";
+  if (auto it = service.find("gates"); it != service.end() && it->is_array()) {
+    for (const auto& g : *it) {
+      std::string bypass;
+      if (auto b = g.find("bypass"); b != g.end()) {
+        if (b->is_string()) bypass = "<span class=\"badge none\">none</span>";
+        else if (b->is_array())
+          for (const auto& r : *b)
+            if (r.is_string()) bypass += (bypass.empty() ? "" : ", ") + Escape(r.get<std::string>());
+      }
+      body += "<tr><th scope=\"row\">" + Escape(Str(g, "name")) + "</th><td>" + Escape(Str(g, "source")) + "</td><td>" +
+              Escape(Str(g, "fail_on")) + "</td><td>" + bypass + "</td></tr>";
+    }
+  }
+  body += "</tbody></table>";
+  body += "<h2>Delivery (DORA)</h2><p>Over " + Window(dora) + ".</p>";
+  body += "<table><caption>Whole window</caption><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Stage</th>" +
+          std::string(kMetricHeaders) + "</tr></thead><tbody><tr><th scope=\"row\">" + Escape(name) + "</th>" +
+          MetricCells(ServiceMetrics(dora, name)) + "</tr></tbody></table>";
+  body += "<table><caption>By week</caption><thead><tr><th scope=\"col\">Week from</th><th scope=\"col\">Stage</th>" +
+          std::string(kMetricHeaders) + "</tr></thead><tbody>";
+  if (const Json* periods = At(dora, {"periods"}); periods && periods->is_array())
+    for (const auto& p : *periods)
+      body += "<tr><th scope=\"row\">" + Escape(Str(p, "from").substr(0, 10)) + "</th>" +
+              MetricCells(ServiceMetrics(p, name)) + "</tr>";
+  body += "</tbody></table><p>JSON: <a href=\"/api/v1/reports/dora?service=" + Escape(UrlEncode(name)) +
+          "&amp;by=week\">/api/v1/reports/dora?service=" + Escape(name) + "&amp;by=week</a></p>";
+  return Page(name, who, body);
+}
+
+std::string MessagePage(std::string_view title, std::string_view message, std::string_view who) {
+  return Page(title, who, "<p>" + Escape(message) + "</p><p><a href=\"/\">All services</a></p>");
+}
+
+}  // namespace tollgate::server::portal
