@@ -35,6 +35,7 @@ void RegisterApprovals(CLI::App& app, Context& ctx);
 void RegisterBaseline(CLI::App& app, Context& ctx);  // baseline create (cmd_baseline.cpp)
 void RegisterSlo(CLI::App& app, Context& ctx);     // slo init|rules|budget
 void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
+void RegisterReport(CLI::App& app, Context& ctx);  // report compliance (cmd_report.cpp)
 void RegisterCost(CLI::App& app, Context& ctx);    // cost diff (cmd_cost.cpp)
 // tollgate db import|status and tollgate sbom (cmd_deps.cpp).
 void RegisterDeps(CLI::App& app, Context& ctx);

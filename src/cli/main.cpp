@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::RegisterBaseline(app, ctx);
   cli::RegisterSlo(app, ctx);
   cli::RegisterCanary(app, ctx);
+  cli::RegisterReport(app, ctx);
   cli::RegisterCost(app, ctx);
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);

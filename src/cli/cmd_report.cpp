@@ -1,0 +1,94 @@
+// tollgate report compliance (docs/compliance.md): parse flags, call the
+// compliance module, write the report.
+#include <cmath>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "compliance/compliance.h"
+#include "ledger/ledger.h"
+
+namespace tollgate::cli {
+namespace {
+
+struct ComplianceArgs {
+  std::string framework;
+  std::string service;
+  std::string ledger;
+  std::string from;
+  std::string to;
+  std::string format = "json";
+  std::string output;
+  std::vector<std::string> catalogs;
+};
+
+std::string Percent(double share) { return std::to_string(static_cast<int>(std::lround(share * 100.0))) + "%"; }
+
+// One line per framework for the terminal when the report goes to a file.
+std::string Summary(const Json& r) {
+  const Json& s = r["summary"];
+  const Json& a = r["automation"];
+  std::string line = r["framework"]["name"].get<std::string>() + " " + r["framework"]["version"].get<std::string>() + ": " +
+                     std::to_string(s["satisfied"].get<int>()) + " satisfied, " +
+                     std::to_string(s["not_satisfied"].get<int>()) + " not satisfied, " +
+                     std::to_string(s["not_assessed"].get<int>()) + " not assessed; automation " +
+                     Percent(a["level"].get<double>());
+  if (!a["target"].is_null()) line += " (target " + Percent(a["target"].get<double>()) + ")";
+  return line + "\n";
+}
+
+int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
+  auto lib = compliance::LoadLibrary(a.catalogs);
+  if (!lib) return Report(lib.error());
+  const compliance::Framework* fw = lib->Find(a.framework);
+  if (fw == nullptr)
+    return Report(Error::Input("unknown framework '" + a.framework + "' (one of: " + lib->FrameworkIds() + ")"));
+  auto from = ParseRfc3339(a.from);
+  if (!from) return Report(from.error().WithContext("--from"));
+  auto to = ParseRfc3339(a.to);
+  if (!to) return Report(to.error().WithContext("--to"));
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
+  if (!l) return Report(l.error());
+  auto evidence = compliance::BuildEvidence(**l, {*from, *to, a.service});
+  if (!evidence) return Report(evidence.error());
+  auto report = compliance::Assess(*lib, *fw, *evidence);
+  if (!report) return Report(report.error());
+  const bool verified = (*report)["ledger"].value("verified", false);
+  if (!verified)
+    std::cerr << "tollgate: the ledger failed verification (" << (*report)["ledger"].value("error", "") << "): no control is marked satisfied\n";
+  Json out = a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()) : *report;
+  std::string body = out.dump(2) + "\n";
+  if (a.output.empty() || a.output == "-") {
+    std::cout << body;
+    std::cout.flush();
+    if (!std::cout) return static_cast<int>(ExitCode::kInternal);
+  } else {
+    if (auto s = WriteFileAtomic(a.output, body); !s) return Report(s.error());
+    std::cout << Summary(*report);
+  }
+  return verified ? 0 : static_cast<int>(ExitCode::kIntegrity);
+}
+
+}  // namespace
+
+void RegisterReport(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<ComplianceArgs>();
+  const Clock& clock = ctx.clock;
+  auto* report = app.add_subcommand("report", "Reports for auditors");
+  report->require_subcommand(1);
+  auto* c = report->add_subcommand("compliance", "Judge a framework's controls from the ledger's evidence (JSON or OSCAL)");
+  c->add_option("--framework", a->framework, "pci-dss, sox, soc2, gdpr, nist-csf, ffiec (or a catalog of --catalogs)")
+      ->required();
+  c->add_option("--service", a->service, "Only this service's entries");
+  c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+  c->add_option("--from", a->from, "Period start (RFC 3339 or a date; inclusive)")->required();
+  c->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
+  c->add_option("--format", a->format, "json or oscal (OSCAL 1.1.3 assessment results)")
+      ->check(CLI::IsMember({"json", "oscal"}))
+      ->capture_default_str();
+  c->add_option("--output,-o", a->output, "Write the report to FILE (- or none: stdout)");
+  c->add_option("--catalogs", a->catalogs,
+                "A directory of the company's own catalogs (*.yaml) and rules (rules/*.rego); repeatable");
+  c->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunCompliance(*a, clock); }; });
+}
+
+}  // namespace tollgate::cli
