@@ -27,7 +27,7 @@ std::string ProviderRegion(const Json& plan) {
 Result<Plan> ParsePlan(std::string_view text, const std::string& file) {
   auto parsed = ParseJson(text, file);
   if (!parsed) return Fail(parsed.error());
-  const Json& j = *parsed;
+  Json& j = *parsed;  // before and after are moved out of it
   if (!j.is_object()) return Fail(Error::Input(file + ": not a Terraform plan (expected a JSON object)"));
   const auto fv = j.find("format_version");
   if (fv == j.end() || !fv->is_string())
@@ -44,7 +44,7 @@ Result<Plan> ParsePlan(std::string_view text, const std::string& file) {
   plan.region = ProviderRegion(j);
   if (rc == j.end()) return plan;
   for (std::size_t i = 0; i < rc->size(); ++i) {
-    const Json& c = (*rc)[i];
+    Json& c = (*rc)[i];
     const std::string where = file + ": resource_changes[" + std::to_string(i) + "]";
     if (!c.is_object()) return Fail(Error::Input(where + " must be an object"));
     if (c.value("mode", "managed") != "managed") continue;  // data sources cost nothing
@@ -65,8 +65,8 @@ Result<Plan> ParsePlan(std::string_view text, const std::string& file) {
       if (!a.is_string()) return Fail(Error::Input(where + " (" + r.address + "): change.actions must hold strings"));
       r.actions.push_back(a.get<std::string>());
     }
-    r.before = change->value("before", Json());
-    r.after = change->value("after", Json());
+    if (auto b = change->find("before"); b != change->end()) r.before = std::move(*b);
+    if (auto a = change->find("after"); a != change->end()) r.after = std::move(*a);
     for (const Json* side : {&r.before, &r.after})
       if (!side->is_null() && !side->is_object())
         return Fail(Error::Input(where + " (" + r.address + "): change.before and change.after must be objects or null"));
