@@ -123,7 +123,7 @@ waivers_considered contains w.seq if {
 waivers_authorised := {
 	"applicable": count(waivers_considered) + count([g | some g in input.gate_decisions; g.in_period]) > 0,
 	"violations": [p | some p in waiver_problems; p.seq in waivers_considered],
-	"evidence": sort(waivers_considered),
+	"evidence": sort(waivers_considered | {g.seq | some g in input.gate_decisions; g.in_period}),
 }
 
 approver_is_author(name, commit) if {

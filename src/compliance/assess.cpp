@@ -146,7 +146,8 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
         reason = "no evidence in the period for " + names;
       } else {
         result = "satisfied";
-        reason = "every evidence rule held over " + std::to_string(ev.size()) + " ledger entries";
+        reason = ev.empty() ? "every evidence rule held over the ledger as a whole"
+                            : "every evidence rule held over " + std::to_string(ev.size()) + " ledger entries";
       }
     }
     for (const auto& v : violations)
