@@ -14,10 +14,14 @@ prod_deploys contains d if {
 	d.env in input.params.production_envs
 }
 
+# The gate decisions, approvals and changes of a commit (input.by_commit).
+no_entries := {"gate_decisions": [], "approvals": [], "changes": []}
+
+of_commit(commit) := object.get(input.by_commit, commit, no_entries)
+
 # The gate decisions of `kind` on the deploy's commit and service recorded before it.
 decisions_before(d, kind) := [g |
-	some g in input.gate_decisions
-	g.commit == d.commit
+	some g in of_commit(d.commit).gate_decisions
 	g.service == d.service
 	g.kind == kind
 	g.seq < d.seq
@@ -127,22 +131,19 @@ waivers_authorised := {
 }
 
 approver_is_author(name, commit) if {
-	some g in input.gate_decisions
-	g.commit == commit
+	some g in of_commit(commit).gate_decisions
 	same_person(name, g)
 }
 
 author_known(commit) if {
-	some g in input.gate_decisions
-	g.commit == commit
+	some g in of_commit(commit).gate_decisions
 	g.author != ""
 }
 
 # Approvals of the commit by someone other than its author.
 four_eyes_approvals(commit) := [a |
-	some a in input.approvals
-	a.commit == commit
 	author_known(commit)
+	some a in of_commit(commit).approvals
 	not approver_is_author(a.approver, commit)
 ]
 
@@ -192,16 +193,14 @@ emergency_changes_reviewed := {
 }
 
 traced(d) if {
-	some c in input.changes
-	c.commit == d.commit
+	some c in of_commit(d.commit).changes
 	c.service == d.service
 }
 
 traced(d) if count(d.changes) > 0
 
 gated(d) if {
-	some g in input.gate_decisions
-	g.commit == d.commit
+	some g in of_commit(d.commit).gate_decisions
 	g.service == d.service
 }
 
@@ -214,7 +213,7 @@ changes_traceable := {
 	),
 	"evidence": sort({s |
 		some d in prod_deploys
-		some s in array.concat([d.seq], [c.seq | some c in input.changes; c.commit == d.commit; c.service == d.service])
+		some s in array.concat([d.seq], [c.seq | some c in of_commit(d.commit).changes; c.service == d.service])
 	}),
 }
 

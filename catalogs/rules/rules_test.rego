@@ -40,37 +40,48 @@ base := {
 
 seqs(r) := [v.seq | some v in r.violations]
 
+# The evidence document's by_commit index, as the report builds it.
+indexed(inp) := object.union(inp, {"by_commit": {c: {
+	"gate_decisions": [x | some x in inp.gate_decisions; x.commit == c],
+	"approvals": [x | some x in inp.approvals; x.commit == c],
+	"changes": [x | some x in inp.changes; x.commit == c],
+} |
+	some list in ["gate_decisions", "approvals", "changes"]
+	some item in inp[list]
+	c := item.commit
+}})
+
 test_a_gated_approved_traced_deploy_is_clean if {
-	r := rules.deploys_gated with input as base
+	r := rules.deploys_gated with input as indexed(base)
 	r.applicable
 	r.violations == []
 	r.evidence == [1, 2, 3, 5]
-	r1 := rules.changes_approved with input as base
+	r1 := rules.changes_approved with input as indexed(base)
 	r1.violations == []
-	r2 := rules.changes_traceable with input as base
+	r2 := rules.changes_traceable with input as indexed(base)
 	r2.violations == []
-	r3 := rules.emergency_changes_reviewed with input as base
+	r3 := rules.emergency_changes_reviewed with input as indexed(base)
 	r3.violations == []
 }
 
 test_a_deploy_whose_last_decision_blocked_violates if {
 	inp := json.patch(base, [{"op": "add", "path": "/gate_decisions/-", "value": decision(4, "iac", "blocked", {})}])
-	r := rules.deploys_gated with input as inp
+	r := rules.deploys_gated with input as indexed(inp)
 	seqs(r) == [5]
 	contains(r.violations[0].why, "did not pass")
 }
 
 test_a_deploy_after_only_later_decisions_is_ungated if {
 	inp := json.patch(base, [{"op": "replace", "path": "/deploys/0/seq", "value": 0}])
-	r := rules.deploys_gated with input as inp
+	r := rules.deploys_gated with input as indexed(inp)
 	count(r.violations) == 3
 }
 
 test_no_production_deploy_is_not_applicable if {
 	inp := json.patch(base, [{"op": "replace", "path": "/deploys/0/env", "value": "staging"}])
-	r4 := rules.deploys_gated with input as inp
+	r4 := rules.deploys_gated with input as indexed(inp)
 	not r4.applicable
-	r5 := rules.changes_approved with input as inp
+	r5 := rules.changes_approved with input as indexed(inp)
 	not r5.applicable
 }
 
@@ -79,9 +90,9 @@ test_a_waiver_by_the_author_is_a_violation_and_taints_the_decision if {
 		{"op": "add", "path": "/waivers/-", "value": {"seq": 0, "in_period": true, "approver": "alice", "issued_t": 90 * day, "expires_t": 100 * day}},
 		{"op": "replace", "path": "/gate_decisions/1/waived", "value": [{"seq": 0, "finding": "F", "approver": "alice"}]},
 	])
-	r6 := rules.waivers_authorised with input as inp
+	r6 := rules.waivers_authorised with input as indexed(inp)
 	seqs(r6) == [0]
-	r7 := rules.deploys_gated with input as inp
+	r7 := rules.deploys_gated with input as indexed(inp)
 	seqs(r7) == [5]
 }
 
@@ -90,7 +101,7 @@ test_a_waiver_by_another_person_is_fine if {
 		{"op": "add", "path": "/waivers/-", "value": {"seq": 0, "in_period": true, "approver": "carol", "issued_t": 90 * day, "expires_t": 100 * day}},
 		{"op": "replace", "path": "/gate_decisions/1/waived", "value": [{"seq": 0, "finding": "F", "approver": "carol"}]},
 	])
-	r := rules.waivers_authorised with input as inp
+	r := rules.waivers_authorised with input as indexed(inp)
 	r.violations == []
 	r.evidence == [0, 1, 2, 3]
 }
@@ -100,36 +111,36 @@ test_a_waiver_on_a_gate_without_bypass_is_a_violation if {
 		{"op": "replace", "path": "/gate_decisions/0/waived", "value": [{"seq": 0, "finding": "F", "approver": "carol"}]},
 		{"op": "replace", "path": "/gate_decisions/0/bypass", "value": "none"},
 	])
-	r8 := rules.waivers_authorised with input as inp
+	r8 := rules.waivers_authorised with input as indexed(inp)
 	seqs(r8) == [0]
-	r9 := rules.secrets_not_waived with input as inp
+	r9 := rules.secrets_not_waived with input as indexed(inp)
 	seqs(r9) == [1]
 }
 
 test_an_approval_by_the_author_does_not_count if {
 	inp := json.patch(base, [{"op": "replace", "path": "/approvals/0/approver", "value": "ALICE@example.com"}])
-	r := rules.changes_approved with input as inp
+	r := rules.changes_approved with input as indexed(inp)
 	seqs(r) == [5]
 	contains(r.violations[0].why, "other than its author")
 }
 
 test_an_emergency_change_approved_in_time_passes_emergency_but_not_prior_approval if {
 	inp := json.patch(base, [{"op": "replace", "path": "/approvals/0", "value": {"seq": 6, "t": 103 * day, "commit": "c1", "approver": "bob"}}])
-	r10 := rules.changes_approved with input as inp
+	r10 := rules.changes_approved with input as indexed(inp)
 	seqs(r10) == [5]
-	r11 := rules.emergency_changes_reviewed with input as inp
+	r11 := rules.emergency_changes_reviewed with input as indexed(inp)
 	r11.violations == []
 }
 
 test_an_emergency_change_approved_late_violates if {
 	inp := json.patch(base, [{"op": "replace", "path": "/approvals/0", "value": {"seq": 6, "t": 105 * day, "commit": "c1", "approver": "bob"}}])
-	r12 := rules.emergency_changes_reviewed with input as inp
+	r12 := rules.emergency_changes_reviewed with input as indexed(inp)
 	seqs(r12) == [5]
 }
 
 test_an_untraced_deploy_violates if {
 	inp := json.patch(base, [{"op": "replace", "path": "/changes", "value": []}])
-	r13 := rules.changes_traceable with input as inp
+	r13 := rules.changes_traceable with input as indexed(inp)
 	seqs(r13) == [5]
 }
 
@@ -140,7 +151,7 @@ test_incidents_open_too_long_violate if {
 		{"seq": 9, "t": 102 * day, "in_period": true, "id": "I2", "service": "api", "action": "resolve"},
 		{"seq": 10, "t": 180 * day, "in_period": true, "id": "I3", "service": "api", "action": "open"},
 	]}])
-	r := rules.incidents_resolved with input as inp
+	r := rules.incidents_resolved with input as indexed(inp)
 	seqs(r) == [7]
 	r.evidence == [7, 8, 9, 10]
 }
@@ -150,7 +161,7 @@ test_scans_missing_or_far_apart_violate if {
 		{"op": "add", "path": "/gate_decisions/-", "value": decision(9, "secrets", "pass", {"t": 195 * day})},
 		{"op": "remove", "path": "/gate_decisions/2"},
 	])
-	r := rules.scans_regular with input as inp
+	r := rules.scans_regular with input as indexed(inp)
 	count(r.violations) == 2
 	seqs(r) == [9]
 }
@@ -160,23 +171,23 @@ test_a_vulnerability_fixed_late_violates if {
 		{"op": "replace", "path": "/gate_decisions/1", "value": decision(1, "deps", "blocked", {"blocking": ["V"], "t": 50 * day})},
 		{"op": "add", "path": "/gate_decisions/-", "value": decision(8, "deps", "pass", {"t": 85 * day})},
 	])
-	r14 := rules.vulnerabilities_remediated with input as inp
+	r14 := rules.vulnerabilities_remediated with input as indexed(inp)
 	seqs(r14) == [1]
 }
 
 test_an_unfixed_vulnerability_is_fine_until_its_deadline if {
 	inp := json.patch(base, [{"op": "replace", "path": "/gate_decisions/1", "value": decision(1, "deps", "blocked", {"blocking": ["V"], "t": 170 * day})}])
-	r15 := rules.vulnerabilities_remediated with input as inp
+	r15 := rules.vulnerabilities_remediated with input as indexed(inp)
 	r15.violations == []
 }
 
 test_an_unverified_or_unsigned_ledger_violates if {
 	bad := json.patch(base, [{"op": "replace", "path": "/ledger", "value": {"verified": false, "error": "leaf 3 differs"}}])
-	r16 := rules.ledger_integrity with input as bad
+	r16 := rules.ledger_integrity with input as indexed(bad)
 	[v.why | some v in r16.violations] == ["the ledger failed verification: leaf 3 differs"]
 	unsigned := json.patch(base, [{"op": "replace", "path": "/ledger/unsigned_entries", "value": 2}])
-	r17 := rules.ledger_integrity with input as unsigned
+	r17 := rules.ledger_integrity with input as indexed(unsigned)
 	count(r17.violations) == 1
-	r18 := rules.ledger_integrity with input as base
+	r18 := rules.ledger_integrity with input as indexed(base)
 	r18.violations == []
 }

@@ -55,8 +55,8 @@ int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
   const bool verified = (*report)["ledger"].value("verified", false);
   if (!verified)
     std::cerr << "tollgate: the ledger failed verification (" << (*report)["ledger"].value("error", "") << "): no control is marked satisfied\n";
-  Json out = a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()) : *report;
-  std::string body = out.dump(2) + "\n";
+  std::string body = a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n"
+                                         : compliance::ReportText(*report);
   if (a.output.empty() || a.output == "-") {
     std::cout << body;
     std::cout.flush();

@@ -186,4 +186,15 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
   return report;
 }
 
+std::string ReportText(const Json& report) {
+  static const char* const kOrder[] = {"warning", "tool",    "framework", "period",   "service", "ledger",
+                                       "events_in_period", "summary", "automation", "controls", "entries", "params"};
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const char* key : kOrder)
+    if (report.contains(key)) out[key] = nlohmann::ordered_json(report[key]);
+  for (const auto& [key, value] : report.items())
+    if (!out.contains(key)) out[key] = nlohmann::ordered_json(value);
+  return out.dump(2) + "\n";
+}
+
 }  // namespace tollgate::compliance

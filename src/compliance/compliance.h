@@ -102,6 +102,10 @@ Result<Json> BuildEvidence(ledger::Ledger& ledger, const EvidenceOptions& option
 // not_assessed (manual, no evidence in the period, or an unverified ledger).
 Result<Json> Assess(const Library& library, const Framework& framework, const Json& evidence);
 
+// The report as indented JSON text, its warning (an unverified ledger, a
+// period without evidence) first, then what it covers, then the controls.
+std::string ReportText(const Json& report);
+
 // The report as OSCAL 1.1.3 assessment results. UUIDs are version 4 in form,
 // derived from the report's content, so one report always converts the same
 // way; `generated` is metadata.last-modified.
