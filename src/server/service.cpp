@@ -774,6 +774,7 @@ class ServiceImpl final : public Service {
     std::string window = req.Query("window");
     std::string from = req.Query("from"), to = req.Query("to");
     if (from.empty() != to.empty()) return Problem(400, "from and to go together");
+    delivery::Millis window_ms = 0;  // a window ending now: cached by its length, not by the millisecond it ends
     if (!from.empty()) {
       auto f = delivery::ParseTime(from);
       auto t = delivery::ParseTime(to);
@@ -784,7 +785,8 @@ class ServiceImpl final : public Service {
     } else {
       auto d = ParseDuration(window.empty() ? "90d" : window);
       if (!d) return ErrorResponse(d.error().WithContext("window"));
-      o = delivery::WindowEndingNow(clock_, d->count() * 1000);
+      window_ms = d->count() * 1000;
+      o = delivery::WindowEndingNow(clock_, window_ms);
     }
     if (o.to <= o.from) return Problem(400, "the report window is empty");
     o.service = req.Query("service");
@@ -793,8 +795,15 @@ class ServiceImpl final : public Service {
     if (by == "week") o.by = delivery::Period::kWeek;
     else if (by == "month") o.by = delivery::Period::kMonth;
     else if (!by.empty()) return Problem(400, "by: week or month");
-    std::string key = "dora|" + o.service + "|" + o.env + "|" + std::to_string(o.from) + "|" + std::to_string(o.to) + "|" + by;
+    std::string key = "dora|" + o.service + "|" + o.env + "|" +
+                      (window_ms > 0 ? "last " + std::to_string(window_ms) : std::to_string(o.from) + "|" + std::to_string(o.to)) +
+                      "|" + by;
     return Cached(key, [&]() -> HttpResponse {
+      if (window_ms > 0) {  // the window ends when the report is computed
+        auto now = delivery::WindowEndingNow(clock_, window_ms);
+        o.from = now.from;
+        o.to = now.to;
+      }
       auto levels = delivery::BuiltinLevels();
       if (!levels) return ErrorResponse(levels.error());
       delivery::EventLog log(delivery::EventLog::Mode::kReport);
@@ -828,10 +837,11 @@ class ServiceImpl final : public Service {
     return JsonResponse(200, Json{{"slos", out}});
   }
 
-  // Reports are recomputed only when the ledger grew (or after a second,
-  // since other replicas append too).
+  // Reports are recomputed only when the ledger grew (its size is read from
+  // the store, so appends by other replicas count) or after a second (a
+  // window ending now moves). One thread recomputes; the others wait for it
+  // instead of all reading the ledger at once.
   HttpResponse Cached(const std::string& key, const std::function<HttpResponse()>& compute) {
-    auto now = std::chrono::steady_clock::now();
     std::uint64_t size = 0;
     {
       std::lock_guard<std::mutex> lock(ledger_mu_);
@@ -840,12 +850,17 @@ class ServiceImpl final : public Service {
       size = *s;
     }
     metrics_.LedgerSize(size);
-    {
+    auto fresh = [&](std::chrono::steady_clock::time_point now) -> std::optional<HttpResponse> {
       std::lock_guard<std::mutex> lock(cache_mu_);
       auto it = cache_.find(key);
       if (it != cache_.end() && it->second.size == size && now - it->second.at < std::chrono::seconds(1))
         return it->second.response;
-    }
+      return std::nullopt;
+    };
+    if (auto hit = fresh(std::chrono::steady_clock::now())) return *hit;
+    std::lock_guard<std::mutex> computing(compute_mu_);
+    auto now = std::chrono::steady_clock::now();
+    if (auto hit = fresh(now)) return *hit;  // computed while this thread waited
     HttpResponse r = compute();
     if (r.status == 200) {
       std::lock_guard<std::mutex> lock(cache_mu_);
@@ -1195,6 +1210,7 @@ class ServiceImpl final : public Service {
   std::string openapi_;
   std::vector<Route> routes_;
   std::mutex cache_mu_;
+  std::mutex compute_mu_;  // held while a report is recomputed (after cache_mu_ is released)
   std::map<std::string, CacheEntry> cache_;
 };
 
