@@ -27,8 +27,8 @@ std::string Percent(double share) { return std::to_string(static_cast<int>(std::
 std::string Summary(const Json& r) {
   const Json& s = r["summary"];
   const Json& a = r["automation"];
-  std::string line = r["framework"]["name"].get<std::string>() + " " + r["framework"]["version"].get<std::string>() + ": " +
-                     std::to_string(s["satisfied"].get<int>()) + " satisfied, " +
+  std::string line = r["framework"]["name"].get<std::string>() + " " + r["framework"]["version"].get<std::string>() +
+                     ": " + std::to_string(s["satisfied"].get<int>()) + " satisfied, " +
                      std::to_string(s["not_satisfied"].get<int>()) + " not satisfied, " +
                      std::to_string(s["not_assessed"].get<int>()) + " not assessed; automation " +
                      Percent(a["level"].get<double>());
@@ -54,9 +54,10 @@ int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
   if (!report) return Report(report.error());
   const bool verified = (*report)["ledger"].value("verified", false);
   if (!verified)
-    std::cerr << "tollgate: the ledger failed verification (" << (*report)["ledger"].value("error", "") << "): no control is marked satisfied\n";
-  std::string body = a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n"
-                                         : compliance::ReportText(*report);
+    std::cerr << "tollgate: the ledger failed verification (" << (*report)["ledger"].value("error", "")
+              << "): no control is marked satisfied\n";
+  std::string body =
+      a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n" : compliance::ReportText(*report);
   if (a.output.empty() || a.output == "-") {
     std::cout << body;
     std::cout.flush();
@@ -75,7 +76,8 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   const Clock& clock = ctx.clock;
   auto* report = app.add_subcommand("report", "Reports for auditors");
   report->require_subcommand(1);
-  auto* c = report->add_subcommand("compliance", "Judge a framework's controls from the ledger's evidence (JSON or OSCAL)");
+  auto* c =
+      report->add_subcommand("compliance", "Judge a framework's controls from the ledger's evidence (JSON or OSCAL)");
   c->add_option("--framework", a->framework, "pci-dss, sox, soc2, gdpr, nist-csf, ffiec (or a catalog of --catalogs)")
       ->required();
   c->add_option("--service", a->service, "Only this service's entries");

@@ -16,8 +16,9 @@ struct RuleOutcome {
 };
 
 Error BadRule(const std::string& name, const std::string& problem) {
-  return Error::Input("evidence rule " + name + ": " + problem +
-                      " (a rule is {\"applicable\": bool, \"violations\": [{\"seq\": n, \"why\": s}], \"evidence\": [seq]})");
+  return Error::Input(
+      "evidence rule " + name + ": " + problem +
+      " (a rule is {\"applicable\": bool, \"violations\": [{\"seq\": n, \"why\": s}], \"evidence\": [seq]})");
 }
 
 bool IsSeq(const Json& j) { return j.is_number_unsigned() || (j.is_number_integer() && j.get<std::int64_t>() >= 0); }
@@ -37,7 +38,8 @@ Result<RuleOutcome> Evaluate(const rego::Policy& policy, const std::string& name
   for (const auto& item : *vs) {
     if (!item.is_object() || !item.contains("why") || !item["why"].is_string())
       return Fail(BadRule(name, "each violation needs a string \"why\""));
-    if (item.contains("seq") && !IsSeq(item["seq"])) return Fail(BadRule(name, "a violation's \"seq\" must be a ledger index"));
+    if (item.contains("seq") && !IsSeq(item["seq"]))
+      return Fail(BadRule(name, "a violation's \"seq\" must be a ledger index"));
     Json clean{{"rule", name}, {"why", item["why"]}};
     if (item.contains("seq")) clean["seq"] = item["seq"];
     out.violations.push_back(std::move(clean));
@@ -53,13 +55,18 @@ Result<RuleOutcome> Evaluate(const rego::Policy& policy, const std::string& name
 
 // Where each seq of the evidence document came from, for the report's index.
 void IndexEntries(const Json& evidence, std::map<std::uint64_t, Json>& out) {
-  static const std::pair<const char*, const char*> kLists[] = {
-      {"gate_decisions", "gate.decision"}, {"waivers", "waiver"}, {"approvals", "approval"}, {"deploys", "deploy"},
-      {"changes", "change"},               {"incidents", "incident"}, {"baselines", "baseline"}};
+  static const std::pair<const char*, const char*> kLists[] = {{"gate_decisions", "gate.decision"},
+                                                               {"waivers", "waiver"},
+                                                               {"approvals", "approval"},
+                                                               {"deploys", "deploy"},
+                                                               {"changes", "change"},
+                                                               {"incidents", "incident"},
+                                                               {"baselines", "baseline"}};
   for (const auto& [list, type] : kLists) {
     if (!evidence.contains(list)) continue;
     for (const auto& e : evidence[list])
-      out[e["seq"].get<std::uint64_t>()] = Json{{"type", type}, {"time", e.value("time", "")}, {"leaf_hash", e.value("leaf_hash", "")}};
+      out[e["seq"].get<std::uint64_t>()] =
+          Json{{"type", type}, {"time", e.value("time", "")}, {"leaf_hash", e.value("leaf_hash", "")}};
   }
 }
 
@@ -80,6 +87,7 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
   Json params = evidence.contains("params") ? evidence["params"] : DefaultParams();
   for (const auto& [k, v] : framework.params.items()) params[k] = v;
   input["params"] = params;
+  const Json period = evidence.value("period", Json::object());
   const bool verified = evidence.contains("ledger") && evidence["ledger"].value("verified", false);
   const bool has_events = evidence.value("events_in_period", std::uint64_t{0}) > 0;
 
@@ -88,7 +96,7 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
   if (verified && has_events) {
     rego::EvalOptions opts;
     opts.input = rego::FromJson(input);
-    opts.now_ns = evidence["period"].value("to_t", std::int64_t{0}) * 1'000'000'000;
+    opts.now_ns = period.value("to_t", std::int64_t{0}) * 1'000'000'000;
     for (const auto& c : framework.controls)
       for (const auto& r : c.rules) {
         if (outcomes.count(r) != 0) continue;
@@ -172,7 +180,7 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
   automation["target"] = framework.target ? Json(*framework.target) : Json(nullptr);
   Json report{{"tool", "tollgate"},
               {"framework", fw},
-              {"period", {{"from", evidence["period"]["from"]}, {"to", evidence["period"]["to"]}}},
+              {"period", {{"from", period.value("from", "")}, {"to", period.value("to", "")}}},
               {"service", evidence.value("service", Json(nullptr))},
               {"ledger", evidence.value("ledger", Json::object())},
               {"events_in_period", evidence.value("events_in_period", 0)},
@@ -181,13 +189,15 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
               {"controls", std::move(controls)},
               {"entries", std::move(entries)},
               {"params", params}};
-  if (!verified) report["warning"] = "The ledger failed verification: no control is marked satisfied.";
-  else if (!has_events) report["warning"] = "The period holds no evidence events: every control is not assessed.";
+  if (!verified)
+    report["warning"] = "The ledger failed verification: no control is marked satisfied.";
+  else if (!has_events)
+    report["warning"] = "The period holds no evidence events: every control is not assessed.";
   return report;
 }
 
 std::string ReportText(const Json& report) {
-  static const char* const kOrder[] = {"warning", "tool",    "framework", "period",   "service", "ledger",
+  static const char* const kOrder[] = {"warning",          "tool",    "framework",  "period",   "service", "ledger",
                                        "events_in_period", "summary", "automation", "controls", "entries", "params"};
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (const char* key : kOrder)

@@ -30,11 +30,13 @@ bool IsRuleFile(std::string_view name) { return EndsWith(name, ".rego") && !Ends
 
 bool ValidFrameworkId(std::string_view id) {
   if (id.empty()) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 // A required member of `map`: an error at the mapping when it is missing.
-Result<YAML::Node> Required(const yaml::Reader& r, const YAML::Node& map, const std::string& key, const std::string& what) {
+Result<YAML::Node> Required(const yaml::Reader& r, const YAML::Node& map, const std::string& key,
+                            const std::string& what) {
   YAML::Node n = map[key];
   if (!n.IsDefined() || n.IsNull()) return Fail(r.Bad(map, what + " needs '" + key + "'"));
   return n;
@@ -87,7 +89,8 @@ Result<Control> ReadControl(const yaml::Reader& r, const YAML::Node& n) {
   bool has_rules = rules.IsDefined() && !rules.IsNull();
   bool has_manual = manual.IsDefined() && !manual.IsNull();
   if (has_rules == has_manual)
-    return Fail(r.Bad(n, "control " + c.id + " needs either 'rules' (evidence rules) or 'manual' (why a person assesses it)"));
+    return Fail(
+        r.Bad(n, "control " + c.id + " needs either 'rules' (evidence rules) or 'manual' (why a person assesses it)"));
   if (has_rules) {
     auto l = r.StringList(rules, "rules");
     if (!l) return Fail(l.error());
@@ -114,7 +117,8 @@ Result<Framework> ParseCatalog(const SourceText& src, const std::set<std::string
   yaml::Reader r(src.name);
   return yaml::Guarded(src.name, [&]() -> Result<Framework> {
     const YAML::Node& root = doc->root;
-    if (!root.IsMap()) return Fail(Error::Input(src.name + ": a catalog must be a mapping with framework and controls"));
+    if (!root.IsMap())
+      return Fail(Error::Input(src.name + ": a catalog must be a mapping with framework and controls"));
     TG_TRY(r.OnlyKeys(root, {"framework", "params", "controls"}, "catalog"));
     Framework f;
     f.file = src.name;
@@ -212,14 +216,16 @@ Json DefaultParams() {
 std::vector<SourceText> BuiltinCatalogs() {
   std::vector<SourceText> out;
   for (std::size_t i = 0; i < kBuiltinCatalogFileCount; ++i)
-    if (IsYaml(kBuiltinCatalogFiles[i].name)) out.push_back({kBuiltinCatalogFiles[i].name, kBuiltinCatalogFiles[i].text});
+    if (IsYaml(kBuiltinCatalogFiles[i].name))
+      out.push_back({kBuiltinCatalogFiles[i].name, kBuiltinCatalogFiles[i].text});
   return out;
 }
 
 std::vector<SourceText> BuiltinRules() {
   std::vector<SourceText> out;
   for (std::size_t i = 0; i < kBuiltinCatalogFileCount; ++i)
-    if (IsRuleFile(kBuiltinCatalogFiles[i].name)) out.push_back({kBuiltinCatalogFiles[i].name, kBuiltinCatalogFiles[i].text});
+    if (IsRuleFile(kBuiltinCatalogFiles[i].name))
+      out.push_back({kBuiltinCatalogFiles[i].name, kBuiltinCatalogFiles[i].text});
   return out;
 }
 

@@ -28,9 +28,9 @@ namespace tollgate::compliance {
 inline constexpr const char* kRulesPackage = "tollgate.compliance.rules";
 
 struct Control {
-  std::string id;         // the framework's requirement id ("6.3.3", "CC8.1")
-  std::string title;      // our own words
-  std::string objective;  // what is tested, our own words
+  std::string id;                    // the framework's requirement id ("6.3.3", "CC8.1")
+  std::string title;                 // our own words
+  std::string objective;             // what is tested, our own words
   std::vector<std::string> rules;    // evidence rules; empty when manual
   std::string manual;                // why a person must assess it; empty when automated
   std::vector<std::string> maps_to;  // other frameworks' ids (FFIEC -> NIST CSF 2.0)

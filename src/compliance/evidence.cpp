@@ -76,8 +76,11 @@ class Builder {
     // and approvals (which name a commit, not a service).
     if (!opt_.service.empty() && service != opt_.service && service != "*" && type != "approval") return;
     auto t = Seconds(body, "time");
-    Json item{{"seq", e.seq}, {"time", Str(body, "time")}, {"t", t.value_or(0)},
-              {"in_period", t && *t >= from_ && *t < to_}, {"leaf_hash", ledger::HashHex(e.leaf_hash)}};
+    Json item{{"seq", e.seq},
+              {"time", Str(body, "time")},
+              {"t", t.value_or(0)},
+              {"in_period", t && *t >= from_ && *t < to_},
+              {"leaf_hash", ledger::HashHex(e.leaf_hash)}};
     // An approval names a commit, not a service: with --service it is context
     // for that service's deploys, not evidence of activity on its own.
     bool counts = kEvidenceTypes.count(type) != 0 && (opt_.service.empty() || type != "approval");
@@ -85,7 +88,8 @@ class Builder {
     if (type == "gate.decision") return AddDecision(body, std::move(item));
     if (type == "gate.overall") return AddOverall(body);
     if (type == "waiver") {
-      for (const char* k : {"service", "gate", "finding", "approver", "issued", "expires", "reason"}) item[k] = Str(body, k);
+      for (const char* k : {"service", "gate", "finding", "approver", "issued", "expires", "reason"})
+        item[k] = Str(body, k);
       item["issued_t"] = Seconds(body, "issued").value_or(0);
       item["expires_t"] = Seconds(body, "expires").value_or(0);
       return Push("waivers", std::move(item));
@@ -121,7 +125,8 @@ class Builder {
   Json Finish(Json ledger_status) {
     doc_["ledger"] = std::move(ledger_status);
     doc_["by_commit"] = ByCommit();
-    doc_["period"] = Json{{"from", FormatRfc3339(opt_.from)}, {"to", FormatRfc3339(opt_.to)}, {"from_t", from_}, {"to_t", to_}};
+    doc_["period"] =
+        Json{{"from", FormatRfc3339(opt_.from)}, {"to", FormatRfc3339(opt_.to)}, {"from_t", from_}, {"to_t", to_}};
     doc_["service"] = opt_.service.empty() ? Json(nullptr) : Json(opt_.service);
     doc_["events_in_period"] = events_in_period_;
     doc_["params"] = DefaultParams();
@@ -141,7 +146,8 @@ class Builder {
         const std::string commit = item.value("commit", "");
         if (commit.empty()) continue;
         Json& entry = index[commit];
-        if (entry.is_null()) entry = Json{{"gate_decisions", Json::array()}, {"approvals", Json::array()}, {"changes", Json::array()}};
+        if (entry.is_null())
+          entry = Json{{"gate_decisions", Json::array()}, {"approvals", Json::array()}, {"changes", Json::array()}};
         entry[list].push_back(item);
       }
     return index;
@@ -162,20 +168,23 @@ class Builder {
       const Json& w = p["waivers"];
       for (const auto& a : w.value("accepted", Json::array()))
         if (a.is_object())
-          waived.push_back(Json{{"seq", a.value("waiver_seq", std::uint64_t{0})}, {"finding", Str(a, "finding")},
+          waived.push_back(Json{{"seq", a.value("waiver_seq", std::uint64_t{0})},
+                                {"finding", Str(a, "finding")},
                                 {"approver", Str(a, "approver")}});
       for (const auto& group : w.value("refused", Json::array()))
         if (group.is_object())
           for (const auto& ex : group.value("examples", Json::array()))
             if (ex.is_object())
-              refused.push_back(Json{{"seq", ex.value("waiver_seq", std::uint64_t{0})}, {"approver", Str(ex, "approver")},
+              refused.push_back(Json{{"seq", ex.value("waiver_seq", std::uint64_t{0})},
+                                     {"approver", Str(ex, "approver")},
                                      {"reason", Str(group, "reason")}});
     }
     item["waived"] = std::move(waived);
     item["refused_waivers"] = std::move(refused);
     item["author"] = "";
     item["author_email"] = "";
-    pending_[{item["service"].get<std::string>(), item["commit"].get<std::string>()}].push_back(doc_["gate_decisions"].size());
+    pending_[{item["service"].get<std::string>(), item["commit"].get<std::string>()}].push_back(
+        doc_["gate_decisions"].size());
     Push("gate_decisions", std::move(item));
   }
 
@@ -209,7 +218,10 @@ Result<Json> BuildEvidence(ledger::Ledger& ledger, const EvidenceOptions& option
   auto report = ledger.Verify({});
   if (!report) {
     if (report.error().code() != ErrorCode::kIntegrity) return Fail(report.error());
-    return b.Finish(Json{{"verified", false}, {"error", report.error().message()}, {"size", 0}, {"checkpoints", 0},
+    return b.Finish(Json{{"verified", false},
+                         {"error", report.error().message()},
+                         {"size", 0},
+                         {"checkpoints", 0},
                          {"unsigned_entries", 0}});
   }
   Json status{{"verified", true},
@@ -226,8 +238,11 @@ Result<Json> BuildEvidence(ledger::Ledger& ledger, const EvidenceOptions& option
   if (!s) {
     if (s.error().code() != ErrorCode::kIntegrity) return Fail(s.error());
     Builder empty(options);
-    return empty.Finish(Json{{"verified", false}, {"error", s.error().message()}, {"size", report->size},
-                             {"checkpoints", 0}, {"unsigned_entries", 0}});
+    return empty.Finish(Json{{"verified", false},
+                             {"error", s.error().message()},
+                             {"size", report->size},
+                             {"checkpoints", 0},
+                             {"unsigned_entries", 0}});
   }
   return b.Finish(std::move(status));
 }

@@ -19,7 +19,8 @@ std::string Uuid(const std::string& digest, const std::string& what) {
   h[6] = static_cast<std::uint8_t>((h[6] & 0x0f) | 0x40);
   h[8] = static_cast<std::uint8_t>((h[8] & 0x3f) | 0x80);
   std::string hex = HexEncode(std::span<const std::uint8_t>(h.data(), 16));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
 }
 
 // An OSCAL token (an XML NCName) for a control id: "pci-dss" + "6.3.3" gives
@@ -40,7 +41,9 @@ std::string Token(const std::string& framework, const std::string& id) {
   return out;
 }
 
-Json Prop(const std::string& name, const std::string& value) { return Json{{"name", name}, {"ns", kNs}, {"value", value}}; }
+Json Prop(const std::string& name, const std::string& value) {
+  return Json{{"name", name}, {"ns", kNs}, {"value", value}};
+}
 
 std::string Pct(double share) { return std::to_string(static_cast<int>(share * 100.0 + 0.5)) + "%"; }
 
@@ -84,7 +87,9 @@ Json ToOscal(const Json& report, TimePoint generated) {
     selections.push_back(Json{{"control-id", tok}});
     const std::string result = c["result"].get<std::string>();
     Json status{{"state", result == "satisfied" ? "satisfied" : "not-satisfied"},
-                {"reason", result == "satisfied" ? "pass" : result == "not_satisfied" ? "fail" : "other"}};
+                {"reason", result == "satisfied"       ? "pass"
+                           : result == "not_satisfied" ? "fail"
+                                                       : "other"}};
     std::string remarks = result + ": " + c["reason"].get<std::string>();
     for (const auto& v : c["violations"]) {
       remarks += "\n- ";
@@ -101,7 +106,8 @@ Json ToOscal(const Json& report, TimePoint generated) {
     std::set<std::string> seen;
     auto relate = [&](std::uint64_t seq) {
       std::string key = std::to_string(seq);
-      if (obs_uuid.contains(key) && seen.insert(key).second) related.push_back(Json{{"observation-uuid", obs_uuid[key]}});
+      if (obs_uuid.contains(key) && seen.insert(key).second)
+        related.push_back(Json{{"observation-uuid", obs_uuid[key]}});
     };
     for (const auto& v : c["violations"])
       if (v.contains("seq")) relate(v["seq"].get<std::uint64_t>());
@@ -114,7 +120,8 @@ Json ToOscal(const Json& report, TimePoint generated) {
   std::string automation_text = Pct(automation["level"].get<double>()) + " of " +
                                 std::to_string(automation["controls"].get<std::size_t>()) + " controls automated";
   if (!automation["target"].is_null()) automation_text += " (target " + Pct(automation["target"].get<double>()) + ")";
-  std::string description = "Controls of " + title + " judged by Tollgate's evidence rules over the ledger entries of the period";
+  std::string description =
+      "Controls of " + title + " judged by Tollgate's evidence rules over the ledger entries of the period";
   if (!report["service"].is_null()) description += " for service " + report["service"].get<std::string>();
   description += ". " + automation_text + ".";
   if (report.contains("warning")) description = report["warning"].get<std::string>() + " " + description;
@@ -126,7 +133,8 @@ Json ToOscal(const Json& report, TimePoint generated) {
               {"start", report["period"]["from"]},
               {"end", report["period"]["to"]},
               {"props",
-               {Prop("automation-level", automation_text), Prop("ledger-verified", ledger.value("verified", false) ? "true" : "false"),
+               {Prop("automation-level", automation_text),
+                Prop("ledger-verified", ledger.value("verified", false) ? "true" : "false"),
                 Prop("ledger-size", std::to_string(ledger.value("size", std::uint64_t{0})))}},
               {"reviewed-controls", {{"control-selections", Json::array({Json{{"include-controls", selections}}})}}},
               {"findings", std::move(findings)}};

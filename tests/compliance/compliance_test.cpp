@@ -18,6 +18,8 @@
 //     decision 2 on 2026-10-02, 31 days later; F9 took 4 days).
 //   - scans_regular, secrets_not_waived, ledger_integrity: no violations (the
 //     ledger is signed at its head).
+#include "compliance/compliance.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -27,7 +29,6 @@
 #include <map>
 #include <sstream>
 
-#include "compliance/compliance.h"
 #include "support/cli_harness.h"
 #include "support/corpus.h"
 #include "support/temp_dir.h"
@@ -95,17 +96,28 @@ struct BadCatalogCase {
 
 TEST(ComplianceCatalogs, BadCatalogsAreInputErrorsWithFileAndLine) {
   const BadCatalogCase cases[] = {
-      {"unknown_key", "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n    titel: typo\n    manual: m\n",
+      {"unknown_key",
+       "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n    titel: "
+       "typo\n    manual: m\n",
        "bad.yaml:6:5: unknown key 'titel' in control"},
-      {"duplicate_key", "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    title: u\n    objective: o\n    manual: m\n",
+      {"duplicate_key",
+       "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    title: u\n    objective: "
+       "o\n    manual: m\n",
        "bad.yaml:5:"},
-      {"neither_rules_nor_manual", "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n",
+      {"neither_rules_nor_manual",
+       "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n",
        "bad.yaml:3:5: control A needs either 'rules'"},
-      {"unknown_rule", "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n    rules: [ledger_integrity, no_such_rule]\n",
+      {"unknown_rule",
+       "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - id: A\n    title: t\n    objective: o\n    rules: "
+       "[ledger_integrity, no_such_rule]\n",
        "bad.yaml:6:31: control A: no evidence rule 'no_such_rule'"},
-      {"duplicate_control", "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m}\n  - {id: A, title: t, objective: o, manual: m}\n",
+      {"duplicate_control",
+       "framework: {id: x, name: X, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m}\n  - {id: "
+       "A, title: t, objective: o, manual: m}\n",
        "bad.yaml:4:10: duplicate control id 'A'"},
-      {"bad_param", "framework: {id: x, name: X, version: '1'}\nparams: {vuln_fix_dayz: 3}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m}\n",
+      {"bad_param",
+       "framework: {id: x, name: X, version: '1'}\nparams: {vuln_fix_dayz: 3}\ncontrols:\n  - {id: A, title: t, "
+       "objective: o, manual: m}\n",
        "bad.yaml:2:10: unknown key 'vuln_fix_dayz' in params"},
   };
   for (const auto& c : cases) {
@@ -117,7 +129,8 @@ TEST(ComplianceCatalogs, BadCatalogsAreInputErrorsWithFileAndLine) {
 }
 
 TEST(ComplianceCatalogs, ARuleThatDoesNotCompileIsAnInputErrorWithFileAndLine) {
-  auto lib = LoadLibraryFrom(BuiltinCatalogs(), {{"mine.rego", "package tollgate.compliance.rules\n\nbroken := {\n  \"applicable\": x\n}\n"}});
+  auto lib = LoadLibraryFrom(
+      BuiltinCatalogs(), {{"mine.rego", "package tollgate.compliance.rules\n\nbroken := {\n  \"applicable\": x\n}\n"}});
   ASSERT_FALSE(lib);
   EXPECT_EQ(lib.error().exit_code(), ExitCode::kInput);
   EXPECT_NE(lib.error().message().find("mine.rego:3:"), std::string::npos) << lib.error().message();
@@ -179,13 +192,15 @@ TEST_F(ComplianceReport, EachRuleFindsTheHandDerivedViolations) {
     const std::string rule = c["id"].get<std::string>();
     EXPECT_EQ(ViolationSeqs(c["violations"]), expected["rules"][rule].get<std::vector<std::uint64_t>>())
         << rule << ": " << c["violations"].dump();
-    EXPECT_EQ(c["result"], expected["rules"][rule].empty() ? "satisfied" : "not_satisfied") << rule << ": " << c["reason"];
+    EXPECT_EQ(c["result"], expected["rules"][rule].empty() ? "satisfied" : "not_satisfied")
+        << rule << ": " << c["reason"];
   }
 }
 
 TEST_F(ComplianceReport, APeriodWithNoEventsIsNotAssessedEverywhere) {
   WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
-  for (const std::string args : {"--from 2025-01-01 --to 2025-02-01", "--from 2026-10-01 --to 2026-11-01 --service other"}) {
+  for (const std::string args :
+       {"--from 2025-01-01 --to 2025-02-01", "--from 2026-10-01 --to 2026-11-01 --service other"}) {
     auto r = Tg("report compliance --framework pci-dss " + args);
     ASSERT_EQ(r.code, 0) << r.err;
     Json report = Json::parse(r.out);
@@ -211,19 +226,31 @@ TEST_F(ComplianceReport, BadInputIsExitTwoWithOneLine) {
   auto r = Tg("report compliance --framework hipaa --from 2026-10-01 --to 2026-11-01");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "tollgate: unknown framework 'hipaa' (one of: ffiec, gdpr, nist-csf, pci-dss, soc2, sox)\n");
-  for (const std::string dates : {"--from 2026-13-01 --to 2026-11-01", "--from 2026-10-01 --to yesterday",
-                                  "--from 2026-11-01 --to 2026-10-01"}) {
+  for (const std::string dates :
+       {"--from 2026-13-01 --to 2026-11-01", "--from 2026-10-01 --to yesterday", "--from 2026-11-01 --to 2026-10-01"}) {
     r = Tg("report compliance --framework sox " + dates);
     EXPECT_EQ(r.code, 2) << dates;
     EXPECT_EQ(Count(r.err, '\n'), 1u) << r.err;
   }
   // A company catalog with an unknown key, and a rule that does not compile.
-  Write("mine/catalog.yaml", "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m, owner: me}\n");
+  // A company catalog with a duplicate key.
+  Write("mine/catalog.yaml",
+        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - id: A\n    id: B\n    title: t\n    "
+        "objective: o\n    manual: m\n");
+  r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("mine/catalog.yaml:4:"), std::string::npos) << r.err;
+  Write("mine/catalog.yaml",
+        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m, "
+        "owner: me}\n");
   r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("mine/catalog.yaml:3:"), std::string::npos) << r.err;
-  Write("mine/catalog.yaml", "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, rules: [mine]}\n");
-  Write("mine/rules/mine.rego", "package tollgate.compliance.rules\n\nmine := {\"applicable\": true, \"violations\": [], \"evidence\": y}\n");
+  Write("mine/catalog.yaml",
+        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, rules: "
+        "[mine]}\n");
+  Write("mine/rules/mine.rego",
+        "package tollgate.compliance.rules\n\nmine := {\"applicable\": true, \"violations\": [], \"evidence\": y}\n");
   r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("mine/rules/mine.rego:3:"), std::string::npos) << r.err;
@@ -233,10 +260,12 @@ TEST_F(ComplianceReport, ACompanyAddsItsOwnControlsAndRules) {
   WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
   Write("mine/acme.yaml",
         "framework: {id: acme, name: ACME policy, version: '2026'}\ncontrols:\n"
-        "  - {id: ACME-1, title: Staging first, objective: Every prod deploy was deployed to staging before, rules: [staging_first]}\n");
+        "  - {id: ACME-1, title: Staging first, objective: Every prod deploy was deployed to staging before, rules: "
+        "[staging_first]}\n");
   Write("mine/rules/acme.rego",
         "package tollgate.compliance.rules\n\n"
-        "staged(d) if {\n  some s in input.deploys\n  s.env == \"staging\"\n  s.commit == d.commit\n  s.seq < d.seq\n}\n\n"
+        "staged(d) if {\n  some s in input.deploys\n  s.env == \"staging\"\n  s.commit == d.commit\n  s.seq < "
+        "d.seq\n}\n\n"
         "staging_first := {\n  \"applicable\": count(prod_deploys) > 0,\n"
         "  \"violations\": [{\"seq\": d.seq, \"why\": \"not staged\"} | some d in prod_deploys; not staged(d)],\n"
         "  \"evidence\": [d.seq | some d in prod_deploys],\n}\n");
@@ -249,7 +278,9 @@ TEST_F(ComplianceReport, ALedgerThatFailsVerificationMarksNothingSatisfied) {
   WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(ledger_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE entries SET body = replace(body, 'bob', 'bub') WHERE seq = 5", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE entries SET body = replace(body, 'bob', 'bub') WHERE seq = 5", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   auto r = Tg("report compliance --framework sox --from 2026-10-01 --to 2026-11-01");
   EXPECT_EQ(r.code, 3);
@@ -288,15 +319,31 @@ TEST_F(ComplianceReport, AQuarterOfABusyServiceIsReportedQuickly) {
     std::snprintf(day, sizeof day, "2026-%02d-%02dT", 10 + i / 400, 1 + (i / 16) % 25);
     const std::string t = std::string(day) + "10:00:00Z";
     for (const char* kind : {"secrets", "deps", "iac"})
-      jsonl += Json{{"type", "gate.decision"}, {"time", t},
-                    {"payload", {{"gate", kind}, {"service", "api"}, {"commit", commit}, {"source", std::string("scanner: ") + kind},
-                                 {"decision", "pass"}, {"bypass", "none"}, {"blocking", Json::array()}, {"blocking_count", 0}}}}
-                   .dump() + "\n";
-    jsonl += Json{{"type", "gate.overall"}, {"time", t}, {"actor", "dev@example.com"},
-                  {"payload", {{"service", "api"}, {"commit", commit}, {"author", "Dev"}}}}.dump() + "\n";
+      jsonl += Json{{"type", "gate.decision"},
+                    {"time", t},
+                    {"payload",
+                     {{"gate", kind},
+                      {"service", "api"},
+                      {"commit", commit},
+                      {"source", std::string("scanner: ") + kind},
+                      {"decision", "pass"},
+                      {"bypass", "none"},
+                      {"blocking", Json::array()},
+                      {"blocking_count", 0}}}}
+                   .dump() +
+               "\n";
+    jsonl += Json{{"type", "gate.overall"},
+                  {"time", t},
+                  {"actor", "dev@example.com"},
+                  {"payload", {{"service", "api"}, {"commit", commit}, {"author", "Dev"}}}}
+                 .dump() +
+             "\n";
     jsonl += Json{{"type", "approval"}, {"time", t}, {"commit", commit}, {"approver", "rev"}}.dump() + "\n";
     jsonl += Json{{"type", "change"}, {"time", t}, {"service", "api"}, {"commit", commit}}.dump() + "\n";
-    jsonl += Json{{"type", "deploy"}, {"time", t}, {"service", "api"}, {"env", "prod"}, {"commit", commit}, {"status", "success"}}.dump() + "\n";
+    jsonl += Json{{"type", "deploy"}, {"time", t},        {"service", "api"},
+                  {"env", "prod"},    {"commit", commit}, {"status", "success"}}
+                 .dump() +
+             "\n";
   }
   WriteFixtureLedger(ledger_, jsonl);
   auto start = std::chrono::steady_clock::now();
@@ -319,8 +366,8 @@ TEST_F(ComplianceReport, OscalOfTheFixtureIsValidAgainstTheOfficialSchema) {
   for (const std::string fw : {"pci-dss", "sox", "soc2", "gdpr", "nist-csf", "ffiec"}) {
     auto r = Tg("report compliance --framework " + fw + " --from 2026-10-01 --to 2026-11-01 --format oscal -o ar.json");
     ASSERT_EQ(r.code, 0) << r.err;
-    auto v = Run("python3 '" + std::string(TOLLGATE_SOURCE_DIR) + "/tests/compliance/validate_oscal.py' --file ar.json '" +
-                 TOLLGATE_SHARED_DIR + "'");
+    auto v = Run("python3 '" + std::string(TOLLGATE_SOURCE_DIR) +
+                 "/tests/compliance/validate_oscal.py' --file ar.json '" + TOLLGATE_SHARED_DIR + "'");
     EXPECT_EQ(v.code, 0) << fw << ": " << v.out << v.err;
   }
 }
