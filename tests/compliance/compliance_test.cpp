@@ -232,28 +232,24 @@ TEST_F(ComplianceReport, BadInputIsExitTwoWithOneLine) {
     EXPECT_EQ(r.code, 2) << dates;
     EXPECT_EQ(Count(r.err, '\n'), 1u) << r.err;
   }
-  // A company catalog with an unknown key, and a rule that does not compile.
-  // A company catalog with a duplicate key.
-  Write("mine/catalog.yaml",
-        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - id: A\n    id: B\n    title: t\n    "
-        "objective: o\n    manual: m\n");
-  r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("mine/catalog.yaml:4:"), std::string::npos) << r.err;
-  Write("mine/catalog.yaml",
-        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, manual: m, "
-        "owner: me}\n");
-  r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("mine/catalog.yaml:3:"), std::string::npos) << r.err;
-  Write("mine/catalog.yaml",
-        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, rules: "
-        "[mine]}\n");
-  Write("mine/rules/mine.rego",
-        "package tollgate.compliance.rules\n\nmine := {\"applicable\": true, \"violations\": [], \"evidence\": y}\n");
-  r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("mine/rules/mine.rego:3:"), std::string::npos) << r.err;
+  // A company catalog with a duplicate key or an unknown key, and a rule
+  // that does not compile: exit 2 naming file:line.
+  const std::string head = "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n";
+  const std::string rule = "package tollgate.compliance.rules\n\nmine := {\"applicable\": true, \"evidence\": y}\n";
+  const struct {
+    std::string catalog, rule, where;
+  } cases[] = {
+      {head + "  - id: A\n    id: B\n    title: t\n    objective: o\n    manual: m\n", "", "mine/catalog.yaml:4:"},
+      {head + "  - {id: A, title: t, objective: o, manual: m, owner: me}\n", "", "mine/catalog.yaml:3:"},
+      {head + "  - {id: A, title: t, objective: o, rules: [mine]}\n", rule, "mine/rules/mine.rego:3:"},
+  };
+  for (const auto& c : cases) {
+    Write("mine/catalog.yaml", c.catalog);
+    if (!c.rule.empty()) Write("mine/rules/mine.rego", c.rule);
+    r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
+    EXPECT_EQ(r.code, 2) << c.where;
+    EXPECT_NE(r.err.find(c.where), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(ComplianceReport, ACompanyAddsItsOwnControlsAndRules) {
