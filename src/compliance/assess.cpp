@@ -199,11 +199,22 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
 std::string ReportText(const Json& report) {
   static const char* const kOrder[] = {"warning",          "tool",    "framework",  "period",   "service", "ledger",
                                        "events_in_period", "summary", "automation", "controls", "entries", "params"};
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const char* key : kOrder)
-    if (report.contains(key)) out[key] = nlohmann::ordered_json(report[key]);
-  for (const auto& [key, value] : report.items())
-    if (!out.contains(key)) out[key] = nlohmann::ordered_json(value);
+  static const char* const kControlOrder[] = {"id",       "title", "result", "reason",  "violations", "objective",
+                                              "evidence", "rules", "manual", "maps_to", "catalog"};
+  // `value`'s members in `order` first, then any others (sorted).
+  auto ordered = [](const Json& value, auto& order) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (const char* key : order)
+      if (value.contains(key)) out[key] = nlohmann::ordered_json(value[key]);
+    for (const auto& [key, v] : value.items())
+      if (!out.contains(key)) out[key] = nlohmann::ordered_json(v);
+    return out;
+  };
+  nlohmann::ordered_json out = ordered(report, kOrder);
+  if (report.contains("controls") && report["controls"].is_array()) {
+    out["controls"] = nlohmann::ordered_json::array();
+    for (const auto& c : report["controls"]) out["controls"].push_back(ordered(c, kControlOrder));
+  }
   return out.dump(2) + "\n";
 }
 

@@ -56,25 +56,35 @@ Json ToOscal(const Json& report, TimePoint generated) {
   const Json& ledger = report["ledger"];
   const std::string title = fw["name"].get<std::string>() + " " + fw["version"].get<std::string>();
 
+  // Each ledger entry a result rests on: an observation, and a back-matter
+  // resource naming the entry (seq, leaf hash) that the observation cites.
   Json observations = Json::array();
+  Json resources = Json::array();
   Json obs_uuid = Json::object();
   for (const auto& [seq, e] : report["entries"].items()) {
+    const std::string type = e.value("type", "");
+    const std::string leaf = e.value("leaf_hash", "");
     std::string u = Uuid(digest, "observation/" + seq);
     obs_uuid[seq] = u;
+    // The entry's time as OSCAL wants it (a ledger may hold a bare date).
+    auto t = ParseRfc3339(e.value("time", ""));
     Json o{{"uuid", u},
-           {"title", "Ledger entry " + seq + " (" + e["type"].get<std::string>() + ")"},
-           {"description", "The " + e["type"].get<std::string>() + " event recorded at index " + seq +
-                               " of the evidence ledger; its leaf hash proves it is the entry the ledger holds."},
+           {"title", "Ledger entry " + seq + " (" + type + ")"},
+           {"description", "The " + type + " event recorded at index " + seq + " of the evidence ledger."},
            {"methods", {"TEST"}},
            {"types", {"finding"}},
            {"props", {Prop("ledger-seq", seq)}},
-           {"collected", e["time"].get<std::string>().empty() ? report["period"]["to"] : e["time"]}};
-    if (!e["leaf_hash"].get<std::string>().empty()) {
-      o["props"].push_back(Prop("leaf-hash", e["leaf_hash"].get<std::string>()));
-      o["relevant-evidence"] = Json::array({Json{{"href", "#ledger-entry-" + seq},
-                                                 {"description", "tollgate ledger proof inclusion --index " + seq +
-                                                                     " gives its inclusion proof (leaf hash sha256:" +
-                                                                     e["leaf_hash"].get<std::string>() + ")"}}});
+           {"collected", t ? FormatRfc3339(*t, true) : report["period"]["to"].get<std::string>()}};
+    if (!leaf.empty()) {
+      std::string r = Uuid(digest, "resource/" + seq);
+      o["props"].push_back(Prop("leaf-hash", leaf));
+      o["relevant-evidence"] = Json::array({Json{{"href", "#" + r}, {"description", "ledger entry " + seq}}});
+      resources.push_back(Json{{"uuid", r},
+                               {"title", "Ledger entry " + seq},
+                               {"description", "Entry " + seq + " (" + type + ") of the ledger, leaf hash sha256:" +
+                                                   leaf + "; `tollgate ledger proof inclusion --index " + seq +
+                                                   "` proves it is in the signed tree."},
+                               {"props", {Prop("ledger-seq", seq), Prop("leaf-hash", leaf)}}});
     }
     observations.push_back(std::move(o));
   }
@@ -146,14 +156,20 @@ Json ToOscal(const Json& report, TimePoint generated) {
                 {"version", "1"},
                 {"oscal-version", "1.1.3"},
                 {"props", {Prop("framework", fid)}}};
+  // The assessment plan is the catalog and its rules: a back-matter resource.
+  const std::string plan = Uuid(digest, "assessment-plan");
+  resources.push_back(Json{{"uuid", plan},
+                           {"title", "Tollgate catalog " + fw["catalog"].get<std::string>()},
+                           {"description", "The controls of " + title +
+                                               " and the evidence rules that judge them, built into tollgate "
+                                               "(docs/compliance.md)."},
+                           {"props", {Prop("framework", fid)}}});
   return Json{{"assessment-results",
                {{"uuid", Uuid(digest, "assessment-results")},
                 {"metadata", std::move(metadata)},
-                {"import-ap",
-                 {{"href", "#tollgate-assessment-plan-" + fid},
-                  {"remarks", "The assessment plan is the catalog " + fw["catalog"].get<std::string>() +
-                                  " and its evidence rules, built into tollgate."}}},
-                {"results", Json::array({std::move(result)})}}}};
+                {"import-ap", {{"href", "#" + plan}}},
+                {"results", Json::array({std::move(result)})},
+                {"back-matter", {{"resources", std::move(resources)}}}}}};
 }
 
 }  // namespace tollgate::compliance
