@@ -294,40 +294,39 @@ dependency_decisions contains g if {
 	g.kind == "deps"
 }
 
-# A blocking dependency finding: first seen in decision `first`, fixed by the
-# first later decision of the same service that no longer blocks on it.
-first_seen contains {"service": g.service, "finding": f, "seq": g.seq, "t": g.t} if {
-	some g in dependency_decisions
-	some f in g.blocking
-	not seen_before(g, f)
+# Blocking dependency findings open at some time in the period: from the
+# decision that first listed one to the first later decision of the same
+# service and gate that no longer did (input.finding_lifecycles).
+dependency_findings contains l if {
+	some l in input.finding_lifecycles
+	l.kind == "deps"
+	l.first_t < input.period.to_t
+	not fixed_before_period(l)
 }
 
-seen_before(g, f) if {
-	some e in dependency_decisions
-	e.service == g.service
-	e.seq < g.seq
-	f in e.blocking
+fixed_before_period(l) if {
+	l.fixed_t != null
+	l.fixed_t < input.period.from_t
 }
 
-fixed_at(s) := min({e.t |
-	some e in dependency_decisions
-	e.service == s.service
-	e.seq > s.seq
-	e.blocking_complete
-	not s.finding in e.blocking
-})
+allowed_fix_seconds := input.params.vuln_fix_days * day_seconds
 
-remediation_violation(s) := sprintf("dependency finding %s of %s was fixed %d days after it was first seen (seq %d); %d allowed", [s.finding, s.service, floor((fixed_at(s) - s.t) / day_seconds), s.seq, input.params.vuln_fix_days]) if {
-	fixed_at(s) - s.t > input.params.vuln_fix_days * day_seconds
-} else := sprintf("dependency finding %s of %s, first seen at seq %d, is still unfixed after more than %d days", [s.finding, s.service, s.seq, input.params.vuln_fix_days]) if {
-	not fixed_at(s)
-	input.period.to_t - s.t > input.params.vuln_fix_days * day_seconds
+remediation_violation(l) := sprintf("dependency finding %s of %s was fixed %d days after it was first seen (seq %d, fixed at seq %d); %d allowed", [l.finding, l.service, floor((l.fixed_t - l.first_t) / day_seconds), l.first_seq, l.fixed_seq, input.params.vuln_fix_days]) if {
+	l.fixed_t != null
+	l.fixed_t - l.first_t > allowed_fix_seconds
+} else := sprintf("dependency finding %s of %s, first seen at seq %d, is still unfixed after more than %d days", [l.finding, l.service, l.first_seq, input.params.vuln_fix_days]) if {
+	l.fixed_t == null
+	input.period.to_t - l.first_t > allowed_fix_seconds
 }
 
 vulnerabilities_remediated := {
 	"applicable": count([g | some g in dependency_decisions; g.in_period]) > 0,
-	"violations": [{"seq": s.seq, "why": why} | some s in first_seen; why := remediation_violation(s)],
-	"evidence": sort({g.seq | some g in dependency_decisions; g.in_period}),
+	"violations": [{"seq": l.first_seq, "why": why} | some l in dependency_findings; why := remediation_violation(l)],
+	"evidence": sort({g.seq | some g in dependency_decisions; g.in_period} | {s |
+		some l in dependency_findings
+		some s in [l.first_seq, l.fixed_seq]
+		s != null
+	}),
 }
 
 secrets_decisions contains g if {

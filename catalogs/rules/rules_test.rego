@@ -166,19 +166,35 @@ test_scans_missing_or_far_apart_violate if {
 	seqs(r) == [9]
 }
 
-test_a_vulnerability_fixed_late_violates if {
-	inp := json.patch(base, [
-		{"op": "replace", "path": "/gate_decisions/1", "value": decision(1, "deps", "blocked", {"blocking": ["V"], "t": 50 * day})},
-		{"op": "add", "path": "/gate_decisions/-", "value": decision(8, "deps", "pass", {"t": 85 * day})},
-	])
-	r14 := rules.vulnerabilities_remediated with input as indexed(inp)
-	seqs(r14) == [1]
+lifecycle(first_t, fixed_t) := {
+	"service": "api", "gate": "dependencies", "kind": "deps", "finding": "V",
+	"first_seq": 1, "first_t": first_t, "fixed_seq": 8, "fixed_t": fixed_t,
 }
 
-test_an_unfixed_vulnerability_is_fine_until_its_deadline if {
-	inp := json.patch(base, [{"op": "replace", "path": "/gate_decisions/1", "value": decision(1, "deps", "blocked", {"blocking": ["V"], "t": 170 * day})}])
-	r15 := rules.vulnerabilities_remediated with input as indexed(inp)
-	r15.violations == []
+with_lifecycles(ls) := json.patch(base, [{"op": "add", "path": "/finding_lifecycles", "value": ls}])
+
+test_a_vulnerability_fixed_late_violates if {
+	r := rules.vulnerabilities_remediated with input as indexed(with_lifecycles([lifecycle(60 * day, 95 * day)]))
+	seqs(r) == [1]
+	contains(r.violations[0].why, "fixed 35 days after")
+	r.evidence == [1, 2, 8]
+}
+
+test_a_vulnerability_fixed_in_time_or_before_the_period_is_fine if {
+	r1 := rules.vulnerabilities_remediated with input as indexed(with_lifecycles([lifecycle(80 * day, 100 * day)]))
+	r1.violations == []
+	r2 := rules.vulnerabilities_remediated with input as indexed(with_lifecycles([lifecycle(10 * day, 85 * day)]))
+	r2.violations == []
+}
+
+test_an_unfixed_vulnerability_violates_only_after_its_deadline if {
+	young := object.union(lifecycle(170 * day, null), {"fixed_seq": null})
+	r1 := rules.vulnerabilities_remediated with input as indexed(with_lifecycles([young]))
+	r1.violations == []
+	old := object.union(lifecycle(150 * day, null), {"fixed_seq": null})
+	r2 := rules.vulnerabilities_remediated with input as indexed(with_lifecycles([old]))
+	seqs(r2) == [1]
+	contains(r2.violations[0].why, "still unfixed")
 }
 
 test_an_unverified_or_unsigned_ledger_violates if {

@@ -1,6 +1,7 @@
 // Judging a framework's controls from its evidence rules.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -96,7 +97,9 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
   if (verified && has_events) {
     rego::EvalOptions opts;
     opts.input = rego::FromJson(input);
-    opts.now_ns = period.value("to_t", std::int64_t{0}) * 1'000'000'000;
+    // time.now_ns() is the period's end (when it fits in nanoseconds).
+    const std::int64_t to_t = period.value("to_t", std::int64_t{0});
+    if (to_t > 0 && to_t < std::numeric_limits<std::int64_t>::max() / 1'000'000'000) opts.now_ns = to_t * 1'000'000'000;
     for (const auto& c : framework.controls)
       for (const auto& r : c.rules) {
         if (outcomes.count(r) != 0) continue;

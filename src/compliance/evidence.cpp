@@ -58,7 +58,8 @@ Json StringsOf(const Json& list, const char* member) {
 class Builder {
  public:
   Builder(const EvidenceOptions& o) : opt_(o), from_(UnixSeconds(o.from)), to_(UnixSeconds(o.to)) {
-    for (const char* k : {"gate_decisions", "waivers", "approvals", "deploys", "changes", "incidents", "baselines"})
+    for (const char* k : {"gate_decisions", "waivers", "approvals", "deploys", "changes", "incidents", "baselines",
+                          "finding_lifecycles"})
       doc_[k] = Json::array();
     doc_["other"] = Json::object();
   }
@@ -125,6 +126,9 @@ class Builder {
   Json Finish(Json ledger_status) {
     doc_["ledger"] = std::move(ledger_status);
     doc_["by_commit"] = ByCommit();
+    for (auto& [key, findings] : open_)
+      for (auto& [f, l] : findings) doc_["finding_lifecycles"].push_back(std::move(l));
+    open_.clear();
     doc_["period"] =
         Json{{"from", FormatRfc3339(opt_.from)}, {"to", FormatRfc3339(opt_.to)}, {"from_t", from_}, {"to_t", to_}};
     doc_["service"] = opt_.service.empty() ? Json(nullptr) : Json(opt_.service);
@@ -185,7 +189,35 @@ class Builder {
     item["author_email"] = "";
     pending_[{item["service"].get<std::string>(), item["commit"].get<std::string>()}].push_back(
         doc_["gate_decisions"].size());
+    TrackFindings(item);
     Push("gate_decisions", std::move(item));
+  }
+
+  // Finding lifecycles per service and gate, in seq order: a blocking finding
+  // opens when a decision first lists it and is fixed by the first later
+  // decision whose (complete) blocking list no longer holds it. A truncated
+  // list fixes nothing: absence from it proves nothing.
+  void TrackFindings(const Json& d) {
+    auto& open = open_[{d["service"].get<std::string>(), d["gate"].get<std::string>()}];
+    std::set<std::string> blocking;
+    for (const auto& f : d["blocking"]) blocking.insert(f.get<std::string>());
+    if (d["blocking_complete"].get<bool>()) {
+      for (auto it = open.begin(); it != open.end();) {
+        if (blocking.count(it->first) != 0) {
+          ++it;
+          continue;
+        }
+        Json l = std::move(it->second);
+        l["fixed_seq"] = d["seq"];
+        l["fixed_t"] = d["t"];
+        doc_["finding_lifecycles"].push_back(std::move(l));
+        it = open.erase(it);
+      }
+    }
+    for (const auto& f : blocking)
+      if (open.count(f) == 0)
+        open[f] = Json{{"service", d["service"]}, {"gate", d["gate"]}, {"kind", d["kind"]},    {"finding", f},
+                       {"first_seq", d["seq"]},   {"first_t", d["t"]}, {"fixed_seq", nullptr}, {"fixed_t", nullptr}};
   }
 
   // gate.overall follows its decisions in the same batch and names the author.
@@ -208,6 +240,8 @@ class Builder {
   Json doc_ = Json::object();
   std::uint64_t events_in_period_ = 0;
   std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> pending_;
+  // Open findings by (service, gate), then fingerprint.
+  std::map<std::pair<std::string, std::string>, std::map<std::string, Json>> open_;
 };
 
 }  // namespace

@@ -175,6 +175,13 @@ TEST_F(ComplianceReport, EachRuleFindsTheHandDerivedViolations) {
   ASSERT_TRUE(ev) << ev.error().message();
   EXPECT_EQ((*ev)["events_in_period"], 35);  // every entry but the note and decision 0 (September)
   EXPECT_EQ((*ev)["gate_decisions"][10]["author"], "Alice");
+  // F8 blocked at 0 and was gone at 2; F9 blocked at 18, gone at 25.
+  std::map<std::string, std::pair<Json, Json>> lifecycles;
+  for (const auto& lc : (*ev)["finding_lifecycles"])
+    lifecycles[lc["finding"].get<std::string>()] = {lc["first_seq"], lc["fixed_seq"]};
+  EXPECT_EQ(lifecycles["F8"], std::make_pair(Json(0), Json(2)));
+  EXPECT_EQ(lifecycles["F9"], std::make_pair(Json(18), Json(25)));
+  EXPECT_EQ(lifecycles.size(), 2u);
   auto lib = LoadLibrary({});
   ASSERT_TRUE(lib);
   // A framework of one control per rule.
