@@ -36,36 +36,59 @@ std::string Summary(const Json& r) {
   return line + "\n";
 }
 
+// The evidence document of the period, from the verified ledger.
+Result<Json> ReadEvidence(const ComplianceArgs& a, const Clock& clock) {
+  auto from = ParseRfc3339(a.from);
+  if (!from) return Fail(from.error().WithContext("--from"));
+  auto to = ParseRfc3339(a.to);
+  if (!to) return Fail(to.error().WithContext("--to"));
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
+  if (!l) return Fail(l.error());
+  return compliance::BuildEvidence(**l, {*from, *to, a.service});
+}
+
+// `body` to --output (a file) or stdout; exit 0 or the write's error.
+int Emit(const std::string& output, const std::string& body) {
+  if (output.empty() || output == "-") {
+    std::cout << body;
+    std::cout.flush();
+    return std::cout ? 0 : static_cast<int>(ExitCode::kInternal);
+  }
+  if (auto s = WriteFileAtomic(output, body); !s) return Report(s.error());
+  return 0;
+}
+
+bool Verified(const Json& evidence) {
+  if (evidence["ledger"].value("verified", false)) return true;
+  std::cerr << "tollgate: the ledger failed verification (" << evidence["ledger"].value("error", "")
+            << "): no control is marked satisfied\n";
+  return false;
+}
+
 int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
   auto lib = compliance::LoadLibrary(a.catalogs);
   if (!lib) return Report(lib.error());
   const compliance::Framework* fw = lib->Find(a.framework);
   if (fw == nullptr)
     return Report(Error::Input("unknown framework '" + a.framework + "' (one of: " + lib->FrameworkIds() + ")"));
-  auto from = ParseRfc3339(a.from);
-  if (!from) return Report(from.error().WithContext("--from"));
-  auto to = ParseRfc3339(a.to);
-  if (!to) return Report(to.error().WithContext("--to"));
-  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
-  if (!l) return Report(l.error());
-  auto evidence = compliance::BuildEvidence(**l, {*from, *to, a.service});
+  auto evidence = ReadEvidence(a, clock);
   if (!evidence) return Report(evidence.error());
   auto report = compliance::Assess(*lib, *fw, *evidence);
   if (!report) return Report(report.error());
-  const bool verified = (*report)["ledger"].value("verified", false);
-  if (!verified)
-    std::cerr << "tollgate: the ledger failed verification (" << (*report)["ledger"].value("error", "")
-              << "): no control is marked satisfied\n";
+  const bool verified = Verified(*evidence);
   std::string body =
       a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n" : compliance::ReportText(*report);
-  if (a.output.empty() || a.output == "-") {
-    std::cout << body;
-    std::cout.flush();
-    if (!std::cout) return static_cast<int>(ExitCode::kInternal);
-  } else {
-    if (auto s = WriteFileAtomic(a.output, body); !s) return Report(s.error());
-    std::cout << Summary(*report);
-  }
+  if (int rc = Emit(a.output, body); rc != 0) return rc;
+  if (!a.output.empty() && a.output != "-") std::cout << Summary(*report);
+  return verified ? 0 : static_cast<int>(ExitCode::kIntegrity);
+}
+
+// The document the rules read, for writing and testing a company's own rules.
+int RunEvidence(const ComplianceArgs& a, const Clock& clock) {
+  auto evidence = ReadEvidence(a, clock);
+  if (!evidence) return Report(evidence.error());
+  const bool verified = Verified(*evidence);
+  if (int rc = Emit(a.output, evidence->dump(2) + "\n"); rc != 0) return rc;
   return verified ? 0 : static_cast<int>(ExitCode::kIntegrity);
 }
 
@@ -91,6 +114,15 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   c->add_option("--catalogs", a->catalogs,
                 "A directory of the company's own catalogs (*.yaml) and rules (rules/*.rego); repeatable");
   c->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunCompliance(*a, clock); }; });
+
+  auto* e = report->add_subcommand(
+      "evidence", "Write the evidence document the compliance rules read (for writing and testing your own rules)");
+  e->add_option("--service", a->service, "Only this service's entries");
+  e->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+  e->add_option("--from", a->from, "Period start (RFC 3339 or a date; inclusive)")->required();
+  e->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
+  e->add_option("--output,-o", a->output, "Write it to FILE (- or none: stdout)");
+  e->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunEvidence(*a, clock); }; });
 }
 
 }  // namespace tollgate::cli

@@ -277,6 +277,18 @@ TEST_F(ComplianceReport, ACompanyAddsItsOwnControlsAndRules) {
   EXPECT_EQ(ViolationSeqs(report["controls"][0]["violations"]), (std::vector<std::uint64_t>{7, 15, 16, 29}));
 }
 
+TEST_F(ComplianceReport, ReportEvidenceWritesTheDocumentTheRulesRead) {
+  WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
+  auto r = Tg("report evidence --from 2026-10-01 --to 2026-11-01 --output evidence.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json ev = Json::parse(Slurp((dir_ / "evidence.json").string()));
+  EXPECT_EQ(ev["gate_decisions"].size(), 13u);
+  EXPECT_EQ(ev["deploys"].size(), 6u);
+  EXPECT_EQ(ev["other"]["note"], 1);
+  EXPECT_EQ(ev["by_commit"]["c5c5c5c5c5c5c5c5"]["approvals"][0]["seq"], 30);
+  EXPECT_TRUE(ev["ledger"]["verified"].get<bool>());
+}
+
 TEST_F(ComplianceReport, ALedgerThatFailsVerificationMarksNothingSatisfied) {
   WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
   sqlite3* db = nullptr;
