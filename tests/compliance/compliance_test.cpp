@@ -259,6 +259,26 @@ TEST_F(ComplianceReport, BadInputIsExitTwoWithOneLine) {
   }
 }
 
+TEST_F(ComplianceReport, ARuleOfTheWrongShapeIsExitTwoNamingIt) {
+  WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
+  Write("mine/catalog.yaml",
+        "framework: {id: mine, name: Mine, version: '1'}\ncontrols:\n  - {id: A, title: t, objective: o, rules: "
+        "[mine]}\n");
+  const std::pair<std::string, std::string> cases[] = {
+      {"mine := {\"applicable\": \"yes\", \"violations\": [], \"evidence\": []}", "\"applicable\" must be a boolean"},
+      {"mine := {\"applicable\": true, \"violations\": [{\"seq\": 1}], \"evidence\": []}", "needs a string \"why\""},
+      {"mine := {\"applicable\": true, \"violations\": [], \"evidence\": [-1]}", "must hold ledger indexes"},
+      {"mine := 1 if input.nothing", "produced no value"},
+  };
+  for (const auto& [rule, message] : cases) {
+    Write("mine/rules/mine.rego", "package tollgate.compliance.rules\n\n" + rule + "\n");
+    auto r = Tg("report compliance --framework mine --catalogs mine --from 2026-10-01 --to 2026-11-01");
+    EXPECT_EQ(r.code, 2) << rule;
+    EXPECT_NE(r.err.find("evidence rule mine: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(ComplianceReport, ACompanyAddsItsOwnControlsAndRules) {
   WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")));
   Write("mine/acme.yaml",
