@@ -19,6 +19,7 @@ struct ComplianceArgs {
   std::string format = "json";
   std::string output;
   std::vector<std::string> catalogs;
+  std::string check;
 };
 
 std::string Percent(double share) { return std::to_string(static_cast<int>(std::lround(share * 100.0))) + "%"; }
@@ -92,6 +93,19 @@ int RunEvidence(const ComplianceArgs& a, const Clock& clock) {
   return verified ? 0 : static_cast<int>(ExitCode::kIntegrity);
 }
 
+// The catalogs as Markdown; with --check, whether FILE is that text.
+int RunCatalog(const ComplianceArgs& a) {
+  auto lib = compliance::LoadLibrary(a.catalogs);
+  if (!lib) return Report(lib.error());
+  std::string text = compliance::CatalogMarkdown(*lib);
+  if (a.check.empty()) return Emit(a.output, text);
+  auto current = ReadFileBounded(a.check);
+  if (!current) return Report(current.error());
+  if (*current == text) return 0;
+  std::cerr << "tollgate: " << a.check << " is out of date: run tollgate report catalog --output " << a.check << "\n";
+  return static_cast<int>(ExitCode::kBlocked);
+}
+
 }  // namespace
 
 void RegisterReport(CLI::App& app, Context& ctx) {
@@ -123,6 +137,13 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   e->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
   e->add_option("--output,-o", a->output, "Write it to FILE (- or none: stdout)");
   e->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunEvidence(*a, clock); }; });
+
+  auto* cat = report->add_subcommand(
+      "catalog", "Print every framework's controls and the evidence that judges them (docs/compliance-catalogs.md)");
+  cat->add_option("--catalogs", a->catalogs, "Also this directory's catalogs and rules; repeatable");
+  cat->add_option("--output,-o", a->output, "Write it to FILE (- or none: stdout)");
+  cat->add_option("--check", a->check, "Exit 1 when FILE differs from the generated text");
+  cat->callback([&ctx, a] { ctx.action = [a] { return RunCatalog(*a); }; });
 }
 
 }  // namespace tollgate::cli

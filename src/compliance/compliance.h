@@ -78,6 +78,10 @@ Result<Library> LoadLibraryFrom(const std::vector<SourceText>& catalogs, const s
 // *.yaml catalogs and its rules/*.rego files (a company's own controls).
 Result<Library> LoadLibrary(const std::vector<std::string>& extra_dirs);
 
+// Every framework's controls and the evidence that judges each (rules, or
+// why a person does), as Markdown: docs/compliance-catalogs.md.
+std::string CatalogMarkdown(const Library& library);
+
 // The built-in files, as embedded at build time.
 std::vector<SourceText> BuiltinCatalogs();
 std::vector<SourceText> BuiltinRules();
