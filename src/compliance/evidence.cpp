@@ -57,7 +57,8 @@ Json StringsOf(const Json& list, const char* member) {
 
 class Builder {
  public:
-  Builder(const EvidenceOptions& o) : opt_(o), from_(UnixSeconds(o.from)), to_(UnixSeconds(o.to)) {
+  // `o` must outlive the Builder.
+  explicit Builder(const EvidenceOptions& o) : opt_(o), from_(UnixSeconds(o.from)), to_(UnixSeconds(o.to)) {
     for (const char* k : {"gate_decisions", "waivers", "approvals", "deploys", "changes", "incidents", "baselines",
                           "finding_lifecycles"})
       doc_[k] = Json::array();
