@@ -39,7 +39,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 # The per-principal rate limit is off here: the benchmark is one principal.
 printf 'version: 1\nlimits: { rate_per_second: 0 }\n' > "$work/server.yaml"
 "$tg" serve --config "$work/server.yaml" --listen 127.0.0.1:0 --ledger "$ledger" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
-  --threads "${THREADS:-8}" >"$work/serve.log" 2>"$work/serve.err" & pid=$!
+  --threads "${THREADS:-64}" >"$work/serve.log" 2>"$work/serve.err" & pid=$!
 for i in $(seq 1 100); do grep -q '^listening on' "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^listening on //p' "$work/serve.log"); token=$(sed -n 's/^admin token: //p' "$work/serve.log")
 [ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }

@@ -15,7 +15,7 @@ struct ServeArgs {
   std::string key;
   std::string tls_cert;
   std::string tls_key;
-  int threads = 8;
+  int threads = 64;
   std::vector<std::string> services;  // NAME=PATH/tollgate.yaml
 };
 
@@ -68,7 +68,11 @@ void RegisterServe(CLI::App& app, Context& ctx) {
   s->add_option("--key", a->key, "Sign a ledger checkpoint per batch with this key (default $TOLLGATE_LEDGER_KEY)");
   s->add_option("--tls-cert", a->tls_cert, "PEM certificate: serve HTTPS (required for /admission/validate)");
   s->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");
-  s->add_option("--threads", a->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  s->add_option("--threads", a->threads,
+                "Worker threads: at least the number of connections served at once (an open keep-alive connection "
+                "holds one)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   s->add_option("--service", a->services, "Register a service: NAME=PATH/tollgate.yaml (repeatable)");
   const Clock& clock = ctx.clock;
   s->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunServe(*a, clock); }; });

@@ -141,6 +141,8 @@ std::string DoraToCsv(const DoraReport& r);
 // of EventLog::Add) is skipped and recorded in log.problems(); a duplicate is
 // counted once and listed too. Only a damaged store is an error (Integrity:
 // a body that is not a JSON object, a type column that does not match).
-Status LoadEvents(ledger::Ledger& ledger, EventLog& log);
+// With `from`, only entries from that index on are read (a kStrict log
+// brought up to date: Finish is a no-op for it).
+Status LoadEvents(ledger::Ledger& ledger, EventLog& log, std::uint64_t from = 0);
 
 }  // namespace tollgate::delivery

@@ -66,7 +66,7 @@ Result<Millis> TimeOf(std::string_view text, const WhereFn& where) {
 
 }  // namespace
 
-Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
+Status LoadEvents(ledger::Ledger& ledger, EventLog& log, std::uint64_t from) {
   simdjson::dom::parser parser;
   std::string buf;  // the body with simdjson's padding after it
   std::vector<Millis> change_times;
@@ -162,7 +162,7 @@ Status LoadEvents(ledger::Ledger& ledger, EventLog& log) {
     v.seq = seq;
     return duplicate(log.AddIncident(v, where, no_future), "incident event");
   };
-  TG_TRY(ledger.ScanBodies({"deploy", "incident", "change"}, visit));
+  TG_TRY(ledger.ScanBodies({"deploy", "incident", "change"}, visit, from));
   TG_TRY(status);
   return log.Finish();
 }

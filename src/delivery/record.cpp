@@ -187,13 +187,21 @@ struct Kept {
 
 // Checks each event `source` yields against the ledger's history and the
 // events before it, and hands each one to `emit`, which appends it. Runs
-// under the ledger's write lock (Ledger::AppendStream).
+// under the ledger's write lock (Ledger::AppendStream). The history is read
+// whole into a log of its own, or, with `warm`, only from warm->size on into
+// warm->log (which then also holds this batch's events).
 Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options, Millis now,
-                  RecordSummary& summary, Kept* kept, const ledger::Ledger::EmitFn& emit) {
-  EventLog log(EventLog::Mode::kStrict);
+                  RecordSummary& summary, Kept* kept, const ledger::Ledger::EmitFn& emit, WarmHistory* warm) {
+  std::optional<EventLog> own;
   const bool git = !options.repo.empty();
-  if (git) log.KeepCommits();
-  TG_TRY(LoadEvents(ledger, log));
+  if (warm == nullptr) own.emplace(EventLog::Mode::kStrict);
+  EventLog& log = warm == nullptr ? *own : *warm->log;
+  if (warm == nullptr) {
+    if (git) log.KeepCommits();
+    TG_TRY(LoadEvents(ledger, log));
+  } else {
+    TG_TRY(LoadEvents(ledger, log, warm->size));
+  }
   summary.history_problems = log.problems().size();
   Json entry;
   UnknownServices unknown;
@@ -267,8 +275,8 @@ Status CheckBatch(ledger::Ledger& ledger, EventSource& source, const RecordOptio
 
 }  // namespace
 
-Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
-                                 const SignerKey* ledger_key, TimePoint now_tp) {
+static Result<RecordSummary> Record(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                    const SignerKey* ledger_key, TimePoint now_tp, WarmHistory* warm) {
   // Check and append are one write transaction, so two imports racing on one
   // ledger cannot both pass their checks; each entry is written as soon as
   // it is checked, so memory does not grow with the batch. The transaction
@@ -280,22 +288,36 @@ Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, co
   const Millis now = ToMillis(now_tp);
   Kept kept;
   int attempt = 0;
+  std::uint64_t base = 0;  // committed entries when the batch was checked
   auto appended = ledger.AppendStream(
       [&](const ledger::Ledger::EmitFn& emit) -> Status {
         summary = RecordSummary{};
-        if (attempt++ == 0) {
-          auto size = ledger.Size();
-          if (!size) return Fail(size.error());
-          return CheckBatch(ledger, source, options, now, summary, *size == 0 ? &kept : nullptr, emit);
+        auto size = ledger.Size();
+        if (!size) return Fail(size.error());
+        base = *size;
+        if (warm != nullptr && (attempt > 0 || !warm->log || warm->size > *size)) {
+          // A redone transaction left this batch's events in the log; a
+          // shorter ledger is not the one the log reflects.
+          warm->log = std::make_unique<EventLog>(EventLog::Mode::kStrict);
+          warm->size = 0;
         }
+        if (attempt++ == 0) return CheckBatch(ledger, source, options, now, summary, *size == 0 ? &kept : nullptr, emit, warm);
         if (kept.overflow)
           return Fail(Error::Input("another writer created the ledger while this batch was being recorded, and the "
                                    "batch is too large to check again: nothing was recorded; run it again"));
         ListSource again(kept.events, kept.wheres);
         again.notes = kept.notes;
-        return CheckBatch(ledger, again, options, now, summary, nullptr, emit);
+        return CheckBatch(ledger, again, options, now, summary, nullptr, emit, warm);
       },
       ledger_key);
+  if (warm != nullptr) {
+    if (appended) {
+      warm->size = base + appended->appended;
+    } else {
+      warm->log.reset();  // it may hold events that were not committed
+      warm->size = 0;
+    }
+  }
   if (!appended) return Fail(appended.error());
   summary.recorded = appended->appended;
   summary.first_seq = appended->first_seq;
@@ -303,12 +325,25 @@ Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, co
   return summary;
 }
 
+Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
+                                 const SignerKey* ledger_key, TimePoint now) {
+  return Record(ledger, source, options, ledger_key, now, nullptr);
+}
+
 Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
                                    const std::vector<std::string>& wheres, const RecordOptions& options,
                                    const SignerKey* ledger_key, TimePoint now) {
   if (wheres.size() != events.size()) return Fail(Error::Internal("RecordEvents: one 'where' per event"));
   ListSource source(std::move(events), wheres);
-  return RecordFrom(ledger, source, options, ledger_key, now);
+  return Record(ledger, source, options, ledger_key, now, nullptr);
+}
+
+Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
+                                   const std::vector<std::string>& wheres, const SignerKey* ledger_key, TimePoint now,
+                                   WarmHistory& warm) {
+  if (wheres.size() != events.size()) return Fail(Error::Internal("RecordEvents: one 'where' per event"));
+  ListSource source(std::move(events), wheres);
+  return Record(ledger, source, RecordOptions{}, ledger_key, now, &warm);
 }
 
 Result<ImportResult> ReadAuthenticated(const ImportRequest& request, TimePoint now) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,23 @@ Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> ev
 // The same for events read one at a time (RecordEvents is this over a list).
 Result<RecordSummary> RecordFrom(ledger::Ledger& ledger, EventSource& source, const RecordOptions& options,
                                  const SignerKey* ledger_key, TimePoint now);
+
+// The history a long-running writer (tollgate serve) keeps between batches,
+// so that a batch is checked in time proportionate to itself and to what
+// others appended since, not to the whole ledger. RecordEvents brings it up
+// to date inside its write transaction (reading only the entries after
+// `size`), checks the batch against it, and advances it when the batch is
+// committed; after any failure it is dropped and rebuilt from the ledger on
+// the next batch. Not with RecordOptions::repo (changes from git need a log
+// that keeps commits). One writer at a time: the caller serialises its
+// batches.
+struct WarmHistory {
+  std::unique_ptr<EventLog> log;  // null: read the whole ledger on the next batch
+  std::uint64_t size = 0;         // ledger entries `log` reflects
+};
+Result<RecordSummary> RecordEvents(ledger::Ledger& ledger, std::vector<Event> events,
+                                   const std::vector<std::string>& wheres, const SignerKey* ledger_key, TimePoint now,
+                                   WarmHistory& warm);
 
 // `tollgate event import FILE` as one call.
 struct ImportRequest {

@@ -165,8 +165,8 @@ class Ledger {
 
   // Bodies of entries of the given types, in seq order, without copies
   // (LedgerStore::ScanBodies): the read path of reports over many entries.
-  Status ScanBodies(const std::vector<std::string>& types, const LedgerStore::BodyFn& fn) {
-    return store_->ScanBodies(types, fn);
+  Status ScanBodies(const std::vector<std::string>& types, const LedgerStore::BodyFn& fn, std::uint64_t from = 0) {
+    return store_->ScanBodies(types, fn, from);
   }
 
   Result<std::vector<Hash256>> InclusionProof(std::uint64_t index, std::uint64_t size);

@@ -274,10 +274,9 @@ class PostgresStore final : public LedgerStore {
     }
   }
 
-  Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) override {
+  Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn, std::uint64_t from) override {
     if (types.empty() || NoTables()) return Ok();
     TG_TRY(BeforeRead());
-    std::uint64_t from = 0;
     for (;;) {
       pg::Params p;
       p.TextArray(types).Int(static_cast<std::int64_t>(from)).Int(kPage);

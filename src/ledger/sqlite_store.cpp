@@ -280,7 +280,7 @@ class SqliteStore final : public LedgerStore {
     return Ok();
   }
 
-  Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) override {
+  Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn, std::uint64_t from) override {
     if (types.empty()) return Ok();
     std::string sql = "SELECT seq, type, body FROM entries WHERE type IN (";
     for (std::size_t i = 0; i < types.size(); ++i) {
@@ -289,9 +289,10 @@ class SqliteStore final : public LedgerStore {
       sql += (i > 0 ? "," : "") + std::string(quoted);
       sqlite3_free(quoted);
     }
-    sql += ") ORDER BY seq";
+    sql += ") AND seq >= ? ORDER BY seq";
     Stmt s;
     TG_TRY(Prepare(s, sql));
+    sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(from));
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));

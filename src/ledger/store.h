@@ -69,8 +69,9 @@ class LedgerStore {
   // Bodies are not verified here (Verify does that). The default goes
   // through ScanEntries; a backend may do better.
   using BodyFn = std::function<bool(std::uint64_t seq, std::string_view type, std::string_view body)>;
-  virtual Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn) {
-    return ScanEntries(0, 0, "", [&](const StoredEntry& e) {
+  // Entries before `from` are passed over.
+  virtual Status ScanBodies(const std::vector<std::string>& types, const BodyFn& fn, std::uint64_t from) {
+    return ScanEntries(from, 0, "", [&](const StoredEntry& e) {
       for (const auto& t : types)
         if (e.type == t) return fn(e.seq, e.type, e.body);
       return true;

@@ -113,7 +113,7 @@ struct ListenOptions {
   std::string address = "127.0.0.1:8080";
   std::string tls_cert;  // PEM; with tls_key, the listener speaks HTTPS
   std::string tls_key;
-  int threads = 8;
+  int threads = 64;  // a keep-alive connection holds a thread while it is open
   int read_timeout_seconds = 10;  // header and body (slow clients are cut off)
   int write_timeout_seconds = 10;
 };

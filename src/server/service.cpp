@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -315,11 +316,58 @@ class ServiceImpl final : public Service {
   Status RecordAudit(const std::string& type, const std::string& actor, Json payload) {
     std::vector<Json> events;
     events.push_back(Json{{"type", type}, {"actor", actor}, {"payload", std::move(payload)}});
-    std::lock_guard<std::mutex> lock(ledger_mu_);
-    auto a = ledger_->Append(std::move(events), ledger_key_ ? &*ledger_key_ : nullptr);
+    auto a = AppendGrouped(std::move(events));
     if (!a) return Fail(a.error());
-    metrics_.Appended(a->size());
     return Ok();
+  }
+
+  // Group commit: requests that append at the same moment share one ledger
+  // transaction (and one fsync). The first waiting request writes every
+  // queued one's events in one batch, in arrival order; each request is
+  // answered only after the batch is durable, and if it fails, every request
+  // in it fails (nothing is acknowledged that was not written). For events
+  // the server builds itself (audit records, admission decisions), never for
+  // a client's events, so one bad request cannot fail another's.
+  Result<std::vector<ledger::AppendedEntry>> AppendGrouped(std::vector<Json> events) {
+    Pending me;
+    me.events = std::move(events);
+    std::unique_lock<std::mutex> lock(group_mu_);
+    group_queue_.push_back(&me);
+    while (!me.done) {
+      if (group_writing_) {
+        group_cv_.wait(lock);
+        continue;
+      }
+      group_writing_ = true;
+      std::vector<Pending*> batch(group_queue_.begin(), group_queue_.end());
+      group_queue_.clear();
+      lock.unlock();
+      std::vector<Json> all;
+      for (auto* p : batch)
+        for (auto& e : p->events) all.push_back(std::move(e));
+      Result<std::vector<ledger::AppendedEntry>> written = Fail(Error::Internal("unset"));
+      {
+        std::lock_guard<std::mutex> ledger_lock(ledger_mu_);
+        written = ledger_->Append(std::move(all), ledger_key_ ? &*ledger_key_ : nullptr);
+      }
+      if (written) metrics_.Appended(written->size());
+      std::size_t at = 0;
+      for (auto* p : batch) {
+        if (!written) {
+          p->error = written.error();
+          continue;
+        }
+        p->written.assign(written->begin() + static_cast<std::ptrdiff_t>(at),
+                          written->begin() + static_cast<std::ptrdiff_t>(at + p->events.size()));
+        at += p->events.size();
+      }
+      lock.lock();
+      for (auto* p : batch) p->done = true;
+      group_writing_ = false;
+      group_cv_.notify_all();
+    }
+    if (me.error) return Fail(*me.error);
+    return std::move(me.written);
   }
 
   gate::Keyring KeyringFromPrincipals() {
@@ -677,8 +725,8 @@ class ServiceImpl final : public Service {
     Result<delivery::RecordSummary> appended = Fail(Error::Internal("unset"));
     {
       std::lock_guard<std::mutex> lock(ledger_mu_);
-      appended = delivery::RecordEvents(*ledger_, std::move(read->events), read->wheres, delivery::RecordOptions{},
-                                        ledger_key_ ? &*ledger_key_ : nullptr, clock_.Now());
+      appended = delivery::RecordEvents(*ledger_, std::move(read->events), read->wheres,
+                                        ledger_key_ ? &*ledger_key_ : nullptr, clock_.Now(), warm_);
     }
     if (!appended) return ErrorResponse(appended.error());
     metrics_.Appended(appended->recorded);
@@ -1178,11 +1226,8 @@ class ServiceImpl final : public Service {
     if (opts_.admission.record) {
       // An answer that cannot be recorded is not given: the API server's
       // failurePolicy decides, as for any webhook error.
-      std::vector<Json> events{decision->event};
-      std::lock_guard<std::mutex> lock(ledger_mu_);
-      auto a = ledger_->Append(std::move(events), ledger_key_ ? &*ledger_key_ : nullptr);
+      auto a = AppendGrouped(std::vector<Json>{decision->event});
       if (!a) return ErrorResponse(a.error());
-      metrics_.Appended(a->size());
     }
     metrics_.Admission(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), decision->allowed);
     return JsonResponse(200, decision->response);
@@ -1198,6 +1243,7 @@ class ServiceImpl final : public Service {
   const Clock& clock_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::mutex ledger_mu_;
+  delivery::WarmHistory warm_;  // the delivery history event batches are checked against; under ledger_mu_
   std::unique_ptr<StateStore> state_;
   std::mutex state_mu_;
   std::optional<SignerKey> ledger_key_;
@@ -1210,7 +1256,17 @@ class ServiceImpl final : public Service {
   std::string openapi_;
   std::vector<Route> routes_;
   std::mutex cache_mu_;
-  std::mutex compute_mu_;  // held while a report is recomputed (after cache_mu_ is released)
+  std::mutex compute_mu_;
+  struct Pending {  // one request's events waiting for a group commit
+    std::vector<Json> events;  // sizes kept: moved-from Json elements stay in place
+    std::vector<ledger::AppendedEntry> written;
+    std::optional<Error> error;
+    bool done = false;
+  };
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<Pending*> group_queue_;
+  bool group_writing_ = false;  // held while a report is recomputed (after cache_mu_ is released)
   std::map<std::string, CacheEntry> cache_;
 };
 

@@ -96,7 +96,10 @@ class ArrivalOrder : public ::testing::Test {
   }
   // Records `batches` (each JSON Lines) one after the other into a new
   // ledger and returns its report as JSON text.
-  std::string ReportAfter(const std::vector<std::vector<std::string>>& batches) {
+  // With `warm`, the batches are checked as tollgate serve checks them,
+  // against a history kept between batches (WarmHistory).
+  std::string ReportAfter(const std::vector<std::vector<std::string>>& batches, bool warm = false) {
+    WarmHistory history;
     auto l = ledger::Ledger::Open((dir_ / ("l" + std::to_string(n_++) + ".db")).string(), ledger::OpenMode::kCreate,
                                   clock_);
     EXPECT_TRUE(l) << l.error().message();
@@ -106,7 +109,8 @@ class ArrivalOrder : public ::testing::Test {
       for (const auto& line : lines) text += line + "\n";
       auto read = ReadImportText(text, "batch.jsonl", ImportOptions{});
       EXPECT_TRUE(read) << read.error().message();
-      auto r = RecordEvents(**l, std::move(read->events), read->wheres, RecordOptions{}, nullptr, clock_.Now());
+      auto r = warm ? RecordEvents(**l, std::move(read->events), read->wheres, nullptr, clock_.Now(), history)
+                    : RecordEvents(**l, std::move(read->events), read->wheres, RecordOptions{}, nullptr, clock_.Now());
       EXPECT_TRUE(r) << r.error().message();
     }
     EventLog log(EventLog::Mode::kReport);
@@ -151,6 +155,7 @@ TEST_F(ArrivalOrder, ShuffledOrSplitImportsGiveTheSortedReport) {
     }
     std::shuffle(parts.begin(), parts.end(), rng);
     EXPECT_EQ(ReportAfter(parts), expected) << "split into " << parts.size() << " imports, seed " << seed;
+    EXPECT_EQ(ReportAfter(parts, true), expected) << "split, checked against a kept history, seed " << seed;
     // Backwards, and every event twice (retries): still the same.
     std::vector<std::string> twice(sorted.rbegin(), sorted.rend());
     twice.insert(twice.end(), shuffled.begin(), shuffled.end());
@@ -195,6 +200,52 @@ TEST_F(ArrivalOrder, AChangeCountsForTheFirstSuccessfulDeployThatShipsIt) {
   EXPECT_EQ(j["overall"]["lead_time_hours"]["changes"], 2);
   EXPECT_EQ(j["overall"]["lead_time_hours"]["median"], 1.5);  // 2 h and 1 h
   EXPECT_EQ(j["overall"]["deployments"], 2);
+}
+
+// The history tollgate serve keeps between batches sees what other writers
+// appended in between, forgets a batch that failed, and still refuses what
+// the whole history would refuse.
+TEST_F(ArrivalOrder, AKeptHistorySeesOtherWritersAndForgetsFailedBatches) {
+  auto path = (dir_ / "kept.db").string();
+  auto served = ledger::Ledger::Open(path, ledger::OpenMode::kCreate, clock_);
+  ASSERT_TRUE(served) << served.error().message();
+  auto other = ledger::Ledger::Open(path, ledger::OpenMode::kCreate, clock_);  // another process's handle
+  ASSERT_TRUE(other) << other.error().message();
+  WarmHistory history;
+  auto record = [&](ledger::Ledger& l, const std::string& text, WarmHistory* h) {
+    auto read = ReadImportText(text, "batch.jsonl", ImportOptions{});
+    EXPECT_TRUE(read) << read.error().message();
+    return h ? RecordEvents(l, std::move(read->events), read->wheres, nullptr, clock_.Now(), *h)
+             : RecordEvents(l, std::move(read->events), read->wheres, RecordOptions{}, nullptr, clock_.Now());
+  };
+  const std::string d1 = R"({"type":"deploy","id":"d1","service":"api","env":"prod","commit":"a1","time":"2026-03-02T10:00:00Z"})";
+  const std::string d2 = R"({"type":"deploy","id":"d2","service":"api","env":"prod","commit":"a2","time":"2026-03-03T10:00:00Z"})";
+  const std::string d2_other = R"({"type":"deploy","id":"d2","service":"api","env":"prod","commit":"zz","time":"2026-03-03T10:00:00Z"})";
+  const std::string d3 = R"({"type":"deploy","id":"d3","service":"api","env":"prod","commit":"a3","time":"2026-03-04T10:00:00Z"})";
+  const std::string bad = R"({"type":"deploy","id":"d1","service":"api","env":"prod","commit":"other","time":"2026-03-02T10:00:00Z"})";
+
+  auto r1 = record(**served, d1 + "\n", &history);
+  ASSERT_TRUE(r1) << r1.error().message();
+  EXPECT_EQ(r1->recorded, 1u);
+  // Another writer records d2 behind the server's back.
+  ASSERT_TRUE(record(**other, d2 + "\n", nullptr));
+  // The server's next batch sees it: the same d2 is a duplicate, another d2 is refused.
+  auto dup = record(**served, d2 + "\n" + d1 + "\n", &history);
+  ASSERT_TRUE(dup) << dup.error().message();
+  EXPECT_EQ(dup->recorded, 0u);
+  EXPECT_EQ(dup->duplicates, 2u);
+  auto conflict = record(**served, d2_other + "\n", &history);
+  EXPECT_FALSE(conflict) << "d2 told twice with another commit";
+  // A batch that fails after its first event records nothing, and the kept
+  // history forgets that event: sent again alone, it is recorded.
+  auto failed = record(**served, d3 + "\n" + bad + "\n", &history);
+  EXPECT_FALSE(failed);
+  auto again = record(**served, d3 + "\n", &history);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->recorded, 1u) << "d3 was never committed";
+  auto size = (*served)->Size();
+  ASSERT_TRUE(size);
+  EXPECT_EQ(*size, 3u);
 }
 
 }  // namespace

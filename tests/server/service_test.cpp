@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "core/canonical_json.h"
 #include "core/hash.h"
@@ -288,6 +290,43 @@ TEST_P(Server, AdmissionNeedsTls) {
   // a malformed review is a client error
   r.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}})";
   EXPECT_EQ(fx.svc->Handle(r).status, 400);
+}
+
+// Admission decisions from many connections at once share ledger
+// transactions (group commit): each is answered after its record is written,
+// and each is recorded exactly once, in some order, with its own uid.
+TEST_P(Server, ConcurrentAdmissionReviewsAreEachRecordedOnce) {
+  Fixture fx(GetParam());
+  const std::uint64_t before = fx.LedgerSize();
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        HttpRequest r;
+        r.method = "POST";
+        r.path = "/admission/validate";
+        r.tls = true;
+        r.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-)" + std::to_string(t) +
+                 "-" + std::to_string(i) +
+                 R"(","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})";
+        if (fx.svc->Handle(r).status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(fx.LedgerSize(), before + kThreads * kEach);
+  auto exported = fx.Call("GET", "/api/v1/ledger/export", fx.tokens["auditor"]);
+  ASSERT_EQ(exported.status, 200);
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kEach; ++i) {
+      std::string uid = "\"u-" + std::to_string(t) + "-" + std::to_string(i) + "\"";
+      auto first = exported.body.find(uid);
+      EXPECT_NE(first, std::string::npos) << uid;
+      EXPECT_EQ(exported.body.find(uid, first + 1), std::string::npos) << uid << " recorded twice";
+    }
 }
 
 TEST_P(Server, MetricsCountRequests) {
