@@ -241,12 +241,17 @@ Result<PriceBook> ReadBook(const yaml::Reader& r, const YAML::Node& root) {
   return book;
 }
 
+constexpr int kMaxUsageDepth = 3;
+
 // The plain number or string scalars of one usage entry, "key" or "key.sub".
 Status ReadUsageEntry(const yaml::Reader& r, const YAML::Node& n, const std::string& prefix, int depth,
                       std::map<std::string, Decimal>& numbers, std::map<std::string, std::string>& texts) {
   return EachEntry(r, n, prefix.empty() ? "usage" : prefix, [&](const std::string& k, const YAML::Node& v) -> Status {
     const std::string key = prefix.empty() ? k : prefix + "." + k;
-    if (v.IsMap() && depth < 2) return ReadUsageEntry(r, v, key, depth + 1, numbers, texts);
+    if (v.IsMap() && depth < kMaxUsageDepth) return ReadUsageEntry(r, v, key, depth + 1, numbers, texts);
+    // Lists and deeper mappings (Infracost keeps some for resources priced
+    // by region or tier) hold nothing Tollgate reads yet: passed over.
+    if (v.IsSequence() || v.IsMap()) return Ok();
     if (!v.IsScalar()) return Fail(r.Bad(v, "usage '" + key + "' must be a number or a string, not " + yaml::KindName(v)));
     const auto type = yaml::Resolve(v);
     if (type == yaml::ScalarType::kInt || type == yaml::ScalarType::kFloat) {

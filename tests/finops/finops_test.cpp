@@ -209,6 +209,27 @@ resource_usage:
   EXPECT_EQ(d.now.total_monthly_cost.ToString(), "32.9");  // 1000 x 0.023 + 10000 x 0.00099
 }
 
+TEST(FinopsUsage, InfracostFilesWithOtherResourcesAreRead) {
+  const Usage usage = UsageOf(R"(version: 0.1
+resource_type_default_usage:
+  aws_lambda_function: { monthly_requests: 1 }
+resource_usage:
+  aws_cloudfront_distribution.cdn:
+    monthly_data_transfer_to_internet_gb: { us: 100, europe: 50 }
+    custom_ssl_certificates: [1, 2]
+  aws_nat_gateway.nat: { monthly_data_processed_gb: 12.5 }
+)");
+  ASSERT_NE(usage.Find("aws_nat_gateway.nat", "monthly_data_processed_gb"), nullptr);
+  EXPECT_EQ(usage.Find("aws_nat_gateway.nat", "monthly_data_processed_gb")->ToString(), "12.5");
+  EXPECT_EQ(usage.Find("aws_cloudfront_distribution.cdn", "monthly_data_transfer_to_internet_gb.europe")->ToString(), "50");
+  auto bad = ParseUsage("resource_usage:\n  aws_nat_gateway.nat: { monthly_data_processed_gb: -1 }\n", "usage.yml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("usage.yml:2:"), std::string::npos) << bad.error().message();
+  bad = ParseUsage("resource_usage: {}\nresources: {}\n", "usage.yml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("unknown key 'resources'"), std::string::npos) << bad.error().message();
+}
+
 TEST(FinopsDiff, OperatingSystemFromTheUsageFile) {
   const Usage usage = UsageOf("resource_usage:\n  aws_instance.w: { operating_system: windows }\n");
   auto d = Diff(PlanOf("aws_instance.w", R"(["create"])", "null", R"({"instance_type":"t3.micro"})"), Book(), usage);
