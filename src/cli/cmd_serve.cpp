@@ -64,7 +64,7 @@ void RegisterServe(CLI::App& app, Context& ctx) {
   s->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   s->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
   s->add_option("--config", a->config, "Server configuration file (services, webhooks, OIDC, limits)");
-  s->add_option("--state", a->state, "Principals, tokens and webhook deliveries (default: server.db beside the ledger)");
+  s->add_option("--state", a->state, "Principals, tokens and webhook deliveries (default: LEDGER.server.db beside a SQLite ledger)");
   s->add_option("--key", a->key, "Sign a ledger checkpoint per batch with this key (default $TOLLGATE_LEDGER_KEY)");
   s->add_option("--tls-cert", a->tls_cert, "PEM certificate: serve HTTPS (required for /admission/validate)");
   s->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");

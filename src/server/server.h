@@ -70,7 +70,7 @@ struct ServiceEntry {
 
 struct ServerOptions {
   std::string ledger = ".tollgate/ledger.db";  // the ledger location (a path or postgres:// URL)
-  std::string state;           // principals, tokens, deliveries; default: beside a SQLite ledger, server.db
+  std::string state;           // principals, tokens, deliveries; default: beside a SQLite ledger L.db, L.server.db
   std::string ledger_key;      // checkpoint signing key file; empty: unsigned batches
   std::vector<ServiceEntry> services;
   std::map<std::string, WebhookConfig> webhooks;  // "github", "gitlab", "pagerduty"

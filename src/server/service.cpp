@@ -133,9 +133,15 @@ class ServiceImpl final : public Service {
     ledger_ = std::move(*l);
     std::string state = opts_.state;
     if (state.empty()) {
-      // Beside the ledger: in the same PostgreSQL database, or a file in the
-      // SQLite ledger's directory.
-      state = ledger::pg::IsUrl(opts_.ledger) ? opts_.ledger : (fs::path(opts_.ledger).parent_path() / "server.db").string();
+      // Beside the ledger: in the same PostgreSQL database, or a file named
+      // after the SQLite ledger (ledger.db: ledger.server.db), so that two
+      // ledgers in one directory never share principals and tokens.
+      if (ledger::pg::IsUrl(opts_.ledger)) {
+        state = opts_.ledger;
+      } else {
+        fs::path ledger_path(opts_.ledger);
+        state = (ledger_path.parent_path() / (ledger_path.stem().string() + ".server.db")).string();
+      }
     }
     auto st = ledger::pg::IsUrl(state) ? OpenPostgresState(state) : OpenSqliteState(state);
     if (!st) return Fail(st.error());

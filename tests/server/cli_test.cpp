@@ -130,6 +130,18 @@ TEST_F(ServeCli, PortalSignInWithATokenLinkOverHttp) {
       << "the token appears in the log only on the bootstrap line: " << srv.log();
 }
 
+// The state's default place is named after the ledger: two ledgers in one
+// directory each get their own principals and first admin.
+TEST_F(ServeCli, TwoLedgersInOneDirectoryKeepTheirOwnState) {
+  for (const char* name : {"a.db", "b.db"}) {
+    ServerProcess srv(dir_, (dir_ / name).string(), "");
+    ASSERT_FALSE(srv.url().empty()) << srv.log();
+    EXPECT_EQ(srv.token().rfind("tg_", 0), 0u) << name << ": " << srv.log();
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "a.server.db"));
+  EXPECT_TRUE(fs::exists(dir_ / "b.server.db"));
+}
+
 TEST_F(ServeCli, MetricsPassPromtool) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
   ServerProcess srv(dir_, ledger_, (dir_ / "state.db").string());
