@@ -31,6 +31,7 @@
 
 #include "support/cli_harness.h"
 #include "support/corpus.h"
+#include "support/memory.h"
 #include "support/temp_dir.h"
 
 namespace tollgate::compliance {
@@ -387,7 +388,9 @@ TEST_F(ComplianceReport, AQuarterOfABusyServiceIsReportedQuickly) {
   Json report = Json::parse(r.out);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(report["summary"]["not_satisfied"], 0) << report["controls"].dump();
-  EXPECT_LT(seconds, 10.0);  // 0.6 s in a release build; 13 s before the by_commit index
+  // 0.6 s in a release build, 14 s under ASan; 13 s (release) before the
+  // by_commit index.
+  EXPECT_LT(seconds, testing::kUnderAsan ? 60.0 : 10.0);
   std::printf("sox report over %d deploys (%d entries): %.2f s\n", kDeploys, kDeploys * 7, seconds);
 }
 
