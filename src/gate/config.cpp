@@ -21,12 +21,51 @@ Result<Severity> ParseErrorSeverity(const yaml::Reader& r, const YAML::Node& n) 
   return *sev;
 }
 
+// The keys of a `scanner: cost` gate (docs/finops.md "Cost gate"): plan and
+// prices required; limits are non-negative numbers and lists of names.
+Status ParseCostKeys(const yaml::Reader& r, const YAML::Node& n, GateConfig& g) {
+  const bool cost = g.kind == SourceKind::kScanner && g.source == "cost";
+  for (const char* key : {"plan", "prices", "usage", "rules", "limits"})
+    if (n[key] && !cost) return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to a 'scanner: cost' gate"));
+  if (!cost) return Ok();
+  for (auto [key, out] : {std::pair{"plan", &g.plan}, std::pair{"prices", &g.prices}, std::pair{"usage", &g.usage},
+                          std::pair{"rules", &g.rules}}) {
+    if (!n[key]) continue;
+    auto s = r.String(n[key], key);
+    if (!s) return Fail(s.error());
+    if (s->empty()) return Fail(r.Bad(n[key], std::string("'") + key + "' must not be empty"));
+    *out = *s;
+  }
+  if (g.plan.empty() || g.prices.empty())
+    return Fail(r.Bad(n, "cost gate '" + g.name + "' needs 'plan' (Terraform plan JSON) and 'prices' (price book)"));
+  const YAML::Node& l = n["limits"];
+  if (!l) return Ok();
+  if (!l.IsMap()) return Fail(r.Bad(l, "'limits' must be a mapping"));
+  TG_TRY(r.OnlyKeys(l, {"max_monthly_increase", "max_increase_percent", "max_resource_monthly",
+                        "forbidden_instance_families", "allow_unpriced"},
+                    "limits"));
+  for (const char* key : {"max_monthly_increase", "max_increase_percent", "max_resource_monthly"}) {
+    if (!l[key]) continue;
+    auto v = r.Number(l[key], key);
+    if (!v) return Fail(v.error());
+    if (*v < 0) return Fail(r.Bad(l[key], std::string("'") + key + "' must not be negative"));
+    g.cost_limits[key] = *v;
+  }
+  for (const char* key : {"forbidden_instance_families", "allow_unpriced"}) {
+    if (!l[key]) continue;
+    auto v = r.StringList(l[key], key);
+    if (!v) return Fail(v.error());
+    g.cost_limits[key] = *v;
+  }
+  return Ok();
+}
+
 Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, const YAML::Node& n) {
   GateConfig g;
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity", "templates", "constraints", "rego_version"},
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity", "templates", "constraints", "rego_version", "plan", "prices", "usage", "rules", "limits"},
                     "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
@@ -108,6 +147,7 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     if (*s != "v0" && *s != "v1") return Fail(r.Bad(v, "rego_version must be v0 or v1; got '" + *s + "'"));
     g.rego_v0 = *s == "v0";
   }
+  TG_TRY(ParseCostKeys(r, n, g));
   for (const char* key : {"allow_missing_ecosystems", "max_db_age"})
     if (n[key] && (g.kind != SourceKind::kScanner || g.source != "deps"))
       return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to a 'scanner: deps' gate"));
@@ -280,6 +320,9 @@ Result<Config> LoadConfig(const std::string& path) {
   for (auto& g : c->gates) {  // a relative `db:`, `templates:` or `constraints:` is relative to the config file
     if (!g.db.empty() && !std::filesystem::path(g.db).is_absolute())
       g.db = (std::filesystem::path(c->base_dir) / g.db).lexically_normal().string();
+    for (auto* p : {&g.plan, &g.prices, &g.usage, &g.rules})
+      if (!p->empty() && !std::filesystem::path(*p).is_absolute())
+        *p = (std::filesystem::path(c->base_dir) / *p).lexically_normal().string();
     for (auto* list : {&g.templates, &g.constraints})
       for (auto& p : *list)
         if (!std::filesystem::path(p).is_absolute()) p = (std::filesystem::path(c->base_dir) / p).lexically_normal().string();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/canonical_json.h"
 #include "core/finding.h"
 #include "core/result.h"
 
@@ -53,6 +54,12 @@ struct GateConfig {
   // they import rego.v1 (OPA's --v0-compatible); v1 (the default) refuses
   // v0-only syntax.
   bool rego_v0 = false;
+  // `scanner: cost` (docs/finops.md "Cost gate"): the Terraform plan JSON,
+  // price book, optional usage file and team rules (a .rego file or
+  // directory), relative to the config once loaded; `limits:` as the
+  // built-in policy reads them (numbers and lists, validated when parsed).
+  std::string plan{}, prices{}, usage{}, rules{};
+  Json cost_limits = Json::object();
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };

@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "core/walk.h"
 #include "admission/admission.h"
+#include "gate/cost_gate.h"
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/iac/iac.h"
@@ -49,8 +50,13 @@ Status CheckSources(const Config& config) {
         break;
       }
       case SourceKind::kScanner:
-        if (g.source != "secrets" && g.source != "deps" && g.source != "iac" && g.source != "admission")
-          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac, admission)"));
+        if (g.source != "secrets" && g.source != "deps" && g.source != "iac" && g.source != "admission" &&
+            g.source != "cost")
+          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac, admission, cost)"));
+        if (g.source == "cost") {  // plan, price book, usage file and rules must read and compile
+          if (auto run = RunCostGate(g); !run) return Fail(GateError(config, g, run.error().message()));
+          break;
+        }
         if (g.source == "admission") {  // the templates and constraints must load
           auto set = AdmissionPolicies(g);
           if (!set) return Fail(GateError(config, g, set.error().message()));
@@ -214,6 +220,12 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     warn_all(notes);
     return found;
   }
+  if (gate.kind == SourceKind::kScanner && gate.source == "cost") {
+    auto run = RunCostGate(gate);
+    if (!run) return Fail(in_gate(run.error()));
+    RelativeTo(root, run->findings);
+    return std::move(run->findings);
+  }
   if (gate.kind == SourceKind::kScanner && gate.source == "iac") {
     iac::ScanOptions iac_opts;
     iac_opts.jobs = 0;  // all cores, as scan iac --jobs 0
@@ -232,6 +244,11 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
 }
 
 Json SourceEvidence(const GateConfig& gate) {
+  if (gate.kind == SourceKind::kScanner && gate.source == "cost") {
+    // The price book's digest and the totals the rules judged (docs/finops.md "Cost gate").
+    auto run = RunCostGate(gate);
+    return run ? std::move(run->evidence) : Json::object();
+  }
   if (gate.kind == SourceKind::kScanner && gate.source == "deps") {
     auto db = deps::AdvisoryDb::Open(deps::DefaultDbDir(gate.db), false);
     if (!db) return Json::object();
