@@ -2,10 +2,14 @@
 // amounts are computed by hand from the small price book below.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "gate/config.h"
 #include "gate/gate.h"
+#include "support/cli_harness.h"
 #include "support/temp_dir.h"
 
 namespace tollgate::gate {
@@ -129,6 +133,54 @@ TEST_F(CostGate, BadInputIsAnErrorNamingTheFile) {
         "prices.yaml:6:");
   check("rules/bad.rego", "package team\nimport rego.v1\ndeny contains x if { x := y }\n", "bad.rego:3:",
         "    rules: rules\n");
+}
+
+}  // namespace
+}  // namespace tollgate::gate
+
+namespace tollgate::gate {
+namespace {
+
+// Waivers of cost findings work as for any gate: a waiver signed by a holder
+// of a bypass role accepts the finding; on a `bypass: none` gate it is refused.
+class CostGateCli : public testing::CliHarness {
+ protected:
+  std::string Example(const std::string& bypass) {
+    namespace fs = std::filesystem;
+    const fs::path ex = dir_ / "payments-api";
+    fs::copy(fs::path(TOLLGATE_SOURCE_DIR) / "examples" / "payments-api", ex, fs::copy_options::recursive);
+    std::ofstream(ex / "tollgate-cost.yaml")
+        << "version: 1\nservice: payments-api\ngates:\n  cost: { scanner: cost, plan: infra/plan.json, prices: prices.yaml,"
+           " usage: infra/infracost-usage.yml, bypass: " << bypass
+        << ", limits: { max_monthly_increase: 200, allow_unpriced: [aws_kms_key] } }\n";
+    return ex.string();
+  }
+};
+
+TEST_F(CostGateCli, AWaiverByABypassRoleAcceptsACostFinding) {
+  const std::string ex = Example("[security]");
+  const std::string gate = "gate '" + ex + "' --config '" + ex + "/tollgate-cost.yaml' --author 'Bob <bob@payments.example>' --commit c0ffee";
+  auto blocked = Tg(gate + " --format json");
+  ASSERT_EQ(blocked.code, 1) << blocked.out << blocked.err;
+  const auto j = nlohmann::json::parse(blocked.out);
+  ASSERT_EQ(j["findings"].size(), 1u);  // +288.85 over 200; nothing else is limited
+  const std::string fp = j["findings"][0]["fingerprint"];
+  auto w = Tg("waive --path '" + ex + "' --config '" + ex + "/tollgate-cost.yaml' --gate cost --finding " + fp +
+              " --reason 'budget approved' --expires 2099-01-01 --key '" + ex + "/.tollgate/demo-keys/alice.key'");
+  ASSERT_EQ(w.code, 0) << w.out << w.err;
+  auto pass = Tg(gate);
+  EXPECT_EQ(pass.code, 0) << pass.out << pass.err;
+}
+
+TEST_F(CostGateCli, AGateWithoutBypassRefusesWaivers) {
+  const std::string ex = Example("none");
+  auto blocked = Tg("gate '" + ex + "' --config '" + ex + "/tollgate-cost.yaml' --author 'Bob <bob@payments.example>' --commit c0ffee --format json");
+  ASSERT_EQ(blocked.code, 1) << blocked.err;
+  const std::string fp = nlohmann::json::parse(blocked.out)["findings"][0]["fingerprint"];
+  auto w = Tg("waive --path '" + ex + "' --config '" + ex + "/tollgate-cost.yaml' --gate cost --finding " + fp +
+              " --reason r --expires 2099-01-01 --key '" + ex + "/.tollgate/demo-keys/alice.key'");
+  EXPECT_EQ(w.code, 2);
+  EXPECT_NE(w.err.find("allows no bypass"), std::string::npos) << w.err;
 }
 
 }  // namespace
