@@ -23,8 +23,12 @@ DEB_PACKAGES += libboost-dev wrk
 # The PostgreSQL ledger and server state (issue 16); the server itself is
 # installed by .ci/postgres.sh for the tests.
 DEB_PACKAGES += libpq-dev
+# The portal's browser code (issue 17, web/): Node and npm for esbuild and the
+# browser tests, Chromium for those tests. NodeSource's nodejs provides npm
+# itself: Debian's npm is asked for only when no npm is installed.
+DEB_PACKAGES += nodejs chromium $(if $(shell command -v npm),,npm)
 
-.PHONY: deps release debug asan demo serve test test-asan fuzz bench clean
+.PHONY: deps web release debug asan demo serve test test-asan fuzz bench clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -33,15 +37,20 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-release: deps
+# The portal's npm packages from the committed lockfile (again when it changes).
+web: deps
+	@if [ ! -x web/node_modules/.bin/esbuild ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  echo "npm ci --prefix web"; npm ci --prefix web --silent --no-fund --no-audit; fi
+
+release: deps web
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-debug: deps
+debug: deps web
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
 
-asan: deps
+asan: deps web
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
@@ -64,7 +73,7 @@ test-asan: asan
 
 # Bounded libFuzzer runs (FUZZ_SECONDS each).
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps web
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS) --target fuzz_config fuzz_yaml fuzz_event fuzz_sarif fuzz_secrets fuzz_slo fuzz_lockfiles fuzz_versions fuzz_delivery fuzz_webhook fuzz_rego fuzz_graphql fuzz_hcl fuzz_dockerfile fuzz_admission
 	./fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)

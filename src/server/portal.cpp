@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "server/assets.h"
+
 namespace tollgate::server::portal {
 
 bool IsPage(std::string_view path) {
@@ -92,7 +94,9 @@ std::string Page(std::string_view title, std::string_view who, const std::string
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + Escape(title) + " · Tollgate</title><style>" + kStyle + "</style></head><body>"
+      "<title>" + Escape(title) + " · Tollgate</title><style>" + kStyle + "</style>"
+      "<link rel=\"stylesheet\" href=\"" + assets::StylePath() + "\"><script src=\"" + assets::ScriptPath() +
+      "\" defer></script></head><body>"
       "<header><strong>Tollgate</strong><nav aria-label=\"Main\"><a href=\"/\">Services</a></nav>";
   if (!who.empty())
     out += "<span class=\"who\">Signed in as " + Escape(who) +
@@ -127,6 +131,20 @@ const Json* At(const Json& j, std::initializer_list<const char*> path) {
     cur = &*it;
   }
   return cur;
+}
+
+// A JSON data block for the page's script: not executed (CSP allows only
+// script-src 'self'), and '<', '>', '&' written as \u escapes so no string in
+// it can close the element.
+std::string JsonBlock(std::string_view id, const Json& data) {
+  std::string out = "<script type=\"application/json\" id=\"" + std::string(id) + "\">";
+  for (char c : data.dump()) {
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else out += c;
+  }
+  return out + "</script>";
 }
 
 // The metrics of one service in a DORA report (its "services" map), or null.
@@ -295,6 +313,19 @@ std::string ServicePage(const Json& service, const Json& dora, std::string_view 
   body += "<table><caption>Whole window</caption><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Stage</th>" +
           std::string(kMetricHeaders) + "</tr></thead><tbody><tr><th scope=\"row\">" + Escape(name) + "</th>" +
           MetricCells(ServiceMetrics(dora, name)) + "</tr></tbody></table>";
+  // The charts (web/src/dora.js) draw the by-week figures the table below
+  // shows, from the same report: its window and each week's entry for this
+  // service, verbatim.
+  Json weeks = Json::array();
+  if (const Json* periods = At(dora, {"periods"}); periods && periods->is_array())
+    for (const auto& p : *periods) {
+      const Json* m = ServiceMetrics(p, name);
+      weeks.push_back(Json{{"from", Str(p, "from")}, {"to", Str(p, "to")}, {"metrics", m ? *m : Json(nullptr)}});
+    }
+  const Json* window = At(dora, {"window"});
+  body += JsonBlock("dora-by-week", Json{{"service", name}, {"env", Str(dora, "env")},
+                                         {"window", window ? *window : Json(nullptr)}, {"periods", weeks}}) +
+          "<div id=\"dora-charts\"></div>";
   body += "<table><caption>By week</caption><thead><tr><th scope=\"col\">Week from</th><th scope=\"col\">Stage</th>" +
           std::string(kMetricHeaders) + "</tr></thead><tbody>";
   if (const Json* periods = At(dora, {"periods"}); periods && periods->is_array())
@@ -309,5 +340,9 @@ std::string ServicePage(const Json& service, const Json& dora, std::string_view 
 std::string MessagePage(std::string_view title, std::string_view message, std::string_view who) {
   return Page(title, who, "<p>" + Escape(message) + "</p><p><a href=\"/\">All services</a></p>");
 }
+
+std::string Layout(std::string_view title, std::string_view who, const std::string& body) { return Page(title, who, body); }
+
+std::string QueryValue(std::string_view value) { return UrlEncode(value); }
 
 }  // namespace tollgate::server::portal

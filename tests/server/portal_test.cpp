@@ -4,6 +4,9 @@
 // figures the events give, and escaping. Browser tests come with issue 17's
 // JavaScript; these need no browser.
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
 
 #include "server/fixture.h"
 #include "server/portal.h"
@@ -205,6 +208,109 @@ TEST_P(Portal, OverviewAndServicePageShowTheRegistryAndDoraFigures) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_NE(missing.body.find("&lt;b&gt;nope&lt;/b&gt;"), std::string::npos);
   EXPECT_EQ(missing.body.find("<b>nope"), std::string::npos);
+}
+
+// The text of the page's JSON data block with this id, parsed ("null" if absent).
+Json DataBlock(const std::string& body, const std::string& id) {
+  std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
+  auto start = body.find(open);
+  if (start == std::string::npos) return Json(nullptr);
+  start += open.size();
+  auto end = body.find("</script>", start);
+  return Json::parse(body.substr(start, end - start));
+}
+
+// The value of the first `attr="..."` in body that starts with prefix.
+std::string AttrStartingWith(const std::string& body, const std::string& attr, const std::string& prefix) {
+  auto at = body.find(attr + "=\"" + prefix);
+  if (at == std::string::npos) return "";
+  at += attr.size() + 2;
+  return body.substr(at, body.find('"', at) - at);
+}
+
+TEST_P(Portal, ServicePageCarriesItsWeeksForTheChartsAndLinksTheScript) {
+  Fixture fx(GetParam());
+  // One production deploy in the week of 2026-06-01 (a Monday), its change
+  // committed 2 h before: that week has 1 deploy, lead time median 2 h.
+  std::string jsonl =
+      R"({"type":"deploy","id":"d1","service":"payments-api","env":"prod","commit":"a1","status":"success","time":"2026-06-01T10:00:00Z","changes":[{"commit":"c1","time":"2026-06-01T08:00:00Z"}]})"
+      "\n";
+  ASSERT_EQ(fx.Call("POST", "/api/v1/events", fx.tokens["release-manager"], jsonl).status, 201);
+  std::string cookie = CookieOf(Page(fx, "GET", "/login?token=" + fx.tokens["auditor"], ""));
+  auto svc = Page(fx, "GET", "/services/payments-api", cookie);
+  ASSERT_EQ(svc.status, 200) << svc.body;
+  Json data = DataBlock(svc.body, "dora-by-week");
+  ASSERT_TRUE(data.is_object()) << svc.body;
+  EXPECT_EQ(data["service"], "payments-api");
+  EXPECT_EQ(data["env"], "prod");
+  ASSERT_TRUE(data["periods"].is_array());
+  int weeks_with_deploys = 0;
+  for (const auto& w : data["periods"]) {
+    if (w["metrics"].is_null()) continue;
+    if (w["from"] == "2026-06-01T00:00:00Z") {
+      EXPECT_EQ(w["metrics"]["deployments"], 1);
+      EXPECT_EQ(w["metrics"]["lead_time_hours"]["median"], 2);
+    }
+    if (w["metrics"]["deployments"].get<int>() > 0) ++weeks_with_deploys;
+  }
+  EXPECT_EQ(weeks_with_deploys, 1) << data.dump();
+  EXPECT_NE(svc.body.find("<div id=\"dora-charts\"></div>"), std::string::npos);
+
+  // Scripts only from the site itself: the bundle, never inline code.
+  std::string csp = HeaderOf(svc, "Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("script-src 'self' 'unsafe-inline'"), std::string::npos) << csp;
+  std::string script = AttrStartingWith(svc.body, "src", "/assets/portal.");
+  std::string style = AttrStartingWith(svc.body, "href", "/assets/portal.");
+  ASSERT_FALSE(script.empty()) << svc.body;
+  ASSERT_FALSE(style.empty()) << svc.body;
+  // The sign-in page links the same files.
+  EXPECT_NE(Page(fx, "GET", "/login", "").body.find(script), std::string::npos);
+
+  for (const auto& [path, type] : {std::pair{script, std::string("text/javascript; charset=utf-8")},
+                                   std::pair{style, std::string("text/css; charset=utf-8")}}) {
+    auto a = Page(fx, "GET", path, "");  // no session: the files hold no data
+    ASSERT_EQ(a.status, 200) << path;
+    EXPECT_EQ(a.content_type, type);
+    EXPECT_EQ(HeaderOf(a, "Cache-Control"), "public, max-age=31536000, immutable");
+    EXPECT_EQ(HeaderOf(a, "X-Content-Type-Options"), "nosniff");
+    // The name carries the first 16 hex digits of the content's SHA-256
+    // (computed here with OpenSSL, not with Tollgate's helper).
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(a.body.data()), a.body.size(), digest);
+    char hex[17];
+    for (int i = 0; i < 8; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    std::string ext = path.substr(path.rfind('.'));
+    EXPECT_EQ(path, "/assets/portal." + std::string(hex) + ext);
+  }
+  auto js = Page(fx, "GET", script, "");
+  EXPECT_NE(js.body.find("dora-by-week"), std::string::npos) << "the bundle reads the data block";
+  EXPECT_NE(Page(fx, "GET", style, "").body.find(".uplot"), std::string::npos) << "uPlot's styles are bundled";
+  // An old build's name, another file, another method.
+  EXPECT_EQ(Page(fx, "GET", "/assets/portal.0123456789abcdef.js", "").status, 404);
+  EXPECT_EQ(Page(fx, "GET", "/assets/../api/v1/services", "").status, 404);
+  EXPECT_EQ(Page(fx, "POST", script, "").status, 405);
+}
+
+TEST(PortalRender, DataBlocksCannotCloseTheirElement) {
+  // A hostile service name and a week whose metrics hold markup: the block
+  // parses back to the same values and nothing in it ends the <script>.
+  std::string name = "</script><script>alert(1)</script><!--&";
+  Json service{{"name", name}, {"owner", "o"}, {"compliance", Json::array()}, {"gates", Json::array()}};
+  Json metrics{{"deployments", 3}, {"stage", "</SCRIPT>"}};
+  Json dora{{"env", "prod"},
+            {"window", {{"from", "2026-06-01T00:00:00Z"}, {"to", "2026-06-08T00:00:00Z"}}},
+            {"services", Json::object()},
+            {"periods", Json::array({Json{{"from", "2026-06-01T00:00:00Z"}, {"to", "2026-06-08T00:00:00Z"},
+                                          {"services", {{name, metrics}}}}})}};
+  std::string body = portal::ServicePage(service, dora, "me");
+  Json data = DataBlock(body, "dora-by-week");
+  ASSERT_TRUE(data.is_object()) << body;
+  EXPECT_EQ(data["service"], name);
+  EXPECT_EQ(data["periods"][0]["metrics"], metrics);
+  EXPECT_EQ(body.find("<script>alert"), std::string::npos) << body;
+  EXPECT_EQ(body.find("</SCRIPT>"), std::string::npos) << body;
 }
 
 TEST(PortalRender, EscapeAndSafeNext) {
