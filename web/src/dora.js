@@ -58,7 +58,7 @@ function weekLabel(seconds) {
 
 // The plot's width: its figure's (two to a row on a wide screen, see portal.css).
 function width(figure) {
-  return Math.max(260, Math.min((figure.clientWidth || 640) - 8, 900));
+  return Math.max(260, Math.min((figure.getBoundingClientRect().width || 640) - 8, 900));
 }
 
 // Draws one figure per DORA_CHARTS entry into `target`; returns
@@ -75,6 +75,7 @@ export function drawDoraCharts(target, data) {
   const grid = document.createElement('div');
   grid.className = 'charts';
   target.appendChild(grid);
+  const boxes = [];
   for (const chart of DORA_CHARTS) {
     const figure = document.createElement('figure');
     figure.className = 'chart';
@@ -92,6 +93,10 @@ export function drawDoraCharts(target, data) {
     canvasBox.setAttribute('aria-label', chart.title + '. ' + described + '. The same figures are in the By week table.');
     figure.appendChild(canvasBox);
     grid.appendChild(figure);
+    boxes.push({ chart, figure, canvasBox, ys });
+  }
+  // Measured once every figure is in the grid (one alone would fill the row).
+  for (const { chart, figure, canvasBox, ys } of boxes) {
 
     const opts = {
       width: width(figure),
@@ -100,7 +105,7 @@ export function drawDoraCharts(target, data) {
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       axes: [
-        { values: (u, splits) => splits.map(weekLabel), stroke: '#1b1b1b', grid: { stroke: '#e0e0e0' } },
+        { values: (u, splits) => splits.map((v) => weekLabel(v).slice(5)), space: 70, stroke: '#1b1b1b', grid: { stroke: '#e0e0e0' } },
         { values: (u, splits) => splits.map(chart.unit), stroke: '#1b1b1b', grid: { stroke: '#e0e0e0' }, size: 64 },
       ],
       series: [
