@@ -77,8 +77,9 @@ int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
   auto report = compliance::Assess(*lib, *fw, *evidence);
   if (!report) return Report(report.error());
   const bool verified = Verified(*evidence);
-  std::string body =
-      a.format == "oscal" ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n" : compliance::ReportText(*report);
+  std::string body = a.format == "oscal"  ? compliance::ToOscal(*report, clock.Now()).dump(2) + "\n"
+                     : a.format == "html" ? compliance::ToHtml(*report, clock.Now())
+                                          : compliance::ReportText(*report);
   if (int rc = Emit(a.output, body); rc != 0) return rc;
   if (!a.output.empty() && a.output != "-") std::cout << Summary(*report);
   return verified ? 0 : static_cast<int>(ExitCode::kIntegrity);
@@ -114,15 +115,16 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   auto* report = app.add_subcommand("report", "Reports for auditors");
   report->require_subcommand(1);
   auto* c =
-      report->add_subcommand("compliance", "Judge a framework's controls from the ledger's evidence (JSON or OSCAL)");
+      report->add_subcommand("compliance", "Judge a framework's controls from the ledger's evidence (JSON, OSCAL or HTML)");
   c->add_option("--framework", a->framework, "pci-dss, sox, soc2, gdpr, nist-csf, ffiec (or a catalog of --catalogs)")
       ->required();
   c->add_option("--service", a->service, "Only this service's entries");
   c->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
   c->add_option("--from", a->from, "Period start (RFC 3339 or a date; inclusive)")->required();
   c->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
-  c->add_option("--format", a->format, "json or oscal (OSCAL 1.1.3 assessment results)")
-      ->check(CLI::IsMember({"json", "oscal"}))
+  c->add_option("--format", a->format,
+                "json, oscal (OSCAL 1.1.3 assessment results) or html (one printable page for auditors)")
+      ->check(CLI::IsMember({"json", "oscal", "html"}))
       ->capture_default_str();
   c->add_option("--output,-o", a->output, "Write the report to FILE (- or none: stdout)");
   c->add_option("--catalogs", a->catalogs,

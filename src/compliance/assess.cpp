@@ -81,6 +81,30 @@ bool ViolationLess(const Json& a, const Json& b) {
 
 double Round3(double x) { return std::round(x * 1000.0) / 1000.0; }
 
+// The waivers in force at some time in the period (issued before its end,
+// expiring after its start), each with the gate decisions that accepted it.
+Json Exceptions(const Json& evidence, const Json& period) {
+  std::map<std::uint64_t, Json> accepted_by;
+  for (const auto& d : evidence.value("gate_decisions", Json::array()))
+    for (const auto& w : d.value("waived", Json::array()))
+      accepted_by[w.value("seq", std::uint64_t{0})].push_back(d["seq"]);
+  const std::int64_t from_t = period.value("from_t", std::int64_t{0});
+  const std::int64_t to_t = period.value("to_t", std::numeric_limits<std::int64_t>::max());
+  Json out = Json::array();
+  for (const auto& w : evidence.value("waivers", Json::array())) {
+    const std::int64_t issued = w.value("issued_t", w.value("t", std::int64_t{0}));
+    const std::int64_t expires = w.value("expires_t", std::int64_t{0});
+    if (!w.value("in_period", false) && (issued >= to_t || (expires != 0 && expires < from_t))) continue;
+    Json e = Json::object();
+    for (const char* k : {"seq", "service", "gate", "finding", "approver", "issued", "expires", "reason", "leaf_hash"})
+      e[k] = w.value(k, Json(nullptr));
+    const std::uint64_t seq = w["seq"].get<std::uint64_t>();
+    e["accepted_by"] = accepted_by.count(seq) != 0 ? accepted_by[seq] : Json::array();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Json> Assess(const Library& library, const Framework& framework, const Json& evidence) {
@@ -191,6 +215,7 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
               {"summary", summary},
               {"controls", std::move(controls)},
               {"entries", std::move(entries)},
+              {"exceptions", Exceptions(evidence, period)},
               {"params", params}};
   if (!verified)
     report["warning"] = "The ledger failed verification: no control is marked satisfied.";
@@ -201,7 +226,8 @@ Result<Json> Assess(const Library& library, const Framework& framework, const Js
 
 std::string ReportText(const Json& report) {
   static const char* const kOrder[] = {"warning",          "tool",    "framework",  "period",   "service", "ledger",
-                                       "events_in_period", "summary", "automation", "controls", "entries", "params"};
+                                       "events_in_period", "summary", "automation", "controls", "exceptions", "entries",
+                                       "params"};
   static const char* const kControlOrder[] = {"id",       "title", "result", "reason",  "violations", "objective",
                                               "evidence", "rules", "manual", "maps_to", "catalog"};
   // `value`'s members in `order` first, then any others (sorted).

@@ -115,4 +115,12 @@ std::string ReportText(const Json& report);
 // way; `generated` is metadata.last-modified.
 Json ToOscal(const Json& report, TimePoint generated);
 
+// The report as one self-contained, printable HTML page for auditors (inline
+// CSS; no scripts or external resources): an unverified ledger first, in a
+// banner; the summary beside the automation target; each control with its
+// violations and evidence; the waivers in force; the ledger entries cited
+// with their leaf hashes and how to prove their inclusion. Every value is
+// escaped.
+std::string ToHtml(const Json& report, TimePoint generated);
+
 }  // namespace tollgate::compliance

@@ -590,6 +590,8 @@ class AtomicWriterBuf final : public std::streambuf {
 
 }  // namespace
 
+std::string MarkupEscape(std::string_view text) { return XmlEscape(text, true); }
+
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "text") return OutputFormat::kText;
   if (name == "json") return OutputFormat::kJson;

@@ -17,6 +17,11 @@ namespace tollgate {
 enum class OutputFormat { kText, kJson, kSarif, kJunit };
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
 
+// `text` escaped for XML or HTML, in character data or a double-quoted
+// attribute value: & < > " become references (and tab, newline, CR), and
+// invalid UTF-8 or characters XML forbids become U+FFFD.
+std::string MarkupEscape(std::string_view text);
+
 // The outcome of one gate, as far as reports need it.
 struct GateSummary {
   std::string name;

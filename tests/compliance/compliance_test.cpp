@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -408,6 +409,24 @@ TEST_F(ComplianceReport, OscalOfTheFixtureIsValidAgainstTheOfficialSchema) {
                  "/tests/compliance/validate_oscal.py' --file ar.json '" + TOLLGATE_SHARED_DIR + "'");
     EXPECT_EQ(v.code, 0) << fw << ": " << v.out << v.err;
   }
+}
+
+}  // namespace
+}  // namespace tollgate::compliance
+
+namespace tollgate::compliance {
+namespace {
+
+// The HTML report against the JSON one, read by Python's own HTML parser
+// (check_html.py): same counts, results, violations and waivers; hostile
+// strings from testdata/hostile.jsonl come back as text; nothing loads or
+// runs; a tampered ledger puts the banner first.
+TEST_F(ComplianceReport, HtmlSaysWhatTheJsonSays) {
+  if (std::system("python3 -c 'import html.parser' >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 is not installed";
+  WriteFixtureLedger(ledger_, Slurp(Testdata("ledger.jsonl")) + Slurp(Testdata("hostile.jsonl")));
+  const std::string cmd = "python3 " + std::string(TOLLGATE_SOURCE_DIR) + "/tests/compliance/check_html.py " +
+                          std::string(TOLLGATE_BINARY) + " " + ledger_;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
 }  // namespace
