@@ -23,6 +23,8 @@ DEB_PACKAGES += libboost-dev wrk
 # The PostgreSQL ledger and server state (issue 16); the server itself is
 # installed by .ci/postgres.sh for the tests.
 DEB_PACKAGES += libpq-dev
+# Attestations (issue 18): the independent DSSE/Ed25519 verifier in tests/ledger/verify_attestations.py.
+DEB_PACKAGES += python3-cryptography
 # The portal's browser code (issue 17, web/): Node and npm for esbuild and the
 # browser tests, Chromium for those tests. NodeSource's nodejs provides npm
 # itself: Debian's npm is asked for only when no npm is installed.

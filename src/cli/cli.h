@@ -29,6 +29,8 @@ struct Context {
 
 void RegisterKeys(CLI::App& app, Context& ctx);
 void RegisterLedger(CLI::App& app, Context& ctx);
+// tollgate ledger attest|cosign (cmd_ledger_witness.cpp), added by RegisterLedger.
+void RegisterLedgerWitness(CLI::App* ledger, Context& ctx);
 void RegisterScan(CLI::App& app, Context& ctx);
 void RegisterGate(CLI::App& app, Context& ctx);
 void RegisterApprovals(CLI::App& app, Context& ctx);

@@ -254,6 +254,8 @@ void RegisterLedger(CLI::App& app, Context& ctx) {
   add_ledger(exp);
   exp->add_option("--output,-o", a->output, "Bundle file")->required();
   exp->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunExport(*a, clock); }; });
+
+  RegisterLedgerWitness(ledger, ctx);
 }
 
 }  // namespace tollgate::cli
