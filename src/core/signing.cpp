@@ -215,10 +215,13 @@ Result<Note> ParseNote(std::string_view note) {
     s.name = std::string(line.substr(0, sp));
     if (!IsValidKeyName(s.name)) return Fail(Error::Input("malformed note: invalid signer name"));
     auto raw = Base64Decode(line.substr(sp + 1));
-    if (!raw || raw->size() != 68) return Fail(Error::Input("malformed note: signature is not base64 of 68 bytes"));
+    // signed-note: base64(key id || signature), of any length for keys a
+    // verifier does not know (witness cosignatures are 4+8+64 bytes).
+    if (!raw || raw->size() < 5) return Fail(Error::Input("malformed note: signature is not base64 of a key id and a signature"));
     s.key_id = (std::uint32_t{(*raw)[0]} << 24) | (std::uint32_t{(*raw)[1]} << 16) |
                (std::uint32_t{(*raw)[2]} << 8) | std::uint32_t{(*raw)[3]};
-    std::copy(raw->begin() + 4, raw->end(), s.signature.begin());
+    s.ed25519 = raw->size() == 68;
+    if (s.ed25519) std::copy(raw->begin() + 4, raw->end(), s.signature.begin());
     n.signatures.push_back(std::move(s));
   }
   if (n.signatures.empty()) return Fail(Error::Input("malformed note: no signatures"));
@@ -246,7 +249,7 @@ std::string SignNote(std::string_view text, const SignerKey& key) {
 
 bool NoteVerifiedBy(const Note& note, const VerifierKey& key) {
   for (const auto& s : note.signatures) {
-    if (s.name == key.name() && s.key_id == key.key_id() && key.Verify(note.text, s.signature)) return true;
+    if (s.ed25519 && s.name == key.name() && s.key_id == key.key_id() && key.Verify(note.text, s.signature)) return true;
   }
   return false;
 }

@@ -70,6 +70,9 @@ struct NoteSignature {
   std::string name;
   std::uint32_t key_id = 0;
   Ed25519Signature signature{};
+  // False for a signature of another length (another algorithm, e.g. a
+  // tlog-cosignature): kept for the key it names, never verified as Ed25519.
+  bool ed25519 = true;
 };
 
 struct Note {
