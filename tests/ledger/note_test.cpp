@@ -13,7 +13,7 @@ TEST(SignedNote, CosignatureLineOfAnotherLengthIsIgnoredNotRefused) {
   std::string text = "example.com/log\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
   // The witness line of the tlog-cosignature specification's example: base64
   // of 76 bytes (key id 4 || timestamp 8 || Ed25519 signature 64), counted by
-  // hand: 100 base64 characters with "==" padding = 74 + 2 = 76 bytes.
+  // hand: 104 base64 characters = 78 bytes, less 2 for the "==" padding = 76.
   std::string note = SignNote(text, *key) +
                      "\xE2\x80\x94 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX"
                      "3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n" +
