@@ -191,37 +191,58 @@ Result<std::string> ResolveFingerprint(ledger::Ledger& l, const std::string& ser
 
 }  // namespace
 
-Result<Waiver> RecordWaiver(const Config& config, const Keyring& keyring, const WaiverRequest& req,
-                            const SignerKey& signer, ledger::Ledger& ledger, const SignerKey* ledger_key, TimePoint now) {
-  TG_TRY(ValidateWaiverRequest(config, req));
-  const GateConfig* g = config.FindGate(req.gate);
-  auto expires = ParseExpiry(req.expires);
-  if (!expires) return Fail(expires.error());
+namespace {
+
+// The service a waiver request names: the configuration's when none is given.
+Result<std::string> WaiverService(const Config& config, const WaiverRequest& req) {
   std::string service = req.all_services ? std::string(kAllServices) : req.service.empty() ? config.service : req.service;
   if (service.empty())
     return Fail(Error::Input("a waiver names its service: set 'service:' in tollgate.yaml or pass --service "
                              "(or --all-services, which needs the admin role)"));
   if (req.all_services && !req.service.empty()) return Fail(Error::Input("--service and --all-services exclude each other"));
-  auto fingerprint = ResolveFingerprint(ledger, req.all_services ? config.service : service, req.gate, req.finding);
-  if (!fingerprint) return Fail(fingerprint.error());
+  return service;
+}
 
+}  // namespace
+
+Result<Waiver> SignCheckedWaiver(const Config& config, const Keyring& keyring, const WaiverRequest& req,
+                                 const std::string& fingerprint, const SignerKey& signer, const Author* author,
+                                 TimePoint now) {
+  TG_TRY(ValidateWaiverRequest(config, req));
+  const GateConfig* g = config.FindGate(req.gate);
+  auto expires = ParseExpiry(req.expires);
+  if (!expires) return Fail(expires.error());
+  auto service = WaiverService(config, req);
+  if (!service) return Fail(service.error());
   Waiver w;
-  w.service = service;
+  w.service = *service;
   w.repository = req.repository;
   w.branch = req.branch;
   w.gate = req.gate;
-  w.fingerprint = *fingerprint;
+  w.fingerprint = fingerprint;
   w.reason = req.reason;
   w.expires = *expires;
   w.issued = FormatRfc3339(now);
   w = SignWaiver(std::move(w), signer);
+  Verdict v = JudgeWaiver(w, keyring, g->bypass_roles, author, now);
+  if (!v.accepted) return Fail(Error::Input("waiver refused: " + v.reason));
+  return w;
+}
+
+Result<Waiver> RecordWaiver(const Config& config, const Keyring& keyring, const WaiverRequest& req,
+                            const SignerKey& signer, ledger::Ledger& ledger, const SignerKey* ledger_key, TimePoint now) {
+  TG_TRY(ValidateWaiverRequest(config, req));
+  auto service = WaiverService(config, req);
+  if (!service) return Fail(service.error());
+  auto fingerprint = ResolveFingerprint(ledger, req.all_services ? config.service : *service, req.gate, req.finding);
+  if (!fingerprint) return Fail(fingerprint.error());
   // The author is not known yet (the waiver may precede the change's last
   // commit); four-eyes is checked again when the gate runs.
-  Verdict v = JudgeWaiver(w, keyring, g->bypass_roles, nullptr, now);
-  if (!v.accepted) return Fail(Error::Input("waiver refused: " + v.reason));
-  auto e = AppendOne(ledger, w.ToEvent(), ledger_key);
+  auto w = SignCheckedWaiver(config, keyring, req, *fingerprint, signer, nullptr, now);
+  if (!w) return Fail(w.error());
+  auto e = AppendOne(ledger, w->ToEvent(), ledger_key);
   if (!e) return Fail(e.error());
-  w.seq = e->seq;
+  w->seq = e->seq;
   return w;
 }
 

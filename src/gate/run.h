@@ -82,6 +82,14 @@ struct WaiverRequest {
 // expiry are given.
 Status ValidateWaiverRequest(const Config& config, const WaiverRequest& request);
 
+// ValidateWaiverRequest, then signs a waiver of the full `fingerprint` with
+// `signer` and judges it as the gate will (signature, keyring, the gate's
+// bypass roles, expiry and, when `author` is given, four-eyes against the
+// change's author), without appending it. "waiver refused: <why>" otherwise.
+Result<Waiver> SignCheckedWaiver(const Config& config, const Keyring& keyring, const WaiverRequest& request,
+                                 const std::string& fingerprint, const SignerKey& signer, const Author* author,
+                                 TimePoint now);
+
 // Checks the request against the gate's bypass rules and the keyring, signs
 // it with `signer` and appends it. Returns the recorded waiver (with its seq).
 // A fingerprint prefix is resolved against the fingerprints this gate has

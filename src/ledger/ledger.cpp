@@ -1189,6 +1189,7 @@ std::optional<std::string> ReservedTypeCommand(std::string_view type) {
   for (const auto& r : kReserved)
     if (lower == r.type) return std::string(r.command);
   if (lower.rfind("gate.", 0) == 0) return std::string("`tollgate gate`");
+  if (lower.rfind("waiver.", 0) == 0) return std::string("the service's waiver-request API (POST /api/v1/waiver-requests)");
   return std::nullopt;
 }
 

@@ -155,6 +155,9 @@ class Ledger {
   Result<std::uint64_t> Size();
   Result<Hash256> RootAt(std::uint64_t size);
   Result<std::string> Origin();
+  // The stored checkpoint of the largest size (as LedgerStore::LastCheckpoint:
+  // read, not verified; Verify checks it), or none.
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() { return store_->LastCheckpoint(); }
 
   // Entries with seq in [from, from+limit) (limit 0 = all), optionally of one
   // type. Each entry is checked before `fn` sees it: its body re-hashes to its

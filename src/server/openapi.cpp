@@ -37,6 +37,20 @@ const std::map<std::string, std::vector<std::pair<std::string, std::string>>>& Q
       {"/api/v1/reports/slo", {{"service", "only this service"}}},
       {"/api/v1/ledger/proof/inclusion", {{"index", "entry index (required)"}, {"size", "tree size (default: current)"}}},
       {"/api/v1/ledger/proof/consistency", {{"from", "older tree size (required)"}, {"to", "newer tree size (default: current)"}}},
+      {"/api/v1/gate-runs",
+       {{"id", "one gate run: the ledger index of its gate.overall entry"},
+        {"service", "without id: only this service's runs"},
+        {"limit", "without id: the newest N (default 20, at most 500)"}}},
+      {"/api/v1/waiver-requests",
+       {{"status", "pending (default), approved, rejected or all"}, {"service", "only this service"},
+        {"limit", "the newest N (default 1000)"}}},
+      {"/api/v1/ledger/entries",
+       {{"type", "only this entry type"},
+        {"service", "only entries of this service"},
+        {"from", "entries at or after this time (RFC 3339 or a date)"},
+        {"to", "entries before this time"},
+        {"after", "entries after this ledger index (the previous page's next_after)"},
+        {"limit", "at most N entries (default 50, at most 500)"}}},
   };
   return kParams;
 }
@@ -71,7 +85,7 @@ Json BuildOpenApi(const std::vector<Route>& routes, const std::string& version) 
         params.push_back(Json{{"name", name}, {"in", "query"}, {"description", desc}, {"schema", {{"type", "string"}}}});
       op["parameters"] = params;
     }
-    if (r.method == "POST") {
+    if (r.method == "POST" && r.access != Access::kRead) {  // a read by POST (ledger verify) takes no body
       std::string type = r.path == "/api/v1/events" || r.path.rfind("/webhooks/", 0) == 0 ? "application/x-ndjson"
                                                                                           : "application/json";
       op["requestBody"] = {{"required", true}, {"content", {{type, {{"schema", {{"type", r.path == "/api/v1/events" ? "string" : "object"}}}}}}}};

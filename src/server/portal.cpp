@@ -341,4 +341,8 @@ std::string MessagePage(std::string_view title, std::string_view message, std::s
   return Page(title, who, "<p>" + Escape(message) + "</p><p><a href=\"/\">All services</a></p>");
 }
 
+std::string Layout(std::string_view title, std::string_view who, const std::string& body) { return Page(title, who, body); }
+
+std::string QueryValue(std::string_view value) { return UrlEncode(value); }
+
 }  // namespace tollgate::server::portal

@@ -54,4 +54,53 @@ std::string ServicePage(const Json& service, const Json& dora, std::string_view 
 // A page for a missing service or an error, with a link home.
 std::string MessagePage(std::string_view title, std::string_view message, std::string_view who);
 
+// The page frame (header, sign-out, title) around `body`, and a query value
+// percent-encoded: for the pages in portal_pages.cpp.
+std::string Layout(std::string_view title, std::string_view who, const std::string& body);
+std::string QueryValue(std::string_view value);
+
+// ---- change, waiver queue and ledger pages (portal_pages.cpp) ----------------
+//
+// Forms post to the pages below "/waivers/" and "/ledger/"; each carries the
+// session's form token (FormToken) in a hidden field "csrf", checked with
+// FormAllowed, besides the SameSite=Strict cookie.
+
+// "/changes/ID", "/waivers", "/ledger" and the form actions
+// "/waivers/request", "/waivers/approve", "/waivers/reject", "/ledger/verify".
+bool IsChangePage(std::string_view path);  // "/changes/" followed by digits
+bool IsActionPath(std::string_view path);  // the form actions (POST only)
+bool IsMorePage(std::string_view path);    // any of the above
+std::string MoreRouteName(std::string_view path);  // "/changes/{id}" or the path
+
+// The per-session form token: hex SHA-256 of a fixed label and the session
+// token, so only a page served to that session carries it.
+std::string FormToken(std::string_view session);
+// A form post is taken when `form_token` is the session's and the Origin
+// header, when a browser sends one other than "null", names `host` (the
+// Host header) over http or https.
+bool FormAllowed(std::string_view origin, std::string_view host, std::string_view form_token, std::string_view session);
+
+// One gate run: GET /api/v1/gate-runs?id=ID. Gates with decision, threshold
+// and bypass authority; findings with file, line, fix text and references
+// (with a "Request waiver" form for each blocking one of a gate that allows
+// bypass); waivers and approvals; waiver requests; ledger entries with links
+// to their inclusion proofs.
+std::string ChangePage(const Json& change, std::string_view form_token, std::string_view who);
+
+// GET /api/v1/waiver-requests?status=STATUS: each request with approve and
+// reject forms where the request's "can_approve" / "can_reject" say the
+// viewer may (the server computes them for the caller). `notice` is one of
+// "requested", "approved", "rejected" or empty.
+std::string WaiverQueuePage(const Json& requests, std::string_view status, std::string_view notice,
+                            std::string_view form_token, std::string_view who);
+
+// GET /api/v1/ledger/head and GET /api/v1/ledger/entries with the search's
+// query; `verify` is POST /api/v1/ledger/verify's answer after "Verify now"
+// (null otherwise).
+struct LedgerQuery {
+  std::string type, service, from, to, after, limit;
+};
+std::string LedgerPage(const Json& head, const Json& entries, const LedgerQuery& query, const Json& verify,
+                       std::string_view form_token, std::string_view who);
+
 }  // namespace tollgate::server::portal

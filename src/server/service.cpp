@@ -206,6 +206,10 @@ class ServiceImpl final : public Service {
       *route_name = "/assets/{file}";
       return assets::Serve(req);
     }
+    if (match == nullptr && portal::IsMorePage(req.path)) {
+      *route_name = portal::MoreRouteName(req.path);
+      return PortalPages(req);
+    }
     if (match == nullptr && portal::IsPage(req.path)) {
       *route_name = portal::RouteName(req.path);
       return Portal(req);
@@ -585,7 +589,15 @@ class ServiceImpl final : public Service {
     WriteJson(report, rj);
     auto report_json = ParseJson(rj.str(), "report");
     if (!report_json) return ErrorResponse(report_json.error());
+    // The change page's findings (text the ledger never holds), under the
+    // index of the run's gate.overall entry: the run's id.
+    std::uint64_t change = run->recorded.back().seq;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (auto s = state_->PutGateRun(change, *service, rj.str()); !s) return ErrorResponse(s.error());
+    }
     return JsonResponse(201, Json{{"decision", run->evaluation.blocked ? "blocked" : "pass"},
+                                  {"change", change},
                                   {"ledger", {{"first", run->recorded.front().seq}, {"last", run->recorded.back().seq}}},
                                   {"report", *report_json}});
   }
@@ -722,6 +734,517 @@ class ServiceImpl final : public Service {
     Json out = ap->ToEvent();
     out["seq"] = ap->seq;
     return JsonResponse(201, out);
+  }
+
+  // ---- changes, waiver requests, ledger search (issue 17) --------------------
+
+  static std::string JStr(const Json& j, const char* key) {
+    if (!j.is_object()) return "";
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+  static Json Payload(const Json& entry) {
+    auto it = entry.find("payload");
+    return it != entry.end() && it->is_object() ? *it : Json::object();
+  }
+  static std::optional<std::uint64_t> JNum(const Json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+    return it->get<std::uint64_t>();
+  }
+
+  // Gate run `id`: its gate.overall entry (ledger index `id`) and the
+  // gate.decision entries of its batch, one per gate, just before it.
+  struct GateRunEntries {
+    Json overall;
+    std::vector<std::pair<std::uint64_t, Json>> decisions;
+  };
+
+  // Caller holds ledger_mu_.
+  Result<GateRunEntries> ReadGateRun(std::uint64_t id) {
+    GateRunEntries out;
+    auto size = ledger_->Size();
+    if (!size) return Fail(size.error());
+    Error missing = Error::NotFound("no gate run " + std::to_string(id) + " (a change is the ledger index of its gate.overall entry)");
+    if (id >= *size) return Fail(missing);
+    std::optional<Error> bad;
+    auto parse = [&](const ledger::StoredEntry& e, Json* into) {
+      auto j = ParseJson(e.body, "ledger entry " + std::to_string(e.seq));
+      if (!j || !j->is_object()) {
+        bad = Error::Integrity("ledger entry " + std::to_string(e.seq) + " is not a JSON object");
+        return false;
+      }
+      *into = std::move(*j);
+      return true;
+    };
+    std::string type;
+    TG_TRY(ledger_->Scan(id, 1, "", [&](const ledger::StoredEntry& e) {
+      type = e.type;
+      return parse(e, &out.overall);
+    }));
+    if (bad) return Fail(*bad);
+    if (type != "gate.overall") return Fail(missing);
+    Json p = Payload(out.overall);
+    auto gates = p.find("gates");
+    std::uint64_t n = gates != p.end() && gates->is_object() ? gates->size() : 0;
+    if (n > id) return Fail(Error::Integrity("gate run " + std::to_string(id) + ": fewer entries before it than gates"));
+    TG_TRY(ledger_->Scan(id - n, n, "", [&](const ledger::StoredEntry& e) {
+      Json j;
+      if (!parse(e, &j)) return false;
+      Json dp = Payload(j);
+      if (e.type == "gate.decision" && JStr(dp, "service") == JStr(p, "service") && JStr(dp, "commit") == JStr(p, "commit"))
+        out.decisions.emplace_back(e.seq, std::move(j));
+      return true;
+    }));
+    if (bad) return Fail(*bad);
+    if (out.decisions.size() != n)
+      return Fail(Error::Integrity("gate run " + std::to_string(id) + ": the entries before it are not its gate decisions"));
+    return out;
+  }
+
+  // Every waiver request with its status (the first decision counts), in
+  // ledger order. Caller holds ledger_mu_.
+  Result<std::vector<Json>> ReadWaiverRequests() {
+    std::vector<Json> out;
+    std::map<std::uint64_t, std::size_t> at;  // request id -> index in out
+    std::optional<Error> bad;
+    TG_TRY(ledger_->ScanBodies(
+        {"waiver.request", "waiver.request.approved", "waiver.request.rejected"},
+        [&](std::uint64_t seq, std::string_view type, std::string_view body) {
+          auto j = ParseJson(std::string(body), "ledger entry " + std::to_string(seq));
+          if (!j || !j->is_object()) {
+            bad = Error::Integrity("ledger entry " + std::to_string(seq) + " is not a JSON object");
+            return false;
+          }
+          Json p = Payload(*j);
+          if (type == "waiver.request") {
+            p["id"] = seq;
+            p["time"] = JStr(*j, "time");
+            p["status"] = "pending";
+            at[seq] = out.size();
+            out.push_back(std::move(p));
+            return true;
+          }
+          auto id = JNum(p, "request");
+          auto it = id ? at.find(*id) : at.end();
+          if (it == at.end() || out[it->second]["status"] != "pending") return true;
+          Json& r = out[it->second];
+          r["status"] = type == "waiver.request.approved" ? "approved" : "rejected";
+          r["decided_by"] = JStr(p, "by");
+          r["decision_reason"] = JStr(p, "reason");
+          r["decided_seq"] = seq;
+          if (auto w = JNum(p, "waiver_seq")) r["waiver_seq"] = *w;
+          return true;
+        }));
+    if (bad) return Fail(*bad);
+    return out;
+  }
+
+  // What `p` may do with waiver request `r`. Approving is judged again by
+  // gate::SignCheckedWaiver (signature, bypass role, four-eyes); this says
+  // it first, in words, and is what the page shows.
+  struct Authority {
+    bool approve = false;
+    bool reject = false;
+    std::string why;  // why approving is refused
+  };
+  Authority AuthorityOver(const Json& r, const Principal& p, const gate::Keyring& keyring) const {
+    auto cfg = configs_.find(JStr(r, "service"));
+    const gate::GateConfig* g = cfg == configs_.end() ? nullptr : cfg->second.FindGate(JStr(r, "gate"));
+    if (g == nullptr) return {false, p.HasRole("admin"), "the gate is no longer configured"};
+    bool holds = std::any_of(g->bypass_roles.begin(), g->bypass_roles.end(), [&](const std::string& role) { return p.HasRole(role); });
+    Authority a{false, holds || p.HasRole("admin"), ""};
+    if (!g->bypass_allowed) {
+      a.why = "gate '" + g->name + "' allows no bypass (bypass: none): the finding must be fixed";
+      return a;
+    }
+    if (!holds) {
+      a.why = "approving needs one of the gate's bypass roles: " + Join(g->bypass_roles);
+      return a;
+    }
+    const gate::KeyringEntry* me = nullptr;
+    for (const auto& e : keyring.entries())
+      if (e.name == p.name) me = &e;
+    if (me == nullptr) {
+      a.why = "'" + p.name + "' has no key the server knows";
+      return a;
+    }
+    gate::Author author{JStr(r, "author"), JStr(r, "author_email")};
+    if (author.known())
+      if (auto same = gate::SamePerson(author, *me, keyring)) {
+        a.why = "'" + p.name + "' is the change's author (" + *same + "): a second person approves (four-eyes)";
+        return a;
+      }
+    a.approve = true;
+    return a;
+  }
+
+  // A request as the API answers it: with the gate's bypass authority and
+  // what the caller may do.
+  Json RequestJson(Json r, const Principal& p, const gate::Keyring& keyring) const {
+    auto cfg = configs_.find(JStr(r, "service"));
+    const gate::GateConfig* g = cfg == configs_.end() ? nullptr : cfg->second.FindGate(JStr(r, "gate"));
+    r["bypass"] = g != nullptr && g->bypass_allowed ? Json(g->bypass_roles) : Json("none");
+    bool pending = r.value("status", "") == "pending";
+    Authority a = AuthorityOver(r, p, keyring);
+    r["can_approve"] = pending && a.approve;
+    r["can_reject"] = pending && a.reject;
+    if (pending && !a.approve) r["approve_refusal"] = a.why;
+    return r;
+  }
+
+  Result<Json> ChangeJson(std::uint64_t id, const Principal& caller) {
+    GateRunEntries run;
+    std::vector<Json> requests;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto r = ReadGateRun(id);
+      if (!r) return Fail(r.error());
+      run = std::move(*r);
+      auto all = ReadWaiverRequests();
+      if (!all) return Fail(all.error());
+      for (auto& q : *all)
+        if (JNum(q, "change") == id) requests.push_back(std::move(q));
+    }
+    std::optional<std::string> stored;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      auto s = state_->GetGateRun(id);
+      if (!s) return Fail(s.error());
+      stored = std::move(*s);
+    }
+    Json p = Payload(run.overall);
+    Json out{{"id", id},
+             {"service", JStr(p, "service")},
+             {"commit", JStr(p, "commit")},
+             {"author", JStr(p, "author")},
+             {"decision", JStr(p, "decision")},
+             {"recorded_by", JStr(p, "recorded_by")},
+             {"time", JStr(run.overall, "time")},
+             {"approvals", p.value("approvals", Json::object())}};
+    Json gates = Json::array(), ledger = Json::array();
+    for (const auto& [seq, d] : run.decisions) {
+      Json dp = Payload(d);
+      Json g{{"name", JStr(dp, "gate")}, {"seq", seq}};
+      for (const char* k : {"decision", "source", "fail_on", "bypass", "findings", "blocking", "blocking_count", "waived",
+                            "waived_count", "waivers"})
+        if (dp.contains(k)) g[k] = dp[k];
+      gates.push_back(std::move(g));
+      ledger.push_back(Json{{"seq", seq}, {"type", "gate.decision"}, {"subject", JStr(d, "subject")}});
+    }
+    ledger.push_back(Json{{"seq", id}, {"type", "gate.overall"}, {"subject", JStr(run.overall, "subject")}});
+    out["gates"] = std::move(gates);
+    if (stored) {
+      auto report = ParseJson(*stored, "stored gate run " + std::to_string(id));
+      if (!report) return Fail(Error::Integrity(report.error().message()));
+      out["findings"] = report->value("findings", Json::array());
+    } else {
+      out["findings"] = nullptr;
+      out["findings_note"] = "This run's findings were not kept by this server (it was decided elsewhere or before "
+                             "the server kept reports); the ledger holds their fingerprints and counts only.";
+    }
+    gate::Keyring keyring = KeyringFromPrincipals();
+    Json reqs = Json::array();
+    for (auto& r : requests) {
+      ledger.push_back(Json{{"seq", r["id"]}, {"type", "waiver.request"}, {"subject", JStr(r, "gate")}});
+      if (auto d = JNum(r, "decided_seq"))
+        ledger.push_back(Json{{"seq", *d}, {"type", "waiver.request." + JStr(r, "status")}, {"subject", JStr(r, "gate")}});
+      if (auto w = JNum(r, "waiver_seq")) ledger.push_back(Json{{"seq", *w}, {"type", "waiver"}, {"subject", JStr(r, "gate")}});
+      reqs.push_back(RequestJson(std::move(r), caller, keyring));
+    }
+    std::sort(ledger.begin(), ledger.end(), [](const Json& a, const Json& b) { return a["seq"] < b["seq"]; });
+    for (auto& e : ledger)
+      e["inclusion_proof"] = "/api/v1/ledger/proof/inclusion?index=" + std::to_string(e["seq"].get<std::uint64_t>());
+    out["waiver_requests"] = std::move(reqs);
+    out["ledger"] = std::move(ledger);
+    return out;
+  }
+
+  HttpResponse GetGateRuns(const HttpRequest& req, const Caller& caller) {
+    if (!req.Query("id").empty()) {
+      auto id = QueryNumber(req, "id", 0);
+      if (!id) return ErrorResponse(id.error());
+      auto c = ChangeJson(*id, caller.principal);
+      if (!c) return ErrorResponse(c.error());
+      return JsonResponse(200, *c);
+    }
+    std::string service = req.Query("service");
+    std::size_t limit = req.Query("limit").empty() ? 20 : std::min<std::size_t>(Limit(req), 500);
+    std::vector<Json> runs;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto s = ledger_->ScanBodies({"gate.overall"}, [&](std::uint64_t seq, std::string_view, std::string_view body) {
+        auto j = ParseJson(std::string(body), "entry");
+        if (!j || !j->is_object()) return true;
+        Json p = Payload(*j);
+        if (!service.empty() && JStr(p, "service") != service) return true;
+        runs.push_back(Json{{"id", seq}, {"service", JStr(p, "service")}, {"commit", JStr(p, "commit")},
+                            {"author", JStr(p, "author")}, {"decision", JStr(p, "decision")}, {"time", JStr(*j, "time")}});
+        if (runs.size() > 2 * limit) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(limit));
+        return true;
+      });
+      if (!s) return ErrorResponse(s.error());
+    }
+    if (runs.size() > limit) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(limit));
+    std::reverse(runs.begin(), runs.end());  // newest first
+    return JsonResponse(200, Json{{"gate_runs", runs}});
+  }
+
+  HttpResponse GetWaiverRequests(const HttpRequest& req, const Caller& caller) {
+    std::string status = req.Query("status").empty() ? "pending" : req.Query("status");
+    if (status != "pending" && status != "approved" && status != "rejected" && status != "all")
+      return Problem(400, "status: pending, approved, rejected or all");
+    std::string service = req.Query("service");
+    std::vector<Json> all;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto r = ReadWaiverRequests();
+      if (!r) return ErrorResponse(r.error());
+      all = std::move(*r);
+    }
+    gate::Keyring keyring = KeyringFromPrincipals();
+    Json out = Json::array();
+    std::size_t limit = Limit(req);
+    for (auto it = all.rbegin(); it != all.rend() && out.size() < limit; ++it) {  // newest first
+      if (status != "all" && JStr(*it, "status") != status) continue;
+      if (!service.empty() && JStr(*it, "service") != service) continue;
+      out.push_back(RequestJson(std::move(*it), caller.principal, keyring));
+    }
+    return JsonResponse(200, Json{{"waiver_requests", out}});
+  }
+
+  // A developer asks for a waiver of one blocking finding of one gate of a
+  // gate run. Recorded as a "waiver.request" ledger event; a gate with
+  // `bypass: none` takes requests too (they can only be rejected: the queue
+  // shows no approve action).
+  HttpResponse PostWaiverRequest(const HttpRequest& req, const Caller& caller) {
+    auto body = Body(req);
+    if (!body) return ErrorResponse(body.error());
+    auto change = JNum(*body, "change");
+    if (!change) return Problem(400, "\"change\": the gate run's id (a non-negative integer) is required");
+    auto gate_name = Str(*body, "gate", true);
+    auto finding = Str(*body, "finding", true);
+    auto reason = Str(*body, "reason", true);
+    auto expires = Str(*body, "expires", true);
+    for (const auto* r : {&gate_name, &finding, &reason, &expires})
+      if (!*r) return ErrorResponse(r->error());
+    if (reason->empty()) return Problem(400, "\"reason\": a waiver request needs a reason");
+    if (reason->size() > 500) return Problem(400, "\"reason\": at most 500 characters");
+    auto exp = gate::ParseExpiry(*expires, clock_.Now());
+    if (!exp) return ErrorResponse(exp.error().WithContext("expires"));
+    if (*exp <= FormatRfc3339(clock_.Now())) return Problem(400, "\"expires\": already past");
+    std::optional<std::uint64_t> duplicate;
+    Json request;
+    Result<std::vector<ledger::AppendedEntry>> a = Fail(Error::Internal("unset"));
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto run = ReadGateRun(*change);
+      if (!run) return ErrorResponse(run.error());
+      Json p = Payload(run->overall);
+      const Json* decision = nullptr;
+      for (const auto& [seq, d] : run->decisions)
+        if (JStr(Payload(d), "gate") == *gate_name) decision = &d;
+      if (decision == nullptr) return Problem(400, "change " + std::to_string(*change) + " has no gate '" + *gate_name + "'");
+      std::string full;
+      Json dp = Payload(*decision);
+      if (auto b = dp.find("blocking"); b != dp.end() && b->is_array() && finding->size() >= 8)
+        for (const auto& fp : *b)
+          if (fp.is_string() && fp.get_ref<const std::string&>().rfind(*finding, 0) == 0) {
+            if (!full.empty()) return Problem(400, "\"finding\": '" + *finding + "' matches several findings: give more digits");
+            full = fp.get<std::string>();
+          }
+      if (full.empty())
+        return Problem(400, "\"finding\": '" + *finding + "' is not a blocking finding of gate '" + *gate_name +
+                                "' in change " + std::to_string(*change));
+      std::string actor = JStr(run->overall, "actor");
+      request = Json{{"change", *change},      {"service", JStr(p, "service")},
+                     {"commit", JStr(p, "commit")}, {"gate", *gate_name},
+                     {"finding", full},        {"reason", *reason},
+                     {"expires", *exp},        {"requested_by", caller.principal.name},
+                     {"author", JStr(p, "author")}, {"author_email", actor.find('@') != std::string::npos ? actor : ""}};
+      Json event{{"type", "waiver.request"}, {"actor", caller.principal.name}, {"subject", JStr(p, "service")},
+                 {"payload", request}};
+      a = ledger_->AppendChecked(
+          [&]() -> Result<std::vector<Json>> {
+            auto all = ReadWaiverRequests();
+            if (!all) return Fail(all.error());
+            for (const auto& r : *all)
+              if (JStr(r, "status") == "pending" && JNum(r, "change") == change && JStr(r, "gate") == *gate_name &&
+                  JStr(r, "finding") == full) {
+                duplicate = JNum(r, "id");
+                return Fail(Error::Input("a pending request asks for this waiver already"));
+              }
+            return std::vector<Json>{event};
+          },
+          ledger_key_ ? &*ledger_key_ : nullptr);
+    }
+    if (duplicate) return Problem(409, "request " + std::to_string(*duplicate) + " asks for this waiver already and is pending");
+    if (!a) return ErrorResponse(a.error());
+    metrics_.Appended(a->size());
+    request["id"] = a->front().seq;
+    request["time"] = FormatRfc3339(clock_.Now());
+    request["status"] = "pending";
+    return JsonResponse(201, RequestJson(std::move(request), caller.principal, KeyringFromPrincipals()));
+  }
+
+  // Approve (records the waiver, signed with the caller's server-held key and
+  // judged as the gate will judge it, in the same batch as the decision) or
+  // reject a pending request. The change's author cannot approve; a gate
+  // with `bypass: none` is never approved.
+  HttpResponse DecideWaiverRequest(const HttpRequest& req, const Caller& caller, bool approve) {
+    auto body = Body(req);
+    if (!body) return ErrorResponse(body.error());
+    auto id = JNum(*body, "id");
+    if (!id) return Problem(400, "\"id\": the request's id (a non-negative integer) is required");
+    auto reason = Str(*body, "reason", !approve);
+    if (!reason) return ErrorResponse(reason.error());
+    if (!approve && reason->empty()) return Problem(400, "\"reason\": a rejection needs a reason");
+    if (reason->size() > 500) return Problem(400, "\"reason\": at most 500 characters");
+    gate::Keyring keyring = KeyringFromPrincipals();
+    Json r;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto all = ReadWaiverRequests();
+      if (!all) return ErrorResponse(all.error());
+      for (auto& q : *all)
+        if (JNum(q, "id") == id) r = std::move(q);
+    }
+    if (r.is_null()) return Problem(404, "no waiver request " + std::to_string(*id));
+    if (JStr(r, "status") != "pending") return Problem(409, "waiver request " + std::to_string(*id) + " is " + JStr(r, "status"));
+    Authority who = AuthorityOver(r, caller.principal, keyring);
+    if (approve && !who.approve) return Problem(403, "approval refused: " + who.why);
+    if (!approve && !who.reject) return Problem(403, "rejecting needs one of the gate's bypass roles or admin");
+    std::vector<Json> events;
+    if (approve) {
+      if (caller.principal.private_key.empty())
+        return Problem(400, "'" + caller.principal.name + "' holds its own key: record the waiver signed (POST /api/v1/waivers)");
+      auto signer = SignerKey::Parse(caller.principal.private_key);
+      if (!signer) return ErrorResponse(signer.error());
+      gate::WaiverRequest wr;
+      wr.service = JStr(r, "service");
+      wr.gate = JStr(r, "gate");
+      wr.finding = JStr(r, "finding");
+      wr.reason = JStr(r, "reason");
+      wr.expires = JStr(r, "expires");
+      gate::Author author{JStr(r, "author"), JStr(r, "author_email")};
+      auto w = gate::SignCheckedWaiver(configs_.at(wr.service), keyring, wr, wr.finding, *signer,
+                                       author.known() ? &author : nullptr, clock_.Now());
+      if (!w) {
+        int status = w.error().message().rfind("waiver refused", 0) == 0 ? 403 : StatusFor(w.error());
+        return Problem(status, w.error().message());
+      }
+      events.push_back(w->ToEvent());
+    }
+    Json decision{{"request", *id}, {"change", r.value("change", Json())}, {"by", caller.principal.name}, {"reason", *reason}};
+    bool decided_meanwhile = false;
+    Result<std::vector<ledger::AppendedEntry>> a = Fail(Error::Internal("unset"));
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      a = ledger_->AppendChecked(
+          [&]() -> Result<std::vector<Json>> {
+            auto all = ReadWaiverRequests();
+            if (!all) return Fail(all.error());
+            for (const auto& q : *all)
+              if (JNum(q, "id") == id && JStr(q, "status") != "pending") {
+                decided_meanwhile = true;
+                return Fail(Error::Input("decided meanwhile"));
+              }
+            std::vector<Json> batch = events;
+            Json d = decision;
+            if (approve) {
+              auto size = ledger_->Size();  // the waiver is the batch's first entry
+              if (!size) return Fail(size.error());
+              d["waiver_seq"] = *size;
+            }
+            batch.push_back(Json{{"type", approve ? "waiver.request.approved" : "waiver.request.rejected"},
+                                 {"actor", caller.principal.name}, {"subject", JStr(r, "service")}, {"payload", d}});
+            return batch;
+          },
+          ledger_key_ ? &*ledger_key_ : nullptr);
+    }
+    if (decided_meanwhile) return Problem(409, "waiver request " + std::to_string(*id) + " was decided meanwhile");
+    if (!a) return ErrorResponse(a.error());
+    metrics_.Appended(a->size());
+    r["status"] = approve ? "approved" : "rejected";
+    r["decided_by"] = caller.principal.name;
+    r["decision_reason"] = *reason;
+    r["decided_seq"] = a->back().seq;
+    if (approve) r["waiver_seq"] = a->front().seq;
+    return JsonResponse(201, RequestJson(std::move(r), caller.principal, keyring));
+  }
+
+  // The service an entry concerns: its own "service", its payload's, or none.
+  static std::string EntryService(const Json& e) {
+    std::string s = JStr(e, "service");
+    return s.empty() ? JStr(Payload(e), "service") : s;
+  }
+
+  HttpResponse GetLedgerEntries(const HttpRequest& req, const Caller&) {
+    std::string type = req.Query("type"), service = req.Query("service");
+    std::optional<delivery::Millis> from, to;
+    for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      if (req.Query(name).empty()) continue;
+      auto t = delivery::ParseTime(req.Query(name));
+      if (!t) return ErrorResponse(t.error().WithContext(name));
+      *out = *t;
+    }
+    auto after = QueryNumber(req, "after", 0);
+    if (!after) return ErrorResponse(after.error());
+    std::size_t limit = req.Query("limit").empty() ? 50 : std::min<std::size_t>(Limit(req), 500);
+    std::uint64_t start = req.Query("after").empty() ? 0 : *after + 1;
+    Json out = Json::array();
+    bool more = false;
+    std::optional<Error> bad;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      auto s = ledger_->Scan(start, 0, type, [&](const ledger::StoredEntry& e) {
+        auto j = ParseJson(e.body, "ledger entry " + std::to_string(e.seq));
+        if (!j || !j->is_object()) {
+          bad = Error::Integrity("ledger entry " + std::to_string(e.seq) + " is not a JSON object");
+          return false;
+        }
+        std::string svc = EntryService(*j);
+        if (!service.empty() && svc != service) return true;
+        std::string time = JStr(*j, "time");
+        if (from || to) {
+          auto t = delivery::ParseTime(time);
+          if (!t || (from && *t < *from) || (to && *t >= *to)) return true;
+        }
+        if (out.size() == limit) {
+          more = true;
+          return false;
+        }
+        out.push_back(Json{{"seq", e.seq}, {"type", e.type}, {"time", time}, {"service", svc},
+                           {"actor", JStr(*j, "actor")}, {"subject", JStr(*j, "subject")}});
+        return true;
+      });
+      if (!s) return ErrorResponse(s.error());
+    }
+    if (bad) return ErrorResponse(*bad);
+    Json next = more ? Json(out.back()["seq"]) : Json(nullptr);
+    return JsonResponse(200, Json{{"entries", out}, {"limit", limit}, {"next_after", next}});
+  }
+
+  // The library's whole verification (ledger verify), with the server's own
+  // checkpoint key trusted when it has one. 200 when it verifies, 503 with
+  // the first problem when not.
+  HttpResponse PostVerify(const HttpRequest&, const Caller&) {
+    ledger::VerifyOptions o;
+    if (ledger_key_) o.trusted_keys.push_back(ledger_key_->verifier());
+    Result<ledger::VerifyReport> v = Fail(Error::Internal("unset"));
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      v = ledger_->Verify(o);
+    }
+    if (!v) return JsonResponse(StatusFor(v.error()), Json{{"verified", false}, {"error", v.error().message()}});
+    return JsonResponse(200, Json{{"verified", true},
+                                  {"size", v->size},
+                                  {"root", ledger::HashHex(v->root)},
+                                  {"origin", v->origin},
+                                  {"checkpoints_verified", v->checkpoints_verified},
+                                  {"latest_checkpoint_size", v->latest_checkpoint_size},
+                                  {"unsigned_entries", v->unsigned_entries},
+                                  {"trusted_key", ledger_key_.has_value()}});
   }
 
   // ---- delivery events, webhooks ------------------------------------------
@@ -948,6 +1471,11 @@ class ServiceImpl final : public Service {
     auto origin = ledger_->Origin();
     metrics_.LedgerSize(*size);
     Json out{{"size", *size}, {"root", ledger::HashHex(*root)}, {"origin", origin ? *origin : ""}};
+    auto cp = ledger_->LatestCheckpoint();
+    if (!cp) return ErrorResponse(cp.error());
+    if (*cp)
+      out["checkpoint"] = Json{{"size", (*cp)->size}, {"root", ledger::HashHex((*cp)->root)}, {"note", (*cp)->note},
+                               {"key", (*cp)->key}, {"created", (*cp)->created}};
     return JsonResponse(200, out);
   }
 
@@ -1091,6 +1619,135 @@ class ServiceImpl final : public Service {
     return Html(404, portal::MessagePage("No such service", "No service named '" + service + "' is registered.", name));
   }
 
+  // A page's data from the API route that answers it, under that route's
+  // roles: a page shows and does what its API twin would for the same
+  // principal.
+  HttpResponse CallRoute(const std::string& method, const std::string& path, const HttpRequest& req, const Caller& caller) {
+    for (const auto& r : routes_) {
+      if (r.method != method || r.path != path) continue;
+      if (!Allowed(r, caller.principal))
+        return Problem(403, "'" + caller.principal.name + "' may not " + method + " " + path + " (roles: " + Join(r.roles) + ")");
+      return r.handler(req, caller);
+    }
+    return Problem(404, "no route " + path);
+  }
+
+  // The change, waiver queue and ledger pages and their form actions
+  // (portal_pages.cpp renders them). Form posts carry the session's form
+  // token (portal::FormAllowed) besides the SameSite=Strict cookie.
+  HttpResponse PortalPages(const HttpRequest& req) {
+    bool action = portal::IsActionPath(req.path);
+    if (action ? req.method != "POST" : req.method != "GET")
+      return Problem(405, "method " + req.method + " not allowed on " + req.path);
+    std::string session = portal::SessionFromCookies(req.Header("cookie"));
+    auto who = session.empty() ? Result<Caller>(Fail(Error::Input("no session"))) : AuthenticateToken(session);
+    if (!who) {
+      std::string next = !action ? req.path : req.path.rfind("/ledger", 0) == 0 ? "/ledger" : "/waivers";
+      return Html(401, portal::SignInPage(next, session.empty() ? "" : "Your session ended: sign in again."));
+    }
+    if (!limiter_.Allow(who->principal.name, std::chrono::steady_clock::now()))
+      return Html(429, portal::MessagePage("Too many requests", "Slow down and reload the page.", who->principal.name));
+    const std::string& name = who->principal.name;
+    std::string form = portal::FormToken(session);
+    auto refused = [&](const HttpResponse& r, const std::string& title) {
+      auto j = ParseJson(r.body, "response");
+      std::string message = j && j->is_object() && j->contains("error") && (*j)["error"].is_string()
+                                ? (*j)["error"].get<std::string>()
+                                : "the request failed (" + std::to_string(r.status) + ")";
+      return Html(r.status, portal::MessagePage(title, message, name));
+    };
+    if (action && !portal::FormAllowed(req.Header("origin"), req.Header("host"), req.Query("csrf"), session))
+      return Html(403, portal::MessagePage("Form refused",
+                                           "The form did not come from this site's page (its form token or origin does "
+                                           "not match): reload the page and send it again.",
+                                           name));
+    auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
+      if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      return std::stoull(s);
+    };
+
+    if (req.path.rfind("/changes/", 0) == 0) {
+      auto id = portal::IsChangePage(req.path) ? number(req.path.substr(9)) : std::nullopt;
+      if (!id)
+        return Html(404, portal::MessagePage("No such change",
+                                             "A change is named by the ledger index of its gate run (/changes/123).", name));
+      HttpRequest api;
+      api.query["id"] = std::to_string(*id);
+      auto r = CallRoute("GET", "/api/v1/gate-runs", api, *who);
+      if (r.status != 200) return refused(r, r.status == 404 ? "No such change" : "Error");
+      auto j = PageJson(r);
+      if (!j) return Html(500, portal::MessagePage("Error", j.error().message(), name));
+      return Html(200, portal::ChangePage(*j, form, name));
+    }
+    if (req.path == "/waivers") {
+      std::string status = req.Query("status").empty() ? "pending" : req.Query("status");
+      HttpRequest api;
+      api.query["status"] = status;
+      auto r = CallRoute("GET", "/api/v1/waiver-requests", api, *who);
+      if (r.status != 200) return refused(r, "Error");
+      auto j = PageJson(r);
+      if (!j) return Html(500, portal::MessagePage("Error", j.error().message(), name));
+      return Html(200, portal::WaiverQueuePage(*j, status, req.Query("notice"), form, name));
+    }
+    if (req.path.rfind("/waivers/", 0) == 0) {  // request, approve, reject
+      Json body;
+      std::string api_path, notice;
+      if (req.path == "/waivers/request") {
+        auto change = number(req.Query("change"));
+        if (!change) return Html(400, portal::MessagePage("Refused", "The form names no change.", name));
+        body = Json{{"change", *change}, {"gate", req.Query("gate")}, {"finding", req.Query("finding")},
+                    {"reason", req.Query("reason")}, {"expires", req.Query("expires")}};
+        api_path = "/api/v1/waiver-requests";
+        notice = "requested";
+      } else {
+        auto id = number(req.Query("id"));
+        if (!id) return Html(400, portal::MessagePage("Refused", "The form names no request.", name));
+        body = Json{{"id", *id}, {"reason", req.Query("reason")}};
+        bool approve = req.path == "/waivers/approve";
+        api_path = approve ? "/api/v1/waiver-requests/approve" : "/api/v1/waiver-requests/reject";
+        notice = approve ? "approved" : "rejected";
+      }
+      HttpRequest api;
+      api.method = "POST";
+      api.path = api_path;
+      api.body = body.dump();
+      auto r = CallRoute("POST", api_path, api, *who);
+      if (r.status != 201) return refused(r, "Refused");
+      return Redirect("/waivers?notice=" + notice + (notice == "requested" ? "" : "&status=all"));
+    }
+    if (req.path == "/ledger/proof" || req.path == "/ledger/bundle") {  // the API's answer, for a signed-in browser
+      HttpRequest api;
+      api.query = req.query;
+      return CallRoute("GET", req.path == "/ledger/proof" ? "/api/v1/ledger/proof/inclusion" : "/api/v1/ledger/export",
+                       api, *who);
+    }
+    // "/ledger" and its "Verify now" (the search stays in the page's query).
+    portal::LedgerQuery q{req.Query("type"), req.Query("service"), req.Query("from"),
+                          req.Query("to"),   req.Query("after"),   req.Query("limit")};
+    Json verify;
+    if (req.path == "/ledger/verify") {
+      HttpRequest api;
+      api.method = "POST";
+      auto r = CallRoute("POST", "/api/v1/ledger/verify", api, *who);
+      auto j = ParseJson(r.body, "verification");
+      if (!j || !j->contains("verified")) return refused(r, "Error");
+      verify = *j;
+      q = portal::LedgerQuery{};
+    }
+    auto head = CallRoute("GET", "/api/v1/ledger/head", HttpRequest{}, *who);
+    if (head.status != 200) return refused(head, "Error");
+    HttpRequest search;
+    for (const auto& [k, v] : {std::pair{"type", q.type}, std::pair{"service", q.service}, std::pair{"from", q.from},
+                               std::pair{"to", q.to}, std::pair{"after", q.after}, std::pair{"limit", q.limit}})
+      if (!v.empty()) search.query[k] = v;
+    auto entries = CallRoute("GET", "/api/v1/ledger/entries", search, *who);
+    if (entries.status != 200) return refused(entries, "Search refused");
+    auto h = PageJson(head);
+    auto e = PageJson(entries);
+    if (!h || !e) return Html(500, portal::MessagePage("Error", "unreadable ledger answer", name));
+    return Html(200, portal::LedgerPage(*h, *e, q, verify, form, name));
+  }
+
   // A page's data from its API twin's response.
   static Result<Json> PageJson(const HttpResponse& r) {
     auto j = ParseJson(r.body, "report");
@@ -1184,6 +1841,18 @@ class ServiceImpl final : public Service {
         {"GET", "/api/v1/approvals", Access::kRead, all, "Recorded approvals", "gate", bind(&ServiceImpl::GetApprovals)},
         {"POST", "/api/v1/approvals", Access::kWrite, writers, "Approve a commit (four-eyes)", "gate",
          bind(&ServiceImpl::PostApproval)},
+        {"GET", "/api/v1/gate-runs", Access::kRead, all,
+         "One gate run (?id=): gates, findings, waivers, approvals, waiver requests, ledger entries; else recent runs",
+         "gate", bind(&ServiceImpl::GetGateRuns)},
+        {"GET", "/api/v1/waiver-requests", Access::kRead, all,
+         "Waiver requests with their status and what the caller may do", "gate", bind(&ServiceImpl::GetWaiverRequests)},
+        {"POST", "/api/v1/waiver-requests", Access::kWrite, writers,
+         "Request a waiver of a blocking finding of a gate run", "gate", bind(&ServiceImpl::PostWaiverRequest)},
+        {"POST", "/api/v1/waiver-requests/approve", Access::kWrite, writers,
+         "Approve a waiver request: records the waiver, signed by the caller (bypass role, not the author)", "gate",
+         [this](const HttpRequest& r, const Caller& c) { return DecideWaiverRequest(r, c, true); }},
+        {"POST", "/api/v1/waiver-requests/reject", Access::kWrite, writers, "Reject a waiver request with a reason",
+         "gate", [this](const HttpRequest& r, const Caller& c) { return DecideWaiverRequest(r, c, false); }},
         {"GET", "/api/v1/events", Access::kRead, all, "Deploys, changes and incidents", "delivery",
          bind(&ServiceImpl::GetEvents)},
         {"POST", "/api/v1/events", Access::kWrite, release, "Record delivery events (JSON Lines), one transaction",
@@ -1200,6 +1869,10 @@ class ServiceImpl final : public Service {
          bind(&ServiceImpl::GetConsistency)},
         {"GET", "/api/v1/ledger/export", Access::kRead, all, "The ledger as a verifiable bundle", "ledger",
          bind(&ServiceImpl::GetExport)},
+        {"GET", "/api/v1/ledger/entries", Access::kRead, all, "Entries by type, service and time, paged", "ledger",
+         bind(&ServiceImpl::GetLedgerEntries)},
+        {"POST", "/api/v1/ledger/verify", Access::kRead, writers, "Verify the whole ledger now (writes nothing)", "ledger",
+         bind(&ServiceImpl::PostVerify)},
         {"GET", "/api/v1/services", Access::kRead, all, "Registered services, owners and gates", "services",
          bind(&ServiceImpl::GetServices)},
         {"POST", "/webhooks/github", Access::kWebhook, {}, "GitHub deliveries (X-Hub-Signature-256)", "webhooks",

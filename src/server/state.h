@@ -54,6 +54,11 @@ class StateStore {
   virtual Result<bool> FirstDelivery(const std::string& provider, const std::string& id, const std::string& now) = 0;
   // Records an OIDC token id until `expires` (Unix seconds); false when it was seen before.
   virtual Result<bool> FirstTokenUse(const std::string& jti, std::int64_t expires, std::int64_t now) = 0;
+  // The report of a gate run (its findings with file, line, fix text and
+  // references: text the ledger never holds), under the ledger seq of its
+  // gate.overall entry, for the portal's change page. Insert or replace.
+  virtual Status PutGateRun(std::uint64_t id, const std::string& service, const std::string& report_json) = 0;
+  virtual Result<std::optional<std::string>> GetGateRun(std::uint64_t id) = 0;
 };
 
 Result<std::unique_ptr<StateStore>> OpenSqliteState(const std::string& path);

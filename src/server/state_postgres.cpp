@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS tokens(
 CREATE TABLE IF NOT EXISTS deliveries(
   provider text NOT NULL, id text NOT NULL, received text NOT NULL, PRIMARY KEY(provider, id));
 CREATE TABLE IF NOT EXISTS oidc_jti(jti text PRIMARY KEY, expires bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS gate_runs(id bigint PRIMARY KEY, service text NOT NULL, report text NOT NULL);
 )sql";
 
 constexpr const char* kPrincipalColumns = "name,email,roles,public_key,private_key,disabled";
@@ -145,6 +146,25 @@ class PostgresState final : public StateStore {
     std::vector<TokenRecord> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(TokenRow(*r, i));
     return out;
+  }
+
+  Status PutGateRun(std::uint64_t id, const std::string& service, const std::string& report_json) override {
+    pg::Params params;
+    params.Int(static_cast<std::int64_t>(id)).Text(service).Text(report_json);
+    auto r = Exec("INSERT INTO gate_runs(id,service,report) VALUES($1,$2,$3) "
+                  "ON CONFLICT(id) DO UPDATE SET service=EXCLUDED.service, report=EXCLUDED.report",
+                  params, "store gate run");
+    if (!r) return Fail(r.error());
+    return Ok();
+  }
+
+  Result<std::optional<std::string>> GetGateRun(std::uint64_t id) override {
+    pg::Params params;
+    params.Int(static_cast<std::int64_t>(id));
+    auto r = Exec("SELECT report FROM gate_runs WHERE id=$1", params, "read gate run");
+    if (!r) return Fail(r.error());
+    if (r->size() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(r->Text(0, 0));
   }
 
   Result<bool> FirstDelivery(const std::string& provider, const std::string& id, const std::string& now) override {

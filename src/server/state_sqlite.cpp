@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS tokens(
 CREATE TABLE IF NOT EXISTS deliveries(
   provider TEXT NOT NULL, id TEXT NOT NULL, received TEXT NOT NULL, PRIMARY KEY(provider, id));
 CREATE TABLE IF NOT EXISTS oidc_jti(jti TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS gate_runs(id INTEGER PRIMARY KEY, service TEXT NOT NULL, report TEXT NOT NULL);
 )sql";
 
 class Stmt {
@@ -140,6 +141,24 @@ class SqliteState final : public StateStore {
     while ((rc = s.Step()) == SQLITE_ROW) out.push_back(TokenRow(s));
     if (rc != SQLITE_DONE) return Fail(Err("read tokens"));
     return out;
+  }
+
+  Status PutGateRun(std::uint64_t id, const std::string& service, const std::string& report_json) override {
+    Stmt s(db_, "INSERT OR REPLACE INTO gate_runs(id,service,report) VALUES(?,?,?)");
+    if (!s.ok()) return Fail(Err("prepare"));
+    s.Bind(1, static_cast<std::int64_t>(id)).Bind(2, service).Bind(3, report_json);
+    if (s.Step() != SQLITE_DONE) return Fail(Err("store gate run"));
+    return Ok();
+  }
+
+  Result<std::optional<std::string>> GetGateRun(std::uint64_t id) override {
+    Stmt s(db_, "SELECT report FROM gate_runs WHERE id=?");
+    if (!s.ok()) return Fail(Err("prepare"));
+    s.Bind(1, static_cast<std::int64_t>(id));
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return Fail(Err("read gate run"));
+    return std::optional<std::string>(s.Text(0));
   }
 
   Result<bool> FirstDelivery(const std::string& provider, const std::string& id, const std::string& now) override {
