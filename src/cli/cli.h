@@ -39,6 +39,7 @@ void RegisterSlo(CLI::App& app, Context& ctx);     // slo init|rules|budget
 void RegisterCanary(CLI::App& app, Context& ctx);  // canary judge
 void RegisterReport(CLI::App& app, Context& ctx);  // report compliance (cmd_report.cpp)
 void RegisterCost(CLI::App& app, Context& ctx);    // cost diff (cmd_cost.cpp)
+void RegisterRightsize(CLI::App& app, Context& ctx);  // rightsize (cmd_rightsize.cpp)
 // tollgate db import|status and tollgate sbom (cmd_deps.cpp).
 void RegisterDeps(CLI::App& app, Context& ctx);
 // tollgate scan deps, added to the `scan` group by RegisterScan.

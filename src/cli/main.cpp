@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::RegisterCanary(app, ctx);
   cli::RegisterReport(app, ctx);
   cli::RegisterCost(app, ctx);
+  cli::RegisterRightsize(app, ctx);
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);
   cli::RegisterPolicy(app, ctx);

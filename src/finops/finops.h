@@ -97,10 +97,11 @@ struct RegionPrices {
   std::map<std::string, Decimal> load_balancer;   // application, network, gateway: per hour
   std::optional<Decimal> eks_cluster_hour;
   std::optional<Decimal> lambda_requests_per_million, lambda_gb_second;
+  std::optional<Decimal> k8s_vcpu_hour, k8s_gib_hour;  // `kubernetes:` requests, for tollgate rightsize
 };
 
 // A negotiated discount: percent off every price of `kind` (ec2, ebs, rds,
-// rds_storage, s3, nat_gateway, load_balancer, eks_cluster, lambda), or only
+// rds_storage, s3, nat_gateway, load_balancer, eks_cluster, lambda, kubernetes), or only
 // of one instance family (m5, db.r6g) of ec2 or rds. The most specific wins;
 // discounts never stack.
 struct Discount {

@@ -15,7 +15,7 @@ constexpr std::size_t kMaxPriceBookBytes = std::size_t{8} << 20;
 const std::set<std::string> kOperatingSystems = {"linux", "windows", "rhel", "suse"};
 const std::set<std::string> kTenancies = {"default", "dedicated", "host"};
 const std::set<std::string> kDiscountKinds = {"ec2",           "ebs",         "rds",         "rds_storage", "s3",
-                                              "nat_gateway", "load_balancer", "eks_cluster", "lambda"};
+                                              "nat_gateway", "load_balancer", "eks_cluster", "lambda", "kubernetes"};
 
 // A plain number, exactly as written.
 Result<Decimal> Number(const yaml::Reader& r, const YAML::Node& n, const std::string& what) {
@@ -111,7 +111,7 @@ Result<AzPrice> ReadAz(const yaml::Reader& r, const YAML::Node& n, const std::st
 Result<RegionPrices> ReadRegion(const yaml::Reader& r, const YAML::Node& n, const std::string& what) {
   RegionPrices p;
   TG_TRY(r.OnlyKeys(n, {"ec2", "ebs", "rds", "rds_storage", "rds_iops", "s3", "nat_gateway", "load_balancer", "eks_cluster",
-                        "lambda"},
+                        "lambda", "kubernetes"},
                     what));
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar(), name = what + "." + key;
@@ -168,6 +168,11 @@ Result<RegionPrices> ReadRegion(const yaml::Reader& r, const YAML::Node& n, cons
       std::map<std::string, Decimal> f;
       TG_TRY(Fields(r, v, {"hour"}, name, f));
       p.eks_cluster_hour = Get(f, "hour");
+    } else if (key == "kubernetes") {
+      std::map<std::string, Decimal> f;
+      TG_TRY(Fields(r, v, {"vcpu_hour", "gib_hour"}, name, f));
+      p.k8s_vcpu_hour = Get(f, "vcpu_hour");
+      p.k8s_gib_hour = Get(f, "gib_hour");
     } else if (key == "lambda") {
       std::map<std::string, Decimal> f;
       TG_TRY(Fields(r, v, {"requests_per_million", "gb_second"}, name, f));

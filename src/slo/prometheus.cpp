@@ -81,10 +81,7 @@ double UnixSeconds(TimePoint t) {
 // The sum over all series of a matrix, per timestamp (seconds).
 Result<std::map<std::int64_t, double>> QueryRange(HttpGetter& http, const std::string& base, const std::string& query,
                                                   TimePoint from, TimePoint to, Seconds step) {
-  char range[128];
-  std::snprintf(range, sizeof range, "&start=%.3f&end=%.3f&step=%lld", UnixSeconds(from), UnixSeconds(to),
-                static_cast<long long>(step.count()));
-  auto body = http.Get(base, "/api/v1/query_range?query=" + UrlEncode(query) + range);
+  auto body = QueryRangeBody(http, base, query, from, to, step);
   if (!body) return Fail(body.error());
   Json j;
   try {
@@ -116,6 +113,14 @@ Result<std::map<std::int64_t, double>> QueryRange(HttpGetter& http, const std::s
 }
 
 }  // namespace
+
+Result<std::string> QueryRangeBody(HttpGetter& http, const std::string& base_url, const std::string& query,
+                                   TimePoint from, TimePoint to, Seconds step) {
+  char range[128];
+  std::snprintf(range, sizeof range, "&start=%.3f&end=%.3f&step=%lld", UnixSeconds(from), UnixSeconds(to),
+                static_cast<long long>(step.count()));
+  return http.Get(base_url, "/api/v1/query_range?query=" + UrlEncode(query) + range);
+}
 
 Seconds DefaultStep(TimePoint from, TimePoint to) {
   const auto span = std::chrono::duration_cast<Seconds>(to - from).count();

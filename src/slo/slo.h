@@ -198,6 +198,10 @@ class HttpGetter {
   virtual Result<std::string> Get(const std::string& base_url, const std::string& path_and_query) = 0;
 };
 std::unique_ptr<HttpGetter> MakeHttpGetter();  // cpp-httplib; http:// only
+// The body of `GET /api/v1/query_range` for `query` (URL-encoded here) over
+// [from, to] at `step`, unparsed (finops' right-sizing streams it).
+Result<std::string> QueryRangeBody(HttpGetter& http, const std::string& base_url, const std::string& query,
+                                   TimePoint from, TimePoint to, Seconds step);
 
 // Samples for one SLO from `query_range` over [from, to] at `step`: for an
 // event SLI, total = total_query x step and bad = error_query x step per step;
