@@ -64,5 +64,63 @@ TEST(PortalPages, ApprovedRequestLetsTheNextDecisionPassAndTheAuthorIsRefused) {
   EXPECT_EQ(fx.svc->Handle(page).status, 401);
 }
 
+TEST(PortalPages, BypassNoneIsNeverApprovedRejectNeedsAReasonAndVerifyNowShowsTheResult) {
+  Fixture fx("sqlite");
+  Json leak{{"rule_id", "aws-key"}, {"severity", "critical"}, {"message", "key"}, {"fingerprint", std::string(64, 'b')}};
+  Json run{{"service", "payments-api"}, {"commit", "c2"}, {"author", "p-developer <p-developer@corp.example>"},
+           {"gates", {{"secrets", Json::array({leak})}, {"sast", Json::array()}}}};
+  auto r1 = fx.Call("POST", "/api/v1/gate-runs", fx.tokens["developer"], run.dump());
+  ASSERT_EQ(r1.status, 201) << r1.body;
+  std::uint64_t change = Fixture::Parse(r1)["change"].get<std::uint64_t>();
+  auto req = fx.Call("POST", "/api/v1/waiver-requests", fx.tokens["developer"],
+                     Json{{"change", change}, {"gate", "secrets"}, {"finding", std::string(64, 'b')},
+                          {"reason", "test key"}, {"expires", "30d"}}.dump());
+  ASSERT_EQ(req.status, 201) << req.body;
+  std::uint64_t id = Fixture::Parse(req)["id"].get<std::uint64_t>();
+  EXPECT_EQ(Fixture::Parse(req)["can_approve"], false);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/waiver-requests/approve", fx.tokens["admin"], Json{{"id", id}}.dump()).status, 403);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/waiver-requests/approve", fx.tokens["security"], Json{{"id", id}}.dump()).status, 403);
+
+  HttpRequest login = testfx::Request("GET", "/login?token=" + fx.tokens["admin"]);
+  std::string cookie, session;
+  for (const auto& [k, v] : fx.svc->Handle(login).headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  session = cookie.substr(cookie.find('=') + 1);
+  HttpRequest queue = testfx::Request("GET", "/waivers");
+  queue.headers["cookie"] = cookie;
+  auto q = fx.svc->Handle(queue);
+  ASSERT_EQ(q.status, 200) << q.body;
+  EXPECT_EQ(q.body.find("id=\"approve-" + std::to_string(id) + "\""), std::string::npos) << "bypass: none: no approve";
+  EXPECT_NE(q.body.find("id=\"reject-" + std::to_string(id) + "\""), std::string::npos);
+
+  // Reject needs a reason; a form without the session's token is refused.
+  EXPECT_EQ(fx.Call("POST", "/api/v1/waiver-requests/reject", fx.tokens["admin"], Json{{"id", id}}.dump()).status, 400);
+  HttpRequest reject = testfx::Request("POST", "/waivers/reject?id=" + std::to_string(id) + "&reason=fix%20it");
+  reject.query["reason"] = "fix it";
+  reject.headers["cookie"] = cookie;
+  EXPECT_EQ(fx.svc->Handle(reject).status, 403) << "no form token";
+  reject.query["csrf"] = portal::FormToken(session);
+  reject.headers["origin"] = "https://evil.example";
+  reject.headers["host"] = "127.0.0.1:8080";
+  EXPECT_EQ(fx.svc->Handle(reject).status, 403) << "another site's origin";
+  reject.headers["origin"] = "http://127.0.0.1:8080";
+  EXPECT_EQ(fx.svc->Handle(reject).status, 303);
+  auto all = Fixture::Parse(fx.Call("GET", "/api/v1/waiver-requests?status=rejected", fx.tokens["auditor"]));
+  ASSERT_EQ(all["waiver_requests"].size(), 1u);
+  EXPECT_EQ(all["waiver_requests"][0]["decision_reason"], "fix it");
+
+  HttpRequest verify = testfx::Request("POST", "/ledger/verify");
+  verify.headers["cookie"] = cookie;
+  verify.query["csrf"] = portal::FormToken(session);
+  auto v = fx.svc->Handle(verify);
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_NE(v.body.find("data-verified=\"true\""), std::string::npos) << v.body;
+  // Search: only gate.overall entries of the service.
+  auto found = Fixture::Parse(fx.Call("GET", "/api/v1/ledger/entries?type=gate.overall&service=payments-api", fx.tokens["auditor"]));
+  ASSERT_EQ(found["entries"].size(), 1u);
+  EXPECT_EQ(found["entries"][0]["seq"], change);
+  EXPECT_EQ(Fixture::Parse(fx.Call("GET", "/api/v1/ledger/entries?service=none", fx.tokens["auditor"]))["entries"].size(), 0u);
+}
+
 }  // namespace
 }  // namespace tollgate::server
