@@ -151,12 +151,13 @@ TEST(AdmissionCli, AuditReportsFindingsInEveryFormat) {
 // at a time: the process stays far below what holding the document would
 // take (nlohmann::json needs several times the text).
 TEST(AdmissionCli, AuditStreamsAClusterDumpInBoundedMemory) {
+  const int kPods = static_cast<int>(tollgate::testing::ScaledForAsan(100000));
   fs::path dir = fs::temp_directory_path() / ("tg_adm_big_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   {
     std::ofstream out(dir / "cluster.json");
     out << R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"payments"}})";
-    for (int i = 0; i < 100000; ++i)
+    for (int i = 0; i < kPods; ++i)
       out << R"(,{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p)" << i
           << R"(","namespace":"payments","labels":{)" << (i % 1000 == 0 ? "" : R"("owner":"t")")
           << R"(}},"spec":{"containers":[{"name":"c","image":"registry.example.com/app:1.)" << i % 30
@@ -168,9 +169,9 @@ TEST(AdmissionCli, AuditStreamsAClusterDumpInBoundedMemory) {
   CliRun r = Tollgate("policy audit " + pol + " --format json -o " + (dir / "out.json").string() + " " +
                       (dir / "cluster.json").string());
   EXPECT_EQ(r.rc, 1) << r.err;
-  EXPECT_NE(r.err.find("100001 objects"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(std::to_string(kPods + 1) + " objects"), std::string::npos) << r.err;
   Json report = Json::parse(Slurp(dir / "out.json"));
-  EXPECT_EQ(report["findings"].size(), 100u);  // every thousandth pod has no owner
+  EXPECT_EQ(report["findings"].size(), static_cast<std::size_t>(kPods / 1000));  // every thousandth pod has no owner
   EXPECT_LT(tollgate::testing::PeakChildRssKb(), tollgate::testing::RssLimitKb(64 * 1024));
   fs::remove_all(dir);
 }
