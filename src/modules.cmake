@@ -5,7 +5,7 @@
 # ours; cli uses everything).
 set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac admission ledger slo canary delivery finops compliance gate server cli)
 
-set(TOLLGATE_PUBLIC_core canonical_json.h file.h finding.h finding_store.h git.h hash.h json_stream.h jsonc.h report.h result.h signing.h sqlite.h stream_file.h time.h utf8.h walk.h yaml.h)
+set(TOLLGATE_PUBLIC_core canonical_json.h embedded.h file.h finding.h finding_store.h git.h hash.h json_stream.h jsonc.h report.h result.h signing.h sqlite.h stream_file.h time.h utf8.h walk.h yaml.h)
 set(TOLLGATE_PUBLIC_scan/import sarif.h)
 set(TOLLGATE_PUBLIC_scan/secrets secrets.h)
 set(TOLLGATE_PUBLIC_scan/deps deps.h)

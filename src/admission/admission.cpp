@@ -15,6 +15,7 @@
 #include "core/yaml.h"
 #include "rego/rego.h"
 #include "rego/value.h"
+#include "core/embedded.h"
 
 namespace tollgate::admission {
 
@@ -22,11 +23,7 @@ namespace fs = std::filesystem;
 
 // policies/gatekeeper/{templates,constraints}/*.yaml, embedded at build time
 // (cmake/embed_policies.cmake).
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinLibraryFiles[];
+extern const EmbeddedFile kBuiltinLibraryFiles[];
 extern const std::size_t kBuiltinLibraryFileCount;
 
 std::string_view ActionName(Action a) {

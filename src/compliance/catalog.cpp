@@ -7,15 +7,12 @@
 #include "compliance/compliance.h"
 #include "core/file.h"
 #include "core/yaml.h"
+#include "core/embedded.h"
 
 namespace tollgate::compliance {
 
 // Generated from catalogs/ by cmake/embed_policies.cmake.
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinCatalogFiles[];
+extern const EmbeddedFile kBuiltinCatalogFiles[];
 extern const std::size_t kBuiltinCatalogFileCount;
 
 namespace {

@@ -9,15 +9,12 @@
 #include "finops/finops.h"
 #include "rego/check.h"
 #include "rego/rego.h"
+#include "core/embedded.h"
 
 namespace tollgate::gate {
 
 // policies/cost/cost.rego, embedded by src/CMakeLists.txt (cmake/embed_policies.cmake).
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinCostPolicyFiles[];
+extern const EmbeddedFile kBuiltinCostPolicyFiles[];
 extern const std::size_t kBuiltinCostPolicyFileCount;
 
 namespace {

@@ -6,16 +6,13 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/embedded.h"
 
 namespace tollgate::server::assets {
 
 // Generated at build time (src/CMakeLists.txt: esbuild, then
 // cmake/embed_policies.cmake): "portal.js" and "portal.css".
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kPortalAssetFiles[];
+extern const EmbeddedFile kPortalAssetFiles[];
 extern const std::size_t kPortalAssetFileCount;
 
 namespace {

@@ -7,14 +7,11 @@
 #include <vector>
 
 #include "rego/rego.h"
+#include "core/embedded.h"
 
 namespace tollgate::iac {
 
-struct EmbeddedPolicyFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedPolicyFile kBuiltinPolicyFiles[];
+extern const EmbeddedFile kBuiltinPolicyFiles[];
 extern const std::size_t kBuiltinPolicyFileCount;
 
 // `*_test.rego` files hold `policy test` cases, never checks.

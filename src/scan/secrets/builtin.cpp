@@ -1,15 +1,12 @@
 #include <cstddef>
 
 #include "scan/secrets/secrets.h"
+#include "core/embedded.h"
 
 namespace tollgate::secrets {
 
 // Defined in the generated builtin_rules.cpp (cmake/embed_rules.cmake).
-struct EmbeddedRuleFile {
-  const char* name;
-  const char* text;
-};
-extern const EmbeddedRuleFile kBuiltinRuleFiles[];
+extern const EmbeddedFile kBuiltinRuleFiles[];
 extern const std::size_t kBuiltinRuleFileCount;
 
 Result<std::vector<Rule>> BuiltinRules() {
