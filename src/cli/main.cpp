@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::RegisterReport(app, ctx);
   cli::RegisterCost(app, ctx);
   cli::RegisterRightsize(app, ctx);
+  cli::RegisterKpi(app, ctx);
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);
   cli::RegisterPolicy(app, ctx);
