@@ -19,6 +19,13 @@ std::string Num(double v, int digits = 2) {
   return buf;
 }
 
+// A value as the text table shows it: counts whole, fractions in percent.
+std::string Shown(double v, const std::string& unit) {
+  if (unit == "count") return Num(v, 0);
+  if (unit == "fraction") return Num(v * 100, 1) + " %";
+  return Num(v) + " " + unit;
+}
+
 // Where `value` stands against the first (best) band of `bands`.
 Standing Against(const std::optional<double>& value, const delivery::MetricBands& bands) {
   if (!value) return Standing::kNoData;
@@ -227,9 +234,7 @@ std::string KpiToText(const KpiReport& r) {
       << delivery::FormatTime(r.options.dora.from) << " to " << delivery::FormatTime(r.options.dora.to) << " ("
       << r.options.dora.env << "; ledger verified, " << r.ledger_size << " entries)\n\n";
   for (const auto& k : r.kpis) {
-    std::string value = k.standing == Standing::kNotMeasured ? "-"
-                        : k.value                          ? Num(*k.value) + " " + k.unit
-                                                           : "no data";
+    std::string value = k.standing == Standing::kNotMeasured ? "-" : k.value ? Shown(*k.value, k.unit) : "no data";
     out << "  " << k.name << ": " << value;
     if (!k.target.empty()) out << "   target " << k.target;
     out << "   [" << StandingName(k.standing) << "]\n      " << k.basis << "\n";

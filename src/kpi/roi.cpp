@@ -22,7 +22,7 @@ std::string Money(double v) {
 
 std::string Plain(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 
