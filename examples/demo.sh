@@ -117,4 +117,7 @@ say "9b. tollgate dora report"
 "$TG" dora report --from 2026-09-07 --to 2026-10-19
 "$TG" dora report --service payments-api --from 2026-09-07 --to 2026-10-19 --format json |
   python3 -c 'import json,sys; o=json.load(sys.stdin)["overall"]; print("payments-api as JSON:", {k: o[k] for k in ("deployments","deploys_per_week","lead_time_hours","change_failure_rate","time_to_restore_hours","stage")})'
+say "9c. tollgate kpi report and kpi roi: the KPI table against its targets, ROI from illustrative rates"
+"$TG" kpi report --from 2026-09-07 --to 2026-10-19
+"$TG" kpi roi --inputs "$ex/roi.yaml" --from 2026-09-07 --to 2026-10-19 | tail -12
 "$TG" ledger verify --trusted-key "$TOLLGATE_LEDGER_KEY.pub"
