@@ -100,7 +100,9 @@ int RunVerify(const LedgerArgs& a, const Clock& clock) {
   std::string what;
   if (!a.bundle.empty()) {
     what = a.bundle;
-    rep = ledger::VerifyBundleFile(a.bundle, *opts);
+    std::error_code ec;
+    rep = std::filesystem::is_directory(a.bundle, ec) ? ledger::VerifyBundleDir(a.bundle, *opts)
+                                                      : ledger::VerifyBundleFile(a.bundle, *opts);
     if (!rep) return Report(rep.error());
   } else {
     what = LedgerLocation(a.ledger);
@@ -224,7 +226,7 @@ void RegisterLedger(CLI::App& app, Context& ctx) {
 
   auto* verify = ledger->add_subcommand("verify", "Recompute every leaf, node and checkpoint; exit 3 naming the first bad index");
   add_ledger(verify);
-  verify->add_option("--bundle", a->bundle, "Verify an exported bundle instead of a database");
+  verify->add_option("--bundle", a->bundle, "Verify an exported bundle (a file from ledger export, or a directory from report bundle) instead of a database");
   verify->add_option("--trusted-key", a->trusted, "Public key file (FILE.pub) whose checkpoints count; repeatable");
   verify->add_option("--checkpoint", a->checkpoint,
                      "A checkpoint saved earlier (ledger checkpoint output): prove the log still extends it");

@@ -20,6 +20,8 @@ struct ComplianceArgs {
   std::string output;
   std::vector<std::string> catalogs;
   std::string check;
+  std::vector<std::string> frameworks;  // report bundle
+  bool force = false;
 };
 
 std::string Percent(double share) { return std::to_string(static_cast<int>(std::lround(share * 100.0))) + "%"; }
@@ -37,15 +39,22 @@ std::string Summary(const Json& r) {
   return line + "\n";
 }
 
-// The evidence document of the period, from the verified ledger.
-Result<Json> ReadEvidence(const ComplianceArgs& a, const Clock& clock) {
+// --from, --to and --service.
+Result<compliance::EvidenceOptions> PeriodOf(const ComplianceArgs& a) {
   auto from = ParseRfc3339(a.from);
   if (!from) return Fail(from.error().WithContext("--from"));
   auto to = ParseRfc3339(a.to);
   if (!to) return Fail(to.error().WithContext("--to"));
+  return compliance::EvidenceOptions{*from, *to, a.service};
+}
+
+// The evidence document of the period, from the verified ledger.
+Result<Json> ReadEvidence(const ComplianceArgs& a, const Clock& clock) {
+  auto period = PeriodOf(a);
+  if (!period) return Fail(period.error());
   auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
   if (!l) return Fail(l.error());
-  return compliance::BuildEvidence(**l, {*from, *to, a.service});
+  return compliance::BuildEvidence(**l, *period);
 }
 
 // `body` to --output (a file) or stdout; exit 0 or the write's error.
@@ -107,6 +116,21 @@ int RunCatalog(const ComplianceArgs& a) {
   return static_cast<int>(ExitCode::kBlocked);
 }
 
+// tollgate report bundle: the directory an auditor takes away.
+int RunBundle(const ComplianceArgs& a, const Clock& clock) {
+  auto lib = compliance::LoadLibrary(a.catalogs);
+  if (!lib) return Report(lib.error());
+  auto period = PeriodOf(a);
+  if (!period) return Report(period.error());
+  auto l = ledger::Ledger::Open(LedgerLocation(a.ledger), ledger::OpenMode::kExisting, clock);
+  if (!l) return Report(l.error());
+  auto s = compliance::WriteBundle(**l, *lib, {a.frameworks, *period, a.output, a.force, clock.Now()});
+  if (!s) return Report(s.error());
+  std::cout << "wrote " << a.output << ": " << s->reports << " reports, " << s->size << " entries (root " << s->root
+            << "), " << s->checkpoints << " checkpoints, " << s->keys << " keys\n";
+  return 0;
+}
+
 }  // namespace
 
 void RegisterReport(CLI::App& app, Context& ctx) {
@@ -139,6 +163,19 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   e->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
   e->add_option("--output,-o", a->output, "Write it to FILE (- or none: stdout)");
   e->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunEvidence(*a, clock); }; });
+
+  auto* b = report->add_subcommand(
+      "bundle", "Write the auditor's bundle directory: reports, ledger export, checkpoints, keys, entries, MANIFEST");
+  b->add_option("--framework", a->frameworks, "A framework to report (repeatable)")->required();
+  b->add_option("--service", a->service, "Only this service's entries in the reports");
+  b->add_option("--ledger", a->ledger, "Ledger path (default $TOLLGATE_LEDGER or .tollgate/ledger.db)");
+  b->add_option("--from", a->from, "Period start (RFC 3339 or a date; inclusive)")->required();
+  b->add_option("--to", a->to, "Period end (RFC 3339 or a date; exclusive)")->required();
+  b->add_option("--output,-o", a->output, "The bundle directory to create (verify: tollgate ledger verify --bundle DIR)")
+      ->required();
+  b->add_flag("--force", a->force, "Replace DIR when it exists and is not empty");
+  b->add_option("--catalogs", a->catalogs, "Also this directory's catalogs and rules; repeatable");
+  b->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunBundle(*a, clock); }; });
 
   auto* cat = report->add_subcommand(
       "catalog", "Print every framework's controls and the evidence that judges them (docs/compliance-catalogs.md)");

@@ -123,4 +123,29 @@ Json ToOscal(const Json& report, TimePoint generated);
 // escaped.
 std::string ToHtml(const Json& report, TimePoint generated);
 
+struct BundleOptions {
+  std::vector<std::string> frameworks;  // ids; each gets JSON, OSCAL and HTML
+  EvidenceOptions period;
+  std::string output;  // the directory to create
+  bool force = false;  // replace a non-empty output directory
+  TimePoint generated;
+};
+
+struct BundleSummary {
+  std::uint64_t size = 0;
+  std::string root;  // hex
+  std::size_t reports = 0, checkpoints = 0, keys = 0;
+};
+
+// The audit bundle directory (docs/ledger-format.md "Audit bundle
+// directory"): the reports of each framework, the ledger export, its signed
+// checkpoints, the ledger and signer public keys, each entry's stored bytes
+// and a MANIFEST of SHA-256 digests. Written into a temporary directory
+// beside `output` and renamed into place only when complete; an unknown
+// framework or a non-empty `output` without `force` is an Input error with
+// nothing written. A ledger that fails verification or has no signed
+// checkpoint writes nothing. Entries are streamed, never held together.
+// ledger::VerifyBundleDir verifies the result.
+Result<BundleSummary> WriteBundle(ledger::Ledger& ledger, const Library& library, const BundleOptions& options);
+
 }  // namespace tollgate::compliance

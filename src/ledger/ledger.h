@@ -158,6 +158,8 @@ class Ledger {
   // The stored checkpoint of the largest size (as LedgerStore::LastCheckpoint:
   // read, not verified; Verify checks it), or none.
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint() { return store_->LastCheckpoint(); }
+  // Every stored checkpoint, by size (read, not verified).
+  Result<std::vector<StoredCheckpoint>> Checkpoints() { return store_->Checkpoints(); }
 
   // Entries with seq in [from, from+limit) (limit 0 = all), optionally of one
   // type. Each entry is checked before `fn` sees it: its body re-hashes to its
@@ -239,6 +241,32 @@ Result<VerifyReport> VerifyBundle(const Json& bundle, const VerifyOptions& opts)
 // truncated file is an Input error naming "path:line:column"; a problem
 // with the log, an error as VerifyBundle's, prefixed with `path`.
 Result<VerifyReport> VerifyBundleFile(const std::string& path, const VerifyOptions& opts);
+
+// The audit bundle directory (`tollgate report bundle`, docs/ledger-format.md
+// "Audit bundle directory"): where each piece lives in it.
+namespace bundle_dir {
+inline constexpr const char* kManifest = "MANIFEST";
+inline constexpr const char* kLedger = "ledger.json";
+inline constexpr const char* kEntries = "entries";
+inline constexpr const char* kCheckpoints = "checkpoints";
+inline constexpr const char* kLedgerKeys = "keys/ledger";
+inline constexpr const char* kSignerKeys = "keys/signers";
+inline constexpr const char* kReports = "reports";
+// "entries/000000123.json" for seq 123.
+std::string EntryFile(std::uint64_t seq);
+// The MANIFEST of the files under `dir` (every regular file but MANIFEST,
+// sorted): "<hex SHA-256>  <relative path>" lines, as sha256sum prints them.
+Result<std::string> Manifest(const std::string& dir);
+}  // namespace bundle_dir
+
+// Verify an audit bundle directory offline: every file against MANIFEST (no
+// file missing, changed or unlisted), every entries/N.json against entry N
+// of ledger.json and its leaf hash, every checkpoints/ file against
+// ledger.json's, ledger.json as VerifyBundleFile does with the keys of
+// keys/ledger (or opts.trusted_keys when given) and extending the largest
+// checkpoint, and every report naming the verified root (and size). Any
+// mismatch is an Integrity error naming the file.
+Result<VerifyReport> VerifyBundleDir(const std::string& dir, const VerifyOptions& opts);
 
 std::string HashHex(const Hash256& h);
 
