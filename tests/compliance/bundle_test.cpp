@@ -10,6 +10,7 @@
 
 #include "compliance/compliance.h"
 #include "support/cli_harness.h"
+#include "support/memory.h"
 
 namespace tollgate::compliance {
 namespace {
@@ -194,6 +195,37 @@ TEST_F(ReportBundle, ALedgerWithoutASignedCheckpointWritesNothing) {
   EXPECT_NE(r.err.find("checkpoint"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(Dir("audit")));
   EXPECT_TRUE(Leftovers().empty());
+}
+
+// Writing and verifying a bundle streams the entries: an 80 MB ledger is
+// bundled and verified in well under its size (the limit is half of it).
+TEST_F(ReportBundle, MemoryDoesNotGrowWithTheLedger) {
+  const long n = testing::ScaledForAsan(8000);
+  const std::string pad(10000, 'x');
+  {
+    FixedClock clock(*ParseRfc3339("2026-11-02T00:00:00Z"));
+    auto l = ledger::Ledger::Open(Dir("big.db").string(), ledger::OpenMode::kCreate, clock);
+    ASSERT_TRUE(l) << l.error().message();
+    auto key = SignerKey::Generate("big-ledger");
+    ASSERT_TRUE(key);
+    auto r = (*l)->AppendStream(
+        [&](const ledger::Ledger::EmitFn& emit) -> Status {
+          for (long i = 0; i < n; ++i) {
+            Json e{{"type", "note"}, {"time", "2026-10-05T00:00:00Z"}, {"pad", pad}, {"i", i}};
+            if (auto st = emit(e); !st) return st;
+          }
+          return Ok();
+        },
+        &*key);
+    ASSERT_TRUE(r) << r.error().message();
+  }
+  const long ledger_kb = static_cast<long>(fs::file_size(Dir("big.db")) / 1024);
+  ASSERT_GT(ledger_kb, testing::ScaledForAsan(80000));
+  auto b = Tg("report bundle --ledger big.db --framework sox --from 2026-10-01 --to 2026-11-01 --output big");
+  ASSERT_EQ(b.code, 0) << b.err;
+  auto v = Tg("ledger verify --bundle big");
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_LT(testing::PeakChildRssKb(), testing::RssLimitKb(40 * 1024)) << "ledger " << ledger_kb << " KiB";
 }
 
 }  // namespace
