@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "compliance/compliance.h"
+#include "gate/config.h"
 #include "ledger/ledger.h"
 
 namespace tollgate::cli {
@@ -19,6 +20,7 @@ struct ComplianceArgs {
   std::string format = "json";
   std::string output;
   std::vector<std::string> catalogs;
+  std::string config;  // tollgate.yaml: its `catalogs:` and service
   std::string check;
   std::vector<std::string> frameworks;  // report bundle
   bool force = false;
@@ -75,7 +77,21 @@ bool Verified(const Json& evidence) {
   return false;
 }
 
-int RunCompliance(const ComplianceArgs& a, const Clock& clock) {
+// With --config: the configuration's `catalogs:` beside --catalogs, and its
+// service when --service is not given (what its compliance gate judges).
+Result<ComplianceArgs> WithConfig(ComplianceArgs a) {
+  if (a.config.empty()) return a;
+  auto config = gate::LoadConfig(a.config);
+  if (!config) return Fail(config.error());
+  a.catalogs.insert(a.catalogs.end(), config->catalogs.begin(), config->catalogs.end());
+  if (a.service.empty()) a.service = config->service;
+  return a;
+}
+
+int RunCompliance(const ComplianceArgs& args, const Clock& clock) {
+  auto with_config = WithConfig(args);
+  if (!with_config) return Report(with_config.error());
+  const ComplianceArgs& a = *with_config;
   auto lib = compliance::LoadLibrary(a.catalogs);
   if (!lib) return Report(lib.error());
   const compliance::Framework* fw = lib->Find(a.framework);
@@ -153,6 +169,8 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   c->add_option("--output,-o", a->output, "Write the report to FILE (- or none: stdout)");
   c->add_option("--catalogs", a->catalogs,
                 "A directory of the company's own catalogs (*.yaml) and rules (rules/*.rego); repeatable");
+  c->add_option("--config", a->config,
+                "tollgate.yaml: also its catalogs: and, without --service, its service (as its compliance gate)");
   c->callback([&ctx, a, &clock] { ctx.action = [a, &clock] { return RunCompliance(*a, clock); }; });
 
   auto* e = report->add_subcommand(

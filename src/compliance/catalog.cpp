@@ -6,6 +6,7 @@
 
 #include "compliance/compliance.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "core/yaml.h"
 #include "core/embedded.h"
 
@@ -234,6 +235,8 @@ Result<Library> LoadLibraryFrom(const std::vector<SourceText>& catalogs, const s
   auto policy = rego::Policy::Compile(files);
   if (!policy) return Fail(Error::Input(policy.error().message()));
   lib.rules = *policy;
+  for (const auto* list : {&catalogs, &rules})
+    for (const auto& src : *list) lib.digests[src.name] = HexEncode(Sha256(src.text));
   auto names = lib.rules->RuleNames(kRulesPackage);
   std::set<std::string> known(names.begin(), names.end());
   std::map<std::string, std::string> seen;  // framework id -> file
@@ -247,12 +250,21 @@ Result<Library> LoadLibraryFrom(const std::vector<SourceText>& catalogs, const s
   return lib;
 }
 
-Result<Library> LoadLibrary(const std::vector<std::string>& extra_dirs) {
+Result<Library> LoadLibrary(const std::vector<std::string>& extra) {
   std::vector<SourceText> catalogs = BuiltinCatalogs();
   std::vector<SourceText> rules = BuiltinRules();
-  for (const auto& dir : extra_dirs) {
+  for (const auto& dir : extra) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) return Fail(Error::NotFound(dir + ": no such catalog directory"));
+    if (std::filesystem::is_regular_file(dir, ec)) {
+      const bool yaml = IsYaml(dir);
+      if (!yaml && !IsRuleFile(dir))
+        return Fail(Error::Input(dir + ": a catalog file is .yaml or .yml, a rule file .rego (not *_test.rego)"));
+      auto text = ReadFileBounded(dir, kMaxCatalogBytes, "compliance catalog");
+      if (!text) return Fail(text.error());
+      (yaml ? catalogs : rules).push_back({dir, std::move(*text)});
+      continue;
+    }
+    if (!std::filesystem::is_directory(dir, ec)) return Fail(Error::NotFound(dir + ": no such catalog file or directory"));
     TG_TRY(ReadDir(dir, IsYaml, catalogs));
     TG_TRY(ReadDir((std::filesystem::path(dir) / "rules").string(), IsRuleFile, rules));
   }

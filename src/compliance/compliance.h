@@ -61,6 +61,9 @@ struct SourceText {
 struct Library {
   std::vector<Framework> frameworks;
   rego::PolicyPtr rules;
+  // Every catalog and rule file loaded, name -> hex SHA-256 of its text: what
+  // a gate decision records so an auditor knows which controls judged it.
+  Json digests = Json::object();
   const Framework* Find(std::string_view id) const;
   // "pci-dss, sox, ..." for messages.
   std::string FrameworkIds() const;
@@ -74,9 +77,11 @@ struct Library {
 Result<Library> LoadLibraryFrom(const std::vector<SourceText>& catalogs, const std::vector<SourceText>& rules);
 
 // The catalogs and rules built into the binary (catalogs/*.yaml and
-// catalogs/rules/*.rego but *_test.rego), plus each of `extra_dirs`: its
-// *.yaml catalogs and its rules/*.rego files (a company's own controls).
-Result<Library> LoadLibrary(const std::vector<std::string>& extra_dirs);
+// catalogs/rules/*.rego but *_test.rego), plus each of `extra` (a company's
+// own controls): a directory adds its *.yaml catalogs and its rules/*.rego
+// files; a file adds itself (a .yaml/.yml catalog or a .rego rule file).
+// A path that does not exist is a NotFound error.
+Result<Library> LoadLibrary(const std::vector<std::string>& extra);
 
 // Every framework's controls and the evidence that judges each (rules, or
 // why a person does), as Markdown: docs/compliance-catalogs.md.

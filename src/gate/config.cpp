@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "compliance/compliance.h"
 #include "core/time.h"
 #include "core/yaml.h"
 #include "scan/deps/deps.h"
@@ -60,12 +61,43 @@ Status ParseCostKeys(const yaml::Reader& r, const YAML::Node& n, GateConfig& g) 
   return Ok();
 }
 
+// The keys of a `scanner: compliance` gate (docs/compliance.md "The
+// compliance gate"); whether its frameworks exist is checked once the
+// catalogs are known (CheckFrameworks).
+Status ParseComplianceKeys(const yaml::Reader& r, const YAML::Node& n, GateConfig& g) {
+  const bool compliance = g.kind == SourceKind::kScanner && g.source == "compliance";
+  for (const char* key : {"frameworks", "period", "require_assessed"})
+    if (n[key] && !compliance)
+      return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to a 'scanner: compliance' gate"));
+  if (!compliance) return Ok();
+  if (const YAML::Node& f = n["frameworks"]) {
+    auto l = r.StringList(f, "frameworks");
+    if (!l) return Fail(l.error());
+    if (l->empty()) return Fail(r.Bad(f, "'frameworks' lists no framework"));
+    g.frameworks = std::move(*l);
+  }
+  if (const YAML::Node& p = n["period"]) {
+    auto s = r.String(p, "period");
+    if (!s) return Fail(s.error());
+    auto d = ParseDuration(*s);
+    if (!d) return Fail(r.Bad(p, "period: " + d.error().message()));
+    if (d->count() <= 0) return Fail(r.Bad(p, "period must be longer than zero"));
+    g.period = *d;
+  }
+  if (const YAML::Node& a = n["require_assessed"]) {
+    auto b = r.Bool(a, "require_assessed");
+    if (!b) return Fail(b.error());
+    g.require_assessed = *b;
+  }
+  return Ok();
+}
+
 Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, const YAML::Node& n) {
   GateConfig g;
   g.name = name;
   g.line = n.Mark().is_null() ? 0 : n.Mark().line + 1;
   if (!n.IsMap()) return Fail(r.Bad(n, "gate '" + name + "' must be a mapping"));
-  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity", "templates", "constraints", "rego_version", "plan", "prices", "usage", "rules", "limits"},
+  TG_TRY(r.OnlyKeys(n, {"scanner", "import", "policy", "slo", "fail_on", "bypass", "db", "allow_missing_ecosystems", "max_db_age", "exclude", "parse_errors", "unknown_severity", "templates", "constraints", "rego_version", "plan", "prices", "usage", "rules", "limits", "frameworks", "period", "require_assessed"},
                     "gate '" + name + "'"));
   int sources = 0;
   for (const auto& [key, kind] : {std::pair<const char*, SourceKind>{"scanner", SourceKind::kScanner},
@@ -148,6 +180,7 @@ Result<GateConfig> ParseGate(const yaml::Reader& r, const std::string& name, con
     g.rego_v0 = *s == "v0";
   }
   TG_TRY(ParseCostKeys(r, n, g));
+  TG_TRY(ParseComplianceKeys(r, n, g));
   for (const char* key : {"allow_missing_ecosystems", "max_db_age"})
     if (n[key] && (g.kind != SourceKind::kScanner || g.source != "deps"))
       return Fail(r.Bad(n[key], std::string("'") + key + "' applies only to a 'scanner: deps' gate"));
@@ -241,7 +274,7 @@ Result<Config> ParseConfigChecked(const std::string& text, const std::string& fi
   const yaml::Reader r(file);
   Config c;
   c.path = file;
-  TG_TRY(r.OnlyKeys(root, {"version", "service", "compliance", "exclude", "parse_errors", "gates", "approvals"},
+  TG_TRY(r.OnlyKeys(root, {"version", "service", "compliance", "catalogs", "exclude", "parse_errors", "gates", "approvals"},
                     "tollgate.yaml"));
   if (root["version"]) {
     auto v = r.Int(root["version"], "version");
@@ -255,13 +288,20 @@ Result<Config> ParseConfigChecked(const std::string& text, const std::string& fi
     c.service = *s;
   }
   if (root["compliance"]) {
+    // Framework ids are checked against the catalogs (CheckFrameworks).
     auto l = r.StringList(root["compliance"], "compliance");
     if (!l) return Fail(l.error());
-    static const std::set<std::string> kFrameworks{"pci-dss", "sox", "soc2", "gdpr", "ffiec"};
-    for (const auto& f : *l)
-      if (kFrameworks.count(f) == 0)
-        return Fail(r.Bad(root["compliance"], "unknown compliance framework '" + f + "' (pci-dss, sox, soc2, gdpr, ffiec)"));
     c.compliance = std::move(*l);
+    c.compliance_line = root["compliance"].Mark().line + 1;
+    c.compliance_column = root["compliance"].Mark().column + 1;
+  }
+  if (root["catalogs"]) {
+    auto l = r.StringList(root["catalogs"], "catalogs");
+    if (!l) return Fail(l.error());
+    for (const auto& p : *l)
+      if (p.empty()) return Fail(r.Bad(root["catalogs"], "'catalogs' must not name an empty path"));
+    c.catalogs = std::move(*l);
+    c.catalogs_line = root["catalogs"].Mark().line + 1;
   }
   if (root["exclude"]) {
     auto l = r.StringList(root["exclude"], "exclude");
@@ -301,13 +341,51 @@ Result<Config> ParseConfigChecked(const std::string& text, const std::string& fi
     }
   }
   if (c.gates.empty()) return Fail(Error::Input(file + ": no gates configured"));
+  for (auto& g : c.gates) {
+    if (g.kind != SourceKind::kScanner || g.source != "compliance" || !g.frameworks.empty()) continue;
+    if (c.compliance.empty())
+      return Fail(Error::Input(file + ":" + std::to_string(g.line) + ": compliance gate '" + g.name +
+                               "' needs 'frameworks' or a top-level 'compliance:' list"));
+    g.frameworks = c.compliance;
+  }
   return c;
+}
+
+// The catalogs load (the built-in ones and `catalogs:`; a bad one is an Input
+// error naming its file and line) and every framework the configuration
+// names exists in them. Only when the configuration uses compliance at all:
+// the rules are compiled here.
+Status CheckFrameworks(const Config& c) {
+  bool used = !c.compliance.empty() || !c.catalogs.empty();
+  for (const auto& g : c.gates) used = used || !g.frameworks.empty();
+  if (!used) return Ok();
+  auto where = [&](int line) { return c.path + (line > 0 ? ":" + std::to_string(line) : ""); };
+  auto lib = compliance::LoadLibrary(c.catalogs);
+  if (!lib) {
+    if (lib.error().code() == ErrorCode::kNotFound) return Fail(lib.error().WithContext(where(c.catalogs_line) + ": catalogs"));
+    return Fail(lib.error());
+  }
+  auto check = [&](const std::string& id, int line, const std::string& what) -> Status {
+    if (lib->Find(id) != nullptr) return Ok();
+    return Fail(Error::Input(where(line) + ": " + what + ": unknown compliance framework '" + id + "' (" +
+                             lib->FrameworkIds() + ")"));
+  };
+  for (const auto& f : c.compliance)
+    if (lib->Find(f) == nullptr)
+      return Fail(Error::Input(where(c.compliance_line) + ":" + std::to_string(c.compliance_column) +
+                               ": unknown compliance framework '" + f + "' (" + lib->FrameworkIds() + ")"));
+  for (const auto& g : c.gates)
+    for (const auto& f : g.frameworks) TG_TRY(check(f, g.line, "gate '" + g.name + "'"));
+  return Ok();
 }
 
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file) {
-  return yaml::Guarded(file, [&] { return ParseConfigChecked(text, file); });
+  auto c = yaml::Guarded(file, [&] { return ParseConfigChecked(text, file); });
+  // Catalog paths are relative to the file: LoadConfig checks those.
+  if (c && c->catalogs.empty()) TG_TRY(CheckFrameworks(*c));
+  return c;
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -327,6 +405,9 @@ Result<Config> LoadConfig(const std::string& path) {
       for (auto& p : *list)
         if (!std::filesystem::path(p).is_absolute()) p = (std::filesystem::path(c->base_dir) / p).lexically_normal().string();
   }
+  for (auto& p : c->catalogs)
+    if (!std::filesystem::path(p).is_absolute()) p = (std::filesystem::path(c->base_dir) / p).lexically_normal().string();
+  if (!c->catalogs.empty()) TG_TRY(CheckFrameworks(*c));
   return c;
 }
 

@@ -60,6 +60,14 @@ struct GateConfig {
   // built-in policy reads them (numbers and lists, validated when parsed).
   std::string plan{}, prices{}, usage{}, rules{};
   Json cost_limits = Json::object();
+  // `scanner: compliance` (docs/compliance.md "The compliance gate"): the
+  // frameworks judged (default: the configuration's `compliance:` list), the
+  // period of ledger evidence before the run (`period:`, default 90d), and
+  // whether an automated control with no evidence in the period blocks
+  // (`require_assessed:`, default true: the gate fails closed).
+  std::vector<std::string> frameworks{};
+  std::chrono::seconds period = std::chrono::hours(24 * 90);
+  bool require_assessed = true;
 
   std::string SourceLabel() const;  // "scanner: secrets", "import: reports/sast.sarif"
 };
@@ -73,6 +81,12 @@ struct Config {
   int version = 1;
   std::string service;
   std::vector<std::string> compliance;
+  // `catalogs:` the company's own catalogs and rules (files or directories,
+  // relative to the config once loaded), beside the built-in ones
+  // (compliance::LoadLibrary); the lines of both keys, for messages.
+  std::vector<std::string> catalogs;
+  int compliance_line = 0, compliance_column = 0;
+  int catalogs_line = 0;
   std::vector<GateConfig> gates;
   ApprovalsConfig approvals;
   // Globs every scanner and policy gate leaves out (relative to the directory

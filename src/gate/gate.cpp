@@ -9,7 +9,9 @@
 #include "core/hash.h"
 #include "core/walk.h"
 #include "admission/admission.h"
+#include "gate/compliance_gate.h"
 #include "gate/cost_gate.h"
+#include "compliance/compliance.h"
 #include "gate/policy_gate.h"
 #include "scan/deps/deps.h"
 #include "scan/iac/iac.h"
@@ -51,8 +53,17 @@ Status CheckSources(const Config& config) {
       }
       case SourceKind::kScanner:
         if (g.source != "secrets" && g.source != "deps" && g.source != "iac" && g.source != "admission" &&
-            g.source != "cost")
-          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac, admission, cost)"));
+            g.source != "cost" && g.source != "compliance")
+          return Fail(GateError(config, g, "unknown scanner '" + g.source + "' (secrets, deps, iac, admission, cost, compliance)"));
+        if (g.source == "compliance") {  // the catalogs load and name the gate's frameworks
+          auto lib = compliance::LoadLibrary(config.catalogs);
+          if (!lib) return Fail(GateError(config, g, lib.error().message()));
+          if (g.frameworks.empty()) return Fail(GateError(config, g, "names no framework ('frameworks:' or 'compliance:')"));
+          for (const auto& f : g.frameworks)
+            if (lib->Find(f) == nullptr)
+              return Fail(GateError(config, g, "unknown compliance framework '" + f + "' (" + lib->FrameworkIds() + ")"));
+          break;
+        }
         if (g.source == "cost") {  // plan, price book, usage file and rules must read and compile
           if (auto run = RunCostGate(g); !run) return Fail(GateError(config, g, run.error().message()));
           break;
@@ -220,6 +231,9 @@ Result<std::vector<Finding>> CollectFindings(const GateConfig& gate, const Confi
     warn_all(notes);
     return found;
   }
+  // The compliance gate judges the ledger the decision is recorded in: its
+  // findings are computed there (DecideAndRecord), never taken from a run.
+  if (gate.kind == SourceKind::kScanner && gate.source == "compliance") return std::vector<Finding>{};
   if (gate.kind == SourceKind::kScanner && gate.source == "cost") {
     auto run = RunCostGate(gate);
     if (!run) return Fail(in_gate(run.error()));
@@ -300,7 +314,8 @@ Evaluation Evaluate(const EvaluationInput& in) {
     // advisory covers) blocks whatever the threshold, as long as the gate
     // blocks anything: a `fail_on: critical` gate must not pass over it.
     auto fails_closed = [](const Finding& f) {
-      return f.rule_id == walk::kIncompleteScanRule || f.rule_id == deps::kAdvisoryCoverageRule;
+      return f.rule_id == walk::kIncompleteScanRule || f.rule_id == deps::kAdvisoryCoverageRule ||
+             f.rule_id == kControlNotAssessedRule || f.rule_id == kLedgerUnverifiedRule;
     };
     std::set<std::string> blocking_fps;
     for (const auto& f : out.findings)
@@ -556,7 +571,8 @@ std::vector<Json> DecisionEvents(const Evaluation& e) {
     // The scope the configuration gave the gate's walk: an auditor sees what was
     // deliberately left out (the globs are the configuration's, so bounded by it).
     if (!g.gate.exclude.empty()) payload["exclude"] = g.gate.exclude;
-    if (Json ev = SourceEvidence(g.gate); !ev.empty()) payload["evidence"] = std::move(ev);
+    if (!g.evidence.empty()) payload["evidence"] = g.evidence;
+    else if (Json ev = SourceEvidence(g.gate); !ev.empty()) payload["evidence"] = std::move(ev);
     events.push_back(Json{{"type", "gate.decision"}, {"subject", g.gate.name}, {"payload", std::move(payload)}});
   }
   Json approvals = Json::array();

@@ -75,6 +75,9 @@ struct GateOutcome {
   std::size_t stale_baselined = 0;  // fingerprints of valid baselines matching no finding
   bool blocked = false;
   std::vector<std::string> notes;
+  // What the gate judged, when computed with the decision (the compliance
+  // gate: period, catalog digests, results); else SourceEvidence.
+  Json evidence = Json::object();
 };
 
 struct ApprovalDecision {

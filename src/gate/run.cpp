@@ -1,5 +1,7 @@
 #include "gate/run.h"
 
+#include "gate/compliance_gate.h"
+
 #include "core/git.h"
 #include "core/utf8.h"
 
@@ -137,8 +139,25 @@ Result<RunResult> DecideAndRecord(const Config& config, Submission submission, c
   in.baselines = std::move(*baselines);
   in.approvals = std::move(*approvals);
 
+  // Compliance gates judge this ledger now: whatever a submission carries for
+  // them is replaced (a client cannot vouch for its own controls).
+  std::vector<std::pair<std::size_t, ComplianceGateRun>> compliance_runs;
+  for (std::size_t gi = 0; gi < config.gates.size(); ++gi) {
+    const GateConfig& g = config.gates[gi];
+    if (g.kind != SourceKind::kScanner || g.source != "compliance") continue;
+    auto run = RunComplianceGate(g, config, ledger, now);
+    if (!run) return Fail(run.error().WithContext("gate '" + g.name + "'"));
+    in.findings[gi] = std::move(run->findings);
+    compliance_runs.emplace_back(gi, std::move(*run));
+  }
+
   RunResult r;
   r.evaluation = Evaluate(in);
+  for (auto& [gi, run] : compliance_runs) {
+    GateOutcome& out = r.evaluation.gates[gi];
+    out.evidence = std::move(run.evidence);
+    out.notes.insert(out.notes.end(), run.notes.begin(), run.notes.end());
+  }
   r.evaluation.recorded_by = submission.recorded_by;
   auto appended = ledger.Append(DecisionEvents(r.evaluation), ledger_key);
   if (!appended) return Fail(appended.error());
