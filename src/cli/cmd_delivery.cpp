@@ -157,12 +157,9 @@ Result<Millis> ParseDuration(const std::string& text, const std::string& flag) {
 }
 
 int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {
-  delivery::DoraOptions opts;
-  if (a.from.empty() && a.to.empty()) {
-    auto w = ParseDuration(a.window, "--window");
-    if (!w) return Report(w.error());
-    opts = delivery::WindowEndingNow(clock, *w);
-  }
+  auto window = delivery::WindowFromFlags(a.from, a.to, a.window, window_given, clock);
+  if (!window) return Report(window.error());
+  delivery::DoraOptions opts = *window;
   opts.service = a.service;
   opts.env = a.report_env;
   if (a.by == "week") opts.by = delivery::Period::kWeek;
@@ -170,16 +167,6 @@ int RunReport(const DeliveryArgs& a, bool window_given, const Clock& clock) {
   auto attribution = ParseDuration(a.attribution, "--attribution-window");
   if (!attribution) return Report(attribution.error());
   opts.attribution_window = *attribution;
-  if (!a.from.empty() || !a.to.empty()) {
-    if (window_given) return Report(Error::Input("give --window or --from/--to, not both"));
-    if (a.from.empty() || a.to.empty()) return Report(Error::Input("--from and --to go together"));
-    auto f = delivery::ParseTime(a.from);
-    if (!f) return Report(f.error().WithContext("--from"));
-    auto t = delivery::ParseTime(a.to);
-    if (!t) return Report(t.error().WithContext("--to"));
-    opts.from = *f;
-    opts.to = *t;
-  }
   if (opts.to <= opts.from) return Report(Error::Input("the report window is empty: --to must be after --from"));
   auto levels = a.levels.empty() ? delivery::BuiltinLevels() : delivery::ReadLevelsFile(a.levels);
   if (!levels) return Report(levels.error());

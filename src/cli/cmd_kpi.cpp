@@ -13,23 +13,11 @@ struct KpiArgs {
   std::string ledger, service, env = "prod", window = "90d", from, to, format = "text", inputs;
 };
 
-// The window of --window (ending now) or --from/--to, as `dora report` reads it.
 Result<kpi::KpiOptions> Options(const KpiArgs& a, bool window_given, const Clock& clock) {
+  auto window = delivery::WindowFromFlags(a.from, a.to, a.window, window_given, clock);
+  if (!window) return Fail(window.error());
   kpi::KpiOptions o;
-  if (!a.from.empty() || !a.to.empty()) {
-    if (window_given) return Fail(Error::Input("give --window or --from/--to, not both"));
-    if (a.from.empty() || a.to.empty()) return Fail(Error::Input("--from and --to go together"));
-    auto f = delivery::ParseTime(a.from);
-    if (!f) return Fail(f.error().WithContext("--from"));
-    auto t = delivery::ParseTime(a.to);
-    if (!t) return Fail(t.error().WithContext("--to"));
-    o.dora.from = *f;
-    o.dora.to = *t;
-  } else {
-    auto w = ParseDuration(a.window);
-    if (!w) return Fail(w.error().WithContext("--window"));
-    o.dora = delivery::WindowEndingNow(clock, static_cast<delivery::Millis>(w->count()) * 1000);
-  }
+  o.dora = *window;
   o.dora.service = a.service;
   o.dora.env = a.env;
   return o;

@@ -163,6 +163,25 @@ DoraOptions WindowEndingNow(const Clock& clock, Millis length) {
   return o;
 }
 
+Result<DoraOptions> WindowFromFlags(const std::string& from, const std::string& to, const std::string& window,
+                                    bool window_given, const Clock& clock) {
+  if (from.empty() && to.empty()) {
+    auto w = ParseDuration(window);
+    if (!w) return Fail(w.error().WithContext("--window"));
+    return WindowEndingNow(clock, static_cast<Millis>(w->count()) * 1000);
+  }
+  if (window_given) return Fail(Error::Input("give --window or --from/--to, not both"));
+  if (from.empty() || to.empty()) return Fail(Error::Input("--from and --to go together"));
+  auto f = ParseTime(from);
+  if (!f) return Fail(f.error().WithContext("--from"));
+  auto t = ParseTime(to);
+  if (!t) return Fail(t.error().WithContext("--to"));
+  DoraOptions o;
+  o.from = *f;
+  o.to = *t;
+  return o;
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   double h = (static_cast<double>(v.size()) - 1) * p;

@@ -77,6 +77,11 @@ struct DoraOptions {
 
 // The window of `length` ending at the clock's now (`--window 90d`).
 DoraOptions WindowEndingNow(const Clock& clock, Millis length);
+// The window of the report commands' flags: `from` and `to` (both, RFC 3339
+// or dates, and not with an explicit `--window`: `window_given`) or `window`
+// (a duration, "90d") ending now. Input errors name the flag.
+Result<DoraOptions> WindowFromFlags(const std::string& from, const std::string& to, const std::string& window,
+                                    bool window_given, const Clock& clock);
 
 struct Classified {
   std::optional<std::string> deployment_frequency, lead_time, change_failure_rate, time_to_restore, overall;
