@@ -19,6 +19,7 @@
 #include "core/hash.h"
 #include "gate/config.h"
 #include "gate/run.h"
+#include "run_fixture.h"
 #include "support/cli_harness.h"
 
 namespace tollgate::gate {
@@ -62,7 +63,7 @@ class ComplianceGate : public CliHarness {
   }
 
   // Loads tollgate.yaml with `gate` as its only gate and runs the gate at the period's end.
-  Result<RunResult> Run(const std::string& gate, const std::string& top = "") {
+  Result<RunResult> Run(const std::string& gate, const std::string& top = "", const Keyring* keyring = nullptr) {
     Write("tollgate.yaml", "service: payments\n" + top + "gates:\n  compliance:\n" + gate);
     auto config = LoadConfig((dir_ / "tollgate.yaml").string());
     if (!config) return Fail(config.error());
@@ -72,8 +73,10 @@ class ComplianceGate : public CliHarness {
     Submission s;
     s.service = config->service;
     s.commit = "c9c9c9c9c9c9c9c9";
+    s.author.name = "Dev";  // not alice, who signs the waiver (four-eyes)
+    s.author.email = "dev@payments.example";
     s.findings.resize(config->gates.size());
-    return DecideAndRecord(*config, std::move(s), nullptr, **l, nullptr, *ParseRfc3339("2026-11-01T00:00:00Z"));
+    return DecideAndRecord(*config, std::move(s), keyring, **l, nullptr, *ParseRfc3339("2026-11-01T00:00:00Z"));
   }
 };
 
@@ -143,6 +146,32 @@ TEST_F(ComplianceGate, NotAssessedBlocksUnlessRequireAssessedIsFalse) {
   bool noted = false;
   for (const auto& n : r->evaluation.gates[0].notes) noted = noted || n.find("IDLE-1") != std::string::npos;
   EXPECT_TRUE(noted);
+}
+
+// Waivers work as for every gate: a security waiver of the unassessed
+// control (its fingerprint: the rule, framework and control) lets it pass.
+TEST_F(ComplianceGate, AWaiverWithinBypassAcceptsAControl) {
+  const std::string gate = "    scanner: compliance\n    frameworks: [acme-idle]\n    period: 31d\n    bypass: [security]\n";
+  People p;
+  Keyring k = p.Load();
+  auto r = Run(gate, "catalogs: [company/later]\n", &k);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->evaluation.blocked);
+  const std::string fp = r->evaluation.gates[0].findings.at(0).fingerprint;
+  EXPECT_EQ(fp, MakeFingerprint("compliance-not-assessed", {"acme-idle", "IDLE-1"}));
+  auto config = LoadConfig((dir_ / "tollgate.yaml").string());
+  ASSERT_TRUE(config) << config.error().message();
+  FixedClock clock(*ParseRfc3339("2026-11-02T00:00:00Z"));
+  auto l = ledger::Ledger::Open(ledger_, ledger::OpenMode::kExisting, clock);
+  ASSERT_TRUE(l);
+  auto w = RecordWaiver(*config, k, WaiverRequest{"", false, "", "", "compliance", fp, "first quarter of the service", "2026-12-31"},
+                        p.alice, **l, nullptr, *ParseRfc3339("2026-11-01T00:00:00Z"));
+  ASSERT_TRUE(w) << w.error().message();
+  r = Run(gate, "catalogs: [company/later]\n", &k);
+  ASSERT_TRUE(r) << r.error().message();
+  for (const auto& d : r->evaluation.gates[0].waivers) EXPECT_TRUE(d.accepted) << d.reason;
+  EXPECT_FALSE(r->evaluation.blocked);
+  EXPECT_EQ(r->evaluation.gates[0].waived, std::vector<std::string>{fp});
 }
 
 TEST_F(ComplianceGate, ALedgerThatDoesNotVerifyBlocks) {
