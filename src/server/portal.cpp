@@ -56,6 +56,21 @@ std::string SafeNext(std::string_view next) {
   return std::string(next);
 }
 
+std::string NavBar(NavItem current) {
+  struct Item {
+    NavItem item;
+    const char* href;
+    const char* label;
+  };
+  static const Item kItems[] = {
+      {NavItem::kOverview, "/", "Overview"}, {NavItem::kWaivers, "/waivers", "Waivers"}, {NavItem::kLedger, "/ledger", "Ledger"}};
+  std::string out = "<nav aria-label=\"Main\"><ul>";
+  for (const auto& i : kItems)
+    out += std::string("<li><a href=\"") + i.href + "\"" + (i.item == current ? " aria-current=\"page\"" : "") + ">" +
+           i.label + "</a></li>";
+  return out + "</ul></nav>";
+}
+
 namespace {
 
 // Percent-encodes a query value.
@@ -79,27 +94,31 @@ std::string UrlEncode(std::string_view s) {
 const char* kStyle =
     "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff}"
     "header{background:#13315c;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.5rem;align-items:center}"
-    "header a{color:#fff}header .who{margin-left:auto}"
-    "main{padding:1rem 1.2rem;max-width:72rem}"
+    "header a{color:#fff}header .who{margin-left:auto}header nav ul{display:flex;gap:1rem;list-style:none;margin:0;padding:0}"
+    "header nav a{text-decoration:none;padding:.2rem .1rem}header nav a:hover{text-decoration:underline}"
+    "header nav a[aria-current]{font-weight:700;border-bottom:3px solid #f2a900}"
+    ".skip{position:absolute;left:-999px}.skip:focus{left:.5rem;top:.5rem;background:#fff;color:#13315c;padding:.3rem .6rem;z-index:1}"
+    "main{padding:1rem 1.2rem;max-width:80rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}"
+    "dd{margin:0}"
     "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}"
     "th,td{border-bottom:1px solid #c8c8c8;padding:.35rem .6rem;text-align:left}"
     "th a{color:#13315c}a{color:#0b4f9c}a:focus,button:focus,input:focus,select:focus{outline:3px solid #f2a900}"
-    ".num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     ".badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e8e8e8}"
-    ".none{background:#7a0019;color:#fff}.error{color:#7a0019;font-weight:600}"
+    ".none{background:#7a0019;color:#fff}.error{color:#7a0019;font-weight:600}.why{display:block;font-size:.8rem;font-weight:400}"
     "form.filters{display:flex;gap:1rem;align-items:end;flex-wrap:wrap}"
     "label{display:flex;flex-direction:column;font-size:.9rem}";
 
-std::string Page(std::string_view title, std::string_view who, const std::string& body) {
+std::string Page(std::string_view title, std::string_view who, const std::string& body, NavItem current = NavItem::kNone) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<title>" + Escape(title) + " · Tollgate</title><style>" + kStyle + "</style>"
       "<link rel=\"stylesheet\" href=\"" + assets::StylePath() + "\"><script src=\"" + assets::ScriptPath() +
-      "\" defer></script></head><body>"
-      "<header><strong>Tollgate</strong><nav aria-label=\"Main\"><a href=\"/\">Services</a></nav>";
+      "\" defer></script></head><body><a class=\"skip\" href=\"#main\">Skip to content</a>"
+      "<header><strong>Tollgate</strong>";
   if (!who.empty())
-    out += "<span class=\"who\">Signed in as " + Escape(who) +
+    out += NavBar(current) + "<span class=\"who\">Signed in as " + Escape(who) +
            "</span><form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>";
   out += "</header><main id=\"main\"><h1>" + Escape(title) + "</h1>" + body + "</main></body></html>\n";
   return out;
@@ -184,6 +203,48 @@ bool InScope(const Json& service, const std::string& scope) {
   auto it = service.find("compliance");
   if (it == service.end() || !it->is_array()) return false;
   return std::any_of(it->begin(), it->end(), [&](const Json& c) { return c.is_string() && c.get<std::string>() == scope; });
+}
+
+// The share of gate runs that passed over the service's "gate_pass_rate"
+// window: "67% (2 of 3)", or a dash without runs.
+std::string PassRateCell(const Json& service) {
+  const Json* r = At(service, {"gate_pass_rate"});
+  const Json* rate = r ? At(*r, {"pass_rate"}) : nullptr;
+  if (rate == nullptr || !rate->is_number()) return "<td class=\"num\">–</td>";
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%.0f%%", rate->get<double>() * 100);
+  return "<td class=\"num\">" + std::string(pct) + " (" + Num(At(*r, {"passed"})) + " of " + Num(At(*r, {"runs"})) + ")</td>";
+}
+
+// The latest gate run's blocking findings by severity, linking to its change.
+std::string OpenBlockingCell(const Json& service) {
+  const Json* o = At(service, {"open_blocking"});
+  if (o == nullptr || !o->is_object()) return "<td>no gate run</td>";
+  std::string change = Num(At(*o, {"change"}));
+  std::string text;
+  const Json* by = At(*o, {"by_severity"});
+  if (by == nullptr || !by->is_object()) {
+    text = "report not kept";
+  } else {
+    for (const char* sev : {"critical", "high", "medium", "low", "info", "unknown"})
+      if (const Json* n = At(*by, {sev}); n && n->is_number() && n->get<double>() > 0)
+        text += (text.empty() ? "" : ", ") + Num(n) + " " + sev;
+    if (text.empty()) text = "none";
+  }
+  return "<td><a href=\"/changes/" + Escape(change) + "\">" + text + "</a></td>";
+}
+
+// "deploys frozen" when an error-budget gate blocks deploys (the reason in
+// the badge's text for screen readers and sighted users alike).
+std::string FreezeBadge(const Json& service) {
+  const Json* f = At(service, {"freeze"});
+  const Json* frozen = f ? At(*f, {"frozen"}) : nullptr;
+  if (frozen == nullptr || !frozen->is_boolean() || !frozen->get<bool>()) return "";
+  std::string why;
+  if (const Json* gates = At(*f, {"gates"}); gates && gates->is_array())
+    for (const auto& g : *gates)
+      if (g.value("frozen", false)) why += (why.empty() ? "" : "; ") + Str(g, "gate") + ": " + Str(g, "reason");
+  return " <span class=\"badge none freeze\">deploys frozen</span><span class=\"why\"> " + Escape(why) + "</span>";
 }
 
 std::string Window(const Json& dora) {
@@ -271,7 +332,9 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
           "\"><button type=\"submit\">Filter</button></form>";
   body += "<table><caption>" + std::to_string(rows.size()) + " service" + (rows.size() == 1 ? "" : "s") +
           "</caption><thead><tr>" + link("name", "Service") + link("owner", "Owner") +
-          "<th scope=\"col\">Compliance scope</th><th scope=\"col\">Gates without bypass</th>" + link("stage", "DORA stage") +
+          "<th scope=\"col\">Compliance scope</th><th scope=\"col\">Gates without bypass</th>"
+          "<th scope=\"col\">Gate pass rate (30 days)</th><th scope=\"col\">Open blocking findings</th>" +
+          link("stage", "DORA stage") +
           std::string(kMetricHeaders) + "</tr></thead><tbody>";
   for (const auto& r : rows) {
     std::string no_bypass;
@@ -280,16 +343,18 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
         if (auto b = g.find("bypass"); b != g.end() && b->is_string() && b->get<std::string>() == "none")
           no_bypass += (no_bypass.empty() ? "" : ", ") + Escape(Str(g, "name"));
     const Json* m = overall ? ServiceMetrics(*overall, r.name) : nullptr;
-    body += "<tr><th scope=\"row\"><a href=\"/services/" + Escape(UrlEncode(r.name)) + "\">" + Escape(r.name) +
-            "</a></th><td>" + (r.owner.empty() ? std::string("–") : Escape(r.owner)) + "</td><td>" + Scope(*r.service) +
-            "</td><td>" + (no_bypass.empty() ? std::string("–") : no_bypass) + "</td>" + MetricCells(m) + "</tr>";
+    body += "<tr id=\"service-" + Escape(UrlEncode(r.name)) + "\"><th scope=\"row\"><a href=\"/services/" +
+            Escape(UrlEncode(r.name)) + "\">" + Escape(r.name) + "</a>" + FreezeBadge(*r.service) + "</th><td>" +
+            (r.owner.empty() ? std::string("–") : Escape(r.owner)) + "</td><td>" + Scope(*r.service) + "</td><td>" +
+            (no_bypass.empty() ? std::string("–") : no_bypass) + "</td>" + PassRateCell(*r.service) +
+            OpenBlockingCell(*r.service) + MetricCells(m) + "</tr>";
   }
   body += "</tbody></table><p>JSON: <a href=\"/api/v1/services\">/api/v1/services</a>, "
           "<a href=\"/api/v1/reports/dora\">/api/v1/reports/dora</a> (with an <code>Authorization: Bearer</code> token).</p>";
-  return Page("Services", who, body);
+  return Page("Services", who, body, NavItem::kOverview);
 }
 
-std::string ServicePage(const Json& service, const Json& dora, std::string_view who) {
+std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who) {
   std::string name = Str(service, "name");
   std::string body = "<dl><dt>Owner</dt><dd>" + (Str(service, "owner").empty() ? std::string("–") : Escape(Str(service, "owner"))) +
                      "</dd><dt>Compliance scope</dt><dd>" + Scope(service) + "</dd></dl>";
@@ -308,6 +373,22 @@ std::string ServicePage(const Json& service, const Json& dora, std::string_view 
               Escape(Str(g, "fail_on")) + "</td><td>" + bypass + "</td></tr>";
     }
   }
+  body += "</tbody></table>";
+  const Json* runs = At(gate_runs, {"gate_runs"});
+  std::size_t n = runs && runs->is_array() ? runs->size() : 0;
+  body += "<h2>Recent gate runs</h2><table id=\"service-gate-runs\"><caption>" +
+          (n == 0 ? std::string("No gate run recorded") : "The latest " + std::to_string(n)) +
+          "</caption><thead><tr><th scope=\"col\">Change</th><th scope=\"col\">Decision</th><th scope=\"col\">Commit</th>"
+          "<th scope=\"col\">Author</th><th scope=\"col\">Time</th></tr></thead><tbody>";
+  if (n > 0)
+    for (const auto& r : *runs) {
+      std::string id = Num(At(r, {"id"}));
+      std::string decision = Str(r, "decision");
+      body += "<tr><th scope=\"row\"><a href=\"/changes/" + Escape(id) + "\">" + Escape(id) + "</a></th><td>" +
+              (decision == "pass" ? Escape(decision) : "<strong>" + Escape(decision) + "</strong>") + "</td><td><code>" +
+              Escape(Str(r, "commit")) + "</code></td><td>" + Escape(Str(r, "author")) + "</td><td>" + Escape(Str(r, "time")) +
+              "</td></tr>";
+    }
   body += "</tbody></table>";
   body += "<h2>Delivery (DORA)</h2><p>Over " + Window(dora) + ".</p>";
   body += "<table><caption>Whole window</caption><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Stage</th>" +
@@ -333,7 +414,8 @@ std::string ServicePage(const Json& service, const Json& dora, std::string_view 
       body += "<tr><th scope=\"row\">" + Escape(Str(p, "from").substr(0, 10)) + "</th>" +
               MetricCells(ServiceMetrics(p, name)) + "</tr>";
   body += "</tbody></table><p>JSON: <a href=\"/api/v1/reports/dora?service=" + Escape(UrlEncode(name)) +
-          "&amp;by=week\">/api/v1/reports/dora?service=" + Escape(name) + "&amp;by=week</a></p>";
+          "&amp;by=week\">/api/v1/reports/dora?service=" + Escape(name) + "&amp;by=week</a>, <code>/api/v1/gate-runs?service=" +
+          Escape(name) + "</code></p>";
   return Page(name, who, body);
 }
 
@@ -341,7 +423,9 @@ std::string MessagePage(std::string_view title, std::string_view message, std::s
   return Page(title, who, "<p>" + Escape(message) + "</p><p><a href=\"/\">All services</a></p>");
 }
 
-std::string Layout(std::string_view title, std::string_view who, const std::string& body) { return Page(title, who, body); }
+std::string Layout(std::string_view title, std::string_view who, const std::string& body, NavItem current) {
+  return Page(title, who, body, current);
+}
 
 std::string QueryValue(std::string_view value) { return UrlEncode(value); }
 

@@ -48,15 +48,25 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
 // One service: owner, scope, gates with their bypass authority, and DORA
 // figures over the window and by week. `service` is one element of
 // GET /api/v1/services; `dora` is GET /api/v1/reports/dora?by=week (the
-// service's figures are taken from its "services" entries).
-std::string ServicePage(const Json& service, const Json& dora, std::string_view who);
+// service's figures are taken from its "services" entries). `gate_runs` is
+// GET /api/v1/gate-runs?service=NAME (newest first): each links to its
+// change page.
+std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who);
 
 // A page for a missing service or an error, with a link home.
 std::string MessagePage(std::string_view title, std::string_view message, std::string_view who);
 
-// The page frame (header, sign-out, title) around `body`, and a query value
-// percent-encoded: for the pages in portal_pages.cpp.
-std::string Layout(std::string_view title, std::string_view who, const std::string& body);
+// The header's navigation: Overview ("/"), Waivers ("/waivers") and Ledger
+// ("/ledger") on every signed-in page, in that order, plain links (reached
+// with Tab, followed with Enter) after a "Skip to content" link; the entry
+// for the page being shown carries aria-current="page".
+enum class NavItem { kNone, kOverview, kWaivers, kLedger };
+std::string NavBar(NavItem current);
+
+// The page frame (skip link, header with NavBar when `who` is signed in,
+// sign-out, title) around `body`, and a query value percent-encoded: for the
+// pages in portal_pages.cpp.
+std::string Layout(std::string_view title, std::string_view who, const std::string& body, NavItem current = NavItem::kNone);
 std::string QueryValue(std::string_view value);
 
 // ---- change, waiver queue and ledger pages (portal_pages.cpp) ----------------

@@ -56,13 +56,9 @@ std::string IdPart(std::string_view s) {
 const char* kStyle =
     "<style>.actions form{display:flex;gap:.4rem;align-items:end;margin:.2rem 0}"
     ".actions label,.ask label{font-size:.85rem}.notice{background:#e6f4ea;border-left:4px solid #1e6b35;padding:.5rem}"
-    ".ok{color:#1e6b35;font-weight:600}.sub{display:flex;gap:1rem;margin:.2rem 0 1rem}"
-    "td form.ask{display:flex;gap:.4rem;flex-wrap:wrap;align-items:end}</style>";
-
-std::string SubNav() {
-  return "<nav class=\"sub\" aria-label=\"Portal\"><a href=\"/\">Services</a><a href=\"/waivers\">Waiver queue</a>"
-         "<a href=\"/ledger\">Ledger</a></nav>";
-}
+    ".ok{color:#1e6b35;font-weight:600}"
+    "td form.ask{display:flex;flex-direction:column;gap:.3rem;align-items:start;min-width:10rem}"
+    "td form.ask input{width:100%;box-sizing:border-box}</style>";
 
 std::string ProofLink(const std::string& seq) {
   return "<a href=\"/ledger/proof?index=" + Escape(seq) + "\">inclusion proof of " + Escape(seq) + "</a>";
@@ -111,7 +107,7 @@ bool FormAllowed(std::string_view origin, std::string_view host, std::string_vie
 std::string ChangePage(const Json& c, std::string_view form_token, std::string_view who) {
   std::string id = Str(c, "id");
   std::string decision = Str(c, "decision");
-  std::string body = std::string(kStyle) + SubNav();
+  std::string body = std::string(kStyle);
   body += "<dl><dt>Service</dt><dd><a href=\"/services/" + Escape(QueryValue(Str(c, "service"))) + "\">" +
           Escape(Str(c, "service")) + "</a></dd><dt>Commit</dt><dd><code>" + Cell(Str(c, "commit")) +
           "</code></dd><dt>Author</dt><dd>" + Cell(Str(c, "author")) + "</dd><dt>Decision</dt><dd id=\"change-decision\">" +
@@ -239,7 +235,7 @@ std::string ChangePage(const Json& c, std::string_view form_token, std::string_v
 
 std::string WaiverQueuePage(const Json& requests, std::string_view status, std::string_view notice,
                             std::string_view form_token, std::string_view who) {
-  std::string body = std::string(kStyle) + SubNav();
+  std::string body = std::string(kStyle);
   if (notice == "requested" || notice == "approved" || notice == "rejected")
     body += "<p class=\"notice\" role=\"status\" id=\"queue-notice\">The waiver request was " + std::string(notice) +
             (notice == "approved" ? ": the waiver is recorded and counts at the change's next gate decision." : ".") + "</p>";
@@ -289,14 +285,14 @@ std::string WaiverQueuePage(const Json& requests, std::string_view status, std::
   body += "</tbody></table><p>JSON: <code>/api/v1/waiver-requests?status=" + Escape(status) + "</code>. A request is made "
           "from its change's page; it is approved by a holder of a role in the gate's bypass list who is not the "
           "change's author.</p>";
-  return Layout("Waiver queue", who, body);
+  return Layout("Waiver queue", who, body, NavItem::kWaivers);
 }
 
 // ---- ledger -------------------------------------------------------------------
 
 std::string LedgerPage(const Json& head, const Json& entries, const LedgerQuery& q, const Json& verify,
                        std::string_view form_token, std::string_view who) {
-  std::string body = std::string(kStyle) + SubNav();
+  std::string body = std::string(kStyle);
   const Json& cp = Member(head, "checkpoint");
   body += "<dl id=\"ledger-head\"><dt>Entries</dt><dd id=\"ledger-size\">" + Cell(Str(head, "size")) +
           "</dd><dt>Root</dt><dd><code>" + Cell(Str(head, "root")) + "</code></dd><dt>Origin</dt><dd>" +
@@ -354,7 +350,7 @@ std::string LedgerPage(const Json& head, const Json& entries, const LedgerQuery&
   }
   body += "<p>JSON: <code>/api/v1/ledger/head</code>, <code>/api/v1/ledger/entries</code>, "
           "<code>POST /api/v1/ledger/verify</code>, <code>/api/v1/ledger/export</code>.</p>";
-  return Layout("Ledger", who, body);
+  return Layout("Ledger", who, body, NavItem::kLedger);
 }
 
 }  // namespace tollgate::server::portal

@@ -26,6 +26,7 @@
 #include "server/internal.h"
 #include "server/metrics.h"
 #include "server/portal.h"
+#include "server/service_health.h"
 #include "server/server.h"
 #include "server/state.h"
 #include "slo/slo.h"
@@ -1532,7 +1533,65 @@ class ServiceImpl final : public Service {
     return r;
   }
 
-  HttpResponse GetServices(const HttpRequest&, const Caller&) { return JsonResponse(200, ServicesJson()); }
+  HttpResponse GetServices(const HttpRequest&, const Caller&) {
+    auto j = ServicesHealthJson();
+    if (!j) return ErrorResponse(j.error());
+    return JsonResponse(200, *j);
+  }
+
+  // ServicesJson with each service's gate figures (service_health.h):
+  // "gate_pass_rate" over the last 30 days, "open_blocking" (the latest gate
+  // run's blocking findings by severity; "by_severity" null when this server
+  // did not keep that run's report) and "freeze" (null without an
+  // error-budget gate). GET /api/v1/services and the overview show this.
+  Result<Json> ServicesHealthJson() {
+    std::vector<GateRunRecord> runs;
+    {
+      std::lock_guard<std::mutex> lock(ledger_mu_);
+      std::optional<Error> bad;
+      auto s = ledger_->ScanBodies({"gate.overall"}, [&](std::uint64_t seq, std::string_view, std::string_view body) {
+        auto j = ParseJson(std::string(body), "ledger entry " + std::to_string(seq));
+        auto t = j && j->is_object() ? ParseRfc3339(JStr(*j, "time")) : Result<TimePoint>(Fail(Error::Integrity("no time")));
+        if (!t) {
+          bad = Error::Integrity("ledger entry " + std::to_string(seq) + ": unreadable gate.overall entry");
+          return false;
+        }
+        Json p = Payload(*j);
+        runs.push_back(GateRunRecord{seq, JStr(p, "service"), JStr(p, "decision"), *t});
+        return true;
+      });
+      if (!s) return Fail(s.error());
+      if (bad) return Fail(*bad);
+    }
+    Json out = ServicesJson();
+    for (auto& svc : out["services"]) {
+      std::string name = svc["name"].get<std::string>();
+      svc["gate_pass_rate"] = PassRateJson(runs, name, clock_.Now(), 30);
+      Json open = nullptr;
+      for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+        if (it->service != name) continue;
+        std::optional<std::string> stored;
+        {
+          std::lock_guard<std::mutex> lock(state_mu_);
+          auto s = state_->GetGateRun(it->id);
+          if (!s) return Fail(s.error());
+          stored = std::move(*s);
+        }
+        open = Json{{"change", it->id}, {"decision", it->decision}, {"time", FormatRfc3339(it->time)}, {"by_severity", nullptr}};
+        if (stored) {
+          auto report = ParseJson(*stored, "stored gate run " + std::to_string(it->id));
+          if (!report) return Fail(Error::Integrity(report.error().message()));
+          auto counts = BlockingBySeverity(*report);
+          if (!counts) return Fail(counts.error().WithContext("gate run " + std::to_string(it->id)));
+          open["by_severity"] = std::move(*counts);
+        }
+        break;
+      }
+      svc["open_blocking"] = std::move(open);
+      svc["freeze"] = FreezeJson(configs_.at(name));
+    }
+    return out;
+  }
 
   Json ServicesJson() const {
     Json out = Json::array();
@@ -1604,7 +1663,9 @@ class ServiceImpl final : public Service {
       q.owner = req.Query("owner");
       q.scope = req.Query("scope");
       if (!req.Query("sort").empty()) q.sort = req.Query("sort");
-      return Html(200, portal::OverviewPage(ServicesJson(), *report, q, name));
+      auto services = ServicesHealthJson();
+      if (!services) return Html(StatusFor(services.error()), portal::MessagePage("Error", services.error().message(), name));
+      return Html(200, portal::OverviewPage(*services, *report, q, name));
     }
     std::string service = req.path.substr(std::string("/services/").size());
     Json services = ServicesJson();
@@ -1614,7 +1675,11 @@ class ServiceImpl final : public Service {
       dora.query = {{"window", "90d"}, {"by", "week"}};  // all services: one without deploys is no error
       auto report = PageJson(GetDora(dora, *who));
       if (!report) return Html(StatusFor(report.error()), portal::MessagePage("Error", report.error().message(), name));
-      return Html(200, portal::ServicePage(s, *report, name));
+      HttpRequest runs;
+      runs.query = {{"service", service}, {"limit", "10"}};
+      auto gate_runs = PageJson(CallRoute("GET", "/api/v1/gate-runs", runs, *who));
+      if (!gate_runs) return Html(StatusFor(gate_runs.error()), portal::MessagePage("Error", gate_runs.error().message(), name));
+      return Html(200, portal::ServicePage(s, *report, *gate_runs, name));
     }
     return Html(404, portal::MessagePage("No such service", "No service named '" + service + "' is registered.", name));
   }

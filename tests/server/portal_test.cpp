@@ -293,6 +293,56 @@ TEST_P(Portal, ServicePageCarriesItsWeeksForTheChartsAndLinksTheScript) {
   EXPECT_EQ(Page(fx, "POST", script, "").status, 405);
 }
 
+// How many times `needle` occurs in `hay`.
+std::size_t Count(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + needle.size())) ++n;
+  return n;
+}
+
+TEST_P(Portal, HeaderNavigationLinksEveryPageAndMarksTheCurrentOne) {
+  Fixture fx(GetParam());
+  std::string cookie = CookieOf(Page(fx, "GET", "/login?token=" + fx.tokens["developer"], ""));
+  // page -> the link that must carry aria-current ("" for none: a service page
+  // is not the overview itself).
+  const std::pair<const char*, const char*> kPages[] = {
+      {"/", "<a href=\"/\" aria-current=\"page\">Overview</a>"},
+      {"/waivers", "<a href=\"/waivers\" aria-current=\"page\">Waivers</a>"},
+      {"/ledger", "<a href=\"/ledger\" aria-current=\"page\">Ledger</a>"},
+      {"/services/payments-api", ""}};
+  for (const auto& [path, current] : kPages) {
+    auto r = Page(fx, "GET", path, cookie);
+    ASSERT_EQ(r.status, 200) << path;
+    SCOPED_TRACE(path);
+    EXPECT_EQ(Count(r.body, "<nav aria-label=\"Main\">"), 1u);
+    auto nav = r.body.substr(r.body.find("<nav aria-label=\"Main\">"));
+    nav = nav.substr(0, nav.find("</nav>"));
+    // The three links in order, each a plain <a href> (focusable with Tab).
+    auto o = nav.find("href=\"/\""), w = nav.find("href=\"/waivers\""), l = nav.find("href=\"/ledger\"");
+    ASSERT_NE(o, std::string::npos);
+    ASSERT_NE(w, std::string::npos);
+    ASSERT_NE(l, std::string::npos);
+    EXPECT_LT(o, w);
+    EXPECT_LT(w, l);
+    EXPECT_EQ(Count(nav, "aria-current"), std::string(current).empty() ? 0u : 1u);
+    if (!std::string(current).empty()) {
+      EXPECT_NE(nav.find(current), std::string::npos) << nav;
+    }
+    // The first link of the page skips the header to the content.
+    EXPECT_EQ(r.body.find("<a "), r.body.find("<a class=\"skip\" href=\"#main\">"));
+    EXPECT_NE(r.body.find("<main id=\"main\">"), std::string::npos);
+  }
+  // A change page marks none; the sign-in page (no session) has no navigation.
+  Json run{{"service", "payments-api"}, {"commit", "c"}, {"gates", {{"secrets", Json::array()}, {"sast", Json::array()}}}};
+  auto posted = fx.Call("POST", "/api/v1/gate-runs", fx.tokens["developer"], run.dump());
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  auto change = Page(fx, "GET", "/changes/" + Fixture::Parse(posted)["change"].dump(), cookie);
+  ASSERT_EQ(change.status, 200);
+  EXPECT_EQ(Count(change.body, "<nav aria-label=\"Main\">"), 1u);
+  EXPECT_EQ(Count(change.body, "aria-current=\"page\""), 0u);
+  EXPECT_EQ(Page(fx, "GET", "/ledger", "").body.find("<nav"), std::string::npos);
+}
+
 TEST(PortalRender, DataBlocksCannotCloseTheirElement) {
   // A hostile service name and a week whose metrics hold markup: the block
   // parses back to the same values and nothing in it ends the <script>.
@@ -304,7 +354,7 @@ TEST(PortalRender, DataBlocksCannotCloseTheirElement) {
             {"services", Json::object()},
             {"periods", Json::array({Json{{"from", "2026-06-01T00:00:00Z"}, {"to", "2026-06-08T00:00:00Z"},
                                           {"services", {{name, metrics}}}}})}};
-  std::string body = portal::ServicePage(service, dora, "me");
+  std::string body = portal::ServicePage(service, dora, Json{{"gate_runs", Json::array()}}, "me");
   Json data = DataBlock(body, "dora-by-week");
   ASSERT_TRUE(data.is_object()) << body;
   EXPECT_EQ(data["service"], name);

@@ -1,0 +1,159 @@
+// The overview's gate figures (issue 17): pass rate over 30 days, the latest
+// run's blocking findings by severity, the deploy freeze; through
+// GET /api/v1/services and the overview page, and the functions alone.
+// Expected values are counted by hand in the comments.
+#include "server/service_health.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "server/fixture.h"
+#include "server/portal.h"
+
+namespace tollgate::server {
+namespace {
+
+using testfx::Fixture;
+using namespace std::chrono_literals;
+
+TimePoint At(const char* t) { return *ParseRfc3339(t); }
+
+TEST(ServiceHealth, PassRateCountsTheWindowInclusiveOfBothEnds) {
+  TimePoint now = At("2026-06-15T00:00:00Z");
+  std::vector<GateRunRecord> runs{
+      {1, "a", "pass", At("2026-05-16T00:00:00Z")},     // exactly 30 days before (May has 31): in
+      {2, "a", "blocked", At("2026-05-15T23:59:59Z")},  // one second earlier: out
+      {3, "a", "blocked", At("2026-06-01T00:00:00Z")},  // in
+      {4, "b", "pass", At("2026-06-01T00:00:00Z")},     // another service
+      {5, "a", "pass", now},                            // now: in
+      {6, "a", "pass", At("2026-06-15T00:00:01Z")},     // after now: out
+  };
+  // a: runs 1, 3, 5 -> 3 runs, 2 passed, 2/3.
+  Json a = PassRateJson(runs, "a", now, 30);
+  EXPECT_EQ(a["runs"], 3);
+  EXPECT_EQ(a["passed"], 2);
+  EXPECT_DOUBLE_EQ(a["pass_rate"].get<double>(), 2.0 / 3.0);
+  EXPECT_EQ(a["from"], "2026-05-16T00:00:00Z") << "30 days before 2026-06-15 is 2026-05-16";
+  EXPECT_EQ(a["to"], "2026-06-15T00:00:00Z");
+  EXPECT_TRUE(PassRateJson(runs, "none", now, 30)["pass_rate"].is_null());
+}
+
+TEST(ServiceHealth, BlockingBySeverityCountsOnlyBlockingFindings) {
+  Json report{{"findings",
+               {Json{{"severity", "high"}, {"blocking", true}}, Json{{"severity", "high"}, {"blocking", true}},
+                Json{{"severity", "critical"}, {"blocking", true}}, Json{{"severity", "medium"}, {"blocking", false}},
+                Json{{"severity", "low"}}, Json{{"severity", "weird"}, {"blocking", true}}}}};
+  auto c = BlockingBySeverity(report);
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  // high 2, critical 1, unknown 1 (the "weird" one); medium and low do not block.
+  EXPECT_EQ(*c, (Json{{"critical", 1}, {"high", 2}, {"medium", 0}, {"low", 0}, {"info", 0}, {"unknown", 1}, {"total", 4}}));
+  EXPECT_FALSE(BlockingBySeverity(Json{{"gates", Json::array()}}).has_value()) << "no findings array: an error";
+  EXPECT_FALSE(BlockingBySeverity(Json("x")).has_value());
+}
+
+TEST(ServiceHealth, ServicesApiAndOverviewShowPassRateAndOpenBlockingFindings) {
+  Fixture fx("sqlite");
+  auto post = [&](const char* when, const Json& gates) {
+    fx.clock.Set(At(when));
+    auto r = fx.Call("POST", "/api/v1/gate-runs", fx.tokens["developer"],
+                     Json{{"service", "payments-api"}, {"commit", when}, {"gates", gates}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Fixture::Parse(r);
+  };
+  auto finding = [](const char* sev, char fp) {
+    return Json{{"rule_id", std::string("r-") + sev}, {"severity", sev}, {"message", "m"}, {"fingerprint", std::string(64, fp)}};
+  };
+  Json clean{{"secrets", Json::array()}, {"sast", Json::array()}};
+  // kConfig: secrets blocks at any severity, sast at high.
+  EXPECT_EQ(post("2026-05-01T00:00:00Z", clean)["decision"], "pass");  // 45 days before: outside the window
+  EXPECT_EQ(post("2026-06-01T00:00:00Z", Json{{"secrets", Json::array()}, {"sast", {finding("high", 'a')}}})["decision"],
+            "blocked");
+  EXPECT_EQ(post("2026-06-10T00:00:00Z", clean)["decision"], "pass");
+  Json last = post("2026-06-14T00:00:00Z",
+                   Json{{"secrets", {finding("critical", 'b')}},
+                        {"sast", {finding("high", 'c'), finding("high", 'd'), finding("medium", 'e'), finding("low", 'f')}}});
+  EXPECT_EQ(last["decision"], "blocked");
+  fx.clock.Set(At("2026-06-15T00:00:00Z"));
+
+  auto r = fx.Call("GET", "/api/v1/services", fx.tokens["auditor"]);
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json svc = Fixture::Parse(r)["services"][0];
+  // Window 2026-05-16 .. 2026-06-15: the runs of 06-01 (blocked), 06-10 (pass), 06-14 (blocked): 1 of 3.
+  EXPECT_EQ(svc["gate_pass_rate"]["runs"], 3);
+  EXPECT_EQ(svc["gate_pass_rate"]["passed"], 1);
+  EXPECT_DOUBLE_EQ(svc["gate_pass_rate"]["pass_rate"].get<double>(), 1.0 / 3.0);
+  // The latest run: secrets' critical blocks (fail_on any), sast's two highs
+  // block (fail_on high), its medium and low do not: critical 1, high 2.
+  EXPECT_EQ(svc["open_blocking"]["change"], last["change"]);
+  EXPECT_EQ(svc["open_blocking"]["decision"], "blocked");
+  EXPECT_EQ(svc["open_blocking"]["by_severity"],
+            (Json{{"critical", 1}, {"high", 2}, {"medium", 0}, {"low", 0}, {"info", 0}, {"total", 3}}));
+  EXPECT_TRUE(svc["freeze"].is_null()) << "kConfig has no error-budget gate";
+
+  // The overview shows the same figures.
+  std::string cookie;
+  for (const auto& [k, v] : fx.svc->Handle(testfx::Request("GET", "/login?token=" + fx.tokens["auditor"])).headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  HttpRequest home = testfx::Request("GET", "/");
+  home.headers["cookie"] = cookie;
+  auto page = fx.svc->Handle(home);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("<td class=\"num\">33% (1 of 3)</td>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<a href=\"/changes/" + last["change"].dump() + "\">1 critical, 2 high</a>"), std::string::npos);
+  EXPECT_EQ(page.body.find("deploys frozen"), std::string::npos);
+
+  // The service page lists the four runs, newest first, linking their changes.
+  HttpRequest service = testfx::Request("GET", "/services/payments-api");
+  service.headers["cookie"] = cookie;
+  auto sp = fx.svc->Handle(service);
+  ASSERT_EQ(sp.status, 200) << sp.body;
+  auto table = sp.body.substr(sp.body.find("id=\"service-gate-runs\""));
+  table = table.substr(0, table.find("</table>"));
+  EXPECT_NE(table.find("<caption>The latest 4</caption>"), std::string::npos) << table;
+  auto newest = table.find("href=\"/changes/" + last["change"].dump() + "\"");
+  auto oldest = table.find("<code>2026-05-01T00:00:00Z</code>");
+  ASSERT_NE(newest, std::string::npos) << table;
+  ASSERT_NE(oldest, std::string::npos) << table;
+  EXPECT_LT(newest, oldest);
+}
+
+// An SLO spec and hourly samples for the last two days, relative to the real
+// clock (the error-budget check reads the data at the time it runs).
+std::string WriteSlo(testfx::TempDir& dir, const std::string& name, double good, double total) {
+  std::string csv = "time,good,total\n";
+  auto now = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
+  for (int h = 48; h >= 1; --h)
+    csv += FormatRfc3339(TimePoint(now - std::chrono::hours(h))) + "," + std::to_string(static_cast<int>(good)) + "," +
+           std::to_string(static_cast<int>(total)) + "\n";
+  dir.Write(name + ".csv", csv);
+  return dir.Write(name + ".yaml", "version: \"prometheus/v1\"\nservice: \"s\"\ntollgate:\n  data: " + name +
+                                       ".csv\n  period: 30d\n  min_events: 100\nslos:\n  - name: \"avail\"\n"
+                                       "    objective: 99.9\n    sli:\n      events:\n        error_query: e[{{.window}}]\n"
+                                       "        total_query: t[{{.window}}]\n");
+}
+
+TEST(ServiceHealth, FreezeFollowsTheErrorBudgetGateAndFailsClosed) {
+  testfx::TempDir dir;
+  WriteSlo(dir, "spent", 900, 1000);   // 10% errors against a 0.1% budget: exhausted
+  WriteSlo(dir, "healthy", 1000, 1000);  // no errors
+  auto load = [&](const std::string& gates) {
+    auto c = gate::LoadConfig(dir.Write("tollgate.yaml", "version: 1\nservice: s\ngates:\n" + gates));
+    EXPECT_TRUE(c.has_value()) << c.error().message();
+    return *c;
+  };
+  EXPECT_TRUE(FreezeJson(load("  sast: { import: x.sarif, fail_on: high, bypass: none }\n")).is_null());
+  Json spent = FreezeJson(load("  budget: { slo: spent.yaml, fail_on: exhausted, bypass: [sre] }\n"));
+  EXPECT_EQ(spent["frozen"], true) << spent;
+  EXPECT_EQ(spent["gates"][0]["gate"], "budget");
+  EXPECT_FALSE(spent["gates"][0]["reason"].get<std::string>().empty());
+  Json healthy = FreezeJson(load("  budget: { slo: healthy.yaml, fail_on: exhausted, bypass: none }\n"));
+  EXPECT_EQ(healthy["frozen"], false) << healthy;
+  // Unreadable SLO data freezes (fail closed) and says why.
+  Json missing = FreezeJson(load("  budget: { slo: missing.yaml, bypass: none }\n"));
+  EXPECT_EQ(missing["frozen"], true) << missing;
+  EXPECT_NE(missing["gates"][0]["reason"].get<std::string>().find("could not be checked"), std::string::npos) << missing;
+}
+
+}  // namespace
+}  // namespace tollgate::server
