@@ -59,8 +59,15 @@ tg('event', 'import', path.join(work, 'deploys.jsonl'));
 tg('event', 'import', path.join(work, 'incidents.csv'));
 
 // ---- the server --------------------------------------------------------------
+// A second service for the waiver flows, without the example's approval rule:
+// sast may be waived by security, secrets by nobody.
+const checkoutConfig = path.join(work, 'checkout.yaml');
+fs.writeFileSync(checkoutConfig, 'version: 1\nservice: checkout\ngates:\n' +
+  '  secrets: { import: none.sarif, fail_on: any, bypass: none }\n' +
+  '  sast: { import: none.sarif, fail_on: high, bypass: [security] }\n');
 const server = spawn(tollgate, ['serve', '--listen', '127.0.0.1:0', '--ledger', ledger, '--threads', '8',
-  '--service', `payments-api=${path.join(ex, 'tollgate.yaml')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  '--service', `payments-api=${path.join(ex, 'tollgate.yaml')}`, '--service', `checkout=${checkoutConfig}`],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
 let out = '';
 const started = await new Promise((resolve) => {
   const timer = setTimeout(() => resolve(false), 20000);
@@ -77,16 +84,81 @@ if (!started) {
   console.log('FAIL: tollgate serve did not start:\n' + out);
   process.exit(1);
 }
+process.on('exit', () => server.kill('SIGTERM'));  // also when seeding throws
 const token = out.match(/admin token: (\S+)/)[1];
 const base = out.match(/portal: (http:\/\/\S+?)\/ /)[1];
 
-// ---- the pages: extend here (waiver queue, change, ledger pages) --------------
+// ---- API seeding: people and gate runs -------------------------------------------
+async function api(method, route, tok, body) {
+  const r = await fetch(base + route, { method, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, json, text };
+}
+async function person(name, roles) {
+  const p = await api('POST', '/api/v1/principals', token, { name, email: `${name}@corp.example`, roles });
+  if (p.status !== 201) throw new Error(`principal ${name}: ${p.status} ${p.text}`);
+  const t = await api('POST', '/api/v1/tokens', token, { principal: name, label: 'browser test' });
+  if (t.status !== 201) throw new Error(`token ${name}: ${t.status} ${t.text}`);
+  return t.json.token;
+}
+const dev = await person('dana-dev', ['developer']);
+const secAuthor = await person('sam-sec', ['developer', 'security']);  // the change's author
+const sec2 = await person('rita-sec', ['security']);
+const fpSast = 'ab'.repeat(32), fpLeak = 'cd'.repeat(32);
+// Change A: sast blocks at high (a waivable gate); its author holds security.
+const runA = { service: 'checkout', commit: 'a1b2c3d', author: 'sam-sec <sam-sec@corp.example>', gates: {
+  secrets: [], sast: [{ rule_id: 'sql-injection', severity: 'high', message: 'query built from request input',
+    location: { file: 'app/db.py', line: 42 }, fingerprint: fpSast, remediation: 'use bound parameters',
+    references: ['https://cwe.mitre.org/data/definitions/89.html'] }] } };
+// Change B: a leaked key under secrets (bypass: none).
+const runB = { service: 'checkout', commit: 'e4f5a6b', author: 'dana-dev <dana-dev@corp.example>', gates: {
+  secrets: [{ rule_id: 'aws-key', severity: 'critical', message: 'AWS access key', location: { file: 'config.env', line: 3 },
+    fingerprint: fpLeak }], sast: [] } };
+const postA = await api('POST', '/api/v1/gate-runs', dev, runA);
+const postB = await api('POST', '/api/v1/gate-runs', dev, runB);
+if (postA.json?.decision !== 'blocked' || postB.json?.decision !== 'blocked')
+  throw new Error(`seeded runs should block: ${postA.text} ${postB.text}`);
+const changeA = postA.json.change, changeB = postB.json.change;
+const reqB = await api('POST', '/api/v1/waiver-requests', dev, { change: changeB, gate: 'secrets', finding: fpLeak,
+  reason: 'rotated already', expires: '30d' });
+if (reqB.status !== 201) throw new Error(`request on a bypass: none gate: ${reqB.status} ${reqB.text}`);
+const requestB = reqB.json.id;
+
+// ---- the pages --------------------------------------------------------------------
+
 // Each: a name (the screenshot's file), a path, and checks run on the page.
 const PAGES = [
   { name: 'overview', path: '/', check: async (page) => {
     if ((await page.locator('a[href="/services/payments-api"]').count()) !== 1) fail('overview: no link to payments-api');
+    // checkout: runs A and B both blocked (0 of 2); the latest, B, blocks on one critical.
+    const row = (await page.locator('#service-checkout').textContent()).replace(/\s+/g, ' ');
+    if (!row.includes('0% (0 of 2)') || !row.includes('1 critical')) fail(`overview: checkout row ${row}`);
+    const current = await page.locator('header nav a[aria-current="page"]').allTextContents();
+    if (JSON.stringify(current) !== '["Overview"]') fail(`overview: aria-current on ${JSON.stringify(current)}`);
+    // Keyboard: the first Tab reaches the skip link, the next the navigation.
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement.textContent);
+    await page.keyboard.press('Tab');
+    const second = await page.evaluate(() => document.activeElement.textContent);
+    if (first !== 'Skip to content' || second !== 'Overview') fail(`overview: Tab reaches "${first}", then "${second}"`);
   } },
   { name: 'service-payments-api', path: '/services/payments-api', check: checkDoraCharts },
+  { name: 'change-blocked', path: `/changes/${changeA}`, check: async (page) => {
+    if ((await page.locator('#change-decision').textContent()).trim() !== 'blocked') fail('change page: decision is not blocked');
+  } },
+  { name: 'service-checkout', path: '/services/checkout', check: async (page) => {
+    for (const c of [changeA, changeB])
+      if ((await page.locator(`#service-gate-runs a[href="/changes/${c}"]`).count()) !== 1) fail(`service page: no link to change ${c}`);
+  } },
+  { name: 'waivers', path: '/waivers', check: async (page) => {
+    if ((await page.locator(`#request-${requestB}`).count()) !== 1) fail('waiver queue: the bypass: none request is not listed');
+  } },
+  { name: 'ledger', path: '/ledger', check: async (page) => {
+    if (!/^\d+$/.test((await page.locator('#ledger-size').textContent()).trim())) fail('ledger page: no size');
+  } },
 ];
 
 async function checkDoraCharts(page) {
@@ -121,6 +193,112 @@ async function checkDoraCharts(page) {
   console.log(`service page: ${charts.length} charts, ${compared} figures equal to tollgate dora report (${deploys} deploys)`);
 }
 
+// A full-page screenshot and axe-core on the page as it stands.
+async function audit(page, name) {
+  const where = new URL(page.url()).pathname;
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: axePath });
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'))
+    fail(`${where}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  console.log(`${where}: ${res.violations.length} axe violations (none serious or critical allowed); screenshot ${name}.png`);
+  audited++;
+}
+let audited = 0;
+
+// A signed-in page of its own for one person (CSP kept: forms and pages must
+// work under it; axe is injected only through audit's script tag, so CSP is
+// bypassed for that).
+async function signIn(tok, next) {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => fail(`script error at ${page.url()}: ${e.message}`));
+  const r = await page.goto(`${base}/login?token=${tok}&next=${encodeURIComponent(next)}`);
+  if (!r.ok() || new URL(page.url()).pathname !== next.split('?')[0]) fail(`sign-in to ${next}: ${r.status()} at ${page.url()}`);
+  return { context, page };
+}
+
+// The issue's flows: a developer requests a waiver on a blocked change; the
+// change's author (who holds security) sees no approve button and the API
+// refuses; a second security holder approves with a reason and the next gate
+// decision passes; a bypass: none request has no approve action; the ledger's
+// "Verify now" and its search by type.
+async function waiverFlows() {
+  const fid = `sast-${fpSast.slice(0, 16)}`;
+  // 1. The developer asks for a waiver on the change page.
+  let { context, page } = await signIn(dev, `/changes/${changeA}`);
+  if ((await page.locator('#change-decision').textContent()).trim() !== 'blocked') fail('change A is not shown blocked');
+  if ((await page.locator('form[id^="request-waiver-secrets-"]').count()) !== 0) fail('change A: a request form for secrets');
+  await page.fill(`#request-reason-${fid}`, 'false positive: the query is parameterised upstream');
+  await page.fill(`#request-expires-${fid}`, '14d');
+  await page.click(`#request-button-${fid}`);
+  await page.waitForURL((u) => u.pathname === '/waivers');
+  if (!/requested/.test(await page.locator('#queue-notice').textContent())) fail('no "requested" notice after the request');
+  await audit(page, 'waivers-requested');
+  const rows = await api('GET', '/api/v1/waiver-requests?status=pending&service=checkout', dev);
+  const mine = (rows.json?.waiver_requests || []).find((r) => r.change === changeA && r.gate === 'sast');
+  if (!mine) { fail(`the request is not in the API's queue: ${rows.text}`); await context.close(); return; }
+  const requestA = mine.id;
+  if (mine.requested_by !== 'dana-dev') fail(`requested_by ${mine.requested_by}, want dana-dev`);
+  if ((await page.locator(`#approve-${requestA}`).count()) !== 0) fail('a developer is offered Approve');
+  await page.goto(`${base}/changes/${changeA}`);
+  if (!(await page.locator('#change-requests').textContent()).includes('pending')) fail('change page does not list the pending request');
+  await audit(page, 'change-requested');
+  await context.close();
+
+  // 2. The author, who holds security: no approve button, the reason shown, the API refuses.
+  ({ context, page } = await signIn(secAuthor, '/waivers'));
+  if ((await page.locator(`#request-${requestA}`).count()) !== 1) fail('author: the request is not listed');
+  if ((await page.locator(`#approve-${requestA}, #approve-button-${requestA}`).count()) !== 0) fail('the author is offered Approve');
+  if (!/author/.test((await page.locator(`#why-${requestA}`).textContent()) || '')) fail('author: no reason why approval is refused');
+  await audit(page, 'waivers-author');
+  const refused = await api('POST', '/api/v1/waiver-requests/approve', secAuthor, { id: requestA, reason: 'mine' });
+  if (refused.status !== 403) fail(`the API let the author approve: ${refused.status} ${refused.text}`);
+  await context.close();
+
+  // 3. A second security holder approves with a reason; the next decision passes.
+  ({ context, page } = await signIn(sec2, '/waivers'));
+  if ((await page.locator(`#approve-${requestB}`).count()) !== 0) fail('bypass: none request offers Approve');
+  if (!/bypass: none/.test((await page.locator(`#why-${requestB}`).textContent()) || '')) fail('bypass: none: no reason shown');
+  await page.fill(`#approve-reason-${requestA}`, 'reviewed: input is validated by the schema');
+  await page.click(`#approve-button-${requestA}`);
+  await page.waitForURL((u) => u.pathname === '/waivers');
+  if (!/approved/.test(await page.locator('#queue-notice').textContent())) fail('no "approved" notice');
+  const row = await page.locator(`#request-${requestA}`).textContent();
+  if (!row.includes('approved') || !row.includes('reviewed: input is validated by the schema')) fail(`approved row: ${row}`);
+  await audit(page, 'waivers-approved');
+  const again = await api('POST', '/api/v1/gate-runs', dev, runA);
+  if (again.json?.decision !== 'pass') fail(`the gate run after approval: ${again.text}`);
+  else {
+    await page.goto(`${base}/changes/${again.json.change}`);
+    if ((await page.locator('#change-decision').textContent()).trim() !== 'pass') fail('the next change page does not show pass');
+    if (!(await page.locator('#change-waivers').textContent()).includes('accepted')) fail('the next change page shows no accepted waiver');
+    await audit(page, 'change-passed');
+  }
+  // bypass: none: no request form on its change page either.
+  await page.goto(`${base}/changes/${changeB}`);
+  if ((await page.locator('form[id^="request-waiver-"]').count()) !== 0) fail('bypass: none change offers a request form');
+  if (!(await page.locator('#change-findings').textContent()).includes('no bypass')) fail('bypass: none change: no "no bypass" note');
+  await audit(page, 'change-bypass-none');
+
+  // 4. The ledger: verify now, then search by type.
+  await page.goto(`${base}/ledger`);
+  await page.click('#verify-now');
+  await page.waitForSelector('#verify-result');
+  if ((await page.locator('#verify-result').getAttribute('data-verified')) !== 'true')
+    fail(`verify now: ${await page.locator('#verify-result').textContent()}`);
+  await audit(page, 'ledger-verified');
+  await page.fill('#ledger-type', 'waiver.request');
+  await page.click('#ledger-search-button');
+  await page.waitForURL((u) => u.searchParams.get('type') === 'waiver.request');
+  const types = await page.locator('#ledger-entries tbody tr td:nth-child(2)').allTextContents();
+  // Two requests were made (A on the page, B through the API).
+  if (types.length !== 2 || types.some((t) => t !== 'waiver.request')) fail(`ledger search by type: ${JSON.stringify(types)}`);
+  await audit(page, 'ledger-search');
+  await context.close();
+  console.log(`waiver flows: request ${requestA} approved by rita-sec, change ${again.json?.change} passed; ${audited} pages audited`);
+}
+
 // ---- drive the browser ---------------------------------------------------------
 fs.mkdirSync(artifacts, { recursive: true });
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -143,17 +321,12 @@ try {
       const r = await page.goto(base + p.path);
       if (r.status() !== 200) fail(`${p.path}: HTTP ${r.status()}`);
       await p.check(page);
-      if (!bypassCSP) continue;
-      await page.screenshot({ path: path.join(artifacts, `${p.name}.png`), fullPage: true });
-      await page.addScriptTag({ path: axePath });
-      const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-      for (const v of res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'))
-        fail(`${p.path}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-      console.log(`${p.path}: ${res.violations.length} axe violations (none serious or critical allowed); screenshot ${p.name}.png`);
+      if (bypassCSP) await audit(page, p.name);
     }
     for (const e of errors) fail(`browser error (CSP ${bypassCSP ? 'bypassed' : 'enforced'}): ${e}`);
     await context.close();
   }
+  await waiverFlows();
 } finally {
   await browser.close();
   server.kill('SIGTERM');
