@@ -10,7 +10,8 @@ namespace tollgate::cli {
 namespace {
 
 struct KpiArgs {
-  std::string ledger, service, env = "prod", window = "90d", from, to, format = "text", inputs;
+  std::string ledger, service, env = "prod", window = "90d", from, to, format = "text", inputs, baseline_from,
+      baseline_to;
 };
 
 Result<kpi::KpiOptions> Options(const KpiArgs& a, bool window_given, const Clock& clock) {
@@ -20,6 +21,16 @@ Result<kpi::KpiOptions> Options(const KpiArgs& a, bool window_given, const Clock
   o.dora = *window;
   o.dora.service = a.service;
   o.dora.env = a.env;
+  if (!a.baseline_from.empty() || !a.baseline_to.empty()) {
+    if (a.baseline_from.empty() || a.baseline_to.empty())
+      return Fail(Error::Input("--baseline-from and --baseline-to go together"));
+    auto f = delivery::ParseTime(a.baseline_from);
+    if (!f) return Fail(f.error().WithContext("--baseline-from"));
+    auto t = delivery::ParseTime(a.baseline_to);
+    if (!t) return Fail(t.error().WithContext("--baseline-to"));
+    o.baseline_from = *f;
+    o.baseline_to = *t;
+  }
   return o;
 }
 
@@ -76,6 +87,8 @@ void RegisterKpi(CLI::App& app, Context& ctx) {
       "report", "Deployment frequency, lead time, MTTR, change failure rate, security resolution and gate figures, "
                 "each against its target");
   auto* report_window = common(report);
+  report->add_option("--baseline-from", a->baseline_from, "Baseline period start, to compare with (inclusive)");
+  report->add_option("--baseline-to", a->baseline_to, "Baseline period end (exclusive)");
   report->callback([&ctx, a, &clock, report_window] {
     bool given = report_window->count() > 0;
     ctx.action = [a, &clock, given] { return RunReport(*a, given, clock); };

@@ -4,6 +4,7 @@
 #include "kpi/kpi.h"
 
 #include <cstdio>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -26,6 +27,19 @@ std::string Shown(double v, const std::string& unit) {
   return Num(v) + " " + unit;
 }
 
+Kpi Row(std::string id, std::string name, std::string unit, std::optional<double> value, std::string target,
+        Standing standing, std::string basis) {
+  Kpi k;
+  k.id = std::move(id);
+  k.name = std::move(name);
+  k.unit = std::move(unit);
+  k.value = value;
+  k.target = std::move(target);
+  k.standing = standing;
+  k.basis = std::move(basis);
+  return k;
+}
+
 // Where `value` stands against the first (best) band of `bands`.
 Standing Against(const std::optional<double>& value, const delivery::MetricBands& bands) {
   if (!value) return Standing::kNoData;
@@ -46,8 +60,7 @@ std::string TargetText(const delivery::LevelScale& scale, const delivery::Metric
 
 Kpi DoraKpi(const char* id, const char* name, const char* unit, std::optional<double> value,
             const delivery::LevelScale& scale, const delivery::MetricBands& bands, std::string basis) {
-  Kpi k{id, name, unit, value, TargetText(scale, bands, unit), Against(value, bands), std::move(basis)};
-  return k;
+  return Row(id, name, unit, value, TargetText(scale, bands, unit), Against(value, bands), std::move(basis));
 }
 
 void AddDora(KpiReport& r, const delivery::LevelTable& levels) {
@@ -107,18 +120,18 @@ void AddSecurity(KpiReport& r, const Json& evidence) {
   const std::string basis = "blocking finding fingerprints per service and gate: first gate run listing it to the "
                             "first complete gate run without it; " +
                             std::to_string(s.resolved) + " resolved in the window";
-  r.kpis.push_back({"security_resolution_median", "Security issue resolution (median)", "hours", s.median_hours,
+  r.kpis.push_back(Row("security_resolution_median", "Security issue resolution (median)", "hours", s.median_hours,
                     "<= 24 hours (seed)",
                     standing(s.median_hours, s.median_hours && *s.median_hours <= kSecurityResolutionTargetHours),
-                    basis});
-  r.kpis.push_back({"security_resolution_p90", "Security issue resolution (p90)", "hours", s.p90_hours, "",
-                    s.p90_hours ? Standing::kNoTarget : Standing::kNoData, basis});
-  r.kpis.push_back({"security_resolved_under_24h", "Security issues resolved under 24 hours", "fraction",
+                    basis));
+  r.kpis.push_back(Row("security_resolution_p90", "Security issue resolution (p90)", "hours", s.p90_hours, "",
+                    s.p90_hours ? Standing::kNoTarget : Standing::kNoData, basis));
+  r.kpis.push_back(Row("security_resolved_under_24h", "Security issues resolved under 24 hours", "fraction",
                     s.share_under_24h, "", s.share_under_24h ? Standing::kNoTarget : Standing::kNoData,
-                    "resolved in under 24 hours / resolved in the window"});
-  r.kpis.push_back({"security_open", "Security issues still open at the window's end", "count",
+                    "resolved in under 24 hours / resolved in the window"));
+  r.kpis.push_back(Row("security_open", "Security issues still open at the window's end", "count",
                     static_cast<double>(s.open), "", Standing::kNoTarget,
-                    "first seen before the window's end and not fixed by then"});
+                    "first seen before the window's end and not fixed by then"));
 }
 
 // What the gate decisions of the window say, and what the ledger cannot.
@@ -136,17 +149,17 @@ void AddPlatform(KpiReport& r, const Json& evidence) {
   for (const auto& w : evidence["waivers"]) issued += w.value("in_period", false) ? 1u : 0u;
   std::optional<double> rate;
   if (runs > 0) rate = static_cast<double>(passed) / static_cast<double>(runs);
-  r.kpis.push_back({"gate_pass_rate", "Gate pass rate", "fraction", rate, "",
+  r.kpis.push_back(Row("gate_pass_rate", "Gate pass rate", "fraction", rate, "",
                     rate ? Standing::kNoTarget : Standing::kNoData,
                     "gate decisions that passed / gate decisions in the window (" + std::to_string(passed) + " of " +
-                        std::to_string(runs) + ")"});
-  r.kpis.push_back({"waivers_used", "Waivers used by gate runs", "count",
+                        std::to_string(runs) + ")"));
+  r.kpis.push_back(Row("waivers_used", "Waivers used by gate runs", "count",
                     runs > 0 ? std::optional<double>(static_cast<double>(waived)) : std::nullopt, "",
                     runs > 0 ? Standing::kNoTarget : Standing::kNoData,
                     "findings waived in the window's gate decisions (" + std::to_string(issued) +
-                        " waivers issued in the window)"});
+                        " waivers issued in the window)"));
   auto not_measured = [&](const char* id, const char* name, std::string why) {
-    r.kpis.push_back({id, name, "", std::nullopt, "", Standing::kNotMeasured, std::move(why)});
+    r.kpis.push_back(Row(id, name, "", std::nullopt, "", Standing::kNotMeasured, std::move(why)));
   };
   not_measured("platform_adoption", "Platform adoption",
                "needs the number of services in a catalog, which the ledger does not hold (" +
@@ -161,6 +174,30 @@ void AddPlatform(KpiReport& r, const Json& evidence) {
 }
 
 Json Opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+// Which way each KPI improves (Kpi::better).
+int Better(const std::string& id) {
+  static const std::map<std::string, int> kBetter{
+      {"deployment_frequency", 1},        {"lead_time", -1},           {"time_to_restore", -1},
+      {"change_failure_rate", -1},        {"security_resolution_median", -1}, {"security_resolution_p90", -1},
+      {"security_resolved_under_24h", 1}, {"security_open", -1},       {"gate_pass_rate", 1}};
+  auto it = kBetter.find(id);
+  return it == kBetter.end() ? 0 : it->second;
+}
+
+// Each KPI's baseline value and improvement factor from the same KPI over the baseline period.
+void Compare(KpiReport& r, const KpiReport& base) {
+  for (auto& k : r.kpis)
+    for (const auto& b : base.kpis) {
+      if (b.id != k.id) continue;
+      k.baseline = b.value;
+      if (k.better == 0 || !k.value || !k.baseline) break;
+      const double num = k.better > 0 ? *k.value : *k.baseline;
+      const double den = k.better > 0 ? *k.baseline : *k.value;
+      if (den > 0) k.improvement = num / den;
+      break;
+    }
+}
 
 }  // namespace
 
@@ -200,6 +237,18 @@ Result<KpiReport> ComputeKpis(ledger::Ledger& ledger, const KpiOptions& options)
   AddDora(r, *levels);
   AddSecurity(r, *evidence);
   AddPlatform(r, *evidence);
+  for (auto& k : r.kpis) k.better = Better(k.id);
+  if (options.baseline_from != 0 || options.baseline_to != 0) {
+    if (options.baseline_to <= options.baseline_from)
+      return Fail(Error::Input("the baseline period is empty: --baseline-to must be after --baseline-from"));
+    KpiOptions b = options;
+    b.dora.from = options.baseline_from;
+    b.dora.to = options.baseline_to;
+    b.baseline_from = b.baseline_to = 0;
+    auto base = ComputeKpis(ledger, b);
+    if (!base) return Fail(base.error());
+    Compare(r, *base);
+  }
   return r;
 }
 
@@ -212,11 +261,17 @@ Json KpiToJson(const KpiReport& r) {
                         {"value", Opt(k.value)},
                         {"target", k.target.empty() ? Json(nullptr) : Json(k.target)},
                         {"status", std::string(StandingName(k.standing))},
+                        {"baseline", Opt(k.baseline)},
+                        {"improvement", Opt(k.improvement)},
                         {"basis", k.basis}});
+  const bool has_baseline = r.options.baseline_to > r.options.baseline_from;
   return Json{{"window",
                {{"from", delivery::FormatTime(r.options.dora.from)}, {"to", delivery::FormatTime(r.options.dora.to)}}},
               {"service", r.options.dora.service.empty() ? Json(nullptr) : Json(r.options.dora.service)},
               {"env", r.options.dora.env},
+              {"baseline", has_baseline ? Json{{"from", delivery::FormatTime(r.options.baseline_from)},
+                                               {"to", delivery::FormatTime(r.options.baseline_to)}}
+                                        : Json(nullptr)},
               {"ledger", {{"verified", true}, {"size", r.ledger_size}}},
               {"kpis", std::move(kpis)},
               {"security",
@@ -232,11 +287,20 @@ std::string KpiToText(const KpiReport& r) {
   std::ostringstream out;
   out << "KPIs for " << (r.options.dora.service.empty() ? "all services" : r.options.dora.service) << ", "
       << delivery::FormatTime(r.options.dora.from) << " to " << delivery::FormatTime(r.options.dora.to) << " ("
-      << r.options.dora.env << "; ledger verified, " << r.ledger_size << " entries)\n\n";
+      << r.options.dora.env << "; ledger verified, " << r.ledger_size << " entries)\n";
+  if (r.options.baseline_to > r.options.baseline_from)
+    out << "Baseline " << delivery::FormatTime(r.options.baseline_from) << " to "
+        << delivery::FormatTime(r.options.baseline_to) << "; improvement = baseline / value where lower is better, "
+        << "value / baseline where higher is better\n";
+  out << "\n";
   for (const auto& k : r.kpis) {
     std::string value = k.standing == Standing::kNotMeasured ? "-" : k.value ? Shown(*k.value, k.unit) : "no data";
     out << "  " << k.name << ": " << value;
     if (!k.target.empty()) out << "   target " << k.target;
+    if (r.options.baseline_to > r.options.baseline_from && k.standing != Standing::kNotMeasured) {
+      out << "   baseline " << (k.baseline ? Shown(*k.baseline, k.unit) : "no data");
+      if (k.improvement) out << ", improvement " << Num(*k.improvement) << "x";
+    }
     out << "   [" << StandingName(k.standing) << "]\n      " << k.basis << "\n";
   }
   return out.str();

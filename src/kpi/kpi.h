@@ -38,6 +38,12 @@ struct Kpi {
   std::string target;  // as the reader sees it ("<= 24 hours"); empty: none
   Standing standing = Standing::kNoData;
   std::string basis;  // the formula and where it comes from, or why it is not measured
+  // Which way is better: +1 higher, -1 lower, 0 neither (counts without a target).
+  int better = 0;
+  // With a baseline period: its value, and the improvement factor (baseline /
+  // value where lower is better, value / baseline where higher is better;
+  // nullopt without data on either side, or a zero to divide by).
+  std::optional<double> baseline, improvement;
 };
 
 struct SecurityResolution {
@@ -48,6 +54,8 @@ struct SecurityResolution {
 
 struct KpiOptions {
   delivery::DoraOptions dora;  // service, environment and window [from, to)
+  // An earlier period to compare with ([from, to); both 0: none).
+  delivery::Millis baseline_from = 0, baseline_to = 0;
 };
 
 struct KpiReport {

@@ -189,6 +189,38 @@ TEST_F(KpiLedger, SecurityResolutionFromFindingLifecyclesOpenAndResolved) {
   EXPECT_DOUBLE_EQ(*later->security.median_hours, 93.0);
 }
 
+// Baseline 2026-11-08 to 11-15 against the window 11-01 to 11-08:
+//   security median: baseline 93 h (f4 96, f6 90), now 72 h; lower is better:
+//     improvement 93 / 72;
+//   gate pass rate: baseline 1 of 1 (g6) = 1.0, now 0.25; higher is better:
+//     improvement 0.25 / 1 = 0.25 (worse);
+//   deployment frequency: no deploy in the baseline: no data, no factor.
+TEST_F(KpiLedger, BaselinePeriodGivesImprovementFactors) {
+  KpiOptions o = Window("2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z");
+  o.baseline_from = *delivery::ParseTime("2026-11-08T00:00:00Z");
+  o.baseline_to = *delivery::ParseTime("2026-11-15T00:00:00Z");
+  auto r = Compute(o);
+  ASSERT_TRUE(r) << r.error().message();
+  const Kpi& sec = Find(*r, "security_resolution_median");
+  ASSERT_TRUE(sec.baseline && sec.improvement);
+  EXPECT_DOUBLE_EQ(*sec.baseline, 93.0);
+  EXPECT_NEAR(*sec.improvement, 93.0 / 72.0, 1e-12);
+  const Kpi& pass = Find(*r, "gate_pass_rate");
+  ASSERT_TRUE(pass.improvement);
+  EXPECT_DOUBLE_EQ(*pass.baseline, 1.0);
+  EXPECT_DOUBLE_EQ(*pass.improvement, 0.25);
+  const Kpi& freq = Find(*r, "deployment_frequency");
+  EXPECT_FALSE(freq.baseline);
+  EXPECT_FALSE(freq.improvement);
+  EXPECT_FALSE(Find(*r, "waivers_used").improvement);  // neither direction is better
+
+  auto cli = Tg("kpi report --from 2026-11-01 --to 2026-11-08 --baseline-from 2026-11-08");
+  EXPECT_EQ(cli.code, 2) << cli.err;
+  cli = Tg("kpi report --from 2026-11-01 --to 2026-11-08 --baseline-from 2026-11-08 --baseline-to 2026-11-15");
+  ASSERT_EQ(cli.code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("baseline 93.00 hours, improvement 1.29x"), std::string::npos) << cli.out;
+}
+
 TEST_F(KpiLedger, AnEmptyPeriodIsNoDataNeverMet) {
   auto r = Compute(Window("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"));
   ASSERT_TRUE(r) << r.error().message();
