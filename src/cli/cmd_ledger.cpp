@@ -114,7 +114,7 @@ int RunVerify(const LedgerArgs& a, const Clock& clock) {
   if (rep->checkpoints_verified > 0) std::cout << " (latest at size " << rep->latest_checkpoint_size << ")";
   std::cout << "\n";
   if (rep->extends_size)
-    std::cout << "extends " << a.checkpoint << ": the first " << *rep->extends_size << " entries are the log it signed ("
+    std::cout << "extends " << rep->extends_name << ": the first " << *rep->extends_size << " entries are the log it signed ("
               << rep->extends_proof_hashes << "-hash consistency proof verified)\n";
   if (rep->checkpoints_verified == 0 && rep->size > 0)
     std::cerr << "tollgate: warning: no signed checkpoint: the ledger is consistent, but nothing proves it was not rewritten "

@@ -279,6 +279,7 @@ Status CheckExtends(const SavedCheckpoint& saved, const Checkpoint& cp, const st
                                                       " entries but the ledger holds " + std::to_string(size) +
                                                       " (shortened)")));
   rep.extends_size = cp.size;
+  rep.extends_name = saved.name;
   if (cp.size == 0) return Ok();  // an empty log is a prefix of every log of its origin
   auto proof = ledger::ConsistencyProof(src, cp.size, size);
   if (!proof) return Fail(proof.error());

@@ -68,8 +68,10 @@ struct VerifyReport {
   std::uint64_t unsigned_entries = 0;
   std::string origin;
   // With VerifyOptions::extends: the saved checkpoint's size and the length
-  // of the consistency proof that was verified.
+  // of the consistency proof that was verified, and its name (the file it
+  // came from; with a bundle, the largest checkpoint the bundle ships).
   std::optional<std::uint64_t> extends_size;
+  std::string extends_name;
   std::size_t extends_proof_hashes = 0;
 };
 

@@ -106,6 +106,9 @@ TEST_F(ReportBundle, HoldsReportsExportCheckpointsKeysAndEntryBytesThatStandardT
   auto v = Tg("ledger verify --bundle audit");
   EXPECT_EQ(v.code, 0) << v.err;
   EXPECT_NE(v.out.find(std::to_string(size_) + " entries"), std::string::npos) << v.out;
+  // The consistency line names the bundle's checkpoint file, never an empty name.
+  EXPECT_NE(v.out.find("extends audit/checkpoints/"), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.find("extends :"), std::string::npos) << v.out;
   // The file form still works, and the reports name the verified root.
   auto f = Tg("ledger verify --bundle audit/ledger.json");
   EXPECT_EQ(f.code, 0) << f.err;
