@@ -5,6 +5,7 @@
 #include <new>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace tollgate {
 
@@ -88,6 +89,16 @@ Hash256 Sha256(std::span<const std::uint8_t> data) {
 }
 
 Hash256 Sha256(std::string_view data) { return Sha256(AsBytes(data)); }
+
+Hash256 HmacSha256(std::span<const std::uint8_t> key, std::string_view data) {
+  Hash256 out{};
+  unsigned int n = 0;
+  auto d = AsBytes(data);
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), d.data(), d.size(), out.data(), &n) == nullptr ||
+      n != out.size())
+    throw std::bad_alloc();  // as Sha256 does when OpenSSL cannot allocate
+  return out;
+}
 
 Sha256Hasher::Sha256Hasher() : ctx_(NewSha256Ctx()) {}
 

@@ -17,6 +17,9 @@ using Hash256 = std::array<std::uint8_t, 32>;
 Hash256 Sha256(std::span<const std::uint8_t> data);
 Hash256 Sha256(std::string_view data);
 
+// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+Hash256 HmacSha256(std::span<const std::uint8_t> key, std::string_view data);
+
 // Incremental SHA-256 for data that arrives in pieces. Cheap to construct.
 class Sha256Hasher {
  public:
