@@ -3,9 +3,10 @@
 # headers listed here, and only if that module is among its dependencies.
 # Dependencies point down the table of docs/ARCHITECTURE (core uses nothing of
 # ours; cli uses everything).
-set(TOLLGATE_MODULES core scan/import scan/secrets scan/deps rego scan/iac admission ledger slo canary delivery finops compliance kpi gate server cli)
+set(TOLLGATE_MODULES core catalog scan/import scan/secrets scan/deps rego scan/iac admission ledger slo canary delivery finops compliance kpi gate server cli)
 
 set(TOLLGATE_PUBLIC_core canonical_json.h embedded.h file.h finding.h finding_store.h git.h hash.h json_stream.h jsonc.h report.h result.h signing.h sqlite.h stream_file.h time.h utf8.h walk.h yaml.h)
+set(TOLLGATE_PUBLIC_catalog catalog.h)
 set(TOLLGATE_PUBLIC_scan/import sarif.h)
 set(TOLLGATE_PUBLIC_scan/secrets secrets.h)
 set(TOLLGATE_PUBLIC_scan/deps deps.h)
@@ -25,6 +26,7 @@ set(TOLLGATE_PUBLIC_server server.h client.h)
 set(TOLLGATE_PUBLIC_cli "")
 
 set(TOLLGATE_DEPS_core "")
+set(TOLLGATE_DEPS_catalog core)
 set(TOLLGATE_DEPS_scan/import core)
 set(TOLLGATE_DEPS_scan/secrets core)
 set(TOLLGATE_DEPS_scan/deps core)
