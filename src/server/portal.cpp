@@ -234,6 +234,21 @@ std::string OpenBlockingCell(const Json& service) {
   return "<td><a href=\"/changes/" + Escape(change) + "\">" + text + "</a></td>";
 }
 
+// The lowest error budget remaining of the service's SLOs ("slo_budget").
+std::string SloBudgetCell(const Json& service) {
+  const Json* b = At(service, {"slo_budget"});
+  if (b == nullptr || !b->is_object()) return "<td>no SLO</td>";
+  if (const Json* e = At(*b, {"error"}); e && e->is_string())
+    return "<td class=\"error\">unreadable: " + Escape(e->get<std::string>()) + "</td>";
+  const Json* low = At(*b, {"lowest"});
+  if (low == nullptr || !low->is_number()) return "<td class=\"num\">no data</td>";
+  char pct[24];
+  std::snprintf(pct, sizeof pct, "%.1f%%", low->get<double>() * 100);
+  const Json* slos = At(*b, {"slos"});
+  std::size_t n = slos && slos->is_array() ? slos->size() : 0;
+  return "<td class=\"num\">" + std::string(pct) + (n > 1 ? " (lowest of " + std::to_string(n) + ")" : "") + "</td>";
+}
+
 // "deploys frozen" when an error-budget gate blocks deploys (the reason in
 // the badge's text for screen readers and sighted users alike).
 std::string FreezeBadge(const Json& service) {
@@ -273,6 +288,8 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
     const Json* service;
     std::string name, owner, stage;
     double deploys = -1;
+    double pass_rate = -1, blocking = -1, budget = -1e300;  // missing sorts first
+    int frozen = 0;
   };
   static const std::vector<std::string> kStageOrder{"elite", "high", "medium", "low"};
   std::vector<Row> rows;
@@ -292,6 +309,10 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
       const Json* m = overall ? ServiceMetrics(*overall, r.name) : nullptr;
       r.stage = Stage(m);
       if (const Json* d = m ? At(*m, {"deployments"}) : nullptr; d && d->is_number()) r.deploys = d->get<double>();
+      if (const Json* p = At(s, {"gate_pass_rate", "pass_rate"}); p && p->is_number()) r.pass_rate = p->get<double>();
+      if (const Json* t = At(s, {"open_blocking", "by_severity", "total"}); t && t->is_number()) r.blocking = t->get<double>();
+      if (const Json* f = At(s, {"freeze", "frozen"}); f && f->is_boolean()) r.frozen = f->get<bool>() ? 1 : 0;
+      if (const Json* l = At(s, {"slo_budget", "lowest"}); l && l->is_number()) r.budget = l->get<double>();
       rows.push_back(std::move(r));
     }
   }
@@ -305,6 +326,10 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
     if (key == "owner") return a.owner < b.owner;
     if (key == "stage") return stage_rank(a.stage) < stage_rank(b.stage);
     if (key == "deploys") return a.deploys < b.deploys;
+    if (key == "pass_rate") return a.pass_rate < b.pass_rate;
+    if (key == "blocking") return a.blocking < b.blocking;
+    if (key == "frozen") return a.frozen < b.frozen;
+    if (key == "slo_budget") return a.budget < b.budget;
     return a.name < b.name;
   };
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return desc ? less(b, a) : less(a, b); });
@@ -332,9 +357,9 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
           "\"><button type=\"submit\">Filter</button></form>";
   body += "<table><caption>" + std::to_string(rows.size()) + " service" + (rows.size() == 1 ? "" : "s") +
           "</caption><thead><tr>" + link("name", "Service") + link("owner", "Owner") +
-          "<th scope=\"col\">Compliance scope</th><th scope=\"col\">Gates without bypass</th>"
-          "<th scope=\"col\">Gate pass rate (30 days)</th><th scope=\"col\">Open blocking findings</th>" +
-          link("stage", "DORA stage") +
+          "<th scope=\"col\">Compliance scope</th><th scope=\"col\">Gates without bypass</th>" +
+          link("pass_rate", "Gate pass rate (30 days)") + link("blocking", "Open blocking findings") +
+          link("slo_budget", "SLO budget remaining") + link("frozen", "Deploys frozen") + link("stage", "DORA stage") +
           std::string(kMetricHeaders) + "</tr></thead><tbody>";
   for (const auto& r : rows) {
     std::string no_bypass;
@@ -347,7 +372,8 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
             Escape(UrlEncode(r.name)) + "\">" + Escape(r.name) + "</a>" + FreezeBadge(*r.service) + "</th><td>" +
             (r.owner.empty() ? std::string("–") : Escape(r.owner)) + "</td><td>" + Scope(*r.service) + "</td><td>" +
             (no_bypass.empty() ? std::string("–") : no_bypass) + "</td>" + PassRateCell(*r.service) +
-            OpenBlockingCell(*r.service) + MetricCells(m) + "</tr>";
+            OpenBlockingCell(*r.service) + SloBudgetCell(*r.service) + "<td>" +
+            (r.frozen ? "yes" : "no") + "</td>" + MetricCells(m) + "</tr>";
   }
   body += "</tbody></table><p>JSON: <a href=\"/api/v1/services\">/api/v1/services</a>, "
           "<a href=\"/api/v1/reports/dora\">/api/v1/reports/dora</a> (with an <code>Authorization: Bearer</code> token).</p>";

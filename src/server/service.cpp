@@ -1589,6 +1589,17 @@ class ServiceImpl final : public Service {
       }
       svc["open_blocking"] = std::move(open);
       svc["freeze"] = FreezeJson(configs_.at(name));
+      // SLO budget: null without an SLO spec; data that cannot be read is
+      // shown as an error, never as a full budget (fail closed).
+      svc["slo_budget"] = nullptr;
+      for (const auto& s : opts_.services) {
+        if (s.name != name || s.slo.empty()) continue;
+        slo::BudgetRequest br;
+        br.spec = s.slo;
+        auto budgets = slo::Budgets(br, clock_.Now());
+        svc["slo_budget"] = budgets ? SloBudgetJson(*budgets)
+                                    : Json{{"slos", Json::array()}, {"lowest", nullptr}, {"error", budgets.error().message()}};
+      }
     }
     return out;
   }

@@ -69,4 +69,18 @@ Json FreezeJson(const gate::Config& config) {
   return Json{{"frozen", frozen}, {"gates", gates}};
 }
 
+Json SloBudgetJson(const std::vector<slo::BudgetStatus>& budgets) {
+  Json slos = Json::array();
+  Json lowest = nullptr;
+  for (const auto& b : budgets) {
+    bool data = b.total > 0;
+    slos.push_back(Json{{"slo", b.slo},
+                        {"remaining", data ? Json(b.remaining) : Json(nullptr)},
+                        {"exhausted", data && b.exhausted},
+                        {"events", b.total}});
+    if (data && (lowest.is_null() || b.remaining < lowest.get<double>())) lowest = b.remaining;
+  }
+  return Json{{"slos", slos}, {"lowest", lowest}};
+}
+
 }  // namespace tollgate::server

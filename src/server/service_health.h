@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "gate/config.h"
+#include "slo/slo.h"
 
 namespace tollgate::server {
 
@@ -44,5 +45,12 @@ Result<Json> BlockingBySeverity(const Json& report);
 // "frozen", "reason"}]}. A gate whose SLO data cannot be read counts as
 // frozen with the error as its reason (fail closed).
 Json FreezeJson(const gate::Config& config);
+
+// The error budgets of one service's SLOs as slo::Budgets computes them
+// (the numbers of /api/v1/reports/slo): {"slos": [{"slo", "remaining",
+// "exhausted", "events"}], "lowest": the smallest "remaining"}. An SLO
+// without events in its period has "remaining" null and is left out of
+// "lowest"; "lowest" is null when no SLO has events.
+Json SloBudgetJson(const std::vector<slo::BudgetStatus>& budgets);
 
 }  // namespace tollgate::server

@@ -133,6 +133,57 @@ std::string WriteSlo(testfx::TempDir& dir, const std::string& name, double good,
                                        "        total_query: t[{{.window}}]\n");
 }
 
+TEST(ServiceHealth, SloBudgetTakesTheLowestRemainingOfSlosWithData) {
+  slo::BudgetStatus a, b, c;
+  a.slo = "availability";  // 1000 events, 40% of the budget spent: 0.6 left
+  a.total = 1000;
+  a.remaining = 0.6;
+  b.slo = "latency";  // 500 events, overspent: -0.25 left, exhausted
+  b.total = 500;
+  b.remaining = -0.25;
+  b.exhausted = true;
+  c.slo = "quiet";  // no events: remaining null, not the lowest
+  c.total = 0;
+  c.remaining = -5;
+  Json j = SloBudgetJson({a, b, c});
+  EXPECT_DOUBLE_EQ(j["lowest"].get<double>(), -0.25);  // min(0.6, -0.25)
+  ASSERT_EQ(j["slos"].size(), 3u);
+  EXPECT_DOUBLE_EQ(j["slos"][0]["remaining"].get<double>(), 0.6);
+  EXPECT_TRUE(j["slos"][1]["exhausted"].get<bool>());
+  EXPECT_TRUE(j["slos"][2]["remaining"].is_null());
+  EXPECT_TRUE(SloBudgetJson({c})["lowest"].is_null());
+  EXPECT_TRUE(SloBudgetJson({})["lowest"].is_null());
+}
+
+TEST(ServiceHealth, OverviewSortsByPassRateBlockingBudgetAndFreeze) {
+  // b: pass 0.5, 3 blocking, budget 0.9, frozen; a: pass 1.0, 1 blocking,
+  // budget 0.1, not frozen; c: no figures (sorts first ascending).
+  Json services = ParseJson(R"({"services": [
+    {"name": "a", "gate_pass_rate": {"pass_rate": 1.0, "runs": 1, "passed": 1},
+     "open_blocking": {"change": 1, "by_severity": {"total": 1, "high": 1}},
+     "slo_budget": {"slos": [{"slo": "x"}], "lowest": 0.1}, "freeze": {"frozen": false, "gates": []}},
+    {"name": "b", "gate_pass_rate": {"pass_rate": 0.5, "runs": 2, "passed": 1},
+     "open_blocking": {"change": 2, "by_severity": {"total": 3, "high": 3}},
+     "slo_budget": {"slos": [{"slo": "x"}], "lowest": 0.9}, "freeze": {"frozen": true, "gates": []}},
+    {"name": "c", "slo_budget": null, "freeze": null}]})", "t").value();
+  auto order = [&](const std::string& sort) {
+    std::string html = portal::OverviewPage(services, Json::object(), portal::OverviewQuery{"", "", sort}, "me");
+    auto pa = html.find("id=\"service-a\""), pb = html.find("id=\"service-b\""), pc = html.find("id=\"service-c\"");
+    std::vector<std::pair<std::size_t, char>> v{{pa, 'a'}, {pb, 'b'}, {pc, 'c'}};
+    std::sort(v.begin(), v.end());
+    return std::string{v[0].second, v[1].second, v[2].second};
+  };
+  EXPECT_EQ(order("pass_rate"), "cba");   // -, 0.5, 1.0
+  EXPECT_EQ(order("-pass_rate"), "abc");
+  EXPECT_EQ(order("blocking"), "cab");    // -, 1, 3
+  EXPECT_EQ(order("slo_budget"), "cab");  // -, 0.1, 0.9
+  EXPECT_EQ(order("-slo_budget"), "bac");
+  EXPECT_EQ(order("frozen"), "acb");      // a, c not frozen (stable), b frozen
+  std::string html = portal::OverviewPage(services, Json::object(), portal::OverviewQuery{"", "", "name"}, "me");
+  EXPECT_NE(html.find("10.0%"), std::string::npos);  // a's lowest budget 0.1
+  EXPECT_NE(html.find("no SLO"), std::string::npos);  // c
+}
+
 TEST(ServiceHealth, FreezeFollowsTheErrorBudgetGateAndFailsClosed) {
   testfx::TempDir dir;
   WriteSlo(dir, "spent", 900, 1000);   // 10% errors against a 0.1% budget: exhausted
