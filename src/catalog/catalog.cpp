@@ -128,6 +128,36 @@ Parsed ParseDirectory(const std::string& dir) {
   return out;
 }
 
+Json ToJson(const Parsed& parsed) {
+  Json out = {{"components", Json::array()}, {"skipped", Json::array()}, {"errors", parsed.errors},
+              {"ok", parsed.ok()}};
+  for (const auto& c : parsed.components) {
+    out["components"].push_back({{"name", c.name}, {"namespace", c.ns}, {"owner", c.owner},
+                                 {"lifecycle", c.lifecycle}, {"system", c.system}, {"type", c.type},
+                                 {"description", c.description}, {"annotations", c.annotations},
+                                 {"file", c.file}, {"line", c.line}});
+  }
+  for (const auto& k : parsed.skipped) {
+    out["skipped"].push_back({{"kind", k.kind}, {"name", k.name}, {"file", k.file}, {"line", k.line}});
+  }
+  return out;
+}
+
+std::string ToText(const Parsed& parsed) {
+  std::string out;
+  for (const auto& c : parsed.components) {
+    out += c.name + "  owner=" + (c.owner.empty() ? "-" : c.owner) + "  lifecycle=" +
+           (c.lifecycle.empty() ? "-" : c.lifecycle) + "  system=" + (c.system.empty() ? "-" : c.system) + "  " +
+           c.file + ":" + std::to_string(c.line) + "\n";
+  }
+  std::map<std::string, std::size_t> kinds;
+  for (const auto& k : parsed.skipped) ++kinds[k.kind];
+  out += std::to_string(parsed.components.size()) + " component(s)";
+  for (const auto& [kind, n] : kinds) out += ", " + std::to_string(n) + " " + kind + " skipped";
+  out += "\n";
+  return out;
+}
+
 void Reconcile(SourceState& state, const Parsed& parsed, const std::string& now) {
   state.refreshed_at = now;
   if (!parsed.ok()) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/canonical_json.h"
 #include "core/result.h"
 
 namespace tollgate::catalog {
@@ -40,6 +41,14 @@ struct Parsed {
   std::vector<std::string> errors;  // "file:line: problem"
   bool ok() const { return errors.empty(); }
 };
+
+// {"components":[{name, namespace, owner, lifecycle, system, type,
+// description, annotations, file, line}], "skipped":[{kind, name, file,
+// line}], "errors":["file:line: problem"], "ok": bool}
+Json ToJson(const Parsed& parsed);
+// One line per component ("name  owner  lifecycle  system  file:line"), one
+// per skipped kind count, then the errors; for people.
+std::string ToText(const Parsed& parsed);
 
 // Backstage's rule for metadata.name: 1-63 characters of [a-zA-Z0-9-_.],
 // starting and ending with a letter or digit.

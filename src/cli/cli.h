@@ -41,6 +41,7 @@ void RegisterReport(CLI::App& app, Context& ctx);  // report compliance (cmd_rep
 void RegisterCost(CLI::App& app, Context& ctx);    // cost diff (cmd_cost.cpp)
 void RegisterRightsize(CLI::App& app, Context& ctx);  // rightsize (cmd_rightsize.cpp)
 void RegisterKpi(CLI::App& app, Context& ctx);        // kpi report|roi (cmd_kpi.cpp)
+void RegisterCatalog(CLI::App& app, Context& ctx);    // catalog check (cmd_catalog.cpp)
 // tollgate db import|status and tollgate sbom (cmd_deps.cpp).
 void RegisterDeps(CLI::App& app, Context& ctx);
 // tollgate scan deps, added to the `scan` group by RegisterScan.

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::RegisterCost(app, ctx);
   cli::RegisterRightsize(app, ctx);
   cli::RegisterKpi(app, ctx);
+  cli::RegisterCatalog(app, ctx);
   cli::RegisterDeps(app, ctx);
   cli::RegisterDelivery(app, ctx);
   cli::RegisterPolicy(app, ctx);
