@@ -380,10 +380,30 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
   return Page("Services", who, body, NavItem::kOverview);
 }
 
-std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who) {
+std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who,
+                        const Json& slo) {
   std::string name = Str(service, "name");
   std::string body = "<dl><dt>Owner</dt><dd>" + (Str(service, "owner").empty() ? std::string("–") : Escape(Str(service, "owner"))) +
                      "</dd><dt>Compliance scope</dt><dd>" + Scope(service) + "</dd></dl>";
+  if (const Json* e = At(slo, {"error"}); e && e->is_string()) {
+    body += "<h2>Error budget</h2><p class=\"error\" role=\"alert\">" + Escape(e->get<std::string>()) + "</p>";
+  } else if (const Json* list = At(slo, {"slos"}); list && list->is_array()) {
+    body += "<h2>Error budget</h2><table id=\"slo-budget\"><thead><tr><th scope=\"col\">SLO</th>"
+            "<th scope=\"col\">Objective</th><th scope=\"col\">Period</th><th scope=\"col\">Budget consumed</th>"
+            "<th scope=\"col\">Budget remaining</th><th scope=\"col\">Burn rate by window</th></tr></thead><tbody>";
+    for (const auto& b : *list) {
+      std::string burn;
+      if (const Json* w = At(b, {"burn_rates"}); w && w->is_array())
+        for (const auto& r : *w)
+          burn += (burn.empty() ? "" : ", ") + Escape(Str(r, "window")) + ": " + Num(At(r, {"burn_rate"}));
+      body += "<tr><th scope=\"row\">" + Escape(Str(b, "slo")) + "</th><td class=\"num\">" + Num(At(b, {"objective"})) +
+              "</td><td>" + Escape(Str(b, "period")) + "</td><td class=\"num\">" +
+              Num(At(b, {"error_budget", "consumed"})) + "</td><td class=\"num\">" +
+              Num(At(b, {"error_budget", "remaining"})) + "</td><td>" + (burn.empty() ? "–" : burn) + "</td></tr>";
+    }
+    body += "</tbody></table><p>JSON: <a href=\"/api/v1/reports/slo?service=" + Escape(UrlEncode(name)) +
+            "\">/api/v1/reports/slo?service=" + Escape(name) + "</a>.</p>";
+  }
   body += "<h2>Gates</h2><table><thead><tr><th scope=\"col\">Gate</th><th scope=\"col\">Source</th>"
           "<th scope=\"col\">Blocks at</th><th scope=\"col\">Bypass authority</th></tr></thead><tbody>";
   if (auto it = service.find("gates"); it != service.end() && it->is_array()) {

@@ -51,7 +51,10 @@ std::string OverviewPage(const Json& services, const Json& dora, const OverviewQ
 // service's figures are taken from its "services" entries). `gate_runs` is
 // GET /api/v1/gate-runs?service=NAME (newest first): each links to its
 // change page.
-std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who);
+// `slo`: the service's /api/v1/reports/slo JSON ({"slos": [...]}), or
+// {"error": text} when it could not be computed, or null without a spec.
+std::string ServicePage(const Json& service, const Json& dora, const Json& gate_runs, std::string_view who,
+                        const Json& slo = Json());
 
 // A page for a missing service or an error, with a link home.
 std::string MessagePage(std::string_view title, std::string_view message, std::string_view who);

@@ -1690,7 +1690,14 @@ class ServiceImpl final : public Service {
       runs.query = {{"service", service}, {"limit", "10"}};
       auto gate_runs = PageJson(CallRoute("GET", "/api/v1/gate-runs", runs, *who));
       if (!gate_runs) return Html(StatusFor(gate_runs.error()), portal::MessagePage("Error", gate_runs.error().message(), name));
-      return Html(200, portal::ServicePage(s, *report, *gate_runs, name));
+      Json slo = nullptr;  // the same JSON as /api/v1/reports/slo?service=S
+      if (s["slo"] == true) {
+        HttpRequest sq;
+        sq.query = {{"service", service}};
+        auto budgets = PageJson(CallRoute("GET", "/api/v1/reports/slo", sq, *who));
+        slo = budgets ? *budgets : Json{{"error", budgets.error().message()}};
+      }
+      return Html(200, portal::ServicePage(s, *report, *gate_runs, name, slo));
     }
     return Html(404, portal::MessagePage("No such service", "No service named '" + service + "' is registered.", name));
   }

@@ -184,6 +184,23 @@ TEST(ServiceHealth, OverviewSortsByPassRateBlockingBudgetAndFreeze) {
   EXPECT_NE(html.find("no SLO"), std::string::npos);  // c
 }
 
+TEST(ServiceHealth, ServicePageShowsTheErrorBudgetTableOrItsError) {
+  Json service = ParseJson(R"({"name": "pay", "owner": "team", "gates": []})", "t").value();
+  Json slo = ParseJson(R"({"slos": [{"slo": "availability", "objective": 99.9, "period": "30d",
+    "error_budget": {"consumed": 0.25, "remaining": 0.75},
+    "burn_rates": [{"window": "1h", "burn_rate": 2}, {"window": "6h", "burn_rate": null}]}]})", "t").value();
+  std::string html = portal::ServicePage(service, Json::object(), Json{{"gate_runs", Json::array()}}, "me", slo);
+  EXPECT_NE(html.find("id=\"slo-budget\""), std::string::npos);
+  EXPECT_NE(html.find(">availability</th>"), std::string::npos);
+  EXPECT_NE(html.find("1h: 2"), std::string::npos);
+  std::string bad = portal::ServicePage(service, Json::object(), Json{{"gate_runs", Json::array()}}, "me",
+                                        Json{{"error", "samples.csv:3: bad number"}});
+  EXPECT_NE(bad.find("samples.csv:3: bad number"), std::string::npos);
+  EXPECT_EQ(bad.find("slo-budget"), std::string::npos);
+  std::string none = portal::ServicePage(service, Json::object(), Json{{"gate_runs", Json::array()}}, "me");
+  EXPECT_EQ(none.find("Error budget"), std::string::npos);  // no SLO spec: no section
+}
+
 TEST(ServiceHealth, FreezeFollowsTheErrorBudgetGateAndFailsClosed) {
   testfx::TempDir dir;
   WriteSlo(dir, "spent", 900, 1000);   // 10% errors against a 0.1% budget: exhausted
