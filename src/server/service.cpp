@@ -453,6 +453,56 @@ class ServiceImpl final : public Service {
     return JsonResponse(201, PrincipalJson(*p));
   }
 
+  // POST /api/v1/principals/grant and /revoke: one role, effective on the
+  // principal's next request (roles are read from the state store on each
+  // one), a role.granted / role.revoked ledger event naming the grantor.
+  // The last enabled admin keeps its admin role, so the service always has
+  // someone who can grant.
+  HttpResponse ChangeRole(const HttpRequest& req, const Caller& caller, bool grant) {
+    auto body = Body(req);
+    if (!body) return ErrorResponse(body.error());
+    auto name = Str(*body, "principal", true);
+    auto role = Str(*body, "role", true);
+    if (!name) return ErrorResponse(name.error());
+    if (!role) return ErrorResponse(role.error());
+    if (!KnownRole(*role)) return Problem(400, "\"role\": one of " + Join(AllRoles()));
+    Principal p;
+    bool changed = false;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      auto got = state_->GetPrincipal(*name);
+      if (!got) return ErrorResponse(got.error());
+      if (!*got) return Problem(404, "no principal '" + *name + "'");
+      p = **got;
+      auto at = std::find(p.roles.begin(), p.roles.end(), *role);
+      if (grant && at == p.roles.end()) {
+        p.roles.push_back(*role);
+        changed = true;
+      } else if (!grant && at != p.roles.end()) {
+        if (*role == "admin" && !p.disabled) {
+          auto all = state_->Principals();
+          if (!all) return ErrorResponse(all.error());
+          int admins = 0;
+          for (const auto& x : *all)
+            if (!x.disabled && x.HasRole("admin")) ++admins;
+          if (admins <= 1) return Problem(409, "'" + *name + "' is the last admin: grant admin to another principal first");
+        }
+        p.roles.erase(at);
+        changed = true;
+      }
+      if (changed)
+        if (auto s = state_->PutPrincipal(p); !s) return ErrorResponse(s.error());
+    }
+    if (changed)
+      if (auto s = RecordAudit(grant ? "role.granted" : "role.revoked", caller.principal.name,
+                               Json{{"principal", *name}, {"role", *role}, {"roles", p.roles}});
+          !s)
+        return ErrorResponse(s.error());
+    Json out = PrincipalJson(p);
+    out["changed"] = changed;
+    return JsonResponse(200, out);
+  }
+
   HttpResponse GetPrincipals(const HttpRequest&, const Caller&) {
     std::lock_guard<std::mutex> lock(state_mu_);
     auto all = state_->Principals();
@@ -1911,6 +1961,11 @@ class ServiceImpl final : public Service {
          bind(&ServiceImpl::GetPrincipals)},
         {"POST", "/api/v1/principals", Access::kWrite, admin, "Create a principal", "identity",
          bind(&ServiceImpl::PostPrincipal)},
+        {"POST", "/api/v1/principals/grant", Access::kWrite, admin, "Grant a principal a role (ledger: role.granted)",
+         "identity", [this](const HttpRequest& r, const Caller& c) { return ChangeRole(r, c, true); }},
+        {"POST", "/api/v1/principals/revoke", Access::kWrite, admin,
+         "Revoke a role from a principal (never the last admin's admin; ledger: role.revoked)", "identity",
+         [this](const HttpRequest& r, const Caller& c) { return ChangeRole(r, c, false); }},
         {"POST", "/api/v1/tokens", Access::kWrite, admin, "Issue an API token (shown once)", "identity",
          bind(&ServiceImpl::PostToken)},
         {"POST", "/api/v1/tokens/revoke", Access::kWrite, admin, "Revoke a token", "identity",

@@ -37,7 +37,7 @@ std::set<std::string> Expected(const std::string& method, const std::string& pat
   std::set<std::string> writers = all;
   writers.erase("auditor");
   if (path == "/api/v1/principals" && method == "GET") return {"admin", "auditor"};
-  if (path == "/api/v1/principals" || path.rfind("/api/v1/tokens", 0) == 0) return {"admin"};
+  if (path.rfind("/api/v1/principals", 0) == 0 || path.rfind("/api/v1/tokens", 0) == 0) return {"admin"};
   if (path == "/api/v1/events" && method == "POST") return {"release-manager", "sre", "admin"};
   if (method == "GET") return all;
   return writers;
@@ -81,6 +81,41 @@ TEST_P(Server, EscalationAttemptsAreRefusedAndNothingIsWritten) {
   // An admin cannot invent roles the gates do not know either.
   EXPECT_EQ(fx.Call("POST", "/api/v1/principals", fx.admin, Json{{"name", "x"}, {"roles", {"root"}}}.dump()).status, 400);
   EXPECT_EQ(fx.LedgerSize(), before);
+}
+
+// Role grants (issue 17): a grant or revocation changes what the principal
+// may do on its very next request and is a ledger event naming the grantor;
+// only admins grant; the last admin keeps its admin role.
+TEST_P(Server, GrantAndRevokeRolesChangeAuthorisationAndAreRecorded) {
+  Fixture fx(GetParam());
+  const std::string dev = fx.tokens["developer"];
+  EXPECT_EQ(fx.Call("GET", "/api/v1/principals", dev).status, 403);
+  auto g = fx.Call("POST", "/api/v1/principals/grant", fx.admin, Json{{"principal", "p-developer"}, {"role", "auditor"}}.dump());
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(Fixture::Parse(g)["roles"], Json({"developer", "auditor"}));
+  EXPECT_EQ(fx.Call("GET", "/api/v1/principals", dev).status, 200) << "auditors list principals";
+  auto e = Fixture::Parse(fx.Call("GET", "/api/v1/ledger/entries?type=role.granted", fx.admin));
+  ASSERT_EQ(e["entries"].size(), 1u) << e.dump();
+  EXPECT_EQ(e["entries"][0]["actor"], "admin");
+  ASSERT_EQ(fx.Call("POST", "/api/v1/principals/revoke", fx.admin, Json{{"principal", "p-developer"}, {"role", "auditor"}}.dump()).status, 200);
+  EXPECT_EQ(fx.Call("GET", "/api/v1/principals", dev).status, 403);
+  EXPECT_EQ(Fixture::Parse(fx.Call("GET", "/api/v1/ledger/entries?type=role.revoked", fx.admin))["entries"].size(), 1u);
+
+  std::uint64_t before = fx.LedgerSize();
+  // Not an admin; an unknown role; an unknown principal; no body.
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/grant", dev, Json{{"principal", "p-developer"}, {"role", "admin"}}.dump()).status, 403);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/grant", fx.tokens["security"], Json{{"principal", "p-security"}, {"role", "admin"}}.dump()).status, 403);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/grant", fx.admin, Json{{"principal", "p-developer"}, {"role", "root"}}.dump()).status, 400);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/grant", fx.admin, Json{{"principal", "nobody"}, {"role", "sre"}}.dump()).status, 404);
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/revoke", fx.admin, "").status, 400);
+  EXPECT_EQ(fx.LedgerSize(), before);
+
+  // Two admins (the bootstrap one and p-admin): one may go, the last may not.
+  ASSERT_EQ(fx.Call("POST", "/api/v1/principals/revoke", fx.admin, Json{{"principal", "p-admin"}, {"role", "admin"}}.dump()).status, 200);
+  before = fx.LedgerSize();
+  EXPECT_EQ(fx.Call("POST", "/api/v1/principals/revoke", fx.admin, Json{{"principal", "admin"}, {"role", "admin"}}.dump()).status, 409);
+  EXPECT_EQ(fx.LedgerSize(), before);
+  EXPECT_EQ(fx.Call("GET", "/api/v1/principals", fx.admin).status, 200) << "the last admin is still one";
 }
 
 TEST_P(Server, UnknownRevokedAndExpiredTokensAreRefused) {
