@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -161,6 +164,30 @@ TEST_F(Dir, DirectoryReadsEveryCatalogInfoAndSkipsGitAndOversizeIsAnError) {
 
   Parsed missing = ParseDirectory((root_ / "nope").string());
   EXPECT_FALSE(missing.ok());
+}
+
+// The CLI through the binary: components on stdout, exit 2 with file:line on stderr.
+TEST_F(Dir, CheckCommandPrintsJsonAndExitsTwoOnAnError) {
+  Write("svc/catalog-info.yaml", kShop);
+  const std::string bin = TOLLGATE_BINARY;
+  const std::string out = (root_ / "out.json").string(), err = (root_ / "err.txt").string();
+  int rc = std::system((bin + " catalog check --format json " + (root_ / "svc").string() + " >" + out + " 2>" + err).c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 0);
+  std::ifstream in(out);
+  const Json j = Json::parse(in);
+  ASSERT_EQ(j["components"].size(), 2u);
+  EXPECT_EQ(j["components"][0]["owner"], "team-pay");
+  EXPECT_EQ(j["skipped"][0]["kind"], "API");
+
+  Write("svc/catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: -x\n");
+  rc = std::system((bin + " catalog check " + (root_ / "svc").string() + " >" + out + " 2>" + err).c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  std::ifstream e(err);
+  std::string line;
+  std::getline(e, line);
+  EXPECT_NE(line.find("svc/catalog-info.yaml:4: metadata.name '-x'"), std::string::npos) << line;
 }
 
 TEST(CatalogReconcile, DeletionDisappearsAndAFailedRefreshKeepsTheLastGood) {
