@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "core/hash.h"
+#include "core/utf8.h"
 
 namespace tollgate {
 namespace {
@@ -69,11 +70,36 @@ Result<std::string> ReadSmallFile(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Unicode White_Space (PropList.txt), the set Go's unicode.IsSpace and so
+// the reference signed-note implementation refuse in key names.
+bool IsUnicodeSpace(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+}  // namespace
+
+// C2SP signed-note (https://c2sp.org/signed-note): a key name is non-empty,
+// well-formed UTF-8 and contains no Unicode space and no '+'. ASCII control
+// characters are refused as well, so a name never breaks a signature line.
 bool IsValidKeyName(std::string_view name) {
   if (name.empty()) return false;
-  for (char ch : name) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= ' ' || c == '+' || c == 0x7f) return false;
+  for (std::size_t i = 0; i < name.size();) {
+    auto c = DecodeUtf8(name, i);
+    if (!c || *c < 0x20 || *c == 0x7f || *c == '+' || IsUnicodeSpace(*c)) return false;
+  }
+  return true;
+}
+
+// C2SP signed-note: the note text is well-formed UTF-8 with no ASCII control
+// character other than newline, and ends in a newline.
+bool IsValidNoteText(std::string_view text) {
+  if (text.empty() || text.back() != '\n') return false;
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = DecodeUtf8(text, i);
+    if (!c || (*c < 0x20 && *c != '\n') || *c == 0x7f) return false;
   }
   return true;
 }
@@ -200,6 +226,8 @@ Result<Note> ParseNote(std::string_view note) {
   if (split == std::string_view::npos) return Fail(Error::Input("malformed note: no blank line before signatures"));
   Note n;
   n.text = std::string(note.substr(0, split + 1));
+  if (!IsValidNoteText(n.text))
+    return Fail(Error::Input("malformed note: the text is not UTF-8 or holds a control character other than newline"));
   std::string_view sigs = note.substr(split + 2);
   if (sigs.empty() || sigs.back() != '\n') return Fail(Error::Input("malformed note: signature block must end in a newline"));
   while (!sigs.empty()) {

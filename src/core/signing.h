@@ -62,6 +62,8 @@ class SignerKey {
 
 Result<VerifierKey> ReadVerifierKeyFile(const std::string& path);
 bool IsValidKeyName(std::string_view name);
+// C2SP signed-note text: UTF-8, no control character but '\n', ends in '\n'.
+bool IsValidNoteText(std::string_view text);
 std::uint32_t ComputeKeyId(std::string_view name, const std::array<std::uint8_t, 32>& pub);
 
 // Signed notes: a text (ending in '\n'), a blank line, then one line per
